@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what Sealtag needs on a fresh Debian/Ubuntu, and only what is missing:
+# the Rust toolchain pinned in rust-toolchain.toml (via rustup), the C toolchain for
+# the vendored SQLCipher/OpenSSL build, ALSA headers for audio playback, and the
+# X11/Mesa runtime plus Xvfb used by the GUI smoke test. Safe to run repeatedly.
+set -euo pipefail
+
+need_pkgs=()
+for p in gcc libc6-dev pkg-config libasound2-dev perl make \
+         xvfb xauth libxcursor1 libxi6 libxkbcommon-x11-0 libgl1-mesa-dri; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
+done
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  echo "sealtag: installing system packages: ${need_pkgs[*]}" >&2
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >&2
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  command -v curl >/dev/null 2>&1 || { $sudo_cmd apt-get install -y -qq curl ca-certificates >&2; }
+  echo "sealtag: installing Rust with rustup" >&2
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal >&2
+  . "$HOME/.cargo/env"
+fi

@@ -1,0 +1,183 @@
+//! The tamper-evident audit trail: each row's hash covers the previous row's
+//! hash, so editing, deleting or reordering rows breaks the chain; signed
+//! heads (kept in their own table, outside the rows) make truncation of the
+//! tail detectable too. Storage lives in [`crate::store`]; this module holds
+//! the hashing and the verification rules.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::model::AuditEntry;
+
+/// The hash the first row points back to: bound to the project so a chain
+/// cannot be transplanted into another project.
+pub fn genesis_hash(project_id: &str) -> String {
+    hex::encode(Sha256::digest(
+        format!("sealtag audit genesis v1\0{project_id}").as_bytes(),
+    ))
+}
+
+/// SHA-256 over a length-prefixed encoding of every field but `hash`:
+/// unambiguous, so no two different rows encode the same.
+pub fn entry_hash(
+    seq: i64,
+    at_ms: i64,
+    actor: &str,
+    action: &str,
+    target: &str,
+    details: &str,
+    prev_hash: &str,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(b"sealtag audit row v1");
+    for field in [
+        seq.to_string().as_str(),
+        &at_ms.to_string(),
+        actor,
+        action,
+        target,
+        details,
+        prev_hash,
+    ] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// The message a user signs to vouch for the chain up to `seq`.
+pub fn head_message(project_id: &str, seq: i64, hash: &str) -> Vec<u8> {
+    format!("sealtag audit head v1\0{project_id}\0{seq}\0{hash}").into_bytes()
+}
+
+/// A signed statement "the chain had `seq` rows ending in `hash`".
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SignedHead {
+    pub seq: i64,
+    pub hash: String,
+    pub signer: String,
+    pub signature: String,
+    pub at_ms: i64,
+}
+
+/// What `audit verify` found.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct VerifyReport {
+    pub rows: i64,
+    pub head_hash: String,
+    pub signed_heads: usize,
+    /// The first problem, if any; `None` means the chain is intact.
+    pub problem: Option<ChainProblem>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ChainProblem {
+    /// Sequence number of the first row that is wrong (or expected but missing).
+    pub seq: i64,
+    pub what: String,
+}
+
+impl VerifyReport {
+    pub fn ok(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// Checks a whole chain (rows in storage order) against its signed heads.
+/// `verify_signature(signer_fingerprint, message, signature_hex)` answers
+/// whether the signer is an enrolled key and the signature is valid.
+pub fn verify_chain(
+    project_id: &str,
+    rows: &[AuditEntry],
+    heads: &[SignedHead],
+    verify_signature: &dyn Fn(&str, &[u8], &str) -> bool,
+) -> VerifyReport {
+    let mut prev = genesis_hash(project_id);
+    let mut problem = None;
+    for (i, row) in rows.iter().enumerate() {
+        let expected_seq = i as i64 + 1;
+        if row.seq != expected_seq {
+            problem = Some(ChainProblem {
+                seq: expected_seq,
+                what: format!(
+                    "row {expected_seq} is missing or out of order (found row {} in its place)",
+                    row.seq
+                ),
+            });
+            break;
+        }
+        if row.prev_hash != prev {
+            problem = Some(ChainProblem {
+                seq: row.seq,
+                what: format!(
+                    "row {} does not link to the row before it (a row was removed, inserted or reordered)",
+                    row.seq
+                ),
+            });
+            break;
+        }
+        let computed = entry_hash(
+            row.seq,
+            row.at_ms,
+            &row.actor,
+            &row.action,
+            &row.target,
+            &row.details,
+            &row.prev_hash,
+        );
+        if computed != row.hash {
+            problem = Some(ChainProblem {
+                seq: row.seq,
+                what: format!("row {} was modified after it was written", row.seq),
+            });
+            break;
+        }
+        prev = row.hash.clone();
+    }
+    let last_seq = rows.last().map(|r| r.seq).unwrap_or(0);
+    if problem.is_none() {
+        for head in heads {
+            let msg = head_message(project_id, head.seq, &head.hash);
+            if !verify_signature(&head.signer, &msg, &head.signature) {
+                problem = Some(ChainProblem {
+                    seq: head.seq,
+                    what: format!(
+                        "the signed head at row {} has an invalid signature or an unknown signer {}",
+                        head.seq, head.signer
+                    ),
+                });
+                break;
+            }
+            if head.seq > last_seq {
+                problem = Some(ChainProblem {
+                    seq: last_seq + 1,
+                    what: format!(
+                        "the trail was truncated: {} signed that it had {} rows, only {last_seq} remain",
+                        head.signer, head.seq
+                    ),
+                });
+                break;
+            }
+            let matches = usize::try_from(head.seq - 1)
+                .ok()
+                .and_then(|i| rows.get(i))
+                .is_some_and(|r| r.hash == head.hash);
+            if !matches {
+                problem = Some(ChainProblem {
+                    seq: head.seq,
+                    what: format!(
+                        "row {} differs from what {} signed (the trail was rewritten)",
+                        head.seq, head.signer
+                    ),
+                });
+                break;
+            }
+        }
+    }
+    VerifyReport {
+        rows: last_seq,
+        head_hash: prev,
+        signed_heads: heads.len(),
+        problem,
+    }
+}

@@ -1,0 +1,169 @@
+//! The on-disk project bundle: a directory holding a plaintext header (magic,
+//! format version, project id, key slots — nothing else), the SQLCipher
+//! database and the encrypted media blobs. This module owns every file write
+//! in the bundle and makes each one crash-safe (temp name, fsync, rename).
+
+pub mod header;
+
+pub use header::{FORMAT_VERSION, Header, HeaderError};
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+use crate::crypto::{self, BlobError, SecretBytes};
+
+/// Largest blob we decrypt into memory (media limits are far lower).
+pub const MAX_BLOB_PLAINTEXT: u64 = 1 << 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    #[error("blob {blob_id}: {source}")]
+    Blob { blob_id: String, source: BlobError },
+    #[error("{path} already exists; choose a new path for the project")]
+    AlreadyExists { path: PathBuf },
+    #[error("{path} is not a Sealtag project (no header file)")]
+    NotABundle { path: PathBuf },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BundleError + '_ {
+    move |source| BundleError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Paths inside one bundle directory.
+#[derive(Clone, Debug)]
+pub struct BundlePaths {
+    pub root: PathBuf,
+}
+
+impl BundlePaths {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    pub fn header(&self) -> PathBuf {
+        self.root.join("header")
+    }
+    /// The header being installed by a re-key; see [`crate::project`].
+    pub fn pending_header(&self) -> PathBuf {
+        self.root.join("header.next")
+    }
+    pub fn database(&self) -> PathBuf {
+        self.root.join("project.db")
+    }
+    pub fn blobs(&self) -> PathBuf {
+        self.root.join("blobs")
+    }
+    pub fn blob(&self, blob_id: &str) -> PathBuf {
+        let shard = blob_id.get(..2).unwrap_or("00");
+        self.blobs().join(shard).join(blob_id)
+    }
+
+    /// Creates the empty directory layout; refuses to reuse an existing bundle.
+    pub fn create_dirs(&self) -> Result<(), BundleError> {
+        if self.header().exists() || self.database().exists() {
+            return Err(BundleError::AlreadyExists {
+                path: self.root.clone(),
+            });
+        }
+        fs::create_dir_all(self.blobs()).map_err(io_err(&self.root))?;
+        Ok(())
+    }
+
+    pub fn read_header(&self) -> Result<Header, BundleError> {
+        let path = self.header();
+        if !path.exists() {
+            return Err(BundleError::NotABundle {
+                path: self.root.clone(),
+            });
+        }
+        Ok(Header::read(&path)?)
+    }
+
+    /// Encrypts `plaintext` into a new blob with a fresh random key and id.
+    /// The file is complete and fsynced under its final name before this
+    /// returns, so a DB row referencing it never points at a partial file.
+    pub fn write_blob(
+        &self,
+        project_id: &str,
+        plaintext: &mut impl io::Read,
+    ) -> Result<NewBlob, BundleError> {
+        let blob_id = hex::encode(crypto::random_bytes::<16>());
+        let key = SecretBytes::<32>::random();
+        let final_path = self.blob(&blob_id);
+        let dir = final_path.parent().unwrap_or(&self.root).to_path_buf();
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let tmp = dir.join(format!(".{blob_id}.tmp"));
+        let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
+        let mut writer = io::BufWriter::with_capacity(256 * 1024, &mut file);
+        let size = crypto::encrypt_blob(&key, project_id, &blob_id, plaintext, &mut writer)
+            .map_err(|source| BundleError::Blob {
+                blob_id: blob_id.clone(),
+                source,
+            })?;
+        writer.flush().map_err(io_err(&tmp))?;
+        drop(writer);
+        file.sync_all().map_err(io_err(&tmp))?;
+        fs::rename(&tmp, &final_path).map_err(io_err(&final_path))?;
+        sync_dir(&dir)?;
+        Ok(NewBlob { blob_id, key, size })
+    }
+
+    /// Decrypts a blob into memory.
+    pub fn read_blob(
+        &self,
+        project_id: &str,
+        blob_id: &str,
+        key: &SecretBytes<32>,
+    ) -> Result<Zeroizing<Vec<u8>>, BundleError> {
+        let path = self.blob(blob_id);
+        let file = File::open(&path).map_err(io_err(&path))?;
+        let mut reader = io::BufReader::with_capacity(256 * 1024, file);
+        crypto::decrypt_blob(key, project_id, blob_id, &mut reader, MAX_BLOB_PLAINTEXT).map_err(
+            |source| BundleError::Blob {
+                blob_id: blob_id.to_string(),
+                source,
+            },
+        )
+    }
+}
+
+/// A blob just written: its id, key (to store in the DB) and plaintext size.
+pub struct NewBlob {
+    pub blob_id: String,
+    pub key: SecretBytes<32>,
+    pub size: u64,
+}
+
+/// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync dir.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(io_err(&tmp))?;
+    file.write_all(bytes).map_err(io_err(&tmp))?;
+    file.sync_all().map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))?;
+    sync_dir(&dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), BundleError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}

@@ -1,0 +1,216 @@
+//! The command-line grammar. Names here are a contract used by scripts and
+//! other tools; README documents them with their exit codes.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "sealtag", version, about = "Offline labelling of sensitive data: encrypted bundles, audit chain, no network", long_about = None)]
+pub struct Cli {
+    /// Identity and data directory (default: the platform data dir).
+    #[arg(long, global = true, env = "SEALTAG_HOME")]
+    pub home: Option<PathBuf>,
+
+    /// Read the passphrase from this file's first line instead of prompting.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+
+    /// GUI test hook: close the window after this many seconds.
+    #[arg(long, global = true, hide = true)]
+    pub exit_after_secs: Option<f64>,
+
+    /// GUI test hook: save a PNG screenshot just before closing.
+    #[arg(long, global = true, hide = true, value_name = "PNG")]
+    pub screenshot: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the GUI on the embedded demo project (created on first run).
+    Demo {
+        /// Only create the demo bundle and print where it is; no GUI.
+        #[arg(long)]
+        setup_only: bool,
+    },
+    /// Create or show your identity.
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Create or inspect a project bundle.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Enrol, list and remove project members.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Import image, audio and text files or whole folders.
+    Import {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Field (JSONL) or column (CSV) holding the text; default "text".
+        #[arg(long)]
+        text_field: Option<String>,
+        /// Print the per-file report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Files and folders (folders are walked recursively; links are never followed).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// List the items you may see.
+    Items {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Assign items to a member.
+    Assign {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Fingerprint or name of the member.
+        #[arg(long)]
+        to: String,
+        /// Item ids, comma separated (default: every item).
+        #[arg(long, value_delimiter = ',')]
+        ids: Vec<i64>,
+        /// annotate, review or gold.
+        #[arg(long, default_value = "annotate")]
+        purpose: String,
+    },
+    /// Add or list labels from the command line.
+    #[command(subcommand)]
+    Label(LabelCommand),
+    /// Read and verify the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Self-tests of the running binary's protections.
+    #[command(subcommand, hide = true)]
+    Selftest(SelftestCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectArg {
+    /// Path of the project bundle directory.
+    #[arg(long = "project", value_name = "PATH")]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Create your identity (asks for a passphrase twice on a terminal).
+    New {
+        #[arg(long)]
+        name: String,
+    },
+    /// Print your public key and fingerprint (no passphrase needed).
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project bundle; you become its admin.
+    Create {
+        path: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    /// Name, id, your role, counts.
+    Info {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Full integrity check of the database (page HMACs included).
+    Check {
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Enrol a person by their public key.
+    Add {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Their public key, as printed by `sealtag identity show`.
+        #[arg(long)]
+        key: String,
+        /// admin, reviewer, annotator or auditor.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: String,
+    },
+    List {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a member (by fingerprint or name) and re-key the bundle.
+    Remove {
+        #[command(flatten)]
+        project: ProjectArg,
+        who: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabelCommand {
+    /// Add a bounding box in original-image pixels; prints the annotation id.
+    Add {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+        /// Class name.
+        #[arg(long)]
+        class: String,
+        /// x,y,w,h in pixels.
+        #[arg(long, value_delimiter = ',', num_args = 4)]
+        bbox: Vec<f64>,
+        /// Add the same box this many times, printing each id once saved
+        /// (crash-safety tests and benchmarks).
+        #[arg(long, default_value_t = 1, hide = true)]
+        repeat: u32,
+    },
+    /// List the labels of an item.
+    List {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    Log {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify the hash chain and signed heads; names the first broken row.
+    Verify {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SelftestCommand {
+    /// Try a TCP connect to 127.0.0.1 and a Unix socket pair; prints JSON.
+    Network,
+}

@@ -1,0 +1,414 @@
+//! The headless front end: parses arguments (see [`args`]), unlocks the
+//! identity, and calls the same controller as the GUI. Output is either
+//! human text or stable JSON (`--json`); exit codes are documented in README.
+
+pub mod args;
+
+use age::secrecy::SecretString;
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use crate::controller::Session;
+use crate::crypto::UnlockedIdentity;
+use crate::crypto::identity::DEFAULT_SCRYPT_LOG_N;
+use crate::home::Home;
+use crate::import::ImportOptions;
+use crate::model::{BBox, Geometry, LabelChange, Role, format_time};
+pub use args::Cli;
+use args::{
+    AuditCommand, Command, IdentityCommand, LabelCommand, ProjectCommand, SelftestCommand,
+    UserCommand,
+};
+
+/// Process exit codes (README: "Exit codes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    Error = 1,
+    Usage = 2,
+    /// Some inputs were rejected; the rest was done.
+    Partial = 3,
+}
+
+/// Where the passphrase comes from, in order: `--passphrase-file`,
+/// `SEALTAG_PASSPHRASE`, a no-echo prompt on a terminal.
+pub fn read_passphrase(cli: &Cli, prompt: &str, confirm: bool) -> Result<SecretString> {
+    if let Some(file) = &cli.passphrase_file {
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(file)
+                .with_context(|| format!("reading passphrase file {}", file.display()))?,
+        );
+        let line = text.lines().next().unwrap_or_default();
+        return Ok(SecretString::from(line.to_string()));
+    }
+    if let Ok(p) = std::env::var("SEALTAG_PASSPHRASE") {
+        return Ok(SecretString::from(p));
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "no passphrase: no terminal to prompt on; set SEALTAG_PASSPHRASE or pass --passphrase-file FILE"
+        );
+    }
+    let first = zeroize::Zeroizing::new(rpassword::prompt_password(prompt)?);
+    if confirm {
+        let second = zeroize::Zeroizing::new(rpassword::prompt_password("Repeat passphrase: ")?);
+        if *first != *second {
+            bail!("the two passphrases differ; nothing was created");
+        }
+    }
+    Ok(SecretString::from(first.to_string()))
+}
+
+fn unlock(cli: &Cli, home: &Home) -> Result<UnlockedIdentity> {
+    if !home.has_identity() {
+        bail!(
+            "no identity in {}; create one with `sealtag identity new --name NAME`",
+            home.dir.display()
+        );
+    }
+    let pass = read_passphrase(cli, "Passphrase: ", false)?;
+    Ok(home.unlock(&pass)?)
+}
+
+fn open(cli: &Cli, home: &Home, path: &Path) -> Result<Session> {
+    let identity = unlock(cli, home)?;
+    let session = Session::open(path, identity, Some(home))?;
+    home.remember_project(path);
+    Ok(session)
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Runs one headless command. GUI commands are handled by `main`.
+pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
+    let home = Home::locate(cli.home.clone())?;
+    match command {
+        Command::Demo { .. } => {
+            let paths = crate::demo::ensure_demo(&home)?;
+            println!("demo project: {}", paths.project.display());
+            println!(
+                "annotator home: {} (passphrase: {})",
+                paths.annotator_home.dir.display(),
+                crate::demo::DEMO_PASSPHRASE
+            );
+            println!(
+                "admin home: {} (passphrase: {})",
+                paths.admin_home.dir.display(),
+                crate::demo::DEMO_ADMIN_PASSPHRASE
+            );
+            Ok(Exit::Ok)
+        }
+        Command::Identity(IdentityCommand::New { name }) => {
+            if home.has_identity() {
+                bail!(
+                    "an identity already exists in {}; refusing to overwrite it",
+                    home.dir.display()
+                );
+            }
+            let pass = read_passphrase(cli, "New passphrase: ", true)?;
+            let identity = home.create_identity(name, &pass, DEFAULT_SCRYPT_LOG_N)?;
+            let public = identity.public();
+            println!("created identity '{name}' in {}", home.dir.display());
+            println!("public key:  {}", public.to_key_string());
+            println!("fingerprint: {}", public.fingerprint());
+            Ok(Exit::Ok)
+        }
+        Command::Identity(IdentityCommand::Show { json }) => {
+            let (name, public) = home.public_identity()?;
+            if *json {
+                print_json(
+                    &json!({"name": name, "public_key": public.to_key_string(), "fingerprint": public.fingerprint()}),
+                )?;
+            } else {
+                println!("name:        {name}");
+                println!("public key:  {}", public.to_key_string());
+                println!("fingerprint: {}", public.fingerprint());
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Project(ProjectCommand::Create { path, name }) => {
+            let identity = unlock(cli, &home)?;
+            let session = Session::create_project(path, name, identity)?;
+            home.remember_project(path);
+            println!(
+                "created project '{name}' ({}) at {}",
+                session.project_id(),
+                path.display()
+            );
+            session.close()?;
+            Ok(Exit::Ok)
+        }
+        Command::Project(ProjectCommand::Info { project, json }) => {
+            let mut s = open(cli, &home, &project.path)?;
+            let items = s.items().map(|i| i.len()).ok();
+            let info = json!({
+                "name": s.project_name(),
+                "project_id": s.project_id(),
+                "you": {"name": s.user().name, "fingerprint": s.user().fingerprint, "role": s.role()},
+                "items_visible": items,
+            });
+            if *json {
+                print_json(&info)?;
+            } else {
+                println!("project:  {} ({})", s.project_name(), s.project_id());
+                println!(
+                    "you:      {} {} ({})",
+                    s.user().name,
+                    s.user().fingerprint,
+                    s.role()
+                );
+                if let Some(n) = items {
+                    println!("items:    {n}");
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Project(ProjectCommand::Check { project }) => {
+            let s = open(cli, &home, &project.path)?;
+            s.integrity_check()?;
+            println!("ok: integrity_check and cipher_integrity_check passed");
+            Ok(Exit::Ok)
+        }
+        Command::User(UserCommand::Add {
+            project,
+            key,
+            role,
+            name,
+        }) => {
+            let role: Role = role.parse().map_err(|e: String| anyhow!(e))?;
+            let mut s = open(cli, &home, &project.path)?;
+            let user = s.add_user(key, role, name)?;
+            println!(
+                "added {} ({}) as {}",
+                user.name, user.fingerprint, user.role
+            );
+            Ok(Exit::Ok)
+        }
+        Command::User(UserCommand::List { project, json }) => {
+            let mut s = open(cli, &home, &project.path)?;
+            let users = s.list_users()?;
+            if *json {
+                print_json(&users)?;
+            } else {
+                for u in users {
+                    println!(
+                        "{}  {:<9}  {}{}",
+                        u.fingerprint,
+                        u.role,
+                        u.name,
+                        if u.active { "" } else { "  (removed)" }
+                    );
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        Command::User(UserCommand::Remove { project, who }) => {
+            let mut s = open(cli, &home, &project.path)?;
+            let user = s.remove_user(who)?;
+            println!(
+                "removed {} ({}); the bundle was re-keyed",
+                user.name, user.fingerprint
+            );
+            Ok(Exit::Ok)
+        }
+        Command::Import {
+            project,
+            text_field,
+            json,
+            paths,
+        } => {
+            let mut s = open(cli, &home, &project.path)?;
+            let options = ImportOptions {
+                text_field: text_field.clone(),
+                ..ImportOptions::default()
+            };
+            let quiet = *json;
+            let report = s.import(paths, &options, &mut |file| {
+                if quiet {
+                    return;
+                }
+                let path = file.path.display();
+                match file.outcome {
+                    "imported" => println!("imported  {path}: {} item(s)", file.item_ids.len()),
+                    "partial" => {
+                        println!(
+                            "partial   {path}: {} item(s), {} record(s) rejected",
+                            file.item_ids.len(),
+                            file.errors.len()
+                        );
+                        for e in &file.errors {
+                            println!("          {path}: {e}");
+                        }
+                    }
+                    _ => println!("rejected  {path}: {}", file.errors.join("; ")),
+                }
+            })?;
+            if *json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "{} item(s) imported from {} file(s)",
+                    report.imported_items(),
+                    report.files.len()
+                );
+            }
+            Ok(if report.complete() {
+                Exit::Ok
+            } else {
+                Exit::Partial
+            })
+        }
+        Command::Items { project, json } => {
+            let mut s = open(cli, &home, &project.path)?;
+            let items = s.items()?;
+            if *json {
+                print_json(&items)?;
+            } else {
+                for i in items {
+                    println!(
+                        "{:>5}  {:<5}  {:<11}  {:>3} label(s)  {}",
+                        i.id,
+                        i.kind.as_str(),
+                        i.status,
+                        i.label_count,
+                        i.name
+                    );
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Assign {
+            project,
+            to,
+            ids,
+            purpose,
+        } => {
+            let mut s = open(cli, &home, &project.path)?;
+            let ids = if ids.is_empty() {
+                s.items()?.iter().map(|i| i.id).collect()
+            } else {
+                ids.clone()
+            };
+            let n = s.assign(&ids, to, purpose)?;
+            println!("assigned {n} new item(s) to {to} for {purpose}");
+            Ok(Exit::Ok)
+        }
+        Command::Label(LabelCommand::Add {
+            project,
+            item,
+            class,
+            bbox,
+            repeat,
+        }) => {
+            let mut s = open(cli, &home, &project.path)?;
+            let class_id = s
+                .classes()?
+                .into_iter()
+                .find(|c| c.name == *class)
+                .map(|c| c.id)
+                .ok_or_else(|| anyhow!("no class named '{class}' in this project"))?;
+            let [x, y, w, h] = bbox.as_slice() else {
+                bail!("--bbox takes four numbers: x,y,w,h");
+            };
+            let geometry = Geometry::BBox(BBox {
+                x: *x,
+                y: *y,
+                w: *w,
+                h: *h,
+            });
+            let mut out = std::io::stdout().lock();
+            for _ in 0..*repeat {
+                let applied = s.apply_label(LabelChange::Create {
+                    item_id: *item,
+                    class_id,
+                    geometry: geometry.clone(),
+                })?;
+                // Printed only after the commit: a line on stdout means durable.
+                writeln!(out, "saved annotation {}", applied.annotation_id)?;
+                out.flush()?;
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Label(LabelCommand::List {
+            project,
+            item,
+            json,
+        }) => {
+            let mut s = open(cli, &home, &project.path)?;
+            let labels = s.annotations(*item)?;
+            if *json {
+                print_json(&labels)?;
+            } else {
+                let classes = s.classes()?;
+                for a in labels {
+                    let class = classes
+                        .iter()
+                        .find(|c| c.id == a.class_id)
+                        .map(|c| c.name.as_str())
+                        .unwrap_or("?");
+                    let Geometry::BBox(b) = a.geometry;
+                    println!(
+                        "{:>5}  {class:<14} bbox {:.1},{:.1} {:.1}x{:.1}  rev {}",
+                        a.id, b.x, b.y, b.w, b.h, a.revision
+                    );
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Audit(AuditCommand::Log { project, json }) => {
+            let mut s = open(cli, &home, &project.path)?;
+            let rows = s.audit_log()?;
+            if *json {
+                let rows: Vec<_> = rows
+                    .iter()
+                    .map(|r| json!({"seq": r.seq, "at": format_time(r.at_ms), "at_ms": r.at_ms, "actor": r.actor, "action": r.action, "target": r.target, "details": serde_json::from_str::<serde_json::Value>(&r.details).unwrap_or(json!(r.details)), "hash": r.hash, "prev_hash": r.prev_hash}))
+                    .collect();
+                print_json(&rows)?;
+            } else {
+                for r in rows {
+                    println!(
+                        "{:>6}  {}  {}  {:<18} {:<28} {}",
+                        r.seq,
+                        format_time(r.at_ms),
+                        r.actor,
+                        r.action,
+                        r.target,
+                        r.details
+                    );
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Audit(AuditCommand::Verify { project, json }) => {
+            let mut s = open(cli, &home, &project.path)?;
+            let report = s.verify_audit()?;
+            if *json {
+                print_json(&report)?;
+            } else if let Some(p) = &report.problem {
+                println!("BROKEN at row {}: {}", p.seq, p.what);
+            } else {
+                println!(
+                    "ok: {} rows, {} signed head(s), head {}",
+                    report.rows, report.signed_heads, report.head_hash
+                );
+            }
+            Ok(if report.ok() { Exit::Ok } else { Exit::Error })
+        }
+        Command::Selftest(SelftestCommand::Network) => {
+            let (tcp, unix) = crate::platform::network_probe();
+            print_json(&json!({
+                "tcp_connect": tcp.as_ref().map(|_| "connected".to_string()).unwrap_or_else(|e| format!("refused: {e}")),
+                "tcp_blocked_by_filter": tcp.as_ref().err().is_some_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied),
+                "unix_socketpair": unix.as_ref().map(|_| "ok".to_string()).unwrap_or_else(|e| format!("failed: {e}")),
+            }))?;
+            Ok(Exit::Ok)
+        }
+    }
+}

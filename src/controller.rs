@@ -1,0 +1,1032 @@
+//! The one controller both front ends call. Every user action enters here:
+//! the permission table is checked, the change is applied, and its audit row
+//! is written in the same transaction. Refusals are audited too.
+
+use serde::Serialize;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+use crate::audit::{self, SignedHead, VerifyReport};
+use crate::bundle::{BundleError, HeaderError};
+use crate::crypto::{IdentityError, PublicIdentity, UnlockedIdentity};
+use crate::home::Home;
+use crate::import::{self, FileOutcome, ImportOptions};
+use crate::model::{
+    Annotation, AuditEntry, Geometry, ItemKind, ItemSummary, LabelChange, LabelClass, Role, User,
+    now_ms,
+};
+use crate::permissions::{self, Action, Denied};
+use crate::project::{Project, ProjectError};
+use crate::store::{self, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(
+        "you ({fingerprint}) are not an active member of this project; ask a project admin to add you"
+    )]
+    NotMember { fingerprint: String },
+}
+
+impl From<BundleError> for CoreError {
+    fn from(e: BundleError) -> Self {
+        CoreError::Project(ProjectError::Bundle(e))
+    }
+}
+impl From<rusqlite::Error> for CoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        CoreError::Store(StoreError::Sql(e))
+    }
+}
+impl From<HeaderError> for CoreError {
+    fn from(e: HeaderError) -> Self {
+        CoreError::Project(ProjectError::Header(e))
+    }
+}
+
+pub type Result<T> = std::result::Result<T, CoreError>;
+
+/// The decrypted content of one item, held only in memory.
+pub struct ItemContent {
+    pub summary: ItemSummary,
+    pub bytes: Zeroizing<Vec<u8>>,
+    pub metadata: serde_json::Value,
+}
+
+/// Where an encrypted item lives, so a worker thread can decrypt it without
+/// touching the database (the UI thread owns the connection).
+pub struct ItemBlobRef {
+    pub paths: crate::bundle::BundlePaths,
+    pub project_id: String,
+    pub blob_id: String,
+    pub key: crate::crypto::SecretBytes<32>,
+    pub summary: ItemSummary,
+    pub metadata: serde_json::Value,
+}
+
+impl ItemBlobRef {
+    pub fn decrypt(&self) -> Result<ItemContent> {
+        let bytes = self
+            .paths
+            .read_blob(&self.project_id, &self.blob_id, &self.key)?;
+        Ok(ItemContent {
+            summary: self.summary.clone(),
+            bytes,
+            metadata: self.metadata.clone(),
+        })
+    }
+}
+
+/// What happened to one input file of an import.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FileReport {
+    pub path: PathBuf,
+    /// `imported`, `partial` or `rejected`.
+    pub outcome: &'static str,
+    pub item_ids: Vec<i64>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ImportReport {
+    pub files: Vec<FileReport>,
+}
+
+impl ImportReport {
+    pub fn imported_items(&self) -> usize {
+        self.files.iter().map(|f| f.item_ids.len()).sum()
+    }
+    /// True when every file imported completely.
+    pub fn complete(&self) -> bool {
+        self.files.iter().all(|f| f.outcome == "imported")
+    }
+}
+
+/// The result of a label change, for the status bar and the UI's selection.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Applied {
+    pub annotation_id: i64,
+    pub audit_seq: i64,
+}
+
+/// An unlocked project and the person working in it.
+pub struct Session {
+    project: Project,
+    identity: UnlockedIdentity,
+    user: User,
+    closed: bool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Session({}, {})",
+            self.project.project_id(),
+            self.user.fingerprint
+        )
+    }
+}
+
+/// The classes a new project starts with; admins edit them later.
+const DEFAULT_CLASSES: &[(&str, &str)] = &[
+    ("person", "#e6194b"),
+    ("face", "#f58231"),
+    ("vehicle", "#4363d8"),
+    ("licence plate", "#ffe119"),
+    ("text", "#3cb44b"),
+    ("document", "#911eb4"),
+    ("logo", "#42d4f4"),
+    ("animal", "#f032e6"),
+    ("other", "#a9a9a9"),
+];
+
+impl Session {
+    /// Creates a project at `root`; `identity` becomes its first admin.
+    pub fn create_project(root: &Path, name: &str, identity: UnlockedIdentity) -> Result<Self> {
+        let mut project = Project::create(root, &identity)?;
+        let public = identity.public();
+        let fingerprint = public.fingerprint();
+        let pid = project.project_id().to_string();
+        let tx = project.store.transaction()?;
+        store::set_meta(&tx, "name", name)?;
+        store::set_meta(&tx, "created_at", &now_ms().to_string())?;
+        let user_id = store::insert_user(
+            &tx,
+            &fingerprint,
+            &identity.name,
+            &public.to_key_string(),
+            Role::Admin,
+        )?;
+        for (i, (class, colour)) in DEFAULT_CLASSES.iter().enumerate() {
+            store::insert_class(&tx, class, colour, Some(i as u8 + 1))?;
+        }
+        store::append_audit(
+            &tx,
+            &pid,
+            &fingerprint,
+            "project.create",
+            &format!("project:{pid}"),
+            &json!({"name": name}).to_string(),
+        )?;
+        store::append_audit(
+            &tx,
+            &pid,
+            &fingerprint,
+            "user.add",
+            &format!("user:{fingerprint}"),
+            &json!({"role": "admin", "name": identity.name}).to_string(),
+        )?;
+        tx.commit()?;
+        let user = store::user_by_fingerprint(project.store.conn(), &fingerprint)?
+            .ok_or_else(|| CoreError::NotFound(format!("user {fingerprint}")))?;
+        debug_assert_eq!(user.id, user_id);
+        Ok(Self {
+            project,
+            identity,
+            user,
+            closed: false,
+        })
+    }
+
+    /// Opens a project with an unlocked identity. Failed unlocks noted in
+    /// `home` since the last success are written to the audit trail now.
+    pub fn open(root: &Path, identity: UnlockedIdentity, home: Option<&Home>) -> Result<Self> {
+        let fingerprint = identity.public().fingerprint();
+        let project = match Project::open(root, &identity) {
+            Ok(p) => p,
+            Err(e) => {
+                if let (Some(home), ProjectError::Header(HeaderError::NotEnrolled { .. })) =
+                    (home, &e)
+                {
+                    home.note_failed_unlock("identity holds no key slot in the project");
+                }
+                return Err(e.into());
+            }
+        };
+        let user = match store::user_by_fingerprint(project.store.conn(), &fingerprint)? {
+            Some(u) if u.active => u,
+            _ => return Err(CoreError::NotMember { fingerprint }),
+        };
+        let mut session = Self {
+            project,
+            identity,
+            user,
+            closed: false,
+        };
+        let pending = home.map(Home::pending_failed_unlocks).unwrap_or_default();
+        session.write(|tx, pid, actor| {
+            for (at, reason) in &pending {
+                store::append_audit(
+                    tx,
+                    pid,
+                    actor,
+                    "unlock.failed",
+                    "identity",
+                    &json!({"at_ms": at, "reason": reason}).to_string(),
+                )?;
+            }
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "session.open",
+                &format!("project:{pid}"),
+                "{}",
+            )
+        })?;
+        if let Some(home) = home {
+            home.clear_failed_unlocks();
+        }
+        Ok(session)
+    }
+
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+    pub fn identity(&self) -> &UnlockedIdentity {
+        &self.identity
+    }
+    pub fn project_id(&self) -> &str {
+        self.project.project_id()
+    }
+    pub fn root(&self) -> PathBuf {
+        self.project.root()
+    }
+    pub fn project_name(&self) -> String {
+        self.project
+            .store
+            .meta("name")
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Runs `change` and returns its result after committing it together
+    /// with whatever audit rows it appended.
+    fn write<T>(
+        &mut self,
+        change: impl FnOnce(
+            &rusqlite::Transaction<'_>,
+            &str,
+            &str,
+        ) -> std::result::Result<T, StoreError>,
+    ) -> Result<T> {
+        let pid = self.project.project_id().to_string();
+        let actor = self.user.fingerprint.clone();
+        let tx = self.project.store.transaction()?;
+        let out = change(&tx, &pid, &actor)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Checks the permission table; a refusal is audited, then returned.
+    fn require(&mut self, action: Action, target: Option<String>) -> Result<()> {
+        match permissions::check(self.user.role, action) {
+            Ok(()) => Ok(()),
+            Err(mut denied) => {
+                denied.target = target;
+                self.audit_denied(&denied)?;
+                Err(denied.into())
+            }
+        }
+    }
+
+    fn audit_denied(&mut self, denied: &Denied) -> Result<()> {
+        let details =
+            json!({"role": denied.role, "action": denied.action, "target": denied.target})
+                .to_string();
+        self.write(|tx, pid, actor| {
+            store::append_audit(tx, pid, actor, "permission.denied", "", &details)
+        })?;
+        Ok(())
+    }
+
+    /// Permission for an action on one item, including the assignment scope
+    /// of annotators and reviewers.
+    fn require_item(&mut self, action: Action, item_id: i64) -> Result<ItemSummary> {
+        self.require(action, Some(format!("item {item_id}")))?;
+        let summary = store::item_summary_by_id(self.project.store.conn(), item_id)?
+            .ok_or_else(|| CoreError::NotFound(format!("item {item_id}")))?;
+        if permissions::scoped_to_assignments(self.user.role)
+            && !store::is_assigned(self.project.store.conn(), item_id, self.user.id)?
+        {
+            let denied = Denied {
+                role: self.user.role,
+                action,
+                target: Some(format!("item {item_id} is not assigned to you")),
+            };
+            self.audit_denied(&denied)?;
+            return Err(denied.into());
+        }
+        Ok(summary)
+    }
+
+    // ------------------------------------------------------------ users
+
+    pub fn list_users(&mut self) -> Result<Vec<User>> {
+        self.require(Action::ListUsers, None)?;
+        Ok(store::list_users(self.project.store.conn())?)
+    }
+
+    /// Enrols a person: a user row, an audit row and a key slot.
+    pub fn add_user(&mut self, public_key: &str, role: Role, name: &str) -> Result<User> {
+        self.require(Action::ManageUsers, Some(format!("add {name}")))?;
+        let public = PublicIdentity::parse(public_key)?;
+        let fingerprint = public.fingerprint();
+        let existing = store::user_by_fingerprint(self.project.store.conn(), &fingerprint)?;
+        if existing.as_ref().is_some_and(|u| u.active) {
+            return Err(CoreError::Invalid(format!(
+                "{fingerprint} is already a member of this project"
+            )));
+        }
+        let key_string = public.to_key_string();
+        self.write(|tx, pid, actor| {
+            match &existing {
+                Some(u) => store::reactivate_user(tx, u.id, name, role)?,
+                None => {
+                    store::insert_user(tx, &fingerprint, name, &key_string, role)?;
+                }
+            }
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "user.add",
+                &format!("user:{fingerprint}"),
+                &json!({"role": role, "name": name}).to_string(),
+            )
+        })?;
+        let recipients = self.member_keys()?;
+        self.project.add_slot(&recipients)?;
+        store::user_by_fingerprint(self.project.store.conn(), &fingerprint)?
+            .ok_or_else(|| CoreError::NotFound(format!("user {fingerprint}")))
+    }
+
+    fn member_keys(&self) -> Result<Vec<PublicIdentity>> {
+        store::list_users(self.project.store.conn())?
+            .into_iter()
+            .filter(|u| u.active)
+            .map(|u| PublicIdentity::parse(&u.public_key).map_err(CoreError::from))
+            .collect()
+    }
+
+    /// Finds a member by fingerprint or exact name.
+    pub fn find_user(&self, who: &str) -> Result<User> {
+        let users = store::list_users(self.project.store.conn())?;
+        let matches: Vec<_> = users
+            .into_iter()
+            .filter(|u| u.active && (u.fingerprint == who || u.name == who))
+            .collect();
+        match matches.len() {
+            1 => Ok(matches
+                .into_iter()
+                .next()
+                .ok_or_else(|| CoreError::NotFound(who.into()))?),
+            0 => Err(CoreError::NotFound(format!("active user '{who}'"))),
+            n => Err(CoreError::Invalid(format!(
+                "{n} users are named '{who}'; use the fingerprint instead"
+            ))),
+        }
+    }
+
+    /// Removes a person and re-keys the bundle so their old key slot opens
+    /// nothing current.
+    pub fn remove_user(&mut self, who: &str) -> Result<User> {
+        self.require(Action::ManageUsers, Some(format!("remove {who}")))?;
+        let user = self.find_user(who)?;
+        if user.id == self.user.id {
+            return Err(CoreError::Invalid(
+                "you cannot remove yourself; ask another admin".into(),
+            ));
+        }
+        let admins = store::list_users(self.project.store.conn())?
+            .iter()
+            .filter(|u| u.active && u.role == Role::Admin)
+            .count();
+        if user.role == Role::Admin && admins <= 1 {
+            return Err(CoreError::Invalid(
+                "a project needs at least one admin".into(),
+            ));
+        }
+        let fpr = user.fingerprint.clone();
+        self.write(|tx, pid, actor| {
+            store::deactivate_user(tx, user.id)?;
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "user.remove",
+                &format!("user:{fpr}"),
+                &json!({"role": user.role}).to_string(),
+            )
+        })?;
+        let recipients = self.member_keys()?;
+        self.project.rekey(&recipients)?;
+        self.write(|tx, pid, actor| {
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "project.rekey",
+                &format!("project:{pid}"),
+                &json!({"key_slots": recipients.len()}).to_string(),
+            )
+        })?;
+        Ok(user)
+    }
+
+    // ------------------------------------------------------------ items
+
+    /// Imports files and folders; one bad file never stops the batch.
+    pub fn import(
+        &mut self,
+        inputs: &[PathBuf],
+        options: &ImportOptions,
+        progress: &mut dyn FnMut(&FileReport),
+    ) -> Result<ImportReport> {
+        self.require(Action::Import, None)?;
+        let mut report = ImportReport::default();
+        let mut failure = None;
+        import::import_paths(inputs, options, &mut |outcome| {
+            if failure.is_some() {
+                return;
+            }
+            match self.store_outcome(outcome) {
+                Ok(file) => {
+                    progress(&file);
+                    report.files.push(file);
+                }
+                Err(e) => failure = Some(e),
+            }
+        });
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+
+    /// Imports one in-memory file (the demo's embedded assets, tests).
+    pub fn import_bytes(
+        &mut self,
+        name: &str,
+        bytes: Vec<u8>,
+        options: &ImportOptions,
+    ) -> Result<FileReport> {
+        self.require(Action::Import, None)?;
+        let outcome = FileOutcome::from_result(
+            PathBuf::from(name),
+            import::inspect_file(name, bytes, options),
+        );
+        self.store_outcome(outcome)
+    }
+
+    fn store_outcome(&mut self, outcome: FileOutcome) -> Result<FileReport> {
+        let (path, items, errors, rejected) = match outcome {
+            FileOutcome::Imported { path, items } => (path, items, vec![], None),
+            FileOutcome::Partial {
+                path,
+                items,
+                errors,
+            } => (path, items, errors, None),
+            FileOutcome::Rejected { path, error } => {
+                (path, vec![], vec![], Some(error.to_string()))
+            }
+        };
+        if let Some(reason) = rejected {
+            let details = json!({"reason": reason}).to_string();
+            self.write(|tx, pid, actor| {
+                store::append_audit(tx, pid, actor, "import.rejected", "file", &details)
+            })?;
+            return Ok(FileReport {
+                path,
+                outcome: "rejected",
+                item_ids: vec![],
+                errors: vec![reason],
+            });
+        }
+        let pid = self.project.project_id().to_string();
+        // Blobs first (complete and fsynced), then one transaction referencing
+        // them: a crash in between leaves only unreferenced ciphertext.
+        let mut written = Vec::with_capacity(items.len());
+        for item in items {
+            let blob = self
+                .project
+                .paths
+                .write_blob(&pid, &mut item.bytes.as_slice())?;
+            written.push((item, blob));
+        }
+        let error_texts: Vec<String> = errors
+            .iter()
+            .map(|e| match &e.record_id {
+                Some(id) => format!("line {} (id {id}): {}", e.line, e.message),
+                None => format!("line {}: {}", e.line, e.message),
+            })
+            .collect();
+        let item_ids = self.write(|tx, pid, actor| {
+            let mut ids = Vec::new();
+            for (item, blob) in &written {
+                store::insert_blob(tx, &blob.blob_id, &blob.key, blob.size)?;
+                let (format, width, height, duration, chars) = match &item.info {
+                    import::MediaInfo::Image {
+                        format,
+                        width,
+                        height,
+                    } => (*format, Some(*width), Some(*height), None, None),
+                    import::MediaInfo::Audio {
+                        format,
+                        duration_secs,
+                        ..
+                    } => (*format, None, None, Some(*duration_secs), None),
+                    import::MediaInfo::Text { char_len } => {
+                        ("text", None, None, None, Some(*char_len))
+                    }
+                };
+                let kind = match item.kind {
+                    import::MediaKind::Image => ItemKind::Image,
+                    import::MediaKind::Audio => ItemKind::Audio,
+                    import::MediaKind::Text => ItemKind::Text,
+                };
+                let sha = hex::encode(item.sha256);
+                let id = store::insert_item(
+                    tx,
+                    &store::NewItem {
+                        kind,
+                        name: &item.name,
+                        format,
+                        sha256: &sha,
+                        blob_id: &blob.blob_id,
+                        width,
+                        height,
+                        duration_secs: duration,
+                        char_len: chars,
+                        metadata: &item.metadata.to_string(),
+                    },
+                )?;
+                store::append_audit(
+                    tx,
+                    pid,
+                    actor,
+                    "item.import",
+                    &format!("item:{id}"),
+                    &json!({"kind": kind, "sha256": sha, "bytes": blob.size}).to_string(),
+                )?;
+                ids.push(id);
+            }
+            if !error_texts.is_empty() {
+                store::append_audit(
+                    tx,
+                    pid,
+                    actor,
+                    "import.partial",
+                    "file",
+                    &json!({"imported": ids.len(), "errors": error_texts}).to_string(),
+                )?;
+            }
+            Ok(ids)
+        })?;
+        Ok(FileReport {
+            path,
+            outcome: if error_texts.is_empty() {
+                "imported"
+            } else {
+                "partial"
+            },
+            item_ids,
+            errors: error_texts,
+        })
+    }
+
+    /// The items this user may see: all for admins, assigned ones for
+    /// annotators and reviewers.
+    pub fn items(&mut self) -> Result<Vec<ItemSummary>> {
+        self.require(Action::ListItems, None)?;
+        let scope = permissions::scoped_to_assignments(self.user.role).then_some(self.user.id);
+        Ok(store::list_items(self.project.store.conn(), scope)?)
+    }
+
+    /// Authorises viewing an item and returns where its ciphertext is; the
+    /// view is audited here, decryption happens wherever the caller wants.
+    pub fn open_item(&mut self, item_id: i64) -> Result<ItemBlobRef> {
+        let summary = self.require_item(Action::ViewItem, item_id)?;
+        let conn = self.project.store.conn();
+        let (blob_id, key) = store::item_blob(conn, item_id)?
+            .ok_or_else(|| CoreError::NotFound(format!("blob of item {item_id}")))?;
+        let metadata = serde_json::from_str(&store::item_metadata(conn, item_id)?)
+            .unwrap_or(serde_json::Value::Null);
+        self.write(|tx, pid, actor| {
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "item.view",
+                &format!("item:{item_id}"),
+                "{}",
+            )
+        })?;
+        Ok(ItemBlobRef {
+            paths: self.project.paths.clone(),
+            project_id: self.project.project_id().to_string(),
+            blob_id,
+            key,
+            summary,
+            metadata,
+        })
+    }
+
+    /// Authorises, audits and decrypts an item in one call.
+    pub fn load_item(&mut self, item_id: i64) -> Result<ItemContent> {
+        self.open_item(item_id)?.decrypt()
+    }
+
+    pub fn classes(&self) -> Result<Vec<LabelClass>> {
+        Ok(store::list_classes(self.project.store.conn())?)
+    }
+
+    /// Adds a label class (admin).
+    pub fn add_class(&mut self, name: &str, colour: &str, hotkey: Option<u8>) -> Result<i64> {
+        self.require(Action::EditSchema, Some(format!("class {name}")))?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(CoreError::Invalid("a class needs a name".into()));
+        }
+        self.write(|tx, pid, actor| {
+            let id = store::insert_class(tx, name, colour, hotkey)?;
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "schema.class.add",
+                &format!("class:{id}"),
+                &json!({"name": name, "colour": colour, "hotkey": hotkey}).to_string(),
+            )?;
+            Ok(id)
+        })
+    }
+
+    pub fn annotations(&mut self, item_id: i64) -> Result<Vec<Annotation>> {
+        self.require_item(Action::ViewItem, item_id)?;
+        Ok(store::list_annotations(self.project.store.conn(), item_id)?)
+    }
+
+    /// Assigns items to a member for a purpose (admin).
+    pub fn assign(&mut self, item_ids: &[i64], who: &str, purpose: &str) -> Result<usize> {
+        self.require(Action::Assign, Some(format!("assign to {who}")))?;
+        if !matches!(purpose, "annotate" | "review" | "gold") {
+            return Err(CoreError::Invalid(format!(
+                "unknown purpose '{purpose}' (annotate, review or gold)"
+            )));
+        }
+        let user = self.find_user(who)?;
+        for id in item_ids {
+            if store::item_summary_by_id(self.project.store.conn(), *id)?.is_none() {
+                return Err(CoreError::NotFound(format!("item {id}")));
+            }
+        }
+        self.write(|tx, pid, actor| {
+            let mut n = 0;
+            for id in item_ids {
+                if store::assign(tx, *id, user.id, purpose)? {
+                    n += 1;
+                }
+            }
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "assign",
+                &format!("user:{}", user.fingerprint),
+                &json!({"items": item_ids, "purpose": purpose, "new": n}).to_string(),
+            )?;
+            Ok(n)
+        })
+    }
+
+    // ------------------------------------------------------------ labels
+
+    /// Applies one label change as its own committed transaction (autosave):
+    /// when this returns `Ok`, the change is durable.
+    pub fn apply_label(&mut self, change: LabelChange) -> Result<Applied> {
+        let item_id = match &change {
+            LabelChange::Create { item_id, .. }
+            | LabelChange::Undo { item_id }
+            | LabelChange::Redo { item_id } => *item_id,
+            LabelChange::Update { annotation_id, .. } | LabelChange::Delete { annotation_id } => {
+                store::annotation_state(self.project.store.conn(), *annotation_id)?
+                    .ok_or_else(|| CoreError::NotFound(format!("annotation {annotation_id}")))?
+                    .item_id
+            }
+        };
+        let item = self.require_item(Action::EditLabels, item_id)?;
+        let classes = self.classes()?;
+        let check = |class_id: i64, geometry: &Geometry| -> Result<()> {
+            if !classes.iter().any(|c| c.id == class_id) {
+                return Err(CoreError::Invalid(format!(
+                    "no label class with id {class_id}"
+                )));
+            }
+            match geometry {
+                Geometry::BBox(b) => {
+                    if !b.is_valid() {
+                        return Err(CoreError::Invalid(
+                            "a box needs a positive width and height".into(),
+                        ));
+                    }
+                    let (w, h) = (
+                        item.width.unwrap_or(0) as f64,
+                        item.height.unwrap_or(0) as f64,
+                    );
+                    if item.kind != ItemKind::Image
+                        || b.x < 0.0
+                        || b.y < 0.0
+                        || b.x + b.w > w + 1e-6
+                        || b.y + b.h > h + 1e-6
+                    {
+                        return Err(CoreError::Invalid(format!(
+                            "box {:.1},{:.1} {:.1}×{:.1} lies outside the {w}×{h} image",
+                            b.x, b.y, b.w, b.h
+                        )));
+                    }
+                }
+            }
+            Ok(())
+        };
+        let me = self.user.id;
+        match change {
+            LabelChange::Create {
+                class_id, geometry, ..
+            } => {
+                check(class_id, &geometry)?;
+                self.write(|tx, pid, actor| {
+                    let (id, _) = store::write_annotation(
+                        tx, None, item_id, class_id, &geometry, false, "create", me,
+                    )?;
+                    store::mark_in_progress(tx, item_id, me)?;
+                    let seq = store::append_audit(
+                        tx,
+                        pid,
+                        actor,
+                        "label.create",
+                        &format!("item:{item_id}/annotation:{id}"),
+                        &json!({"class_id": class_id, "geometry": geometry}).to_string(),
+                    )?;
+                    Ok(Applied {
+                        annotation_id: id,
+                        audit_seq: seq,
+                    })
+                })
+            }
+            LabelChange::Update {
+                annotation_id,
+                class_id,
+                geometry,
+            } => {
+                check(class_id, &geometry)?;
+                self.write(|tx, pid, actor| {
+                    store::write_annotation(
+                        tx,
+                        Some(annotation_id),
+                        item_id,
+                        class_id,
+                        &geometry,
+                        false,
+                        "update",
+                        me,
+                    )?;
+                    let seq = store::append_audit(
+                        tx,
+                        pid,
+                        actor,
+                        "label.update",
+                        &format!("item:{item_id}/annotation:{annotation_id}"),
+                        &json!({"class_id": class_id, "geometry": geometry}).to_string(),
+                    )?;
+                    Ok(Applied {
+                        annotation_id,
+                        audit_seq: seq,
+                    })
+                })
+            }
+            LabelChange::Delete { annotation_id } => {
+                let state = store::annotation_state(self.project.store.conn(), annotation_id)?
+                    .filter(|s| !s.deleted)
+                    .ok_or_else(|| CoreError::NotFound(format!("annotation {annotation_id}")))?;
+                self.write(|tx, pid, actor| {
+                    store::write_annotation(
+                        tx,
+                        Some(annotation_id),
+                        item_id,
+                        state.class_id,
+                        &state.geometry,
+                        true,
+                        "delete",
+                        me,
+                    )?;
+                    let seq = store::append_audit(
+                        tx,
+                        pid,
+                        actor,
+                        "label.delete",
+                        &format!("item:{item_id}/annotation:{annotation_id}"),
+                        "{}",
+                    )?;
+                    Ok(Applied {
+                        annotation_id,
+                        audit_seq: seq,
+                    })
+                })
+            }
+            LabelChange::Undo { .. } => self.undo_or_redo(item_id, true),
+            LabelChange::Redo { .. } => self.undo_or_redo(item_id, false),
+        }
+    }
+
+    fn undo_or_redo(&mut self, item_id: i64, undo: bool) -> Result<Applied> {
+        let me = self.user.id;
+        let conn = self.project.store.conn();
+        let target = if undo {
+            store::last_undoable(conn, item_id, me)?
+        } else {
+            store::last_redoable(conn, item_id, me)?
+        }
+        .ok_or_else(|| {
+            CoreError::Invalid(format!(
+                "nothing to {} on this item",
+                if undo { "undo" } else { "redo" }
+            ))
+        })?;
+        let current = store::annotation_state(conn, target.annotation_id)?
+            .ok_or_else(|| CoreError::NotFound(format!("annotation {}", target.annotation_id)))?;
+        // Undo restores the state before the change; redo re-applies the change.
+        let wanted_revision = if undo {
+            target.revision - 1
+        } else {
+            target.revision
+        };
+        let (class_id, geometry, deleted) =
+            match store::revision_state(conn, target.annotation_id, wanted_revision)? {
+                Some(state) => state,
+                // Before its first revision the annotation did not exist.
+                None => (current.class_id, current.geometry.clone(), true),
+            };
+        let (op, mark) = if undo { ("undo", 1) } else { ("redo", 2) };
+        self.write(|tx, pid, actor| {
+            store::write_annotation(
+                tx,
+                Some(target.annotation_id),
+                item_id,
+                class_id,
+                &geometry,
+                deleted,
+                op,
+                me,
+            )?;
+            store::set_undo_state(tx, target.revision_row, mark)?;
+            let seq = store::append_audit(
+                tx,
+                pid,
+                actor,
+                &format!("label.{op}"),
+                &format!("item:{item_id}/annotation:{}", target.annotation_id),
+                &json!({"revision": target.revision}).to_string(),
+            )?;
+            Ok(Applied {
+                annotation_id: target.annotation_id,
+                audit_seq: seq,
+            })
+        })
+    }
+
+    // ------------------------------------------------------------ audit
+
+    pub fn audit_log(&mut self) -> Result<Vec<AuditEntry>> {
+        self.require(Action::ReadAudit, None)?;
+        Ok(store::audit_rows(self.project.store.conn())?)
+    }
+
+    /// Verifies the chain and the signed heads; the check itself is audited
+    /// after it ran, so it never vouches for its own row.
+    pub fn verify_audit(&mut self) -> Result<VerifyReport> {
+        self.require(Action::VerifyAudit, None)?;
+        let report = self.verify_audit_unaudited()?;
+        let details =
+            json!({"ok": report.ok(), "rows": report.rows, "problem": report.problem}).to_string();
+        self.write(|tx, pid, actor| {
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "audit.verify",
+                &format!("project:{pid}"),
+                &details,
+            )
+        })?;
+        Ok(report)
+    }
+
+    fn verify_audit_unaudited(&self) -> Result<VerifyReport> {
+        let conn = self.project.store.conn();
+        let rows = store::audit_rows(conn)?;
+        let heads = store::signed_heads(conn)?;
+        let keys: Vec<(String, PublicIdentity)> = store::list_users(conn)?
+            .into_iter()
+            .filter_map(|u| {
+                PublicIdentity::parse(&u.public_key)
+                    .ok()
+                    .map(|k| (u.fingerprint, k))
+            })
+            .collect();
+        let verify = |signer: &str, msg: &[u8], sig_hex: &str| {
+            let Ok(sig) = hex::decode(sig_hex) else {
+                return false;
+            };
+            keys.iter()
+                .any(|(fpr, key)| fpr == signer && key.verify(msg, &sig))
+        };
+        Ok(audit::verify_chain(
+            self.project.project_id(),
+            &rows,
+            &heads,
+            &verify,
+        ))
+    }
+
+    /// Signs the current chain head with this user's key and stores it, so
+    /// cutting rows off the end is detectable.
+    pub fn sign_audit_head(&mut self) -> Result<Option<SignedHead>> {
+        let conn = self.project.store.conn();
+        let Some((seq, hash)) = store::audit_tip(conn)? else {
+            return Ok(None);
+        };
+        if store::signed_heads(conn)?
+            .last()
+            .is_some_and(|h| h.seq == seq)
+        {
+            return Ok(None);
+        }
+        let signature =
+            self.identity
+                .sign(&audit::head_message(self.project.project_id(), seq, &hash));
+        let head = SignedHead {
+            seq,
+            hash,
+            signer: self.user.fingerprint.clone(),
+            signature: hex::encode(signature),
+            at_ms: now_ms(),
+        };
+        store::insert_head(conn, &head)?;
+        Ok(Some(head))
+    }
+
+    /// Runs `PRAGMA integrity_check` and SQLCipher's HMAC check.
+    pub fn integrity_check(&self) -> Result<()> {
+        Ok(self.project.store.integrity_check()?)
+    }
+
+    /// Records the end of the session and signs the chain head.
+    pub fn close(mut self) -> Result<()> {
+        self.close_inner()
+    }
+
+    fn close_inner(&mut self) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        self.write(|tx, pid, actor| {
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "session.close",
+                &format!("project:{pid}"),
+                "{}",
+            )
+        })?;
+        self.sign_audit_head()?;
+        Ok(())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Best effort: a session dropped without close() still leaves a signed
+        // head. Errors here have nowhere to go; the chain stays verifiable.
+        let _ = self.close_inner();
+    }
+}

@@ -1,0 +1,82 @@
+//! Secret key material that must never be printed, logged or left in memory:
+//! the per-project master key and the keys derived from it with HKDF.
+
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::fmt;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// A fixed-size secret that is wiped on drop and redacted in `Debug`.
+#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+pub struct SecretBytes<const N: usize>([u8; N]);
+
+impl<const N: usize> SecretBytes<N> {
+    pub fn new(bytes: [u8; N]) -> Self {
+        Self(bytes)
+    }
+    pub fn random() -> Self {
+        Self(super::random_bytes::<N>())
+    }
+    /// Copies from a slice of exactly `N` bytes.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        let arr: [u8; N] = bytes.try_into().ok()?;
+        Some(Self(arr))
+    }
+    pub fn expose(&self) -> &[u8; N] {
+        &self.0
+    }
+}
+
+impl<const N: usize> fmt::Debug for SecretBytes<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretBytes<{N}>(redacted)")
+    }
+}
+
+/// The random 256-bit key of one project. The bundle header holds it sealed to
+/// each enrolled person; every other project key is derived from it, each with
+/// its own HKDF label so no key is ever used for two purposes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MasterKey(SecretBytes<32>);
+
+impl MasterKey {
+    pub fn generate() -> Self {
+        Self(SecretBytes::random())
+    }
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        SecretBytes::from_slice(bytes).map(Self)
+    }
+    pub fn expose(&self) -> &[u8; 32] {
+        self.0.expose()
+    }
+
+    fn derive(&self, label: &str, project_id: &str) -> SecretBytes<32> {
+        let hk = Hkdf::<Sha256>::new(Some(project_id.as_bytes()), self.0.expose());
+        let mut out = [0u8; 32];
+        // 32 bytes is far below HKDF-SHA256's 8160-byte output limit.
+        if hk.expand(label.as_bytes(), &mut out).is_err() {
+            unreachable!("HKDF output length 32 is always valid");
+        }
+        let key = SecretBytes::new(out);
+        out.zeroize();
+        key
+    }
+
+    /// Raw SQLCipher key: used with `PRAGMA key = "x'…'"`, so SQLCipher's own
+    /// PBKDF2 is skipped (we already hold a uniformly random key).
+    pub fn database_key(&self, project_id: &str) -> SecretBytes<32> {
+        self.derive("sealtag/v1/sqlcipher", project_id)
+    }
+
+    /// HMAC key authenticating the plaintext header fields.
+    pub fn header_mac(&self, project_id: &str, message: &[u8]) -> [u8; 32] {
+        let key = self.derive("sealtag/v1/header-mac", project_id);
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key.expose()) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC accepts keys of any length"),
+        };
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
+}

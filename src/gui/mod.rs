@@ -1,0 +1,396 @@
+//! The egui desktop front end (feature `gui`). This file is the shell: the
+//! unlock screen, identity creation, the project picker and the hand-over to
+//! the [`workspace::Workspace`]. It never runs SQL; everything goes through
+//! the controller ([`crate::controller::Session`]).
+
+pub mod canvas;
+pub mod commands;
+pub mod loader;
+pub mod workspace;
+
+use age::secrecy::SecretString;
+use egui::{Color32, RichText};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+use zeroize::Zeroize;
+
+use crate::cli::Cli;
+use crate::controller::Session;
+use crate::crypto::UnlockedIdentity;
+use crate::crypto::identity::DEFAULT_SCRYPT_LOG_N;
+use crate::home::Home;
+use workspace::{ShellRequest, Workspace};
+
+enum Screen {
+    Unlock,
+    CreateIdentity,
+    Picker(UnlockedIdentity),
+    Workspace(Box<Workspace>),
+}
+
+/// Test hooks for the smoke test: close after a delay, optionally saving a
+/// screenshot first.
+#[derive(Default)]
+pub struct AutoExit {
+    pub after_secs: Option<f64>,
+    pub screenshot: Option<PathBuf>,
+    requested: bool,
+    done: Arc<AtomicBool>,
+}
+
+pub struct SealtagApp {
+    home: Home,
+    /// In demo mode: the project to open right after unlocking.
+    project: Option<PathBuf>,
+    demo: bool,
+    screen: Screen,
+    passphrase: String,
+    passphrase_repeat: String,
+    new_name: String,
+    message: Option<String>,
+    started: Instant,
+    pub auto_exit: AutoExit,
+}
+
+impl Drop for SealtagApp {
+    fn drop(&mut self) {
+        self.passphrase.zeroize();
+        self.passphrase_repeat.zeroize();
+    }
+}
+
+impl SealtagApp {
+    /// `project`: open this bundle right after unlocking (the demo).
+    pub fn new(home: Home, project: Option<PathBuf>, demo: bool) -> Self {
+        let screen = if home.has_identity() {
+            Screen::Unlock
+        } else {
+            Screen::CreateIdentity
+        };
+        Self {
+            home,
+            project,
+            demo,
+            screen,
+            passphrase: String::new(),
+            passphrase_repeat: String::new(),
+            new_name: String::new(),
+            message: None,
+            started: Instant::now(),
+            auto_exit: AutoExit::default(),
+        }
+    }
+
+    /// The open workspace, if the user got that far (tests read it).
+    pub fn workspace(&self) -> Option<&Workspace> {
+        match &self.screen {
+            Screen::Workspace(ws) => Some(ws),
+            _ => None,
+        }
+    }
+
+    pub fn is_locked(&self) -> bool {
+        matches!(self.screen, Screen::Unlock)
+    }
+
+    /// Unlocks with `passphrase` (typed, or from the environment).
+    pub fn unlock(&mut self, ctx: &egui::Context, passphrase: &SecretString) {
+        match self.home.unlock(passphrase) {
+            Ok(identity) => {
+                self.message = None;
+                match self.project.clone() {
+                    Some(path) => self.open_project(ctx, path, identity),
+                    None => self.screen = Screen::Picker(identity),
+                }
+            }
+            Err(e) => self.message = Some(e.to_string()),
+        }
+    }
+
+    fn open_project(&mut self, ctx: &egui::Context, path: PathBuf, identity: UnlockedIdentity) {
+        match Session::open(&path, identity, Some(&self.home)) {
+            Ok(session) => match Workspace::new(ctx, session) {
+                Ok(ws) => {
+                    self.home.remember_project(&path);
+                    self.project = Some(path);
+                    self.screen = Screen::Workspace(Box::new(ws));
+                }
+                Err(e) => {
+                    self.message = Some(e);
+                    self.screen = Screen::Unlock;
+                }
+            },
+            Err(e) => {
+                self.message = Some(format!("Could not open {}: {e}", path.display()));
+                self.screen = Screen::Unlock;
+            }
+        }
+    }
+
+    /// Drops the session and every key: back to the unlock screen.
+    fn lock(&mut self) {
+        let previous = std::mem::replace(&mut self.screen, Screen::Unlock);
+        if let Screen::Workspace(ws) = previous {
+            let _ = ws.into_session().close();
+        }
+        self.message = Some("Locked. Your work is saved.".into());
+    }
+
+    /// Lays out the whole window for one frame.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.auto_exit_tick(&ctx);
+        match &mut self.screen {
+            Screen::Workspace(ws) => {
+                if ws.ui(ui) == Some(ShellRequest::Lock) {
+                    self.lock();
+                }
+            }
+            Screen::Unlock => {
+                egui::CentralPanel::default().show(ui, |ui| self.unlock_ui(ui));
+            }
+            Screen::CreateIdentity => {
+                egui::CentralPanel::default().show(ui, |ui| self.create_identity_ui(ui));
+            }
+            Screen::Picker(_) => {
+                egui::CentralPanel::default().show(ui, |ui| self.picker_ui(ui));
+            }
+        }
+    }
+
+    fn centered(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui)) {
+        ui.vertical_centered(|ui| {
+            ui.add_space(ui.available_height() * 0.2);
+            ui.set_max_width(420.0);
+            add(ui);
+        });
+    }
+
+    fn unlock_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        let mut submit = false;
+        Self::centered(ui, |ui| {
+            ui.heading(RichText::new("Sealtag").size(32.0));
+            ui.label("Offline labelling of sensitive data");
+            ui.add_space(16.0);
+            if let Ok((name, key)) = self.home.public_identity() {
+                ui.label(format!("Identity: {name}  ·  {}", key.fingerprint()));
+            }
+            if let Some(p) = &self.project {
+                ui.label(format!("Project: {}", p.display()));
+            }
+            ui.add_space(8.0);
+            let label = ui.label("Passphrase");
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.passphrase)
+                        .password(true)
+                        .hint_text("Passphrase")
+                        .desired_width(300.0),
+                )
+                .labelled_by(label.id);
+            if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                submit = true;
+            }
+            if !field.has_focus() && self.passphrase.is_empty() {
+                field.request_focus();
+            }
+            if ui.button("Unlock").clicked() {
+                submit = true;
+            }
+            if self.demo {
+                ui.add_space(12.0);
+                ui.label(
+                    RichText::new(format!(
+                        "Demo project: the passphrase is \"{}\"",
+                        crate::demo::DEMO_PASSPHRASE
+                    ))
+                    .color(Color32::from_rgb(240, 200, 90)),
+                );
+            }
+            if let Some(msg) = &self.message {
+                ui.add_space(8.0);
+                ui.colored_label(Color32::from_rgb(240, 110, 110), msg);
+            }
+        });
+        if submit {
+            let pass = SecretString::from(std::mem::take(&mut self.passphrase));
+            self.unlock(&ctx, &pass);
+        }
+    }
+
+    fn create_identity_ui(&mut self, ui: &mut egui::Ui) {
+        let mut submit = false;
+        Self::centered(ui, |ui| {
+            ui.heading("Create your identity");
+            ui.label("Your identity holds the keys that open your projects. Share only the public key; keep the passphrase to yourself.");
+            ui.add_space(8.0);
+            ui.add(egui::TextEdit::singleline(&mut self.new_name).hint_text("Your name"));
+            ui.add(
+                egui::TextEdit::singleline(&mut self.passphrase)
+                    .password(true)
+                    .hint_text("Passphrase"),
+            );
+            ui.add(
+                egui::TextEdit::singleline(&mut self.passphrase_repeat)
+                    .password(true)
+                    .hint_text("Repeat passphrase"),
+            );
+            if ui.button("Create identity").clicked() {
+                submit = true;
+            }
+            if let Some(msg) = &self.message {
+                ui.colored_label(Color32::from_rgb(240, 110, 110), msg);
+            }
+        });
+        if submit {
+            if self.new_name.trim().is_empty() || self.passphrase.len() < 8 {
+                self.message =
+                    Some("Enter a name and a passphrase of at least 8 characters".into());
+            } else if self.passphrase != self.passphrase_repeat {
+                self.message = Some("The two passphrases differ".into());
+            } else {
+                let pass = SecretString::from(std::mem::take(&mut self.passphrase));
+                self.passphrase_repeat.zeroize();
+                match self
+                    .home
+                    .create_identity(self.new_name.trim(), &pass, DEFAULT_SCRYPT_LOG_N)
+                {
+                    Ok(identity) => {
+                        self.message = None;
+                        self.screen = Screen::Picker(identity);
+                    }
+                    Err(e) => self.message = Some(e.to_string()),
+                }
+            }
+        }
+    }
+
+    fn picker_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        let mut chosen: Option<PathBuf> = None;
+        Self::centered(ui, |ui| {
+            ui.heading("Open a project");
+            if let Screen::Picker(identity) = &self.screen {
+                ui.label("Give your public key to a project admin to be added:");
+                let mut key = identity.public().to_key_string();
+                ui.add(
+                    egui::TextEdit::multiline(&mut key)
+                        .desired_rows(2)
+                        .interactive(true),
+                );
+            }
+            ui.add_space(8.0);
+            let recent = self.home.recent_projects();
+            if recent.is_empty() {
+                ui.label("No recent projects");
+            }
+            for path in recent {
+                if ui.button(path.display().to_string()).clicked() {
+                    chosen = Some(path);
+                }
+            }
+            ui.add_space(8.0);
+            if ui
+                .button("Open…")
+                .on_hover_text("Choose a project bundle folder")
+                .clicked()
+            {
+                chosen = rfd::FileDialog::new()
+                    .set_title("Open a Sealtag project")
+                    .pick_folder();
+            }
+            if let Some(msg) = &self.message {
+                ui.colored_label(Color32::from_rgb(240, 110, 110), msg);
+            }
+        });
+        if let Some(path) = chosen
+            && let Screen::Picker(identity) = std::mem::replace(&mut self.screen, Screen::Unlock)
+        {
+            self.open_project(&ctx, path, identity);
+        }
+    }
+
+    fn auto_exit_tick(&mut self, ctx: &egui::Context) {
+        let Some(after) = self.auto_exit.after_secs else {
+            return;
+        };
+        ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        if self.started.elapsed().as_secs_f64() < after {
+            return;
+        }
+        match (&self.auto_exit.screenshot, self.auto_exit.requested) {
+            (Some(path), false) => {
+                self.auto_exit.requested = true;
+                let path = path.clone();
+                let done = self.auto_exit.done.clone();
+                ctx.request_screenshot(move |image| {
+                    let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+                    if let Some(img) = image::RgbaImage::from_raw(
+                        image.size[0] as u32,
+                        image.size[1] as u32,
+                        bytes,
+                    ) {
+                        let _ = img.save(&path);
+                    }
+                    done.store(true, Ordering::SeqCst);
+                });
+            }
+            (Some(_), true) if !self.auto_exit.done.load(Ordering::SeqCst) => {}
+            _ => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+        }
+    }
+}
+
+impl eframe::App for SealtagApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Screen::Workspace(ws) = std::mem::replace(&mut self.screen, Screen::Unlock) {
+            let _ = ws.into_session().close();
+        }
+    }
+}
+
+/// Opens the window. In demo mode, the demo bundle is created first.
+pub fn run(cli: &Cli, demo: bool) -> anyhow::Result<()> {
+    let home = Home::locate(cli.home.clone())?;
+    let (home, project) = if demo {
+        eprintln!("sealtag: preparing the demo project…");
+        let paths = crate::demo::ensure_demo(&home)?;
+        (paths.annotator_home, Some(paths.project))
+    } else {
+        (home, None)
+    };
+    // Scripts (and the smoke test) may pass the passphrase as for the CLI;
+    // the GUI never prompts on the terminal.
+    let preset = (cli.passphrase_file.is_some()
+        || std::env::var_os("SEALTAG_PASSPHRASE").is_some())
+    .then(|| crate::cli::read_passphrase(cli, "", false))
+    .transpose()?;
+    let mut app = SealtagApp::new(home, project, demo);
+    app.auto_exit.after_secs = cli.exit_after_secs;
+    app.auto_exit.screenshot = cli.screenshot.clone();
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Sealtag")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([800.0, 500.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Sealtag",
+        options,
+        Box::new(move |cc| {
+            if let Some(pass) = preset {
+                app.unlock(&cc.egui_ctx, &pass);
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
+}

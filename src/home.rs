@@ -1,0 +1,198 @@
+//! The per-user data directory: the identity file, the list of recent
+//! projects, the demo project, and failed-unlock notes waiting to be written
+//! into a project's audit trail. Chosen by `--home`, `SEALTAG_HOME`, or the
+//! platform data directory (`directories`).
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use age::secrecy::SecretString;
+
+use crate::bundle::write_atomic;
+use crate::crypto::{IdentityError, PublicIdentity, UnlockedIdentity};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HomeError {
+    #[error("no identity in {dir}; create one with `sealtag identity new --name NAME`")]
+    NoIdentity { dir: PathBuf },
+    #[error("an identity already exists in {dir}; refusing to overwrite it")]
+    IdentityExists { dir: PathBuf },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
+    #[error("no home directory could be determined; pass --home DIR or set SEALTAG_HOME")]
+    NoDataDir,
+}
+
+#[derive(Clone, Debug)]
+pub struct Home {
+    pub dir: PathBuf,
+}
+
+impl Home {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// `explicit` (from `--home`/`SEALTAG_HOME`) or the platform data dir.
+    pub fn locate(explicit: Option<PathBuf>) -> Result<Self, HomeError> {
+        if let Some(dir) = explicit {
+            return Ok(Self::new(dir));
+        }
+        directories::ProjectDirs::from("org", "Sealtag", "sealtag")
+            .map(|d| Self::new(d.data_dir()))
+            .ok_or(HomeError::NoDataDir)
+    }
+
+    fn io(path: &Path) -> impl FnOnce(io::Error) -> HomeError + '_ {
+        move |source| HomeError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub fn ensure(&self) -> Result<(), HomeError> {
+        fs::create_dir_all(&self.dir).map_err(Self::io(&self.dir))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700));
+        }
+        Ok(())
+    }
+
+    pub fn identity_path(&self) -> PathBuf {
+        self.dir.join("identity.age")
+    }
+    pub fn public_path(&self) -> PathBuf {
+        self.dir.join("identity.pub")
+    }
+    pub fn projects_dir(&self) -> PathBuf {
+        self.dir.join("projects")
+    }
+    pub fn demo_home(&self) -> Home {
+        Home::new(self.dir.join("demo"))
+    }
+    fn recent_path(&self) -> PathBuf {
+        self.dir.join("recent.json")
+    }
+    fn failed_unlocks_path(&self) -> PathBuf {
+        self.dir.join("failed-unlocks.log")
+    }
+
+    pub fn has_identity(&self) -> bool {
+        self.identity_path().exists()
+    }
+
+    /// Creates and stores a new identity; refuses to replace an existing one.
+    pub fn create_identity(
+        &self,
+        name: &str,
+        passphrase: &SecretString,
+        scrypt_log_n: u8,
+    ) -> Result<UnlockedIdentity, HomeError> {
+        self.ensure()?;
+        if self.has_identity() {
+            return Err(HomeError::IdentityExists {
+                dir: self.dir.clone(),
+            });
+        }
+        let identity = UnlockedIdentity::generate(name);
+        let sealed = identity.seal(passphrase, scrypt_log_n)?;
+        write_atomic(&self.identity_path(), &sealed)?;
+        let public = format!(
+            "{}\n{}\n",
+            name.replace('\n', " "),
+            identity.public().to_key_string()
+        );
+        write_atomic(&self.public_path(), public.as_bytes())?;
+        Ok(identity)
+    }
+
+    /// The public half, readable without the passphrase.
+    pub fn public_identity(&self) -> Result<(String, PublicIdentity), HomeError> {
+        let path = self.public_path();
+        let text = fs::read_to_string(&path).map_err(|_| HomeError::NoIdentity {
+            dir: self.dir.clone(),
+        })?;
+        let mut lines = text.lines();
+        let name = lines.next().unwrap_or_default().to_string();
+        let key = PublicIdentity::parse(lines.next().unwrap_or_default())?;
+        Ok((name, key))
+    }
+
+    /// Unlocks the identity; a wrong passphrase is noted for the audit trail.
+    pub fn unlock(&self, passphrase: &SecretString) -> Result<UnlockedIdentity, HomeError> {
+        let path = self.identity_path();
+        let sealed = fs::read(&path).map_err(|_| HomeError::NoIdentity {
+            dir: self.dir.clone(),
+        })?;
+        match UnlockedIdentity::unseal(&sealed, passphrase) {
+            Ok(id) => Ok(id),
+            Err(e) => {
+                self.note_failed_unlock("wrong passphrase");
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Remembers a failed unlock (time and reason only) until a project can
+    /// record it: the project DB cannot be written without the keys.
+    pub fn note_failed_unlock(&self, reason: &str) {
+        use std::io::Write;
+        let _ = self.ensure();
+        if let Ok(mut f) = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.failed_unlocks_path())
+        {
+            let _ = writeln!(
+                f,
+                "{} {}",
+                crate::model::now_ms(),
+                reason.replace('\n', " ")
+            );
+            let _ = f.sync_all();
+        }
+    }
+
+    /// Failed unlocks noted since the last successful one: (unix ms, reason).
+    pub fn pending_failed_unlocks(&self) -> Vec<(i64, String)> {
+        fs::read_to_string(self.failed_unlocks_path())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let (ms, reason) = l.split_once(' ')?;
+                Some((ms.parse().ok()?, reason.to_string()))
+            })
+            .collect()
+    }
+
+    pub fn clear_failed_unlocks(&self) {
+        let _ = fs::remove_file(self.failed_unlocks_path());
+    }
+
+    pub fn recent_projects(&self) -> Vec<PathBuf> {
+        fs::read(self.recent_path())
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Vec<PathBuf>>(&b).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn remember_project(&self, path: &Path) {
+        let mut list = self.recent_projects();
+        let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        list.retain(|p| p != &path);
+        list.insert(0, path);
+        list.truncate(10);
+        if self.ensure().is_ok()
+            && let Ok(bytes) = serde_json::to_vec_pretty(&list)
+        {
+            let _ = write_atomic(&self.recent_path(), &bytes);
+        }
+    }
+}

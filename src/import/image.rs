@@ -1,0 +1,271 @@
+//! Image validation: a decompression bomb must be refused from its header before a single
+//! pixel is allocated, and an image is only accepted once it has fully decoded under explicit
+//! limits (pixels are dropped right away; the stored bytes stay the original file).
+
+use std::io::Cursor;
+
+use image::{ImageError, ImageFormat, ImageReader, Limits};
+
+use super::{Format, ImportError, ImportLimits, MediaInfo};
+
+fn image_format(format: Format) -> Option<ImageFormat> {
+    Some(match format {
+        Format::Jpeg => ImageFormat::Jpeg,
+        Format::Png => ImageFormat::Png,
+        Format::Gif => ImageFormat::Gif,
+        Format::WebP => ImageFormat::WebP,
+        Format::Tiff => ImageFormat::Tiff,
+        Format::Bmp => ImageFormat::Bmp,
+        _ => return None,
+    })
+}
+
+fn decode_error(format: Format, err: &ImageError) -> ImportError {
+    ImportError::ImageDecode {
+        format,
+        message: err.to_string(),
+    }
+}
+
+/// Validates an image whose signature already matched `format`.
+pub(super) fn inspect(
+    format: Format,
+    bytes: &[u8],
+    limits: &ImportLimits,
+) -> Result<MediaInfo, ImportError> {
+    let Some(image_format) = image_format(format) else {
+        return Err(ImportError::NotFormat { expected: format });
+    };
+
+    // zune-jpeg fills a cut-off scan with grey instead of failing, so the end marker is the
+    // only reliable sign that the whole image is there.
+    if format == Format::Jpeg && !has_jpeg_eoi(bytes) {
+        return Err(ImportError::TruncatedJpeg {
+            len: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+        });
+    }
+
+    // Header pass: no side limits here so that an oversized image is reported with its real
+    // dimensions rather than as an opaque decoder limit error.
+    let mut header_limits = Limits::default();
+    header_limits.max_image_width = None;
+    header_limits.max_image_height = None;
+    header_limits.max_alloc = Some(limits.max_decode_alloc_bytes);
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
+    reader.limits(header_limits);
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| decode_error(format, &e))?;
+
+    let pixels = u64::from(width).saturating_mul(u64::from(height));
+    if pixels > limits.max_image_pixels {
+        return Err(ImportError::ImageTooManyPixels {
+            width,
+            height,
+            pixels,
+            limit: limits.max_image_pixels,
+        });
+    }
+    if width > limits.max_image_side || height > limits.max_image_side {
+        return Err(ImportError::ImageSideTooLong {
+            width,
+            height,
+            limit: limits.max_image_side,
+        });
+    }
+    if pixels == 0 {
+        return Err(ImportError::ImageEmpty { width, height });
+    }
+
+    let mut decode_limits = Limits::default();
+    decode_limits.max_image_width = Some(limits.max_image_side);
+    decode_limits.max_image_height = Some(limits.max_image_side);
+    decode_limits.max_alloc = Some(limits.max_decode_alloc_bytes);
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
+    reader.limits(decode_limits);
+    let decoded = reader.decode().map_err(|e| decode_error(format, &e))?;
+    // A decoder that disagrees with its own header is not trusted either.
+    if decoded.width() != width || decoded.height() != height {
+        return Err(ImportError::ImageDecode {
+            format,
+            message: format!(
+                "header says {width} x {height} px but {} x {} px decoded",
+                decoded.width(),
+                decoded.height()
+            ),
+        });
+    }
+    drop(decoded);
+
+    Ok(MediaInfo::Image {
+        format: format.name(),
+        width,
+        height,
+    })
+}
+
+/// True when the file ends with FF D9, ignoring zero / whitespace padding that some tools add.
+fn has_jpeg_eoi(bytes: &[u8]) -> bool {
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, 0x00 | b' ' | b'\t' | b'\r' | b'\n'))
+        .map_or(0, |i| i.saturating_add(1));
+    bytes
+        .get(..end)
+        .is_some_and(|trimmed| trimmed.ends_with(&[0xFF, 0xD9]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ImportOptions, inspect_file};
+    use super::*;
+    use std::path::PathBuf;
+
+    fn fixture(rel: &str) -> Vec<u8> {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(rel);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn info_of(name: &str, bytes: Vec<u8>) -> MediaInfo {
+        let got = inspect_file(name, bytes, &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(got.items.len(), 1);
+        got.items.into_iter().next().map(|i| i.info).expect("item")
+    }
+
+    fn image(format: &'static str, width: u32, height: u32) -> MediaInfo {
+        MediaInfo::Image {
+            format,
+            width,
+            height,
+        }
+    }
+
+    #[test]
+    fn each_fixture_format_decodes_with_manifest_dimensions() {
+        // Values from fixtures/images/MANIFEST.csv (and bad/README.md for control_valid.jpg).
+        let cases = [
+            ("import/astronaut.jpg", "jpeg", 512, 512),
+            ("import/camera_gray.png", "png", 512, 512),
+            ("import/rocket.webp", "webp", 640, 427),
+            ("import/chelsea.tiff", "tiff", 451, 300),
+            ("import/chelsea.bmp", "bmp", 451, 300),
+            ("bad/control_valid.jpg", "jpeg", 225, 150),
+        ];
+        for (rel, format, w, h) in cases {
+            let name = rel.rsplit('/').next().unwrap_or(rel);
+            assert_eq!(info_of(name, fixture(rel)), image(format, w, h), "{rel}");
+        }
+    }
+
+    #[test]
+    fn gif_decodes_with_dimensions() {
+        let mut gif = Vec::new();
+        let frame = image::RgbaImage::from_pixel(7, 5, image::Rgba([200, 10, 10, 255]));
+        image::DynamicImage::ImageRgba8(frame)
+            .write_to(&mut Cursor::new(&mut gif), ImageFormat::Gif)
+            .expect("encode gif");
+        assert_eq!(info_of("tiny.gif", gif), image("gif", 7, 5));
+    }
+
+    #[test]
+    fn bomb_is_rejected_from_the_header() {
+        let err = inspect_file(
+            "bomb_100000x100000.png",
+            fixture("bad/bomb_100000x100000.png"),
+            &ImportOptions::default(),
+        )
+        .expect_err("bomb");
+        assert!(
+            matches!(
+                err,
+                ImportError::ImageTooManyPixels {
+                    width: 100_000,
+                    height: 100_000,
+                    pixels: 10_000_000_000,
+                    limit: 64_000_000
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().starts_with(
+            "image is 100000 x 100000 px (10000000000 px), over the limit of 64000000 px"
+        ));
+    }
+
+    #[test]
+    fn side_limit_applies_even_under_the_pixel_limit() {
+        let mut options = ImportOptions::default();
+        options.limits.max_image_side = 500;
+        let err = inspect_file("astronaut.jpg", fixture("import/astronaut.jpg"), &options)
+            .expect_err("side");
+        assert!(
+            matches!(err, ImportError::ImageSideTooLong { width: 512, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn truncated_jpeg_is_rejected_with_its_length() {
+        let err = inspect_file(
+            "truncated_astronaut.jpg",
+            fixture("bad/truncated_astronaut.jpg"),
+            &ImportOptions::default(),
+        )
+        .expect_err("truncated");
+        assert!(
+            matches!(err, ImportError::TruncatedJpeg { len: 27_220 }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("truncated JPEG: no end-of-image marker (FF D9) after 27220 bytes")
+        );
+    }
+
+    #[test]
+    fn jpeg_with_padding_after_eoi_is_accepted() {
+        let mut bytes = fixture("bad/control_valid.jpg");
+        bytes.extend_from_slice(&[0, 0, b'\n']);
+        assert_eq!(info_of("padded.jpg", bytes), image("jpeg", 225, 150));
+    }
+
+    #[test]
+    fn truncated_png_is_rejected() {
+        let bytes = fixture("import/camera_gray.png");
+        let cut = bytes.get(..bytes.len() / 2).expect("half").to_vec();
+        let err = inspect_file("cut.png", cut, &ImportOptions::default()).expect_err("cut");
+        assert!(
+            matches!(
+                err,
+                ImportError::ImageDecode {
+                    format: Format::Png,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn header_only_prefixes_never_panic() {
+        // Every short prefix of a valid file must be rejected cleanly, whatever the format.
+        for rel in [
+            "import/rocket.webp",
+            "import/chelsea.bmp",
+            "bad/control_valid.jpg",
+        ] {
+            let bytes = fixture(rel);
+            let name = rel.rsplit('/').next().unwrap_or(rel);
+            for len in [1usize, 3, 8, 12, 16, 30, 64, 200, 1000] {
+                let prefix = bytes.get(..len).unwrap_or(&bytes).to_vec();
+                assert!(
+                    inspect_file(name, prefix, &ImportOptions::default()).is_err(),
+                    "{rel} prefix {len}"
+                );
+            }
+        }
+    }
+}

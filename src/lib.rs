@@ -1,0 +1,27 @@
+//! Sealtag: offline labelling of sensitive images, audio and text.
+//!
+//! Layers, from the bottom: [`crypto`] (reviewed primitives), [`bundle`]
+//! (files on disk), [`store`] (the only SQL), [`project`] (unlocking a
+//! bundle), [`controller`] (permissions + audit around every action), and the
+//! two front ends, [`cli`] and (with the `gui` feature) `gui`.
+
+#![deny(unsafe_code)]
+
+pub mod audit;
+pub mod bundle;
+pub mod cli;
+pub mod controller;
+pub mod crypto;
+pub mod demo;
+pub mod home;
+pub mod import;
+pub mod model;
+pub mod permissions;
+pub mod platform;
+pub mod project;
+pub mod store;
+
+#[cfg(feature = "gui")]
+pub mod gui;
+
+pub use controller::{CoreError, Session};

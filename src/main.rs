@@ -1,0 +1,52 @@
+//! The `sealtag` binary: harden the process, parse arguments, run one
+//! command (or the GUI), and turn the outcome into an exit code.
+
+use clap::Parser;
+use std::process::ExitCode;
+
+use sealtag::cli::{self, Cli, Exit, args::Command};
+
+fn main() -> ExitCode {
+    sealtag::platform::disable_core_dumps();
+    // Before any thread exists and before any input is read.
+    if let Err(e) = sealtag::platform::forbid_network() {
+        eprintln!("sealtag: {e}");
+        return ExitCode::from(Exit::Error as u8);
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                Exit::Usage as u8
+            } else {
+                Exit::Ok as u8
+            });
+        }
+    };
+    let result = match &cli.command {
+        None => run_gui(&cli, false),
+        Some(Command::Demo { setup_only: false }) => run_gui(&cli, true),
+        Some(command) => cli::run(&cli, command),
+    };
+    match result {
+        Ok(exit) => ExitCode::from(exit as u8),
+        Err(e) => {
+            eprintln!("sealtag: {e:#}");
+            ExitCode::from(Exit::Error as u8)
+        }
+    }
+}
+
+#[cfg(feature = "gui")]
+fn run_gui(cli: &Cli, demo: bool) -> anyhow::Result<Exit> {
+    sealtag::gui::run(cli, demo)?;
+    Ok(Exit::Ok)
+}
+
+#[cfg(not(feature = "gui"))]
+fn run_gui(_cli: &Cli, _demo: bool) -> anyhow::Result<Exit> {
+    anyhow::bail!(
+        "this sealtag was built without the GUI (feature `gui`); use a subcommand, see --help"
+    )
+}

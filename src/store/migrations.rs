@@ -1,0 +1,106 @@
+//! Numbered schema migrations. Step N brings `user_version` from N-1 to N in
+//! one transaction; a database newer than the last step is refused.
+
+/// Each entry is one migration; never edit a released step, append a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: initial schema.
+    r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin','reviewer','annotator','auditor')),
+        active INTEGER NOT NULL DEFAULT 1,
+        added_at INTEGER NOT NULL,
+        removed_at INTEGER
+    );
+    CREATE TABLE blobs (
+        id TEXT PRIMARY KEY,
+        key BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('image','audio','text')),
+        name TEXT NOT NULL,
+        format TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        blob_id TEXT NOT NULL REFERENCES blobs(id),
+        width INTEGER,
+        height INTEGER,
+        duration_secs REAL,
+        char_len INTEGER,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        subject_key TEXT,
+        status TEXT NOT NULL DEFAULT 'new',
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE classes (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        colour TEXT NOT NULL,
+        hotkey INTEGER,
+        position INTEGER NOT NULL
+    );
+    CREATE TABLE assignments (
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        purpose TEXT NOT NULL CHECK (purpose IN ('annotate','review','gold')),
+        state TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (item_id, user_id, purpose)
+    );
+    CREATE TABLE annotations (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        class_id INTEGER NOT NULL REFERENCES classes(id),
+        geometry TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        revision INTEGER NOT NULL,
+        created_by INTEGER NOT NULL REFERENCES users(id),
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX annotations_item ON annotations(item_id);
+    CREATE TABLE annotation_revisions (
+        id INTEGER PRIMARY KEY,
+        annotation_id INTEGER NOT NULL REFERENCES annotations(id),
+        revision INTEGER NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('create','update','delete','undo','redo')),
+        class_id INTEGER NOT NULL,
+        geometry TEXT NOT NULL,
+        deleted INTEGER NOT NULL,
+        actor INTEGER NOT NULL REFERENCES users(id),
+        at INTEGER NOT NULL,
+        -- 0 live, 1 undone, 2 undone then redone
+        undo_state INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (annotation_id, revision)
+    );
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    -- Append-only in the app; the hash chain catches anyone who drops these.
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TABLE audit_heads (
+        id INTEGER PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        signer TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    "#,
+];

@@ -1,0 +1,783 @@
+//! The only module that speaks SQL. It opens the SQLCipher database with a
+//! raw key, applies migrations, and offers typed reads and writes that the
+//! controller composes into transactions (change + audit row together).
+
+mod migrations;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+use crate::audit::{self, SignedHead};
+use crate::crypto::SecretBytes;
+use crate::model::{
+    Annotation, AuditEntry, Geometry, ItemKind, ItemSummary, LabelClass, Role, User, now_ms,
+};
+
+pub use migrations::MIGRATIONS;
+pub use rusqlite::Transaction;
+
+/// Schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the project database {path} cannot be decrypted or is not a database: it is corrupt, was tampered with, or belongs to another key. The file was left untouched; restore it from a backup"
+    )]
+    CannotDecrypt { path: PathBuf },
+    #[error(
+        "the project database has schema version {found}, newer than this Sealtag supports ({SCHEMA_VERSION}); upgrade Sealtag to open it"
+    )]
+    TooNew { found: i64 },
+    #[error("the project database failed its integrity check: {0}. It was left untouched")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("stored data is invalid: {0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An open, keyed, migrated project database.
+pub struct Store {
+    conn: Connection,
+    project_id: String,
+}
+
+fn is_not_a_database(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::NotADatabase || f.code == rusqlite::ErrorCode::DatabaseCorrupt
+    )
+}
+
+impl Store {
+    /// Opens (or with `create`, creates) the database at `path`. `project_id`
+    /// must match the id stored inside, which ties the DB to its header.
+    pub fn open(
+        path: &Path,
+        key: &SecretBytes<32>,
+        project_id: &str,
+        create: bool,
+    ) -> Result<Self> {
+        if !create && !path.exists() {
+            return Err(StoreError::CannotDecrypt {
+                path: path.to_path_buf(),
+            });
+        }
+        let flags = if create {
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_CREATE
+        } else {
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+        };
+        let conn = Connection::open_with_flags(path, flags)?;
+        // SQLCipher otherwise prints "hmac check failed" on a wrong key.
+        let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
+        let pragma = Zeroizing::new(format!(
+            "PRAGMA key = \"x'{}'\";",
+            hex::encode(key.expose())
+        ));
+        conn.execute_batch(&pragma)?;
+        let decrypt_err = |e: rusqlite::Error| {
+            if is_not_a_database(&e) {
+                StoreError::CannotDecrypt {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                StoreError::Sql(e)
+            }
+        };
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(decrypt_err)?;
+        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            .map_err(decrypt_err)?;
+        // FULL: a commit the UI reports as saved survives power loss too.
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA secure_delete = ON;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(decrypt_err)?;
+        let mut store = Store {
+            conn,
+            project_id: project_id.to_string(),
+        };
+        store.migrate()?;
+        if create {
+            store.set_meta("project_id", project_id)?;
+        } else {
+            let stored = store.meta("project_id")?;
+            if stored.as_deref() != Some(project_id) {
+                return Err(StoreError::Invalid(format!(
+                    "the database belongs to project {}, but the header says {project_id}; the bundle was assembled from different projects",
+                    stored.unwrap_or_default()
+                )));
+            }
+        }
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let found: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { found });
+        }
+        for (i, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(step)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn project_id(&self) -> &str {
+        &self.project_id
+    }
+
+    /// Starts a write transaction (IMMEDIATE: take the write lock up front so
+    /// two processes never interleave half-done changes).
+    pub fn transaction(&mut self) -> Result<Transaction<'_>> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Changes the database key in place (SQLCipher re-encrypts every page).
+    pub fn rekey(&self, key: &SecretBytes<32>) -> Result<()> {
+        let pragma = Zeroizing::new(format!(
+            "PRAGMA rekey = \"x'{}'\";",
+            hex::encode(key.expose())
+        ));
+        self.conn.execute_batch(&pragma)?;
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check` and SQLCipher's page-HMAC check.
+    pub fn integrity_check(&self) -> Result<()> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if result != "ok" {
+            return Err(StoreError::Corrupt(result));
+        }
+        let mut stmt = self.conn.prepare("PRAGMA cipher_integrity_check")?;
+        let problems: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        if let Some(first) = problems.first() {
+            return Err(StoreError::Corrupt(first.clone()));
+        }
+        Ok(())
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        meta(&self.conn, key)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        set_meta(&self.conn, key, value)
+    }
+}
+
+pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- users
+
+fn user_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(i64, String, String, String, String, bool)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn to_user(t: (i64, String, String, String, String, bool)) -> Result<User> {
+    let role: Role = t.4.parse().map_err(StoreError::Invalid)?;
+    Ok(User {
+        id: t.0,
+        fingerprint: t.1,
+        name: t.2,
+        public_key: t.3,
+        role,
+        active: t.5,
+    })
+}
+
+const USER_COLS: &str = "id, fingerprint, name, public_key, role, active";
+
+pub fn insert_user(
+    conn: &Connection,
+    fingerprint: &str,
+    name: &str,
+    public_key: &str,
+    role: Role,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO users(fingerprint, name, public_key, role, added_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![fingerprint, name, public_key, role.as_str(), now_ms()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Re-activates a previously removed user with a new role and name.
+pub fn reactivate_user(conn: &Connection, id: i64, name: &str, role: Role) -> Result<()> {
+    conn.execute(
+        "UPDATE users SET active = 1, removed_at = NULL, name = ?2, role = ?3 WHERE id = ?1",
+        params![id, name, role.as_str()],
+    )?;
+    Ok(())
+}
+
+pub fn deactivate_user(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE users SET active = 0, removed_at = ?2 WHERE id = ?1",
+        params![id, now_ms()],
+    )?;
+    conn.execute("DELETE FROM assignments WHERE user_id = ?1", [id])?;
+    Ok(())
+}
+
+pub fn list_users(conn: &Connection) -> Result<Vec<User>> {
+    let mut stmt = conn.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY id"))?;
+    let rows = stmt.query_map([], user_from_row)?;
+    rows.map(|r| to_user(r?)).collect()
+}
+
+pub fn user_by_fingerprint(conn: &Connection, fingerprint: &str) -> Result<Option<User>> {
+    let row = conn
+        .query_row(
+            &format!("SELECT {USER_COLS} FROM users WHERE fingerprint = ?1"),
+            [fingerprint],
+            user_from_row,
+        )
+        .optional()?;
+    row.map(to_user).transpose()
+}
+
+// ---------------------------------------------------------------- blobs and items
+
+pub fn insert_blob(
+    conn: &Connection,
+    blob_id: &str,
+    key: &SecretBytes<32>,
+    size: u64,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO blobs(id, key, size, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![blob_id, &key.expose()[..], size as i64, now_ms()],
+    )?;
+    Ok(())
+}
+
+/// All blob ids the database references (for finding orphaned blob files).
+pub fn blob_ids(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT id FROM blobs")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Fields of a new item.
+pub struct NewItem<'a> {
+    pub kind: ItemKind,
+    pub name: &'a str,
+    pub format: &'a str,
+    pub sha256: &'a str,
+    pub blob_id: &'a str,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub duration_secs: Option<f64>,
+    pub char_len: Option<u64>,
+    pub metadata: &'a str,
+}
+
+pub fn insert_item(conn: &Connection, item: &NewItem<'_>) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO items(kind, name, format, sha256, blob_id, width, height, duration_secs, char_len, metadata, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            item.kind.as_str(),
+            item.name,
+            item.format,
+            item.sha256,
+            item.blob_id,
+            item.width,
+            item.height,
+            item.duration_secs,
+            item.char_len.map(|c| c as i64),
+            item.metadata,
+            now_ms()
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+const ITEM_SUMMARY_SQL: &str = "SELECT i.id, i.kind, i.name, i.format, i.sha256, i.width, i.height, i.duration_secs, i.char_len, i.status,
+        (SELECT count(*) FROM annotations a WHERE a.item_id = i.id AND a.deleted = 0)
+     FROM items i";
+
+fn item_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemSummary> {
+    let kind: String = r.get(1)?;
+    Ok(ItemSummary {
+        id: r.get(0)?,
+        kind: ItemKind::parse(&kind).unwrap_or(ItemKind::Text),
+        name: r.get(2)?,
+        format: r.get(3)?,
+        sha256: r.get(4)?,
+        width: r.get(5)?,
+        height: r.get(6)?,
+        duration_secs: r.get(7)?,
+        char_len: r.get::<_, Option<i64>>(8)?.map(|c| c as u64),
+        status: r.get(9)?,
+        label_count: r.get::<_, i64>(10)? as u64,
+    })
+}
+
+/// Items in id order; `only_assigned_to` limits to one user's assignments.
+pub fn list_items(conn: &Connection, only_assigned_to: Option<i64>) -> Result<Vec<ItemSummary>> {
+    let rows = match only_assigned_to {
+        None => {
+            let mut stmt = conn.prepare(&format!("{ITEM_SUMMARY_SQL} ORDER BY i.id"))?;
+            stmt.query_map([], item_summary)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        }
+        Some(user) => {
+            let mut stmt = conn.prepare(&format!(
+                "{ITEM_SUMMARY_SQL} WHERE i.id IN (SELECT item_id FROM assignments WHERE user_id = ?1) ORDER BY i.id"
+            ))?;
+            stmt.query_map([user], item_summary)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        }
+    };
+    Ok(rows)
+}
+
+pub fn item_summary_by_id(conn: &Connection, item_id: i64) -> Result<Option<ItemSummary>> {
+    Ok(conn
+        .query_row(
+            &format!("{ITEM_SUMMARY_SQL} WHERE i.id = ?1"),
+            [item_id],
+            item_summary,
+        )
+        .optional()?)
+}
+
+/// The blob holding an item's original, with its key.
+pub fn item_blob(conn: &Connection, item_id: i64) -> Result<Option<(String, SecretBytes<32>)>> {
+    let row: Option<(String, Vec<u8>)> = conn
+        .query_row(
+            "SELECT b.id, b.key FROM items i JOIN blobs b ON b.id = i.blob_id WHERE i.id = ?1",
+            [item_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((id, key)) => {
+            let key = Zeroizing::new(key);
+            let key = SecretBytes::from_slice(&key)
+                .ok_or_else(|| StoreError::Invalid(format!("blob {id} has a malformed key")))?;
+            Ok(Some((id, key)))
+        }
+    }
+}
+
+pub fn item_metadata(conn: &Connection, item_id: i64) -> Result<String> {
+    Ok(
+        conn.query_row("SELECT metadata FROM items WHERE id = ?1", [item_id], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+pub fn set_item_status(conn: &Connection, item_id: i64, status: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE items SET status = ?2 WHERE id = ?1",
+        params![item_id, status],
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- assignments
+
+pub fn assign(conn: &Connection, item_id: i64, user_id: i64, purpose: &str) -> Result<bool> {
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO assignments(item_id, user_id, purpose, state, updated_at) VALUES (?1, ?2, ?3, 'assigned', ?4)",
+        params![item_id, user_id, purpose, now_ms()],
+    )?;
+    Ok(n > 0)
+}
+
+pub fn is_assigned(conn: &Connection, item_id: i64, user_id: i64) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM assignments WHERE item_id = ?1 AND user_id = ?2",
+            params![item_id, user_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Moves `assigned` to `in_progress` on first edit (DESIGN §5).
+pub fn mark_in_progress(conn: &Connection, item_id: i64, user_id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE assignments SET state = 'in_progress', updated_at = ?3 WHERE item_id = ?1 AND user_id = ?2 AND state = 'assigned'",
+        params![item_id, user_id, now_ms()],
+    )?;
+    conn.execute(
+        "UPDATE items SET status = 'in_progress' WHERE id = ?1 AND status = 'new'",
+        [item_id],
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- schema
+
+pub fn insert_class(
+    conn: &Connection,
+    name: &str,
+    colour: &str,
+    hotkey: Option<u8>,
+) -> Result<i64> {
+    let position: i64 = conn.query_row(
+        "SELECT coalesce(max(position), 0) + 1 FROM classes",
+        [],
+        |r| r.get(0),
+    )?;
+    conn.execute(
+        "INSERT INTO classes(name, colour, hotkey, position) VALUES (?1, ?2, ?3, ?4)",
+        params![name, colour, hotkey, position],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn list_classes(conn: &Connection) -> Result<Vec<LabelClass>> {
+    let mut stmt =
+        conn.prepare("SELECT id, name, colour, hotkey FROM classes ORDER BY position, id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(LabelClass {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            colour: r.get(2)?,
+            hotkey: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---------------------------------------------------------------- annotations
+
+/// The stored state of one annotation (live or deleted).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnnotationState {
+    pub id: i64,
+    pub item_id: i64,
+    pub class_id: i64,
+    pub geometry: Geometry,
+    pub deleted: bool,
+    pub revision: i64,
+}
+
+fn parse_geometry(text: &str) -> Result<Geometry> {
+    serde_json::from_str(text).map_err(|e| StoreError::Invalid(format!("bad geometry: {e}")))
+}
+
+fn geometry_json(g: &Geometry) -> String {
+    serde_json::to_string(g).unwrap_or_default()
+}
+
+pub fn annotation_state(conn: &Connection, annotation_id: i64) -> Result<Option<AnnotationState>> {
+    let row: Option<(i64, i64, i64, String, bool, i64)> = conn
+        .query_row(
+            "SELECT id, item_id, class_id, geometry, deleted, revision FROM annotations WHERE id = ?1",
+            [annotation_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .optional()?;
+    row.map(|(id, item_id, class_id, g, deleted, revision)| {
+        Ok(AnnotationState {
+            id,
+            item_id,
+            class_id,
+            geometry: parse_geometry(&g)?,
+            deleted,
+            revision,
+        })
+    })
+    .transpose()
+}
+
+pub fn list_annotations(conn: &Connection, item_id: i64) -> Result<Vec<Annotation>> {
+    let mut stmt = conn.prepare(
+        "SELECT a.id, a.item_id, a.class_id, a.geometry, a.revision, u.fingerprint
+         FROM annotations a JOIN users u ON u.id = a.created_by
+         WHERE a.item_id = ?1 AND a.deleted = 0 ORDER BY a.id",
+    )?;
+    let rows = stmt.query_map([item_id], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, String>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, item_id, class_id, g, revision, created_by) = row?;
+        out.push(Annotation {
+            id,
+            item_id,
+            class_id,
+            geometry: parse_geometry(&g)?,
+            revision,
+            created_by,
+        });
+    }
+    Ok(out)
+}
+
+/// Writes a new state of an annotation and its revision row in one go.
+/// Returns the annotation id and the revision row id.
+pub fn write_annotation(
+    conn: &Connection,
+    annotation_id: Option<i64>,
+    item_id: i64,
+    class_id: i64,
+    geometry: &Geometry,
+    deleted: bool,
+    op: &str,
+    actor: i64,
+) -> Result<(i64, i64)> {
+    let now = now_ms();
+    let g = geometry_json(geometry);
+    let (id, revision) = match annotation_id {
+        None => {
+            conn.execute(
+                "INSERT INTO annotations(item_id, class_id, geometry, deleted, revision, created_by, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)",
+                params![item_id, class_id, g, deleted, actor, now],
+            )?;
+            (conn.last_insert_rowid(), 1)
+        }
+        Some(id) => {
+            conn.execute(
+                "UPDATE annotations SET class_id = ?2, geometry = ?3, deleted = ?4, revision = revision + 1, updated_at = ?5 WHERE id = ?1",
+                params![id, class_id, g, deleted, now],
+            )?;
+            let revision: i64 = conn.query_row(
+                "SELECT revision FROM annotations WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            (id, revision)
+        }
+    };
+    conn.execute(
+        "INSERT INTO annotation_revisions(annotation_id, revision, op, class_id, geometry, deleted, actor, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![id, revision, op, class_id, g, deleted, actor, now],
+    )?;
+    Ok((id, conn.last_insert_rowid()))
+}
+
+/// A revision that undo or redo may act on.
+#[derive(Clone, Debug)]
+pub struct RevisionRef {
+    pub revision_row: i64,
+    pub annotation_id: i64,
+    pub revision: i64,
+}
+
+/// The newest change by `actor` on `item_id` that can be undone.
+pub fn last_undoable(conn: &Connection, item_id: i64, actor: i64) -> Result<Option<RevisionRef>> {
+    Ok(conn
+        .query_row(
+            "SELECT r.id, r.annotation_id, r.revision FROM annotation_revisions r
+             JOIN annotations a ON a.id = r.annotation_id
+             WHERE a.item_id = ?1 AND r.actor = ?2 AND r.op != 'undo' AND r.undo_state = 0
+             ORDER BY r.id DESC LIMIT 1",
+            params![item_id, actor],
+            |r| {
+                Ok(RevisionRef {
+                    revision_row: r.get(0)?,
+                    annotation_id: r.get(1)?,
+                    revision: r.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// The newest undone change by `actor` on `item_id`, if no fresh edit came
+/// after it (a new edit clears the redo stack, as in every editor).
+pub fn last_redoable(conn: &Connection, item_id: i64, actor: i64) -> Result<Option<RevisionRef>> {
+    let candidate = conn
+        .query_row(
+            "SELECT r.id, r.annotation_id, r.revision FROM annotation_revisions r
+             JOIN annotations a ON a.id = r.annotation_id
+             WHERE a.item_id = ?1 AND r.actor = ?2 AND r.undo_state = 1
+             ORDER BY r.id DESC LIMIT 1",
+            params![item_id, actor],
+            |r| {
+                Ok(RevisionRef {
+                    revision_row: r.get(0)?,
+                    annotation_id: r.get(1)?,
+                    revision: r.get(2)?,
+                })
+            },
+        )
+        .optional()?;
+    let Some(candidate) = candidate else {
+        return Ok(None);
+    };
+    let newer_edit: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM annotation_revisions r JOIN annotations a ON a.id = r.annotation_id
+          WHERE a.item_id = ?1 AND r.actor = ?2 AND r.id > ?3 AND r.op IN ('create','update','delete'))",
+        params![item_id, actor, candidate.revision_row],
+        |r| r.get(0),
+    )?;
+    Ok(if newer_edit { None } else { Some(candidate) })
+}
+
+/// The state an annotation had at `revision` (`None` before it existed).
+pub fn revision_state(
+    conn: &Connection,
+    annotation_id: i64,
+    revision: i64,
+) -> Result<Option<(i64, Geometry, bool)>> {
+    let row: Option<(i64, String, bool)> = conn
+        .query_row(
+            "SELECT class_id, geometry, deleted FROM annotation_revisions WHERE annotation_id = ?1 AND revision = ?2",
+            params![annotation_id, revision],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    row.map(|(c, g, d)| Ok((c, parse_geometry(&g)?, d)))
+        .transpose()
+}
+
+pub fn set_undo_state(conn: &Connection, revision_row: i64, state: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE annotation_revisions SET undo_state = ?2 WHERE id = ?1",
+        params![revision_row, state],
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- audit
+
+/// Appends one audit row, chained to the previous one. Call inside the same
+/// transaction as the change it records.
+pub fn append_audit(
+    conn: &Connection,
+    project_id: &str,
+    actor: &str,
+    action: &str,
+    target: &str,
+    details: &str,
+) -> Result<i64> {
+    let last: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (seq, prev) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, audit::genesis_hash(project_id)),
+    };
+    let at = now_ms();
+    let hash = audit::entry_hash(seq, at, actor, action, target, details, &prev);
+    conn.execute(
+        "INSERT INTO audit(seq, at, actor, action, target, details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![seq, at, actor, action, target, details, prev, hash],
+    )?;
+    Ok(seq)
+}
+
+/// All audit rows in storage order (not sorted by seq, so reordering shows).
+pub fn audit_rows(conn: &Connection) -> Result<Vec<AuditEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(AuditEntry {
+            seq: r.get(0)?,
+            at_ms: r.get(1)?,
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            target: r.get(4)?,
+            details: r.get(5)?,
+            prev_hash: r.get(6)?,
+            hash: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn audit_tip(conn: &Connection) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+pub fn insert_head(conn: &Connection, head: &SignedHead) -> Result<()> {
+    conn.execute(
+        "INSERT INTO audit_heads(seq, hash, signer, signature, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![head.seq, head.hash, head.signer, head.signature, head.at_ms],
+    )?;
+    Ok(())
+}
+
+pub fn signed_heads(conn: &Connection) -> Result<Vec<SignedHead>> {
+    let mut stmt =
+        conn.prepare("SELECT seq, hash, signer, signature, at FROM audit_heads ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(SignedHead {
+            seq: r.get(0)?,
+            hash: r.get(1)?,
+            signer: r.get(2)?,
+            signature: r.get(3)?,
+            at_ms: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
