@@ -886,7 +886,7 @@ impl Session {
             };
         let (op, mark) = if undo { ("undo", 1) } else { ("redo", 2) };
         self.write(|tx, pid, actor| {
-            store::write_annotation(
+            let (_, revision_row) = store::write_annotation(
                 tx,
                 Some(target.annotation_id),
                 item_id,
@@ -896,7 +896,7 @@ impl Session {
                 op,
                 me,
             )?;
-            store::set_undo_state(tx, target.revision_row, mark)?;
+            store::set_undo_state(tx, target.revision_row, mark, revision_row)?;
             let seq = store::append_audit(
                 tx,
                 pid,

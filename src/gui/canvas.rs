@@ -43,6 +43,8 @@ enum Drag {
 #[derive(Default)]
 pub struct CanvasState {
     drag: Option<Drag>,
+    /// The image placement of the last frame (tests map pixels to screen).
+    pub last_view: Option<View>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -149,6 +151,7 @@ pub fn canvas_ui(
     let mut actions = Vec::new();
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
     let view = View::fit(response.rect, input.width, input.height);
+    state.last_view = Some(view);
     let (w, h) = (input.width as f64, input.height as f64);
     let clamp_pt = |p: (f64, f64)| (p.0.clamp(0.0, w), p.1.clamp(0.0, h));
 

@@ -129,6 +129,13 @@ impl Workspace {
     pub fn annotations(&self) -> &[Annotation] {
         &self.annotations
     }
+    /// Where the image was drawn last frame, if an image is shown.
+    pub fn canvas_view(&self) -> Option<canvas::View> {
+        self.canvas.last_view
+    }
+    pub fn classes(&self) -> &[LabelClass] {
+        &self.classes
+    }
     pub fn is_loading(&self) -> bool {
         matches!(self.view, ItemView::Loading)
     }

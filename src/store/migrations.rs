@@ -76,6 +76,8 @@ pub const MIGRATIONS: &[&str] = &[
         at INTEGER NOT NULL,
         -- 0 live, 1 undone, 2 undone then redone
         undo_state INTEGER NOT NULL DEFAULT 0,
+        -- the undo revision that undid this one: redo follows undo order
+        undone_by INTEGER,
         UNIQUE (annotation_id, revision)
     );
     CREATE TABLE audit (

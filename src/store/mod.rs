@@ -109,6 +109,16 @@ impl Store {
             conn,
             project_id: project_id.to_string(),
         };
+        // Check every page's HMAC before the first write, so a damaged or
+        // tampered database is refused untouched rather than written to.
+        if !create {
+            store.cipher_check().map_err(|e| match e {
+                StoreError::Sql(e) if is_not_a_database(&e) => StoreError::CannotDecrypt {
+                    path: path.to_path_buf(),
+                },
+                other => other,
+            })?;
+        }
         store.migrate()?;
         if create {
             store.set_meta("project_id", project_id)?;
@@ -174,6 +184,11 @@ impl Store {
         if result != "ok" {
             return Err(StoreError::Corrupt(result));
         }
+        self.cipher_check()
+    }
+
+    /// SQLCipher's check of every page's HMAC (tampering and bit rot).
+    fn cipher_check(&self) -> Result<()> {
         let mut stmt = self.conn.prepare("PRAGMA cipher_integrity_check")?;
         let problems: Vec<String> = stmt
             .query_map([], |r| r.get::<_, String>(0))?
@@ -649,7 +664,7 @@ pub fn last_redoable(conn: &Connection, item_id: i64, actor: i64) -> Result<Opti
             "SELECT r.id, r.annotation_id, r.revision FROM annotation_revisions r
              JOIN annotations a ON a.id = r.annotation_id
              WHERE a.item_id = ?1 AND r.actor = ?2 AND r.undo_state = 1
-             ORDER BY r.id DESC LIMIT 1",
+             ORDER BY r.undone_by DESC LIMIT 1",
             params![item_id, actor],
             |r| {
                 Ok(RevisionRef {
@@ -665,7 +680,8 @@ pub fn last_redoable(conn: &Connection, item_id: i64, actor: i64) -> Result<Opti
     };
     let newer_edit: bool = conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM annotation_revisions r JOIN annotations a ON a.id = r.annotation_id
-          WHERE a.item_id = ?1 AND r.actor = ?2 AND r.id > ?3 AND r.op IN ('create','update','delete'))",
+          WHERE a.item_id = ?1 AND r.actor = ?2 AND r.op IN ('create','update','delete')
+            AND r.id > (SELECT undone_by FROM annotation_revisions WHERE id = ?3))",
         params![item_id, actor, candidate.revision_row],
         |r| r.get(0),
     )?;
@@ -689,10 +705,11 @@ pub fn revision_state(
         .transpose()
 }
 
-pub fn set_undo_state(conn: &Connection, revision_row: i64, state: i64) -> Result<()> {
+/// Marks a revision undone (1, by the undo revision `by`) or redone (2).
+pub fn set_undo_state(conn: &Connection, revision_row: i64, state: i64, by: i64) -> Result<()> {
     conn.execute(
-        "UPDATE annotation_revisions SET undo_state = ?2 WHERE id = ?1",
-        params![revision_row, state],
+        "UPDATE annotation_revisions SET undo_state = ?2, undone_by = CASE WHEN ?2 = 1 THEN ?3 ELSE undone_by END WHERE id = ?1",
+        params![revision_row, state, by],
     )?;
     Ok(())
 }
