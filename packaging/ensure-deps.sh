@@ -5,14 +5,14 @@
 # X11/Mesa runtime plus Xvfb used by the GUI smoke test. Safe to run repeatedly.
 set -euo pipefail
 
+sudo_cmd=""
+[ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
 need_pkgs=()
 for p in gcc libc6-dev pkg-config libasound2-dev perl make \
          xvfb xauth libxcursor1 libxi6 libxkbcommon-x11-0 libgl1-mesa-dri; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   echo "sealtag: installing system packages: ${need_pkgs[*]}" >&2
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >&2

@@ -774,7 +774,16 @@ impl Session {
                 check(class_id, &geometry)?;
                 self.write(|tx, pid, actor| {
                     let (id, _) = store::write_annotation(
-                        tx, None, item_id, class_id, &geometry, false, "create", me,
+                        tx,
+                        None,
+                        &store::Revision {
+                            item_id,
+                            class_id,
+                            geometry: &geometry,
+                            deleted: false,
+                            op: "create",
+                            actor: me,
+                        },
                     )?;
                     store::mark_in_progress(tx, item_id, me)?;
                     let seq = store::append_audit(
@@ -801,12 +810,14 @@ impl Session {
                     store::write_annotation(
                         tx,
                         Some(annotation_id),
-                        item_id,
-                        class_id,
-                        &geometry,
-                        false,
-                        "update",
-                        me,
+                        &store::Revision {
+                            item_id,
+                            class_id,
+                            geometry: &geometry,
+                            deleted: false,
+                            op: "update",
+                            actor: me,
+                        },
                     )?;
                     let seq = store::append_audit(
                         tx,
@@ -830,12 +841,14 @@ impl Session {
                     store::write_annotation(
                         tx,
                         Some(annotation_id),
-                        item_id,
-                        state.class_id,
-                        &state.geometry,
-                        true,
-                        "delete",
-                        me,
+                        &store::Revision {
+                            item_id,
+                            class_id: state.class_id,
+                            geometry: &state.geometry,
+                            deleted: true,
+                            op: "delete",
+                            actor: me,
+                        },
                     )?;
                     let seq = store::append_audit(
                         tx,
@@ -889,12 +902,14 @@ impl Session {
             let (_, revision_row) = store::write_annotation(
                 tx,
                 Some(target.annotation_id),
-                item_id,
-                class_id,
-                &geometry,
-                deleted,
-                op,
-                me,
+                &store::Revision {
+                    item_id,
+                    class_id,
+                    geometry: &geometry,
+                    deleted,
+                    op,
+                    actor: me,
+                },
             )?;
             store::set_undo_state(tx, target.revision_row, mark, revision_row)?;
             let seq = store::append_audit(

@@ -11,7 +11,10 @@ use sealtag::permissions::{Action, allowed};
 use sealtag::project::Project;
 use std::path::{Path, PathBuf};
 
-const FIXTURE_IMAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/astronaut.jpg");
+const FIXTURE_IMAGE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/import/astronaut.jpg"
+);
 
 /// Identities are not Clone (secrets); tests copy them through a
 /// seal/unseal round trip with a cheap work factor.
@@ -33,11 +36,18 @@ fn project_with_image() -> Fixture {
     let admin = UnlockedIdentity::generate("Ada Admin");
     let mut s = Session::create_project(&root, "test", copy(&admin)).unwrap();
     let bytes = std::fs::read(FIXTURE_IMAGE).unwrap();
-    let report = s.import_bytes("astronaut.jpg", bytes, &ImportOptions::default()).unwrap();
+    let report = s
+        .import_bytes("astronaut.jpg", bytes, &ImportOptions::default())
+        .unwrap();
     assert_eq!(report.outcome, "imported");
     let item = report.item_ids[0];
     s.close().unwrap();
-    Fixture { _dir: dir, root, admin, item }
+    Fixture {
+        _dir: dir,
+        root,
+        admin,
+        item,
+    }
 }
 
 fn open(root: &Path, id: &UnlockedIdentity) -> Session {
@@ -45,11 +55,20 @@ fn open(root: &Path, id: &UnlockedIdentity) -> Session {
 }
 
 fn a_box() -> Geometry {
-    Geometry::BBox(BBox { x: 10.0, y: 10.0, w: 50.0, h: 40.0 })
+    Geometry::BBox(BBox {
+        x: 10.0,
+        y: 10.0,
+        w: 50.0,
+        h: 40.0,
+    })
 }
 
 fn count_action(s: &mut Session, action: &str) -> usize {
-    s.audit_log().unwrap().iter().filter(|r| r.action == action).count()
+    s.audit_log()
+        .unwrap()
+        .iter()
+        .filter(|r| r.action == action)
+        .count()
 }
 
 #[test]
@@ -60,7 +79,8 @@ fn permission_matrix_is_enforced_and_denials_are_audited() {
         let mut s = open(&f.root, &f.admin);
         for role in [Role::Reviewer, Role::Annotator, Role::Auditor] {
             let id = UnlockedIdentity::generate(role.as_str());
-            s.add_user(&id.public().to_key_string(), role, role.as_str()).unwrap();
+            s.add_user(&id.public().to_key_string(), role, role.as_str())
+                .unwrap();
             members.push((role, id));
         }
         s.assign(&[f.item], "reviewer", "review").unwrap();
@@ -73,16 +93,36 @@ fn permission_matrix_is_enforced_and_denials_are_audited() {
         let class_id = s.classes().unwrap()[0].id;
         let outsider = UnlockedIdentity::generate("x").public().to_key_string();
         let attempts: Vec<(Action, Result<(), CoreError>)> = vec![
-            (Action::ManageUsers, s.add_user(&outsider, Role::Annotator, &format!("new-{role}")).map(|_| ())),
+            (
+                Action::ManageUsers,
+                s.add_user(&outsider, Role::Annotator, &format!("new-{role}"))
+                    .map(|_| ()),
+            ),
             (Action::ListUsers, s.list_users().map(|_| ())),
-            (Action::Import, s.import_bytes("again.jpg", image.clone(), &ImportOptions::default()).map(|_| ())),
-            (Action::EditSchema, s.add_class(&format!("class-{role}"), "#123456", None).map(|_| ())),
-            (Action::Assign, s.assign(&[f.item], "annotator", "annotate").map(|_| ())),
+            (
+                Action::Import,
+                s.import_bytes("again.jpg", image.clone(), &ImportOptions::default())
+                    .map(|_| ()),
+            ),
+            (
+                Action::EditSchema,
+                s.add_class(&format!("class-{role}"), "#123456", None)
+                    .map(|_| ()),
+            ),
+            (
+                Action::Assign,
+                s.assign(&[f.item], "annotator", "annotate").map(|_| ()),
+            ),
             (Action::ListItems, s.items().map(|_| ())),
             (Action::ViewItem, s.load_item(f.item).map(|_| ())),
             (
                 Action::EditLabels,
-                s.apply_label(LabelChange::Create { item_id: f.item, class_id, geometry: a_box() }).map(|_| ()),
+                s.apply_label(LabelChange::Create {
+                    item_id: f.item,
+                    class_id,
+                    geometry: a_box(),
+                })
+                .map(|_| ()),
             ),
             (Action::ReadAudit, s.audit_log().map(|_| ())),
             (Action::VerifyAudit, s.verify_audit().map(|_| ())),
@@ -95,7 +135,10 @@ fn permission_matrix_is_enforced_and_denials_are_audited() {
                     assert!(!want, "{role} was refused {action}");
                     assert_eq!(d.role, *role);
                     assert_eq!(d.action, action);
-                    assert!(d.to_string().contains(role.as_str()) && d.to_string().contains(action.as_str()));
+                    assert!(
+                        d.to_string().contains(role.as_str())
+                            && d.to_string().contains(action.as_str())
+                    );
                     expected_denials += 1;
                 }
                 Err(e) => panic!("{role} × {action}: unexpected error {e}"),
@@ -113,8 +156,15 @@ fn annotators_see_and_edit_only_assigned_items() {
     let ann = UnlockedIdentity::generate("Ann");
     {
         let mut s = open(&f.root, &f.admin);
-        let second = s.import_bytes("b.jpg", std::fs::read(FIXTURE_IMAGE).unwrap(), &ImportOptions::default()).unwrap();
-        s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann").unwrap();
+        let second = s
+            .import_bytes(
+                "b.jpg",
+                std::fs::read(FIXTURE_IMAGE).unwrap(),
+                &ImportOptions::default(),
+            )
+            .unwrap();
+        s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann")
+            .unwrap();
         s.assign(&second.item_ids, "Ann", "annotate").unwrap();
     }
     let mut s = open(&f.root, &ann);
@@ -123,7 +173,11 @@ fn annotators_see_and_edit_only_assigned_items() {
     assert!(!visible.contains(&f.item));
     assert!(matches!(s.load_item(f.item), Err(CoreError::Denied(_))));
     let class_id = s.classes().unwrap()[0].id;
-    let denied = s.apply_label(LabelChange::Create { item_id: f.item, class_id, geometry: a_box() });
+    let denied = s.apply_label(LabelChange::Create {
+        item_id: f.item,
+        class_id,
+        geometry: a_box(),
+    });
     assert!(matches!(denied, Err(CoreError::Denied(_))));
     assert!(s.load_item(visible[0]).is_ok());
 }
@@ -133,26 +187,60 @@ fn labels_undo_redo_and_reject_boxes_outside_the_image() {
     let f = project_with_image();
     let mut s = open(&f.root, &f.admin);
     let class_id = s.classes().unwrap()[0].id;
-    let created = s.apply_label(LabelChange::Create { item_id: f.item, class_id, geometry: a_box() }).unwrap();
-    let moved = Geometry::BBox(BBox { x: 20.0, y: 20.0, w: 50.0, h: 40.0 });
-    s.apply_label(LabelChange::Update { annotation_id: created.annotation_id, class_id, geometry: moved.clone() }).unwrap();
-    s.apply_label(LabelChange::Undo { item_id: f.item }).unwrap();
+    let created = s
+        .apply_label(LabelChange::Create {
+            item_id: f.item,
+            class_id,
+            geometry: a_box(),
+        })
+        .unwrap();
+    let moved = Geometry::BBox(BBox {
+        x: 20.0,
+        y: 20.0,
+        w: 50.0,
+        h: 40.0,
+    });
+    s.apply_label(LabelChange::Update {
+        annotation_id: created.annotation_id,
+        class_id,
+        geometry: moved.clone(),
+    })
+    .unwrap();
+    s.apply_label(LabelChange::Undo { item_id: f.item })
+        .unwrap();
     assert_eq!(s.annotations(f.item).unwrap()[0].geometry, a_box());
-    s.apply_label(LabelChange::Undo { item_id: f.item }).unwrap();
+    s.apply_label(LabelChange::Undo { item_id: f.item })
+        .unwrap();
     assert!(s.annotations(f.item).unwrap().is_empty());
-    s.apply_label(LabelChange::Redo { item_id: f.item }).unwrap();
-    s.apply_label(LabelChange::Redo { item_id: f.item }).unwrap();
+    s.apply_label(LabelChange::Redo { item_id: f.item })
+        .unwrap();
+    s.apply_label(LabelChange::Redo { item_id: f.item })
+        .unwrap();
     assert_eq!(s.annotations(f.item).unwrap()[0].geometry, moved);
-    assert!(s.apply_label(LabelChange::Redo { item_id: f.item }).is_err(), "nothing left to redo");
+    assert!(
+        s.apply_label(LabelChange::Redo { item_id: f.item })
+            .is_err(),
+        "nothing left to redo"
+    );
     // Undo survives a restart: it is built on stored revisions.
     drop(s);
     let mut s = open(&f.root, &f.admin);
-    s.apply_label(LabelChange::Undo { item_id: f.item }).unwrap();
+    s.apply_label(LabelChange::Undo { item_id: f.item })
+        .unwrap();
     assert_eq!(s.annotations(f.item).unwrap()[0].geometry, a_box());
     // astronaut.jpg is 512×512.
-    let outside = Geometry::BBox(BBox { x: 500.0, y: 10.0, w: 50.0, h: 40.0 });
+    let outside = Geometry::BBox(BBox {
+        x: 500.0,
+        y: 10.0,
+        w: 50.0,
+        h: 40.0,
+    });
     assert!(matches!(
-        s.apply_label(LabelChange::Create { item_id: f.item, class_id, geometry: outside }),
+        s.apply_label(LabelChange::Create {
+            item_id: f.item,
+            class_id,
+            geometry: outside
+        }),
         Err(CoreError::Invalid(_))
     ));
 }
@@ -173,7 +261,12 @@ fn busy_project() -> Fixture {
     let mut s = open(&f.root, &f.admin);
     let class_id = s.classes().unwrap()[0].id;
     for _ in 0..5 {
-        s.apply_label(LabelChange::Create { item_id: f.item, class_id, geometry: a_box() }).unwrap();
+        s.apply_label(LabelChange::Create {
+            item_id: f.item,
+            class_id,
+            geometry: a_box(),
+        })
+        .unwrap();
     }
     drop(s);
     assert!(verify(&f).ok());
@@ -186,15 +279,28 @@ const UNLOCK_AUDIT: &str = "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_
 fn audit_trail_is_append_only_in_the_database() {
     let f = busy_project();
     let project = Project::open(&f.root, &f.admin).unwrap();
-    let err = project.store.conn().execute_batch("UPDATE audit SET details = '{}' WHERE seq = 3").unwrap_err();
+    let err = project
+        .store
+        .conn()
+        .execute_batch("UPDATE audit SET details = '{}' WHERE seq = 3")
+        .unwrap_err();
     assert!(err.to_string().contains("append-only"));
-    assert!(project.store.conn().execute_batch("DELETE FROM audit WHERE seq = 3").is_err());
+    assert!(
+        project
+            .store
+            .conn()
+            .execute_batch("DELETE FROM audit WHERE seq = 3")
+            .is_err()
+    );
 }
 
 #[test]
 fn audit_verify_names_an_edited_row() {
     let f = busy_project();
-    tamper(&f, &format!("{UNLOCK_AUDIT} UPDATE audit SET details = '{{\"class_id\":99}}' WHERE seq = 6;"));
+    tamper(
+        &f,
+        &format!("{UNLOCK_AUDIT} UPDATE audit SET details = '{{\"class_id\":99}}' WHERE seq = 6;"),
+    );
     let problem = verify(&f).problem.expect("edit detected");
     assert_eq!(problem.seq, 6);
     assert!(problem.what.contains("modified"), "{}", problem.what);
@@ -203,7 +309,10 @@ fn audit_verify_names_an_edited_row() {
 #[test]
 fn audit_verify_names_a_deleted_row() {
     let f = busy_project();
-    tamper(&f, &format!("{UNLOCK_AUDIT} DELETE FROM audit WHERE seq = 5;"));
+    tamper(
+        &f,
+        &format!("{UNLOCK_AUDIT} DELETE FROM audit WHERE seq = 5;"),
+    );
     assert_eq!(verify(&f).problem.expect("deletion detected").seq, 5);
 }
 
@@ -228,7 +337,10 @@ fn audit_verify_detects_truncation_through_signed_heads() {
     let f = busy_project();
     // Cut the tail: the rows that remain form a perfectly valid chain, only
     // the signed head (kept outside the rows) shows that rows are missing.
-    tamper(&f, &format!("{UNLOCK_AUDIT} DELETE FROM audit WHERE seq > 8;"));
+    tamper(
+        &f,
+        &format!("{UNLOCK_AUDIT} DELETE FROM audit WHERE seq > 8;"),
+    );
     let report = verify(&f);
     let problem = report.problem.expect("truncation detected");
     // Row 9 is the first one cut; opening the project to verify appends a
@@ -240,8 +352,17 @@ fn audit_verify_detects_truncation_through_signed_heads() {
 #[test]
 fn audit_verify_detects_a_forged_head() {
     let f = busy_project();
-    tamper(&f, "UPDATE audit_heads SET signature = replace(signature, substr(signature, 1, 2), 'ff') WHERE id = 1;");
-    assert!(verify(&f).problem.expect("forged head detected").what.contains("signature"));
+    tamper(
+        &f,
+        "UPDATE audit_heads SET signature = replace(signature, substr(signature, 1, 2), 'ff') WHERE id = 1;",
+    );
+    assert!(
+        verify(&f)
+            .problem
+            .expect("forged head detected")
+            .what
+            .contains("signature")
+    );
 }
 
 #[test]
@@ -256,9 +377,16 @@ fn a_damaged_database_is_refused_and_left_untouched() {
         s.integrity_check()?;
         Ok(s)
     });
-    let err = result.err().expect("damage detected").to_string();
-    assert!(err.contains("corrupt") || err.contains("tampered") || err.contains("integrity"), "{err}");
-    assert_eq!(std::fs::read(&db).unwrap(), bytes, "the damaged file was not modified or deleted");
+    let err = result.expect_err("damage detected").to_string();
+    assert!(
+        err.contains("corrupt") || err.contains("tampered") || err.contains("integrity"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        bytes,
+        "the damaged file was not modified or deleted"
+    );
 }
 
 #[test]
@@ -266,7 +394,9 @@ fn a_garbage_database_is_refused_by_key_check() {
     let f = project_with_image();
     let db = f.root.join("project.db");
     std::fs::write(&db, vec![7u8; 8192]).unwrap();
-    let err = Session::open(&f.root, copy(&f.admin), None).unwrap_err().to_string();
+    let err = Session::open(&f.root, copy(&f.admin), None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("cannot be decrypted"), "{err}");
     assert_eq!(std::fs::read(&db).unwrap(), vec![7u8; 8192]);
 }
@@ -275,14 +405,23 @@ fn a_garbage_database_is_refused_by_key_check() {
 fn a_newer_schema_or_bundle_format_is_refused() {
     let f = project_with_image();
     tamper(&f, "PRAGMA user_version = 99;");
-    let err = Session::open(&f.root, copy(&f.admin), None).unwrap_err().to_string();
-    assert!(err.contains("schema version 99") && err.contains("upgrade Sealtag"), "{err}");
+    let err = Session::open(&f.root, copy(&f.admin), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("schema version 99") && err.contains("upgrade Sealtag"),
+        "{err}"
+    );
 
     let g = project_with_image();
     let header = g.root.join("header");
-    let text = std::fs::read_to_string(&header).unwrap().replace("\"format_version\": 1", "\"format_version\": 7");
+    let text = std::fs::read_to_string(&header)
+        .unwrap()
+        .replace("\"format_version\": 1", "\"format_version\": 7");
     std::fs::write(&header, text).unwrap();
-    let err = Session::open(&g.root, copy(&g.admin), None).unwrap_err().to_string();
+    let err = Session::open(&g.root, copy(&g.admin), None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("format version 7"), "{err}");
 }
 
@@ -293,10 +432,17 @@ fn an_edited_header_is_refused() {
     let extra = age::encrypt(&other.public().recipient, &[0u8; 32]).unwrap();
     use base64::Engine;
     let header_path = f.root.join("header");
-    let mut header: serde_json::Value = serde_json::from_slice(&std::fs::read(&header_path).unwrap()).unwrap();
-    header["key_slots"].as_array_mut().unwrap().push(base64::engine::general_purpose::STANDARD.encode(extra).into());
+    let mut header: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&header_path).unwrap()).unwrap();
+    header["key_slots"].as_array_mut().unwrap().push(
+        base64::engine::general_purpose::STANDARD
+            .encode(extra)
+            .into(),
+    );
     std::fs::write(&header_path, serde_json::to_vec(&header).unwrap()).unwrap();
-    let err = Session::open(&f.root, copy(&f.admin), None).unwrap_err().to_string();
+    let err = Session::open(&f.root, copy(&f.admin), None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("integrity check"), "{err}");
 }
 
@@ -305,7 +451,8 @@ fn removing_a_user_rekeys_so_their_old_slot_opens_nothing() {
     let f = project_with_image();
     let bob = UnlockedIdentity::generate("Bob");
     let mut s = open(&f.root, &f.admin);
-    s.add_user(&bob.public().to_key_string(), Role::Reviewer, "Bob").unwrap();
+    s.add_user(&bob.public().to_key_string(), Role::Reviewer, "Bob")
+        .unwrap();
     drop(s);
     // Bob can open; keep a copy of the header as it was while he was enrolled.
     drop(open(&f.root, &bob));
@@ -314,7 +461,9 @@ fn removing_a_user_rekeys_so_their_old_slot_opens_nothing() {
     let mut s = open(&f.root, &f.admin);
     s.remove_user("Bob").unwrap();
     drop(s);
-    let err = Session::open(&f.root, copy(&bob), None).unwrap_err().to_string();
+    let err = Session::open(&f.root, copy(&bob), None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no key slot"), "{err}");
     // Even restoring the old header (his old slot) does not open the re-keyed DB.
     let current = std::fs::read(f.root.join("header")).unwrap();

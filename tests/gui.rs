@@ -15,7 +15,11 @@ use sealtag::model::{BBox, Geometry};
 fn demo_app(dir: &std::path::Path) -> (SealtagApp, demo::DemoPaths) {
     let home = sealtag::home::Home::new(dir);
     let paths = demo::ensure_demo(&home).expect("demo set-up");
-    let app = SealtagApp::new(paths.annotator_home.clone(), Some(paths.project.clone()), true);
+    let app = SealtagApp::new(
+        paths.annotator_home.clone(),
+        Some(paths.project.clone()),
+        true,
+    );
     (app, paths)
 }
 
@@ -26,7 +30,11 @@ fn harness(app: SealtagApp) -> Harness<'static, SealtagApp> {
 }
 
 /// Steps until `done` holds, failing after a bounded number of frames.
-fn step_until(h: &mut Harness<'static, SealtagApp>, what: &str, done: impl Fn(&SealtagApp) -> bool) {
+fn step_until(
+    h: &mut Harness<'static, SealtagApp>,
+    what: &str,
+    done: impl Fn(&SealtagApp) -> bool,
+) {
     for _ in 0..400 {
         if done(h.state()) {
             return;
@@ -97,13 +105,20 @@ fn unlock_draw_box_then_undo() {
     h.get_by_label("Unlock").click();
     h.run_steps(2);
     step_until(&mut h, "the workspace", |app| app.workspace().is_some());
-    step_until(&mut h, "the first image", |app| app.workspace().is_some_and(|w| w.has_image()));
+    step_until(&mut h, "the first image", |app| {
+        app.workspace().is_some_and(|w| w.has_image())
+    });
     h.run_steps(2);
 
     let ws = h.state().workspace().unwrap();
     let item = ws.current_item().unwrap().clone();
     assert_eq!(item.name, "astronaut.jpg");
-    let class_face = ws.classes().iter().find(|c| c.hotkey == Some(2)).unwrap().clone();
+    let class_face = ws
+        .classes()
+        .iter()
+        .find(|c| c.hotkey == Some(2))
+        .unwrap()
+        .clone();
     let view = ws.canvas_view().expect("canvas drawn");
 
     // Key 2 picks the second class, then drag a box from (100,120) to (260,300) px.
@@ -113,7 +128,10 @@ fn unlock_draw_box_then_undo() {
     let to = view.to_screen(260.0, 300.0);
     drag(&mut h, from, to);
 
-    assert!(h.query_by_label_contains("Saved").is_some(), "status bar shows saved");
+    assert!(
+        h.query_by_label_contains("Saved").is_some(),
+        "status bar shows saved"
+    );
     let boxes = stored_boxes(&paths, item.id);
     assert_eq!(boxes.len(), 1, "one box committed: {boxes:?}");
     let (class_id, b) = boxes[0];
@@ -121,13 +139,19 @@ fn unlock_draw_box_then_undo() {
     // Screen→pixel mapping error is under one screen point, i.e. < 1/scale px.
     let tol = 1.0 / view.scale as f64 + 0.01;
     for (got, want) in [(b.x, 100.0), (b.y, 120.0), (b.w, 160.0), (b.h, 180.0)] {
-        assert!((got - want).abs() <= tol, "box {b:?} vs expected 100,120 160x180 (tol {tol})");
+        assert!(
+            (got - want).abs() <= tol,
+            "box {b:?} vs expected 100,120 160x180 (tol {tol})"
+        );
     }
 
     // Ctrl+Z undoes it, in the store too.
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.run_steps(2);
-    assert!(stored_boxes(&paths, item.id).is_empty(), "undo removed the box from the store");
+    assert!(
+        stored_boxes(&paths, item.id).is_empty(),
+        "undo removed the box from the store"
+    );
     assert!(h.state().workspace().unwrap().annotations().is_empty());
 
     // Redo brings it back; D goes to the next item.
@@ -136,7 +160,10 @@ fn unlock_draw_box_then_undo() {
     assert_eq!(stored_boxes(&paths, item.id).len(), 1);
     h.key_press(Key::D);
     h.run_steps(2);
-    assert_eq!(h.state().workspace().unwrap().current_item().unwrap().name, "street_plate_fake.jpg");
+    assert_eq!(
+        h.state().workspace().unwrap().current_item().unwrap().name,
+        "street_plate_fake.jpg"
+    );
 }
 
 #[test]
@@ -148,28 +175,47 @@ fn move_resize_and_delete_a_box() {
     h.get_by_label("Passphrase").type_text(DEMO_PASSPHRASE);
     h.run_steps(1);
     h.get_by_label("Unlock").click();
-    step_until(&mut h, "the first image", |app| app.workspace().is_some_and(|w| w.has_image()));
+    step_until(&mut h, "the first image", |app| {
+        app.workspace().is_some_and(|w| w.has_image())
+    });
     h.run_steps(2);
     let ws = h.state().workspace().unwrap();
     let item_id = ws.current_item().unwrap().id;
     let view = ws.canvas_view().unwrap();
 
-    drag(&mut h, view.to_screen(50.0, 50.0), view.to_screen(150.0, 150.0));
+    drag(
+        &mut h,
+        view.to_screen(50.0, 50.0),
+        view.to_screen(150.0, 150.0),
+    );
     let before = stored_boxes(&paths, item_id)[0].1;
 
     // Drag from inside the box: it moves by (+100, +40) px.
-    drag(&mut h, view.to_screen(100.0, 100.0), view.to_screen(200.0, 140.0));
+    drag(
+        &mut h,
+        view.to_screen(100.0, 100.0),
+        view.to_screen(200.0, 140.0),
+    );
     let moved = stored_boxes(&paths, item_id)[0].1;
     let tol = 1.0 / view.scale as f64 + 0.01;
-    assert!((moved.x - (before.x + 100.0)).abs() <= tol && (moved.y - (before.y + 40.0)).abs() <= tol, "{moved:?}");
+    assert!(
+        (moved.x - (before.x + 100.0)).abs() <= tol && (moved.y - (before.y + 40.0)).abs() <= tol,
+        "{moved:?}"
+    );
     assert!((moved.w - before.w).abs() <= 0.01 && (moved.h - before.h).abs() <= 0.01);
 
     // Drag the bottom-right corner handle: the box grows.
     let corner = view.to_screen(moved.x + moved.w, moved.y + moved.h);
     drag(&mut h, corner, corner + egui::vec2(30.0, 20.0));
     let resized = stored_boxes(&paths, item_id)[0].1;
-    assert!((resized.x - moved.x).abs() <= 0.01, "top-left stays: {resized:?}");
-    assert!(resized.w > moved.w + 10.0 && resized.h > moved.h + 5.0, "{resized:?}");
+    assert!(
+        (resized.x - moved.x).abs() <= 0.01,
+        "top-left stays: {resized:?}"
+    );
+    assert!(
+        resized.w > moved.w + 10.0 && resized.h > moved.h + 5.0,
+        "{resized:?}"
+    );
 
     // Delete removes the selected box.
     h.key_press(Key::Delete);

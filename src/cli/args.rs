@@ -174,7 +174,7 @@ pub enum LabelCommand {
         #[arg(long)]
         class: String,
         /// x,y,w,h in pixels.
-        #[arg(long, value_delimiter = ',', num_args = 4)]
+        #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
         bbox: Vec<f64>,
         /// Add the same box this many times, printing each id once saved
         /// (crash-safety tests and benchmarks).

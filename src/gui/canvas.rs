@@ -263,13 +263,11 @@ pub fn canvas_ui(
                 original,
                 current,
                 ..
-            }) if current != original => {
-                if current.w >= MIN_BOX_PX && current.h >= MIN_BOX_PX {
-                    actions.push(CanvasAction::Update {
-                        id,
-                        bbox: round_box(current),
-                    });
-                }
+            }) if current != original && current.w >= MIN_BOX_PX && current.h >= MIN_BOX_PX => {
+                actions.push(CanvasAction::Update {
+                    id,
+                    bbox: round_box(current),
+                });
             }
             _ => {}
         }

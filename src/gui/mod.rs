@@ -26,7 +26,7 @@ use workspace::{ShellRequest, Workspace};
 enum Screen {
     Unlock,
     CreateIdentity,
-    Picker(UnlockedIdentity),
+    Picker(Box<UnlockedIdentity>),
     Workspace(Box<Workspace>),
 }
 
@@ -102,7 +102,7 @@ impl SealtagApp {
                 self.message = None;
                 match self.project.clone() {
                     Some(path) => self.open_project(ctx, path, identity),
-                    None => self.screen = Screen::Picker(identity),
+                    None => self.screen = Screen::Picker(Box::new(identity)),
                 }
             }
             Err(e) => self.message = Some(e.to_string()),
@@ -260,7 +260,7 @@ impl SealtagApp {
                 {
                     Ok(identity) => {
                         self.message = None;
-                        self.screen = Screen::Picker(identity);
+                        self.screen = Screen::Picker(Box::new(identity));
                     }
                     Err(e) => self.message = Some(e.to_string()),
                 }
@@ -309,7 +309,7 @@ impl SealtagApp {
         if let Some(path) = chosen
             && let Screen::Picker(identity) = std::mem::replace(&mut self.screen, Screen::Unlock)
         {
-            self.open_project(&ctx, path, identity);
+            self.open_project(&ctx, path, *identity);
         }
     }
 

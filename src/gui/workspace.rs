@@ -368,6 +368,9 @@ impl Workspace {
         ui.separator();
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
         // show_rows lays out only the visible rows: 100k items stay smooth.
+        // Rows must keep one height for that, so long names are truncated
+        // (the full name is in the tooltip).
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
         egui::ScrollArea::vertical().auto_shrink(false).show_rows(
             ui,
             row_height,
@@ -385,7 +388,7 @@ impl Workspace {
                     let text = format!("{kind}  {}  ({})", item.name, item.label_count);
                     if ui
                         .selectable_label(self.current == Some(index), text)
-                        .on_hover_text(&item.status)
+                        .on_hover_text(format!("{} ({})", item.name, item.status))
                         .clicked()
                     {
                         actions.push(WsAction::SelectItem(index));

@@ -584,18 +584,32 @@ pub fn list_annotations(conn: &Connection, item_id: i64) -> Result<Vec<Annotatio
     Ok(out)
 }
 
-/// Writes a new state of an annotation and its revision row in one go.
-/// Returns the annotation id and the revision row id.
+/// One new state of an annotation, as written by [`write_annotation`].
+pub struct Revision<'a> {
+    pub item_id: i64,
+    pub class_id: i64,
+    pub geometry: &'a Geometry,
+    pub deleted: bool,
+    /// create, update, delete, undo or redo
+    pub op: &'a str,
+    pub actor: i64,
+}
+
+/// Writes a new state of an annotation (`None`: a new one) and its revision
+/// row in one go. Returns the annotation id and the revision row id.
 pub fn write_annotation(
     conn: &Connection,
     annotation_id: Option<i64>,
-    item_id: i64,
-    class_id: i64,
-    geometry: &Geometry,
-    deleted: bool,
-    op: &str,
-    actor: i64,
+    rev: &Revision<'_>,
 ) -> Result<(i64, i64)> {
+    let Revision {
+        item_id,
+        class_id,
+        geometry,
+        deleted,
+        op,
+        actor,
+    } = *rev;
     let now = now_ms();
     let g = geometry_json(geometry);
     let (id, revision) = match annotation_id {

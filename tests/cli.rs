@@ -1,0 +1,546 @@
+//! End-to-end tests of the `sealtag` binary: the CLI contract (names, JSON,
+//! exit codes) in a fresh temp dir per test, as scripts and other tools use it.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sealtag");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+struct Site {
+    dir: tempfile::TempDir,
+}
+
+impl Site {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn home(&self, who: &str) -> PathBuf {
+        self.dir.path().join(who)
+    }
+    fn project(&self) -> PathBuf {
+        self.dir.path().join("proj.sealtag")
+    }
+    /// Runs sealtag as `who` (their own home and passphrase).
+    fn run(&self, who: &str, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .arg("--home")
+            .arg(self.home(who))
+            .args(args)
+            .env("SEALTAG_PASSPHRASE", format!("pass-of-{who}"))
+            .env("TMPDIR", self.dir.path())
+            .output()
+            .unwrap()
+    }
+    fn ok(&self, who: &str, args: &[&str]) -> String {
+        let out = self.run(who, args);
+        assert!(
+            out.status.success(),
+            "sealtag {args:?} as {who} failed ({:?}): {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+    fn json(&self, who: &str, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(who, args)).unwrap()
+    }
+    fn identity(&self, who: &str) -> Value {
+        self.ok(who, &["identity", "new", "--name", who]);
+        self.json(who, &["identity", "show", "--json"])
+    }
+    fn p(&self) -> String {
+        self.project().to_string_lossy().into_owned()
+    }
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A site with an admin-created project.
+fn site_with_project() -> Site {
+    let site = Site::new();
+    site.identity("admin");
+    site.ok(
+        "admin",
+        &["project", "create", &site.p(), "--name", "Claims"],
+    );
+    site
+}
+
+#[test]
+fn identity_show_prints_stable_json() {
+    let site = Site::new();
+    let id = site.identity("alice");
+    assert_eq!(id["name"], "alice");
+    let key = id["public_key"].as_str().unwrap();
+    assert!(
+        key.starts_with("sealtag1:") && key.contains(":age1"),
+        "{key}"
+    );
+    let fpr = id["fingerprint"].as_str().unwrap();
+    assert_eq!(fpr.len(), 24);
+    assert_eq!(fpr.matches('-').count(), 4);
+    // A second identity in the same home is refused, the first one kept.
+    let again = site.run("alice", &["identity", "new", "--name", "other"]);
+    assert_eq!(code(&again), 1);
+    assert!(stderr(&again).contains("already exists"));
+    assert_eq!(site.json("alice", &["identity", "show", "--json"]), id);
+    // The identity file holds no secret in the clear.
+    let file = std::fs::read(site.home("alice").join("identity.age")).unwrap();
+    assert!(file.starts_with(b"age-encryption.org/v1"));
+    assert!(!String::from_utf8_lossy(&file).contains("AGE-SECRET-KEY"));
+}
+
+#[test]
+fn usage_errors_exit_2_and_runtime_errors_exit_1() {
+    let site = Site::new();
+    assert_eq!(code(&site.run("x", &["no-such-command"])), 2);
+    assert_eq!(code(&site.run("x", &["user", "add", "--project", "p"])), 2);
+    let out = site.run("x", &["items", "--project", "/nonexistent/p"]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("identity new"),
+        "tells what to do next: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn wrong_passphrase_is_refused_then_audited_at_the_next_unlock() {
+    let site = site_with_project();
+    let out = Command::new(BIN)
+        .args([
+            "--home",
+            site.home("admin").to_str().unwrap(),
+            "items",
+            "--project",
+            &site.p(),
+        ])
+        .env("SEALTAG_PASSPHRASE", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(err.contains("wrong passphrase"), "{err}");
+    assert!(!err.contains("pass-of-admin"));
+    let log = site.json("admin", &["audit", "log", "--project", &site.p(), "--json"]);
+    let failed: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "unlock.failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "one failed unlock recorded");
+    assert_eq!(failed[0]["details"]["reason"], "wrong passphrase");
+}
+
+#[test]
+fn users_can_be_added_listed_and_removed_with_rekey() {
+    let site = site_with_project();
+    let bob = site.identity("bob");
+    let key = bob["public_key"].as_str().unwrap();
+    // Before enrolment Bob cannot open the project.
+    let out = site.run("bob", &["items", "--project", &site.p()]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("no key slot"), "{}", stderr(&out));
+
+    site.ok(
+        "admin",
+        &[
+            "user",
+            "add",
+            "--project",
+            &site.p(),
+            "--key",
+            key,
+            "--role",
+            "annotator",
+            "--name",
+            "Bob B.",
+        ],
+    );
+    let users = site.json("admin", &["user", "list", "--project", &site.p(), "--json"]);
+    let roles: Vec<(String, String)> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap().to_string(),
+                u["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("admin".into(), "admin".into()),
+            ("Bob B.".into(), "annotator".into())
+        ]
+    );
+    assert!(
+        site.run("bob", &["items", "--project", &site.p()])
+            .status
+            .success()
+    );
+
+    // An invalid role is a usage problem named clearly.
+    let out = site.run(
+        "admin",
+        &[
+            "user",
+            "add",
+            "--project",
+            &site.p(),
+            "--key",
+            key,
+            "--role",
+            "boss",
+            "--name",
+            "x",
+        ],
+    );
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("unknown role 'boss'"));
+
+    let header_before = std::fs::read(site.project().join("header")).unwrap();
+    site.ok(
+        "admin",
+        &["user", "remove", "--project", &site.p(), "Bob B."],
+    );
+    assert_ne!(
+        std::fs::read(site.project().join("header")).unwrap(),
+        header_before,
+        "re-keyed"
+    );
+    assert_eq!(
+        code(&site.run("bob", &["items", "--project", &site.p()])),
+        1
+    );
+    let users = site.json("admin", &["user", "list", "--project", &site.p(), "--json"]);
+    assert_eq!(users[1]["active"], false);
+}
+
+#[test]
+fn annotator_is_refused_admin_work_with_role_and_action_named() {
+    let site = site_with_project();
+    let ann = site.identity("ann");
+    site.ok(
+        "admin",
+        &[
+            "user",
+            "add",
+            "--project",
+            &site.p(),
+            "--key",
+            ann["public_key"].as_str().unwrap(),
+            "--role",
+            "annotator",
+            "--name",
+            "ann",
+        ],
+    );
+    let img = format!("{FIXTURES}/import/astronaut.jpg");
+    let out = site.run("ann", &["import", "--project", &site.p(), &img]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("a project annotator may not import"),
+        "{}",
+        stderr(&out)
+    );
+    let out = site.run("ann", &["audit", "log", "--project", &site.p()]);
+    assert!(stderr(&out).contains("may not read_audit"));
+    let log = site.json("admin", &["audit", "log", "--project", &site.p(), "--json"]);
+    let denied = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "permission.denied")
+        .count();
+    assert_eq!(denied, 2);
+}
+
+#[test]
+fn importing_the_hostile_batch_matches_bad_expected_json() {
+    let site = site_with_project();
+    let bad = format!("{FIXTURES}/bad");
+    let out = site.run("admin", &["import", "--project", &site.p(), "--json", &bad]);
+    assert_eq!(
+        code(&out),
+        3,
+        "partial: some inputs rejected; stderr: {}",
+        stderr(&out)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{FIXTURES}/bad_expected.json")).unwrap(),
+    )
+    .unwrap();
+    let files = report["files"].as_array().unwrap();
+    for case in expected.as_array().unwrap() {
+        let name = case["file"].as_str().unwrap();
+        let got = files
+            .iter()
+            .find(|f| {
+                Path::new(f["path"].as_str().unwrap())
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    == name
+            })
+            .unwrap_or_else(|| panic!("{name} missing from the report"));
+        let outcome = got["outcome"].as_str().unwrap();
+        match case["expected"].as_str().unwrap() {
+            "reject" | "reject_or_sniff" => assert_eq!(outcome, "rejected", "{name}: {got}"),
+            "partial" => assert_eq!(outcome, "partial", "{name}: {got}"),
+            "import" => assert_eq!(outcome, "imported", "{name}: {got}"),
+            other => panic!("unknown expectation {other}"),
+        }
+    }
+    let errors = |name: &str| -> String {
+        files
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .map(|f| f["errors"].to_string())
+            .unwrap()
+    };
+    assert!(errors("invalid_utf8.txt").contains("116"));
+    assert!(errors("malformed.jsonl").contains("line 6"));
+    assert!(errors("missing_column.csv").contains("104"));
+    assert!(
+        errors("actually_mp3.flac")
+            .to_lowercase()
+            .contains("does not match")
+    );
+    assert!(errors("bomb_100000x100000.png").contains("100000"));
+    assert!(errors("link_to_passwd.txt").contains("link"));
+
+    let items = site.json("admin", &["items", "--project", &site.p(), "--json"]);
+    let names: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"Zoë's ID scan – copy (1) 📄.png"),
+        "{names:?}"
+    );
+    assert!(names.contains(&"control_valid.jpg"));
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.starts_with("malformed.jsonl"))
+            .count(),
+        9
+    );
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.starts_with("missing_column.csv"))
+            .count(),
+        4
+    );
+    assert!(!names.iter().any(|n| n.contains("passwd")));
+    // Every rejection is in the audit trail.
+    let log = site.json("admin", &["audit", "log", "--project", &site.p(), "--json"]);
+    let rejected = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "import.rejected")
+        .count();
+    assert_eq!(
+        rejected,
+        files.iter().filter(|f| f["outcome"] == "rejected").count()
+    );
+}
+
+#[test]
+fn imported_originals_keep_their_sha256_and_labels_round_trip() {
+    let site = site_with_project();
+    let dir = format!("{FIXTURES}/import");
+    let out = site.run("admin", &["import", "--project", &site.p(), &dir]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let items = site.json("admin", &["items", "--project", &site.p(), "--json"]);
+    let astronaut = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "astronaut.jpg")
+        .unwrap();
+    let bytes = std::fs::read(format!("{dir}/astronaut.jpg")).unwrap();
+    assert_eq!(
+        astronaut["sha256"].as_str().unwrap(),
+        sealtag::crypto::sha256_hex(&bytes)
+    );
+    assert_eq!(
+        (astronaut["width"].as_u64(), astronaut["height"].as_u64()),
+        (Some(512), Some(512))
+    );
+    let kinds: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["image", "audio", "text"] {
+        assert!(kinds.contains(&kind), "{kind} imported");
+    }
+    let id = astronaut["id"].to_string();
+    let out = site.ok(
+        "admin",
+        &[
+            "label",
+            "add",
+            "--project",
+            &site.p(),
+            "--item",
+            &id,
+            "--class",
+            "face",
+            "--bbox",
+            "170,55,115,125",
+        ],
+    );
+    assert!(out.starts_with("saved annotation "));
+    let labels = site.json(
+        "admin",
+        &[
+            "label",
+            "list",
+            "--project",
+            &site.p(),
+            "--item",
+            &id,
+            "--json",
+        ],
+    );
+    assert_eq!(
+        labels[0]["geometry"],
+        serde_json::json!({"type": "bbox", "x": 170.0, "y": 55.0, "w": 115.0, "h": 125.0})
+    );
+    assert_eq!(
+        site.run(
+            "admin",
+            &[
+                "label",
+                "add",
+                "--project",
+                &site.p(),
+                "--item",
+                &id,
+                "--class",
+                "nope",
+                "--bbox",
+                "1,1,2,2"
+            ]
+        )
+        .status
+        .code(),
+        Some(1)
+    );
+    let out = site.ok("admin", &["audit", "verify", "--project", &site.p()]);
+    assert!(out.starts_with("ok:"), "{out}");
+    assert!(
+        site.ok("admin", &["project", "check", "--project", &site.p()])
+            .starts_with("ok")
+    );
+}
+
+#[test]
+fn audit_verify_json_reports_the_chain() {
+    let site = site_with_project();
+    let report = site.json(
+        "admin",
+        &["audit", "verify", "--project", &site.p(), "--json"],
+    );
+    assert!(report["problem"].is_null());
+    assert!(report["rows"].as_i64().unwrap() >= 3);
+    assert!(report["signed_heads"].as_i64().unwrap() >= 1);
+    assert_eq!(report["head_hash"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn demo_setup_creates_an_annotator_bundle_with_assigned_items() {
+    let site = Site::new();
+    let out = Command::new(BIN)
+        .args([
+            "--home",
+            site.dir.path().to_str().unwrap(),
+            "demo",
+            "--setup-only",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let project = site.dir.path().join("demo/projects/demo.sealtag");
+    let items = Command::new(BIN)
+        .args([
+            "--home",
+            site.dir.path().join("demo").to_str().unwrap(),
+            "items",
+            "--json",
+            "--project",
+            project.to_str().unwrap(),
+        ])
+        .env("SEALTAG_PASSPHRASE", sealtag::demo::DEMO_PASSPHRASE)
+        .output()
+        .unwrap();
+    assert!(items.status.success(), "{}", stderr(&items));
+    let items: Value = serde_json::from_slice(&items.stdout).unwrap();
+    let kinds: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "audio").count(), 1);
+    assert!(kinds.iter().filter(|k| **k == "image").count() >= 3);
+    assert!(kinds.iter().filter(|k| **k == "text").count() >= 3);
+}
+
+#[test]
+fn passphrase_file_works_for_scripts() {
+    let site = Site::new();
+    let pass_file = site.dir.path().join("pass.txt");
+    std::fs::write(&pass_file, "from-a-file\n").unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .arg("--home")
+            .arg(site.home("s"))
+            .arg("--passphrase-file")
+            .arg(&pass_file)
+            .args(args)
+            .env_remove("SEALTAG_PASSPHRASE")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["identity", "new", "--name", "s"]).status.success());
+    let out = run(&["project", "create", &site.p(), "--name", "x"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Without any passphrase source and no terminal, the error says what to do.
+    let out = Command::new(BIN)
+        .arg("--home")
+        .arg(site.home("s"))
+        .args(["items", "--project", &site.p()])
+        .env_remove("SEALTAG_PASSPHRASE")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("SEALTAG_PASSPHRASE"),
+        "{}",
+        stderr(&out)
+    );
+}
