@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 pub mod audit;
+pub mod bench;
 pub mod bundle;
 pub mod cli;
 pub mod controller;

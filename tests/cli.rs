@@ -544,3 +544,36 @@ fn passphrase_file_works_for_scripts() {
         stderr(&out)
     );
 }
+
+#[test]
+fn bench_prints_positive_figures_and_cleans_up() {
+    let site = Site::new();
+    let r = site.json(
+        "b",
+        &["bench", "--labels", "20", "--blob-mib", "1", "--json"],
+    );
+    for field in [
+        "identity_unlock_ms",
+        "project_open_ms",
+        "label_commit_us",
+        "blob_encrypt_mb_s",
+        "blob_decrypt_mb_s",
+        "audit_verify_ms",
+    ] {
+        assert!(r[field].as_f64().unwrap() > 0.0, "{field}: {r}");
+    }
+    assert_eq!(r["labels_written"], 20);
+    assert!(
+        r["audit_rows"].as_i64().unwrap() >= 20,
+        "every label was audited"
+    );
+    // The scratch directory is gone: nothing left behind in the home.
+    let left: Vec<_> = std::fs::read_dir(site.home("b"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        left.iter()
+            .all(|n| !n.to_string_lossy().starts_with("bench-")),
+        "{left:?}"
+    );
+}

@@ -85,6 +85,18 @@ pub enum Command {
     /// Read and verify the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Measure unlock, open, label commit, blob crypto and audit verify
+    /// on this machine (synthetic data in a scratch dir, removed after).
+    Bench {
+        /// How many label commits to time.
+        #[arg(long, default_value_t = 2000)]
+        labels: u32,
+        /// Size of the synthetic blob for the crypto throughput figures.
+        #[arg(long, default_value_t = 64)]
+        blob_mib: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Self-tests of the running binary's protections.
     #[command(subcommand, hide = true)]
     Selftest(SelftestCommand),

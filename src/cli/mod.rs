@@ -401,6 +401,48 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             }
             Ok(if report.ok() { Exit::Ok } else { Exit::Error })
         }
+        Command::Bench {
+            labels,
+            blob_mib,
+            json,
+        } => {
+            let scratch = home.dir.join(format!(
+                "bench-{}",
+                hex::encode(crate::crypto::random_bytes::<6>())
+            ));
+            let r = crate::bench::run(&scratch, *labels, *blob_mib)?;
+            if *json {
+                print_json(&r)?;
+            } else {
+                let rows = [
+                    (
+                        "identity unlock (scrypt 2^16)",
+                        format!("{:.1} ms", r.identity_unlock_ms),
+                    ),
+                    (
+                        "project open (slot, DB key, HMAC check)",
+                        format!("{:.1} ms", r.project_open_ms),
+                    ),
+                    (
+                        "label commit (own transaction)",
+                        format!("{:.1} µs ({} labels)", r.label_commit_us, r.labels_written),
+                    ),
+                    (
+                        "blob encrypt (XChaCha20-Poly1305 STREAM)",
+                        format!("{:.0} MB/s", r.blob_encrypt_mb_s),
+                    ),
+                    ("blob decrypt", format!("{:.0} MB/s", r.blob_decrypt_mb_s)),
+                    (
+                        "audit verify",
+                        format!("{:.1} ms ({} rows)", r.audit_verify_ms, r.audit_rows),
+                    ),
+                ];
+                for (what, figure) in rows {
+                    println!("{what:<42} {figure}");
+                }
+            }
+            Ok(Exit::Ok)
+        }
         Command::Selftest(SelftestCommand::Network) => {
             let (tcp, unix) = crate::platform::network_probe();
             print_json(&json!({

@@ -204,11 +204,7 @@ impl Env {
             "--bbox".into(),
         ];
         let values = bbox.map(|v| v.to_string());
-        if bbox_accepts_commas() {
-            args.push(values.join(","));
-        } else {
-            args.extend(values);
-        }
+        args.push(values.join(","));
         args
     }
 
@@ -265,32 +261,6 @@ impl Default for Env {
     fn default() -> Self {
         Env::new()
     }
-}
-
-/// Whether `--bbox x,y,w,h` (the documented form) parses. Some builds only
-/// accept `--bbox x y w h` (clap's `num_args = 4` counts the raw values
-/// before splitting on commas); the tests here are about other things, so
-/// they use whichever form this binary takes. Probed once, without an
-/// identity, so nothing is unlocked or written.
-pub fn bbox_accepts_commas() -> bool {
-    static ACCEPTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ACCEPTS.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let none = dir.path().join("no-such-home");
-        let out = Command::new(bin())
-            .arg("--home")
-            .arg(&none)
-            .args(["label", "add", "--project"])
-            .arg(dir.path().join("no-such-project"))
-            .args(["--item", "1", "--class", "person", "--bbox", "1,2,3,4"])
-            .env_remove("SEALTAG_PASSPHRASE")
-            .env("TMPDIR", dir.path())
-            .stdin(Stdio::null())
-            .output()
-            .expect("running sealtag");
-        // Usage errors exit 2; "no identity" (exit 1) means the grammar passed.
-        out.status.code() != Some(2)
-    })
 }
 
 /// The binary under test.
