@@ -2,14 +2,16 @@
 # Installs what Sealtag needs on a fresh Debian/Ubuntu, and only what is missing:
 # the Rust toolchain pinned in rust-toolchain.toml (via rustup), the C toolchain for
 # the vendored SQLCipher/OpenSSL build, ALSA headers for audio playback, and the
-# X11/Mesa runtime plus Xvfb used by the GUI smoke test. Safe to run repeatedly.
+# X11/Mesa runtime plus Xvfb used by the GUI smoke test, and fonts for
+# Arabic and CJK text. Safe to run repeatedly.
 set -euo pipefail
 
 sudo_cmd=""
 [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
 need_pkgs=()
 for p in gcc libc6-dev pkg-config libasound2-dev perl make \
-         xvfb xauth libxcursor1 libxi6 libxkbcommon-x11-0 libgl1-mesa-dri; do
+         xvfb xauth libxcursor1 libxi6 libxkbcommon-x11-0 libgl1-mesa-dri \
+         fonts-dejavu-core fonts-wqy-microhei; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

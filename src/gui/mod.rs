@@ -5,6 +5,7 @@
 
 pub mod canvas;
 pub mod commands;
+pub mod fonts;
 pub mod loader;
 pub mod workspace;
 
@@ -155,7 +156,15 @@ impl SealtagApp {
                 egui::CentralPanel::default().show(ui, |ui| self.create_identity_ui(ui));
             }
             Screen::Picker(_) => {
-                egui::CentralPanel::default().show(ui, |ui| self.picker_ui(ui));
+                let mut open_dialog = false;
+                egui::Panel::top("picker-menu").show(ui, |ui| {
+                    egui::MenuBar::new().ui(ui, |ui| {
+                        ui.menu_button("File", |ui| {
+                            open_dialog = ui.button("Open…").clicked();
+                        });
+                    });
+                });
+                egui::CentralPanel::default().show(ui, |ui| self.picker_ui(ui, open_dialog));
             }
         }
     }
@@ -268,9 +277,12 @@ impl SealtagApp {
         }
     }
 
-    fn picker_ui(&mut self, ui: &mut egui::Ui) {
+    fn picker_ui(&mut self, ui: &mut egui::Ui, open_dialog: bool) {
         let ctx = ui.ctx().clone();
         let mut chosen: Option<PathBuf> = None;
+        if open_dialog {
+            chosen = Self::pick_folder();
+        }
         Self::centered(ui, |ui| {
             ui.heading("Open a project");
             if let Screen::Picker(identity) = &self.screen {
@@ -284,8 +296,9 @@ impl SealtagApp {
             }
             ui.add_space(8.0);
             let recent = self.home.recent_projects();
+            ui.label(RichText::new("Recent projects").strong());
             if recent.is_empty() {
-                ui.label("No recent projects");
+                ui.label("None yet");
             }
             for path in recent {
                 if ui.button(path.display().to_string()).clicked() {
@@ -298,9 +311,7 @@ impl SealtagApp {
                 .on_hover_text("Choose a project bundle folder")
                 .clicked()
             {
-                chosen = rfd::FileDialog::new()
-                    .set_title("Open a Sealtag project")
-                    .pick_folder();
+                chosen = Self::pick_folder();
             }
             if let Some(msg) = &self.message {
                 ui.colored_label(Color32::from_rgb(240, 110, 110), msg);
@@ -311,6 +322,13 @@ impl SealtagApp {
         {
             self.open_project(&ctx, path, *identity);
         }
+    }
+
+    /// The native folder dialog (xdg portal, or zenity as a fallback).
+    fn pick_folder() -> Option<PathBuf> {
+        rfd::FileDialog::new()
+            .set_title("Open a Sealtag project")
+            .pick_folder()
     }
 
     fn auto_exit_tick(&mut self, ctx: &egui::Context) {
@@ -386,6 +404,7 @@ pub fn run(cli: &Cli, demo: bool) -> anyhow::Result<()> {
         "Sealtag",
         options,
         Box::new(move |cc| {
+            fonts::install_fallback_fonts(&cc.egui_ctx);
             if let Some(pass) = preset {
                 app.unlock(&cc.egui_ctx, &pass);
             }

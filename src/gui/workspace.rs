@@ -426,7 +426,12 @@ impl Workspace {
         ui.separator();
         ui.heading("Labels");
         if self.annotations.is_empty() {
-            ui.label("None yet: drag on the image to draw a box");
+            let hint = match self.current_item().map(|i| i.kind) {
+                Some(ItemKind::Image) => "None yet: drag on the image to draw a box",
+                Some(_) => "Audio and text labelling tools come in a later version",
+                None => "",
+            };
+            ui.label(hint);
         }
         egui::ScrollArea::vertical()
             .id_salt("label-list")
