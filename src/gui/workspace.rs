@@ -52,6 +52,8 @@ pub enum SaveState {
     Failed(String),
 }
 
+/// What the centre panel shows. Decoded audio and text stay as the loader
+/// delivered them; images become a texture.
 enum ItemView {
     Empty,
     Loading,
@@ -60,16 +62,7 @@ enum ItemView {
         width: u32,
         height: u32,
     },
-    Audio {
-        bytes: Vec<u8>,
-        format: String,
-        duration_secs: f64,
-    },
-    Text {
-        text: String,
-        metadata: serde_json::Value,
-    },
-    Failed(String),
+    Decoded(LoadedContent),
 }
 
 pub struct Workspace {
@@ -157,7 +150,7 @@ impl Workspace {
                 self.loader.request(blob);
                 self.view = ItemView::Loading;
             }
-            Err(e) => self.view = ItemView::Failed(e.to_string()),
+            Err(e) => self.view = ItemView::Decoded(LoadedContent::Failed(e.to_string())),
         }
         self.reload_annotations();
     }
@@ -208,17 +201,7 @@ impl Workspace {
                     width,
                     height,
                 },
-                LoadedContent::Audio {
-                    bytes,
-                    format,
-                    duration_secs,
-                } => ItemView::Audio {
-                    bytes,
-                    format,
-                    duration_secs,
-                },
-                LoadedContent::Text { text, metadata } => ItemView::Text { text, metadata },
-                LoadedContent::Failed(e) => ItemView::Failed(e),
+                other => ItemView::Decoded(other),
             };
         }
     }
@@ -243,7 +226,7 @@ impl Workspace {
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui, &mut actions));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
         egui::Panel::left("queue")
-            .default_size(260.0)
+            .default_size(300.0)
             .show(ui, |ui| self.queue_ui(ui, &mut actions));
         egui::Panel::right("labels")
             .default_size(240.0)
@@ -472,10 +455,11 @@ impl Workspace {
             ItemView::Empty => {
                 ui.centered_and_justified(|ui| ui.label("No items are assigned to you yet"));
             }
-            ItemView::Loading => {
+            // Images never stay in Decoded: poll_loader turns them into a texture.
+            ItemView::Loading | ItemView::Decoded(LoadedContent::Image { .. }) => {
                 ui.centered_and_justified(|ui| ui.spinner());
             }
-            ItemView::Failed(e) => {
+            ItemView::Decoded(LoadedContent::Failed(e)) => {
                 ui.colored_label(
                     Color32::from_rgb(240, 90, 90),
                     format!("This item cannot be shown: {e}"),
@@ -498,11 +482,11 @@ impl Workspace {
                 let out = canvas::canvas_ui(ui, &mut self.canvas, &input);
                 actions.extend(out.into_iter().map(WsAction::Canvas));
             }
-            ItemView::Audio {
+            ItemView::Decoded(LoadedContent::Audio {
                 format,
                 duration_secs,
                 ..
-            } => {
+            }) => {
                 ui.heading(
                     self.current_item()
                         .map(|i| i.name.clone())
@@ -520,7 +504,7 @@ impl Workspace {
                     }
                 });
             }
-            ItemView::Text { text, metadata } => {
+            ItemView::Decoded(LoadedContent::Text { text, metadata }) => {
                 ui.heading(
                     self.current_item()
                         .map(|i| i.name.clone())
@@ -620,7 +604,7 @@ impl Workspace {
                     self.save(LabelChange::Delete { annotation_id: id });
                 }
                 WsAction::PlayAudio => {
-                    if let ItemView::Audio { bytes, .. } = &self.view
+                    if let ItemView::Decoded(LoadedContent::Audio { bytes, .. }) = &self.view
                         && let Err(e) = self.audio.play(bytes.clone())
                     {
                         self.message = Some(e);
