@@ -11,7 +11,7 @@ use crate::crypto::identity::DEFAULT_SCRYPT_LOG_N;
 use crate::crypto::{SecretBytes, decrypt_blob, encrypt_blob};
 use crate::home::Home;
 use crate::import::ImportOptions;
-use crate::model::{BBox, Geometry, LabelChange};
+use crate::model::{AnnotationDraft, BBox, Geometry, LabelChange};
 
 #[derive(Debug, Serialize)]
 pub struct BenchReport {
@@ -61,15 +61,15 @@ fn run_in(scratch: &std::path::Path, labels: u32, blob_mib: u32) -> anyhow::Resu
     let t = Instant::now();
     for i in 0..labels {
         let x = f64::from(i % 400);
+        let geometry = Geometry::BBox(BBox {
+            x,
+            y: 10.0,
+            w: 20.0,
+            h: 20.0,
+        });
         session.apply_label(LabelChange::Create {
             item_id,
-            class_id,
-            geometry: Geometry::BBox(BBox {
-                x,
-                y: 10.0,
-                w: 20.0,
-                h: 20.0,
-            }),
+            draft: AnnotationDraft::new(class_id, geometry),
         })?;
     }
     let label_commit_us = t.elapsed().as_secs_f64() * 1e6 / f64::from(labels.max(1));

@@ -2,6 +2,7 @@
 //! They know nothing about SQL, files or egui.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -98,6 +99,110 @@ pub struct ItemSummary {
     pub label_count: u64,
 }
 
+/// A labelling tool, i.e. a kind of geometry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tool {
+    #[serde(rename = "bbox")]
+    BBox,
+    Polygon,
+    Polyline,
+    Point,
+    Keypoints,
+    /// Whole-image classification.
+    Tag,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 6] = [
+        Tool::BBox,
+        Tool::Polygon,
+        Tool::Polyline,
+        Tool::Point,
+        Tool::Keypoints,
+        Tool::Tag,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tool::BBox => "bbox",
+            Tool::Polygon => "polygon",
+            Tool::Polyline => "polyline",
+            Tool::Point => "point",
+            Tool::Keypoints => "keypoints",
+            Tool::Tag => "tag",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Tool::BBox => "Box",
+            Tool::Polygon => "Polygon",
+            Tool::Polyline => "Polyline",
+            Tool::Point => "Point",
+            Tool::Keypoints => "Keypoints",
+            Tool::Tag => "Image tag",
+        }
+    }
+}
+
+/// The value type of a class attribute.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AttributeKind {
+    Bool,
+    Enum { options: Vec<String> },
+    Text,
+}
+
+/// One attribute a class's labels carry (e.g. `occluded: bool`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AttributeDef {
+    pub name: String,
+    pub kind: AttributeKind,
+    /// Submit is refused while a label of the class lacks it.
+    #[serde(default)]
+    pub required: bool,
+}
+
+impl AttributeDef {
+    /// Checks a value against the definition; `None` means valid.
+    pub fn problem(&self, value: &serde_json::Value) -> Option<String> {
+        let ok = match &self.kind {
+            AttributeKind::Bool => value.is_boolean(),
+            AttributeKind::Text => value.is_string(),
+            AttributeKind::Enum { options } => value
+                .as_str()
+                .is_some_and(|v| options.iter().any(|o| o == v)),
+        };
+        (!ok).then(|| match &self.kind {
+            AttributeKind::Bool => format!("attribute '{}' must be true or false", self.name),
+            AttributeKind::Text => format!("attribute '{}' must be text", self.name),
+            AttributeKind::Enum { options } => {
+                format!(
+                    "attribute '{}' must be one of {}",
+                    self.name,
+                    options.join(", ")
+                )
+            }
+        })
+    }
+    /// Whether a value counts as given (empty text does not).
+    pub fn is_given(value: Option<&serde_json::Value>) -> bool {
+        match value {
+            None | Some(serde_json::Value::Null) => false,
+            Some(serde_json::Value::String(s)) => !s.trim().is_empty(),
+            Some(_) => true,
+        }
+    }
+}
+
+/// Named keypoints of a class and the edges drawn between them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Skeleton {
+    pub keypoints: Vec<String>,
+    #[serde(default)]
+    pub edges: Vec<[usize; 2]>,
+}
+
 /// A label class from the project schema.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct LabelClass {
@@ -107,9 +212,40 @@ pub struct LabelClass {
     pub colour: String,
     /// 1–9, the number key that selects the class.
     pub hotkey: Option<u8>,
+    /// Tools this class may be drawn with.
+    #[serde(default = "default_tools")]
+    pub tools: Vec<Tool>,
+    #[serde(default)]
+    pub attributes: Vec<AttributeDef>,
+    /// Required for the keypoints tool.
+    #[serde(default)]
+    pub skeleton: Option<Skeleton>,
+}
+
+pub fn default_tools() -> Vec<Tool> {
+    vec![
+        Tool::BBox,
+        Tool::Polygon,
+        Tool::Polyline,
+        Tool::Point,
+        Tool::Tag,
+    ]
+}
+
+/// The versioned label schema of a project.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Schema {
+    pub version: i64,
+    pub classes: Vec<LabelClass>,
+    /// Whether an image may carry several tags (else at most one).
+    pub multi_label_tags: bool,
 }
 
 impl LabelClass {
+    pub fn allows(&self, tool: Tool) -> bool {
+        self.tools.contains(&tool)
+    }
+
     pub fn rgb(&self) -> [u8; 3] {
         let hex = self.colour.trim_start_matches('#');
         let byte = |i: usize| {
@@ -160,12 +296,175 @@ impl BBox {
     }
 }
 
-/// Geometry of one annotation, in the item's original coordinates.
+/// One keypoint of a skeleton; `visible = false` means occluded.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Keypoint {
+    pub x: f64,
+    pub y: f64,
+    pub visible: bool,
+}
+
+/// Geometry of one annotation, in the item's original pixel coordinates
+/// (origin top-left, x right, y down).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Geometry {
     #[serde(rename = "bbox")]
     BBox(BBox),
+    Polygon {
+        points: Vec<[f64; 2]>,
+    },
+    Polyline {
+        points: Vec<[f64; 2]>,
+    },
+    Point {
+        x: f64,
+        y: f64,
+    },
+    Keypoints {
+        points: Vec<Keypoint>,
+    },
+    /// Whole-image classification: the class is the label.
+    Tag,
+}
+
+impl Geometry {
+    pub fn tool(&self) -> Tool {
+        match self {
+            Geometry::BBox(_) => Tool::BBox,
+            Geometry::Polygon { .. } => Tool::Polygon,
+            Geometry::Polyline { .. } => Tool::Polyline,
+            Geometry::Point { .. } => Tool::Point,
+            Geometry::Keypoints { .. } => Tool::Keypoints,
+            Geometry::Tag => Tool::Tag,
+        }
+    }
+
+    /// Every coordinate pair, in order.
+    pub fn points(&self) -> Vec<[f64; 2]> {
+        match self {
+            Geometry::BBox(b) => vec![[b.x, b.y], [b.x + b.w, b.y + b.h]],
+            Geometry::Polygon { points } | Geometry::Polyline { points } => points.clone(),
+            Geometry::Point { x, y } => vec![[*x, *y]],
+            Geometry::Keypoints { points } => points.iter().map(|p| [p.x, p.y]).collect(),
+            Geometry::Tag => vec![],
+        }
+    }
+
+    /// The enclosing box (`None` for tags).
+    pub fn bounds(&self) -> Option<BBox> {
+        let pts = self.points();
+        let first = pts.first()?;
+        let (mut x0, mut y0, mut x1, mut y1) = (first[0], first[1], first[0], first[1]);
+        for p in &pts {
+            x0 = x0.min(p[0]);
+            y0 = y0.min(p[1]);
+            x1 = x1.max(p[0]);
+            y1 = y1.max(p[1]);
+        }
+        Some(BBox::from_corners((x0, y0), (x1, y1)))
+    }
+
+    /// The same shape moved by (dx, dy).
+    pub fn translated(&self, dx: f64, dy: f64) -> Geometry {
+        let mv = |p: &[f64; 2]| [p[0] + dx, p[1] + dy];
+        match self {
+            Geometry::BBox(b) => Geometry::BBox(BBox {
+                x: b.x + dx,
+                y: b.y + dy,
+                ..*b
+            }),
+            Geometry::Polygon { points } => Geometry::Polygon {
+                points: points.iter().map(mv).collect(),
+            },
+            Geometry::Polyline { points } => Geometry::Polyline {
+                points: points.iter().map(mv).collect(),
+            },
+            Geometry::Point { x, y } => Geometry::Point {
+                x: x + dx,
+                y: y + dy,
+            },
+            Geometry::Keypoints { points } => Geometry::Keypoints {
+                points: points
+                    .iter()
+                    .map(|k| Keypoint {
+                        x: k.x + dx,
+                        y: k.y + dy,
+                        ..*k
+                    })
+                    .collect(),
+            },
+            Geometry::Tag => Geometry::Tag,
+        }
+    }
+
+    /// Every coordinate pulled inside a `width` × `height` image (snap to edge).
+    pub fn clamped(&self, width: f64, height: f64) -> Geometry {
+        let c = |p: &[f64; 2]| [p[0].clamp(0.0, width), p[1].clamp(0.0, height)];
+        match self {
+            Geometry::BBox(b) => Geometry::BBox(b.clamped(width, height)),
+            Geometry::Polygon { points } => Geometry::Polygon {
+                points: points.iter().map(c).collect(),
+            },
+            Geometry::Polyline { points } => Geometry::Polyline {
+                points: points.iter().map(c).collect(),
+            },
+            Geometry::Point { x, y } => Geometry::Point {
+                x: x.clamp(0.0, width),
+                y: y.clamp(0.0, height),
+            },
+            Geometry::Keypoints { points } => Geometry::Keypoints {
+                points: points
+                    .iter()
+                    .map(|k| Keypoint {
+                        x: k.x.clamp(0.0, width),
+                        y: k.y.clamp(0.0, height),
+                        ..*k
+                    })
+                    .collect(),
+            },
+            Geometry::Tag => Geometry::Tag,
+        }
+    }
+
+    /// Checks the shape is well formed and inside a `width` × `height`
+    /// image; the message says what is wrong.
+    pub fn validate(&self, width: f64, height: f64) -> Result<(), String> {
+        let pts = self.points();
+        if pts.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("coordinates must be finite numbers".into());
+        }
+        let min_points = match self {
+            Geometry::BBox(b) => {
+                if !b.is_valid() {
+                    return Err("a box needs a positive width and height".into());
+                }
+                2
+            }
+            Geometry::Polygon { .. } => 3,
+            Geometry::Polyline { .. } => 2,
+            Geometry::Point { .. } => 1,
+            Geometry::Keypoints { .. } => 1,
+            Geometry::Tag => 0,
+        };
+        if pts.len() < min_points {
+            return Err(format!(
+                "a {} needs at least {min_points} points",
+                self.tool().label().to_lowercase()
+            ));
+        }
+        const EPS: f64 = 1e-6;
+        if let Some(p) = pts
+            .iter()
+            .find(|p| p[0] < -EPS || p[1] < -EPS || p[0] > width + EPS || p[1] > height + EPS)
+        {
+            return Err(format!(
+                "point {:.1},{:.1} lies outside the {width}×{height} image",
+                p[0], p[1]
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// One live annotation.
@@ -175,8 +474,55 @@ pub struct Annotation {
     pub item_id: i64,
     pub class_id: i64,
     pub geometry: Geometry,
+    pub attributes: BTreeMap<String, serde_json::Value>,
+    pub hidden: bool,
+    pub locked: bool,
+    /// Drawing order: higher is on top.
+    pub z: i64,
     pub revision: i64,
     pub created_by: String,
+}
+
+/// Everything a user sets on an annotation; what create and update carry.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AnnotationDraft {
+    pub class_id: i64,
+    pub geometry: Geometry,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub hidden: bool,
+    #[serde(default)]
+    pub locked: bool,
+    #[serde(default)]
+    pub z: i64,
+}
+
+impl AnnotationDraft {
+    /// A plain visible draft with no attributes.
+    pub fn new(class_id: i64, geometry: Geometry) -> Self {
+        Self {
+            class_id,
+            geometry,
+            attributes: BTreeMap::new(),
+            hidden: false,
+            locked: false,
+            z: 0,
+        }
+    }
+}
+
+impl From<&Annotation> for AnnotationDraft {
+    fn from(a: &Annotation) -> Self {
+        Self {
+            class_id: a.class_id,
+            geometry: a.geometry.clone(),
+            attributes: a.attributes.clone(),
+            hidden: a.hidden,
+            locked: a.locked,
+            z: a.z,
+        }
+    }
 }
 
 /// A label change requested by a user (GUI or CLI).
@@ -184,24 +530,23 @@ pub struct Annotation {
 pub enum LabelChange {
     Create {
         item_id: i64,
-        class_id: i64,
-        geometry: Geometry,
+        draft: AnnotationDraft,
     },
     Update {
         annotation_id: i64,
-        class_id: i64,
-        geometry: Geometry,
+        draft: AnnotationDraft,
     },
     Delete {
         annotation_id: i64,
     },
-    /// Reverts the user's most recent change on the item.
+    /// Reverts the user's most recent change: on one item, or anywhere
+    /// (`None`: undo works across items).
     Undo {
-        item_id: i64,
+        item_id: Option<i64>,
     },
-    /// Re-applies the user's most recently undone change on the item.
+    /// Re-applies the user's most recently undone change.
     Redo {
-        item_id: i64,
+        item_id: Option<i64>,
     },
 }
 

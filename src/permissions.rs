@@ -23,10 +23,11 @@ pub enum Action {
     Review,
     Export,
     MakePackage,
+    ManageSettings,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::ManageUsers,
         Action::ListUsers,
         Action::Import,
@@ -41,6 +42,7 @@ impl Action {
         Action::Review,
         Action::Export,
         Action::MakePackage,
+        Action::ManageSettings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +61,7 @@ impl Action {
             Action::Review => "review",
             Action::Export => "export",
             Action::MakePackage => "make_package",
+            Action::ManageSettings => "manage_settings",
         }
     }
 }
@@ -75,7 +78,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
     match action {
-        ManageUsers | Import | EditSchema | Assign | Export | MakePackage => role == Admin,
+        ManageUsers | Import | EditSchema | Assign | Export | MakePackage | ManageSettings => {
+            role == Admin
+        }
         ListUsers | ReadAudit | VerifyAudit => matches!(role, Admin | Auditor),
         ListItems | ViewItem | EditLabels => matches!(role, Admin | Reviewer | Annotator),
         Submit => role == Annotator,
@@ -133,6 +138,7 @@ mod tests {
             (Action::Review, [true, true, false, false]),
             (Action::Export, [true, false, false, false]),
             (Action::MakePackage, [true, false, false, false]),
+            (Action::ManageSettings, [true, false, false, false]),
         ];
         assert_eq!(expected.len(), Action::ALL.len());
         for (action, row) in expected {

@@ -6,7 +6,7 @@ use age::secrecy::SecretString;
 use sealtag::controller::{CoreError, Session};
 use sealtag::crypto::UnlockedIdentity;
 use sealtag::import::ImportOptions;
-use sealtag::model::{BBox, Geometry, LabelChange, Role};
+use sealtag::model::{AnnotationDraft, BBox, Geometry, LabelChange, Role};
 use sealtag::permissions::{Action, allowed};
 use sealtag::project::Project;
 use std::path::{Path, PathBuf};
@@ -119,8 +119,7 @@ fn permission_matrix_is_enforced_and_denials_are_audited() {
                 Action::EditLabels,
                 s.apply_label(LabelChange::Create {
                     item_id: f.item,
-                    class_id,
-                    geometry: a_box(),
+                    draft: AnnotationDraft::new(class_id, a_box()),
                 })
                 .map(|_| ()),
             ),
@@ -175,8 +174,7 @@ fn annotators_see_and_edit_only_assigned_items() {
     let class_id = s.classes().unwrap()[0].id;
     let denied = s.apply_label(LabelChange::Create {
         item_id: f.item,
-        class_id,
-        geometry: a_box(),
+        draft: AnnotationDraft::new(class_id, a_box()),
     });
     assert!(matches!(denied, Err(CoreError::Denied(_))));
     assert!(s.load_item(visible[0]).is_ok());
@@ -190,8 +188,7 @@ fn labels_undo_redo_and_reject_boxes_outside_the_image() {
     let created = s
         .apply_label(LabelChange::Create {
             item_id: f.item,
-            class_id,
-            geometry: a_box(),
+            draft: AnnotationDraft::new(class_id, a_box()),
         })
         .unwrap();
     let moved = Geometry::BBox(BBox {
@@ -202,31 +199,42 @@ fn labels_undo_redo_and_reject_boxes_outside_the_image() {
     });
     s.apply_label(LabelChange::Update {
         annotation_id: created.annotation_id,
-        class_id,
-        geometry: moved.clone(),
+        draft: AnnotationDraft::new(class_id, moved.clone()),
     })
     .unwrap();
-    s.apply_label(LabelChange::Undo { item_id: f.item })
-        .unwrap();
+    s.apply_label(LabelChange::Undo {
+        item_id: Some(f.item),
+    })
+    .unwrap();
     assert_eq!(s.annotations(f.item).unwrap()[0].geometry, a_box());
-    s.apply_label(LabelChange::Undo { item_id: f.item })
-        .unwrap();
+    s.apply_label(LabelChange::Undo {
+        item_id: Some(f.item),
+    })
+    .unwrap();
     assert!(s.annotations(f.item).unwrap().is_empty());
-    s.apply_label(LabelChange::Redo { item_id: f.item })
-        .unwrap();
-    s.apply_label(LabelChange::Redo { item_id: f.item })
-        .unwrap();
+    s.apply_label(LabelChange::Redo {
+        item_id: Some(f.item),
+    })
+    .unwrap();
+    s.apply_label(LabelChange::Redo {
+        item_id: Some(f.item),
+    })
+    .unwrap();
     assert_eq!(s.annotations(f.item).unwrap()[0].geometry, moved);
     assert!(
-        s.apply_label(LabelChange::Redo { item_id: f.item })
-            .is_err(),
+        s.apply_label(LabelChange::Redo {
+            item_id: Some(f.item)
+        })
+        .is_err(),
         "nothing left to redo"
     );
     // Undo survives a restart: it is built on stored revisions.
     drop(s);
     let mut s = open(&f.root, &f.admin);
-    s.apply_label(LabelChange::Undo { item_id: f.item })
-        .unwrap();
+    s.apply_label(LabelChange::Undo {
+        item_id: Some(f.item),
+    })
+    .unwrap();
     assert_eq!(s.annotations(f.item).unwrap()[0].geometry, a_box());
     // astronaut.jpg is 512×512.
     let outside = Geometry::BBox(BBox {
@@ -238,8 +246,7 @@ fn labels_undo_redo_and_reject_boxes_outside_the_image() {
     assert!(matches!(
         s.apply_label(LabelChange::Create {
             item_id: f.item,
-            class_id,
-            geometry: outside
+            draft: AnnotationDraft::new(class_id, outside)
         }),
         Err(CoreError::Invalid(_))
     ));
@@ -263,8 +270,7 @@ fn busy_project() -> Fixture {
     for _ in 0..5 {
         s.apply_label(LabelChange::Create {
             item_id: f.item,
-            class_id,
-            geometry: a_box(),
+            draft: AnnotationDraft::new(class_id, a_box()),
         })
         .unwrap();
     }

@@ -56,9 +56,9 @@ fn stored_boxes(paths: &demo::DemoPaths, item_id: i64) -> Vec<(i64, BBox)> {
     s.annotations(item_id)
         .unwrap()
         .into_iter()
-        .map(|a| {
-            let Geometry::BBox(b) = a.geometry;
-            (a.class_id, b)
+        .filter_map(|a| match a.geometry {
+            Geometry::BBox(b) => Some((a.class_id, b)),
+            _ => None,
         })
         .collect()
 }

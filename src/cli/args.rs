@@ -85,6 +85,32 @@ pub enum Command {
     /// Read and verify the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Show or change the label schema.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+    /// Submit an assigned item (all required attributes must be set).
+    Submit {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+    },
+    /// Skip an assigned item, saying why.
+    Skip {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Change a project setting (admin): idle_lock_minutes, watermark.
+    Settings {
+        #[command(flatten)]
+        project: ProjectArg,
+        key: String,
+        value: String,
+    },
     /// Measure unlock, open, label commit, blob crypto and audit verify
     /// on this machine (synthetic data in a scratch dir, removed after).
     Bench {
@@ -176,7 +202,8 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum LabelCommand {
-    /// Add a bounding box in original-image pixels; prints the annotation id.
+    /// Add a label in original-image pixels; prints the annotation id.
+    /// Give exactly one of --bbox, --polygon, --polyline, --point, --tag.
     Add {
         #[command(flatten)]
         project: ProjectArg,
@@ -185,10 +212,25 @@ pub enum LabelCommand {
         /// Class name.
         #[arg(long)]
         class: String,
-        /// x,y,w,h in pixels.
+        /// x,y,w,h
         #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
         bbox: Vec<f64>,
-        /// Add the same box this many times, printing each id once saved
+        /// x1,y1,x2,y2,x3,y3,… (at least 3 points)
+        #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+        polygon: Vec<f64>,
+        /// x1,y1,x2,y2,… (at least 2 points)
+        #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+        polyline: Vec<f64>,
+        /// x,y
+        #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+        point: Vec<f64>,
+        /// A whole-image tag of the class.
+        #[arg(long)]
+        tag: bool,
+        /// An attribute, NAME=VALUE (true/false for yes/no attributes); repeatable.
+        #[arg(long = "attr", value_name = "NAME=VALUE")]
+        attributes: Vec<String>,
+        /// Add the same label this many times, printing each id once saved
         /// (crash-safety tests and benchmarks).
         #[arg(long, default_value_t = 1, hide = true)]
         repeat: u32,
@@ -201,6 +243,33 @@ pub enum LabelCommand {
         item: i64,
         #[arg(long)]
         json: bool,
+    },
+    /// Undo your latest label change (on one item, or anywhere).
+    Undo {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Print the label schema (classes, tools, attributes, skeletons).
+    Show {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the schema from a JSON file in the `schema show --json` format.
+    Set {
+        #[command(flatten)]
+        project: ProjectArg,
+        file: PathBuf,
+        /// Apply even if existing labels would be removed.
+        #[arg(long)]
+        confirm: bool,
     },
 }
 

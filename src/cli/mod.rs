@@ -15,11 +15,13 @@ use crate::crypto::UnlockedIdentity;
 use crate::crypto::identity::DEFAULT_SCRYPT_LOG_N;
 use crate::home::Home;
 use crate::import::ImportOptions;
-use crate::model::{BBox, Geometry, LabelChange, Role, format_time};
+use crate::model::{
+    AnnotationDraft, AttributeKind, BBox, Geometry, LabelChange, Role, Schema, format_time,
+};
 pub use args::Cli;
 use args::{
-    AuditCommand, Command, IdentityCommand, LabelCommand, ProjectCommand, SelftestCommand,
-    UserCommand,
+    AuditCommand, Command, IdentityCommand, LabelCommand, ProjectCommand, SchemaCommand,
+    SelftestCommand, UserCommand,
 };
 
 /// Process exit codes (README: "Exit codes").
@@ -305,35 +307,147 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             item,
             class,
             bbox,
+            polygon,
+            polyline,
+            point,
+            tag,
+            attributes,
             repeat,
         }) => {
             let mut s = open(cli, &home, &project.path)?;
-            let class_id = s
+            let class = s
                 .classes()?
                 .into_iter()
                 .find(|c| c.name == *class)
-                .map(|c| c.id)
                 .ok_or_else(|| anyhow!("no class named '{class}' in this project"))?;
-            let [x, y, w, h] = bbox.as_slice() else {
-                bail!("--bbox takes four numbers: x,y,w,h");
-            };
-            let geometry = Geometry::BBox(BBox {
-                x: *x,
-                y: *y,
-                w: *w,
-                h: *h,
-            });
+            let geometry = geometry_from_args(bbox, polygon, polyline, point, *tag)?;
+            let mut draft = AnnotationDraft::new(class.id, geometry);
+            for pair in attributes {
+                let (name, value) = pair
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("--attr takes NAME=VALUE, got '{pair}'"))?;
+                let def = class
+                    .attributes
+                    .iter()
+                    .find(|d| d.name == name)
+                    .ok_or_else(|| anyhow!("class '{}' has no attribute '{name}'", class.name))?;
+                let value = match def.kind {
+                    AttributeKind::Bool => serde_json::Value::Bool(
+                        value
+                            .parse()
+                            .map_err(|_| anyhow!("attribute '{name}' takes true or false"))?,
+                    ),
+                    _ => serde_json::Value::String(value.to_string()),
+                };
+                draft.attributes.insert(name.to_string(), value);
+            }
             let mut out = std::io::stdout().lock();
             for _ in 0..*repeat {
                 let applied = s.apply_label(LabelChange::Create {
                     item_id: *item,
-                    class_id,
-                    geometry: geometry.clone(),
+                    draft: draft.clone(),
                 })?;
                 // Printed only after the commit: a line on stdout means durable.
                 writeln!(out, "saved annotation {}", applied.annotation_id)?;
                 out.flush()?;
             }
+            Ok(Exit::Ok)
+        }
+        Command::Label(LabelCommand::Undo { project, item }) => {
+            let mut s = open(cli, &home, &project.path)?;
+            let applied = s.apply_label(LabelChange::Undo { item_id: *item })?;
+            println!(
+                "undid a change to annotation {} on item {}",
+                applied.annotation_id, applied.item_id
+            );
+            Ok(Exit::Ok)
+        }
+        Command::Schema(SchemaCommand::Show { project, json }) => {
+            let s = open(cli, &home, &project.path)?;
+            let schema = s.schema()?;
+            if *json {
+                print_json(&schema)?;
+            } else {
+                println!(
+                    "schema version {} ({} tags per image)",
+                    schema.version,
+                    if schema.multi_label_tags {
+                        "several"
+                    } else {
+                        "one"
+                    }
+                );
+                for c in &schema.classes {
+                    let tools: Vec<&str> = c.tools.iter().map(|t| t.as_str()).collect();
+                    let attrs: Vec<String> = c
+                        .attributes
+                        .iter()
+                        .map(|a| format!("{}{}", a.name, if a.required { "*" } else { "" }))
+                        .collect();
+                    println!(
+                        "{:>4}  {:<16} {}  key {}  tools {}  attributes {}",
+                        c.id,
+                        c.name,
+                        c.colour,
+                        c.hotkey
+                            .map(|k| k.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        tools.join(","),
+                        if attrs.is_empty() {
+                            "-".into()
+                        } else {
+                            attrs.join(",")
+                        }
+                    );
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Schema(SchemaCommand::Set {
+            project,
+            file,
+            confirm,
+        }) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let schema: Schema = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} is not a schema in the `schema show --json` format",
+                    file.display()
+                )
+            })?;
+            let mut s = open(cli, &home, &project.path)?;
+            let change = s.update_schema(schema.classes, schema.multi_label_tags, *confirm)?;
+            println!(
+                "schema is now version {} ({} label(s) removed)",
+                change.version, change.removed_labels
+            );
+            Ok(Exit::Ok)
+        }
+        Command::Submit { project, item } => {
+            let mut s = open(cli, &home, &project.path)?;
+            s.submit(*item)?;
+            println!("submitted item {item}");
+            Ok(Exit::Ok)
+        }
+        Command::Skip {
+            project,
+            item,
+            reason,
+        } => {
+            let mut s = open(cli, &home, &project.path)?;
+            s.skip(*item, reason)?;
+            println!("skipped item {item}");
+            Ok(Exit::Ok)
+        }
+        Command::Settings {
+            project,
+            key,
+            value,
+        } => {
+            let mut s = open(cli, &home, &project.path)?;
+            s.set_project_setting(key, value)?;
+            println!("{key} = {value}");
             Ok(Exit::Ok)
         }
         Command::Label(LabelCommand::List {
@@ -353,11 +467,14 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                         .find(|c| c.id == a.class_id)
                         .map(|c| c.name.as_str())
                         .unwrap_or("?");
-                    let Geometry::BBox(b) = a.geometry;
-                    println!(
-                        "{:>5}  {class:<14} bbox {:.1},{:.1} {:.1}x{:.1}  rev {}",
-                        a.id, b.x, b.y, b.w, b.h, a.revision
-                    );
+                    let shape = match &a.geometry {
+                        Geometry::BBox(b) => {
+                            format!("bbox {:.1},{:.1} {:.1}x{:.1}", b.x, b.y, b.w, b.h)
+                        }
+                        Geometry::Tag => "tag".to_string(),
+                        g => format!("{} ({} points)", g.tool().as_str(), g.points().len()),
+                    };
+                    println!("{:>5}  {class:<14} {shape}  rev {}", a.id, a.revision);
                 }
             }
             Ok(Exit::Ok)
@@ -453,4 +570,57 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             Ok(Exit::Ok)
         }
     }
+}
+
+/// Builds the geometry from exactly one of the shape options of `label add`.
+fn geometry_from_args(
+    bbox: &[f64],
+    polygon: &[f64],
+    polyline: &[f64],
+    point: &[f64],
+    tag: bool,
+) -> Result<Geometry> {
+    let pairs = |v: &[f64], what: &str| -> Result<Vec<[f64; 2]>> {
+        if !v.len().is_multiple_of(2) {
+            bail!(
+                "--{what} takes x,y pairs; got an odd count of numbers ({})",
+                v.len()
+            );
+        }
+        Ok(v.chunks(2).map(|c| [c[0], c[1]]).collect())
+    };
+    let given = [
+        !bbox.is_empty(),
+        !polygon.is_empty(),
+        !polyline.is_empty(),
+        !point.is_empty(),
+        tag,
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        bail!("give exactly one of --bbox, --polygon, --polyline, --point, --tag");
+    }
+    Ok(if let [x, y, w, h] = bbox {
+        Geometry::BBox(BBox {
+            x: *x,
+            y: *y,
+            w: *w,
+            h: *h,
+        })
+    } else if !bbox.is_empty() {
+        bail!("--bbox takes four numbers: x,y,w,h");
+    } else if !polygon.is_empty() {
+        Geometry::Polygon {
+            points: pairs(polygon, "polygon")?,
+        }
+    } else if !polyline.is_empty() {
+        Geometry::Polyline {
+            points: pairs(polyline, "polyline")?,
+        }
+    } else if let [x, y] = point {
+        Geometry::Point { x: *x, y: *y }
+    } else if !point.is_empty() {
+        bail!("--point takes two numbers: x,y");
+    } else {
+        Geometry::Tag
+    })
 }

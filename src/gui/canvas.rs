@@ -1,15 +1,29 @@
-//! The image canvas: shows the image fitted to the panel and lets the user
-//! draw, select, move, resize and delete boxes. It only reports what the
-//! user did ([`CanvasAction`]); the workspace turns that into label changes.
+//! The image canvas: shows the image (fit, 1:1, zoom to cursor, pan) and
+//! lets the user draw and edit boxes, polygons, polylines, points and
+//! keypoint skeletons in original-image pixels. It never changes labels
+//! itself: it reports what the user did as [`CanvasAction`]s and the
+//! workspace sends them through the controller.
 
-use egui::{Color32, CornerRadius, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2, pos2};
+use std::collections::BTreeSet;
 
-use crate::model::{Annotation, BBox, Geometry, LabelClass};
+use egui::{
+    Color32, CornerRadius, Key, PointerButton, Pos2, Rect, Sense, Shape, Stroke, StrokeKind, Vec2,
+    pos2,
+};
+
+use crate::model::{Annotation, BBox, Geometry, Keypoint, LabelClass, Tool};
 
 /// Smallest box (in original pixels) that counts as drawn, not a slip.
 const MIN_BOX_PX: f64 = 2.0;
-/// How close (screen points) the pointer must be to grab a corner handle.
+/// Grab distances in screen points.
 const HANDLE_GRAB: f32 = 8.0;
+const VERTEX_GRAB: f32 = 7.0;
+const LINE_GRAB: f32 = 6.0;
+/// Points this close (screen) to an image edge snap onto it.
+const EDGE_SNAP: f32 = 6.0;
+/// Zoom limits in screen points per image pixel.
+const MAX_SCALE: f32 = 40.0;
+const MIN_SCALE: f32 = 0.01;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Corner {
@@ -19,79 +33,12 @@ enum Corner {
     BottomRight,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-enum Drag {
-    Drawing {
-        start: (f64, f64),
-        current: (f64, f64),
-    },
-    Moving {
-        id: i64,
-        original: BBox,
-        grab: (f64, f64),
-        current: BBox,
-    },
-    Resizing {
-        id: i64,
-        corner: Corner,
-        original: BBox,
-        current: BBox,
-    },
-}
-
-/// Canvas state that lives across frames (the gesture in progress).
-#[derive(Default)]
-pub struct CanvasState {
-    drag: Option<Drag>,
-    /// The image placement of the last frame (tests map pixels to screen).
-    pub last_view: Option<View>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum CanvasAction {
-    Create(BBox),
-    Update { id: i64, bbox: BBox },
-    Select(Option<i64>),
-}
-
-/// Maps between screen points and original-image pixels.
-#[derive(Clone, Copy, Debug)]
-pub struct View {
-    pub image_rect: Rect,
-    pub scale: f32,
-}
-
-impl View {
-    pub fn fit(available: Rect, width: u32, height: u32) -> Self {
-        let (w, h) = (width.max(1) as f32, height.max(1) as f32);
-        let scale = (available.width() / w)
-            .min(available.height() / h)
-            .max(0.01);
-        let size = Vec2::new(w * scale, h * scale);
-        Self {
-            image_rect: Rect::from_center_size(available.center(), size),
-            scale,
-        }
-    }
-    pub fn to_image(&self, p: Pos2) -> (f64, f64) {
-        (
-            ((p.x - self.image_rect.min.x) / self.scale) as f64,
-            ((p.y - self.image_rect.min.y) / self.scale) as f64,
-        )
-    }
-    pub fn to_screen(&self, x: f64, y: f64) -> Pos2 {
-        pos2(
-            self.image_rect.min.x + x as f32 * self.scale,
-            self.image_rect.min.y + y as f32 * self.scale,
-        )
-    }
-    fn box_rect(&self, b: &BBox) -> Rect {
-        Rect::from_two_pos(
-            self.to_screen(b.x, b.y),
-            self.to_screen(b.x + b.w, b.y + b.h),
-        )
-    }
-}
+const CORNERS: [Corner; 4] = [
+    Corner::TopLeft,
+    Corner::TopRight,
+    Corner::BottomLeft,
+    Corner::BottomRight,
+];
 
 fn corner_pos(b: &BBox, c: Corner) -> (f64, f64) {
     match c {
@@ -111,16 +58,240 @@ fn opposite(c: Corner) -> Corner {
     }
 }
 
-const CORNERS: [Corner; 4] = [
-    Corner::TopLeft,
-    Corner::TopRight,
-    Corner::BottomLeft,
-    Corner::BottomRight,
-];
+/// How the image is placed in the panel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Zoom {
+    Fit,
+    /// `scale` screen points per pixel, image point `center` at the panel centre.
+    Fixed {
+        scale: f32,
+        center: (f64, f64),
+    },
+}
 
-fn bbox_of(a: &Annotation) -> BBox {
-    let Geometry::BBox(b) = &a.geometry;
-    *b
+#[derive(Clone, Debug, PartialEq)]
+enum Drag {
+    DrawingBox {
+        start: (f64, f64),
+        current: (f64, f64),
+    },
+    Moving {
+        ids: Vec<i64>,
+        grab: (f64, f64),
+        current: (f64, f64),
+    },
+    Resizing {
+        id: i64,
+        corner: Corner,
+        original: BBox,
+        current: BBox,
+    },
+    Vertex {
+        id: i64,
+        index: usize,
+        current: [f64; 2],
+    },
+    Panning,
+}
+
+/// Canvas state that lives across frames: zoom, the gesture in progress and
+/// a polygon, line or skeleton being placed point by point.
+pub struct CanvasState {
+    zoom: Zoom,
+    drag: Option<Drag>,
+    /// Tool and vertices of the polygon / polyline being drawn.
+    drawing: Option<(Tool, Vec<[f64; 2]>)>,
+    /// Keypoints placed so far for a new skeleton.
+    keypoints: Vec<Keypoint>,
+    /// The image placement of the last frame (tests map pixels to screen).
+    pub last_view: Option<View>,
+    /// Image pixel under the pointer, for the status bar.
+    pub cursor: Option<(f64, f64)>,
+}
+
+impl Default for CanvasState {
+    fn default() -> Self {
+        Self {
+            zoom: Zoom::Fit,
+            drag: None,
+            drawing: None,
+            keypoints: Vec::new(),
+            last_view: None,
+            cursor: None,
+        }
+    }
+}
+
+/// What the user did on the canvas this frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CanvasAction {
+    /// A finished new shape, for the active class.
+    Create(Geometry),
+    Update {
+        id: i64,
+        geometry: Geometry,
+    },
+    Move {
+        ids: Vec<i64>,
+        dx: f64,
+        dy: f64,
+    },
+    Select {
+        id: Option<i64>,
+        additive: bool,
+    },
+    ToggleKeypoint {
+        id: i64,
+        index: usize,
+    },
+    /// Something the user should read (e.g. why a tool did nothing).
+    Message(String),
+}
+
+/// Maps between screen points and original-image pixels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct View {
+    pub image_rect: Rect,
+    /// Screen points per image pixel.
+    pub scale: f32,
+}
+
+impl View {
+    pub fn fit(available: Rect, width: u32, height: u32) -> Self {
+        let (w, h) = (width.max(1) as f32, height.max(1) as f32);
+        let scale = (available.width() / w)
+            .min(available.height() / h)
+            .max(MIN_SCALE);
+        Self::centered(
+            available,
+            width,
+            height,
+            scale,
+            (w as f64 / 2.0, h as f64 / 2.0),
+        )
+    }
+
+    fn centered(available: Rect, width: u32, height: u32, scale: f32, center: (f64, f64)) -> Self {
+        let min = available.center() - Vec2::new(center.0 as f32 * scale, center.1 as f32 * scale);
+        Self {
+            image_rect: Rect::from_min_size(
+                min,
+                Vec2::new(width as f32 * scale, height as f32 * scale),
+            ),
+            scale,
+        }
+    }
+
+    pub fn to_image(&self, p: Pos2) -> (f64, f64) {
+        (
+            ((p.x - self.image_rect.min.x) / self.scale) as f64,
+            ((p.y - self.image_rect.min.y) / self.scale) as f64,
+        )
+    }
+
+    pub fn to_screen(&self, x: f64, y: f64) -> Pos2 {
+        pos2(
+            self.image_rect.min.x + x as f32 * self.scale,
+            self.image_rect.min.y + y as f32 * self.scale,
+        )
+    }
+
+    fn box_rect(&self, b: &BBox) -> Rect {
+        Rect::from_two_pos(
+            self.to_screen(b.x, b.y),
+            self.to_screen(b.x + b.w, b.y + b.h),
+        )
+    }
+}
+
+/// Everything the canvas needs to draw one frame.
+pub struct CanvasInput<'a> {
+    pub texture: &'a egui::TextureHandle,
+    /// Original image size: the frame of every coordinate.
+    pub width: u32,
+    pub height: u32,
+    pub annotations: &'a [Annotation],
+    pub classes: &'a [LabelClass],
+    pub selected: &'a BTreeSet<i64>,
+    pub active_class: Option<&'a LabelClass>,
+    pub tool: Tool,
+    /// Fill opacity of shapes, 0–1.
+    pub opacity: f32,
+    /// Multiplies the image colours (brightness, view only).
+    pub tint: Color32,
+    /// Tiled text over the canvas (user, fingerprint, date), if on.
+    pub watermark: Option<&'a str>,
+}
+
+impl CanvasState {
+    pub fn zoom_fit(&mut self) {
+        self.zoom = Zoom::Fit;
+    }
+
+    /// One image pixel per screen point, keeping the current centre.
+    pub fn zoom_actual(&mut self) {
+        let center = match (self.zoom, self.last_view) {
+            (Zoom::Fixed { center, .. }, _) => center,
+            (Zoom::Fit, Some(view)) => view.to_image(view.image_rect.center()),
+            (Zoom::Fit, None) => (0.0, 0.0),
+        };
+        self.zoom = Zoom::Fixed { scale: 1.0, center };
+    }
+
+    /// Screen points per image pixel of the last frame.
+    pub fn scale(&self) -> Option<f32> {
+        self.last_view.map(|v| v.scale)
+    }
+
+    pub fn is_drawing(&self) -> bool {
+        self.drawing.is_some()
+            || !self.keypoints.is_empty()
+            || matches!(self.drag, Some(Drag::DrawingBox { .. }))
+    }
+
+    /// Enter: closes the polygon or ends the line being drawn.
+    pub fn finish_shape(&mut self) -> Option<CanvasAction> {
+        let (tool, points) = self.drawing.take()?;
+        match tool {
+            Tool::Polygon if points.len() >= 3 => {
+                Some(CanvasAction::Create(Geometry::Polygon { points }))
+            }
+            Tool::Polyline if points.len() >= 2 => {
+                Some(CanvasAction::Create(Geometry::Polyline { points }))
+            }
+            _ => {
+                self.drawing = Some((tool, points));
+                Some(CanvasAction::Message(
+                    "Not enough points yet: a polygon needs 3, a line 2".into(),
+                ))
+            }
+        }
+    }
+
+    /// Escape: drops the shape in progress. Returns whether there was one.
+    pub fn cancel_shape(&mut self) -> bool {
+        let had = self.is_drawing();
+        self.drawing = None;
+        self.keypoints.clear();
+        if matches!(self.drag, Some(Drag::DrawingBox { .. })) {
+            self.drag = None;
+        }
+        had
+    }
+
+    /// Forgets gestures and shapes in progress (another item was opened).
+    pub fn reset_gestures(&mut self) {
+        self.drag = None;
+        self.drawing = None;
+        self.keypoints.clear();
+    }
+
+    fn view(&self, rect: Rect, width: u32, height: u32) -> View {
+        match self.zoom {
+            Zoom::Fit => View::fit(rect, width, height),
+            Zoom::Fixed { scale, center } => View::centered(rect, width, height, scale, center),
+        }
+    }
 }
 
 fn colour_of(classes: &[LabelClass], class_id: i64) -> Color32 {
@@ -132,15 +303,93 @@ fn colour_of(classes: &[LabelClass], class_id: i64) -> Color32 {
     Color32::from_rgb(r, g, b)
 }
 
-/// Everything the canvas needs to draw one frame.
-pub struct CanvasInput<'a> {
-    pub texture: &'a egui::TextureHandle,
-    pub width: u32,
-    pub height: u32,
-    pub annotations: &'a [Annotation],
-    pub classes: &'a [LabelClass],
-    pub selected: Option<i64>,
-    pub active_class: Option<i64>,
+fn dist_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
+    let ab = b - a;
+    let len_sq = ab.length_sq();
+    if len_sq <= f32::EPSILON {
+        return p.distance(a);
+    }
+    let t = ((p - a).dot(ab) / len_sq).clamp(0.0, 1.0);
+    p.distance(a + ab * t)
+}
+
+fn point_in_polygon(p: (f64, f64), points: &[[f64; 2]]) -> bool {
+    let mut inside = false;
+    let n = points.len();
+    for i in 0..n {
+        let (a, b) = (points[i], points[(i + n - 1) % n]);
+        if (a[1] > p.1) != (b[1] > p.1) && p.0 < (b[0] - a[0]) * (p.1 - a[1]) / (b[1] - a[1]) + a[0]
+        {
+            inside = !inside;
+        }
+    }
+    inside
+}
+
+/// Whether the screen point `p` touches the annotation's shape.
+fn hits(a: &Annotation, p: Pos2, view: &View) -> bool {
+    let screen = |q: &[f64; 2]| view.to_screen(q[0], q[1]);
+    match &a.geometry {
+        Geometry::BBox(b) => view.box_rect(b).expand(2.0).contains(p),
+        Geometry::Polygon { points } => {
+            point_in_polygon(view.to_image(p), points)
+                || points
+                    .iter()
+                    .zip(points.iter().cycle().skip(1))
+                    .any(|(a, b)| dist_to_segment(p, screen(a), screen(b)) <= LINE_GRAB)
+        }
+        Geometry::Polyline { points } => points
+            .windows(2)
+            .any(|w| dist_to_segment(p, screen(&w[0]), screen(&w[1])) <= LINE_GRAB),
+        Geometry::Point { x, y } => view.to_screen(*x, *y).distance(p) <= VERTEX_GRAB,
+        Geometry::Keypoints { points } => points
+            .iter()
+            .any(|k| view.to_screen(k.x, k.y).distance(p) <= VERTEX_GRAB),
+        Geometry::Tag => false,
+    }
+}
+
+/// The vertices a user can drag on a selected shape.
+fn vertices(g: &Geometry) -> Vec<[f64; 2]> {
+    match g {
+        Geometry::Polygon { points } | Geometry::Polyline { points } => points.clone(),
+        Geometry::Keypoints { points } => points.iter().map(|k| [k.x, k.y]).collect(),
+        _ => vec![],
+    }
+}
+
+fn with_vertex(g: &Geometry, index: usize, p: [f64; 2]) -> Geometry {
+    let mut g = g.clone();
+    match &mut g {
+        Geometry::Polygon { points } | Geometry::Polyline { points } => {
+            if let Some(v) = points.get_mut(index) {
+                *v = p;
+            }
+        }
+        Geometry::Keypoints { points } => {
+            if let Some(k) = points.get_mut(index) {
+                k.x = p[0];
+                k.y = p[1];
+            }
+        }
+        _ => {}
+    }
+    g
+}
+
+/// Labels are stored to 1/100 pixel: exact enough for any export format and
+/// free of float noise from the screen transform.
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+fn round_box(b: BBox) -> BBox {
+    BBox {
+        x: round2(b.x),
+        y: round2(b.y),
+        w: round2(b.w),
+        h: round2(b.h),
+    }
 }
 
 pub fn canvas_ui(
@@ -150,82 +399,167 @@ pub fn canvas_ui(
 ) -> Vec<CanvasAction> {
     let mut actions = Vec::new();
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
-    let view = View::fit(response.rect, input.width, input.height);
-    state.last_view = Some(view);
+    let rect = response.rect;
+    let painter = painter.with_clip_rect(rect);
     let (w, h) = (input.width as f64, input.height as f64);
-    let clamp_pt = |p: (f64, f64)| (p.0.clamp(0.0, w), p.1.clamp(0.0, h));
 
-    // Topmost (last drawn) box under a screen point.
-    let hit_box = |p: Pos2| -> Option<&Annotation> {
-        let (x, y) = view.to_image(p);
-        input
-            .annotations
-            .iter()
-            .rev()
-            .find(|a| bbox_of(a).contains(x, y))
+    // ---- zoom (wheel, to the cursor) and pan (middle drag or Space + drag)
+    let mut view = state.view(rect, input.width, input.height);
+    let hover = response.hover_pos();
+    let (scroll, zoom_delta) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+    if let Some(cursor) = hover {
+        let factor = if zoom_delta != 1.0 {
+            zoom_delta
+        } else {
+            (1.0 + scroll * 0.0015).clamp(0.5, 2.0)
+        };
+        if factor != 1.0 {
+            let anchor = view.to_image(cursor);
+            let scale = (view.scale * factor).clamp(MIN_SCALE, MAX_SCALE);
+            // Keep the pixel under the cursor where it is.
+            let min = cursor - Vec2::new(anchor.0 as f32 * scale, anchor.1 as f32 * scale);
+            let center = (
+                ((rect.center().x - min.x) / scale) as f64,
+                ((rect.center().y - min.y) / scale) as f64,
+            );
+            state.zoom = Zoom::Fixed { scale, center };
+            view = state.view(rect, input.width, input.height);
+        }
+    }
+    let space = ui.input(|i| i.key_down(Key::Space));
+    let pan_drag = response.dragged_by(PointerButton::Middle)
+        || (space && response.dragged_by(PointerButton::Primary));
+    if pan_drag {
+        let delta = response.drag_delta();
+        let center = view.to_image(rect.center() - delta);
+        state.zoom = Zoom::Fixed {
+            scale: view.scale,
+            center,
+        };
+        view = state.view(rect, input.width, input.height);
+        state.drag = Some(Drag::Panning);
+    }
+    state.last_view = Some(view);
+    state.cursor = hover.map(|p| view.to_image(p));
+
+    let snap = |p: (f64, f64)| -> [f64; 2] {
+        let tol = (EDGE_SNAP / view.scale) as f64;
+        let mut x = p.0.clamp(0.0, w);
+        let mut y = p.1.clamp(0.0, h);
+        if x < tol {
+            x = 0.0;
+        } else if x > w - tol {
+            x = w;
+        }
+        if y < tol {
+            y = 0.0;
+        } else if y > h - tol {
+            y = h;
+        }
+        [round2(x), round2(y)]
     };
-    let hit_corner = |p: Pos2| -> Option<(i64, Corner, BBox)> {
-        let sel = input
-            .annotations
+    let visible: Vec<&Annotation> = input.annotations.iter().filter(|a| !a.hidden).collect();
+    let topmost_hit = |p: Pos2| visible.iter().rev().find(|a| hits(a, p, &view)).copied();
+    let selected_unlocked = || {
+        visible
             .iter()
-            .find(|a| Some(a.id) == input.selected)?;
-        let b = bbox_of(sel);
-        CORNERS.into_iter().find_map(|c| {
-            let (cx, cy) = corner_pos(&b, c);
-            (view.to_screen(cx, cy).distance(p) <= HANDLE_GRAB).then_some((sel.id, c, b))
+            .filter(|a| input.selected.contains(&a.id) && !a.locked)
+    };
+    let class_allows = |tool: Tool| input.active_class.is_some_and(|c| c.allows(tool));
+    let no_class_message = |tool: Tool| {
+        CanvasAction::Message(match input.active_class {
+            None => "Pick a class first (keys 1–9)".into(),
+            Some(c) => format!(
+                "Class '{}' cannot be drawn with the {} tool",
+                c.name,
+                tool.label().to_lowercase()
+            ),
         })
     };
+    let modifiers = ui.input(|i| i.modifiers);
+    let additive = modifiers.shift || modifiers.command;
 
-    if response.drag_started()
+    // ---- primary-button gestures
+    if response.drag_started_by(PointerButton::Primary)
+        && !space
         && let Some(origin) = ui.input(|i| i.pointer.press_origin())
     {
-        state.drag = if let Some((id, corner, b)) = hit_corner(origin) {
+        let corner = selected_unlocked().find_map(|a| match &a.geometry {
+            Geometry::BBox(b) => CORNERS.into_iter().find_map(|c| {
+                let (cx, cy) = corner_pos(b, c);
+                (view.to_screen(cx, cy).distance(origin) <= HANDLE_GRAB).then_some((a.id, c, *b))
+            }),
+            _ => None,
+        });
+        let vertex = selected_unlocked().find_map(|a| {
+            vertices(&a.geometry).iter().enumerate().find_map(|(i, v)| {
+                (view.to_screen(v[0], v[1]).distance(origin) <= VERTEX_GRAB)
+                    .then_some((a.id, i, *v))
+            })
+        });
+        state.drag = if let Some((id, corner, b)) = corner {
             Some(Drag::Resizing {
                 id,
                 corner,
                 original: b,
                 current: b,
             })
-        } else if let Some(a) = hit_box(origin) {
-            actions.push(CanvasAction::Select(Some(a.id)));
-            let b = bbox_of(a);
-            Some(Drag::Moving {
-                id: a.id,
-                original: b,
-                grab: view.to_image(origin),
-                current: b,
+        } else if let Some((id, index, v)) = vertex.filter(|_| state.drawing.is_none()) {
+            Some(Drag::Vertex {
+                id,
+                index,
+                current: v,
             })
-        } else if input.active_class.is_some() {
-            let start = clamp_pt(view.to_image(origin));
-            Some(Drag::Drawing {
-                start,
-                current: start,
+        } else if let Some(a) =
+            topmost_hit(origin).filter(|_| state.drawing.is_none() && state.keypoints.is_empty())
+        {
+            let mut ids: Vec<i64> = if input.selected.contains(&a.id) {
+                input.selected.iter().copied().collect()
+            } else {
+                actions.push(CanvasAction::Select {
+                    id: Some(a.id),
+                    additive,
+                });
+                if additive {
+                    input.selected.iter().copied().chain([a.id]).collect()
+                } else {
+                    vec![a.id]
+                }
+            };
+            ids.retain(|id| visible.iter().any(|v| v.id == *id && !v.locked));
+            let grab = view.to_image(origin);
+            (!ids.is_empty()).then_some(Drag::Moving {
+                ids,
+                grab,
+                current: grab,
             })
+        } else if input.tool == Tool::BBox {
+            if class_allows(Tool::BBox) {
+                let start = snap(view.to_image(origin));
+                Some(Drag::DrawingBox {
+                    start: (start[0], start[1]),
+                    current: (start[0], start[1]),
+                })
+            } else {
+                actions.push(no_class_message(Tool::BBox));
+                None
+            }
         } else {
             None
         };
     }
 
-    if response.dragged()
+    if response.dragged_by(PointerButton::Primary)
+        && !space
         && let Some(pos) = ui.input(|i| i.pointer.interact_pos())
     {
         let p = view.to_image(pos);
         match &mut state.drag {
-            Some(Drag::Drawing { current, .. }) => *current = clamp_pt(p),
-            Some(Drag::Moving {
-                original,
-                grab,
-                current,
-                ..
-            }) => {
-                let nx = (original.x + p.0 - grab.0).clamp(0.0, (w - original.w).max(0.0));
-                let ny = (original.y + p.1 - grab.1).clamp(0.0, (h - original.h).max(0.0));
-                *current = BBox {
-                    x: nx,
-                    y: ny,
-                    ..*original
-                };
+            Some(Drag::DrawingBox { current, .. }) => {
+                let s = snap(p);
+                *current = (s[0], s[1]);
             }
+            Some(Drag::Moving { current, .. }) => *current = p,
             Some(Drag::Resizing {
                 corner,
                 original,
@@ -233,30 +567,29 @@ pub fn canvas_ui(
                 ..
             }) => {
                 let anchor = corner_pos(original, opposite(*corner));
-                *current = BBox::from_corners(anchor, clamp_pt(p));
+                let s = snap(p);
+                *current = BBox::from_corners(anchor, (s[0], s[1]));
             }
-            None => {}
+            Some(Drag::Vertex { current, .. }) => *current = snap(p),
+            _ => {}
         }
     }
 
-    if response.drag_stopped() {
+    let released =
+        response.drag_stopped() || (state.drag.is_some() && !ui.input(|i| i.pointer.any_down()));
+    if released {
         match state.drag.take() {
-            Some(Drag::Drawing { start, current }) => {
+            Some(Drag::DrawingBox { start, current }) => {
                 let b = BBox::from_corners(start, current);
                 if b.w >= MIN_BOX_PX && b.h >= MIN_BOX_PX {
-                    actions.push(CanvasAction::Create(round_box(b)));
+                    actions.push(CanvasAction::Create(Geometry::BBox(round_box(b))));
                 }
             }
-            Some(Drag::Moving {
-                id,
-                original,
-                current,
-                ..
-            }) if current != original => {
-                actions.push(CanvasAction::Update {
-                    id,
-                    bbox: round_box(current),
-                });
+            Some(Drag::Moving { ids, grab, current }) => {
+                let (dx, dy) = (round2(current.0 - grab.0), round2(current.1 - grab.1));
+                if dx != 0.0 || dy != 0.0 {
+                    actions.push(CanvasAction::Move { ids, dx, dy });
+                }
             }
             Some(Drag::Resizing {
                 id,
@@ -266,90 +599,398 @@ pub fn canvas_ui(
             }) if current != original && current.w >= MIN_BOX_PX && current.h >= MIN_BOX_PX => {
                 actions.push(CanvasAction::Update {
                     id,
-                    bbox: round_box(current),
+                    geometry: Geometry::BBox(round_box(current)),
                 });
+            }
+            Some(Drag::Vertex { id, index, current }) => {
+                if let Some(a) = visible.iter().find(|a| a.id == id) {
+                    let g = with_vertex(&a.geometry, index, current);
+                    if g != a.geometry {
+                        actions.push(CanvasAction::Update { id, geometry: g });
+                    }
+                }
             }
             _ => {}
         }
-    } else if response.clicked()
+    }
+
+    // ---- clicks
+    if response.double_clicked()
         && let Some(pos) = response.interact_pointer_pos()
     {
-        actions.push(CanvasAction::Select(hit_box(pos).map(|a| a.id)));
+        // Double-click on an edge of a selected polygon or line inserts a vertex.
+        for a in selected_unlocked() {
+            if let Geometry::Polygon { points } | Geometry::Polyline { points } = &a.geometry {
+                let closed = matches!(a.geometry, Geometry::Polygon { .. });
+                let n = points.len();
+                let edges = if closed { n } else { n.saturating_sub(1) };
+                if let Some(i) = (0..edges).find(|i| {
+                    let (p, q) = (points[*i], points[(i + 1) % n]);
+                    dist_to_segment(pos, view.to_screen(p[0], p[1]), view.to_screen(q[0], q[1]))
+                        <= LINE_GRAB
+                }) {
+                    let mut new_points = points.clone();
+                    new_points.insert(i + 1, snap(view.to_image(pos)));
+                    let geometry = if closed {
+                        Geometry::Polygon { points: new_points }
+                    } else {
+                        Geometry::Polyline { points: new_points }
+                    };
+                    actions.push(CanvasAction::Update { id: a.id, geometry });
+                    break;
+                }
+            }
+        }
+    } else if response.clicked_by(PointerButton::Secondary)
+        && let Some(pos) = response.interact_pointer_pos()
+    {
+        // Right-click on a keypoint of a selected skeleton flips visible/occluded.
+        for a in selected_unlocked() {
+            if let Geometry::Keypoints { points } = &a.geometry
+                && let Some(index) = points
+                    .iter()
+                    .position(|k| view.to_screen(k.x, k.y).distance(pos) <= VERTEX_GRAB)
+            {
+                actions.push(CanvasAction::ToggleKeypoint { id: a.id, index });
+                break;
+            }
+        }
+    } else if response.clicked()
+        && !space
+        && let Some(pos) = response.interact_pointer_pos()
+    {
+        let p = view.to_image(pos);
+        let hit = topmost_hit(pos);
+        // Alt+click on a vertex of a selected polygon or line deletes it.
+        let vertex_delete = modifiers.alt
+            && selected_unlocked().any(|a| {
+                if let Geometry::Polygon { points } | Geometry::Polyline { points } = &a.geometry
+                    && let Some(i) = points
+                        .iter()
+                        .position(|v| view.to_screen(v[0], v[1]).distance(pos) <= VERTEX_GRAB)
+                {
+                    let min = if matches!(a.geometry, Geometry::Polygon { .. }) {
+                        3
+                    } else {
+                        2
+                    };
+                    if points.len() > min {
+                        let mut pts = points.clone();
+                        pts.remove(i);
+                        let geometry = match a.geometry {
+                            Geometry::Polygon { .. } => Geometry::Polygon { points: pts },
+                            _ => Geometry::Polyline { points: pts },
+                        };
+                        actions.push(CanvasAction::Update { id: a.id, geometry });
+                    } else {
+                        actions.push(CanvasAction::Message(format!(
+                            "A shape needs at least {min} points"
+                        )));
+                    }
+                    return true;
+                }
+                false
+            });
+        if !vertex_delete {
+            match input.tool {
+                Tool::Polygon | Tool::Polyline => {
+                    let tool = input.tool;
+                    match &mut state.drawing {
+                        Some((Tool::Polygon, points))
+                            if points.len() >= 3 && {
+                                let first = points[0];
+                                view.to_screen(first[0], first[1]).distance(pos) <= VERTEX_GRAB
+                            } =>
+                        {
+                            // Clicking the first vertex closes the polygon.
+                            if let Some(a) = state.finish_shape() {
+                                actions.push(a);
+                            }
+                        }
+                        Some((_, points)) => points.push(snap(p)),
+                        None => match hit {
+                            Some(a) if !modifiers.command => {
+                                actions.push(CanvasAction::Select {
+                                    id: Some(a.id),
+                                    additive,
+                                });
+                            }
+                            _ if class_allows(tool) => state.drawing = Some((tool, vec![snap(p)])),
+                            _ => actions.push(no_class_message(tool)),
+                        },
+                    }
+                }
+                Tool::Point => match hit {
+                    Some(a) => actions.push(CanvasAction::Select {
+                        id: Some(a.id),
+                        additive,
+                    }),
+                    None if class_allows(Tool::Point) => {
+                        let s = snap(p);
+                        actions.push(CanvasAction::Create(Geometry::Point { x: s[0], y: s[1] }));
+                    }
+                    None => actions.push(no_class_message(Tool::Point)),
+                },
+                Tool::Keypoints => {
+                    let skeleton_len = input
+                        .active_class
+                        .and_then(|c| c.skeleton.as_ref())
+                        .map(|s| s.keypoints.len())
+                        .unwrap_or(0);
+                    match hit {
+                        Some(a) if state.keypoints.is_empty() => {
+                            actions.push(CanvasAction::Select {
+                                id: Some(a.id),
+                                additive,
+                            });
+                        }
+                        _ if class_allows(Tool::Keypoints) && skeleton_len > 0 => {
+                            let s = snap(p);
+                            // Shift+click places an occluded keypoint.
+                            state.keypoints.push(Keypoint {
+                                x: s[0],
+                                y: s[1],
+                                visible: !modifiers.shift,
+                            });
+                            if state.keypoints.len() >= skeleton_len {
+                                let points = std::mem::take(&mut state.keypoints);
+                                actions.push(CanvasAction::Create(Geometry::Keypoints { points }));
+                            }
+                        }
+                        _ => actions.push(no_class_message(Tool::Keypoints)),
+                    }
+                }
+                Tool::BBox | Tool::Tag => {
+                    actions.push(CanvasAction::Select {
+                        id: hit.map(|a| a.id),
+                        additive,
+                    });
+                }
+            }
+        }
     }
 
     // ---- paint
-    painter.rect_filled(response.rect, CornerRadius::ZERO, Color32::from_gray(24));
+    painter.rect_filled(rect, CornerRadius::ZERO, Color32::from_gray(24));
     painter.image(
         input.texture.id(),
         view.image_rect,
         Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
-        Color32::WHITE,
+        input.tint,
     );
-    for a in input.annotations {
-        let mut b = bbox_of(a);
-        if let Some(Drag::Moving { id, current, .. } | Drag::Resizing { id, current, .. }) =
-            &state.drag
-            && *id == a.id
+    let moving_delta = match &state.drag {
+        Some(Drag::Moving { ids, grab, current }) => {
+            Some((ids.clone(), current.0 - grab.0, current.1 - grab.1))
+        }
+        _ => None,
+    };
+    for a in &visible {
+        let mut g = a.geometry.clone();
+        match &state.drag {
+            Some(Drag::Resizing { id, current, .. }) if *id == a.id => g = Geometry::BBox(*current),
+            Some(Drag::Vertex { id, index, current }) if *id == a.id => {
+                g = with_vertex(&g, *index, *current)
+            }
+            _ => {}
+        }
+        if let Some((ids, dx, dy)) = &moving_delta
+            && ids.contains(&a.id)
         {
-            b = *current;
+            g = g.translated(*dx, *dy);
         }
-        let colour = colour_of(input.classes, a.class_id);
-        let rect = view.box_rect(&b);
-        let selected = input.selected == Some(a.id);
-        if selected {
-            painter.rect_filled(rect, CornerRadius::ZERO, colour.gamma_multiply(0.25));
-        }
+        let class = input.classes.iter().find(|c| c.id == a.class_id);
+        let selected = input.selected.contains(&a.id);
+        paint_shape(
+            &painter,
+            &view,
+            &g,
+            class,
+            colour_of(input.classes, a.class_id),
+            selected,
+            a.locked,
+            input.opacity,
+        );
+    }
+    // The shape being drawn.
+    let active_colour = input
+        .active_class
+        .map(|c| colour_of(input.classes, c.id))
+        .unwrap_or(Color32::WHITE);
+    if let Some(Drag::DrawingBox { start, current }) = &state.drag {
+        let r = view.box_rect(&BBox::from_corners(*start, *current));
         painter.rect_stroke(
-            rect,
+            r,
             CornerRadius::ZERO,
-            Stroke::new(if selected { 3.0 } else { 2.0 }, colour),
+            Stroke::new(2.0, active_colour),
             StrokeKind::Middle,
         );
-        if let Some(class) = input.classes.iter().find(|c| c.id == a.class_id) {
-            painter.text(
-                rect.left_top() + Vec2::new(2.0, -2.0),
-                egui::Align2::LEFT_BOTTOM,
-                &class.name,
-                egui::FontId::proportional(13.0),
-                colour,
-            );
+    }
+    if let Some((tool, points)) = &state.drawing {
+        let mut screen: Vec<Pos2> = points.iter().map(|p| view.to_screen(p[0], p[1])).collect();
+        if let Some(c) = hover {
+            screen.push(c);
         }
-        if selected {
-            for c in CORNERS {
-                let (x, y) = corner_pos(&b, c);
-                painter.rect_filled(
-                    Rect::from_center_size(view.to_screen(x, y), Vec2::splat(8.0)),
-                    CornerRadius::ZERO,
-                    colour,
-                );
-            }
+        if *tool == Tool::Polygon && screen.len() > 2 {
+            painter.add(Shape::closed_line(
+                screen.clone(),
+                Stroke::new(1.0, active_colour.gamma_multiply(0.6)),
+            ));
+        }
+        painter.add(Shape::line(screen, Stroke::new(2.0, active_colour)));
+        for p in points {
+            painter.circle_filled(view.to_screen(p[0], p[1]), 4.0, active_colour);
         }
     }
-    if let Some(Drag::Drawing { start, current }) = &state.drag {
-        let colour = input
+    if !state.keypoints.is_empty() || input.tool == Tool::Keypoints {
+        for k in &state.keypoints {
+            paint_keypoint(&painter, view.to_screen(k.x, k.y), active_colour, k.visible);
+        }
+        let next = input
             .active_class
-            .map(|c| colour_of(input.classes, c))
-            .unwrap_or(Color32::WHITE);
-        let rect = view.box_rect(&BBox::from_corners(*start, *current));
-        painter.rect_stroke(
-            rect,
-            CornerRadius::ZERO,
-            Stroke::new(2.0, colour),
-            StrokeKind::Middle,
-        );
+            .and_then(|c| c.skeleton.as_ref())
+            .and_then(|s| s.keypoints.get(state.keypoints.len()));
+        if let (Some(name), Some(c)) = (next, hover) {
+            painter.text(
+                c + Vec2::new(12.0, -12.0),
+                egui::Align2::LEFT_BOTTOM,
+                format!("next: {name}"),
+                egui::FontId::proportional(13.0),
+                active_colour,
+            );
+        }
+    }
+    if let Some(text) = input.watermark {
+        paint_watermark(&painter, rect, text);
     }
     actions
 }
 
-/// Labels are stored to 1/100 pixel: exact enough for any export format and
-/// free of float noise from the screen transform.
-fn round_box(b: BBox) -> BBox {
-    let r = |v: f64| (v * 100.0).round() / 100.0;
-    BBox {
-        x: r(b.x),
-        y: r(b.y),
-        w: r(b.w),
-        h: r(b.h),
+#[allow(clippy::too_many_arguments)]
+fn paint_shape(
+    painter: &egui::Painter,
+    view: &View,
+    g: &Geometry,
+    class: Option<&LabelClass>,
+    colour: Color32,
+    selected: bool,
+    locked: bool,
+    opacity: f32,
+) {
+    let width = if selected { 3.0 } else { 2.0 };
+    let stroke = Stroke::new(width, colour);
+    let fill = colour.gamma_multiply(if selected {
+        (opacity + 0.15).min(1.0)
+    } else {
+        opacity
+    });
+    let screen = |p: &[f64; 2]| view.to_screen(p[0], p[1]);
+    match g {
+        Geometry::BBox(b) => {
+            let r = view.box_rect(b);
+            painter.rect_filled(r, CornerRadius::ZERO, fill);
+            painter.rect_stroke(r, CornerRadius::ZERO, stroke, StrokeKind::Middle);
+            if selected && !locked {
+                for c in CORNERS {
+                    let (x, y) = corner_pos(b, c);
+                    painter.rect_filled(
+                        Rect::from_center_size(view.to_screen(x, y), Vec2::splat(8.0)),
+                        CornerRadius::ZERO,
+                        colour,
+                    );
+                }
+            }
+        }
+        Geometry::Polygon { points } => {
+            let pts: Vec<Pos2> = points.iter().map(screen).collect();
+            painter.add(Shape::closed_line(pts.clone(), stroke));
+            if selected && !locked {
+                for p in pts {
+                    painter.circle_filled(p, 4.0, colour);
+                }
+            }
+        }
+        Geometry::Polyline { points } => {
+            let pts: Vec<Pos2> = points.iter().map(screen).collect();
+            painter.add(Shape::line(pts.clone(), stroke));
+            if selected && !locked {
+                for p in pts {
+                    painter.circle_filled(p, 4.0, colour);
+                }
+            }
+        }
+        Geometry::Point { x, y } => {
+            let c = view.to_screen(*x, *y);
+            painter.circle_filled(c, if selected { 6.0 } else { 5.0 }, colour);
+            painter.circle_stroke(c, 6.5, Stroke::new(1.0, Color32::BLACK));
+        }
+        Geometry::Keypoints { points } => {
+            if let Some(skeleton) = class.and_then(|c| c.skeleton.as_ref()) {
+                for [i, j] in &skeleton.edges {
+                    if let (Some(a), Some(b)) = (points.get(*i), points.get(*j)) {
+                        painter.line_segment(
+                            [view.to_screen(a.x, a.y), view.to_screen(b.x, b.y)],
+                            Stroke::new(width - 0.5, colour),
+                        );
+                    }
+                }
+            }
+            for k in points {
+                paint_keypoint(painter, view.to_screen(k.x, k.y), colour, k.visible);
+            }
+        }
+        Geometry::Tag => {}
+    }
+    if let (Some(class), Some(b)) = (class, g.bounds()) {
+        let label = if locked {
+            format!("{} (locked)", class.name)
+        } else {
+            class.name.clone()
+        };
+        painter.text(
+            view.to_screen(b.x, b.y) + Vec2::new(2.0, -2.0),
+            egui::Align2::LEFT_BOTTOM,
+            label,
+            egui::FontId::proportional(13.0),
+            colour,
+        );
+    }
+}
+
+fn paint_keypoint(painter: &egui::Painter, at: Pos2, colour: Color32, visible: bool) {
+    if visible {
+        painter.circle_filled(at, 5.0, colour);
+    } else {
+        painter.circle_stroke(at, 5.0, Stroke::new(2.0, colour));
+    }
+}
+
+/// A faint tiled overlay (user and date) that shows up in screenshots and
+/// photos of the screen, to deter and trace leaks.
+fn paint_watermark(painter: &egui::Painter, rect: Rect, text: &str) {
+    let colour = Color32::from_rgba_unmultiplied(255, 255, 255, 26);
+    let font = egui::FontId::proportional(15.0);
+    let text_width = painter
+        .layout_no_wrap(text.to_string(), font.clone(), colour)
+        .size()
+        .x;
+    let (dx, dy) = (text_width + 90.0, 110.0);
+    let mut row = 0;
+    let mut y = rect.top() + 30.0;
+    while y < rect.bottom() {
+        let offset = if row % 2 == 0 { 0.0 } else { dx / 2.0 };
+        let mut x = rect.left() - offset;
+        while x < rect.right() {
+            painter.text(
+                pos2(x, y),
+                egui::Align2::LEFT_CENTER,
+                text,
+                font.clone(),
+                colour,
+            );
+            x += dx;
+        }
+        y += dy;
+        row += 1;
     }
 }
 
@@ -367,5 +1008,46 @@ mod tests {
         assert!((view.scale - 0.5).abs() < 1e-6);
         let (x, y) = view.to_image(view.to_screen(123.0, 456.0));
         assert!((x - 123.0).abs() < 1e-3 && (y - 456.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn polygon_hit_test_handles_concave_shapes() {
+        // An L shape: the notch at (7, 7) is outside.
+        let l = [
+            [0.0, 0.0],
+            [10.0, 0.0],
+            [10.0, 4.0],
+            [4.0, 4.0],
+            [4.0, 10.0],
+            [0.0, 10.0],
+        ];
+        assert!(point_in_polygon((2.0, 8.0), &l));
+        assert!(point_in_polygon((8.0, 2.0), &l));
+        assert!(!point_in_polygon((7.0, 7.0), &l));
+        assert!(!point_in_polygon((11.0, 1.0), &l));
+    }
+
+    #[test]
+    fn segment_distance() {
+        let d = dist_to_segment(pos2(5.0, 3.0), pos2(0.0, 0.0), pos2(10.0, 0.0));
+        assert!((d - 3.0).abs() < 1e-6);
+        assert!(
+            (dist_to_segment(pos2(-4.0, 3.0), pos2(0.0, 0.0), pos2(10.0, 0.0)) - 5.0).abs() < 1e-6
+        );
+    }
+
+    #[test]
+    fn finishing_needs_enough_points() {
+        let mut s = CanvasState {
+            drawing: Some((Tool::Polygon, vec![[0.0, 0.0], [1.0, 0.0]])),
+            ..Default::default()
+        };
+        assert!(matches!(s.finish_shape(), Some(CanvasAction::Message(_))));
+        s.drawing.as_mut().unwrap().1.push([1.0, 1.0]);
+        assert!(matches!(
+            s.finish_shape(),
+            Some(CanvasAction::Create(Geometry::Polygon { .. }))
+        ));
+        assert!(!s.is_drawing());
     }
 }

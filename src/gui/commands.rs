@@ -1,109 +1,200 @@
-//! Every workspace command in one enum: the single source of its menu label,
-//! its shortcut and the text of its tooltip and of the help overlay.
+//! Every workspace command in one enum: the single source of its label, its
+//! default shortcut, and the text of menus, tooltips and the help overlay.
+//! Users may remap shortcuts ([`super::keymap`]); nothing else names keys.
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Command {
     NextItem,
     PreviousItem,
+    SubmitAndNext,
+    SkipItem,
     Undo,
     Redo,
     DeleteSelected,
+    DuplicateSelected,
+    SelectAll,
     Deselect,
+    FinishShape,
+    ToolSelect,
+    ToolBox,
+    ToolPolygon,
+    ToolPolyline,
+    ToolPoint,
+    ToolKeypoints,
+    ToggleHidden,
+    ToggleLocked,
+    BringForward,
+    SendBackward,
+    CopyPrevious,
+    ZoomFit,
+    ZoomActual,
     ToggleHelp,
+    Settings,
+    SchemaEditor,
     Lock,
 }
 
 impl Command {
-    pub const ALL: [Command; 8] = [
+    pub const ALL: [Command; 28] = [
         Command::NextItem,
         Command::PreviousItem,
+        Command::SubmitAndNext,
+        Command::SkipItem,
         Command::Undo,
         Command::Redo,
         Command::DeleteSelected,
+        Command::DuplicateSelected,
+        Command::SelectAll,
         Command::Deselect,
+        Command::FinishShape,
+        Command::ToolSelect,
+        Command::ToolBox,
+        Command::ToolPolygon,
+        Command::ToolPolyline,
+        Command::ToolPoint,
+        Command::ToolKeypoints,
+        Command::ToggleHidden,
+        Command::ToggleLocked,
+        Command::BringForward,
+        Command::SendBackward,
+        Command::CopyPrevious,
+        Command::ZoomFit,
+        Command::ZoomActual,
         Command::ToggleHelp,
+        Command::Settings,
+        Command::SchemaEditor,
         Command::Lock,
     ];
+
+    /// Stable identifier used when storing remapped shortcuts.
+    pub fn id(self) -> &'static str {
+        match self {
+            Command::NextItem => "next_item",
+            Command::PreviousItem => "previous_item",
+            Command::SubmitAndNext => "submit_and_next",
+            Command::SkipItem => "skip_item",
+            Command::Undo => "undo",
+            Command::Redo => "redo",
+            Command::DeleteSelected => "delete_selected",
+            Command::DuplicateSelected => "duplicate_selected",
+            Command::SelectAll => "select_all",
+            Command::Deselect => "deselect",
+            Command::FinishShape => "finish_shape",
+            Command::ToolSelect => "tool_select",
+            Command::ToolBox => "tool_box",
+            Command::ToolPolygon => "tool_polygon",
+            Command::ToolPolyline => "tool_polyline",
+            Command::ToolPoint => "tool_point",
+            Command::ToolKeypoints => "tool_keypoints",
+            Command::ToggleHidden => "toggle_hidden",
+            Command::ToggleLocked => "toggle_locked",
+            Command::BringForward => "bring_forward",
+            Command::SendBackward => "send_backward",
+            Command::CopyPrevious => "copy_previous",
+            Command::ZoomFit => "zoom_fit",
+            Command::ZoomActual => "zoom_actual",
+            Command::ToggleHelp => "toggle_help",
+            Command::Settings => "settings",
+            Command::SchemaEditor => "schema_editor",
+            Command::Lock => "lock",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Command> {
+        Command::ALL.into_iter().find(|c| c.id() == id)
+    }
 
     pub fn label(self) -> &'static str {
         match self {
             Command::NextItem => "Next item",
             Command::PreviousItem => "Previous item",
+            Command::SubmitAndNext => "Submit and next",
+            Command::SkipItem => "Skip item…",
             Command::Undo => "Undo",
             Command::Redo => "Redo",
-            Command::DeleteSelected => "Delete selected label",
-            Command::Deselect => "Deselect",
+            Command::DeleteSelected => "Delete selected",
+            Command::DuplicateSelected => "Duplicate selected",
+            Command::SelectAll => "Select all",
+            Command::Deselect => "Deselect / cancel shape",
+            Command::FinishShape => "Finish polygon or line",
+            Command::ToolSelect => "Select tool",
+            Command::ToolBox => "Box tool",
+            Command::ToolPolygon => "Polygon tool",
+            Command::ToolPolyline => "Polyline tool",
+            Command::ToolPoint => "Point tool",
+            Command::ToolKeypoints => "Keypoints tool",
+            Command::ToggleHidden => "Hide / show selected",
+            Command::ToggleLocked => "Lock / unlock selected",
+            Command::BringForward => "Bring forward",
+            Command::SendBackward => "Send backward",
+            Command::CopyPrevious => "Copy labels from previous item",
+            Command::ZoomFit => "Zoom to fit",
+            Command::ZoomActual => "Zoom 1:1",
             Command::ToggleHelp => "Keyboard shortcuts",
-            Command::Lock => "Lock",
+            Command::Settings => "Settings…",
+            Command::SchemaEditor => "Schema editor…",
+            Command::Lock => "Lock screen",
         }
     }
 
-    /// Primary shortcuts (shown in menus and tooltips).
-    pub fn shortcut(self) -> KeyboardShortcut {
+    /// The shortcut a new user starts with.
+    pub fn default_shortcut(self) -> KeyboardShortcut {
+        let none = |k| KeyboardShortcut::new(Modifiers::NONE, k);
+        let cmd = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
+        let cmd_shift = |k| KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, k);
+        let shift = |k| KeyboardShortcut::new(Modifiers::SHIFT, k);
         match self {
-            Command::NextItem => KeyboardShortcut::new(Modifiers::NONE, Key::D),
-            Command::PreviousItem => KeyboardShortcut::new(Modifiers::NONE, Key::A),
-            Command::Undo => KeyboardShortcut::new(Modifiers::COMMAND, Key::Z),
-            Command::Redo => KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z),
-            Command::DeleteSelected => KeyboardShortcut::new(Modifiers::NONE, Key::Delete),
-            Command::Deselect => KeyboardShortcut::new(Modifiers::NONE, Key::Escape),
-            Command::ToggleHelp => KeyboardShortcut::new(Modifiers::NONE, Key::F1),
-            Command::Lock => KeyboardShortcut::new(Modifiers::COMMAND, Key::L),
+            Command::NextItem => none(Key::D),
+            Command::PreviousItem => none(Key::A),
+            Command::SubmitAndNext => cmd(Key::Enter),
+            Command::SkipItem => cmd(Key::K),
+            Command::Undo => cmd(Key::Z),
+            Command::Redo => cmd_shift(Key::Z),
+            Command::DeleteSelected => none(Key::Delete),
+            Command::DuplicateSelected => cmd(Key::D),
+            Command::SelectAll => cmd(Key::A),
+            Command::Deselect => none(Key::Escape),
+            Command::FinishShape => none(Key::Enter),
+            Command::ToolSelect => none(Key::V),
+            Command::ToolBox => none(Key::B),
+            Command::ToolPolygon => none(Key::P),
+            Command::ToolPolyline => none(Key::L),
+            Command::ToolPoint => none(Key::O),
+            Command::ToolKeypoints => none(Key::K),
+            Command::ToggleHidden => none(Key::H),
+            Command::ToggleLocked => shift(Key::L),
+            Command::BringForward => none(Key::CloseBracket),
+            Command::SendBackward => none(Key::OpenBracket),
+            Command::CopyPrevious => cmd_shift(Key::V),
+            Command::ZoomFit => none(Key::F),
+            Command::ZoomActual => cmd(Key::Num0),
+            Command::ToggleHelp => none(Key::F1),
+            Command::Settings => cmd(Key::Comma),
+            Command::SchemaEditor => cmd_shift(Key::S),
+            Command::Lock => cmd(Key::L),
         }
     }
 
-    /// Alternative keys that do the same (arrows for next/previous,
-    /// Backspace for delete, Ctrl+Y for redo).
-    fn alternatives(self) -> &'static [KeyboardShortcut] {
+    /// Fixed extra keys that do the same (arrows for next/previous,
+    /// Backspace for delete, Ctrl+Y for redo, `?` for help). Not remappable.
+    pub fn alternatives(self) -> &'static [KeyboardShortcut] {
         const RIGHT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::ArrowRight);
         const LEFT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::ArrowLeft);
         const BACKSPACE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::Backspace);
         const CTRL_Y: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
+        const QUESTION: KeyboardShortcut =
+            KeyboardShortcut::new(Modifiers::NONE, Key::Questionmark);
+        const SHIFT_QUESTION: KeyboardShortcut =
+            KeyboardShortcut::new(Modifiers::SHIFT, Key::Questionmark);
         match self {
             Command::NextItem => &[RIGHT],
             Command::PreviousItem => &[LEFT],
             Command::DeleteSelected => &[BACKSPACE],
             Command::Redo => &[CTRL_Y],
+            Command::ToggleHelp => &[QUESTION, SHIFT_QUESTION],
             _ => &[],
         }
-    }
-
-    pub fn shortcut_text(self, ctx: &egui::Context) -> String {
-        ctx.format_shortcut(&self.shortcut())
-    }
-
-    /// `label (shortcut)`, for tooltips.
-    pub fn tooltip(self, ctx: &egui::Context) -> String {
-        format!("{} ({})", self.label(), self.shortcut_text(ctx))
-    }
-
-    /// Commands whose shortcut was pressed this frame. Redo is checked
-    /// before Undo because Ctrl+Shift+Z also matches Ctrl+Z loosely.
-    pub fn pressed(ctx: &egui::Context) -> Vec<Command> {
-        let order = [
-            Command::Redo,
-            Command::Undo,
-            Command::NextItem,
-            Command::PreviousItem,
-            Command::DeleteSelected,
-            Command::Deselect,
-            Command::ToggleHelp,
-            Command::Lock,
-        ];
-        let mut out = Vec::new();
-        ctx.input_mut(|input| {
-            for cmd in order {
-                let mut hit = input.consume_shortcut(&cmd.shortcut());
-                for alt in cmd.alternatives() {
-                    hit |= input.consume_shortcut(alt);
-                }
-                if hit {
-                    out.push(cmd);
-                }
-            }
-        });
-        out
     }
 }

@@ -8,14 +8,21 @@ use std::thread;
 use crate::controller::ItemBlobRef;
 use crate::model::ItemKind;
 
-/// Largest texture side we upload; bigger images are downscaled for display
-/// only (label coordinates stay in original pixels).
-pub const MAX_TEXTURE_SIDE: u32 = 4096;
+/// Side of the preview shown while zoomed out: small enough to upload in a
+/// few milliseconds when switching items.
+pub const PREVIEW_SIDE: u32 = 2048;
+/// Largest texture side we ever upload (GPU limits); larger originals are
+/// shown downscaled to this even at full zoom. Label coordinates always stay
+/// in original pixels.
+pub const MAX_TEXTURE_SIDE: u32 = 8192;
 
 pub enum LoadedContent {
     Image {
-        /// Display pixels (possibly downscaled).
-        image: egui::ColorImage,
+        /// Downscaled to at most [`PREVIEW_SIDE`] (or the image itself if smaller).
+        preview: egui::ColorImage,
+        /// Full resolution (capped at [`MAX_TEXTURE_SIDE`]), when larger than the
+        /// preview; uploaded only once the user zooms in past the preview.
+        full: Option<std::sync::Arc<egui::ColorImage>>,
         /// Original size, the frame of every label coordinate.
         width: u32,
         height: u32,
@@ -41,10 +48,12 @@ pub struct Loaded {
 pub struct Loader {
     requests: Sender<ItemBlobRef>,
     pub results: Receiver<Loaded>,
+    ctx: egui::Context,
 }
 
 impl Loader {
     pub fn spawn(ctx: egui::Context) -> std::io::Result<Self> {
+        let repaint = ctx.clone();
         let (req_tx, req_rx) = channel::<ItemBlobRef>();
         let (res_tx, res_rx) = channel::<Loaded>();
         thread::Builder::new()
@@ -56,13 +65,19 @@ impl Loader {
                     if res_tx.send(Loaded { item_id, content }).is_err() {
                         break;
                     }
-                    ctx.request_repaint();
+                    repaint.request_repaint();
                 }
             })?;
         Ok(Self {
             requests: req_tx,
             results: res_rx,
+            ctx,
         })
+    }
+
+    /// The GUI context (for uploading textures of prefetched items).
+    pub fn ctx(&self) -> egui::Context {
+        self.ctx.clone()
     }
 
     pub fn request(&self, item: ItemBlobRef) {
@@ -92,7 +107,8 @@ fn decode(item: &ItemBlobRef) -> LoadedContent {
     }
 }
 
-fn decode_image(bytes: &[u8]) -> LoadedContent {
+/// Decodes image bytes into display textures' pixels (also used by the bench).
+pub fn decode_image(bytes: &[u8]) -> LoadedContent {
     let mut reader =
         match image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format() {
             Ok(r) => r,
@@ -110,15 +126,28 @@ fn decode_image(bytes: &[u8]) -> LoadedContent {
         Err(e) => return LoadedContent::Failed(format!("cannot decode image: {e}")),
     };
     let (width, height) = (decoded.width(), decoded.height());
-    let display = if width.max(height) > MAX_TEXTURE_SIDE {
-        decoded.thumbnail(MAX_TEXTURE_SIDE, MAX_TEXTURE_SIDE)
-    } else {
-        decoded
+    let to_colour = |img: &image::DynamicImage| {
+        let rgba = img.to_rgba8();
+        let size = [rgba.width() as usize, rgba.height() as usize];
+        egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw())
     };
-    let rgba = display.to_rgba8();
-    let size = [rgba.width() as usize, rgba.height() as usize];
+    if width.max(height) <= PREVIEW_SIDE {
+        return LoadedContent::Image {
+            preview: to_colour(&decoded),
+            full: None,
+            width,
+            height,
+        };
+    }
+    let preview = to_colour(&decoded.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE));
+    let full = if width.max(height) > MAX_TEXTURE_SIDE {
+        to_colour(&decoded.thumbnail(MAX_TEXTURE_SIDE, MAX_TEXTURE_SIDE))
+    } else {
+        to_colour(&decoded)
+    };
     LoadedContent::Image {
-        image: egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()),
+        preview,
+        full: Some(std::sync::Arc::new(full)),
         width,
         height,
     }

@@ -6,7 +6,9 @@
 pub mod canvas;
 pub mod commands;
 pub mod fonts;
+pub mod keymap;
 pub mod loader;
+pub mod schema_editor;
 pub mod workspace;
 
 use age::secrecy::SecretString;
@@ -52,6 +54,10 @@ pub struct SealtagApp {
     new_name: String,
     message: Option<String>,
     started: Instant,
+    /// Last keyboard or pointer input, for the idle lock.
+    last_input: Instant,
+    /// The item to reopen after an idle lock.
+    resume_item: Option<i64>,
     pub auto_exit: AutoExit,
 }
 
@@ -80,6 +86,8 @@ impl SealtagApp {
             new_name: String::new(),
             message: None,
             started: Instant::now(),
+            last_input: Instant::now(),
+            resume_item: None,
             auto_exit: AutoExit::default(),
         }
     }
@@ -112,7 +120,7 @@ impl SealtagApp {
 
     fn open_project(&mut self, ctx: &egui::Context, path: PathBuf, identity: UnlockedIdentity) {
         match Session::open(&path, identity, Some(&self.home)) {
-            Ok(session) => match Workspace::new(ctx, session) {
+            Ok(session) => match Workspace::new(ctx, session, self.resume_item.take()) {
                 Ok(ws) => {
                     self.home.remember_project(&path);
                     self.project = Some(path);
@@ -130,19 +138,52 @@ impl SealtagApp {
         }
     }
 
-    /// Drops the session and every key: back to the unlock screen.
+    /// Drops the session and every key: back to the unlock screen. The
+    /// passphrase reopens the project at the same item.
     fn lock(&mut self) {
         let previous = std::mem::replace(&mut self.screen, Screen::Unlock);
         if let Screen::Workspace(ws) = previous {
+            self.resume_item = ws.current_item().map(|i| i.id);
             let _ = ws.into_session().close();
         }
         self.message = Some("Locked. Your work is saved.".into());
+    }
+
+    /// Locks the workspace after the project's idle time without input.
+    fn idle_tick(&mut self, ctx: &egui::Context) {
+        let active =
+            ctx.input(|i| !i.events.is_empty() || i.pointer.is_moving() || i.pointer.any_down());
+        if active {
+            self.last_input = Instant::now();
+        }
+        let Screen::Workspace(ws) = &mut self.screen else {
+            return;
+        };
+        let minutes = ws.session().idle_lock_minutes();
+        let idle = self.last_input.elapsed();
+        if idle.as_secs() >= u64::from(minutes) * 60 {
+            let _ = ws.session_mut().record_idle_lock(minutes);
+            self.lock();
+            self.message = Some(format!(
+                "Locked after {minutes} minute(s) without input. Your work is saved."
+            ));
+        } else {
+            // Wake up in time to lock even if nothing else repaints.
+            let left = std::time::Duration::from_secs(u64::from(minutes) * 60).saturating_sub(idle);
+            ctx.request_repaint_after(left + std::time::Duration::from_millis(200));
+        }
+    }
+
+    /// Pretends the last input was `secs` seconds ago (tests of the idle lock).
+    pub fn set_idle_for_test(&mut self, secs: u64) {
+        self.last_input = Instant::now() - std::time::Duration::from_secs(secs);
     }
 
     /// Lays out the whole window for one frame.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.auto_exit_tick(&ctx);
+        self.idle_tick(&ctx);
         match &mut self.screen {
             Screen::Workspace(ws) => {
                 if ws.ui(ui) == Some(ShellRequest::Lock) {

@@ -1,17 +1,25 @@
 //! The labelling workspace: queue on the left, the item in the middle,
-//! classes and labels on the right, status bar at the bottom. Panels only
-//! read state and push [`WsAction`]s; `apply` hands them to the controller
-//! once per frame, and "Saved" is shown only after the controller returned.
+//! classes, tags, labels and attributes on the right, tools on top, status
+//! bar at the bottom. Panels only read state and push [`WsAction`]s; `apply`
+//! hands them to the controller once per frame, and "Saved" is shown only
+//! after the controller committed the change.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use egui::{Color32, Key, RichText};
 
 use super::canvas::{self, CanvasAction, CanvasInput, CanvasState};
 use super::commands::Command;
+use super::keymap::{Keymap, KeymapEditor};
 use super::loader::{LoadedContent, Loader};
-use crate::controller::Session;
+use super::schema_editor::{SaveProblem, SchemaEditor, SchemaEditorAction};
+use crate::controller::{CoreError, Session};
 use crate::model::{
-    Annotation, Geometry, ItemKind, ItemSummary, LabelChange, LabelClass, format_time, now_ms,
+    Annotation, AnnotationDraft, AttributeKind, Geometry, ItemKind, ItemSummary, LabelChange,
+    LabelClass, Schema, Tool, format_time, now_ms,
 };
+use crate::permissions::{self, Action};
 
 const NUMBER_KEYS: [Key; 9] = [
     Key::Num1,
@@ -25,14 +33,44 @@ const NUMBER_KEYS: [Key; 9] = [
     Key::Num9,
 ];
 
+/// How many items ahead are decoded in the background.
+const PREFETCH_AHEAD: usize = 2;
+/// Decoded items kept (current, previous, prefetched): bounds memory.
+const CACHE_ITEMS: usize = 4;
+/// Queue status filters, in workflow order.
+pub const STATUSES: [&str; 6] = [
+    "new",
+    "in_progress",
+    "submitted",
+    "approved",
+    "rejected",
+    "skipped",
+];
+/// The user setting holding remapped shortcuts.
+pub const SHORTCUTS_SETTING: &str = "shortcuts";
+
 /// Something the user asked for this frame.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WsAction {
     SelectItem(usize),
     SelectClass(i64),
-    SelectAnnotation(Option<i64>),
+    SelectTool(Tool),
+    /// Selects one label (or toggles it with `additive`), or clears.
+    SelectAnnotation {
+        id: Option<i64>,
+        additive: bool,
+    },
     Canvas(CanvasAction),
     Delete(i64),
+    ToggleTag(i64),
+    SetHidden(i64, bool),
+    SetLocked(i64, bool),
+    SetAttribute {
+        id: i64,
+        name: String,
+        value: serde_json::Value,
+    },
+    ConfirmSkip,
     Run(Command),
     PlayAudio,
     StopAudio,
@@ -52,66 +90,124 @@ pub enum SaveState {
     Failed(String),
 }
 
-/// What the centre panel shows. Decoded audio and text stay as the loader
-/// delivered them; images become a texture.
+/// What the centre panel shows.
 enum ItemView {
     Empty,
     Loading,
     Image {
-        texture: egui::TextureHandle,
+        preview: egui::TextureHandle,
+        /// Full-resolution pixels, uploaded on first zoom past the preview.
+        full_pixels: Option<Arc<egui::ColorImage>>,
+        full: Option<egui::TextureHandle>,
         width: u32,
         height: u32,
     },
+    /// Decoded audio and text stay as the loader delivered them.
     Decoded(LoadedContent),
 }
 
 pub struct Workspace {
     session: Session,
     items: Vec<ItemSummary>,
+    /// Indices into `items` that pass the filters, in queue order.
+    visible: Vec<usize>,
+    status_filter: Option<&'static str>,
+    search: String,
     current: Option<usize>,
-    classes: Vec<LabelClass>,
+    schema: Schema,
     active_class: Option<i64>,
+    tool: Tool,
     annotations: Vec<Annotation>,
-    selected: Option<i64>,
+    selected: BTreeSet<i64>,
     view: ItemView,
     loader: Loader,
+    /// Decoded items by id, waiting to be shown (prefetch).
+    cache: HashMap<i64, LoadedContent>,
+    requested: HashSet<i64>,
     canvas: CanvasState,
     pub save_state: SaveState,
     message: Option<String>,
     show_help: bool,
     audio: AudioOut,
+    keymap: Keymap,
+    keymap_editor: KeymapEditor,
+    schema_editor: SchemaEditor,
+    /// The reason being typed in the skip dialog, when it is open.
+    skip_reason: Option<String>,
+    opacity: f32,
+    brightness: f32,
+    watermark: Option<String>,
 }
 
 impl Workspace {
-    pub fn new(ctx: &egui::Context, mut session: Session) -> Result<Self, String> {
+    /// Opens the workspace at `start_item` (an item id) or the first item.
+    pub fn new(
+        ctx: &egui::Context,
+        mut session: Session,
+        start_item: Option<i64>,
+    ) -> Result<Self, String> {
         let items = session.items().map_err(|e| e.to_string())?;
-        let classes = session.classes().map_err(|e| e.to_string())?;
+        let schema = session.schema().map_err(|e| e.to_string())?;
         let loader = Loader::spawn(ctx.clone())
             .map_err(|e| format!("cannot start the decoder thread: {e}"))?;
+        let (keymap, warnings) = match session.user_setting(SHORTCUTS_SETTING) {
+            Ok(Some(json)) => Keymap::from_json(&json),
+            _ => (Keymap::default(), vec![]),
+        };
+        let watermark = session.watermark_on().then(|| {
+            let user = session.user();
+            let date = format_time(now_ms());
+            format!(
+                "{} · {} · {}",
+                user.name,
+                user.fingerprint,
+                date.get(..10).unwrap_or(&date)
+            )
+        });
         let mut ws = Self {
             session,
+            visible: (0..items.len()).collect(),
             items,
+            status_filter: None,
+            search: String::new(),
             current: None,
-            active_class: classes.first().map(|c| c.id),
-            classes,
+            active_class: schema.classes.first().map(|c| c.id),
+            schema,
+            tool: Tool::BBox,
             annotations: Vec::new(),
-            selected: None,
+            selected: BTreeSet::new(),
             view: ItemView::Empty,
             loader,
+            cache: HashMap::new(),
+            requested: HashSet::new(),
             canvas: CanvasState::default(),
             save_state: SaveState::Idle,
-            message: None,
+            message: (!warnings.is_empty())
+                .then(|| format!("Some saved shortcuts were ignored: {}", warnings.join("; "))),
             show_help: false,
             audio: AudioOut::default(),
+            keymap,
+            keymap_editor: KeymapEditor::default(),
+            schema_editor: SchemaEditor::default(),
+            skip_reason: None,
+            opacity: 0.2,
+            brightness: 1.0,
+            watermark,
         };
-        if !ws.items.is_empty() {
-            ws.open_item(0);
+        let start = start_item
+            .and_then(|id| ws.items.iter().position(|i| i.id == id))
+            .or((!ws.items.is_empty()).then_some(0));
+        if let Some(index) = start {
+            ws.open_item(index);
         }
         Ok(ws)
     }
 
     pub fn session(&self) -> &Session {
         &self.session
+    }
+    pub fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
     }
     pub fn into_session(self) -> Session {
         self.session
@@ -122,18 +218,53 @@ impl Workspace {
     pub fn annotations(&self) -> &[Annotation] {
         &self.annotations
     }
+    pub fn selected(&self) -> &BTreeSet<i64> {
+        &self.selected
+    }
+    pub fn tool(&self) -> Tool {
+        self.tool
+    }
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
+    }
     /// Where the image was drawn last frame, if an image is shown.
     pub fn canvas_view(&self) -> Option<canvas::View> {
         self.canvas.last_view
     }
     pub fn classes(&self) -> &[LabelClass] {
-        &self.classes
+        &self.schema.classes
+    }
+    pub fn visible_items(&self) -> Vec<&ItemSummary> {
+        self.visible
+            .iter()
+            .filter_map(|i| self.items.get(*i))
+            .collect()
     }
     pub fn is_loading(&self) -> bool {
         matches!(self.view, ItemView::Loading)
     }
     pub fn has_image(&self) -> bool {
         matches!(self.view, ItemView::Image { .. })
+    }
+    /// Whether the full-resolution texture is in use (zoomed in on a large image).
+    pub fn shows_full_resolution(&self) -> bool {
+        matches!(self.view, ItemView::Image { full: Some(_), .. })
+    }
+
+    /// Recomputes the filtered queue.
+    fn refilter(&mut self) {
+        let needle = self.search.to_lowercase();
+        self.visible = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| self.status_filter.is_none_or(|s| i.status == s))
+            .filter(|(_, i)| needle.is_empty() || i.name.to_lowercase().contains(&needle))
+            .map(|(n, _)| n)
+            .collect();
     }
 
     fn open_item(&mut self, index: usize) {
@@ -142,24 +273,90 @@ impl Workspace {
         };
         let item_id = item.id;
         self.current = Some(index);
-        self.selected = None;
-        self.canvas = CanvasState::default();
+        self.selected.clear();
+        self.canvas.reset_gestures();
+        self.canvas.zoom_fit();
         self.audio.stop();
-        match self.session.open_item(item_id) {
-            Ok(blob) => {
-                self.loader.request(blob);
-                self.view = ItemView::Loading;
+        if let Some(content) = self.cache.remove(&item_id) {
+            if let Err(e) = self.session.record_view(item_id) {
+                self.message = Some(e.to_string());
             }
-            Err(e) => self.view = ItemView::Decoded(LoadedContent::Failed(e.to_string())),
+            let ctx = self.loader.ctx();
+            self.show(&ctx, item_id, content);
+        } else {
+            match self.session.open_item(item_id) {
+                Ok(blob) => {
+                    if self.requested.insert(item_id) {
+                        self.loader.request(blob);
+                    }
+                    self.view = ItemView::Loading;
+                }
+                Err(e) => self.view = ItemView::Decoded(LoadedContent::Failed(e.to_string())),
+            }
         }
         self.reload_annotations();
+        self.prefetch_around(index);
+    }
+
+    /// Decodes the next items in the background (authorised, not yet
+    /// recorded as viewed: that happens when they are shown).
+    fn prefetch_around(&mut self, index: usize) {
+        let pos = self.visible.iter().position(|i| *i == index).unwrap_or(0);
+        let ahead: Vec<i64> = self
+            .visible
+            .iter()
+            .skip(pos + 1)
+            .take(PREFETCH_AHEAD)
+            .filter_map(|i| self.items.get(*i).map(|it| it.id))
+            .collect();
+        for id in ahead {
+            if self.cache.contains_key(&id) || self.requested.contains(&id) {
+                continue;
+            }
+            if let Ok(blob) = self.session.prefetch_item(id) {
+                self.requested.insert(id);
+                self.loader.request(blob);
+            }
+        }
+        // Bound memory: keep only items near the current one.
+        if self.cache.len() > CACHE_ITEMS {
+            let keep: HashSet<i64> = self
+                .visible
+                .iter()
+                .skip(pos.saturating_sub(1))
+                .take(PREFETCH_AHEAD + 2)
+                .filter_map(|i| self.items.get(*i).map(|it| it.id))
+                .collect();
+            self.cache.retain(|id, _| keep.contains(id));
+        }
+    }
+
+    fn show(&mut self, ctx: &egui::Context, item_id: i64, content: LoadedContent) {
+        self.view = match content {
+            LoadedContent::Image {
+                preview,
+                full,
+                width,
+                height,
+            } => ItemView::Image {
+                preview: ctx.load_texture(
+                    format!("item-{item_id}-preview"),
+                    preview,
+                    egui::TextureOptions::LINEAR,
+                ),
+                full_pixels: full,
+                full: None,
+                width,
+                height,
+            },
+            other => ItemView::Decoded(other),
+        };
     }
 
     fn reload_annotations(&mut self) {
-        let Some(item) = self.current_item() else {
+        let Some(item_id) = self.current_item().map(|i| i.id) else {
             return;
         };
-        let item_id = item.id;
         match self.session.annotations(item_id) {
             Ok(list) => {
                 let count = list.len() as u64;
@@ -173,36 +370,20 @@ impl Workspace {
             }
             Err(e) => self.message = Some(e.to_string()),
         }
-        if self
-            .selected
-            .is_some_and(|s| !self.annotations.iter().any(|a| a.id == s))
-        {
-            self.selected = None;
-        }
+        let live: HashSet<i64> = self.annotations.iter().map(|a| a.id).collect();
+        self.selected.retain(|id| live.contains(id));
     }
 
     /// Receives decoded items from the worker thread.
     fn poll_loader(&mut self, ctx: &egui::Context) {
         while let Ok(loaded) = self.loader.results.try_recv() {
-            if self.current_item().map(|i| i.id) != Some(loaded.item_id) {
-                continue; // the user moved on; drop stale results
+            self.requested.remove(&loaded.item_id);
+            let is_current = self.current_item().map(|i| i.id) == Some(loaded.item_id);
+            if is_current && matches!(self.view, ItemView::Loading) {
+                self.show(ctx, loaded.item_id, loaded.content);
+            } else {
+                self.cache.insert(loaded.item_id, loaded.content);
             }
-            self.view = match loaded.content {
-                LoadedContent::Image {
-                    image,
-                    width,
-                    height,
-                } => ItemView::Image {
-                    texture: ctx.load_texture(
-                        format!("item-{}", loaded.item_id),
-                        image,
-                        egui::TextureOptions::LINEAR,
-                    ),
-                    width,
-                    height,
-                },
-                other => ItemView::Decoded(other),
-            };
         }
     }
 
@@ -212,11 +393,17 @@ impl Workspace {
         self.poll_loader(&ctx);
         let mut actions = Vec::new();
 
-        if !ctx.egui_wants_keyboard_input() {
-            actions.extend(Command::pressed(&ctx).into_iter().map(WsAction::Run));
+        let modal_open =
+            self.keymap_editor.open || self.schema_editor.open || self.skip_reason.is_some();
+        if !ctx.egui_wants_keyboard_input() && !modal_open {
+            actions.extend(self.keymap.pressed(&ctx).into_iter().map(WsAction::Run));
             for (i, key) in NUMBER_KEYS.iter().enumerate() {
                 if ctx.input(|inp| inp.key_pressed(*key) && inp.modifiers.is_none())
-                    && let Some(class) = self.classes.iter().find(|c| c.hotkey == Some(i as u8 + 1))
+                    && let Some(class) = self
+                        .schema
+                        .classes
+                        .iter()
+                        .find(|c| c.hotkey == Some(i as u8 + 1))
                 {
                     actions.push(WsAction::SelectClass(class.id));
                 }
@@ -224,84 +411,148 @@ impl Workspace {
         }
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui, &mut actions));
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui, &mut actions));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
         egui::Panel::left("queue")
             .default_size(300.0)
             .show(ui, |ui| self.queue_ui(ui, &mut actions));
         egui::Panel::right("labels")
-            .default_size(240.0)
+            .default_size(280.0)
             .show(ui, |ui| self.labels_ui(ui, &mut actions));
         egui::CentralPanel::default().show(ui, |ui| self.item_ui(ui, &mut actions));
         if self.show_help {
             self.help_ui(&ctx);
         }
+        self.skip_ui(&ctx, &mut actions);
+        if let Some(keymap) = self.keymap_editor.ui(&ctx) {
+            self.save_keymap(keymap);
+        }
+        if let Some(action) = self.schema_editor.ui(&ctx) {
+            self.apply_schema_action(action);
+        }
         self.apply(actions)
     }
 
+    fn menu_button(&self, ui: &mut egui::Ui, cmd: Command, actions: &mut Vec<WsAction>) {
+        if ui
+            .add(egui::Button::new(cmd.label()).shortcut_text(self.keymap.text(cmd)))
+            .clicked()
+        {
+            actions.push(WsAction::Run(cmd));
+            ui.close();
+        }
+    }
+
     fn menu_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
-        let ctx = ui.ctx().clone();
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui
-                    .button(Command::Lock.label())
-                    .on_hover_text(Command::Lock.tooltip(&ctx))
-                    .clicked()
-                {
-                    actions.push(WsAction::Run(Command::Lock));
+                self.menu_button(ui, Command::Settings, actions);
+                if permissions::allowed(self.session.role(), Action::EditSchema) {
+                    self.menu_button(ui, Command::SchemaEditor, actions);
                 }
+                self.menu_button(ui, Command::Lock, actions);
             });
             ui.menu_button("Edit", |ui| {
                 for cmd in [
                     Command::Undo,
                     Command::Redo,
-                    Command::DeleteSelected,
+                    Command::SelectAll,
                     Command::Deselect,
+                    Command::DeleteSelected,
+                    Command::DuplicateSelected,
+                    Command::ToggleHidden,
+                    Command::ToggleLocked,
+                    Command::BringForward,
+                    Command::SendBackward,
+                    Command::CopyPrevious,
                 ] {
-                    if ui
-                        .add(egui::Button::new(cmd.label()).shortcut_text(cmd.shortcut_text(&ctx)))
-                        .clicked()
-                    {
-                        actions.push(WsAction::Run(cmd));
-                    }
+                    self.menu_button(ui, cmd, actions);
                 }
             });
-            ui.menu_button("Go", |ui| {
-                for cmd in [Command::PreviousItem, Command::NextItem] {
-                    if ui
-                        .add(egui::Button::new(cmd.label()).shortcut_text(cmd.shortcut_text(&ctx)))
-                        .clicked()
-                    {
-                        actions.push(WsAction::Run(cmd));
-                    }
+            ui.menu_button("Item", |ui| {
+                for cmd in [
+                    Command::PreviousItem,
+                    Command::NextItem,
+                    Command::SubmitAndNext,
+                    Command::SkipItem,
+                ] {
+                    self.menu_button(ui, cmd, actions);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                for cmd in [Command::ZoomFit, Command::ZoomActual] {
+                    self.menu_button(ui, cmd, actions);
                 }
             });
             ui.menu_button("Help", |ui| {
-                if ui
-                    .add(
-                        egui::Button::new(Command::ToggleHelp.label())
-                            .shortcut_text(Command::ToggleHelp.shortcut_text(&ctx)),
-                    )
-                    .clicked()
-                {
-                    actions.push(WsAction::Run(Command::ToggleHelp));
-                }
+                self.menu_button(ui, Command::ToggleHelp, actions)
             });
             ui.separator();
-            for cmd in [
-                Command::PreviousItem,
-                Command::NextItem,
-                Command::Undo,
-                Command::Redo,
+            for (cmd, text) in [
+                (Command::PreviousItem, "< Prev"),
+                (Command::NextItem, "Next >"),
+                (Command::Undo, "Undo"),
+                (Command::Redo, "Redo"),
+                (Command::SubmitAndNext, "Submit + next"),
+                (Command::SkipItem, "Skip…"),
             ] {
-                let symbol = match cmd {
-                    Command::PreviousItem => "< Prev",
-                    Command::NextItem => "Next >",
-                    Command::Undo => "Undo",
-                    _ => "Redo",
-                };
-                if ui.button(symbol).on_hover_text(cmd.tooltip(&ctx)).clicked() {
+                if ui
+                    .button(text)
+                    .on_hover_text(self.keymap.tooltip(cmd))
+                    .clicked()
+                {
                     actions.push(WsAction::Run(cmd));
                 }
+            }
+        });
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        ui.horizontal(|ui| {
+            for (tool, cmd) in [
+                (Tool::BBox, Command::ToolBox),
+                (Tool::Polygon, Command::ToolPolygon),
+                (Tool::Polyline, Command::ToolPolyline),
+                (Tool::Point, Command::ToolPoint),
+                (Tool::Keypoints, Command::ToolKeypoints),
+                (Tool::Tag, Command::ToolSelect),
+            ] {
+                let label = if tool == Tool::Tag {
+                    "Select"
+                } else {
+                    tool.label()
+                };
+                if ui
+                    .selectable_label(self.tool == tool, label)
+                    .on_hover_text(self.keymap.tooltip(cmd))
+                    .clicked()
+                {
+                    actions.push(WsAction::SelectTool(tool));
+                }
+            }
+            ui.separator();
+            ui.label("Opacity");
+            ui.add(egui::Slider::new(&mut self.opacity, 0.0..=1.0).show_value(false));
+            ui.label("Brightness");
+            ui.add(egui::Slider::new(&mut self.brightness, 0.2..=1.0).show_value(false))
+                .on_hover_text("View only: the image itself is not changed");
+            ui.separator();
+            if ui
+                .button("Fit")
+                .on_hover_text(self.keymap.tooltip(Command::ZoomFit))
+                .clicked()
+            {
+                actions.push(WsAction::Run(Command::ZoomFit));
+            }
+            if ui
+                .button("1:1")
+                .on_hover_text(self.keymap.tooltip(Command::ZoomActual))
+                .clicked()
+            {
+                actions.push(WsAction::Run(Command::ZoomActual));
+            }
+            if let Some(scale) = self.canvas.scale().filter(|_| self.has_image()) {
+                ui.label(format!("{:.0} %", scale * 100.0));
             }
         });
     }
@@ -320,6 +571,12 @@ impl Workspace {
                 ui.label(format!("item {} of {}", i + 1, self.items.len()));
                 ui.separator();
             }
+            ui.label(format!("tool: {}", self.tool.label()));
+            if let Some((x, y)) = self.canvas.cursor.filter(|_| self.has_image()) {
+                ui.separator();
+                ui.monospace(format!("{x:.0}, {y:.0} px"));
+            }
+            ui.separator();
             match &self.save_state {
                 SaveState::Idle => {
                     ui.label("No changes yet");
@@ -340,14 +597,44 @@ impl Workspace {
             }
             if let Some(msg) = &self.message {
                 ui.separator();
-                ui.label(msg);
+                ui.label(RichText::new(msg).color(Color32::from_rgb(240, 200, 90)));
             }
         });
     }
 
-    fn queue_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+    fn queue_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
         ui.heading("Queue");
-        ui.label(format!("{} item(s) assigned", self.items.len()));
+        let mut changed = false;
+        ui.horizontal(|ui| {
+            let label = ui.label("Status");
+            egui::ComboBox::from_id_salt("status-filter")
+                .selected_text(self.status_filter.unwrap_or("all"))
+                .show_ui(ui, |ui| {
+                    changed |= ui
+                        .selectable_value(&mut self.status_filter, None, "all")
+                        .changed();
+                    for s in STATUSES {
+                        changed |= ui
+                            .selectable_value(&mut self.status_filter, Some(s), s)
+                            .changed();
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        let label = ui.label("Search");
+        changed |= ui
+            .add(egui::TextEdit::singleline(&mut self.search).hint_text("name contains…"))
+            .labelled_by(label.id)
+            .changed();
+        if changed {
+            self.refilter();
+        }
+        ui.label(format!(
+            "{} of {} item(s)",
+            self.visible.len(),
+            self.items.len()
+        ));
         ui.separator();
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
         // show_rows lays out only the visible rows: 100k items stay smooth.
@@ -357,9 +644,12 @@ impl Workspace {
         egui::ScrollArea::vertical().auto_shrink(false).show_rows(
             ui,
             row_height,
-            self.items.len(),
+            self.visible.len(),
             |ui, range| {
-                for index in range {
+                for row in range {
+                    let Some(index) = self.visible.get(row).copied() else {
+                        continue;
+                    };
                     let Some(item) = self.items.get(index) else {
                         continue;
                     };
@@ -381,81 +671,241 @@ impl Workspace {
         );
     }
 
-    fn labels_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
-        ui.heading("Classes");
-        for class in &self.classes {
-            let [r, g, b] = class.rgb();
-            let key = class.hotkey.map(|k| format!("{k}  ")).unwrap_or_default();
-            let colour = Color32::from_rgb(r, g, b);
-            let resp = ui
-                .horizontal(|ui| {
-                    let (swatch, _) =
-                        ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-                    ui.painter().rect_filled(swatch, 2.0, colour);
-                    ui.selectable_label(
-                        self.active_class == Some(class.id),
-                        format!("{key}{}", class.name),
-                    )
-                })
-                .inner;
-            let resp = match class.hotkey {
-                Some(k) => resp.on_hover_text(format!("Select class {} (key {k})", class.name)),
-                None => resp,
-            };
-            if resp.clicked() {
-                actions.push(WsAction::SelectClass(class.id));
-            }
-        }
-        ui.separator();
-        ui.heading("Labels");
-        if self.annotations.is_empty() {
-            let hint = match self.current_item().map(|i| i.kind) {
-                Some(ItemKind::Image) => "None yet: drag on the image to draw a box",
-                Some(_) => "Audio and text labelling tools come in a later version",
-                None => "",
-            };
-            ui.label(hint);
-        }
+    fn labels_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
         egui::ScrollArea::vertical()
-            .id_salt("label-list")
+            .id_salt("right-panel")
             .show(ui, |ui| {
-                for a in &self.annotations {
-                    let class = self
-                        .classes
-                        .iter()
-                        .find(|c| c.id == a.class_id)
-                        .map(|c| c.name.as_str())
-                        .unwrap_or("?");
-                    let Geometry::BBox(b) = &a.geometry;
+                ui.heading("Classes");
+                for class in &self.schema.classes {
+                    let [r, g, b] = class.rgb();
+                    let key = class.hotkey.map(|k| format!("{k}  ")).unwrap_or_default();
+                    let colour = Color32::from_rgb(r, g, b);
+                    let resp = ui
+                        .horizontal(|ui| {
+                            let (swatch, _) = ui
+                                .allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+                            ui.painter().rect_filled(swatch, 2.0, colour);
+                            ui.selectable_label(
+                                self.active_class == Some(class.id),
+                                format!("{key}{}", class.name),
+                            )
+                        })
+                        .inner;
+                    let tools: Vec<&str> = class.tools.iter().map(|t| t.label()).collect();
+                    let resp = resp.on_hover_text(format!(
+                        "{}{} — tools: {}",
+                        class.name,
+                        class
+                            .hotkey
+                            .map(|k| format!(" (key {k})"))
+                            .unwrap_or_default(),
+                        tools.join(", ")
+                    ));
+                    if resp.clicked() {
+                        actions.push(WsAction::SelectClass(class.id));
+                    }
+                }
+                let is_image = self
+                    .current_item()
+                    .is_some_and(|i| i.kind == ItemKind::Image);
+                let taggable: Vec<&LabelClass> = self
+                    .schema
+                    .classes
+                    .iter()
+                    .filter(|c| c.allows(Tool::Tag))
+                    .collect();
+                if is_image && !taggable.is_empty() {
+                    ui.separator();
+                    ui.heading("Image tags");
+                    ui.label(if self.schema.multi_label_tags {
+                        "Several allowed"
+                    } else {
+                        "One per image"
+                    });
+                    ui.horizontal_wrapped(|ui| {
+                        for class in taggable {
+                            let mut on = self
+                                .annotations
+                                .iter()
+                                .any(|a| a.class_id == class.id && a.geometry == Geometry::Tag);
+                            if ui.checkbox(&mut on, &class.name).changed() {
+                                actions.push(WsAction::ToggleTag(class.id));
+                            }
+                        }
+                    });
+                }
+                ui.separator();
+                ui.heading("Labels");
+                let shapes: Vec<&Annotation> = self
+                    .annotations
+                    .iter()
+                    .filter(|a| a.geometry != Geometry::Tag)
+                    .collect();
+                if shapes.is_empty() {
+                    ui.label(match self.current_item().map(|i| i.kind) {
+                        Some(ItemKind::Image) => "None yet: pick a tool and draw on the image",
+                        Some(_) => "Audio and text labelling tools come in a later version",
+                        None => "",
+                    });
+                }
+                for a in shapes.iter().rev() {
+                    let class = self.schema.classes.iter().find(|c| c.id == a.class_id);
+                    let name = class.map(|c| c.name.as_str()).unwrap_or("?");
                     ui.horizontal(|ui| {
                         let text = format!(
-                            "#{} {class}  {:.0},{:.0} {:.0}×{:.0}",
-                            a.id, b.x, b.y, b.w, b.h
+                            "#{} {name} · {}",
+                            a.id,
+                            a.geometry.tool().label().to_lowercase()
                         );
+                        let resp = ui.selectable_label(self.selected.contains(&a.id), text);
+                        if resp.clicked() {
+                            let additive = ui.input(|i| i.modifiers.command || i.modifiers.shift);
+                            actions.push(WsAction::SelectAnnotation {
+                                id: Some(a.id),
+                                additive,
+                            });
+                        }
                         if ui
-                            .selectable_label(self.selected == Some(a.id), text)
+                            .small_button(if a.hidden { "show" } else { "hide" })
+                            .on_hover_text(self.keymap.tooltip(Command::ToggleHidden))
                             .clicked()
                         {
-                            actions.push(WsAction::SelectAnnotation(Some(a.id)));
+                            actions.push(WsAction::SetHidden(a.id, !a.hidden));
+                        }
+                        if ui
+                            .small_button(if a.locked { "unlock" } else { "lock" })
+                            .on_hover_text(self.keymap.tooltip(Command::ToggleLocked))
+                            .clicked()
+                        {
+                            actions.push(WsAction::SetLocked(a.id, !a.locked));
                         }
                         if ui
                             .small_button("x")
-                            .on_hover_text("Delete this label (Delete)")
+                            .on_hover_text(format!("Delete #{}", a.id))
                             .clicked()
                         {
                             actions.push(WsAction::Delete(a.id));
                         }
                     });
                 }
+                // Attributes of the single selected label.
+                if self.selected.len() == 1
+                    && let Some(a) = self
+                        .annotations
+                        .iter()
+                        .find(|a| self.selected.contains(&a.id))
+                    && let Some(class) = self.schema.classes.iter().find(|c| c.id == a.class_id)
+                    && !class.attributes.is_empty()
+                {
+                    ui.separator();
+                    ui.heading(format!("Attributes of #{}", a.id));
+                    for def in &class.attributes {
+                        let current = a
+                            .attributes
+                            .get(&def.name)
+                            .cloned()
+                            .unwrap_or(serde_json::Value::Null);
+                        let label = if def.required {
+                            format!("{} *", def.name)
+                        } else {
+                            def.name.clone()
+                        };
+                        ui.horizontal(|ui| match &def.kind {
+                            AttributeKind::Bool => {
+                                let mut on = current.as_bool().unwrap_or(false);
+                                if ui.checkbox(&mut on, &label).changed() {
+                                    actions.push(WsAction::SetAttribute {
+                                        id: a.id,
+                                        name: def.name.clone(),
+                                        value: on.into(),
+                                    });
+                                }
+                            }
+                            AttributeKind::Enum { options } => {
+                                let l = ui.label(&label);
+                                let chosen = current.as_str().unwrap_or("—").to_string();
+                                egui::ComboBox::from_id_salt(("attr", a.id, &def.name))
+                                    .selected_text(&chosen)
+                                    .show_ui(ui, |ui| {
+                                        for o in options {
+                                            if ui.selectable_label(chosen == *o, o).clicked() {
+                                                actions.push(WsAction::SetAttribute {
+                                                    id: a.id,
+                                                    name: def.name.clone(),
+                                                    value: o.clone().into(),
+                                                });
+                                            }
+                                        }
+                                    })
+                                    .response
+                                    .labelled_by(l.id);
+                            }
+                            AttributeKind::Text => {
+                                let l = ui.label(&label);
+                                let id = ui.scope_id().with(("attr-text", a.id, &def.name));
+                                let mut text = ui
+                                    .data_mut(|d| d.get_temp::<String>(id))
+                                    .unwrap_or_else(|| current.as_str().unwrap_or("").to_string());
+                                let resp = ui.text_edit_singleline(&mut text).labelled_by(l.id);
+                                if resp.changed() {
+                                    ui.data_mut(|d| d.insert_temp(id, text.clone()));
+                                }
+                                // Saved when the field is left: one revision per edit, not per key.
+                                if resp.lost_focus() && current.as_str() != Some(text.as_str()) {
+                                    ui.data_mut(|d| d.remove::<String>(id));
+                                    actions.push(WsAction::SetAttribute {
+                                        id: a.id,
+                                        name: def.name.clone(),
+                                        value: text.into(),
+                                    });
+                                }
+                            }
+                        });
+                    }
+                    if class.attributes.iter().any(|d| d.required) {
+                        ui.small("* required before submit");
+                    }
+                }
             });
     }
 
     fn item_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        let wants_full = match (&self.view, self.canvas.scale()) {
+            (
+                ItemView::Image {
+                    preview,
+                    full_pixels: Some(_),
+                    full: None,
+                    width,
+                    ..
+                },
+                Some(scale),
+            ) => {
+                // Zoomed in beyond what the preview holds: upload full resolution.
+                scale * (*width as f32) > preview.size()[0] as f32 * 1.05
+            }
+            _ => false,
+        };
+        if wants_full
+            && let ItemView::Image {
+                full_pixels: Some(pixels),
+                full,
+                ..
+            } = &mut self.view
+        {
+            let image = Arc::unwrap_or_clone(pixels.clone());
+            *full = Some(
+                ui.ctx()
+                    .load_texture("item-full", image, egui::TextureOptions::LINEAR),
+            );
+        }
+        let brightness = (self.brightness * 255.0) as u8;
+        let watermark = self.watermark.clone();
         match &self.view {
             ItemView::Empty => {
                 ui.centered_and_justified(|ui| ui.label("No items are assigned to you yet"));
             }
-            // Images never stay in Decoded: poll_loader turns them into a texture.
+            // Images never stay in Decoded: show() turns them into textures.
             ItemView::Loading | ItemView::Decoded(LoadedContent::Image { .. }) => {
                 ui.centered_and_justified(|ui| ui.spinner());
             }
@@ -466,18 +916,34 @@ impl Workspace {
                 );
             }
             ItemView::Image {
-                texture,
+                preview,
+                full,
                 width,
                 height,
+                ..
             } => {
+                let zoomed_in = self
+                    .canvas
+                    .scale()
+                    .is_some_and(|s| s * (*width as f32) > preview.size()[0] as f32 * 1.05);
+                let texture = match full {
+                    Some(full) if zoomed_in => full,
+                    _ => preview,
+                };
                 let input = CanvasInput {
                     texture,
                     width: *width,
                     height: *height,
                     annotations: &self.annotations,
-                    classes: &self.classes,
-                    selected: self.selected,
-                    active_class: self.active_class,
+                    classes: &self.schema.classes,
+                    selected: &self.selected,
+                    active_class: self
+                        .active_class
+                        .and_then(|id| self.schema.classes.iter().find(|c| c.id == id)),
+                    tool: self.tool,
+                    opacity: self.opacity,
+                    tint: Color32::from_gray(brightness),
+                    watermark: watermark.as_deref(),
                 };
                 let out = canvas::canvas_ui(ui, &mut self.canvas, &input);
                 actions.extend(out.into_iter().map(WsAction::Canvas));
@@ -532,25 +998,120 @@ impl Workspace {
         egui::Window::new("Keyboard shortcuts")
             .open(&mut open)
             .collapsible(false)
+            .vscroll(true)
             .show(ctx, |ui| {
                 egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
                     for cmd in Command::ALL {
                         ui.label(cmd.label());
-                        ui.monospace(cmd.shortcut_text(ctx));
+                        ui.monospace(self.keymap.text(cmd));
                         ui.end_row();
                     }
-                    ui.label("Select class");
-                    ui.monospace("1 – 9");
-                    ui.end_row();
-                    ui.label("Draw a box");
-                    ui.monospace("drag on empty image");
-                    ui.end_row();
-                    ui.label("Move / resize");
-                    ui.monospace("drag box / corner");
-                    ui.end_row();
+                    for (what, how) in [
+                        ("Select class", "1 – 9"),
+                        ("Draw a box", "drag on the image (Box tool)"),
+                        (
+                            "Polygon / line",
+                            "click vertices; Enter or click the first vertex",
+                        ),
+                        (
+                            "Insert / delete vertex",
+                            "double-click an edge / Alt+click a vertex",
+                        ),
+                        (
+                            "Occluded keypoint",
+                            "Shift+click while placing; right-click to flip",
+                        ),
+                        ("Move / resize", "drag a shape / a box corner"),
+                        ("Multi-select", "Ctrl or Shift + click"),
+                        ("Zoom / pan", "wheel / middle drag or Space+drag"),
+                    ] {
+                        ui.label(what);
+                        ui.monospace(how);
+                        ui.end_row();
+                    }
                 });
+                ui.label("Change shortcuts in File → Settings…");
             });
         self.show_help = open;
+    }
+
+    fn skip_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<WsAction>) {
+        let Some(reason) = &mut self.skip_reason else {
+            return;
+        };
+        let mut close = false;
+        egui::Window::new("Skip item")
+            .collapsible(false)
+            .show(ctx, |ui| {
+                let label = ui.label("Reason");
+                let resp = ui.text_edit_singleline(reason).labelled_by(label.id);
+                resp.request_focus();
+                ui.horizontal(|ui| {
+                    if ui.button("Skip").clicked()
+                        || (resp.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)))
+                    {
+                        actions.push(WsAction::ConfirmSkip);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        close = true;
+                    }
+                });
+            });
+        if close {
+            self.skip_reason = None;
+        }
+    }
+
+    fn save_keymap(&mut self, keymap: Keymap) {
+        match self
+            .session
+            .set_user_setting(SHORTCUTS_SETTING, &keymap.to_json())
+        {
+            Ok(()) => {
+                self.keymap = keymap;
+                self.message = Some("Shortcuts saved".into());
+            }
+            Err(e) => self.message = Some(format!("Shortcuts not saved: {e}")),
+        }
+    }
+
+    fn apply_schema_action(&mut self, action: SchemaEditorAction) {
+        let SchemaEditorAction::Save {
+            classes,
+            multi_label_tags,
+            confirm,
+        } = action
+        else {
+            return;
+        };
+        match self
+            .session
+            .update_schema(classes, multi_label_tags, confirm)
+        {
+            Ok(change) => {
+                self.schema_editor.report(Ok(change.version));
+                if let Ok(schema) = self.session.schema() {
+                    self.schema = schema;
+                }
+                self.message = Some(format!(
+                    "Schema saved as version {}{}",
+                    change.version,
+                    if change.removed_labels > 0 {
+                        format!(" ({} label(s) removed)", change.removed_labels)
+                    } else {
+                        String::new()
+                    }
+                ));
+                self.reload_annotations();
+            }
+            Err(CoreError::NeedsConfirmation { labels, detail }) => {
+                self.schema_editor
+                    .report(Err(SaveProblem::NeedsConfirmation { labels, detail }));
+            }
+            Err(e) => self
+                .schema_editor
+                .report(Err(SaveProblem::Invalid(e.to_string()))),
+        }
     }
 
     /// Applies this frame's actions through the controller.
@@ -558,50 +1119,98 @@ impl Workspace {
         for action in actions {
             match action {
                 WsAction::SelectItem(i) => self.open_item(i),
+                WsAction::SelectTool(tool) => {
+                    self.canvas.cancel_shape();
+                    self.tool = tool;
+                }
                 WsAction::SelectClass(id) => {
                     self.active_class = Some(id);
-                    // With a box selected, the class key re-labels it.
-                    if let Some(sel) = self.selected
-                        && let Some(a) = self.annotations.iter().find(|a| a.id == sel)
-                        && a.class_id != id
-                    {
-                        let change = LabelChange::Update {
-                            annotation_id: sel,
-                            class_id: id,
-                            geometry: a.geometry.clone(),
-                        };
-                        self.save(change);
+                    // With labels selected, the class key re-labels them.
+                    let ids: Vec<i64> = self.selected.iter().copied().collect();
+                    for sel in ids {
+                        self.edit(sel, |d| d.class_id = id);
                     }
                 }
-                WsAction::SelectAnnotation(id) => self.selected = id,
-                WsAction::Canvas(CanvasAction::Select(id)) => self.selected = id,
-                WsAction::Canvas(CanvasAction::Create(bbox)) => {
+                WsAction::SelectAnnotation { id, additive }
+                | WsAction::Canvas(CanvasAction::Select { id, additive }) => match (id, additive) {
+                    (Some(id), true) => {
+                        if !self.selected.remove(&id) {
+                            self.selected.insert(id);
+                        }
+                    }
+                    (Some(id), false) => {
+                        self.selected = BTreeSet::from([id]);
+                    }
+                    (None, _) => self.selected.clear(),
+                },
+                WsAction::Canvas(CanvasAction::Create(geometry)) => {
                     let (Some(item), Some(class_id)) = (self.current_item(), self.active_class)
                     else {
                         continue;
                     };
+                    let z = self.annotations.iter().map(|a| a.z).max().unwrap_or(0);
+                    let mut draft = AnnotationDraft::new(class_id, geometry);
+                    draft.z = z;
                     let change = LabelChange::Create {
                         item_id: item.id,
-                        class_id,
-                        geometry: Geometry::BBox(bbox),
+                        draft,
                     };
                     if let Some(id) = self.save(change) {
-                        self.selected = Some(id);
+                        self.selected = BTreeSet::from([id]);
                     }
                 }
-                WsAction::Canvas(CanvasAction::Update { id, bbox }) => {
-                    let Some(a) = self.annotations.iter().find(|a| a.id == id) else {
+                WsAction::Canvas(CanvasAction::Update { id, geometry }) => {
+                    self.edit(id, |d| d.geometry = geometry);
+                }
+                WsAction::Canvas(CanvasAction::Move { ids, dx, dy }) => {
+                    let Some(item) = self.current_item() else {
                         continue;
                     };
-                    let change = LabelChange::Update {
-                        annotation_id: id,
-                        class_id: a.class_id,
-                        geometry: Geometry::BBox(bbox),
-                    };
-                    self.save(change);
+                    let (w, h) = (
+                        item.width.unwrap_or(0) as f64,
+                        item.height.unwrap_or(0) as f64,
+                    );
+                    for id in ids {
+                        self.edit(id, |d| {
+                            d.geometry = d.geometry.translated(dx, dy).clamped(w, h)
+                        });
+                    }
                 }
+                WsAction::Canvas(CanvasAction::ToggleKeypoint { id, index }) => {
+                    self.edit(id, |d| {
+                        if let Geometry::Keypoints { points } = &mut d.geometry
+                            && let Some(k) = points.get_mut(index)
+                        {
+                            k.visible = !k.visible;
+                        }
+                    });
+                }
+                WsAction::Canvas(CanvasAction::Message(m)) => self.message = Some(m),
                 WsAction::Delete(id) => {
                     self.save(LabelChange::Delete { annotation_id: id });
+                }
+                WsAction::ToggleTag(class_id) => self.toggle_tag(class_id),
+                WsAction::SetHidden(id, hidden) => self.edit(id, |d| d.hidden = hidden),
+                WsAction::SetLocked(id, locked) => self.edit(id, |d| d.locked = locked),
+                WsAction::SetAttribute { id, name, value } => {
+                    self.edit(id, |d| {
+                        d.attributes.insert(name, value);
+                    });
+                }
+                WsAction::ConfirmSkip => {
+                    let reason = self.skip_reason.take().unwrap_or_default();
+                    if let Some(item_id) = self.current_item().map(|i| i.id) {
+                        match self.session.skip(item_id, &reason) {
+                            Ok(()) => {
+                                self.set_current_status("skipped");
+                                self.go_next();
+                            }
+                            Err(e) => {
+                                self.message = Some(e.to_string());
+                                self.skip_reason = Some(reason);
+                            }
+                        }
+                    }
                 }
                 WsAction::PlayAudio => {
                     if let ItemView::Decoded(LoadedContent::Audio { bytes, .. }) = &self.view
@@ -621,47 +1230,255 @@ impl Workspace {
         None
     }
 
+    fn set_current_status(&mut self, status: &str) {
+        if let Some(item) = self.current.and_then(|i| self.items.get_mut(i)) {
+            item.status = status.to_string();
+        }
+    }
+
+    fn go_next(&mut self) {
+        let pos = self
+            .current
+            .and_then(|c| self.visible.iter().position(|i| *i == c));
+        let next = match pos {
+            Some(p) => self.visible.get(p + 1).copied(),
+            None => self.visible.first().copied(),
+        };
+        if let Some(next) = next {
+            self.open_item(next);
+        }
+    }
+
+    fn go_previous(&mut self) {
+        let pos = self
+            .current
+            .and_then(|c| self.visible.iter().position(|i| *i == c));
+        if let Some(prev) = pos
+            .filter(|p| *p > 0)
+            .and_then(|p| self.visible.get(p - 1).copied())
+        {
+            self.open_item(prev);
+        }
+    }
+
     fn run(&mut self, cmd: Command) -> Option<ShellRequest> {
         match cmd {
-            Command::NextItem => {
-                let next = self.current.map(|i| i + 1).unwrap_or(0);
-                if next < self.items.len() {
-                    self.open_item(next);
+            Command::NextItem => self.go_next(),
+            Command::PreviousItem => self.go_previous(),
+            Command::SubmitAndNext => {
+                if let Some(item_id) = self.current_item().map(|i| i.id) {
+                    match self.session.submit(item_id) {
+                        Ok(()) => {
+                            self.set_current_status("submitted");
+                            self.save_state = SaveState::Saved { at_ms: now_ms() };
+                            self.message = Some(format!("Item {item_id} submitted"));
+                            self.go_next();
+                        }
+                        Err(e) => self.message = Some(e.to_string()),
+                    }
                 }
             }
-            Command::PreviousItem => {
-                if let Some(i) = self.current.filter(|i| *i > 0) {
-                    self.open_item(i - 1);
+            Command::SkipItem => {
+                if self.current_item().is_some() {
+                    self.skip_reason = Some(String::new());
                 }
             }
             Command::Undo | Command::Redo => {
-                if let Some(item) = self.current_item() {
-                    let item_id = item.id;
-                    let change = if cmd == Command::Undo {
-                        LabelChange::Undo { item_id }
-                    } else {
-                        LabelChange::Redo { item_id }
-                    };
-                    self.save(change);
+                // Across items: the latest change may be on another item.
+                let change = if cmd == Command::Undo {
+                    LabelChange::Undo { item_id: None }
+                } else {
+                    LabelChange::Redo { item_id: None }
+                };
+                match self.session.apply_label(change) {
+                    Ok(applied) => {
+                        self.save_state = SaveState::Saved { at_ms: now_ms() };
+                        if self.current_item().map(|i| i.id) != Some(applied.item_id)
+                            && let Some(index) =
+                                self.items.iter().position(|i| i.id == applied.item_id)
+                        {
+                            self.open_item(index);
+                        }
+                        self.reload_annotations();
+                    }
+                    Err(e) => self.message = Some(e.to_string()),
                 }
             }
             Command::DeleteSelected => {
-                if let Some(id) = self.selected {
+                let ids: Vec<i64> = self.selected.iter().copied().collect();
+                for id in ids {
                     self.save(LabelChange::Delete { annotation_id: id });
                 }
             }
-            Command::Deselect => self.selected = None,
+            Command::DuplicateSelected => self.duplicate_selected(),
+            Command::SelectAll => {
+                self.selected = self
+                    .annotations
+                    .iter()
+                    .filter(|a| !a.hidden && a.geometry != Geometry::Tag)
+                    .map(|a| a.id)
+                    .collect();
+            }
+            Command::Deselect => {
+                if !self.canvas.cancel_shape() {
+                    self.selected.clear();
+                }
+            }
+            Command::FinishShape => {
+                if let Some(action) = self.canvas.finish_shape() {
+                    return self.apply(vec![WsAction::Canvas(action)]);
+                }
+            }
+            Command::ToolSelect => self.tool = Tool::Tag,
+            Command::ToolBox => self.tool = Tool::BBox,
+            Command::ToolPolygon => self.tool = Tool::Polygon,
+            Command::ToolPolyline => self.tool = Tool::Polyline,
+            Command::ToolPoint => self.tool = Tool::Point,
+            Command::ToolKeypoints => self.tool = Tool::Keypoints,
+            Command::ToggleHidden => {
+                let ids: Vec<i64> = self.selected.iter().copied().collect();
+                for id in ids {
+                    self.edit(id, |d| d.hidden = !d.hidden);
+                }
+            }
+            Command::ToggleLocked => {
+                let ids: Vec<i64> = self.selected.iter().copied().collect();
+                for id in ids {
+                    self.edit(id, |d| d.locked = !d.locked);
+                }
+            }
+            Command::BringForward | Command::SendBackward => {
+                let (lo, hi) = (
+                    self.annotations.iter().map(|a| a.z).min().unwrap_or(0),
+                    self.annotations.iter().map(|a| a.z).max().unwrap_or(0),
+                );
+                let z = if cmd == Command::BringForward {
+                    hi + 1
+                } else {
+                    lo - 1
+                };
+                let ids: Vec<i64> = self.selected.iter().copied().collect();
+                for id in ids {
+                    self.edit(id, |d| d.z = z);
+                }
+            }
+            Command::CopyPrevious => self.copy_previous(),
+            Command::ZoomFit => self.canvas.zoom_fit(),
+            Command::ZoomActual => self.canvas.zoom_actual(),
             Command::ToggleHelp => self.show_help = !self.show_help,
+            Command::Settings => self.keymap_editor.open_with(&self.keymap),
+            Command::SchemaEditor => {
+                if permissions::allowed(self.session.role(), Action::EditSchema) {
+                    self.schema_editor.open_with(&self.schema);
+                } else {
+                    self.message = Some("Only admins edit the schema".into());
+                }
+            }
             Command::Lock => return Some(ShellRequest::Lock),
         }
         None
     }
 
+    /// Adds or removes a whole-image tag; with one tag allowed per image,
+    /// ticking another class moves the existing tag to it.
+    fn toggle_tag(&mut self, class_id: i64) {
+        let Some(item_id) = self.current_item().map(|i| i.id) else {
+            return;
+        };
+        let tags: Vec<&Annotation> = self
+            .annotations
+            .iter()
+            .filter(|a| a.geometry == Geometry::Tag)
+            .collect();
+        if let Some(existing) = tags.iter().find(|a| a.class_id == class_id) {
+            let id = existing.id;
+            self.save(LabelChange::Delete { annotation_id: id });
+        } else if let (false, Some(other)) = (self.schema.multi_label_tags, tags.first()) {
+            let id = other.id;
+            self.edit(id, |d| d.class_id = class_id);
+        } else {
+            self.save(LabelChange::Create {
+                item_id,
+                draft: AnnotationDraft::new(class_id, Geometry::Tag),
+            });
+        }
+    }
+
+    fn duplicate_selected(&mut self) {
+        let Some(item) = self.current_item() else {
+            return;
+        };
+        let (item_id, w, h) = (
+            item.id,
+            item.width.unwrap_or(0) as f64,
+            item.height.unwrap_or(0) as f64,
+        );
+        let drafts: Vec<AnnotationDraft> = self
+            .annotations
+            .iter()
+            .filter(|a| self.selected.contains(&a.id) && a.geometry != Geometry::Tag)
+            .map(|a| {
+                let mut d = AnnotationDraft::from(a);
+                d.geometry = d.geometry.translated(10.0, 10.0).clamped(w, h);
+                d.locked = false;
+                d
+            })
+            .collect();
+        let mut new_ids = BTreeSet::new();
+        for draft in drafts {
+            if let Some(id) = self.save(LabelChange::Create { item_id, draft }) {
+                new_ids.insert(id);
+            }
+        }
+        if !new_ids.is_empty() {
+            self.selected = new_ids;
+        }
+    }
+
+    fn copy_previous(&mut self) {
+        let Some(index) = self.current else { return };
+        let pos = self.visible.iter().position(|i| *i == index);
+        let Some(prev) = pos
+            .filter(|p| *p > 0)
+            .and_then(|p| self.visible.get(p - 1))
+            .and_then(|i| self.items.get(*i))
+        else {
+            self.message = Some("There is no previous item to copy from".into());
+            return;
+        };
+        let (from, to) = (prev.id, self.items[index].id);
+        match self.session.copy_labels(from, to) {
+            Ok(ids) => {
+                self.save_state = SaveState::Saved { at_ms: now_ms() };
+                self.message = Some(format!(
+                    "Copied {} label(s) from the previous item",
+                    ids.len()
+                ));
+                self.reload_annotations();
+            }
+            Err(e) => self.save_state = SaveState::Failed(e.to_string()),
+        }
+    }
+
+    /// Changes one annotation through a full draft update.
+    fn edit(&mut self, id: i64, change: impl FnOnce(&mut AnnotationDraft)) {
+        let Some(a) = self.annotations.iter().find(|a| a.id == id) else {
+            return;
+        };
+        let mut draft = AnnotationDraft::from(a);
+        change(&mut draft);
+        if draft != AnnotationDraft::from(a) {
+            self.save(LabelChange::Update {
+                annotation_id: id,
+                draft,
+            });
+        }
+    }
+
     /// Sends one change to the controller; the status bar says "Saved" only
     /// once the transaction has committed.
     fn save(&mut self, change: LabelChange) -> Option<i64> {
-        let result = self.session.apply_label(change);
-        let out = match result {
+        let out = match self.session.apply_label(change) {
             Ok(applied) => {
                 self.save_state = SaveState::Saved { at_ms: now_ms() };
                 Some(applied.annotation_id)

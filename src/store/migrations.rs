@@ -105,4 +105,36 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     "#,
+    // 2: image labelling: geometry kinds, attributes, z-order, hide/lock,
+    // versioned schema with tools/attributes/skeletons, per-user settings,
+    // skip reasons.
+    r#"
+    ALTER TABLE classes ADD COLUMN tools TEXT NOT NULL DEFAULT '["bbox","polygon","polyline","point","tag"]';
+    ALTER TABLE classes ADD COLUMN attributes TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE classes ADD COLUMN skeleton TEXT;
+    -- A class removed from the schema stays as a row: old revisions refer to it.
+    ALTER TABLE classes ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE annotations ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE annotations ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE annotations ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE annotations ADD COLUMN z INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE annotation_revisions ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE annotation_revisions ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE annotation_revisions ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE annotation_revisions ADD COLUMN z INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE assignments ADD COLUMN reason TEXT;
+    CREATE TABLE schema_versions (
+        version INTEGER PRIMARY KEY,
+        schema TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL
+    );
+    CREATE TABLE user_settings (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (user_id, key)
+    );
+    CREATE INDEX revisions_actor ON annotation_revisions(actor, id);
+    "#,
 ];

@@ -11,7 +11,8 @@ use zeroize::Zeroizing;
 use crate::audit::{self, SignedHead};
 use crate::crypto::SecretBytes;
 use crate::model::{
-    Annotation, AuditEntry, Geometry, ItemKind, ItemSummary, LabelClass, Role, User, now_ms,
+    Annotation, AnnotationDraft, AuditEntry, Geometry, ItemKind, ItemSummary, LabelClass, Role,
+    Skeleton, Tool, User, now_ms,
 };
 
 pub use migrations::MIGRATIONS;
@@ -464,6 +465,36 @@ pub fn is_assigned(conn: &Connection, item_id: i64, user_id: i64) -> Result<bool
         .is_some())
 }
 
+/// The state of one assignment and its reason (for skips).
+pub fn assignment_state(
+    conn: &Connection,
+    item_id: i64,
+    user_id: i64,
+) -> Result<Option<(String, Option<String>)>> {
+    Ok(conn
+        .query_row(
+            "SELECT state, reason FROM assignments WHERE item_id = ?1 AND user_id = ?2 ORDER BY purpose LIMIT 1",
+            params![item_id, user_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Sets the state of a user's assignments on an item, and the item status.
+pub fn set_assignment_state(
+    conn: &Connection,
+    item_id: i64,
+    user_id: i64,
+    state: &str,
+    reason: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE assignments SET state = ?3, reason = ?4, updated_at = ?5 WHERE item_id = ?1 AND user_id = ?2",
+        params![item_id, user_id, state, reason, now_ms()],
+    )?;
+    set_item_status(conn, item_id, state)
+}
+
 /// Moves `assigned` to `in_progress` on first edit (DESIGN §5).
 pub fn mark_in_progress(conn: &Connection, item_id: i64, user_id: i64) -> Result<()> {
     conn.execute(
@@ -479,36 +510,168 @@ pub fn mark_in_progress(conn: &Connection, item_id: i64, user_id: i64) -> Result
 
 // ---------------------------------------------------------------- schema
 
-pub fn insert_class(
-    conn: &Connection,
-    name: &str,
-    colour: &str,
-    hotkey: Option<u8>,
-) -> Result<i64> {
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Invalid(format!("bad {what}: {e}")))
+}
+
+/// Inserts a class (its `id` is ignored) and returns the new id.
+pub fn insert_class(conn: &Connection, class: &LabelClass) -> Result<i64> {
     let position: i64 = conn.query_row(
         "SELECT coalesce(max(position), 0) + 1 FROM classes",
         [],
         |r| r.get(0),
     )?;
     conn.execute(
-        "INSERT INTO classes(name, colour, hotkey, position) VALUES (?1, ?2, ?3, ?4)",
-        params![name, colour, hotkey, position],
+        "INSERT INTO classes(name, colour, hotkey, position, tools, attributes, skeleton) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            class.name,
+            class.colour,
+            class.hotkey,
+            position,
+            to_json(&class.tools),
+            to_json(&class.attributes),
+            class.skeleton.as_ref().map(to_json)
+        ],
     )?;
     Ok(conn.last_insert_rowid())
 }
 
+/// Rewrites a class in place, at list position `position`.
+pub fn update_class(conn: &Connection, class: &LabelClass, position: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE classes SET name = ?2, colour = ?3, hotkey = ?4, position = ?5, tools = ?6, attributes = ?7, skeleton = ?8, retired = 0 WHERE id = ?1",
+        params![
+            class.id,
+            class.name,
+            class.colour,
+            class.hotkey,
+            position,
+            to_json(&class.tools),
+            to_json(&class.attributes),
+            class.skeleton.as_ref().map(to_json)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Removes a class from the schema; its row stays for old revisions.
+pub fn retire_class(conn: &Connection, class_id: i64) -> Result<()> {
+    // A retired class frees its name and hotkey for a new class.
+    conn.execute(
+        "UPDATE classes SET retired = 1, hotkey = NULL, name = name || ' (retired ' || id || ')' WHERE id = ?1",
+        [class_id],
+    )?;
+    Ok(())
+}
+
 pub fn list_classes(conn: &Connection) -> Result<Vec<LabelClass>> {
-    let mut stmt =
-        conn.prepare("SELECT id, name, colour, hotkey FROM classes ORDER BY position, id")?;
+    let mut stmt = conn.prepare(
+        "SELECT id, name, colour, hotkey, tools, attributes, skeleton FROM classes WHERE retired = 0 ORDER BY position, id",
+    )?;
     let rows = stmt.query_map([], |r| {
-        Ok(LabelClass {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            colour: r.get(2)?,
-            hotkey: r.get(3)?,
-        })
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<u8>>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, Option<String>>(6)?,
+        ))
     })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, name, colour, hotkey, tools, attributes, skeleton) = row?;
+        out.push(LabelClass {
+            id,
+            name,
+            colour,
+            hotkey,
+            tools: from_json::<Vec<Tool>>(&tools, "class tools")?,
+            attributes: from_json(&attributes, "class attributes")?,
+            skeleton: skeleton
+                .map(|s| from_json::<Skeleton>(&s, "class skeleton"))
+                .transpose()?,
+        });
+    }
+    Ok(out)
+}
+
+/// Live labels per (class, tool): what a schema change could orphan.
+pub fn label_counts_by_class_and_tool(conn: &Connection) -> Result<Vec<(i64, String, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT class_id, json_extract(geometry, '$.type'), count(*) FROM annotations WHERE deleted = 0 GROUP BY 1, 2",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Live annotation ids of a class (optionally only those drawn with `tool`).
+pub fn live_annotation_ids(
+    conn: &Connection,
+    class_id: i64,
+    tool: Option<Tool>,
+) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM annotations WHERE deleted = 0 AND class_id = ?1 AND (?2 IS NULL OR json_extract(geometry, '$.type') = ?2) ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![class_id, tool.map(Tool::as_str)], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn insert_schema_version(
+    conn: &Connection,
+    version: i64,
+    schema_json: &str,
+    actor: &str,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO schema_versions(version, schema, at, actor) VALUES (?1, ?2, ?3, ?4)",
+        params![version, schema_json, now_ms(), actor],
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- settings
+
+/// A project-wide setting (admin-controlled).
+pub fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+pub fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// A personal setting of one user (e.g. remapped shortcuts).
+pub fn user_setting(conn: &Connection, user_id: i64, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM user_settings WHERE user_id = ?1 AND key = ?2",
+            params![user_id, key],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+pub fn set_user_setting(conn: &Connection, user_id: i64, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO user_settings(user_id, key, value) VALUES (?1, ?2, ?3) ON CONFLICT(user_id, key) DO UPDATE SET value = excluded.value",
+        params![user_id, key, value],
+    )?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------- annotations
@@ -518,34 +681,69 @@ pub fn list_classes(conn: &Connection) -> Result<Vec<LabelClass>> {
 pub struct AnnotationState {
     pub id: i64,
     pub item_id: i64,
-    pub class_id: i64,
-    pub geometry: Geometry,
+    pub draft: AnnotationDraft,
     pub deleted: bool,
     pub revision: i64,
 }
 
 fn parse_geometry(text: &str) -> Result<Geometry> {
-    serde_json::from_str(text).map_err(|e| StoreError::Invalid(format!("bad geometry: {e}")))
+    from_json(text, "geometry")
 }
 
-fn geometry_json(g: &Geometry) -> String {
-    serde_json::to_string(g).unwrap_or_default()
+const STATE_COLS: &str = "class_id, geometry, attributes, hidden, locked, z, deleted";
+
+/// Reads `STATE_COLS` starting at column `at`.
+fn draft_from_row(
+    r: &rusqlite::Row<'_>,
+    at: usize,
+) -> rusqlite::Result<(i64, String, String, bool, bool, i64, bool)> {
+    Ok((
+        r.get(at)?,
+        r.get(at + 1)?,
+        r.get(at + 2)?,
+        r.get(at + 3)?,
+        r.get(at + 4)?,
+        r.get(at + 5)?,
+        r.get(at + 6)?,
+    ))
+}
+
+fn to_draft(t: (i64, String, String, bool, bool, i64, bool)) -> Result<(AnnotationDraft, bool)> {
+    let (class_id, geometry, attributes, hidden, locked, z, deleted) = t;
+    Ok((
+        AnnotationDraft {
+            class_id,
+            geometry: parse_geometry(&geometry)?,
+            attributes: from_json(&attributes, "attributes")?,
+            hidden,
+            locked,
+            z,
+        },
+        deleted,
+    ))
 }
 
 pub fn annotation_state(conn: &Connection, annotation_id: i64) -> Result<Option<AnnotationState>> {
-    let row: Option<(i64, i64, i64, String, bool, i64)> = conn
+    let row = conn
         .query_row(
-            "SELECT id, item_id, class_id, geometry, deleted, revision FROM annotations WHERE id = ?1",
+            &format!("SELECT id, item_id, revision, {STATE_COLS} FROM annotations WHERE id = ?1"),
             [annotation_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    draft_from_row(r, 3)?,
+                ))
+            },
         )
         .optional()?;
-    row.map(|(id, item_id, class_id, g, deleted, revision)| {
+    row.map(|(id, item_id, revision, t)| {
+        let (draft, deleted) = to_draft(t)?;
         Ok(AnnotationState {
             id,
             item_id,
-            class_id,
-            geometry: parse_geometry(&g)?,
+            draft,
             deleted,
             revision,
         })
@@ -553,30 +751,40 @@ pub fn annotation_state(conn: &Connection, annotation_id: i64) -> Result<Option<
     .transpose()
 }
 
+/// Live annotations of an item in drawing order (z, then creation).
 pub fn list_annotations(conn: &Connection, item_id: i64) -> Result<Vec<Annotation>> {
-    let mut stmt = conn.prepare(
-        "SELECT a.id, a.item_id, a.class_id, a.geometry, a.revision, u.fingerprint
+    let mut stmt = conn.prepare(&format!(
+        "SELECT a.id, a.item_id, a.revision, u.fingerprint, {}
          FROM annotations a JOIN users u ON u.id = a.created_by
-         WHERE a.item_id = ?1 AND a.deleted = 0 ORDER BY a.id",
-    )?;
+         WHERE a.item_id = ?1 AND a.deleted = 0 ORDER BY a.z, a.id",
+        STATE_COLS
+            .split(", ")
+            .map(|c| format!("a.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))?;
     let rows = stmt.query_map([item_id], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, i64>(1)?,
             r.get::<_, i64>(2)?,
             r.get::<_, String>(3)?,
-            r.get::<_, i64>(4)?,
-            r.get::<_, String>(5)?,
+            draft_from_row(r, 4)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, item_id, class_id, g, revision, created_by) = row?;
+        let (id, item_id, revision, created_by, t) = row?;
+        let (d, _) = to_draft(t)?;
         out.push(Annotation {
             id,
             item_id,
-            class_id,
-            geometry: parse_geometry(&g)?,
+            class_id: d.class_id,
+            geometry: d.geometry,
+            attributes: d.attributes,
+            hidden: d.hidden,
+            locked: d.locked,
+            z: d.z,
             revision,
             created_by,
         });
@@ -587,8 +795,7 @@ pub fn list_annotations(conn: &Connection, item_id: i64) -> Result<Vec<Annotatio
 /// One new state of an annotation, as written by [`write_annotation`].
 pub struct Revision<'a> {
     pub item_id: i64,
-    pub class_id: i64,
-    pub geometry: &'a Geometry,
+    pub draft: &'a AnnotationDraft,
     pub deleted: bool,
     /// create, update, delete, undo or redo
     pub op: &'a str,
@@ -602,29 +809,24 @@ pub fn write_annotation(
     annotation_id: Option<i64>,
     rev: &Revision<'_>,
 ) -> Result<(i64, i64)> {
-    let Revision {
-        item_id,
-        class_id,
-        geometry,
-        deleted,
-        op,
-        actor,
-    } = *rev;
     let now = now_ms();
-    let g = geometry_json(geometry);
+    let d = rev.draft;
+    let g = to_json(&d.geometry);
+    let attrs = to_json(&d.attributes);
     let (id, revision) = match annotation_id {
         None => {
             conn.execute(
-                "INSERT INTO annotations(item_id, class_id, geometry, deleted, revision, created_by, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)",
-                params![item_id, class_id, g, deleted, actor, now],
+                "INSERT INTO annotations(item_id, class_id, geometry, attributes, hidden, locked, z, deleted, revision, created_by, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10)",
+                params![rev.item_id, d.class_id, g, attrs, d.hidden, d.locked, d.z, rev.deleted, rev.actor, now],
             )?;
             (conn.last_insert_rowid(), 1)
         }
         Some(id) => {
             conn.execute(
-                "UPDATE annotations SET class_id = ?2, geometry = ?3, deleted = ?4, revision = revision + 1, updated_at = ?5 WHERE id = ?1",
-                params![id, class_id, g, deleted, now],
+                "UPDATE annotations SET class_id = ?2, geometry = ?3, attributes = ?4, hidden = ?5, locked = ?6, z = ?7, deleted = ?8,
+                 revision = revision + 1, updated_at = ?9 WHERE id = ?1",
+                params![id, d.class_id, g, attrs, d.hidden, d.locked, d.z, rev.deleted, now],
             )?;
             let revision: i64 = conn.query_row(
                 "SELECT revision FROM annotations WHERE id = ?1",
@@ -635,9 +837,9 @@ pub fn write_annotation(
         }
     };
     conn.execute(
-        "INSERT INTO annotation_revisions(annotation_id, revision, op, class_id, geometry, deleted, actor, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![id, revision, op, class_id, g, deleted, actor, now],
+        "INSERT INTO annotation_revisions(annotation_id, revision, op, class_id, geometry, attributes, hidden, locked, z, deleted, actor, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![id, revision, rev.op, d.class_id, g, attrs, d.hidden, d.locked, d.z, rev.deleted, rev.actor, now],
     )?;
     Ok((id, conn.last_insert_rowid()))
 }
@@ -647,46 +849,53 @@ pub fn write_annotation(
 pub struct RevisionRef {
     pub revision_row: i64,
     pub annotation_id: i64,
+    pub item_id: i64,
     pub revision: i64,
 }
 
-/// The newest change by `actor` on `item_id` that can be undone.
-pub fn last_undoable(conn: &Connection, item_id: i64, actor: i64) -> Result<Option<RevisionRef>> {
+fn revision_ref(r: &rusqlite::Row<'_>) -> rusqlite::Result<RevisionRef> {
+    Ok(RevisionRef {
+        revision_row: r.get(0)?,
+        annotation_id: r.get(1)?,
+        revision: r.get(2)?,
+        item_id: r.get(3)?,
+    })
+}
+
+/// The newest change by `actor` (on `item_id`, or anywhere) that can be undone.
+pub fn last_undoable(
+    conn: &Connection,
+    item_id: Option<i64>,
+    actor: i64,
+) -> Result<Option<RevisionRef>> {
     Ok(conn
         .query_row(
-            "SELECT r.id, r.annotation_id, r.revision FROM annotation_revisions r
+            "SELECT r.id, r.annotation_id, r.revision, a.item_id FROM annotation_revisions r
              JOIN annotations a ON a.id = r.annotation_id
-             WHERE a.item_id = ?1 AND r.actor = ?2 AND r.op != 'undo' AND r.undo_state = 0
+             WHERE (?1 IS NULL OR a.item_id = ?1) AND r.actor = ?2 AND r.op != 'undo' AND r.undo_state = 0
              ORDER BY r.id DESC LIMIT 1",
             params![item_id, actor],
-            |r| {
-                Ok(RevisionRef {
-                    revision_row: r.get(0)?,
-                    annotation_id: r.get(1)?,
-                    revision: r.get(2)?,
-                })
-            },
+            revision_ref,
         )
         .optional()?)
 }
 
-/// The newest undone change by `actor` on `item_id`, if no fresh edit came
-/// after it (a new edit clears the redo stack, as in every editor).
-pub fn last_redoable(conn: &Connection, item_id: i64, actor: i64) -> Result<Option<RevisionRef>> {
+/// The most recently undone change by `actor` (on `item_id`, or anywhere),
+/// if no fresh edit came after that undo (a new edit clears the redo stack,
+/// as in every editor).
+pub fn last_redoable(
+    conn: &Connection,
+    item_id: Option<i64>,
+    actor: i64,
+) -> Result<Option<RevisionRef>> {
     let candidate = conn
         .query_row(
-            "SELECT r.id, r.annotation_id, r.revision FROM annotation_revisions r
+            "SELECT r.id, r.annotation_id, r.revision, a.item_id FROM annotation_revisions r
              JOIN annotations a ON a.id = r.annotation_id
-             WHERE a.item_id = ?1 AND r.actor = ?2 AND r.undo_state = 1
+             WHERE (?1 IS NULL OR a.item_id = ?1) AND r.actor = ?2 AND r.undo_state = 1
              ORDER BY r.undone_by DESC LIMIT 1",
             params![item_id, actor],
-            |r| {
-                Ok(RevisionRef {
-                    revision_row: r.get(0)?,
-                    annotation_id: r.get(1)?,
-                    revision: r.get(2)?,
-                })
-            },
+            revision_ref,
         )
         .optional()?;
     let Some(candidate) = candidate else {
@@ -694,7 +903,7 @@ pub fn last_redoable(conn: &Connection, item_id: i64, actor: i64) -> Result<Opti
     };
     let newer_edit: bool = conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM annotation_revisions r JOIN annotations a ON a.id = r.annotation_id
-          WHERE a.item_id = ?1 AND r.actor = ?2 AND r.op IN ('create','update','delete')
+          WHERE (?1 IS NULL OR a.item_id = ?1) AND r.actor = ?2 AND r.op IN ('create','update','delete')
             AND r.id > (SELECT undone_by FROM annotation_revisions WHERE id = ?3))",
         params![item_id, actor, candidate.revision_row],
         |r| r.get(0),
@@ -707,16 +916,15 @@ pub fn revision_state(
     conn: &Connection,
     annotation_id: i64,
     revision: i64,
-) -> Result<Option<(i64, Geometry, bool)>> {
-    let row: Option<(i64, String, bool)> = conn
+) -> Result<Option<(AnnotationDraft, bool)>> {
+    let row = conn
         .query_row(
-            "SELECT class_id, geometry, deleted FROM annotation_revisions WHERE annotation_id = ?1 AND revision = ?2",
+            &format!("SELECT {STATE_COLS} FROM annotation_revisions WHERE annotation_id = ?1 AND revision = ?2"),
             params![annotation_id, revision],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| draft_from_row(r, 0),
         )
         .optional()?;
-    row.map(|(c, g, d)| Ok((c, parse_geometry(&g)?, d)))
-        .transpose()
+    row.map(to_draft).transpose()
 }
 
 /// Marks a revision undone (1, by the undo revision `by`) or redone (2).

@@ -1,6 +1,17 @@
 //! The one controller both front ends call. Every user action enters here:
 //! the permission table is checked, the change is applied, and its audit row
 //! is written in the same transaction. Refusals are audited too.
+//!
+//! Split by subject: this file holds sessions, users, items and audit;
+//! [`labels`] the label changes and undo/redo; [`schema`] the label schema;
+//! [`workflow`] submit, skip and settings.
+
+mod labels;
+mod schema;
+mod workflow;
+
+pub use schema::{SchemaChange, default_schema};
+pub use workflow::{PROJECT_SETTINGS, WatermarkPolicy};
 
 use serde::Serialize;
 use serde_json::json;
@@ -12,10 +23,7 @@ use crate::bundle::{BundleError, HeaderError};
 use crate::crypto::{IdentityError, PublicIdentity, UnlockedIdentity};
 use crate::home::Home;
 use crate::import::{self, FileOutcome, ImportOptions};
-use crate::model::{
-    Annotation, AuditEntry, Geometry, ItemKind, ItemSummary, LabelChange, LabelClass, Role, User,
-    now_ms,
-};
+use crate::model::{AuditEntry, ItemKind, ItemSummary, Role, Schema, User, now_ms};
 use crate::permissions::{self, Action, Denied};
 use crate::project::{Project, ProjectError};
 use crate::store::{self, StoreError};
@@ -38,6 +46,12 @@ pub enum CoreError {
         "you ({fingerprint}) are not an active member of this project; ask a project admin to add you"
     )]
     NotMember { fingerprint: String },
+    #[error(
+        "this schema change would remove {labels} existing label(s) ({detail}); confirm to apply it"
+    )]
+    NeedsConfirmation { labels: usize, detail: String },
+    #[error("{0}")]
+    Incomplete(String),
 }
 
 impl From<BundleError> for CoreError {
@@ -118,6 +132,8 @@ impl ImportReport {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Applied {
     pub annotation_id: i64,
+    /// The item changed (undo and redo may act on another item).
+    pub item_id: i64,
     pub audit_seq: i64,
 }
 
@@ -140,19 +156,6 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// The classes a new project starts with; admins edit them later.
-const DEFAULT_CLASSES: &[(&str, &str)] = &[
-    ("person", "#e6194b"),
-    ("face", "#f58231"),
-    ("vehicle", "#4363d8"),
-    ("licence plate", "#ffe119"),
-    ("text", "#3cb44b"),
-    ("document", "#911eb4"),
-    ("logo", "#42d4f4"),
-    ("animal", "#f032e6"),
-    ("other", "#a9a9a9"),
-];
-
 impl Session {
     /// Creates a project at `root`; `identity` becomes its first admin.
     pub fn create_project(root: &Path, name: &str, identity: UnlockedIdentity) -> Result<Self> {
@@ -170,9 +173,21 @@ impl Session {
             &public.to_key_string(),
             Role::Admin,
         )?;
-        for (i, (class, colour)) in DEFAULT_CLASSES.iter().enumerate() {
-            store::insert_class(&tx, class, colour, Some(i as u8 + 1))?;
+        let schema = schema::default_schema();
+        for class in &schema.classes {
+            store::insert_class(&tx, class)?;
         }
+        let stored = Schema {
+            classes: store::list_classes(&tx)?,
+            ..schema
+        };
+        store::insert_schema_version(
+            &tx,
+            1,
+            &serde_json::to_string(&stored).unwrap_or_default(),
+            &fingerprint,
+        )?;
+        store::set_meta(&tx, "schema_version", "1")?;
         store::append_audit(
             &tx,
             &pid,
@@ -620,25 +635,16 @@ impl Session {
         Ok(store::list_items(self.project.store.conn(), scope)?)
     }
 
-    /// Authorises viewing an item and returns where its ciphertext is; the
-    /// view is audited here, decryption happens wherever the caller wants.
-    pub fn open_item(&mut self, item_id: i64) -> Result<ItemBlobRef> {
+    /// Authorises viewing an item and returns where its ciphertext is,
+    /// without recording a view: for decoding ahead (prefetch). Call
+    /// [`Session::record_view`] when the item is actually shown.
+    pub fn prefetch_item(&mut self, item_id: i64) -> Result<ItemBlobRef> {
         let summary = self.require_item(Action::ViewItem, item_id)?;
         let conn = self.project.store.conn();
         let (blob_id, key) = store::item_blob(conn, item_id)?
             .ok_or_else(|| CoreError::NotFound(format!("blob of item {item_id}")))?;
         let metadata = serde_json::from_str(&store::item_metadata(conn, item_id)?)
             .unwrap_or(serde_json::Value::Null);
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                "item.view",
-                &format!("item:{item_id}"),
-                "{}",
-            )
-        })?;
         Ok(ItemBlobRef {
             paths: self.project.paths.clone(),
             project_id: self.project.project_id().to_string(),
@@ -649,39 +655,48 @@ impl Session {
         })
     }
 
-    /// Authorises, audits and decrypts an item in one call.
-    pub fn load_item(&mut self, item_id: i64) -> Result<ItemContent> {
-        self.open_item(item_id)?.decrypt()
-    }
-
-    pub fn classes(&self) -> Result<Vec<LabelClass>> {
-        Ok(store::list_classes(self.project.store.conn())?)
-    }
-
-    /// Adds a label class (admin).
-    pub fn add_class(&mut self, name: &str, colour: &str, hotkey: Option<u8>) -> Result<i64> {
-        self.require(Action::EditSchema, Some(format!("class {name}")))?;
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(CoreError::Invalid("a class needs a name".into()));
-        }
+    /// Records that the user now sees an item (audit "item.view").
+    pub fn record_view(&mut self, item_id: i64) -> Result<()> {
+        self.require_item(Action::ViewItem, item_id)?;
         self.write(|tx, pid, actor| {
-            let id = store::insert_class(tx, name, colour, hotkey)?;
             store::append_audit(
                 tx,
                 pid,
                 actor,
-                "schema.class.add",
-                &format!("class:{id}"),
-                &json!({"name": name, "colour": colour, "hotkey": hotkey}).to_string(),
-            )?;
-            Ok(id)
-        })
+                "item.view",
+                &format!("item:{item_id}"),
+                "{}",
+            )
+        })?;
+        Ok(())
     }
 
-    pub fn annotations(&mut self, item_id: i64) -> Result<Vec<Annotation>> {
-        self.require_item(Action::ViewItem, item_id)?;
-        Ok(store::list_annotations(self.project.store.conn(), item_id)?)
+    /// Records that the screen locked itself after idle time.
+    pub fn record_idle_lock(&mut self, minutes: u32) -> Result<()> {
+        self.write(|tx, pid, actor| {
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "session.idle_lock",
+                &format!("project:{pid}"),
+                &json!({"idle_minutes": minutes}).to_string(),
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Authorises viewing an item, records the view, and returns where its
+    /// ciphertext is; decryption happens wherever the caller wants.
+    pub fn open_item(&mut self, item_id: i64) -> Result<ItemBlobRef> {
+        let blob = self.prefetch_item(item_id)?;
+        self.record_view(item_id)?;
+        Ok(blob)
+    }
+
+    /// Authorises, audits and decrypts an item in one call.
+    pub fn load_item(&mut self, item_id: i64) -> Result<ItemContent> {
+        self.open_item(item_id)?.decrypt()
     }
 
     /// Assigns items to a member for a purpose (admin).
@@ -714,216 +729,6 @@ impl Session {
                 &json!({"items": item_ids, "purpose": purpose, "new": n}).to_string(),
             )?;
             Ok(n)
-        })
-    }
-
-    // ------------------------------------------------------------ labels
-
-    /// Applies one label change as its own committed transaction (autosave):
-    /// when this returns `Ok`, the change is durable.
-    pub fn apply_label(&mut self, change: LabelChange) -> Result<Applied> {
-        let item_id = match &change {
-            LabelChange::Create { item_id, .. }
-            | LabelChange::Undo { item_id }
-            | LabelChange::Redo { item_id } => *item_id,
-            LabelChange::Update { annotation_id, .. } | LabelChange::Delete { annotation_id } => {
-                store::annotation_state(self.project.store.conn(), *annotation_id)?
-                    .ok_or_else(|| CoreError::NotFound(format!("annotation {annotation_id}")))?
-                    .item_id
-            }
-        };
-        let item = self.require_item(Action::EditLabels, item_id)?;
-        let classes = self.classes()?;
-        let check = |class_id: i64, geometry: &Geometry| -> Result<()> {
-            if !classes.iter().any(|c| c.id == class_id) {
-                return Err(CoreError::Invalid(format!(
-                    "no label class with id {class_id}"
-                )));
-            }
-            match geometry {
-                Geometry::BBox(b) => {
-                    if !b.is_valid() {
-                        return Err(CoreError::Invalid(
-                            "a box needs a positive width and height".into(),
-                        ));
-                    }
-                    let (w, h) = (
-                        item.width.unwrap_or(0) as f64,
-                        item.height.unwrap_or(0) as f64,
-                    );
-                    if item.kind != ItemKind::Image
-                        || b.x < 0.0
-                        || b.y < 0.0
-                        || b.x + b.w > w + 1e-6
-                        || b.y + b.h > h + 1e-6
-                    {
-                        return Err(CoreError::Invalid(format!(
-                            "box {:.1},{:.1} {:.1}×{:.1} lies outside the {w}×{h} image",
-                            b.x, b.y, b.w, b.h
-                        )));
-                    }
-                }
-            }
-            Ok(())
-        };
-        let me = self.user.id;
-        match change {
-            LabelChange::Create {
-                class_id, geometry, ..
-            } => {
-                check(class_id, &geometry)?;
-                self.write(|tx, pid, actor| {
-                    let (id, _) = store::write_annotation(
-                        tx,
-                        None,
-                        &store::Revision {
-                            item_id,
-                            class_id,
-                            geometry: &geometry,
-                            deleted: false,
-                            op: "create",
-                            actor: me,
-                        },
-                    )?;
-                    store::mark_in_progress(tx, item_id, me)?;
-                    let seq = store::append_audit(
-                        tx,
-                        pid,
-                        actor,
-                        "label.create",
-                        &format!("item:{item_id}/annotation:{id}"),
-                        &json!({"class_id": class_id, "geometry": geometry}).to_string(),
-                    )?;
-                    Ok(Applied {
-                        annotation_id: id,
-                        audit_seq: seq,
-                    })
-                })
-            }
-            LabelChange::Update {
-                annotation_id,
-                class_id,
-                geometry,
-            } => {
-                check(class_id, &geometry)?;
-                self.write(|tx, pid, actor| {
-                    store::write_annotation(
-                        tx,
-                        Some(annotation_id),
-                        &store::Revision {
-                            item_id,
-                            class_id,
-                            geometry: &geometry,
-                            deleted: false,
-                            op: "update",
-                            actor: me,
-                        },
-                    )?;
-                    let seq = store::append_audit(
-                        tx,
-                        pid,
-                        actor,
-                        "label.update",
-                        &format!("item:{item_id}/annotation:{annotation_id}"),
-                        &json!({"class_id": class_id, "geometry": geometry}).to_string(),
-                    )?;
-                    Ok(Applied {
-                        annotation_id,
-                        audit_seq: seq,
-                    })
-                })
-            }
-            LabelChange::Delete { annotation_id } => {
-                let state = store::annotation_state(self.project.store.conn(), annotation_id)?
-                    .filter(|s| !s.deleted)
-                    .ok_or_else(|| CoreError::NotFound(format!("annotation {annotation_id}")))?;
-                self.write(|tx, pid, actor| {
-                    store::write_annotation(
-                        tx,
-                        Some(annotation_id),
-                        &store::Revision {
-                            item_id,
-                            class_id: state.class_id,
-                            geometry: &state.geometry,
-                            deleted: true,
-                            op: "delete",
-                            actor: me,
-                        },
-                    )?;
-                    let seq = store::append_audit(
-                        tx,
-                        pid,
-                        actor,
-                        "label.delete",
-                        &format!("item:{item_id}/annotation:{annotation_id}"),
-                        "{}",
-                    )?;
-                    Ok(Applied {
-                        annotation_id,
-                        audit_seq: seq,
-                    })
-                })
-            }
-            LabelChange::Undo { .. } => self.undo_or_redo(item_id, true),
-            LabelChange::Redo { .. } => self.undo_or_redo(item_id, false),
-        }
-    }
-
-    fn undo_or_redo(&mut self, item_id: i64, undo: bool) -> Result<Applied> {
-        let me = self.user.id;
-        let conn = self.project.store.conn();
-        let target = if undo {
-            store::last_undoable(conn, item_id, me)?
-        } else {
-            store::last_redoable(conn, item_id, me)?
-        }
-        .ok_or_else(|| {
-            CoreError::Invalid(format!(
-                "nothing to {} on this item",
-                if undo { "undo" } else { "redo" }
-            ))
-        })?;
-        let current = store::annotation_state(conn, target.annotation_id)?
-            .ok_or_else(|| CoreError::NotFound(format!("annotation {}", target.annotation_id)))?;
-        // Undo restores the state before the change; redo re-applies the change.
-        let wanted_revision = if undo {
-            target.revision - 1
-        } else {
-            target.revision
-        };
-        let (class_id, geometry, deleted) =
-            match store::revision_state(conn, target.annotation_id, wanted_revision)? {
-                Some(state) => state,
-                // Before its first revision the annotation did not exist.
-                None => (current.class_id, current.geometry.clone(), true),
-            };
-        let (op, mark) = if undo { ("undo", 1) } else { ("redo", 2) };
-        self.write(|tx, pid, actor| {
-            let (_, revision_row) = store::write_annotation(
-                tx,
-                Some(target.annotation_id),
-                &store::Revision {
-                    item_id,
-                    class_id,
-                    geometry: &geometry,
-                    deleted,
-                    op,
-                    actor: me,
-                },
-            )?;
-            store::set_undo_state(tx, target.revision_row, mark, revision_row)?;
-            let seq = store::append_audit(
-                tx,
-                pid,
-                actor,
-                &format!("label.{op}"),
-                &format!("item:{item_id}/annotation:{}", target.annotation_id),
-                &json!({"revision": target.revision}).to_string(),
-            )?;
-            Ok(Applied {
-                annotation_id: target.annotation_id,
-                audit_seq: seq,
-            })
         })
     }
 

@@ -1,0 +1,350 @@
+//! Label changes: create, update, delete, undo and redo, each validated
+//! against the schema and the item, and committed with its audit row.
+
+use serde_json::json;
+
+use super::{Applied, CoreError, Result, Session};
+use crate::model::{
+    AnnotationDraft, AttributeDef, Geometry, ItemKind, ItemSummary, LabelChange, LabelClass, Tool,
+};
+use crate::permissions::Action;
+use crate::store::{self, Revision};
+
+impl Session {
+    pub fn annotations(&mut self, item_id: i64) -> Result<Vec<crate::model::Annotation>> {
+        self.require_item(Action::ViewItem, item_id)?;
+        Ok(store::list_annotations(self.project.store.conn(), item_id)?)
+    }
+
+    /// Checks a draft against the schema and the item it goes on.
+    fn validate_draft(
+        &self,
+        item: &ItemSummary,
+        draft: &AnnotationDraft,
+        editing: Option<i64>,
+    ) -> Result<()> {
+        let classes = store::list_classes(self.project.store.conn())?;
+        let class = classes
+            .iter()
+            .find(|c| c.id == draft.class_id)
+            .ok_or_else(|| {
+                CoreError::Invalid(format!("no label class with id {}", draft.class_id))
+            })?;
+        let tool = draft.geometry.tool();
+        if !class.allows(tool) {
+            return Err(CoreError::Invalid(format!(
+                "class '{}' cannot be labelled with the {} tool (allowed: {})",
+                class.name,
+                tool.label().to_lowercase(),
+                class
+                    .tools
+                    .iter()
+                    .map(|t| t.label().to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        if item.kind != ItemKind::Image {
+            return Err(CoreError::Invalid(format!(
+                "{} items cannot carry image labels",
+                item.kind.as_str()
+            )));
+        }
+        let (w, h) = (
+            item.width.unwrap_or(0) as f64,
+            item.height.unwrap_or(0) as f64,
+        );
+        draft.geometry.validate(w, h).map_err(CoreError::Invalid)?;
+        if let Geometry::Keypoints { points } = &draft.geometry {
+            let expected = class
+                .skeleton
+                .as_ref()
+                .map(|s| s.keypoints.len())
+                .unwrap_or(0);
+            if points.len() != expected {
+                return Err(CoreError::Invalid(format!(
+                    "class '{}' has {expected} keypoints in its skeleton, the label has {}",
+                    class.name,
+                    points.len()
+                )));
+            }
+        }
+        check_attributes(class, draft)?;
+        if tool == Tool::Tag && !self.schema()?.multi_label_tags {
+            let conn = self.project.store.conn();
+            let other_tag = store::list_annotations(conn, item.id)?
+                .into_iter()
+                .any(|a| a.geometry == Geometry::Tag && Some(a.id) != editing);
+            if other_tag {
+                return Err(CoreError::Invalid(
+                    "this project allows one image tag per item: change the existing tag's class instead".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies one label change as its own committed transaction (autosave):
+    /// when this returns `Ok`, the change is durable.
+    pub fn apply_label(&mut self, change: LabelChange) -> Result<Applied> {
+        let conn = self.project.store.conn();
+        let item_id = match &change {
+            LabelChange::Create { item_id, .. } => Some(*item_id),
+            LabelChange::Undo { item_id } | LabelChange::Redo { item_id } => *item_id,
+            LabelChange::Update { annotation_id, .. } | LabelChange::Delete { annotation_id } => {
+                Some(
+                    store::annotation_state(conn, *annotation_id)?
+                        .ok_or_else(|| CoreError::NotFound(format!("annotation {annotation_id}")))?
+                        .item_id,
+                )
+            }
+        };
+        let item = match item_id {
+            Some(id) => Some(self.require_item(Action::EditLabels, id)?),
+            None => {
+                self.require(Action::EditLabels, None)?;
+                None
+            }
+        };
+        let me = self.user.id;
+        match (change, item) {
+            (LabelChange::Create { item_id, draft }, Some(item)) => {
+                self.validate_draft(&item, &draft, None)?;
+                self.write(|tx, pid, actor| {
+                    let rev = Revision {
+                        item_id,
+                        draft: &draft,
+                        deleted: false,
+                        op: "create",
+                        actor: me,
+                    };
+                    let (id, _) = store::write_annotation(tx, None, &rev)?;
+                    store::mark_in_progress(tx, item_id, me)?;
+                    let seq = store::append_audit(
+                        tx,
+                        pid,
+                        actor,
+                        "label.create",
+                        &format!("item:{item_id}/annotation:{id}"),
+                        &draft_details(&draft),
+                    )?;
+                    Ok(Applied {
+                        annotation_id: id,
+                        item_id,
+                        audit_seq: seq,
+                    })
+                })
+            }
+            (
+                LabelChange::Update {
+                    annotation_id,
+                    draft,
+                },
+                Some(item),
+            ) => {
+                self.validate_draft(&item, &draft, Some(annotation_id))?;
+                let item_id = item.id;
+                self.write(|tx, pid, actor| {
+                    let rev = Revision {
+                        item_id,
+                        draft: &draft,
+                        deleted: false,
+                        op: "update",
+                        actor: me,
+                    };
+                    store::write_annotation(tx, Some(annotation_id), &rev)?;
+                    store::mark_in_progress(tx, item_id, me)?;
+                    let seq = store::append_audit(
+                        tx,
+                        pid,
+                        actor,
+                        "label.update",
+                        &format!("item:{item_id}/annotation:{annotation_id}"),
+                        &draft_details(&draft),
+                    )?;
+                    Ok(Applied {
+                        annotation_id,
+                        item_id,
+                        audit_seq: seq,
+                    })
+                })
+            }
+            (LabelChange::Delete { annotation_id }, Some(item)) => {
+                let state = store::annotation_state(self.project.store.conn(), annotation_id)?
+                    .filter(|s| !s.deleted)
+                    .ok_or_else(|| CoreError::NotFound(format!("annotation {annotation_id}")))?;
+                let item_id = item.id;
+                self.write(|tx, pid, actor| {
+                    let rev = Revision {
+                        item_id,
+                        draft: &state.draft,
+                        deleted: true,
+                        op: "delete",
+                        actor: me,
+                    };
+                    store::write_annotation(tx, Some(annotation_id), &rev)?;
+                    let seq = store::append_audit(
+                        tx,
+                        pid,
+                        actor,
+                        "label.delete",
+                        &format!("item:{item_id}/annotation:{annotation_id}"),
+                        "{}",
+                    )?;
+                    Ok(Applied {
+                        annotation_id,
+                        item_id,
+                        audit_seq: seq,
+                    })
+                })
+            }
+            (LabelChange::Undo { item_id }, _) => self.undo_or_redo(item_id, true),
+            (LabelChange::Redo { item_id }, _) => self.undo_or_redo(item_id, false),
+            (_, None) => Err(CoreError::Invalid("a label change needs an item".into())),
+        }
+    }
+
+    /// Undo restores the state before the user's latest change; redo
+    /// re-applies the latest undone one. Both are new revisions, so history
+    /// is never rewritten and both survive a restart.
+    fn undo_or_redo(&mut self, item_id: Option<i64>, undo: bool) -> Result<Applied> {
+        let me = self.user.id;
+        let conn = self.project.store.conn();
+        let target = if undo {
+            store::last_undoable(conn, item_id, me)?
+        } else {
+            store::last_redoable(conn, item_id, me)?
+        }
+        .ok_or_else(|| {
+            CoreError::Invalid(format!("nothing to {}", if undo { "undo" } else { "redo" }))
+        })?;
+        // The change may be on another item: the user must still be allowed there.
+        if Some(target.item_id) != item_id {
+            self.require_item(Action::EditLabels, target.item_id)?;
+        }
+        let conn = self.project.store.conn();
+        let current = store::annotation_state(conn, target.annotation_id)?
+            .ok_or_else(|| CoreError::NotFound(format!("annotation {}", target.annotation_id)))?;
+        let wanted_revision = if undo {
+            target.revision - 1
+        } else {
+            target.revision
+        };
+        let (draft, deleted) =
+            match store::revision_state(conn, target.annotation_id, wanted_revision)? {
+                Some(state) => state,
+                // Before its first revision the annotation did not exist.
+                None => (current.draft.clone(), true),
+            };
+        let (op, mark) = if undo { ("undo", 1) } else { ("redo", 2) };
+        let target_item = target.item_id;
+        self.write(|tx, pid, actor| {
+            let rev = Revision {
+                item_id: target_item,
+                draft: &draft,
+                deleted,
+                op,
+                actor: me,
+            };
+            let (_, revision_row) = store::write_annotation(tx, Some(target.annotation_id), &rev)?;
+            store::set_undo_state(tx, target.revision_row, mark, revision_row)?;
+            let seq = store::append_audit(
+                tx,
+                pid,
+                actor,
+                &format!("label.{op}"),
+                &format!("item:{target_item}/annotation:{}", target.annotation_id),
+                &json!({"revision": target.revision}).to_string(),
+            )?;
+            Ok(Applied {
+                annotation_id: target.annotation_id,
+                item_id: target_item,
+                audit_seq: seq,
+            })
+        })
+    }
+
+    /// Copies every live label of `from_item` onto `to_item` (shapes clamped
+    /// to the target image; ones that end up empty are skipped). One
+    /// transaction; each copy is its own undoable revision.
+    pub fn copy_labels(&mut self, from_item: i64, to_item: i64) -> Result<Vec<i64>> {
+        self.require_item(Action::ViewItem, from_item)?;
+        let target = self.require_item(Action::EditLabels, to_item)?;
+        let source = store::list_annotations(self.project.store.conn(), from_item)?;
+        let (w, h) = (
+            target.width.unwrap_or(0) as f64,
+            target.height.unwrap_or(0) as f64,
+        );
+        let mut drafts = Vec::new();
+        for a in &source {
+            let mut draft = AnnotationDraft::from(a);
+            draft.geometry = draft.geometry.clamped(w, h);
+            if self.validate_draft(&target, &draft, None).is_ok() {
+                drafts.push(draft);
+            }
+        }
+        let me = self.user.id;
+        self.write(|tx, pid, actor| {
+            let mut ids = Vec::new();
+            for draft in &drafts {
+                let rev = Revision {
+                    item_id: to_item,
+                    draft,
+                    deleted: false,
+                    op: "create",
+                    actor: me,
+                };
+                let (id, _) = store::write_annotation(tx, None, &rev)?;
+                ids.push(id);
+            }
+            if !ids.is_empty() {
+                store::mark_in_progress(tx, to_item, me)?;
+            }
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "label.copy",
+                &format!("item:{to_item}"),
+                &json!({"from_item": from_item, "annotations": ids}).to_string(),
+            )?;
+            Ok(ids)
+        })
+    }
+}
+
+fn draft_details(draft: &AnnotationDraft) -> String {
+    json!({"class_id": draft.class_id, "geometry": draft.geometry, "attributes": draft.attributes, "hidden": draft.hidden, "locked": draft.locked, "z": draft.z}).to_string()
+}
+
+/// Attribute names must exist in the class and values fit their kind.
+/// Required attributes may be missing while drawing; submit checks them.
+fn check_attributes(class: &LabelClass, draft: &AnnotationDraft) -> Result<()> {
+    for (name, value) in &draft.attributes {
+        let Some(def) = class.attributes.iter().find(|d| &d.name == name) else {
+            return Err(CoreError::Invalid(format!(
+                "class '{}' has no attribute '{name}'",
+                class.name
+            )));
+        };
+        if !value.is_null()
+            && let Some(problem) = def.problem(value)
+        {
+            return Err(CoreError::Invalid(problem));
+        }
+    }
+    Ok(())
+}
+
+/// Names of required attributes a label still lacks.
+pub(super) fn missing_required(
+    class: &LabelClass,
+    attributes: &std::collections::BTreeMap<String, serde_json::Value>,
+) -> Vec<String> {
+    class
+        .attributes
+        .iter()
+        .filter(|d| d.required && !AttributeDef::is_given(attributes.get(&d.name)))
+        .map(|d| d.name.clone())
+        .collect()
+}

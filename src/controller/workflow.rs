@@ -1,0 +1,197 @@
+//! The assignment workflow on an item (submit, skip) and settings: the
+//! project's (admin) and each user's own (e.g. remapped shortcuts).
+
+use serde_json::json;
+
+use super::labels::missing_required;
+use super::{CoreError, Result, Session};
+use crate::permissions::Action;
+use crate::store;
+
+/// Who sees the on-screen watermark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatermarkPolicy {
+    Off,
+    Annotators,
+    Everyone,
+}
+
+impl WatermarkPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WatermarkPolicy::Off => "off",
+            WatermarkPolicy::Annotators => "annotators",
+            WatermarkPolicy::Everyone => "everyone",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "off" => Some(WatermarkPolicy::Off),
+            "annotators" => Some(WatermarkPolicy::Annotators),
+            "everyone" => Some(WatermarkPolicy::Everyone),
+            _ => None,
+        }
+    }
+}
+
+/// Project settings an admin may change, with their defaults.
+pub const PROJECT_SETTINGS: &[(&str, &str)] =
+    &[("idle_lock_minutes", "10"), ("watermark", "annotators")];
+
+impl Session {
+    /// Marks an assigned item as submitted. Refused, naming each gap, while a
+    /// label lacks a required attribute.
+    pub fn submit(&mut self, item_id: i64) -> Result<()> {
+        self.require_item(Action::Submit, item_id)?;
+        let conn = self.project.store.conn();
+        let (state, _) = store::assignment_state(conn, item_id, self.user.id)?
+            .ok_or_else(|| CoreError::Invalid(format!("item {item_id} is not assigned to you")))?;
+        if matches!(state.as_str(), "submitted" | "approved") {
+            return Err(CoreError::Invalid(format!(
+                "item {item_id} is already {state}"
+            )));
+        }
+        let classes = store::list_classes(conn)?;
+        let mut gaps = Vec::new();
+        for a in store::list_annotations(conn, item_id)? {
+            let Some(class) = classes.iter().find(|c| c.id == a.class_id) else {
+                continue;
+            };
+            let missing = missing_required(class, &a.attributes);
+            if !missing.is_empty() {
+                gaps.push(format!(
+                    "label #{} ({}) needs {}",
+                    a.id,
+                    class.name,
+                    missing.join(", ")
+                ));
+            }
+        }
+        if !gaps.is_empty() {
+            return Err(CoreError::Incomplete(format!(
+                "cannot submit yet: {}",
+                gaps.join("; ")
+            )));
+        }
+        let me = self.user.id;
+        self.write(|tx, pid, actor| {
+            store::set_assignment_state(tx, item_id, me, "submitted", None)?;
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "item.submit",
+                &format!("item:{item_id}"),
+                "{}",
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Skips an assigned item with a reason the admin will see.
+    pub fn skip(&mut self, item_id: i64, reason: &str) -> Result<()> {
+        self.require_item(Action::Submit, item_id)?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(CoreError::Invalid("say why you skip this item".into()));
+        }
+        let me = self.user.id;
+        self.write(|tx, pid, actor| {
+            store::set_assignment_state(tx, item_id, me, "skipped", Some(reason))?;
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "item.skip",
+                &format!("item:{item_id}"),
+                &json!({"reason": reason}).to_string(),
+            )
+        })?;
+        Ok(())
+    }
+
+    /// A project setting, or its default.
+    pub fn project_setting(&self, key: &str) -> Result<String> {
+        let default = PROJECT_SETTINGS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+            .ok_or_else(|| CoreError::Invalid(format!("unknown setting '{key}'")))?;
+        Ok(store::setting(self.project.store.conn(), key)?.unwrap_or(default))
+    }
+
+    /// Changes a project setting (admin), validated and audited.
+    pub fn set_project_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.require(Action::ManageSettings, Some(format!("setting {key}")))?;
+        let valid = match key {
+            "idle_lock_minutes" => value.parse::<u32>().is_ok_and(|m| (1..=240).contains(&m)),
+            "watermark" => WatermarkPolicy::parse(value).is_some(),
+            _ => return Err(CoreError::Invalid(format!("unknown setting '{key}'"))),
+        };
+        if !valid {
+            return Err(CoreError::Invalid(format!(
+                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone)"
+            )));
+        }
+        self.write(|tx, pid, actor| {
+            store::set_setting(tx, key, value)?;
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "settings.change",
+                &format!("setting:{key}"),
+                &json!({"value": value}).to_string(),
+            )
+        })?;
+        Ok(())
+    }
+
+    pub fn idle_lock_minutes(&self) -> u32 {
+        self.project_setting("idle_lock_minutes")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10)
+    }
+
+    /// Whether this user's screen carries the watermark.
+    pub fn watermark_on(&self) -> bool {
+        let policy = self
+            .project_setting("watermark")
+            .ok()
+            .and_then(|v| WatermarkPolicy::parse(&v))
+            .unwrap_or(WatermarkPolicy::Annotators);
+        match policy {
+            WatermarkPolicy::Off => false,
+            WatermarkPolicy::Everyone => true,
+            WatermarkPolicy::Annotators => self.user.role == crate::model::Role::Annotator,
+        }
+    }
+
+    /// One of this user's own settings.
+    pub fn user_setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(store::user_setting(
+            self.project.store.conn(),
+            self.user.id,
+            key,
+        )?)
+    }
+
+    /// Stores one of this user's own settings (no permission needed beyond
+    /// membership); audited by key, not value.
+    pub fn set_user_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        let me = self.user.id;
+        self.write(|tx, pid, actor| {
+            store::set_user_setting(tx, me, key, value)?;
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "settings.user",
+                &format!("user-setting:{key}"),
+                "{}",
+            )
+        })?;
+        Ok(())
+    }
+}
