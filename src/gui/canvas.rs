@@ -615,7 +615,7 @@ pub fn canvas_ui(
     }
 
     // ---- clicks
-    if response.double_clicked()
+    if (response.double_clicked() || response.triple_clicked())
         && let Some(pos) = response.interact_pointer_pos()
     {
         // Double-click on an edge of a selected polygon or line inserts a vertex.

@@ -220,7 +220,7 @@ pub fn parse_shortcut(text: &str) -> Option<KeyboardShortcut> {
                 "alt" | "option" | "opt" | "⌥" => Modifiers::ALT,
                 _ => return None,
             };
-            modifiers = modifiers | m;
+            modifiers |= m;
         }
     }
     Some(KeyboardShortcut::new(modifiers, key))
@@ -567,7 +567,8 @@ mod tests {
             ..Default::default()
         };
         let mut got = Vec::new();
-        let _ = ctx.run_pass(input, |ctx| got = keymap.pressed(ctx));
+        ctx.run_pass(input, |ctx| got = keymap.pressed(ctx))
+            .drop_without_applying_deltas();
         got
     }
 
@@ -668,6 +669,16 @@ mod tests {
         h.run();
         h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::N);
         h.run();
+        assert_eq!(
+            h.state().0.working.shortcut(Command::NextItem),
+            shortcut("Ctrl+Shift+N")
+        );
+        // Taking another command's key shows a warning.
+        h.get_by_label("Change Previous item").click();
+        h.run();
+        h.key_press(Key::B);
+        h.run();
+        h.get_by_label_contains("both use B");
         h.get_by_label("Cancel").click();
         h.run();
         let (editor, saved) = h.into_state();

@@ -587,7 +587,7 @@ fn class_body(ui: &mut egui::Ui, row: &mut ClassRow, index: usize, count: usize)
             .num_columns(2)
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
-                let label = ui.label("Keypoints");
+                let label = ui.label("Keypoint names");
                 ui.add(
                     egui::TextEdit::singleline(&mut row.keypoints)
                         .hint_text("head, left shoulder, right shoulder")
@@ -882,6 +882,66 @@ mod tests {
         h.run();
         assert!(!h.state().editor.open);
         assert!(h.query_by_label("Save").is_none());
+    }
+
+    #[test]
+    fn schema_editor_skeleton_and_attributes() {
+        let schema = default_schema();
+        let mut h = harness(&schema);
+        // Expanding sections also runs the accessibility check on every widget in them.
+        click(&mut h, "person  [1]");
+        click(&mut h, "vehicle  [3]");
+        assert_eq!(
+            h.get_by_label("Options").value().as_deref(),
+            Some("car, truck, bus, motorbike, bicycle")
+        );
+
+        h.get_by_label("Edges").set_text_value_accesskit("0-1, 1-x");
+        h.run();
+        assert!(
+            h.query_by_label_contains("edge '1-x' must look like")
+                .is_some()
+        );
+        click(&mut h, "Save");
+        assert_eq!(h.state().last, None);
+        assert!(
+            h.query_by_label_contains("Class 'person': edge '1-x'")
+                .is_some()
+        );
+
+        h.get_by_label("Edges").set_text_value_accesskit("0-1, 1-2");
+        h.run();
+        h.get_by_label("Keypoint names")
+            .set_text_value_accesskit("head, neck, tail");
+        h.run();
+        h.get_by_label("Options")
+            .set_text_value_accesskit("car, van");
+        h.run();
+        click(&mut h, "Save");
+        let (classes, _, _) = saved(&mut h);
+        let skeleton = classes[0].skeleton.clone().unwrap();
+        assert_eq!(skeleton.keypoints, ["head", "neck", "tail"]);
+        assert_eq!(skeleton.edges, vec![[0, 1], [1, 2]]);
+        assert_eq!(
+            classes[2].attributes[0].kind,
+            AttributeKind::Enum {
+                options: vec!["car".into(), "van".into()]
+            }
+        );
+
+        // Moving a class down and removing another reorder/shrink the list.
+        h.get_all_by_label("Move down").next().unwrap().click();
+        h.run();
+        click(&mut h, "Save");
+        let (classes, _, _) = saved(&mut h);
+        assert_eq!(classes[0].name, "face");
+        assert_eq!(classes[1].name, "person");
+        h.get_all_by_label("Remove class").next().unwrap().click();
+        h.run();
+        click(&mut h, "Save");
+        let (classes, _, _) = saved(&mut h);
+        assert_eq!(classes.len(), schema.classes.len() - 1);
+        assert_eq!(classes[0].name, "face");
     }
 
     #[test]
