@@ -555,3 +555,138 @@ fn wheel_zooms_to_the_cursor_and_fit_restores() {
     let fit = h.state().workspace().unwrap().canvas_view().unwrap();
     assert!((fit.scale - before.scale).abs() < 1e-3);
 }
+
+/// The demo opened by its admin (who may edit the schema).
+fn admin_harness(d: &Demo) -> Harness<'static, SealtagApp> {
+    let app = SealtagApp::new(
+        d.paths.admin_home.clone(),
+        Some(d.paths.project.clone()),
+        false,
+    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_step_dt(1.0 / 60.0)
+        .build_ui_state(|ui, app: &mut SealtagApp| app.show(ui), app);
+    h.run_steps(2);
+    h.get_by_label("Passphrase")
+        .type_text(DEMO_ADMIN_PASSPHRASE);
+    h.run_steps(1);
+    h.get_by_label("Unlock").click();
+    step_until(&mut h, "the first image", |app| {
+        app.workspace().is_some_and(|w| w.has_image())
+    });
+    h.run_steps(2);
+    h
+}
+
+#[test]
+fn removing_a_class_in_use_asks_first_then_removes_its_labels_and_audits() {
+    let d = demo();
+    let mut h = admin_harness(&d);
+    let item = item_id(&h);
+    // Draw a box of class "logo" (key 7).
+    key(&mut h, Key::Num7);
+    drag_px(&mut h, (20.0, 20.0), (90.0, 90.0));
+    assert_eq!(stored(&d, item).len(), 1);
+
+    key_mod(&mut h, Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
+    assert!(
+        h.query_by_label_contains("Version 1").is_some(),
+        "schema editor open"
+    );
+    // Expand "logo" and remove it.
+    h.get_by_label("logo  [7]").click();
+    h.run_steps(2);
+    h.get_by_label("Remove class").click();
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("removes 1 label").is_some(),
+        "asks before orphaning"
+    );
+    assert_eq!(stored(&d, item).len(), 1, "nothing changed yet");
+    h.get_by_label("Apply anyway").click();
+    h.run_steps(3);
+    assert!(stored(&d, item).is_empty(), "the logo label was removed");
+    let ws = h.state().workspace().unwrap();
+    assert!(!ws.classes().iter().any(|c| c.name == "logo"));
+    assert!(
+        ws.message().unwrap_or_default().contains("version 2"),
+        "{:?}",
+        ws.message()
+    );
+    let admin = d
+        .paths
+        .admin_home
+        .unlock(&SecretString::from(DEMO_ADMIN_PASSPHRASE.to_string()))
+        .unwrap();
+    let mut s = Session::open(&d.paths.project, admin, None).unwrap();
+    assert_eq!(s.schema().unwrap().version, 2);
+    let change = s
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.action == "schema.change")
+        .expect("audited");
+    assert!(
+        change.details.contains("removed_labels"),
+        "{}",
+        change.details
+    );
+}
+
+#[test]
+fn a_24_megapixel_image_opens_from_a_preview_and_zooms_to_full_resolution() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = sealtag::home::Home::new(dir.path().join("home"));
+    let pass = SecretString::from("large image test".to_string());
+    let identity = home.create_identity("Lia", &pass, 10).unwrap();
+    let project = dir.path().join("big.sealtag");
+    let mut s = Session::create_project(&project, "big", identity).unwrap();
+    let img = image::RgbImage::from_fn(6000, 4000, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut jpeg = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut jpeg),
+        image::ImageFormat::Jpeg,
+    )
+    .unwrap();
+    let report = s
+        .import_bytes(
+            "large.jpg",
+            jpeg,
+            &sealtag::import::ImportOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(report.outcome, "imported");
+    drop(s);
+
+    let app = SealtagApp::new(home.clone(), Some(project.clone()), false);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_step_dt(1.0 / 60.0)
+        .build_ui_state(|ui, app: &mut SealtagApp| app.show(ui), app);
+    h.run_steps(2);
+    h.get_by_label("Passphrase").type_text("large image test");
+    h.run_steps(1);
+    h.get_by_label("Unlock").click();
+    step_until(&mut h, "the large image", |app| {
+        app.workspace().is_some_and(|w| w.has_image())
+    });
+    h.run_steps(2);
+    assert!(
+        !h.state().workspace().unwrap().shows_full_resolution(),
+        "zoomed out: the preview is enough"
+    );
+    // 1:1 needs more pixels than the 2048 px preview holds.
+    key_mod(&mut h, Modifiers::COMMAND, Key::Num0);
+    h.run_steps(3);
+    let ws = h.state().workspace().unwrap();
+    assert!((ws.canvas_view().unwrap().scale - 1.0).abs() < 1e-3);
+    assert!(
+        ws.shows_full_resolution(),
+        "zoomed in: full resolution is shown"
+    );
+}

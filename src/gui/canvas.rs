@@ -206,7 +206,11 @@ impl View {
 
 /// Everything the canvas needs to draw one frame.
 pub struct CanvasInput<'a> {
+    /// The whole image, possibly downscaled (preview).
     pub texture: &'a egui::TextureHandle,
+    /// Full-resolution tiles (rect in original pixels), drawn instead of the
+    /// preview when zoomed in.
+    pub tiles: Option<&'a [(Rect, egui::TextureHandle)]>,
     /// Original image size: the frame of every coordinate.
     pub width: u32,
     pub height: u32,
@@ -772,12 +776,24 @@ pub fn canvas_ui(
 
     // ---- paint
     painter.rect_filled(rect, CornerRadius::ZERO, Color32::from_gray(24));
-    painter.image(
-        input.texture.id(),
-        view.image_rect,
-        Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
-        input.tint,
-    );
+    let full_uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
+    match input.tiles {
+        Some(tiles) => {
+            for (r, tex) in tiles {
+                let screen_rect = Rect::from_min_max(
+                    view.to_screen(r.min.x as f64, r.min.y as f64),
+                    view.to_screen(r.max.x as f64, r.max.y as f64),
+                );
+                // Only tiles on screen cost anything to draw.
+                if screen_rect.intersects(rect) {
+                    painter.image(tex.id(), screen_rect, full_uv, input.tint);
+                }
+            }
+        }
+        None => {
+            painter.image(input.texture.id(), view.image_rect, full_uv, input.tint);
+        }
+    }
     let moving_delta = match &state.drag {
         Some(Drag::Moving { ids, grab, current }) => {
             Some((ids.clone(), current.0 - grab.0, current.1 - grab.1))

@@ -11,18 +11,27 @@ use crate::model::ItemKind;
 /// Side of the preview shown while zoomed out: small enough to upload in a
 /// few milliseconds when switching items.
 pub const PREVIEW_SIDE: u32 = 2048;
-/// Largest texture side we ever upload (GPU limits); larger originals are
-/// shown downscaled to this even at full zoom. Label coordinates always stay
-/// in original pixels.
-pub const MAX_TEXTURE_SIDE: u32 = 8192;
+/// Full resolution is uploaded as tiles of at most this side, which every
+/// GPU (and egui's test renderer) accepts.
+pub const TILE_SIDE: u32 = 2048;
+/// Originals larger than this are shown downscaled to it even at full zoom
+/// (bounds memory: 16384² RGBA is 1 GiB). Label coordinates always stay in
+/// original pixels.
+pub const MAX_FULL_SIDE: u32 = 12_000;
+
+/// One tile of the full-resolution image; `rect` is in original pixels.
+pub struct Tile {
+    pub rect: egui::Rect,
+    pub image: egui::ColorImage,
+}
 
 pub enum LoadedContent {
     Image {
         /// Downscaled to at most [`PREVIEW_SIDE`] (or the image itself if smaller).
         preview: egui::ColorImage,
-        /// Full resolution (capped at [`MAX_TEXTURE_SIDE`]), when larger than the
-        /// preview; uploaded only once the user zooms in past the preview.
-        full: Option<std::sync::Arc<egui::ColorImage>>,
+        /// Full resolution (capped at [`MAX_FULL_SIDE`]) in tiles, when larger
+        /// than the preview; uploaded only once the user zooms in past it.
+        full: Option<std::sync::Arc<Vec<Tile>>>,
         /// Original size, the frame of every label coordinate.
         width: u32,
         height: u32,
@@ -140,15 +149,42 @@ pub fn decode_image(bytes: &[u8]) -> LoadedContent {
         };
     }
     let preview = to_colour(&decoded.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE));
-    let full = if width.max(height) > MAX_TEXTURE_SIDE {
-        to_colour(&decoded.thumbnail(MAX_TEXTURE_SIDE, MAX_TEXTURE_SIDE))
+    let full = if width.max(height) > MAX_FULL_SIDE {
+        decoded.thumbnail(MAX_FULL_SIDE, MAX_FULL_SIDE)
     } else {
-        to_colour(&decoded)
+        decoded
     };
+    let tiles = tile(&full, width, height);
     LoadedContent::Image {
         preview,
-        full: Some(std::sync::Arc::new(full)),
+        full: Some(std::sync::Arc::new(tiles)),
         width,
         height,
     }
+}
+
+/// Cuts an image into [`TILE_SIDE`] tiles, each placed in the original's
+/// pixel frame (`full` may be a downscaled copy of a `width` × `height` original).
+fn tile(full: &image::DynamicImage, width: u32, height: u32) -> Vec<Tile> {
+    let rgba = full.to_rgba8();
+    let (fw, fh) = rgba.dimensions();
+    let (sx, sy) = (
+        width as f32 / fw.max(1) as f32,
+        height as f32 / fh.max(1) as f32,
+    );
+    let mut tiles = Vec::new();
+    for ty in (0..fh).step_by(TILE_SIDE as usize) {
+        for tx in (0..fw).step_by(TILE_SIDE as usize) {
+            let (tw, th) = (TILE_SIDE.min(fw - tx), TILE_SIDE.min(fh - ty));
+            let part = image::imageops::crop_imm(&rgba, tx, ty, tw, th).to_image();
+            let rect = egui::Rect::from_min_size(
+                egui::pos2(tx as f32 * sx, ty as f32 * sy),
+                egui::vec2(tw as f32 * sx, th as f32 * sy),
+            );
+            let image =
+                egui::ColorImage::from_rgba_unmultiplied([tw as usize, th as usize], part.as_raw());
+            tiles.push(Tile { rect, image });
+        }
+    }
+    tiles
 }

@@ -96,9 +96,10 @@ enum ItemView {
     Loading,
     Image {
         preview: egui::TextureHandle,
-        /// Full-resolution pixels, uploaded on first zoom past the preview.
-        full_pixels: Option<Arc<egui::ColorImage>>,
-        full: Option<egui::TextureHandle>,
+        /// Full-resolution tiles, uploaded on first zoom past the preview.
+        full_pixels: Option<Arc<Vec<super::loader::Tile>>>,
+        /// Uploaded tiles: where each goes (original pixels) and its texture.
+        full: Option<Vec<(egui::Rect, egui::TextureHandle)>>,
         width: u32,
         height: u32,
     },
@@ -893,11 +894,18 @@ impl Workspace {
                 ..
             } = &mut self.view
         {
-            let image = Arc::unwrap_or_clone(pixels.clone());
-            *full = Some(
-                ui.ctx()
-                    .load_texture("item-full", image, egui::TextureOptions::LINEAR),
-            );
+            let uploaded = pixels
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let name = format!("item-tile-{i}");
+                    let tex =
+                        ui.ctx()
+                            .load_texture(name, t.image.clone(), egui::TextureOptions::LINEAR);
+                    (t.rect, tex)
+                })
+                .collect();
+            *full = Some(uploaded);
         }
         let brightness = (self.brightness * 255.0) as u8;
         let watermark = self.watermark.clone();
@@ -926,12 +934,13 @@ impl Workspace {
                     .canvas
                     .scale()
                     .is_some_and(|s| s * (*width as f32) > preview.size()[0] as f32 * 1.05);
-                let texture = match full {
-                    Some(full) if zoomed_in => full,
-                    _ => preview,
+                let tiles = match full {
+                    Some(tiles) if zoomed_in => Some(tiles.as_slice()),
+                    _ => None,
                 };
                 let input = CanvasInput {
-                    texture,
+                    texture: preview,
+                    tiles,
                     width: *width,
                     height: *height,
                     annotations: &self.annotations,
