@@ -25,8 +25,9 @@ fn main() -> ExitCode {
         }
     };
     let result = match &cli.command {
-        None => run_gui(&cli, false),
-        Some(Command::Demo { setup_only: false }) => run_gui(&cli, true),
+        None => run_gui(&cli, false, None),
+        Some(Command::Demo { setup_only: false }) => run_gui(&cli, true, None),
+        Some(Command::Open { path }) => run_gui(&cli, false, Some(path.clone())),
         Some(command) => cli::run(&cli, command),
     };
     match result {
@@ -39,13 +40,13 @@ fn main() -> ExitCode {
 }
 
 #[cfg(feature = "gui")]
-fn run_gui(cli: &Cli, demo: bool) -> anyhow::Result<Exit> {
-    sealtag::gui::run(cli, demo)?;
+fn run_gui(cli: &Cli, demo: bool, project: Option<std::path::PathBuf>) -> anyhow::Result<Exit> {
+    sealtag::gui::run(cli, demo, project)?;
     Ok(Exit::Ok)
 }
 
 #[cfg(not(feature = "gui"))]
-fn run_gui(_cli: &Cli, _demo: bool) -> anyhow::Result<Exit> {
+fn run_gui(_cli: &Cli, _demo: bool, _project: Option<std::path::PathBuf>) -> anyhow::Result<Exit> {
     anyhow::bail!(
         "this sealtag was built without the GUI (feature `gui`); use a subcommand, see --help"
     )

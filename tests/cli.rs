@@ -550,7 +550,15 @@ fn bench_prints_positive_figures_and_cleans_up() {
     let site = Site::new();
     let r = site.json(
         "b",
-        &["bench", "--labels", "20", "--blob-mib", "1", "--json"],
+        &[
+            "bench",
+            "--labels",
+            "20",
+            "--blob-mib",
+            "1",
+            "--core-only",
+            "--json",
+        ],
     );
     for field in [
         "identity_unlock_ms",

@@ -23,6 +23,11 @@ pub struct Cli {
     #[arg(long, global = true, hide = true, value_name = "PNG")]
     pub screenshot: Option<PathBuf>,
 
+    /// GUI hook for screenshots and scripts: run these workspace commands
+    /// (ids like toggle_help, schema_editor, settings) once a project opens.
+    #[arg(long = "run", global = true, hide = true, value_name = "COMMAND")]
+    pub run_on_open: Vec<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -34,6 +39,11 @@ pub enum Command {
         /// Only create the demo bundle and print where it is; no GUI.
         #[arg(long)]
         setup_only: bool,
+    },
+    /// Open the GUI on a project bundle (skips the project picker).
+    Open {
+        /// Path of the project bundle directory.
+        path: PathBuf,
     },
     /// Create or show your identity.
     #[command(subcommand)]
@@ -120,6 +130,9 @@ pub enum Command {
         /// Size of the synthetic blob for the crypto throughput figures.
         #[arg(long, default_value_t = 64)]
         blob_mib: u32,
+        /// Skip the GUI figures (canvas frame time, item switch).
+        #[arg(long)]
+        core_only: bool,
         #[arg(long)]
         json: bool,
     },

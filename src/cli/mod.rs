@@ -92,6 +92,7 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
 pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
     let home = Home::locate(cli.home.clone())?;
     match command {
+        Command::Open { .. } => bail!("`sealtag open` needs the GUI; this build has none"),
         Command::Demo { .. } => {
             let paths = crate::demo::ensure_demo(&home)?;
             println!("demo project: {}", paths.project.display());
@@ -521,6 +522,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
         Command::Bench {
             labels,
             blob_mib,
+            core_only,
             json,
         } => {
             let scratch = home.dir.join(format!(
@@ -528,34 +530,85 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 hex::encode(crate::crypto::random_bytes::<6>())
             ));
             let r = crate::bench::run(&scratch, *labels, *blob_mib)?;
+            let mut figures = serde_json::to_value(&r)?;
+            let mut rows = vec![
+                (
+                    "identity unlock (scrypt 2^16)".to_string(),
+                    format!("{:.1} ms", r.identity_unlock_ms),
+                ),
+                (
+                    "project open (slot, DB key, HMAC check)".to_string(),
+                    format!("{:.1} ms", r.project_open_ms),
+                ),
+                (
+                    "label commit (own transaction)".to_string(),
+                    format!("{:.1} µs ({} labels)", r.label_commit_us, r.labels_written),
+                ),
+                (
+                    "blob encrypt (XChaCha20-Poly1305 STREAM)".to_string(),
+                    format!("{:.0} MB/s", r.blob_encrypt_mb_s),
+                ),
+                (
+                    "blob decrypt".to_string(),
+                    format!("{:.0} MB/s", r.blob_decrypt_mb_s),
+                ),
+                (
+                    "audit verify".to_string(),
+                    format!("{:.1} ms ({} rows)", r.audit_verify_ms, r.audit_rows),
+                ),
+            ];
+            #[cfg(feature = "gui")]
+            if !*core_only {
+                let g = crate::gui::bench::run()?;
+                if let (Some(all), serde_json::Value::Object(gui)) =
+                    (figures.as_object_mut(), serde_json::to_value(&g)?)
+                {
+                    all.extend(gui);
+                }
+                rows.extend([
+                    (
+                        format!(
+                            "canvas frame, {} polygons × {} vertices",
+                            g.polygons, g.vertices_per_polygon
+                        ),
+                        format!(
+                            "{:.2} ms median, {:.2} ms p95",
+                            g.canvas_frame_ms_median, g.canvas_frame_ms_p95
+                        ),
+                    ),
+                    (
+                        "canvas frame while zooming".to_string(),
+                        format!("{:.2} ms median", g.canvas_zoom_frame_ms_median),
+                    ),
+                    (
+                        "bare image decode, 24 MP JPEG".to_string(),
+                        format!("{:.1} ms", g.bare_decode_ms),
+                    ),
+                    (
+                        "item switch, cold (decrypt+decode+preview)".to_string(),
+                        format!(
+                            "{:.1} ms ({:.2}× bare decode)",
+                            g.switch_cold_ms,
+                            g.switch_cold_ms / g.bare_decode_ms.max(1e-9)
+                        ),
+                    ),
+                    (
+                        "item switch, prefetched".to_string(),
+                        format!("{:.2} ms", g.switch_prefetched_ms),
+                    ),
+                    (
+                        "full-resolution tiles (worker, after preview)".to_string(),
+                        format!("{:.1} ms", g.tiles_ms),
+                    ),
+                ]);
+            }
+            #[cfg(not(feature = "gui"))]
+            let _ = core_only;
             if *json {
-                print_json(&r)?;
+                print_json(&figures)?;
             } else {
-                let rows = [
-                    (
-                        "identity unlock (scrypt 2^16)",
-                        format!("{:.1} ms", r.identity_unlock_ms),
-                    ),
-                    (
-                        "project open (slot, DB key, HMAC check)",
-                        format!("{:.1} ms", r.project_open_ms),
-                    ),
-                    (
-                        "label commit (own transaction)",
-                        format!("{:.1} µs ({} labels)", r.label_commit_us, r.labels_written),
-                    ),
-                    (
-                        "blob encrypt (XChaCha20-Poly1305 STREAM)",
-                        format!("{:.0} MB/s", r.blob_encrypt_mb_s),
-                    ),
-                    ("blob decrypt", format!("{:.0} MB/s", r.blob_decrypt_mb_s)),
-                    (
-                        "audit verify",
-                        format!("{:.1} ms ({} rows)", r.audit_verify_ms, r.audit_rows),
-                    ),
-                ];
                 for (what, figure) in rows {
-                    println!("{what:<42} {figure}");
+                    println!("{what:<44} {figure}");
                 }
             }
             Ok(Exit::Ok)

@@ -21,6 +21,9 @@ const VERTEX_GRAB: f32 = 7.0;
 const LINE_GRAB: f32 = 6.0;
 /// Points this close (screen) to an image edge snap onto it.
 const EDGE_SNAP: f32 = 6.0;
+/// Above this many visible shapes, outlines are batched into one cached
+/// mesh and only large or selected shapes show their class name.
+const BATCH_ABOVE: usize = 300;
 /// Zoom limits in screen points per image pixel.
 const MAX_SCALE: f32 = 40.0;
 const MIN_SCALE: f32 = 0.01;
@@ -107,6 +110,8 @@ pub struct CanvasState {
     pub last_view: Option<View>,
     /// Image pixel under the pointer, for the status bar.
     pub cursor: Option<(f64, f64)>,
+    /// Cached outline mesh of many shapes, with the key it was built for.
+    outlines: Option<(u64, std::sync::Arc<egui::Mesh>)>,
 }
 
 impl Default for CanvasState {
@@ -118,6 +123,7 @@ impl Default for CanvasState {
             keypoints: Vec::new(),
             last_view: None,
             cursor: None,
+            outlines: None,
         }
     }
 }
@@ -800,7 +806,49 @@ pub fn canvas_ui(
         }
         _ => None,
     };
+    // With thousands of shapes, names on every small shape are unreadable
+    // clutter and cost most of the frame: label only shapes large enough on
+    // screen, or selected ones.
+    let label_all = visible.len() <= BATCH_ABOVE;
+    // Many shapes: unselected polygon and line outlines go into one cached
+    // mesh (re-built only when the view or the labels change), drawn below
+    // the rest. Anti-aliased tessellation of 100k segments every frame
+    // would cost ~20 ms; the cached mesh costs a copy.
+    let batched = |a: &Annotation| {
+        !label_all
+            && !input.selected.contains(&a.id)
+            && matches!(
+                a.geometry,
+                Geometry::Polygon { .. } | Geometry::Polyline { .. }
+            )
+            && !matches!(&state.drag, Some(Drag::Moving { ids, .. }) if ids.contains(&a.id))
+            && !matches!(&state.drag, Some(Drag::Vertex { id, .. }) if *id == a.id)
+    };
+    if !label_all {
+        let key = outline_key(&view, &visible, input, &state.drag);
+        let mesh = match &state.outlines {
+            Some((k, mesh)) if *k == key => mesh.clone(),
+            _ => {
+                let mesh = std::sync::Arc::new(outline_mesh(
+                    &view,
+                    visible.iter().copied().filter(|a| batched(a)),
+                    input.classes,
+                ));
+                state.outlines = Some((key, mesh.clone()));
+                mesh
+            }
+        };
+        painter.add(Shape::Mesh(mesh));
+    }
     for a in &visible {
+        let Some(bounds) = a.geometry.bounds().map(|b| view.box_rect(&b)) else {
+            continue;
+        };
+        let selected = input.selected.contains(&a.id);
+        // Off-screen shapes cost nothing (zoomed in on a crowded image).
+        if !bounds.expand(10.0).intersects(rect) && !selected {
+            continue;
+        }
         let mut g = a.geometry.clone();
         match &state.drag {
             Some(Drag::Resizing { id, current, .. }) if *id == a.id => g = Geometry::BBox(*current),
@@ -815,17 +863,16 @@ pub fn canvas_ui(
             g = g.translated(*dx, *dy);
         }
         let class = input.classes.iter().find(|c| c.id == a.class_id);
-        let selected = input.selected.contains(&a.id);
-        paint_shape(
-            &painter,
-            &view,
-            &g,
-            class,
-            colour_of(input.classes, a.class_id),
+        let show_name = label_all || selected || bounds.width().max(bounds.height()) > 80.0;
+        let style = ShapeStyle {
+            colour: colour_of(input.classes, a.class_id),
             selected,
-            a.locked,
-            input.opacity,
-        );
+            locked: a.locked,
+            opacity: input.opacity,
+            show_name,
+            outline_batched: batched(a),
+        };
+        paint_shape(&painter, &view, &g, class, &style);
     }
     // The shape being drawn.
     let active_colour = input
@@ -881,17 +928,32 @@ pub fn canvas_ui(
     actions
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How one shape is drawn this frame.
+struct ShapeStyle {
+    colour: Color32,
+    selected: bool,
+    locked: bool,
+    opacity: f32,
+    show_name: bool,
+    /// The outline is already in the cached mesh.
+    outline_batched: bool,
+}
+
 fn paint_shape(
     painter: &egui::Painter,
     view: &View,
     g: &Geometry,
     class: Option<&LabelClass>,
-    colour: Color32,
-    selected: bool,
-    locked: bool,
-    opacity: f32,
+    style: &ShapeStyle,
 ) {
+    let ShapeStyle {
+        colour,
+        selected,
+        locked,
+        opacity,
+        show_name,
+        outline_batched,
+    } = *style;
     let width = if selected { 3.0 } else { 2.0 };
     let stroke = Stroke::new(width, colour);
     let fill = colour.gamma_multiply(if selected {
@@ -916,7 +978,7 @@ fn paint_shape(
                 }
             }
         }
-        Geometry::Polygon { points } => {
+        Geometry::Polygon { points } if !outline_batched => {
             let pts: Vec<Pos2> = points.iter().map(screen).collect();
             painter.add(Shape::closed_line(pts.clone(), stroke));
             if selected && !locked {
@@ -925,7 +987,7 @@ fn paint_shape(
                 }
             }
         }
-        Geometry::Polyline { points } => {
+        Geometry::Polyline { points } if !outline_batched => {
             let pts: Vec<Pos2> = points.iter().map(screen).collect();
             painter.add(Shape::line(pts.clone(), stroke));
             if selected && !locked {
@@ -954,9 +1016,9 @@ fn paint_shape(
                 paint_keypoint(painter, view.to_screen(k.x, k.y), colour, k.visible);
             }
         }
-        Geometry::Tag => {}
+        Geometry::Polygon { .. } | Geometry::Polyline { .. } | Geometry::Tag => {}
     }
-    if let (Some(class), Some(b)) = (class, g.bounds()) {
+    if let (true, Some(class), Some(b)) = (show_name, class, g.bounds()) {
         let label = if locked {
             format!("{} (locked)", class.name)
         } else {
@@ -970,6 +1032,73 @@ fn paint_shape(
             colour,
         );
     }
+}
+
+/// Everything the batched outline mesh depends on.
+fn outline_key(
+    view: &View,
+    visible: &[&Annotation],
+    input: &CanvasInput<'_>,
+    drag: &Option<Drag>,
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for v in [view.image_rect.min.x, view.image_rect.min.y, view.scale] {
+        v.to_bits().hash(&mut h);
+    }
+    for a in visible {
+        (a.id, a.revision, a.class_id).hash(&mut h);
+    }
+    input.selected.hash(&mut h);
+    for c in input.classes {
+        (c.id, &c.colour).hash(&mut h);
+    }
+    match drag {
+        Some(Drag::Moving { ids, .. }) => ids.hash(&mut h),
+        Some(Drag::Vertex { id, .. }) => id.hash(&mut h),
+        _ => 0u8.hash(&mut h),
+    }
+    h.finish()
+}
+
+/// Outlines of polygons and lines as one mesh of 2-point-wide quads with
+/// square caps (which also close the joints).
+fn outline_mesh<'a>(
+    view: &View,
+    shapes: impl Iterator<Item = &'a Annotation>,
+    classes: &[LabelClass],
+) -> egui::Mesh {
+    let mut mesh = egui::Mesh::default();
+    let half = 1.0;
+    for a in shapes {
+        let colour = colour_of(classes, a.class_id);
+        let (points, closed) = match &a.geometry {
+            Geometry::Polygon { points } => (points, true),
+            Geometry::Polyline { points } => (points, false),
+            _ => continue,
+        };
+        let pts: Vec<Pos2> = points.iter().map(|p| view.to_screen(p[0], p[1])).collect();
+        let n = pts.len();
+        let segments = if closed { n } else { n.saturating_sub(1) };
+        for i in 0..segments {
+            let (p, q) = (pts[i], pts[(i + 1) % n]);
+            let d = q - p;
+            let len = d.length();
+            if len < 0.01 {
+                continue;
+            }
+            let dir = d / len * half;
+            let normal = Vec2::new(-dir.y, dir.x);
+            let (p, q) = (p - dir, q + dir);
+            let base = mesh.vertices.len() as u32;
+            for v in [p + normal, p - normal, q + normal, q - normal] {
+                mesh.colored_vertex(v, colour);
+            }
+            mesh.add_triangle(base, base + 1, base + 2);
+            mesh.add_triangle(base + 1, base + 3, base + 2);
+        }
+    }
+    mesh
 }
 
 fn paint_keypoint(painter: &egui::Painter, at: Pos2, colour: Color32, visible: bool) {

@@ -3,6 +3,7 @@
 //! the [`workspace::Workspace`]. It never runs SQL; everything goes through
 //! the controller ([`crate::controller::Session`]).
 
+pub mod bench;
 pub mod canvas;
 pub mod commands;
 pub mod fonts;
@@ -38,6 +39,8 @@ enum Screen {
 #[derive(Default)]
 pub struct AutoExit {
     pub after_secs: Option<f64>,
+    /// Commands to run once the workspace is open (e.g. open the help).
+    pub run_on_open: Vec<commands::Command>,
     pub screenshot: Option<PathBuf>,
     requested: bool,
     done: Arc<AtomicBool>,
@@ -121,7 +124,10 @@ impl SealtagApp {
     fn open_project(&mut self, ctx: &egui::Context, path: PathBuf, identity: UnlockedIdentity) {
         match Session::open(&path, identity, Some(&self.home)) {
             Ok(session) => match Workspace::new(ctx, session, self.resume_item.take()) {
-                Ok(ws) => {
+                Ok(mut ws) => {
+                    for cmd in std::mem::take(&mut self.auto_exit.run_on_open) {
+                        let _ = ws.run_command(cmd);
+                    }
                     self.home.remember_project(&path);
                     self.project = Some(path);
                     self.screen = Screen::Workspace(Box::new(ws));
@@ -416,9 +422,11 @@ impl eframe::App for SealtagApp {
 }
 
 /// Opens the window. In demo mode, the demo bundle is created first.
-pub fn run(cli: &Cli, demo: bool) -> anyhow::Result<()> {
+pub fn run(cli: &Cli, demo: bool, project: Option<PathBuf>) -> anyhow::Result<()> {
     let home = Home::locate(cli.home.clone())?;
-    let (home, project) = if demo {
+    let (home, project) = if let Some(path) = project {
+        (home, Some(path))
+    } else if demo {
         eprintln!("sealtag: preparing the demo project…");
         let paths = crate::demo::ensure_demo(&home)?;
         (paths.annotator_home, Some(paths.project))
@@ -434,6 +442,11 @@ pub fn run(cli: &Cli, demo: bool) -> anyhow::Result<()> {
     let mut app = SealtagApp::new(home, project, demo);
     app.auto_exit.after_secs = cli.exit_after_secs;
     app.auto_exit.screenshot = cli.screenshot.clone();
+    for id in &cli.run_on_open {
+        let cmd = commands::Command::from_id(id)
+            .ok_or_else(|| anyhow::anyhow!("--run: unknown command '{id}' (e.g. toggle_help, schema_editor, settings, tool_polygon)"))?;
+        app.auto_exit.run_on_open.push(cmd);
+    }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Sealtag")

@@ -378,8 +378,19 @@ impl Workspace {
     /// Receives decoded items from the worker thread.
     fn poll_loader(&mut self, ctx: &egui::Context) {
         while let Ok(loaded) = self.loader.results.try_recv() {
-            self.requested.remove(&loaded.item_id);
             let is_current = self.current_item().map(|i| i.id) == Some(loaded.item_id);
+            if let LoadedContent::Tiles(tiles) = loaded.content {
+                // Full resolution follows its preview: attach it wherever that went.
+                if is_current && let ItemView::Image { full_pixels, .. } = &mut self.view {
+                    *full_pixels = Some(tiles);
+                } else if let Some(LoadedContent::Image { full, .. }) =
+                    self.cache.get_mut(&loaded.item_id)
+                {
+                    *full = Some(tiles);
+                }
+                continue;
+            }
+            self.requested.remove(&loaded.item_id);
             if is_current && matches!(self.view, ItemView::Loading) {
                 self.show(ctx, loaded.item_id, loaded.content);
             } else {
@@ -913,8 +924,11 @@ impl Workspace {
             ItemView::Empty => {
                 ui.centered_and_justified(|ui| ui.label("No items are assigned to you yet"));
             }
-            // Images never stay in Decoded: show() turns them into textures.
-            ItemView::Loading | ItemView::Decoded(LoadedContent::Image { .. }) => {
+            // Images never stay in Decoded: show() turns them into textures,
+            // and tiles are attached to the image view.
+            ItemView::Loading
+            | ItemView::Decoded(LoadedContent::Image { .. })
+            | ItemView::Decoded(LoadedContent::Tiles(_)) => {
                 ui.centered_and_justified(|ui| ui.spinner());
             }
             ItemView::Decoded(LoadedContent::Failed(e)) => {
@@ -1268,6 +1282,11 @@ impl Workspace {
         {
             self.open_item(prev);
         }
+    }
+
+    /// Runs a command as if its shortcut was pressed (screenshots, scripts).
+    pub fn run_command(&mut self, cmd: Command) -> Option<ShellRequest> {
+        self.run(cmd)
     }
 
     fn run(&mut self, cmd: Command) -> Option<ShellRequest> {

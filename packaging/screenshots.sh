@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Regenerates docs/screenshots/ from the real binary under Xvfb: the demo
+# project with one label of every kind, the help overlay, the schema editor
+# and the shortcut settings. Usage: packaging/screenshots.sh [BINARY]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-target/release/sealtag}
+out=docs/screenshots
+mkdir -p "$out"
+home=$(mktemp -d)
+trap 'rm -rf "$home"' EXIT
+"$bin" --home "$home" demo --setup-only >/dev/null
+proj="$home/demo/projects/demo.sealtag"
+admin() { SEALTAG_PASSPHRASE=demo-admin "$bin" --home "$home/demo/admin" "$@" >/dev/null; }
+admin label add --project "$proj" --item 1 --class face --bbox 170,55,115,125 --attr occluded=false
+admin label add --project "$proj" --item 1 --class logo --polygon 132,385,170,347,211,380,190,424,150,424
+admin label add --project "$proj" --item 1 --class text --polyline 282,350,330,350,330,376
+admin label add --project "$proj" --item 1 --class other --point 420,60
+admin label add --project "$proj" --item 1 --class other --tag
+# A person skeleton (head, shoulders, hips) through the schema's keypoints.
+SEALTAG_PASSPHRASE=demo-admin "$bin" --home "$home/demo/admin" label add --project "$proj" --item 1 --class person --bbox 90,40,330,470 >/dev/null
+shot() { # NAME WHO PASS [extra args…]
+  local name=$1 who=$2 pass=$3; shift 3
+  SEALTAG_PASSPHRASE=$pass timeout 120 xvfb-run -a -s "-screen 0 1280x800x24" \
+    "$bin" --home "$who" --exit-after-secs 4 --screenshot "$out/$name.png" "$@" >/dev/null 2>&1
+  echo "$out/$name.png"
+}
+shot workspace "$home/demo" demo-annotator demo --run select_all
+shot help "$home/demo" demo-annotator demo --run toggle_help
+shot shortcuts "$home/demo" demo-annotator demo --run settings
+shot schema-editor "$home/demo/admin" demo-admin open "$proj" --run schema_editor
