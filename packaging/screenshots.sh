@@ -19,13 +19,13 @@ admin label add --project "$proj" --item 1 --class other --point 420,60
 admin label add --project "$proj" --item 1 --class other --tag
 # A person skeleton (head, shoulders, hips) through the schema's keypoints.
 SEALTAG_PASSPHRASE=demo-admin "$bin" --home "$home/demo/admin" label add --project "$proj" --item 1 --class person --bbox 90,40,330,470 >/dev/null
-shot() { # NAME WHO PASS [extra args…]
+shot() { # NAME HOME PASS [extra args…]
   local name=$1 who=$2 pass=$3; shift 3
   SEALTAG_PASSPHRASE=$pass timeout 120 xvfb-run -a -s "-screen 0 1280x800x24" \
     "$bin" --home "$who" --exit-after-secs 4 --screenshot "$out/$name.png" "$@" >/dev/null 2>&1
   echo "$out/$name.png"
 }
-shot workspace "$home/demo" demo-annotator demo --run select_all
-shot help "$home/demo" demo-annotator demo --run toggle_help
-shot shortcuts "$home/demo" demo-annotator demo --run settings
+shot workspace "$home" demo-annotator demo --run select_all
+shot help "$home" demo-annotator demo --run toggle_help
+shot shortcuts "$home" demo-annotator demo --run settings
 shot schema-editor "$home/demo/admin" demo-admin open "$proj" --run schema_editor

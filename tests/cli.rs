@@ -585,3 +585,213 @@ fn bench_prints_positive_figures_and_cleans_up() {
         "{left:?}"
     );
 }
+
+#[test]
+fn labels_of_every_kind_schema_changes_submit_skip_and_settings() {
+    let site = site_with_project();
+    let ann = site.identity("ann");
+    site.ok(
+        "admin",
+        &[
+            "user",
+            "add",
+            "--project",
+            &site.p(),
+            "--key",
+            ann["public_key"].as_str().unwrap(),
+            "--role",
+            "annotator",
+            "--name",
+            "ann",
+        ],
+    );
+    let dir = format!("{FIXTURES}/import");
+    site.ok(
+        "admin",
+        &[
+            "import",
+            "--project",
+            &site.p(),
+            &format!("{dir}/astronaut.jpg"),
+            &format!("{dir}/rocket.webp"),
+        ],
+    );
+    site.ok("admin", &["assign", "--project", &site.p(), "--to", "ann"]);
+    let p = site.p();
+    let add = |args: &[&str]| {
+        let mut all = vec!["label", "add", "--project", p.as_str(), "--item", "1"];
+        all.extend_from_slice(args);
+        site.run("ann", &all)
+    };
+    assert!(
+        add(&["--class", "logo", "--polygon", "10,10,50,10,30,40"])
+            .status
+            .success()
+    );
+    assert!(
+        add(&["--class", "text", "--polyline", "5,5,60,60"])
+            .status
+            .success()
+    );
+    assert!(
+        add(&["--class", "other", "--point", "100,100"])
+            .status
+            .success()
+    );
+    assert!(add(&["--class", "animal", "--tag"]).status.success());
+    assert!(
+        add(&[
+            "--class",
+            "face",
+            "--bbox",
+            "1,1,10,10",
+            "--attr",
+            "occluded=true"
+        ])
+        .status
+        .success()
+    );
+    // Mistakes are named, not stored.
+    let out = add(&["--class", "logo", "--polygon", "10,10,50,10"]);
+    assert!(
+        stderr(&out).contains("at least 3 points"),
+        "{}",
+        stderr(&out)
+    );
+    let out = add(&[
+        "--class",
+        "face",
+        "--bbox",
+        "1,1,10,10",
+        "--attr",
+        "mood=happy",
+    ]);
+    assert!(
+        stderr(&out).contains("no attribute 'mood'"),
+        "{}",
+        stderr(&out)
+    );
+    let out = add(&["--class", "face", "--point", "600,10"]);
+    assert!(
+        stderr(&out).contains("outside the 512×512 image"),
+        "{}",
+        stderr(&out)
+    );
+    let labels = site.json(
+        "ann",
+        &["label", "list", "--project", &p, "--item", "1", "--json"],
+    );
+    let kinds: Vec<&str> = labels
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["geometry"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["polygon", "polyline", "point", "tag", "bbox"]);
+    assert_eq!(labels[4]["attributes"]["occluded"], true);
+
+    // A vehicle box lacks its required "type": submit is refused, naming it.
+    assert!(
+        add(&["--class", "vehicle", "--bbox", "100,100,50,50"])
+            .status
+            .success()
+    );
+    let out = site.run("ann", &["submit", "--project", &p, "--item", "1"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("needs type"), "{}", stderr(&out));
+    site.ok("ann", &["label", "undo", "--project", &p]);
+    site.ok("ann", &["submit", "--project", &p, "--item", "1"]);
+    site.ok(
+        "ann",
+        &["skip", "--project", &p, "--item", "2", "--reason", "blurry"],
+    );
+    let items = site.json("ann", &["items", "--project", &p, "--json"]);
+    let status: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(status, ["submitted", "skipped"]);
+    // Annotators may not change the schema or settings.
+    assert_eq!(
+        code(&site.run("ann", &["settings", "--project", &p, "watermark", "off"])),
+        1
+    );
+
+    // The admin removes class "logo": refused without --confirm, applied with it.
+    let mut schema = site.json("admin", &["schema", "show", "--project", &p, "--json"]);
+    assert_eq!(schema["version"], 1);
+    schema["classes"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|c| c["name"] != "logo");
+    let file = site.dir.path().join("schema.json");
+    std::fs::write(&file, serde_json::to_vec(&schema).unwrap()).unwrap();
+    let out = site.run(
+        "admin",
+        &["schema", "set", "--project", &p, file.to_str().unwrap()],
+    );
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("would remove 1 existing label"),
+        "{}",
+        stderr(&out)
+    );
+    site.ok(
+        "admin",
+        &[
+            "schema",
+            "set",
+            "--project",
+            &p,
+            file.to_str().unwrap(),
+            "--confirm",
+        ],
+    );
+    let schema = site.json("admin", &["schema", "show", "--project", &p, "--json"]);
+    assert_eq!(schema["version"], 2);
+    let labels = site.json(
+        "admin",
+        &["label", "list", "--project", &p, "--item", "1", "--json"],
+    );
+    assert_eq!(
+        labels.as_array().unwrap().len(),
+        4,
+        "the logo polygon is gone"
+    );
+
+    site.ok(
+        "admin",
+        &["settings", "--project", &p, "idle_lock_minutes", "5"],
+    );
+    let out = site.run(
+        "admin",
+        &["settings", "--project", &p, "watermark", "sometimes"],
+    );
+    assert!(
+        stderr(&out).contains("not a valid value"),
+        "{}",
+        stderr(&out)
+    );
+    let log = site.json("admin", &["audit", "log", "--project", &p, "--json"]);
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "item.submit",
+        "item.skip",
+        "schema.change",
+        "settings.change",
+        "label.undo",
+    ] {
+        assert!(actions.contains(&expected), "{expected} audited");
+    }
+    assert!(
+        site.ok("admin", &["audit", "verify", "--project", &p])
+            .starts_with("ok")
+    );
+}

@@ -499,3 +499,60 @@ fn an_interrupted_rekey_is_finished_on_open() {
     assert_eq!(std::fs::read(f.root.join("header")).unwrap(), new_header);
     assert!(!f.root.join("header.next").exists());
 }
+
+#[test]
+fn labels_copy_to_another_item_clamped_and_single_tag_is_enforced() {
+    let f = project_with_image();
+    let mut s = open(&f.root, &f.admin);
+    let rocket = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/import/rocket.webp"
+    ))
+    .unwrap();
+    let target = s
+        .import_bytes("rocket.webp", rocket, &ImportOptions::default())
+        .unwrap()
+        .item_ids[0];
+    let classes = s.classes().unwrap();
+    let other = classes.iter().find(|c| c.name == "other").unwrap().id;
+    let logo = classes.iter().find(|c| c.name == "logo").unwrap().id;
+    // astronaut.jpg is 512×512, rocket.webp 640×427: the polygon pokes out below.
+    let polygon = Geometry::Polygon {
+        points: vec![[10.0, 10.0], [200.0, 10.0], [100.0, 500.0]],
+    };
+    s.apply_label(LabelChange::Create {
+        item_id: f.item,
+        draft: AnnotationDraft::new(logo, polygon),
+    })
+    .unwrap();
+    s.apply_label(LabelChange::Create {
+        item_id: f.item,
+        draft: AnnotationDraft::new(other, Geometry::Tag),
+    })
+    .unwrap();
+    let copied = s.copy_labels(f.item, target).unwrap();
+    assert_eq!(copied.len(), 2);
+    let labels = s.annotations(target).unwrap();
+    let Geometry::Polygon { points } = &labels[0].geometry else {
+        panic!("{labels:?}")
+    };
+    assert_eq!(points[2], [100.0, 427.0], "clamped to the target image");
+    assert_eq!(count_action(&mut s, "label.copy"), 1);
+
+    // One tag per image once the schema says so.
+    let schema = s.schema().unwrap();
+    s.update_schema(schema.classes, false, false).unwrap();
+    let second = s.apply_label(LabelChange::Create {
+        item_id: target,
+        draft: AnnotationDraft::new(logo, Geometry::Tag),
+    });
+    assert!(matches!(second, Err(CoreError::Invalid(m)) if m.contains("one image tag")));
+    // A class that does not allow a tool refuses it.
+    let mut classes = s.classes().unwrap();
+    classes.iter_mut().find(|c| c.id == logo).unwrap().tools = vec![sealtag::model::Tool::BBox];
+    let err = s.update_schema(classes, false, false).unwrap_err();
+    assert!(
+        matches!(err, CoreError::NeedsConfirmation { labels: 2, .. }),
+        "{err}"
+    );
+}

@@ -1068,7 +1068,11 @@ fn outline_mesh<'a>(
     shapes: impl Iterator<Item = &'a Annotation>,
     classes: &[LabelClass],
 ) -> egui::Mesh {
+    let shapes: Vec<&Annotation> = shapes.collect();
+    let segments: usize = shapes.iter().map(|a| a.geometry.points().len()).sum();
     let mut mesh = egui::Mesh::default();
+    mesh.vertices.reserve(segments * 4);
+    mesh.indices.reserve(segments * 6);
     let half = 1.0;
     for a in shapes {
         let colour = colour_of(classes, a.class_id);
@@ -1077,11 +1081,14 @@ fn outline_mesh<'a>(
             Geometry::Polyline { points } => (points, false),
             _ => continue,
         };
-        let pts: Vec<Pos2> = points.iter().map(|p| view.to_screen(p[0], p[1])).collect();
-        let n = pts.len();
-        let segments = if closed { n } else { n.saturating_sub(1) };
-        for i in 0..segments {
-            let (p, q) = (pts[i], pts[(i + 1) % n]);
+        let n = points.len();
+        let count = if closed { n } else { n.saturating_sub(1) };
+        let at = |i: usize| {
+            let p = points[i % n];
+            view.to_screen(p[0], p[1])
+        };
+        for i in 0..count {
+            let (p, q) = (at(i), at(i + 1));
             let d = q - p;
             let len = d.length();
             if len < 0.01 {
