@@ -689,3 +689,29 @@ fn a_24_megapixel_image_opens_from_a_preview_and_zooms_to_full_resolution() {
     let ws = h.state().workspace().unwrap();
     assert!((ws.canvas_view().unwrap().scale - 1.0).abs() < 1e-3);
 }
+
+#[test]
+fn brightness_and_contrast_change_the_view_not_the_stored_image() {
+    let d = demo();
+    let mut h = unlocked(&d);
+    let adjust = sealtag::gui::workspace::Adjust {
+        brightness: 0.2,
+        contrast: 1.5,
+    };
+    h.state_mut()
+        .workspace_mut()
+        .unwrap()
+        .set_view_adjust(adjust);
+    h.run_steps(2);
+    assert_eq!(h.state().workspace().unwrap().view_adjust(), Some(adjust));
+    // The stored original is unchanged: its hash still matches the import.
+    let admin = d
+        .paths
+        .admin_home
+        .unlock(&SecretString::from(DEMO_ADMIN_PASSPHRASE.to_string()))
+        .unwrap();
+    let mut s = Session::open(&d.paths.project, admin, None).unwrap();
+    let item = s.items().unwrap().into_iter().next().unwrap();
+    let content = s.load_item(item.id).unwrap();
+    assert_eq!(sealtag::crypto::sha256_hex(&content.bytes), item.sha256);
+}

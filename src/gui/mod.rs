@@ -103,6 +103,13 @@ impl SealtagApp {
         }
     }
 
+    pub fn workspace_mut(&mut self) -> Option<&mut Workspace> {
+        match &mut self.screen {
+            Screen::Workspace(ws) => Some(ws),
+            _ => None,
+        }
+    }
+
     pub fn is_locked(&self) -> bool {
         matches!(self.screen, Screen::Unlock)
     }

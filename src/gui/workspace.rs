@@ -96,6 +96,10 @@ enum ItemView {
     Loading,
     Image {
         preview: egui::TextureHandle,
+        /// The preview's pixels as decoded, to re-apply view adjustments.
+        preview_pixels: egui::ColorImage,
+        /// The adjustments the uploaded textures carry.
+        applied: Adjust,
         /// Full-resolution tiles, uploaded on first zoom past the preview.
         full_pixels: Option<Arc<Vec<super::loader::Tile>>>,
         /// Uploaded tiles: where each goes (original pixels) and its texture.
@@ -136,8 +140,50 @@ pub struct Workspace {
     /// The reason being typed in the skip dialog, when it is open.
     skip_reason: Option<String>,
     opacity: f32,
-    brightness: f32,
+    adjust: Adjust,
+    /// A view slider is being dragged: re-upload textures when it is let go.
+    adjusting: bool,
     watermark: Option<String>,
+}
+
+/// View-only brightness and contrast (the stored image never changes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adjust {
+    /// Added to every channel, -0.5..0.5 of full scale.
+    pub brightness: f32,
+    /// Scales the distance from mid-grey, 0.5..2.
+    pub contrast: f32,
+}
+
+impl Default for Adjust {
+    fn default() -> Self {
+        Self {
+            brightness: 0.0,
+            contrast: 1.0,
+        }
+    }
+}
+
+impl Adjust {
+    /// The image with the adjustment applied through a 256-entry table.
+    pub fn apply(&self, img: &egui::ColorImage) -> egui::ColorImage {
+        if *self == Adjust::default() {
+            return img.clone();
+        }
+        let lut: Vec<u8> = (0..=255u8)
+            .map(|v| {
+                let x = (f32::from(v) - 127.5) * self.contrast + 127.5 + self.brightness * 255.0;
+                x.round().clamp(0.0, 255.0) as u8
+            })
+            .collect();
+        let map = |v: u8| lut.get(usize::from(v)).copied().unwrap_or(v);
+        let pixels = img
+            .pixels
+            .iter()
+            .map(|c| Color32::from_rgba_unmultiplied(map(c.r()), map(c.g()), map(c.b()), c.a()))
+            .collect();
+        egui::ColorImage::new(img.size, pixels)
+    }
 }
 
 impl Workspace {
@@ -192,7 +238,8 @@ impl Workspace {
             schema_editor: SchemaEditor::default(),
             skip_reason: None,
             opacity: 0.2,
-            brightness: 1.0,
+            adjust: Adjust::default(),
+            adjusting: false,
             watermark,
         };
         let start = start_item
@@ -250,6 +297,17 @@ impl Workspace {
     pub fn has_image(&self) -> bool {
         matches!(self.view, ItemView::Image { .. })
     }
+    /// The view adjustments currently shown (tests).
+    pub fn view_adjust(&self) -> Option<Adjust> {
+        match &self.view {
+            ItemView::Image { applied, .. } => Some(*applied),
+            _ => None,
+        }
+    }
+    pub fn set_view_adjust(&mut self, adjust: Adjust) {
+        self.adjust = adjust;
+    }
+
     /// Whether the full-resolution texture is in use (zoomed in on a large image).
     pub fn shows_full_resolution(&self) -> bool {
         matches!(self.view, ItemView::Image { full: Some(_), .. })
@@ -342,9 +400,11 @@ impl Workspace {
             } => ItemView::Image {
                 preview: ctx.load_texture(
                     format!("item-{item_id}-preview"),
-                    preview,
+                    self.adjust.apply(&preview),
                     egui::TextureOptions::LINEAR,
                 ),
+                preview_pixels: preview,
+                applied: self.adjust,
                 full_pixels: full,
                 full: None,
                 width,
@@ -545,9 +605,20 @@ impl Workspace {
             ui.separator();
             ui.label("Opacity");
             ui.add(egui::Slider::new(&mut self.opacity, 0.0..=1.0).show_value(false));
-            ui.label("Brightness");
-            ui.add(egui::Slider::new(&mut self.brightness, 0.2..=1.0).show_value(false))
+            let b = ui.label("Brightness");
+            let rb = ui
+                .add(egui::Slider::new(&mut self.adjust.brightness, -0.5..=0.5).show_value(false))
+                .labelled_by(b.id)
                 .on_hover_text("View only: the image itself is not changed");
+            let c = ui.label("Contrast");
+            let rc = ui
+                .add(egui::Slider::new(&mut self.adjust.contrast, 0.5..=2.0).show_value(false))
+                .labelled_by(c.id)
+                .on_hover_text("View only: the image itself is not changed");
+            self.adjusting = rb.dragged() || rc.dragged();
+            if self.adjust != Adjust::default() && ui.small_button("Reset view").clicked() {
+                self.adjust = Adjust::default();
+            }
             ui.separator();
             if ui
                 .button("Fit")
@@ -898,6 +969,26 @@ impl Workspace {
             }
             _ => false,
         };
+        // New brightness/contrast: re-upload the preview once the slider is
+        // let go, and drop full-resolution tiles (re-made when needed).
+        if !self.adjusting
+            && let ItemView::Image {
+                preview,
+                preview_pixels,
+                applied,
+                full,
+                ..
+            } = &mut self.view
+            && *applied != self.adjust
+        {
+            preview.set(
+                self.adjust.apply(preview_pixels),
+                egui::TextureOptions::LINEAR,
+            );
+            *applied = self.adjust;
+            *full = None;
+        }
+        let adjust = self.adjust;
         if wants_full
             && let ItemView::Image {
                 full_pixels: Some(pixels),
@@ -910,15 +1001,16 @@ impl Workspace {
                 .enumerate()
                 .map(|(i, t)| {
                     let name = format!("item-tile-{i}");
-                    let tex =
-                        ui.ctx()
-                            .load_texture(name, t.image.clone(), egui::TextureOptions::LINEAR);
+                    let tex = ui.ctx().load_texture(
+                        name,
+                        adjust.apply(&t.image),
+                        egui::TextureOptions::LINEAR,
+                    );
                     (t.rect, tex)
                 })
                 .collect();
             *full = Some(uploaded);
         }
-        let brightness = (self.brightness * 255.0) as u8;
         let watermark = self.watermark.clone();
         match &self.view {
             ItemView::Empty => {
@@ -965,7 +1057,7 @@ impl Workspace {
                         .and_then(|id| self.schema.classes.iter().find(|c| c.id == id)),
                     tool: self.tool,
                     opacity: self.opacity,
-                    tint: Color32::from_gray(brightness),
+                    tint: Color32::WHITE,
                     watermark: watermark.as_deref(),
                 };
                 let out = canvas::canvas_ui(ui, &mut self.canvas, &input);
@@ -1563,5 +1655,59 @@ impl AudioOut {
         if let Some(p) = self.player.take() {
             p.stop();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_adjustments_map_grey_levels() {
+        let img = egui::ColorImage::new(
+            [3, 1],
+            vec![
+                Color32::from_gray(0),
+                Color32::from_gray(128),
+                Color32::from_gray(255),
+            ],
+        );
+        let grey = |a: Adjust| {
+            a.apply(&img)
+                .pixels
+                .iter()
+                .map(|c| c.r())
+                .collect::<Vec<u8>>()
+        };
+        assert_eq!(grey(Adjust::default()), [0, 128, 255]);
+        assert_eq!(
+            grey(Adjust {
+                brightness: 0.2,
+                contrast: 1.0
+            }),
+            [51, 179, 255]
+        );
+        // Contrast 2 doubles the distance from mid-grey; 0.5 halves it.
+        assert_eq!(
+            grey(Adjust {
+                brightness: 0.0,
+                contrast: 2.0
+            }),
+            [0, 129, 255]
+        );
+        assert_eq!(
+            grey(Adjust {
+                brightness: 0.0,
+                contrast: 0.5
+            }),
+            [64, 128, 191]
+        );
+        // Alpha is untouched.
+        let a = Adjust {
+            brightness: 0.3,
+            contrast: 1.5,
+        }
+        .apply(&img);
+        assert!(a.pixels.iter().all(|c| c.a() == 255));
     }
 }
