@@ -55,6 +55,27 @@ impl Site {
     fn p(&self) -> String {
         self.project().to_string_lossy().into_owned()
     }
+    /// Creates `who`'s identity and enrols them in the project with `role`.
+    fn enrol(&self, who: &str, role: &str) -> Value {
+        let id = self.identity(who);
+        let key = id["public_key"].as_str().unwrap().to_string();
+        self.ok(
+            "admin",
+            &[
+                "user",
+                "add",
+                "--project",
+                &self.p(),
+                "--key",
+                &key,
+                "--role",
+                role,
+                "--name",
+                who,
+            ],
+        );
+        id
+    }
 }
 
 fn code(out: &Output) -> i32 {
@@ -233,22 +254,7 @@ fn users_can_be_added_listed_and_removed_with_rekey() {
 #[test]
 fn annotator_is_refused_admin_work_with_role_and_action_named() {
     let site = site_with_project();
-    let ann = site.identity("ann");
-    site.ok(
-        "admin",
-        &[
-            "user",
-            "add",
-            "--project",
-            &site.p(),
-            "--key",
-            ann["public_key"].as_str().unwrap(),
-            "--role",
-            "annotator",
-            "--name",
-            "ann",
-        ],
-    );
+    site.enrol("ann", "annotator");
     let img = format!("{FIXTURES}/import/astronaut.jpg");
     let out = site.run("ann", &["import", "--project", &site.p(), &img]);
     assert_eq!(code(&out), 1);
@@ -589,22 +595,7 @@ fn bench_prints_positive_figures_and_cleans_up() {
 #[test]
 fn labels_of_every_kind_schema_changes_submit_skip_and_settings() {
     let site = site_with_project();
-    let ann = site.identity("ann");
-    site.ok(
-        "admin",
-        &[
-            "user",
-            "add",
-            "--project",
-            &site.p(),
-            "--key",
-            ann["public_key"].as_str().unwrap(),
-            "--role",
-            "annotator",
-            "--name",
-            "ann",
-        ],
-    );
+    site.enrol("ann", "annotator");
     let dir = format!("{FIXTURES}/import");
     site.ok(
         "admin",

@@ -1,35 +1,45 @@
-//! GUI tests with egui_kittest: the real app state and real egui layout,
-//! driven by simulated keyboard and pointer events, checked in the store.
+//! GUI tests of the image labelling tools with egui_kittest: every tool is
+//! driven by simulated pointer and key events, and the result is checked in
+//! the store through a second, independent session.
 
 #![cfg(feature = "gui")]
 
 use age::secrecy::SecretString;
-use egui::{Key, Modifiers, Pos2};
+use egui::{Event, Key, Modifiers, PointerButton, Pos2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sealtag::controller::Session;
 use sealtag::demo::{self, DEMO_ADMIN_PASSPHRASE, DEMO_PASSPHRASE};
 use sealtag::gui::SealtagApp;
-use sealtag::model::{BBox, Geometry};
+use sealtag::model::{Annotation, Geometry};
 
-fn demo_app(dir: &std::path::Path) -> (SealtagApp, demo::DemoPaths) {
-    let home = sealtag::home::Home::new(dir);
-    let paths = demo::ensure_demo(&home).expect("demo set-up");
-    let app = SealtagApp::new(
-        paths.annotator_home.clone(),
-        Some(paths.project.clone()),
-        true,
-    );
-    (app, paths)
+struct Demo {
+    _dir: tempfile::TempDir,
+    paths: demo::DemoPaths,
 }
 
-fn harness(app: SealtagApp) -> Harness<'static, SealtagApp> {
+fn demo() -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = demo::ensure_demo(&sealtag::home::Home::new(dir.path())).unwrap();
+    Demo { _dir: dir, paths }
+}
+
+fn harness(d: &Demo) -> Harness<'static, SealtagApp> {
+    app_harness(SealtagApp::new(
+        d.paths.annotator_home.clone(),
+        Some(d.paths.project.clone()),
+        true,
+    ))
+}
+
+fn app_harness(app: SealtagApp) -> Harness<'static, SealtagApp> {
+    // 60 fps steps, so two clicks a few frames apart make a double-click.
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
+        .with_step_dt(1.0 / 60.0)
         .build_ui_state(|ui, app: &mut SealtagApp| app.show(ui), app)
 }
 
-/// Steps until `done` holds, failing after a bounded number of frames.
 fn step_until(
     h: &mut Harness<'static, SealtagApp>,
     what: &str,
@@ -45,22 +55,82 @@ fn step_until(
     panic!("timed out waiting for {what}");
 }
 
-/// Reads the labels of item 1 through a second, independent session (the
-/// admin's), i.e. from what was committed to the database.
-fn stored_boxes(paths: &demo::DemoPaths, item_id: i64) -> Vec<(i64, BBox)> {
-    let admin = paths
+/// Types the passphrase, unlocks, and waits for the first image.
+fn unlock(mut h: Harness<'static, SealtagApp>, passphrase: &str) -> Harness<'static, SealtagApp> {
+    h.run_steps(2);
+    h.get_by_label("Passphrase").type_text(passphrase);
+    h.run_steps(1);
+    h.get_by_label("Unlock").click();
+    step_until(&mut h, "the first image", |app| {
+        app.workspace().is_some_and(|w| w.has_image())
+    });
+    h.run_steps(2);
+    h
+}
+
+/// The demo, unlocked by its annotator.
+fn unlocked(d: &Demo) -> Harness<'static, SealtagApp> {
+    unlock(harness(d), DEMO_PASSPHRASE)
+}
+
+/// Labels committed for an item, read through the admin's own session.
+fn stored(d: &Demo, item_id: i64) -> Vec<Annotation> {
+    let admin = d
+        .paths
         .admin_home
         .unlock(&SecretString::from(DEMO_ADMIN_PASSPHRASE.to_string()))
         .unwrap();
-    let mut s = Session::open(&paths.project, admin, None).unwrap();
-    s.annotations(item_id)
+    let mut s = Session::open(&d.paths.project, admin, None).unwrap();
+    s.annotations(item_id).unwrap()
+}
+
+fn screen(h: &Harness<'static, SealtagApp>, x: f64, y: f64) -> Pos2 {
+    h.state()
+        .workspace()
         .unwrap()
-        .into_iter()
-        .filter_map(|a| match a.geometry {
-            Geometry::BBox(b) => Some((a.class_id, b)),
-            _ => None,
-        })
-        .collect()
+        .canvas_view()
+        .unwrap()
+        .to_screen(x, y)
+}
+
+fn item_id(h: &Harness<'static, SealtagApp>) -> i64 {
+    h.state().workspace().unwrap().current_item().unwrap().id
+}
+
+fn button(
+    h: &Harness<'static, SealtagApp>,
+    pos: Pos2,
+    button: PointerButton,
+    pressed: bool,
+    modifiers: Modifiers,
+) {
+    h.event_modifiers(
+        Event::PointerButton {
+            pos,
+            button,
+            pressed,
+            modifiers,
+        },
+        modifiers,
+    );
+}
+
+fn click_with(
+    h: &mut Harness<'static, SealtagApp>,
+    pos: Pos2,
+    modifiers: Modifiers,
+    which: PointerButton,
+) {
+    h.hover_at(pos);
+    h.run_steps(1);
+    button(h, pos, which, true, modifiers);
+    h.run_steps(1);
+    button(h, pos, which, false, modifiers);
+    h.run_steps(2);
+}
+
+fn click(h: &mut Harness<'static, SealtagApp>, pos: Pos2) {
+    click_with(h, pos, Modifiers::NONE, PointerButton::Primary);
 }
 
 fn drag(h: &mut Harness<'static, SealtagApp>, from: Pos2, to: Pos2) {
@@ -69,19 +139,581 @@ fn drag(h: &mut Harness<'static, SealtagApp>, from: Pos2, to: Pos2) {
     h.drag_at(from);
     h.run_steps(1);
     for i in 1..=5 {
-        let t = i as f32 / 5.0;
-        h.hover_at(from + (to - from) * t);
+        h.hover_at(from + (to - from) * (i as f32 / 5.0));
         h.run_steps(1);
     }
     h.drop_at(to);
     h.run_steps(2);
 }
 
+fn click_px(h: &mut Harness<'static, SealtagApp>, x: f64, y: f64) {
+    let p = screen(h, x, y);
+    click(h, p);
+}
+
+fn click_px_with(
+    h: &mut Harness<'static, SealtagApp>,
+    x: f64,
+    y: f64,
+    m: Modifiers,
+    b: PointerButton,
+) {
+    let p = screen(h, x, y);
+    click_with(h, p, m, b);
+}
+
+fn drag_px(h: &mut Harness<'static, SealtagApp>, from: (f64, f64), to: (f64, f64)) {
+    let (a, b) = (screen(h, from.0, from.1), screen(h, to.0, to.1));
+    drag(h, a, b);
+}
+
+fn key(h: &mut Harness<'static, SealtagApp>, k: Key) {
+    h.key_press(k);
+    h.run_steps(2);
+}
+
+fn key_mod(h: &mut Harness<'static, SealtagApp>, m: Modifiers, k: Key) {
+    h.key_press_modifiers(m, k);
+    h.run_steps(2);
+}
+
+fn tol(h: &Harness<'static, SealtagApp>) -> f64 {
+    1.0 / h.state().workspace().unwrap().canvas_view().unwrap().scale as f64 + 0.05
+}
+
+fn near(a: [f64; 2], b: [f64; 2], tol: f64) -> bool {
+    (a[0] - b[0]).abs() <= tol && (a[1] - b[1]).abs() <= tol
+}
+
+#[test]
+fn polygon_draw_insert_delete_vertex_undo_redo() {
+    let d = demo();
+    let mut h = unlocked(&d);
+    let item = item_id(&h);
+    let t = tol(&h);
+    key(&mut h, Key::P);
+    let corners = [[100.0, 100.0], [300.0, 120.0], [200.0, 300.0]];
+    for c in corners {
+        click_px(&mut h, c[0], c[1]);
+    }
+    // Clicking the first vertex closes the polygon.
+    click_px(&mut h, 100.0, 100.0);
+    let labels = stored(&d, item);
+    assert_eq!(labels.len(), 1, "{labels:?}");
+    let Geometry::Polygon { points } = &labels[0].geometry else {
+        panic!("{labels:?}")
+    };
+    assert_eq!(points.len(), 3);
+    for (p, c) in points.iter().zip(corners) {
+        assert!(near(*p, c, t), "{p:?} vs {c:?}");
+    }
+
+    // Double-click on the edge from (100,100) to (300,120) inserts a vertex
+    // (half a second later, so it is not taken as part of the closing click).
+    h.run_steps(30);
+    let mid = screen(&h, 200.0, 110.0);
+    click(&mut h, mid);
+    click(&mut h, mid);
+    let Geometry::Polygon { points } = stored(&d, item)[0].geometry.clone() else {
+        panic!()
+    };
+    assert_eq!(points.len(), 4, "{points:?}");
+    assert!(near(points[1], [200.0, 110.0], t), "{points:?}");
+
+    // Alt+click on that vertex deletes it.
+    h.run_steps(30);
+    click_with(&mut h, mid, Modifiers::ALT, PointerButton::Primary);
+    let Geometry::Polygon { points } = stored(&d, item)[0].geometry.clone() else {
+        panic!()
+    };
+    assert_eq!(points.len(), 3);
+
+    key_mod(&mut h, Modifiers::COMMAND, Key::Z);
+    let Geometry::Polygon { points } = stored(&d, item)[0].geometry.clone() else {
+        panic!()
+    };
+    assert_eq!(points.len(), 4, "undo restored the inserted vertex");
+    key_mod(&mut h, Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    let Geometry::Polygon { points } = stored(&d, item)[0].geometry.clone() else {
+        panic!()
+    };
+    assert_eq!(points.len(), 3, "redo deleted it again");
+}
+
+#[test]
+fn polyline_point_and_keypoints() {
+    let d = demo();
+    let mut h = unlocked(&d);
+    let item = item_id(&h);
+    let t = tol(&h);
+
+    key(&mut h, Key::L);
+    for c in [[50.0, 400.0], [150.0, 420.0], [250.0, 380.0]] {
+        click_px(&mut h, c[0], c[1]);
+    }
+    key(&mut h, Key::Enter);
+    key(&mut h, Key::Escape);
+
+    key(&mut h, Key::O);
+    click_px(&mut h, 420.0, 60.0);
+    key(&mut h, Key::Escape);
+
+    // Person (key 1) has a five-point skeleton; Shift+click places an occluded point.
+    key(&mut h, Key::Num1);
+    key(&mut h, Key::K);
+    let kps = [
+        [230.0, 80.0],
+        [180.0, 200.0],
+        [290.0, 200.0],
+        [200.0, 400.0],
+        [280.0, 400.0],
+    ];
+    for (i, c) in kps.iter().enumerate() {
+        let m = if i == 3 {
+            Modifiers::SHIFT
+        } else {
+            Modifiers::NONE
+        };
+        click_px_with(&mut h, c[0], c[1], m, PointerButton::Primary);
+    }
+
+    let labels = stored(&d, item);
+    assert_eq!(labels.len(), 3, "{labels:?}");
+    let line = labels.iter().find_map(|a| match &a.geometry {
+        Geometry::Polyline { points } => Some(points.clone()),
+        _ => None,
+    });
+    let line = line.expect("polyline stored");
+    assert_eq!(line.len(), 3);
+    assert!(near(line[2], [250.0, 380.0], t));
+    let point = labels.iter().find_map(|a| match a.geometry {
+        Geometry::Point { x, y } => Some([x, y]),
+        _ => None,
+    });
+    assert!(near(point.expect("point stored"), [420.0, 60.0], t));
+    let skeleton = labels
+        .iter()
+        .find_map(|a| match &a.geometry {
+            Geometry::Keypoints { points } => Some((a.id, points.clone())),
+            _ => None,
+        })
+        .expect("keypoints stored");
+    assert_eq!(skeleton.1.len(), 5);
+    let visible: Vec<bool> = skeleton.1.iter().map(|k| k.visible).collect();
+    assert_eq!(visible, [true, true, true, false, true]);
+    assert!(near([skeleton.1[3].x, skeleton.1[3].y], kps[3], t));
+
+    // Right-click on a keypoint of the selected skeleton flips it to visible.
+    key(&mut h, Key::V);
+    click_px(&mut h, kps[0][0], kps[0][1]);
+    assert!(
+        h.state()
+            .workspace()
+            .unwrap()
+            .selected()
+            .contains(&skeleton.0)
+    );
+    click_px_with(
+        &mut h,
+        kps[3][0],
+        kps[3][1],
+        Modifiers::NONE,
+        PointerButton::Secondary,
+    );
+    let labels = stored(&d, item);
+    let Some(Geometry::Keypoints { points }) = labels
+        .iter()
+        .find(|a| a.id == skeleton.0)
+        .map(|a| a.geometry.clone())
+    else {
+        panic!()
+    };
+    assert!(points[3].visible, "right-click flipped occluded to visible");
+}
+
+#[test]
+fn image_tags_multiselect_move_duplicate_hide_lock_and_zorder() {
+    let d = demo();
+    let mut h = unlocked(&d);
+    let item = item_id(&h);
+
+    h.get_by_label("other").click();
+    h.run_steps(2);
+    assert!(
+        stored(&d, item).iter().any(|a| a.geometry == Geometry::Tag),
+        "tag stored"
+    );
+
+    drag_px(&mut h, (20.0, 20.0), (80.0, 80.0));
+    drag_px(&mut h, (120.0, 20.0), (180.0, 80.0));
+    key_mod(&mut h, Modifiers::COMMAND, Key::A);
+    assert_eq!(h.state().workspace().unwrap().selected().len(), 2);
+    // Dragging one selected box moves both by (+50, +100).
+    drag_px(&mut h, (50.0, 50.0), (100.0, 150.0));
+    let boxes: Vec<_> = stored(&d, item)
+        .into_iter()
+        .filter_map(|a| match a.geometry {
+            Geometry::BBox(b) => Some(b),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(boxes.len(), 2);
+    let t = tol(&h);
+    assert!(
+        boxes
+            .iter()
+            .any(|b| (b.x - 70.0).abs() <= t && (b.y - 120.0).abs() <= t),
+        "{boxes:?}"
+    );
+    assert!(
+        boxes
+            .iter()
+            .any(|b| (b.x - 170.0).abs() <= t && (b.y - 120.0).abs() <= t),
+        "{boxes:?}"
+    );
+
+    key_mod(&mut h, Modifiers::COMMAND, Key::D);
+    assert_eq!(
+        stored(&d, item)
+            .iter()
+            .filter(|a| matches!(a.geometry, Geometry::BBox(_)))
+            .count(),
+        4
+    );
+    // The duplicates are selected: hide, lock and bring them forward.
+    key(&mut h, Key::H);
+    key_mod(&mut h, Modifiers::SHIFT, Key::L);
+    key(&mut h, Key::CloseBracket);
+    let labels = stored(&d, item);
+    let dups: Vec<&Annotation> = labels.iter().filter(|a| a.hidden).collect();
+    assert_eq!(dups.len(), 2);
+    assert!(dups.iter().all(|a| a.locked));
+    let max_other = labels
+        .iter()
+        .filter(|a| !a.hidden)
+        .map(|a| a.z)
+        .max()
+        .unwrap();
+    assert!(dups.iter().all(|a| a.z > max_other));
+}
+
+#[test]
+fn required_attributes_block_submit_until_set() {
+    let d = demo();
+    let mut h = unlocked(&d);
+    let item = item_id(&h);
+    // Vehicle (key 3) requires "type".
+    key(&mut h, Key::Num3);
+    drag_px(&mut h, (300.0, 300.0), (400.0, 380.0));
+    key_mod(&mut h, Modifiers::COMMAND, Key::Enter);
+    let msg = h
+        .state()
+        .workspace()
+        .unwrap()
+        .message()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        msg.contains("cannot submit") && msg.contains("type"),
+        "{msg}"
+    );
+    assert_eq!(item_id(&h), item, "stayed on the item");
+
+    h.get_by_label("type *").click();
+    h.run_steps(2);
+    h.get_by_label("truck").click();
+    h.run_steps(2);
+    let stored_attr = stored(&d, item)[0].attributes.get("type").cloned();
+    assert_eq!(stored_attr, Some(serde_json::json!("truck")));
+
+    key_mod(&mut h, Modifiers::COMMAND, Key::Enter);
+    assert_ne!(item_id(&h), item, "submit moved to the next item");
+    let admin = d
+        .paths
+        .admin_home
+        .unlock(&SecretString::from(DEMO_ADMIN_PASSPHRASE.to_string()))
+        .unwrap();
+    let mut s = Session::open(&d.paths.project, admin, None).unwrap();
+    let status = s
+        .items()
+        .unwrap()
+        .into_iter()
+        .find(|i| i.id == item)
+        .unwrap()
+        .status;
+    assert_eq!(status, "submitted");
+}
+
+#[test]
+fn undo_history_survives_a_restart_and_works_across_items() {
+    let d = demo();
+    let first;
+    {
+        let mut h = unlocked(&d);
+        first = item_id(&h);
+        drag_px(&mut h, (10.0, 10.0), (60.0, 60.0));
+        key(&mut h, Key::D);
+        assert_ne!(item_id(&h), first);
+        // The app is dropped mid-session, without closing: like a crash.
+    }
+    assert_eq!(stored(&d, first).len(), 1);
+    let mut h = unlocked(&d);
+    key(&mut h, Key::D);
+    step_until(&mut h, "second item", |app| {
+        app.workspace().is_some_and(|w| w.has_image())
+    });
+    key_mod(&mut h, Modifiers::COMMAND, Key::Z);
+    assert!(
+        stored(&d, first).is_empty(),
+        "undo after restart removed the box on the other item"
+    );
+    assert_eq!(
+        item_id(&h),
+        first,
+        "undo brought the user to the changed item"
+    );
+}
+
+#[test]
+fn a_remapped_shortcut_works_and_is_kept_per_user() {
+    let d = demo();
+    let mut h = unlocked(&d);
+    let first = item_id(&h);
+    key_mod(&mut h, Modifiers::COMMAND, Key::Comma);
+    h.get_by_label("Change Next item").click();
+    h.run_steps(2);
+    key(&mut h, Key::N);
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    key(&mut h, Key::N);
+    assert_ne!(item_id(&h), first, "N now goes to the next item");
+    drop(h);
+    // A new session of the same user loads the remap.
+    let mut h = unlocked(&d);
+    assert_eq!(
+        sealtag::gui::keymap::format_shortcut(
+            &h.state()
+                .workspace()
+                .unwrap()
+                .keymap()
+                .shortcut(sealtag::gui::commands::Command::NextItem)
+        ),
+        "N"
+    );
+    key(&mut h, Key::N);
+    assert_ne!(item_id(&h), first);
+}
+
+#[test]
+fn idle_lock_drops_the_session_and_reopens_at_the_same_item() {
+    let d = demo();
+    let mut h = unlocked(&d);
+    key(&mut h, Key::D);
+    step_until(&mut h, "second item", |app| {
+        app.workspace().is_some_and(|w| w.has_image())
+    });
+    let item = item_id(&h);
+    h.state_mut().set_idle_for_test(11 * 60);
+    h.run_steps(2);
+    assert!(h.state().is_locked(), "locked after the default 10 minutes");
+    assert!(h.query_by_label_contains("without input").is_some());
+    h.get_by_label("Passphrase").type_text(DEMO_PASSPHRASE);
+    h.run_steps(1);
+    h.get_by_label("Unlock").click();
+    step_until(&mut h, "workspace again", |app| app.workspace().is_some());
+    assert_eq!(item_id(&h), item);
+    let admin = d
+        .paths
+        .admin_home
+        .unlock(&SecretString::from(DEMO_ADMIN_PASSPHRASE.to_string()))
+        .unwrap();
+    let mut s = Session::open(&d.paths.project, admin, None).unwrap();
+    assert!(
+        s.audit_log()
+            .unwrap()
+            .iter()
+            .any(|r| r.action == "session.idle_lock")
+    );
+}
+
+#[test]
+fn wheel_zooms_to_the_cursor_and_fit_restores() {
+    let d = demo();
+    let mut h = unlocked(&d);
+    let before = h.state().workspace().unwrap().canvas_view().unwrap();
+    let anchor = before.to_screen(256.0, 256.0);
+    h.hover_at(anchor);
+    h.run_steps(1);
+    h.event(Event::Zoom(2.0));
+    h.run_steps(2);
+    let after = h.state().workspace().unwrap().canvas_view().unwrap();
+    assert!(
+        (after.scale / before.scale - 2.0).abs() < 0.01,
+        "{} → {}",
+        before.scale,
+        after.scale
+    );
+    let (x, y) = after.to_image(anchor);
+    assert!(
+        (x - 256.0).abs() < 1.0 && (y - 256.0).abs() < 1.0,
+        "the pixel under the cursor stayed: {x},{y}"
+    );
+    key(&mut h, Key::F);
+    let fit = h.state().workspace().unwrap().canvas_view().unwrap();
+    assert!((fit.scale - before.scale).abs() < 1e-3);
+}
+
+/// The demo opened by its admin (who may edit the schema).
+fn admin_harness(d: &Demo) -> Harness<'static, SealtagApp> {
+    let app = SealtagApp::new(
+        d.paths.admin_home.clone(),
+        Some(d.paths.project.clone()),
+        false,
+    );
+    unlock(app_harness(app), DEMO_ADMIN_PASSPHRASE)
+}
+
+#[test]
+fn removing_a_class_in_use_asks_first_then_removes_its_labels_and_audits() {
+    let d = demo();
+    let mut h = admin_harness(&d);
+    let item = item_id(&h);
+    // Draw a box of class "logo" (key 7).
+    key(&mut h, Key::Num7);
+    drag_px(&mut h, (20.0, 20.0), (90.0, 90.0));
+    assert_eq!(stored(&d, item).len(), 1);
+
+    key_mod(&mut h, Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
+    assert!(
+        h.query_by_label_contains("Version 1").is_some(),
+        "schema editor open"
+    );
+    // Expand "logo" and remove it.
+    h.get_by_label("logo  [7]").click();
+    h.run_steps(2);
+    h.get_by_label("Remove class").click();
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("removes 1 label").is_some(),
+        "asks before orphaning"
+    );
+    assert_eq!(stored(&d, item).len(), 1, "nothing changed yet");
+    h.get_by_label("Apply anyway").click();
+    h.run_steps(3);
+    assert!(stored(&d, item).is_empty(), "the logo label was removed");
+    let ws = h.state().workspace().unwrap();
+    assert!(!ws.classes().iter().any(|c| c.name == "logo"));
+    assert!(
+        ws.message().unwrap_or_default().contains("version 2"),
+        "{:?}",
+        ws.message()
+    );
+    let admin = d
+        .paths
+        .admin_home
+        .unlock(&SecretString::from(DEMO_ADMIN_PASSPHRASE.to_string()))
+        .unwrap();
+    let mut s = Session::open(&d.paths.project, admin, None).unwrap();
+    assert_eq!(s.schema().unwrap().version, 2);
+    let change = s
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.action == "schema.change")
+        .expect("audited");
+    assert!(
+        change.details.contains("removed_labels"),
+        "{}",
+        change.details
+    );
+}
+
+#[test]
+fn a_24_megapixel_image_opens_from_a_preview_and_zooms_to_full_resolution() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = sealtag::home::Home::new(dir.path().join("home"));
+    let pass = SecretString::from("large image test".to_string());
+    let identity = home.create_identity("Lia", &pass, 10).unwrap();
+    let project = dir.path().join("big.sealtag");
+    let mut s = Session::create_project(&project, "big", identity).unwrap();
+    let img = image::RgbImage::from_fn(6000, 4000, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut jpeg = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut jpeg),
+        image::ImageFormat::Jpeg,
+    )
+    .unwrap();
+    let report = s
+        .import_bytes(
+            "large.jpg",
+            jpeg,
+            &sealtag::import::ImportOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(report.outcome, "imported");
+    drop(s);
+
+    let app = SealtagApp::new(home.clone(), Some(project.clone()), false);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_step_dt(1.0 / 60.0)
+        .build_ui_state(|ui, app: &mut SealtagApp| app.show(ui), app);
+    h.run_steps(2);
+    h.get_by_label("Passphrase").type_text("large image test");
+    h.run_steps(1);
+    h.get_by_label("Unlock").click();
+    step_until(&mut h, "the large image", |app| {
+        app.workspace().is_some_and(|w| w.has_image())
+    });
+    h.run_steps(2);
+    assert!(
+        !h.state().workspace().unwrap().shows_full_resolution(),
+        "zoomed out: the preview is enough"
+    );
+    // 1:1 needs more pixels than the 2048 px preview holds.
+    // The tiles are made on the worker after the preview: wait for them.
+    key_mod(&mut h, Modifiers::COMMAND, Key::Num0);
+    step_until(&mut h, "full-resolution tiles", |app| {
+        app.workspace().is_some_and(|w| w.shows_full_resolution())
+    });
+    let ws = h.state().workspace().unwrap();
+    assert!((ws.canvas_view().unwrap().scale - 1.0).abs() < 1e-3);
+}
+
+#[test]
+fn brightness_and_contrast_change_the_view_not_the_stored_image() {
+    let d = demo();
+    let mut h = unlocked(&d);
+    let adjust = sealtag::gui::workspace::Adjust {
+        brightness: 0.2,
+        contrast: 1.5,
+    };
+    h.state_mut()
+        .workspace_mut()
+        .unwrap()
+        .set_view_adjust(adjust);
+    h.run_steps(2);
+    assert_eq!(h.state().workspace().unwrap().view_adjust(), Some(adjust));
+    // The stored original is unchanged: its hash still matches the import.
+    let admin = d
+        .paths
+        .admin_home
+        .unlock(&SecretString::from(DEMO_ADMIN_PASSPHRASE.to_string()))
+        .unwrap();
+    let mut s = Session::open(&d.paths.project, admin, None).unwrap();
+    let item = s.items().unwrap().into_iter().next().unwrap();
+    let content = s.load_item(item.id).unwrap();
+    assert_eq!(sealtag::crypto::sha256_hex(&content.bytes), item.sha256);
+}
+
 #[test]
 fn wrong_passphrase_is_refused_with_a_message() {
-    let dir = tempfile::tempdir().unwrap();
-    let (app, _) = demo_app(dir.path());
-    let mut h = harness(app);
+    let d = demo();
+    let mut h = harness(&d);
     h.run_steps(2);
     h.get_by_label("Passphrase").type_text("not the passphrase");
     h.run_steps(1);
@@ -92,74 +724,52 @@ fn wrong_passphrase_is_refused_with_a_message() {
 }
 
 #[test]
-fn unlock_draw_box_then_undo() {
-    let dir = tempfile::tempdir().unwrap();
-    let (app, paths) = demo_app(dir.path());
-    let mut h = harness(app);
+fn unlock_draw_box_then_undo_redo_and_next() {
+    let d = demo();
+    let mut h = harness(&d);
     h.run_steps(2);
-
     // The unlock screen tells demo users the passphrase.
     assert!(h.query_by_label_contains(DEMO_PASSPHRASE).is_some());
-    h.get_by_label("Passphrase").type_text(DEMO_PASSPHRASE);
-    h.run_steps(1);
-    h.get_by_label("Unlock").click();
-    h.run_steps(2);
-    step_until(&mut h, "the workspace", |app| app.workspace().is_some());
-    step_until(&mut h, "the first image", |app| {
-        app.workspace().is_some_and(|w| w.has_image())
-    });
-    h.run_steps(2);
-
+    let mut h = unlock(h, DEMO_PASSPHRASE);
     let ws = h.state().workspace().unwrap();
     let item = ws.current_item().unwrap().clone();
     assert_eq!(item.name, "astronaut.jpg");
-    let class_face = ws
+    let face = ws
         .classes()
         .iter()
         .find(|c| c.hotkey == Some(2))
         .unwrap()
-        .clone();
-    let view = ws.canvas_view().expect("canvas drawn");
+        .id;
+    let t = tol(&h);
 
-    // Key 2 picks the second class, then drag a box from (100,120) to (260,300) px.
-    h.key_press(Key::Num2);
-    h.run_steps(1);
-    let from = view.to_screen(100.0, 120.0);
-    let to = view.to_screen(260.0, 300.0);
-    drag(&mut h, from, to);
-
+    // Key 2 picks the second class, then a drag from (100,120) to (260,300) px.
+    key(&mut h, Key::Num2);
+    drag_px(&mut h, (100.0, 120.0), (260.0, 300.0));
     assert!(
         h.query_by_label_contains("Saved").is_some(),
         "status bar shows saved"
     );
-    let boxes = stored_boxes(&paths, item.id);
-    assert_eq!(boxes.len(), 1, "one box committed: {boxes:?}");
-    let (class_id, b) = boxes[0];
-    assert_eq!(class_id, class_face.id);
-    // Screen→pixel mapping error is under one screen point, i.e. < 1/scale px.
-    let tol = 1.0 / view.scale as f64 + 0.01;
+    let labels = stored(&d, item.id);
+    assert_eq!(labels.len(), 1, "one box committed: {labels:?}");
+    assert_eq!(labels[0].class_id, face);
+    let Geometry::BBox(b) = labels[0].geometry else {
+        panic!("{labels:?}")
+    };
     for (got, want) in [(b.x, 100.0), (b.y, 120.0), (b.w, 160.0), (b.h, 180.0)] {
         assert!(
-            (got - want).abs() <= tol,
-            "box {b:?} vs expected 100,120 160x180 (tol {tol})"
+            (got - want).abs() <= t,
+            "box {b:?} vs 100,120 160x180 (tol {t})"
         );
     }
-
-    // Ctrl+Z undoes it, in the store too.
-    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
-    h.run_steps(2);
+    key_mod(&mut h, Modifiers::COMMAND, Key::Z);
     assert!(
-        stored_boxes(&paths, item.id).is_empty(),
+        stored(&d, item.id).is_empty(),
         "undo removed the box from the store"
     );
     assert!(h.state().workspace().unwrap().annotations().is_empty());
-
-    // Redo brings it back; D goes to the next item.
-    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
-    h.run_steps(2);
-    assert_eq!(stored_boxes(&paths, item.id).len(), 1);
-    h.key_press(Key::D);
-    h.run_steps(2);
+    key_mod(&mut h, Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    assert_eq!(stored(&d, item.id).len(), 1);
+    key(&mut h, Key::D);
     assert_eq!(
         h.state().workspace().unwrap().current_item().unwrap().name,
         "street_plate_fake.jpg"
@@ -168,57 +778,33 @@ fn unlock_draw_box_then_undo() {
 
 #[test]
 fn move_resize_and_delete_a_box() {
-    let dir = tempfile::tempdir().unwrap();
-    let (app, paths) = demo_app(dir.path());
-    let mut h = harness(app);
-    h.run_steps(2);
-    h.get_by_label("Passphrase").type_text(DEMO_PASSPHRASE);
-    h.run_steps(1);
-    h.get_by_label("Unlock").click();
-    step_until(&mut h, "the first image", |app| {
-        app.workspace().is_some_and(|w| w.has_image())
-    });
-    h.run_steps(2);
-    let ws = h.state().workspace().unwrap();
-    let item_id = ws.current_item().unwrap().id;
-    let view = ws.canvas_view().unwrap();
-
-    drag(
-        &mut h,
-        view.to_screen(50.0, 50.0),
-        view.to_screen(150.0, 150.0),
-    );
-    let before = stored_boxes(&paths, item_id)[0].1;
-
+    let d = demo();
+    let mut h = unlocked(&d);
+    let item = item_id(&h);
+    let t = tol(&h);
+    let bbox = |d: &Demo| match stored(d, item)[0].geometry {
+        Geometry::BBox(b) => b,
+        ref g => panic!("{g:?}"),
+    };
+    drag_px(&mut h, (50.0, 50.0), (150.0, 150.0));
+    let before = bbox(&d);
     // Drag from inside the box: it moves by (+100, +40) px.
-    drag(
-        &mut h,
-        view.to_screen(100.0, 100.0),
-        view.to_screen(200.0, 140.0),
-    );
-    let moved = stored_boxes(&paths, item_id)[0].1;
-    let tol = 1.0 / view.scale as f64 + 0.01;
+    drag_px(&mut h, (100.0, 100.0), (200.0, 140.0));
+    let moved = bbox(&d);
     assert!(
-        (moved.x - (before.x + 100.0)).abs() <= tol && (moved.y - (before.y + 40.0)).abs() <= tol,
+        (moved.x - (before.x + 100.0)).abs() <= t && (moved.y - (before.y + 40.0)).abs() <= t,
         "{moved:?}"
     );
     assert!((moved.w - before.w).abs() <= 0.01 && (moved.h - before.h).abs() <= 0.01);
-
-    // Drag the bottom-right corner handle: the box grows.
-    let corner = view.to_screen(moved.x + moved.w, moved.y + moved.h);
+    // Drag the bottom-right corner handle: the box grows, the top-left stays.
+    let corner = screen(&h, moved.x + moved.w, moved.y + moved.h);
     drag(&mut h, corner, corner + egui::vec2(30.0, 20.0));
-    let resized = stored_boxes(&paths, item_id)[0].1;
-    assert!(
-        (resized.x - moved.x).abs() <= 0.01,
-        "top-left stays: {resized:?}"
-    );
+    let resized = bbox(&d);
+    assert!((resized.x - moved.x).abs() <= 0.01, "{resized:?}");
     assert!(
         resized.w > moved.w + 10.0 && resized.h > moved.h + 5.0,
         "{resized:?}"
     );
-
-    // Delete removes the selected box.
-    h.key_press(Key::Delete);
-    h.run_steps(2);
-    assert!(stored_boxes(&paths, item_id).is_empty());
+    key(&mut h, Key::Delete);
+    assert!(stored(&d, item).is_empty());
 }
