@@ -658,18 +658,7 @@ fn a_24_megapixel_image_opens_from_a_preview_and_zooms_to_full_resolution() {
     drop(s);
 
     let app = SealtagApp::new(home.clone(), Some(project.clone()), false);
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_step_dt(1.0 / 60.0)
-        .build_ui_state(|ui, app: &mut SealtagApp| app.show(ui), app);
-    h.run_steps(2);
-    h.get_by_label("Passphrase").type_text("large image test");
-    h.run_steps(1);
-    h.get_by_label("Unlock").click();
-    step_until(&mut h, "the large image", |app| {
-        app.workspace().is_some_and(|w| w.has_image())
-    });
-    h.run_steps(2);
+    let mut h = unlock(app_harness(app), "large image test");
     assert!(
         !h.state().workspace().unwrap().shows_full_resolution(),
         "zoomed out: the preview is enough"
