@@ -797,3 +797,36 @@ fn move_resize_and_delete_a_box() {
     key(&mut h, Key::Delete);
     assert!(stored(&d, item).is_empty());
 }
+
+#[test]
+fn admin_changes_watermark_and_idle_lock_in_project_settings() {
+    let d = demo();
+    let mut h = admin_harness(&d);
+    key_mod(&mut h, Modifiers::COMMAND | Modifiers::SHIFT, Key::Comma);
+    h.get_by_label("Watermark").click();
+    h.run_steps(2);
+    h.get_by_label("everyone").click();
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    let admin = d
+        .paths
+        .admin_home
+        .unlock(&SecretString::from(DEMO_ADMIN_PASSPHRASE.to_string()))
+        .unwrap();
+    let s = Session::open(&d.paths.project, admin, None).unwrap();
+    assert_eq!(s.project_setting("watermark").unwrap(), "everyone");
+    assert!(s.watermark_on(), "the admin now sees the watermark too");
+    // Annotators cannot open it.
+    drop(h);
+    let mut h = unlocked(&d);
+    key_mod(&mut h, Modifiers::COMMAND | Modifiers::SHIFT, Key::Comma);
+    assert!(
+        h.state()
+            .workspace()
+            .unwrap()
+            .message()
+            .unwrap_or_default()
+            .contains("Only admins")
+    );
+}

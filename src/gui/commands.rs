@@ -32,12 +32,13 @@ pub enum Command {
     ZoomActual,
     ToggleHelp,
     Settings,
+    ProjectSettings,
     SchemaEditor,
     Lock,
 }
 
 impl Command {
-    pub const ALL: [Command; 28] = [
+    pub const ALL: [Command; 29] = [
         Command::NextItem,
         Command::PreviousItem,
         Command::SubmitAndNext,
@@ -64,6 +65,7 @@ impl Command {
         Command::ZoomActual,
         Command::ToggleHelp,
         Command::Settings,
+        Command::ProjectSettings,
         Command::SchemaEditor,
         Command::Lock,
     ];
@@ -97,6 +99,7 @@ impl Command {
             Command::ZoomActual => "zoom_actual",
             Command::ToggleHelp => "toggle_help",
             Command::Settings => "settings",
+            Command::ProjectSettings => "project_settings",
             Command::SchemaEditor => "schema_editor",
             Command::Lock => "lock",
         }
@@ -134,6 +137,7 @@ impl Command {
             Command::ZoomActual => "Zoom 1:1",
             Command::ToggleHelp => "Keyboard shortcuts",
             Command::Settings => "Settings…",
+            Command::ProjectSettings => "Project settings…",
             Command::SchemaEditor => "Schema editor…",
             Command::Lock => "Lock screen",
         }
@@ -172,6 +176,7 @@ impl Command {
             Command::ZoomActual => cmd(Key::Num0),
             Command::ToggleHelp => none(Key::F1),
             Command::Settings => cmd(Key::Comma),
+            Command::ProjectSettings => cmd_shift(Key::Comma),
             Command::SchemaEditor => cmd_shift(Key::S),
             Command::Lock => cmd(Key::L),
         }

@@ -137,6 +137,8 @@ pub struct Workspace {
     keymap: Keymap,
     keymap_editor: KeymapEditor,
     schema_editor: SchemaEditor,
+    /// The admin's project settings window: (idle lock minutes, watermark), when open.
+    project_settings: Option<(u32, String)>,
     /// The reason being typed in the skip dialog, when it is open.
     skip_reason: Option<String>,
     opacity: f32,
@@ -237,6 +239,7 @@ impl Workspace {
             keymap_editor: KeymapEditor::default(),
             schema_editor: SchemaEditor::default(),
             skip_reason: None,
+            project_settings: None,
             opacity: 0.2,
             adjust: Adjust::default(),
             adjusting: false,
@@ -465,8 +468,10 @@ impl Workspace {
         self.poll_loader(&ctx);
         let mut actions = Vec::new();
 
-        let modal_open =
-            self.keymap_editor.open || self.schema_editor.open || self.skip_reason.is_some();
+        let modal_open = self.keymap_editor.open
+            || self.schema_editor.open
+            || self.skip_reason.is_some()
+            || self.project_settings.is_some();
         if !ctx.egui_wants_keyboard_input() && !modal_open {
             actions.extend(self.keymap.pressed(&ctx).into_iter().map(WsAction::Run));
             for (i, key) in NUMBER_KEYS.iter().enumerate() {
@@ -496,6 +501,7 @@ impl Workspace {
             self.help_ui(&ctx);
         }
         self.skip_ui(&ctx, &mut actions);
+        self.project_settings_ui(&ctx);
         if let Some(keymap) = self.keymap_editor.ui(&ctx) {
             self.save_keymap(keymap);
         }
@@ -521,6 +527,9 @@ impl Workspace {
                 self.menu_button(ui, Command::Settings, actions);
                 if permissions::allowed(self.session.role(), Action::EditSchema) {
                     self.menu_button(ui, Command::SchemaEditor, actions);
+                }
+                if permissions::allowed(self.session.role(), Action::ManageSettings) {
+                    self.menu_button(ui, Command::ProjectSettings, actions);
                 }
                 self.menu_button(ui, Command::Lock, actions);
             });
@@ -1177,6 +1186,56 @@ impl Workspace {
         }
     }
 
+    /// Admin window for idle lock and watermark; each change is validated
+    /// and audited by the controller.
+    fn project_settings_ui(&mut self, ctx: &egui::Context) {
+        let Some((minutes, watermark)) = &mut self.project_settings else {
+            return;
+        };
+        let (mut save, mut close) = (false, false);
+        egui::Window::new("Project settings")
+            .collapsible(false)
+            .show(ctx, |ui| {
+                egui::Grid::new("project-settings").show(ui, |ui| {
+                    let l = ui.label("Idle lock (minutes)");
+                    ui.add(egui::DragValue::new(minutes).range(1..=240))
+                        .labelled_by(l.id);
+                    ui.end_row();
+                    let l = ui.label("Watermark");
+                    egui::ComboBox::from_id_salt("watermark")
+                        .selected_text(watermark.as_str())
+                        .show_ui(ui, |ui| {
+                            for option in ["off", "annotators", "everyone"] {
+                                ui.selectable_value(watermark, option.to_string(), option);
+                            }
+                        })
+                        .response
+                        .labelled_by(l.id);
+                    ui.end_row();
+                });
+                ui.small("Takes effect at each user's next unlock");
+                ui.horizontal(|ui| {
+                    save = ui.button("Save").clicked();
+                    close = ui.button("Cancel").clicked();
+                });
+            });
+        if save {
+            let (minutes, watermark) = (minutes.to_string(), watermark.clone());
+            let result = self
+                .session
+                .set_project_setting("idle_lock_minutes", &minutes)
+                .and_then(|()| self.session.set_project_setting("watermark", &watermark));
+            self.message = Some(match result {
+                Ok(()) => "Project settings saved".into(),
+                Err(e) => e.to_string(),
+            });
+            close = true;
+        }
+        if close {
+            self.project_settings = None;
+        }
+    }
+
     fn save_keymap(&mut self, keymap: Keymap) {
         match self
             .session
@@ -1487,6 +1546,17 @@ impl Workspace {
             Command::ZoomActual => self.canvas.zoom_actual(),
             Command::ToggleHelp => self.show_help = !self.show_help,
             Command::Settings => self.keymap_editor.open_with(&self.keymap),
+            Command::ProjectSettings => {
+                if permissions::allowed(self.session.role(), Action::ManageSettings) {
+                    let watermark = self
+                        .session
+                        .project_setting("watermark")
+                        .unwrap_or_else(|_| "annotators".into());
+                    self.project_settings = Some((self.session.idle_lock_minutes(), watermark));
+                } else {
+                    self.message = Some("Only admins change project settings".into());
+                }
+            }
             Command::SchemaEditor => {
                 if permissions::allowed(self.session.role(), Action::EditSchema) {
                     self.schema_editor.open_with(&self.schema);
