@@ -21,6 +21,7 @@ pub mod permissions;
 pub mod platform;
 pub mod project;
 pub mod store;
+pub mod text_offsets;
 
 #[cfg(feature = "gui")]
 pub mod gui;
