@@ -109,19 +109,38 @@ pub enum Tool {
     Polyline,
     Point,
     Keypoints,
-    /// Whole-image classification.
+    /// Whole-item classification (image, audio or document class).
     Tag,
+    /// A time range of an audio item, with its transcript.
+    Segment,
+    /// A character range of a text item (NER span).
+    Span,
+    /// A typed link between two labels of the same item.
+    Relation,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 6] = [
+    pub const ALL: [Tool; 9] = [
         Tool::BBox,
         Tool::Polygon,
         Tool::Polyline,
         Tool::Point,
         Tool::Keypoints,
         Tool::Tag,
+        Tool::Segment,
+        Tool::Span,
+        Tool::Relation,
     ];
+
+    /// The item kinds a tool applies to.
+    pub fn applies_to(self, kind: ItemKind) -> bool {
+        match self {
+            Tool::Tag => true,
+            Tool::Segment => kind == ItemKind::Audio,
+            Tool::Span | Tool::Relation => kind == ItemKind::Text,
+            _ => kind == ItemKind::Image,
+        }
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             Tool::BBox => "bbox",
@@ -130,6 +149,9 @@ impl Tool {
             Tool::Point => "point",
             Tool::Keypoints => "keypoints",
             Tool::Tag => "tag",
+            Tool::Segment => "segment",
+            Tool::Span => "span",
+            Tool::Relation => "relation",
         }
     }
     pub fn label(self) -> &'static str {
@@ -139,7 +161,10 @@ impl Tool {
             Tool::Polyline => "Polyline",
             Tool::Point => "Point",
             Tool::Keypoints => "Keypoints",
-            Tool::Tag => "Image tag",
+            Tool::Tag => "Tag",
+            Tool::Segment => "Segment",
+            Tool::Span => "Span",
+            Tool::Relation => "Relation",
         }
     }
 }
@@ -222,6 +247,8 @@ pub struct LabelClass {
     pub skeleton: Option<Skeleton>,
 }
 
+/// Tools a new class allows: every kind but keypoints (which need a
+/// skeleton) and relations (which are their own classes).
 pub fn default_tools() -> Vec<Tool> {
     vec![
         Tool::BBox,
@@ -229,6 +256,8 @@ pub fn default_tools() -> Vec<Tool> {
         Tool::Polyline,
         Tool::Point,
         Tool::Tag,
+        Tool::Segment,
+        Tool::Span,
     ]
 }
 
@@ -237,8 +266,18 @@ pub fn default_tools() -> Vec<Tool> {
 pub struct Schema {
     pub version: i64,
     pub classes: Vec<LabelClass>,
-    /// Whether an image may carry several tags (else at most one).
+    /// Whether an item may carry several tags (else at most one).
     pub multi_label_tags: bool,
+    /// Whether text spans may overlap or nest.
+    #[serde(default)]
+    pub overlapping_spans: bool,
+    /// Whether audio segments may overlap (several speakers at once).
+    #[serde(default = "yes")]
+    pub overlapping_segments: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl LabelClass {
@@ -324,8 +363,31 @@ pub enum Geometry {
     Keypoints {
         points: Vec<Keypoint>,
     },
-    /// Whole-image classification: the class is the label.
+    /// Whole-item classification: the class is the label.
     Tag,
+    /// `start_secs`..`end_secs` of an audio item, with what is said in it.
+    Segment {
+        start_secs: f64,
+        end_secs: f64,
+        #[serde(default)]
+        transcript: String,
+    },
+    /// Characters `start`..`end` (Unicode scalar values, end-exclusive) of a
+    /// text item, and the same range in UTF-8 bytes (computed by the
+    /// controller from the text, never trusted from the caller).
+    Span {
+        start: u64,
+        end: u64,
+        #[serde(default)]
+        byte_start: u64,
+        #[serde(default)]
+        byte_end: u64,
+    },
+    /// A typed (by class) link from one label to another on the same item.
+    Relation {
+        from: i64,
+        to: i64,
+    },
 }
 
 impl Geometry {
@@ -337,17 +399,23 @@ impl Geometry {
             Geometry::Point { .. } => Tool::Point,
             Geometry::Keypoints { .. } => Tool::Keypoints,
             Geometry::Tag => Tool::Tag,
+            Geometry::Segment { .. } => Tool::Segment,
+            Geometry::Span { .. } => Tool::Span,
+            Geometry::Relation { .. } => Tool::Relation,
         }
     }
 
-    /// Every coordinate pair, in order.
+    /// Every coordinate pair, in order (image geometry only).
     pub fn points(&self) -> Vec<[f64; 2]> {
         match self {
             Geometry::BBox(b) => vec![[b.x, b.y], [b.x + b.w, b.y + b.h]],
             Geometry::Polygon { points } | Geometry::Polyline { points } => points.clone(),
             Geometry::Point { x, y } => vec![[*x, *y]],
             Geometry::Keypoints { points } => points.iter().map(|p| [p.x, p.y]).collect(),
-            Geometry::Tag => vec![],
+            Geometry::Tag
+            | Geometry::Segment { .. }
+            | Geometry::Span { .. }
+            | Geometry::Relation { .. } => vec![],
         }
     }
 
@@ -394,7 +462,7 @@ impl Geometry {
                     })
                     .collect(),
             },
-            Geometry::Tag => Geometry::Tag,
+            other => other.clone(),
         }
     }
 
@@ -423,13 +491,57 @@ impl Geometry {
                     })
                     .collect(),
             },
-            Geometry::Tag => Geometry::Tag,
+            other => other.clone(),
         }
     }
 
     /// Checks the shape is well formed and inside a `width` × `height`
     /// image; the message says what is wrong.
-    pub fn validate(&self, width: f64, height: f64) -> Result<(), String> {
+    pub fn validate(&self, extent: &Extent) -> Result<(), String> {
+        let (width, height) = (extent.width, extent.height);
+        match self {
+            Geometry::Segment {
+                start_secs,
+                end_secs,
+                ..
+            } => {
+                if !start_secs.is_finite()
+                    || !end_secs.is_finite()
+                    || *start_secs < 0.0
+                    || end_secs <= start_secs
+                {
+                    return Err(format!(
+                        "a segment needs 0 ≤ start < end, got {start_secs:.3}–{end_secs:.3} s"
+                    ));
+                }
+                if *end_secs > extent.duration_secs + 1e-3 {
+                    return Err(format!(
+                        "segment end {end_secs:.3} s is past the end of the {:.3} s recording",
+                        extent.duration_secs
+                    ));
+                }
+                return Ok(());
+            }
+            Geometry::Span { start, end, .. } => {
+                if start >= end {
+                    return Err(format!("a span needs start < end, got {start}–{end}"));
+                }
+                if *end > extent.char_len {
+                    return Err(format!(
+                        "span end {end} is past the end of the text ({} characters)",
+                        extent.char_len
+                    ));
+                }
+                return Ok(());
+            }
+            Geometry::Relation { from, to } => {
+                if from == to {
+                    return Err("a relation links two different labels".into());
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
         let pts = self.points();
         if pts.iter().flatten().any(|v| !v.is_finite()) {
             return Err("coordinates must be finite numbers".into());
@@ -445,7 +557,7 @@ impl Geometry {
             Geometry::Polyline { .. } => 2,
             Geometry::Point { .. } => 1,
             Geometry::Keypoints { .. } => 1,
-            Geometry::Tag => 0,
+            _ => 0,
         };
         if pts.len() < min_points {
             return Err(format!(
@@ -464,6 +576,27 @@ impl Geometry {
             ));
         }
         Ok(())
+    }
+}
+
+/// The size of an item in each unit labels use; validation checks
+/// geometry against it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Extent {
+    pub width: f64,
+    pub height: f64,
+    pub duration_secs: f64,
+    pub char_len: u64,
+}
+
+impl Extent {
+    pub fn of(item: &ItemSummary) -> Self {
+        Self {
+            width: item.width.unwrap_or(0) as f64,
+            height: item.height.unwrap_or(0) as f64,
+            duration_secs: item.duration_secs.unwrap_or(0.0),
+            char_len: item.char_len.unwrap_or(0),
+        }
     }
 }
 

@@ -786,3 +786,106 @@ fn labels_of_every_kind_schema_changes_submit_skip_and_settings() {
             .starts_with("ok")
     );
 }
+
+#[test]
+fn segments_spans_relations_and_document_classes_from_the_cli() {
+    let site = site_with_project();
+    let p = site.p();
+    let dir = format!("{FIXTURES}/import");
+    site.ok(
+        "admin",
+        &[
+            "import",
+            "--project",
+            &p,
+            &format!("{dir}/call_04_22k.mp3"),
+            &format!("{dir}/support_chats_head.jsonl"),
+        ],
+    );
+    let items = site.json("admin", &["items", "--project", &p, "--json"]);
+    let id_of = |kind: &str| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == kind)
+            .unwrap()["id"]
+            .to_string()
+    };
+    let (audio, text) = (id_of("audio"), id_of("text"));
+    let add = |item: &str, args: &[&str]| {
+        let mut all = vec!["label", "add", "--project", p.as_str(), "--item", item];
+        all.extend_from_slice(args);
+        site.run("admin", &all)
+    };
+    assert!(
+        add(
+            &audio,
+            &[
+                "--class",
+                "person",
+                "--segment",
+                "0.35,4.2",
+                "--transcript",
+                "Hello, I moved"
+            ]
+        )
+        .status
+        .success()
+    );
+    let out = add(&audio, &["--class", "person", "--segment", "28,31"]);
+    assert!(stderr(&out).contains("past the end"), "{}", stderr(&out));
+    // chat-0001's address: chars 30..68, bytes 40..78.
+    let first =
+        String::from_utf8(add(&text, &["--class", "other", "--span", "30,68"]).stdout).unwrap();
+    let second =
+        String::from_utf8(add(&text, &["--class", "other", "--span", "0,5"]).stdout).unwrap();
+    let id = |out: &str| out.trim().rsplit(' ').next().unwrap().to_string();
+    let rel = format!("{},{}", id(&first), id(&second));
+    assert!(
+        add(&text, &["--class", "relates to", "--relation", &rel])
+            .status
+            .success()
+    );
+    assert!(
+        add(&text, &["--class", "document", "--tag"])
+            .status
+            .success()
+    );
+    let out = add(&text, &["--class", "other", "--span", "10,40"]);
+    assert!(stderr(&out).contains("overlaps"), "{}", stderr(&out));
+    site.ok(
+        "admin",
+        &[
+            "schema",
+            "rules",
+            "--project",
+            &p,
+            "--overlapping-spans",
+            "true",
+            "--overlapping-segments",
+            "true",
+        ],
+    );
+    assert!(
+        add(&text, &["--class", "other", "--span", "10,40"])
+            .status
+            .success()
+    );
+
+    let labels = site.json(
+        "admin",
+        &["label", "list", "--project", &p, "--item", &text, "--json"],
+    );
+    let span = &labels[0]["geometry"];
+    assert_eq!(
+        span,
+        &serde_json::json!({"type": "span", "start": 30, "end": 68, "byte_start": 40, "byte_end": 78})
+    );
+    assert_eq!(labels[2]["geometry"]["type"], "relation");
+    let seg = site.json(
+        "admin",
+        &["label", "list", "--project", &p, "--item", &audio, "--json"],
+    );
+    assert_eq!(seg[0]["geometry"]["transcript"], "Hello, I moved");
+}

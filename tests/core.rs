@@ -546,7 +546,7 @@ fn labels_copy_to_another_item_clamped_and_single_tag_is_enforced() {
         item_id: target,
         draft: AnnotationDraft::new(logo, Geometry::Tag),
     });
-    assert!(matches!(second, Err(CoreError::Invalid(m)) if m.contains("one image tag")));
+    assert!(matches!(second, Err(CoreError::Invalid(m)) if m.contains("one tag per item")));
     // A class that does not allow a tool refuses it.
     let mut classes = s.classes().unwrap();
     classes.iter_mut().find(|c| c.id == logo).unwrap().tools = vec![sealtag::model::Tool::BBox];
@@ -555,4 +555,254 @@ fn labels_copy_to_another_item_clamped_and_single_tag_is_enforced() {
         matches!(err, CoreError::NeedsConfirmation { labels: 2, .. }),
         "{err}"
     );
+}
+
+/// A project with one chat message (emoji, accents) and one audio call.
+fn project_with_text_and_audio() -> (Fixture, i64, i64) {
+    let f = project_with_image();
+    let mut s = open(&f.root, &f.admin);
+    let chats = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/text/support_chats.jsonl"
+    ))
+    .unwrap();
+    let first = chats.lines().next().unwrap().to_string() + "\n";
+    let text = s
+        .import_bytes("chat.jsonl", first.into_bytes(), &ImportOptions::default())
+        .unwrap()
+        .item_ids[0];
+    let mp3 = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/import/call_04_22k.mp3"
+    ))
+    .unwrap();
+    let audio = s
+        .import_bytes("call.mp3", mp3, &ImportOptions::default())
+        .unwrap()
+        .item_ids[0];
+    drop(s);
+    (f, text, audio)
+}
+
+fn span(start: u64, end: u64) -> Geometry {
+    Geometry::Span {
+        start,
+        end,
+        byte_start: 0,
+        byte_end: 0,
+    }
+}
+
+#[test]
+fn spans_store_char_and_byte_offsets_from_the_text_and_respect_overlap_rules() {
+    let (f, text, _) = project_with_text_and_audio();
+    let mut s = open(&f.root, &f.admin);
+    let other = s
+        .classes()
+        .unwrap()
+        .iter()
+        .find(|c| c.name == "other")
+        .unwrap()
+        .id;
+    // chat-0001: "Moved house 🏠➡️🏡 new address: 8 Placeholder Lane, Fairview, OR 97024 🎉";
+    // the address is chars 30..68 and bytes 40..78 (ground truth in pii_spans.jsonl).
+    let created = s
+        .apply_label(LabelChange::Create {
+            item_id: text,
+            draft: AnnotationDraft::new(other, span(30, 68)),
+        })
+        .unwrap();
+    let stored = s
+        .annotations(text)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id == created.annotation_id)
+        .unwrap();
+    assert_eq!(
+        stored.geometry,
+        Geometry::Span {
+            start: 30,
+            end: 68,
+            byte_start: 40,
+            byte_end: 78
+        }
+    );
+    // Forged byte offsets from a caller are replaced by the true ones.
+    let forged = Geometry::Span {
+        start: 0,
+        end: 5,
+        byte_start: 99,
+        byte_end: 100,
+    };
+    let id = s
+        .apply_label(LabelChange::Create {
+            item_id: text,
+            draft: AnnotationDraft::new(other, forged),
+        })
+        .unwrap()
+        .annotation_id;
+    let g = s
+        .annotations(text)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id == id)
+        .unwrap()
+        .geometry;
+    assert_eq!(
+        g,
+        Geometry::Span {
+            start: 0,
+            end: 5,
+            byte_start: 0,
+            byte_end: 5
+        }
+    );
+    // Overlap is refused by default, allowed once the schema says so.
+    let overlap = s.apply_label(LabelChange::Create {
+        item_id: text,
+        draft: AnnotationDraft::new(other, span(60, 70)),
+    });
+    assert!(matches!(overlap, Err(CoreError::Invalid(m)) if m.contains("overlaps")));
+    s.set_overlap_rules(true, true).unwrap();
+    s.apply_label(LabelChange::Create {
+        item_id: text,
+        draft: AnnotationDraft::new(other, span(60, 70)),
+    })
+    .unwrap();
+    // Past the end, empty, or on the wrong kind of item: refused.
+    for (item, g, why) in [
+        (text, span(60, 71), "past the end"),
+        (text, span(5, 5), "start < end"),
+        (f.item, span(0, 3), "do not apply to image"),
+    ] {
+        let r = s.apply_label(LabelChange::Create {
+            item_id: item,
+            draft: AnnotationDraft::new(other, g),
+        });
+        assert!(
+            matches!(&r, Err(CoreError::Invalid(m)) if m.contains(why)),
+            "{why}: {r:?}"
+        );
+    }
+    // A relation (its own class) links two labels of the same item.
+    let relates = s
+        .classes()
+        .unwrap()
+        .iter()
+        .find(|c| c.name == "relates to")
+        .unwrap()
+        .id;
+    let wrong_class = s.apply_label(LabelChange::Create {
+        item_id: text,
+        draft: AnnotationDraft::new(
+            other,
+            Geometry::Relation {
+                from: created.annotation_id,
+                to: id,
+            },
+        ),
+    });
+    assert!(
+        wrong_class.is_err(),
+        "class 'other' does not allow relations"
+    );
+    let rel = Geometry::Relation {
+        from: created.annotation_id,
+        to: id,
+    };
+    s.apply_label(LabelChange::Create {
+        item_id: text,
+        draft: AnnotationDraft::new(relates, rel),
+    })
+    .unwrap();
+    let bad = Geometry::Relation {
+        from: created.annotation_id,
+        to: 999_999,
+    };
+    assert!(
+        s.apply_label(LabelChange::Create {
+            item_id: text,
+            draft: AnnotationDraft::new(relates, bad)
+        })
+        .is_err()
+    );
+    // A document class is a tag on the text item.
+    s.apply_label(LabelChange::Create {
+        item_id: text,
+        draft: AnnotationDraft::new(other, Geometry::Tag),
+    })
+    .unwrap();
+}
+
+#[test]
+fn segments_stay_inside_the_recording_and_keep_their_transcript() {
+    let (f, _, audio) = project_with_text_and_audio();
+    let mut s = open(&f.root, &f.admin);
+    let person = s.classes().unwrap()[0].id;
+    let seg = |a: f64, b: f64| Geometry::Segment {
+        start_secs: a,
+        end_secs: b,
+        transcript: "my order never arrived".into(),
+    };
+    let id = s
+        .apply_label(LabelChange::Create {
+            item_id: audio,
+            draft: AnnotationDraft::new(person, seg(0.35, 4.2)),
+        })
+        .unwrap()
+        .annotation_id;
+    let stored = s.annotations(audio).unwrap();
+    assert_eq!(stored[0].geometry, seg(0.35, 4.2));
+    // Editing the transcript is an update with its own revision, undoable.
+    let mut draft = AnnotationDraft::new(person, seg(0.35, 4.2));
+    draft.geometry = Geometry::Segment {
+        start_secs: 0.35,
+        end_secs: 4.2,
+        transcript: "my order has not arrived".into(),
+    };
+    s.apply_label(LabelChange::Update {
+        annotation_id: id,
+        draft,
+    })
+    .unwrap();
+    s.apply_label(LabelChange::Undo {
+        item_id: Some(audio),
+    })
+    .unwrap();
+    let g = s
+        .annotations(audio)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id == id)
+        .unwrap()
+        .geometry;
+    assert_eq!(g, seg(0.35, 4.2));
+    // Overlap allowed by default for segments (two speakers at once); refused when the schema says so.
+    s.apply_label(LabelChange::Create {
+        item_id: audio,
+        draft: AnnotationDraft::new(person, seg(4.0, 6.0)),
+    })
+    .unwrap();
+    s.set_overlap_rules(false, false).unwrap();
+    assert!(
+        s.apply_label(LabelChange::Create {
+            item_id: audio,
+            draft: AnnotationDraft::new(person, seg(5.0, 7.0))
+        })
+        .is_err()
+    );
+    // The mp3 lasts about 29.2 s.
+    let r = s.apply_label(LabelChange::Create {
+        item_id: audio,
+        draft: AnnotationDraft::new(person, seg(20.0, 40.0)),
+    });
+    assert!(
+        matches!(&r, Err(CoreError::Invalid(m)) if m.contains("past the end")),
+        "{r:?}"
+    );
+    let r = s.apply_label(LabelChange::Create {
+        item_id: audio,
+        draft: AnnotationDraft::new(person, seg(3.0, 2.0)),
+    });
+    assert!(r.is_err());
 }

@@ -213,10 +213,13 @@ pub enum UserCommand {
     },
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum LabelCommand {
     /// Add a label in original-image pixels; prints the annotation id.
-    /// Give exactly one of --bbox, --polygon, --polyline, --point, --tag.
+    /// Give exactly one of --bbox, --polygon, --polyline, --point, --tag,
+    /// --segment, --span, --relation.
     Add {
         #[command(flatten)]
         project: ProjectArg,
@@ -237,9 +240,21 @@ pub enum LabelCommand {
         /// x,y
         #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
         point: Vec<f64>,
-        /// A whole-image tag of the class.
+        /// A whole-item tag of the class (image, audio or document class).
         #[arg(long)]
         tag: bool,
+        /// start,end in seconds of an audio item.
+        #[arg(long, value_delimiter = ',')]
+        segment: Vec<f64>,
+        /// What is said in the segment.
+        #[arg(long, requires = "segment")]
+        transcript: Option<String>,
+        /// start,end in characters (Unicode scalar values, end-exclusive) of a text item.
+        #[arg(long, value_delimiter = ',')]
+        span: Vec<u64>,
+        /// from,to: the ids of two labels of the item this relation links.
+        #[arg(long, value_delimiter = ',')]
+        relation: Vec<i64>,
         /// An attribute, NAME=VALUE (true/false for yes/no attributes); repeatable.
         #[arg(long = "attr", value_name = "NAME=VALUE")]
         attributes: Vec<String>,
@@ -274,6 +289,15 @@ pub enum SchemaCommand {
         project: ProjectArg,
         #[arg(long)]
         json: bool,
+    },
+    /// Whether text spans and audio segments may overlap.
+    Rules {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long, action = clap::ArgAction::Set)]
+        overlapping_spans: bool,
+        #[arg(long, action = clap::ArgAction::Set)]
+        overlapping_segments: bool,
     },
     /// Replace the schema from a JSON file in the `schema show --json` format.
     Set {

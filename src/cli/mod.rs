@@ -312,6 +312,10 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             polyline,
             point,
             tag,
+            segment,
+            transcript,
+            span,
+            relation,
             attributes,
             repeat,
         }) => {
@@ -321,7 +325,17 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 .into_iter()
                 .find(|c| c.name == *class)
                 .ok_or_else(|| anyhow!("no class named '{class}' in this project"))?;
-            let geometry = geometry_from_args(bbox, polygon, polyline, point, *tag)?;
+            let geometry = geometry_from_args(&ShapeArgs {
+                bbox,
+                polygon,
+                polyline,
+                point,
+                tag: *tag,
+                segment,
+                transcript: transcript.as_deref(),
+                span,
+                relation,
+            })?;
             let mut draft = AnnotationDraft::new(class.id, geometry);
             for pair in attributes {
                 let (name, value) = pair
@@ -404,6 +418,18 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             }
             Ok(Exit::Ok)
         }
+        Command::Schema(SchemaCommand::Rules {
+            project,
+            overlapping_spans,
+            overlapping_segments,
+        }) => {
+            let mut s = open(cli, &home, &project.path)?;
+            s.set_overlap_rules(*overlapping_spans, *overlapping_segments)?;
+            println!(
+                "overlapping spans: {overlapping_spans}; overlapping segments: {overlapping_segments}"
+            );
+            Ok(Exit::Ok)
+        }
         Command::Schema(SchemaCommand::Set {
             project,
             file,
@@ -473,6 +499,15 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                             format!("bbox {:.1},{:.1} {:.1}x{:.1}", b.x, b.y, b.w, b.h)
                         }
                         Geometry::Tag => "tag".to_string(),
+                        Geometry::Segment {
+                            start_secs,
+                            end_secs,
+                            transcript,
+                        } => {
+                            format!("segment {start_secs:.3}–{end_secs:.3} s \"{transcript}\"")
+                        }
+                        Geometry::Span { start, end, .. } => format!("span chars {start}–{end}"),
+                        Geometry::Relation { from, to } => format!("relation #{from} → #{to}"),
                         g => format!("{} ({} points)", g.tool().as_str(), g.points().len()),
                     };
                     println!("{:>5}  {class:<14} {shape}  rev {}", a.id, a.revision);
@@ -530,7 +565,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 hex::encode(crate::crypto::random_bytes::<6>())
             ));
             let r = crate::bench::run(&scratch, *labels, *blob_mib)?;
+            #[cfg_attr(not(feature = "gui"), allow(unused_mut))]
             let mut figures = serde_json::to_value(&r)?;
+            #[cfg_attr(not(feature = "gui"), allow(unused_mut))]
             let mut rows = vec![
                 (
                     "identity unlock (scrypt 2^16)".to_string(),
@@ -625,14 +662,21 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
     }
 }
 
-/// Builds the geometry from exactly one of the shape options of `label add`.
-fn geometry_from_args(
-    bbox: &[f64],
-    polygon: &[f64],
-    polyline: &[f64],
-    point: &[f64],
+/// The shape options of `label add`.
+struct ShapeArgs<'a> {
+    bbox: &'a [f64],
+    polygon: &'a [f64],
+    polyline: &'a [f64],
+    point: &'a [f64],
     tag: bool,
-) -> Result<Geometry> {
+    segment: &'a [f64],
+    transcript: Option<&'a str>,
+    span: &'a [u64],
+    relation: &'a [i64],
+}
+
+/// Builds the geometry from exactly one of the shape options of `label add`.
+fn geometry_from_args(a: &ShapeArgs<'_>) -> Result<Geometry> {
     let pairs = |v: &[f64], what: &str| -> Result<Vec<[f64; 2]>> {
         if !v.len().is_multiple_of(2) {
             bail!(
@@ -643,37 +687,54 @@ fn geometry_from_args(
         Ok(v.chunks(2).map(|c| [c[0], c[1]]).collect())
     };
     let given = [
-        !bbox.is_empty(),
-        !polygon.is_empty(),
-        !polyline.is_empty(),
-        !point.is_empty(),
-        tag,
+        !a.bbox.is_empty(),
+        !a.polygon.is_empty(),
+        !a.polyline.is_empty(),
+        !a.point.is_empty(),
+        a.tag,
+        !a.segment.is_empty(),
+        !a.span.is_empty(),
+        !a.relation.is_empty(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
-        bail!("give exactly one of --bbox, --polygon, --polyline, --point, --tag");
+        bail!(
+            "give exactly one of --bbox, --polygon, --polyline, --point, --tag, --segment, --span, --relation"
+        );
     }
-    Ok(if let [x, y, w, h] = bbox {
-        Geometry::BBox(BBox {
+    Ok(match (a.bbox, a.point, a.segment, a.span, a.relation) {
+        ([x, y, w, h], ..) => Geometry::BBox(BBox {
             x: *x,
             y: *y,
             w: *w,
             h: *h,
-        })
-    } else if !bbox.is_empty() {
-        bail!("--bbox takes four numbers: x,y,w,h");
-    } else if !polygon.is_empty() {
-        Geometry::Polygon {
-            points: pairs(polygon, "polygon")?,
-        }
-    } else if !polyline.is_empty() {
-        Geometry::Polyline {
-            points: pairs(polyline, "polyline")?,
-        }
-    } else if let [x, y] = point {
-        Geometry::Point { x: *x, y: *y }
-    } else if !point.is_empty() {
-        bail!("--point takes two numbers: x,y");
-    } else {
-        Geometry::Tag
+        }),
+        ([_, ..], ..) => bail!("--bbox takes four numbers: x,y,w,h"),
+        (_, [x, y], ..) => Geometry::Point { x: *x, y: *y },
+        (_, [_, ..], ..) => bail!("--point takes two numbers: x,y"),
+        (_, _, [start, end], ..) => Geometry::Segment {
+            start_secs: *start,
+            end_secs: *end,
+            transcript: a.transcript.unwrap_or_default().to_string(),
+        },
+        (_, _, [_, ..], ..) => bail!("--segment takes two numbers: start,end in seconds"),
+        (_, _, _, [start, end], _) => Geometry::Span {
+            start: *start,
+            end: *end,
+            byte_start: 0,
+            byte_end: 0,
+        },
+        (_, _, _, [_, ..], _) => bail!("--span takes two numbers: start,end in characters"),
+        (_, _, _, _, [from, to]) => Geometry::Relation {
+            from: *from,
+            to: *to,
+        },
+        (_, _, _, _, [_, ..]) => bail!("--relation takes two label ids: from,to"),
+        _ if !a.polygon.is_empty() => Geometry::Polygon {
+            points: pairs(a.polygon, "polygon")?,
+        },
+        _ if !a.polyline.is_empty() => Geometry::Polyline {
+            points: pairs(a.polyline, "polyline")?,
+        },
+        _ => Geometry::Tag,
     })
 }

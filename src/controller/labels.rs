@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{Applied, CoreError, Result, Session};
 use crate::model::{
-    AnnotationDraft, AttributeDef, Geometry, ItemKind, ItemSummary, LabelChange, LabelClass, Tool,
+    AnnotationDraft, AttributeDef, Extent, Geometry, ItemSummary, LabelChange, LabelClass,
 };
 use crate::permissions::Action;
 use crate::store::{self, Revision};
@@ -16,14 +16,16 @@ impl Session {
         Ok(store::list_annotations(self.project.store.conn(), item_id)?)
     }
 
-    /// Checks a draft against the schema and the item it goes on.
+    /// Checks a draft against the schema and the item it goes on, and
+    /// returns it normalised (span byte offsets computed from the text).
     fn validate_draft(
         &self,
         item: &ItemSummary,
-        draft: &AnnotationDraft,
+        mut draft: AnnotationDraft,
         editing: Option<i64>,
-    ) -> Result<()> {
-        let classes = store::list_classes(self.project.store.conn())?;
+    ) -> Result<AnnotationDraft> {
+        let conn = self.project.store.conn();
+        let classes = store::list_classes(conn)?;
         let class = classes
             .iter()
             .find(|c| c.id == draft.class_id)
@@ -44,17 +46,17 @@ impl Session {
                     .join(", ")
             )));
         }
-        if item.kind != ItemKind::Image {
+        if !tool.applies_to(item.kind) {
             return Err(CoreError::Invalid(format!(
-                "{} items cannot carry image labels",
+                "{} labels do not apply to {} items",
+                tool.label().to_lowercase(),
                 item.kind.as_str()
             )));
         }
-        let (w, h) = (
-            item.width.unwrap_or(0) as f64,
-            item.height.unwrap_or(0) as f64,
-        );
-        draft.geometry.validate(w, h).map_err(CoreError::Invalid)?;
+        draft
+            .geometry
+            .validate(&Extent::of(item))
+            .map_err(CoreError::Invalid)?;
         if let Geometry::Keypoints { points } = &draft.geometry {
             let expected = class
                 .skeleton
@@ -69,19 +71,74 @@ impl Session {
                 )));
             }
         }
-        check_attributes(class, draft)?;
-        if tool == Tool::Tag && !self.schema()?.multi_label_tags {
-            let conn = self.project.store.conn();
-            let other_tag = store::list_annotations(conn, item.id)?
-                .into_iter()
-                .any(|a| a.geometry == Geometry::Tag && Some(a.id) != editing);
-            if other_tag {
+        check_attributes(class, &draft)?;
+        let schema = self.schema()?;
+        let others: Vec<_> = store::list_annotations(conn, item.id)?
+            .into_iter()
+            .filter(|a| Some(a.id) != editing)
+            .collect();
+        match &mut draft.geometry {
+            Geometry::Tag if !schema.multi_label_tags && others.iter().any(|a| a.geometry == Geometry::Tag) => {
                 return Err(CoreError::Invalid(
-                    "this project allows one image tag per item: change the existing tag's class instead".into(),
+                    "this project allows one tag per item: change the existing tag's class instead".into(),
                 ));
             }
+            Geometry::Span { start, end, byte_start, byte_end } => {
+                if !schema.overlapping_spans
+                    && let Some(other) = others.iter().find(|a| {
+                        matches!(a.geometry, Geometry::Span { start: s, end: e, .. } if s < *end && *start < e)
+                    })
+                {
+                    return Err(CoreError::Invalid(format!(
+                        "span {start}–{end} overlaps label #{} and this project does not allow overlapping or nested spans",
+                        other.id
+                    )));
+                }
+                // Byte offsets come from the text itself, never from the caller.
+                let text = self.item_text(item.id)?;
+                let to_byte = |c: u64| {
+                    crate::text_offsets::char_to_byte(&text, c as usize)
+                        .map(|b| b as u64)
+                        .map_err(|e| CoreError::Invalid(e.to_string()))
+                };
+                *byte_start = to_byte(*start)?;
+                *byte_end = to_byte(*end)?;
+            }
+            Geometry::Segment { start_secs, end_secs, .. } => {
+                if !schema.overlapping_segments
+                    && let Some(other) = others.iter().find(|a| {
+                        matches!(a.geometry, Geometry::Segment { start_secs: s, end_secs: e, .. } if s < *end_secs && *start_secs < e)
+                    })
+                {
+                    return Err(CoreError::Invalid(format!(
+                        "segment overlaps label #{} and this project does not allow overlapping segments",
+                        other.id
+                    )));
+                }
+            }
+            Geometry::Relation { from, to } => {
+                for end in [*from, *to] {
+                    if !others.iter().any(|a| a.id == end && !matches!(a.geometry, Geometry::Relation { .. })) {
+                        return Err(CoreError::Invalid(format!("a relation must link labels of this item; #{end} is not one")));
+                    }
+                }
+            }
+            _ => {}
         }
-        Ok(())
+        Ok(draft)
+    }
+
+    /// The decrypted text of a text item (for span offsets).
+    fn item_text(&self, item_id: i64) -> Result<String> {
+        let conn = self.project.store.conn();
+        let (blob_id, key) = store::item_blob(conn, item_id)?
+            .ok_or_else(|| CoreError::NotFound(format!("blob of item {item_id}")))?;
+        let bytes = self
+            .project
+            .paths
+            .read_blob(self.project.project_id(), &blob_id, &key)?;
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| CoreError::Invalid(format!("item {item_id} is not UTF-8 text")))
     }
 
     /// Applies one label change as its own committed transaction (autosave):
@@ -109,7 +166,7 @@ impl Session {
         let me = self.user.id;
         match (change, item) {
             (LabelChange::Create { item_id, draft }, Some(item)) => {
-                self.validate_draft(&item, &draft, None)?;
+                let draft = self.validate_draft(&item, draft, None)?;
                 self.write(|tx, pid, actor| {
                     let rev = Revision {
                         item_id,
@@ -142,7 +199,7 @@ impl Session {
                 },
                 Some(item),
             ) => {
-                self.validate_draft(&item, &draft, Some(annotation_id))?;
+                let draft = self.validate_draft(&item, draft, Some(annotation_id))?;
                 let item_id = item.id;
                 self.write(|tx, pid, actor| {
                     let rev = Revision {
@@ -279,7 +336,11 @@ impl Session {
         for a in &source {
             let mut draft = AnnotationDraft::from(a);
             draft.geometry = draft.geometry.clamped(w, h);
-            if self.validate_draft(&target, &draft, None).is_ok() {
+            // Relations point at the source item's labels: not copied.
+            if matches!(draft.geometry, Geometry::Relation { .. }) {
+                continue;
+            }
+            if let Ok(draft) = self.validate_draft(&target, draft, None) {
                 drafts.push(draft);
             }
         }

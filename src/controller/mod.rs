@@ -181,6 +181,15 @@ impl Session {
             classes: store::list_classes(&tx)?,
             ..schema
         };
+        store::set_setting(
+            &tx,
+            "multi_label_tags",
+            if stored.multi_label_tags {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
         store::insert_schema_version(
             &tx,
             1,

@@ -83,8 +83,19 @@ pub fn default_schema() -> Schema {
             class("logo", "#42d4f4", 7),
             class("animal", "#f032e6", 8),
             class("other", "#a9a9a9", 9),
+            LabelClass {
+                id: 0,
+                name: "relates to".into(),
+                colour: "#808000".into(),
+                hotkey: None,
+                tools: vec![Tool::Relation],
+                attributes: vec![],
+                skeleton: None,
+            },
         ],
         multi_label_tags: true,
+        overlapping_spans: false,
+        overlapping_segments: true,
     }
 }
 
@@ -167,11 +178,15 @@ impl Session {
         let version = store::meta(conn, "schema_version")?
             .and_then(|v| v.parse().ok())
             .unwrap_or(1);
-        let multi = store::setting(conn, "multi_label_tags")?.is_none_or(|v| v == "true");
+        let flag = |key: &str, default: bool| -> Result<bool> {
+            Ok(store::setting(conn, key)?.map_or(default, |v| v == "true"))
+        };
         Ok(Schema {
             version,
             classes: store::list_classes(conn)?,
-            multi_label_tags: multi,
+            multi_label_tags: flag("multi_label_tags", true)?,
+            overlapping_spans: flag("overlapping_spans", false)?,
+            overlapping_segments: flag("overlapping_segments", true)?,
         })
     }
 
@@ -266,6 +281,8 @@ impl Session {
                 version,
                 classes: store::list_classes(tx)?,
                 multi_label_tags,
+                overlapping_spans: store::setting(tx, "overlapping_spans")?.is_some_and(|v| v == "true"),
+                overlapping_segments: store::setting(tx, "overlapping_segments")?.is_none_or(|v| v == "true"),
             };
             store::insert_schema_version(tx, version, &serde_json::to_string(&stored).unwrap_or_default(), actor)?;
             store::set_meta(tx, "schema_version", &version.to_string())?;
@@ -284,6 +301,33 @@ impl Session {
             version,
             removed_labels: removed,
         })
+    }
+
+    /// Sets whether text spans may overlap and audio segments may overlap
+    /// (admin). Existing labels are kept; the rule applies to new edits.
+    pub fn set_overlap_rules(&mut self, spans: bool, segments: bool) -> Result<()> {
+        self.require(Action::EditSchema, Some("overlap rules".into()))?;
+        self.write(|tx, pid, actor| {
+            store::set_setting(
+                tx,
+                "overlapping_spans",
+                if spans { "true" } else { "false" },
+            )?;
+            store::set_setting(
+                tx,
+                "overlapping_segments",
+                if segments { "true" } else { "false" },
+            )?;
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "schema.overlap_rules",
+                "schema",
+                &json!({"overlapping_spans": spans, "overlapping_segments": segments}).to_string(),
+            )
+        })
+        .map(|_| ())
     }
 
     /// Adds one class with the default tools (admin).

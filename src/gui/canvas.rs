@@ -355,7 +355,11 @@ fn hits(a: &Annotation, p: Pos2, view: &View) -> bool {
         Geometry::Keypoints { points } => points
             .iter()
             .any(|k| view.to_screen(k.x, k.y).distance(p) <= VERTEX_GRAB),
-        Geometry::Tag => false,
+        // Not drawn on an image.
+        Geometry::Tag
+        | Geometry::Segment { .. }
+        | Geometry::Span { .. }
+        | Geometry::Relation { .. } => false,
     }
 }
 
@@ -770,7 +774,8 @@ pub fn canvas_ui(
                         _ => actions.push(no_class_message(Tool::Keypoints)),
                     }
                 }
-                Tool::BBox | Tool::Tag => {
+                // Audio and text tools do nothing on an image: select.
+                Tool::BBox | Tool::Tag | Tool::Segment | Tool::Span | Tool::Relation => {
                     actions.push(CanvasAction::Select {
                         id: hit.map(|a| a.id),
                         additive,
@@ -1016,7 +1021,12 @@ fn paint_shape(
                 paint_keypoint(painter, view.to_screen(k.x, k.y), colour, k.visible);
             }
         }
-        Geometry::Polygon { .. } | Geometry::Polyline { .. } | Geometry::Tag => {}
+        Geometry::Polygon { .. }
+        | Geometry::Polyline { .. }
+        | Geometry::Tag
+        | Geometry::Segment { .. }
+        | Geometry::Span { .. }
+        | Geometry::Relation { .. } => {}
     }
     if let (true, Some(class), Some(b)) = (show_name, class, g.bounds()) {
         let label = if locked {

@@ -797,22 +797,21 @@ impl Workspace {
                         actions.push(WsAction::SelectClass(class.id));
                     }
                 }
-                let is_image = self
-                    .current_item()
-                    .is_some_and(|i| i.kind == ItemKind::Image);
+                // Tags classify any item: image, recording or document.
+                let has_item = self.current_item().is_some();
                 let taggable: Vec<&LabelClass> = self
                     .schema
                     .classes
                     .iter()
                     .filter(|c| c.allows(Tool::Tag))
                     .collect();
-                if is_image && !taggable.is_empty() {
+                if has_item && !taggable.is_empty() {
                     ui.separator();
-                    ui.heading("Image tags");
+                    ui.heading("Tags");
                     ui.label(if self.schema.multi_label_tags {
                         "Several allowed"
                     } else {
-                        "One per image"
+                        "One per item"
                     });
                     ui.horizontal_wrapped(|ui| {
                         for class in taggable {
