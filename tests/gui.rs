@@ -34,9 +34,11 @@ fn harness(d: &Demo) -> Harness<'static, SealtagApp> {
 
 fn app_harness(app: SealtagApp) -> Harness<'static, SealtagApp> {
     // 60 fps steps, so two clicks a few frames apart make a double-click.
+    // Emoji in the demo texts have no glyph in egui's test fonts: draw tofu.
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .with_step_dt(1.0 / 60.0)
+        .allow_missing_glyphs()
         .build_ui_state(|ui, app: &mut SealtagApp| app.show(ui), app)
 }
 
@@ -829,4 +831,88 @@ fn admin_changes_watermark_and_idle_lock_in_project_settings() {
             .unwrap_or_default()
             .contains("Only admins")
     );
+}
+
+/// Opens the first support-chat record of the demo ("Moved house 🏠➡️🏡 new
+/// address: 8 Placeholder Lane, …").
+fn at_first_chat(h: &mut Harness<'static, SealtagApp>) -> i64 {
+    for _ in 0..5 {
+        key(h, Key::D);
+    }
+    step_until(h, "the chat text", |app| {
+        app.workspace()
+            .is_some_and(|w| w.text_view().last_galley.is_some())
+    });
+    let ws = h.state().workspace().unwrap();
+    assert_eq!(
+        ws.current_item().unwrap().name,
+        "support_chats.jsonl#chat-0001"
+    );
+    item_id(h)
+}
+
+#[test]
+fn text_spans_by_mouse_snap_to_words_and_by_keyboard() {
+    let d = demo();
+    let mut h = unlocked(&d);
+    let item = at_first_chat(&mut h);
+    // Drag from inside "Placeholder" to inside "Lane": snapped to both words.
+    let (from, to) = {
+        let tv = h.state().workspace().unwrap().text_view();
+        (tv.screen_pos(35).unwrap(), tv.screen_pos(46).unwrap())
+    };
+    drag(&mut h, from, to);
+    assert_eq!(
+        h.state().workspace().unwrap().text_view().range(),
+        Some((32, 48))
+    );
+    key(&mut h, Key::Num9); // class "other"
+    let spans: Vec<Geometry> = stored(&d, item).into_iter().map(|a| a.geometry).collect();
+    // "Placeholder Lane" is chars 32..48, bytes 42..58 (two 4-byte emoji and a 3-byte arrow + VS16 before it).
+    assert_eq!(
+        spans,
+        [Geometry::Span {
+            start: 32,
+            end: 48,
+            byte_start: 42,
+            byte_end: 58
+        }]
+    );
+
+    // Keyboard: Shift+Right five times from the start selects "Moved".
+    for _ in 0..5 {
+        key_mod(&mut h, Modifiers::SHIFT, Key::ArrowRight);
+    }
+    assert_eq!(item_id(&h), item, "Shift+arrows did not change item");
+    assert_eq!(
+        h.state().workspace().unwrap().text_view().range(),
+        Some((0, 5))
+    );
+    key(&mut h, Key::Enter); // span with the active class
+    let labels = stored(&d, item);
+    assert!(
+        labels.iter().any(|a| a.geometry
+            == Geometry::Span {
+                start: 0,
+                end: 5,
+                byte_start: 0,
+                byte_end: 5
+            }),
+        "{labels:?}"
+    );
+
+    // Clicking a span selects it; Delete removes it; undo brings it back.
+    let inside = h
+        .state()
+        .workspace()
+        .unwrap()
+        .text_view()
+        .screen_pos(40)
+        .unwrap();
+    click(&mut h, inside);
+    assert_eq!(h.state().workspace().unwrap().selected().len(), 1);
+    key(&mut h, Key::Delete);
+    assert_eq!(stored(&d, item).len(), 1);
+    key_mod(&mut h, Modifiers::COMMAND, Key::Z);
+    assert_eq!(stored(&d, item).len(), 2);
 }

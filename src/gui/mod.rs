@@ -10,6 +10,7 @@ pub mod fonts;
 pub mod keymap;
 pub mod loader;
 pub mod schema_editor;
+pub mod text_view;
 pub mod workspace;
 
 use age::secrecy::SecretString;

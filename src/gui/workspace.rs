@@ -14,6 +14,7 @@ use super::commands::Command;
 use super::keymap::{Keymap, KeymapEditor};
 use super::loader::{LoadedContent, Loader};
 use super::schema_editor::{SaveProblem, SchemaEditor, SchemaEditorAction};
+use super::text_view::{TextAction, TextViewState, text_ui};
 use crate::controller::{CoreError, Session};
 use crate::model::{
     Annotation, AnnotationDraft, AttributeKind, Geometry, ItemKind, ItemSummary, LabelChange,
@@ -130,6 +131,7 @@ pub struct Workspace {
     cache: HashMap<i64, LoadedContent>,
     requested: HashSet<i64>,
     canvas: CanvasState,
+    text_view: TextViewState,
     pub save_state: SaveState,
     message: Option<String>,
     show_help: bool,
@@ -230,6 +232,7 @@ impl Workspace {
             cache: HashMap::new(),
             requested: HashSet::new(),
             canvas: CanvasState::default(),
+            text_view: TextViewState::default(),
             save_state: SaveState::Idle,
             message: (!warnings.is_empty())
                 .then(|| format!("Some saved shortcuts were ignored: {}", warnings.join("; "))),
@@ -281,6 +284,11 @@ impl Workspace {
     pub fn keymap(&self) -> &Keymap {
         &self.keymap
     }
+    /// The text view's state (selection, layout) for tests.
+    pub fn text_view(&self) -> &TextViewState {
+        &self.text_view
+    }
+
     /// Where the image was drawn last frame, if an image is shown.
     pub fn canvas_view(&self) -> Option<canvas::View> {
         self.canvas.last_view
@@ -338,6 +346,7 @@ impl Workspace {
         self.selected.clear();
         self.canvas.reset_gestures();
         self.canvas.zoom_fit();
+        self.text_view.clear();
         self.audio.stop();
         if let Some(content) = self.cache.remove(&item_id) {
             if let Err(e) = self.session.record_view(item_id) {
@@ -472,7 +481,17 @@ impl Workspace {
             || self.schema_editor.open
             || self.skip_reason.is_some()
             || self.project_settings.is_some();
-        if !ctx.egui_wants_keyboard_input() && !modal_open {
+        // In a document, Shift+arrows extend the text selection instead of
+        // changing item (the arrows' fixed alternative).
+        let is_text = self
+            .current_item()
+            .is_some_and(|i| i.kind == ItemKind::Text);
+        let selecting_text = is_text
+            && ctx.input(|i| {
+                i.modifiers.shift
+                    && (i.key_pressed(Key::ArrowLeft) || i.key_pressed(Key::ArrowRight))
+            });
+        if !ctx.egui_wants_keyboard_input() && !modal_open && !selecting_text {
             actions.extend(self.keymap.pressed(&ctx).into_iter().map(WsAction::Run));
             for (i, key) in NUMBER_KEYS.iter().enumerate() {
                 if ctx.input(|inp| inp.key_pressed(*key) && inp.modifiers.is_none())
@@ -835,7 +854,12 @@ impl Workspace {
                 if shapes.is_empty() {
                     ui.label(match self.current_item().map(|i| i.kind) {
                         Some(ItemKind::Image) => "None yet: pick a tool and draw on the image",
-                        Some(_) => "Audio and text labelling tools come in a later version",
+                        Some(ItemKind::Text) => {
+                            "None yet: select text, then press a class key (1–9) or Enter"
+                        }
+                        Some(_) => {
+                            "Audio segments can be added from the command line in this version"
+                        }
                         None => "",
                     });
                 }
@@ -1110,7 +1134,20 @@ impl Workspace {
                 egui::ScrollArea::vertical()
                     .auto_shrink(false)
                     .show(ui, |ui| {
-                        ui.add(egui::Label::new(RichText::new(text.as_str()).size(15.0)).wrap());
+                        let out = text_ui(
+                            ui,
+                            &mut self.text_view,
+                            text,
+                            &self.annotations,
+                            &self.schema.classes,
+                            &self.selected,
+                        );
+                        for TextAction::Select(id) in out {
+                            actions.push(WsAction::SelectAnnotation {
+                                id,
+                                additive: false,
+                            });
+                        }
                     });
             }
         }
@@ -1298,6 +1335,10 @@ impl Workspace {
                 }
                 WsAction::SelectClass(id) => {
                     self.active_class = Some(id);
+                    // With text selected, the class key labels it as a span.
+                    if self.create_span_from_selection(id) {
+                        continue;
+                    }
                     // With labels selected, the class key re-labels them.
                     let ids: Vec<i64> = self.selected.iter().copied().collect();
                     for sel in ids {
@@ -1502,6 +1543,11 @@ impl Workspace {
                     self.selected.clear();
                 }
             }
+            Command::FinishShape if self.text_view.range().is_some() => {
+                if let Some(class_id) = self.active_class {
+                    self.create_span_from_selection(class_id);
+                }
+            }
             Command::FinishShape => {
                 if let Some(action) = self.canvas.finish_shape() {
                     return self.apply(vec![WsAction::Canvas(action)]);
@@ -1566,6 +1612,35 @@ impl Workspace {
             Command::Lock => return Some(ShellRequest::Lock),
         }
         None
+    }
+
+    /// Labels the selected text as a span of `class_id`; false when no text
+    /// is selected.
+    fn create_span_from_selection(&mut self, class_id: i64) -> bool {
+        let Some((start, end)) = self.text_view.range() else {
+            return false;
+        };
+        let Some(item_id) = self
+            .current_item()
+            .filter(|i| i.kind == ItemKind::Text)
+            .map(|i| i.id)
+        else {
+            return false;
+        };
+        let geometry = Geometry::Span {
+            start: start as u64,
+            end: end as u64,
+            byte_start: 0,
+            byte_end: 0,
+        };
+        if let Some(id) = self.save(LabelChange::Create {
+            item_id,
+            draft: AnnotationDraft::new(class_id, geometry),
+        }) {
+            self.selected = BTreeSet::from([id]);
+            self.text_view.clear();
+        }
+        true
     }
 
     /// Adds or removes a whole-image tag; with one tag allowed per image,
