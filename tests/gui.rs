@@ -916,3 +916,81 @@ fn text_spans_by_mouse_snap_to_words_and_by_keyboard() {
     key_mod(&mut h, Modifiers::COMMAND, Key::Z);
     assert_eq!(stored(&d, item).len(), 2);
 }
+
+#[test]
+fn audio_segments_by_pointer_with_transcript_and_cached_waveform() {
+    let d = demo();
+    let mut h = unlocked(&d);
+    for _ in 0..4 {
+        key(&mut h, Key::D);
+    }
+    step_until(&mut h, "the waveform", |app| {
+        app.workspace().is_some_and(|w| w.has_waveform())
+    });
+    h.run_steps(2);
+    let item = item_id(&h);
+    let (x, y) = {
+        let av = h.state().workspace().unwrap().audio_view();
+        (|t: f64| av.screen_x(t).unwrap(), av.mid_y().unwrap())
+    };
+    let (x2, x6) = (x(2.0), x(6.0));
+    drag(&mut h, egui::pos2(x2, y), egui::pos2(x6, y));
+    let labels = stored(&d, item);
+    let Geometry::Segment {
+        start_secs,
+        end_secs,
+        ..
+    } = labels[0].geometry
+    else {
+        panic!("{labels:?}")
+    };
+    let tol = 29.3 / 900.0; // one screen point in seconds at this width, roughly
+    assert!(
+        (start_secs - 2.0).abs() < tol && (end_secs - 6.0).abs() < tol,
+        "{start_secs}–{end_secs}"
+    );
+    // Drag the end edge to 8 s.
+    let x8 = h
+        .state()
+        .workspace()
+        .unwrap()
+        .audio_view()
+        .screen_x(8.0)
+        .unwrap();
+    drag(&mut h, egui::pos2(x6, y), egui::pos2(x8, y));
+    let Geometry::Segment { end_secs, .. } = stored(&d, item)[0].geometry else {
+        panic!()
+    };
+    assert!((end_secs - 8.0).abs() < tol, "{end_secs}");
+    // Type the transcript; it is saved when the field is left.
+    h.get_by_label("Transcript").click();
+    h.run_steps(1);
+    h.get_by_label("Transcript")
+        .type_text("my order never arrived");
+    h.run_steps(1);
+    h.key_press(Key::Tab);
+    h.run_steps(3);
+    let Geometry::Segment { transcript, .. } = stored(&d, item)[0].geometry.clone() else {
+        panic!()
+    };
+    assert_eq!(transcript, "my order never arrived");
+    // Space without a sound card: a message, no crash, everything else works.
+    key(&mut h, Key::Space);
+    // The waveform was cached in the bundle: a new session reads it, no decode.
+    let admin = d
+        .paths
+        .admin_home
+        .unlock(&SecretString::from(DEMO_ADMIN_PASSPHRASE.to_string()))
+        .unwrap();
+    let mut s = Session::open(&d.paths.project, admin, None).unwrap();
+    let cached = s
+        .prefetch_item(item)
+        .unwrap()
+        .cached_peaks()
+        .expect("peaks cached");
+    assert!(
+        (cached.duration_secs() - 29.24).abs() < 0.1,
+        "{}",
+        cached.duration_secs()
+    );
+}

@@ -88,9 +88,19 @@ pub struct ItemBlobRef {
     pub key: crate::crypto::SecretBytes<32>,
     pub summary: ItemSummary,
     pub metadata: serde_json::Value,
+    /// The cached waveform overview of an audio item, if made before.
+    pub peaks: Option<(String, crate::crypto::SecretBytes<32>)>,
 }
 
 impl ItemBlobRef {
+    /// The cached waveform, decrypted; `None` if not cached or unreadable
+    /// (then it is simply computed again).
+    pub fn cached_peaks(&self) -> Option<crate::peaks::Peaks> {
+        let (blob_id, key) = self.peaks.as_ref()?;
+        let bytes = self.paths.read_blob(&self.project_id, blob_id, key).ok()?;
+        crate::peaks::Peaks::from_bytes(&bytes).ok()
+    }
+
     pub fn decrypt(&self) -> Result<ItemContent> {
         let bytes = self
             .paths
@@ -654,6 +664,7 @@ impl Session {
             .ok_or_else(|| CoreError::NotFound(format!("blob of item {item_id}")))?;
         let metadata = serde_json::from_str(&store::item_metadata(conn, item_id)?)
             .unwrap_or(serde_json::Value::Null);
+        let peaks = store::item_peaks_blob(conn, item_id)?;
         Ok(ItemBlobRef {
             paths: self.project.paths.clone(),
             project_id: self.project.project_id().to_string(),
@@ -661,7 +672,24 @@ impl Session {
             key,
             summary,
             metadata,
+            peaks,
         })
+    }
+
+    /// Stores a computed waveform overview (encrypted, like any blob) so the
+    /// recording reopens without decoding it again.
+    pub fn store_peaks(&mut self, item_id: i64, peaks: &crate::peaks::Peaks) -> Result<()> {
+        self.require_item(Action::ViewItem, item_id)?;
+        let pid = self.project.project_id().to_string();
+        let blob = self
+            .project
+            .paths
+            .write_blob(&pid, &mut peaks.to_bytes().as_slice())?;
+        let tx = self.project.store.transaction()?;
+        store::insert_blob(&tx, &blob.blob_id, &blob.key, blob.size)?;
+        store::set_item_peaks_blob(&tx, item_id, &blob.blob_id)?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Records that the user now sees an item (audit "item.view").

@@ -30,6 +30,7 @@ pub enum Command {
     CopyPrevious,
     ZoomFit,
     ZoomActual,
+    PlayPause,
     ToggleHelp,
     Settings,
     ProjectSettings,
@@ -38,7 +39,7 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [Command; 29] = [
+    pub const ALL: [Command; 30] = [
         Command::NextItem,
         Command::PreviousItem,
         Command::SubmitAndNext,
@@ -63,6 +64,7 @@ impl Command {
         Command::CopyPrevious,
         Command::ZoomFit,
         Command::ZoomActual,
+        Command::PlayPause,
         Command::ToggleHelp,
         Command::Settings,
         Command::ProjectSettings,
@@ -97,6 +99,7 @@ impl Command {
             Command::CopyPrevious => "copy_previous",
             Command::ZoomFit => "zoom_fit",
             Command::ZoomActual => "zoom_actual",
+            Command::PlayPause => "play_pause",
             Command::ToggleHelp => "toggle_help",
             Command::Settings => "settings",
             Command::ProjectSettings => "project_settings",
@@ -135,6 +138,7 @@ impl Command {
             Command::CopyPrevious => "Copy labels from previous item",
             Command::ZoomFit => "Zoom to fit",
             Command::ZoomActual => "Zoom 1:1",
+            Command::PlayPause => "Play / pause audio",
             Command::ToggleHelp => "Keyboard shortcuts",
             Command::Settings => "Settings…",
             Command::ProjectSettings => "Project settings…",
@@ -174,6 +178,7 @@ impl Command {
             Command::CopyPrevious => cmd_shift(Key::V),
             Command::ZoomFit => none(Key::F),
             Command::ZoomActual => cmd(Key::Num0),
+            Command::PlayPause => none(Key::Space),
             Command::ToggleHelp => none(Key::F1),
             Command::Settings => cmd(Key::Comma),
             Command::ProjectSettings => cmd_shift(Key::Comma),

@@ -44,6 +44,10 @@ pub enum LoadedContent {
         bytes: Vec<u8>,
         format: String,
         duration_secs: f64,
+        /// The waveform overview (from the bundle's cache, or computed).
+        peaks: Option<crate::peaks::Peaks>,
+        /// True when computed now: the workspace stores it for next time.
+        peaks_new: bool,
     },
     Text {
         text: String,
@@ -118,11 +122,27 @@ fn decode(item: &ItemBlobRef, send: &mut dyn FnMut(LoadedContent) -> bool) -> bo
             }
             Err(failed) => send(failed),
         },
-        ItemKind::Audio => send(LoadedContent::Audio {
-            bytes: content.bytes.to_vec(),
-            format: content.summary.format.clone(),
-            duration_secs: content.summary.duration_secs.unwrap_or(0.0),
-        }),
+        ItemKind::Audio => {
+            let (peaks, peaks_new) = match item.cached_peaks() {
+                Some(p) => (Some(p), false),
+                None => (
+                    crate::peaks::compute_peaks(
+                        content.bytes.to_vec(),
+                        &content.summary.format,
+                        crate::peaks::FRAMES_PER_BLOCK,
+                    )
+                    .ok(),
+                    true,
+                ),
+            };
+            send(LoadedContent::Audio {
+                bytes: content.bytes.to_vec(),
+                format: content.summary.format.clone(),
+                duration_secs: content.summary.duration_secs.unwrap_or(0.0),
+                peaks,
+                peaks_new,
+            })
+        }
         ItemKind::Text => send(match std::str::from_utf8(&content.bytes) {
             Ok(text) => LoadedContent::Text {
                 text: text.to_string(),

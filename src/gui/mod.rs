@@ -3,6 +3,7 @@
 //! the [`workspace::Workspace`]. It never runs SQL; everything goes through
 //! the controller ([`crate::controller::Session`]).
 
+pub mod audio_view;
 pub mod bench;
 pub mod canvas;
 pub mod commands;

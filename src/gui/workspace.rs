@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use egui::{Color32, Key, RichText};
 
+use super::audio_view::{AudioAction, AudioViewState, audio_ui};
 use super::canvas::{self, CanvasAction, CanvasInput, CanvasState};
 use super::commands::Command;
 use super::keymap::{Keymap, KeymapEditor};
@@ -75,6 +76,11 @@ pub enum WsAction {
     Run(Command),
     PlayAudio,
     StopAudio,
+    Audio(AudioAction),
+    SetTranscript {
+        id: i64,
+        text: String,
+    },
 }
 
 /// What the workspace asks of the app shell.
@@ -132,6 +138,10 @@ pub struct Workspace {
     requested: HashSet<i64>,
     canvas: CanvasState,
     text_view: TextViewState,
+    audio_view: AudioViewState,
+    /// Playback position in seconds, and when playback started from it.
+    playhead: f64,
+    playing_since: Option<std::time::Instant>,
     pub save_state: SaveState,
     message: Option<String>,
     show_help: bool,
@@ -233,6 +243,9 @@ impl Workspace {
             requested: HashSet::new(),
             canvas: CanvasState::default(),
             text_view: TextViewState::default(),
+            audio_view: AudioViewState::default(),
+            playhead: 0.0,
+            playing_since: None,
             save_state: SaveState::Idle,
             message: (!warnings.is_empty())
                 .then(|| format!("Some saved shortcuts were ignored: {}", warnings.join("; "))),
@@ -284,6 +297,19 @@ impl Workspace {
     pub fn keymap(&self) -> &Keymap {
         &self.keymap
     }
+    /// The audio view's state (layout) for tests.
+    pub fn audio_view(&self) -> &AudioViewState {
+        &self.audio_view
+    }
+
+    /// Whether the current audio item's waveform is ready.
+    pub fn has_waveform(&self) -> bool {
+        matches!(
+            self.view,
+            ItemView::Decoded(LoadedContent::Audio { peaks: Some(_), .. })
+        )
+    }
+
     /// The text view's state (selection, layout) for tests.
     pub fn text_view(&self) -> &TextViewState {
         &self.text_view
@@ -347,6 +373,9 @@ impl Workspace {
         self.canvas.reset_gestures();
         self.canvas.zoom_fit();
         self.text_view.clear();
+        self.audio_view.reset();
+        self.playhead = 0.0;
+        self.playing_since = None;
         self.audio.stop();
         if let Some(content) = self.cache.remove(&item_id) {
             if let Err(e) = self.session.record_view(item_id) {
@@ -422,7 +451,19 @@ impl Workspace {
                 width,
                 height,
             },
-            other => ItemView::Decoded(other),
+            other => {
+                // A waveform computed now is kept (encrypted) for next time.
+                if let LoadedContent::Audio {
+                    peaks: Some(peaks),
+                    peaks_new: true,
+                    ..
+                } = &other
+                    && let Err(e) = self.session.store_peaks(item_id, peaks)
+                {
+                    self.message = Some(format!("Waveform not cached: {e}"));
+                }
+                ItemView::Decoded(other)
+            }
         };
     }
 
@@ -903,6 +944,43 @@ impl Workspace {
                         }
                     });
                 }
+                // Transcript of the single selected segment, saved when the field is left.
+                if self.selected.len() == 1
+                    && let Some(a) = self
+                        .annotations
+                        .iter()
+                        .find(|a| self.selected.contains(&a.id))
+                    && let Geometry::Segment {
+                        start_secs,
+                        end_secs,
+                        transcript,
+                    } = &a.geometry
+                {
+                    ui.separator();
+                    ui.heading(format!(
+                        "Segment #{} · {start_secs:.2}–{end_secs:.2} s",
+                        a.id
+                    ));
+                    let label = ui.label("Transcript");
+                    let id = ui.scope_id().with(("transcript", a.id));
+                    let mut text = ui
+                        .data_mut(|d| d.get_temp::<String>(id))
+                        .unwrap_or_else(|| transcript.clone());
+                    let resp = ui
+                        .add(
+                            egui::TextEdit::multiline(&mut text)
+                                .desired_rows(3)
+                                .desired_width(f32::INFINITY),
+                        )
+                        .labelled_by(label.id);
+                    if resp.changed() {
+                        ui.data_mut(|d| d.insert_temp(id, text.clone()));
+                    }
+                    if resp.lost_focus() && text != *transcript {
+                        ui.data_mut(|d| d.remove::<String>(id));
+                        actions.push(WsAction::SetTranscript { id: a.id, text });
+                    }
+                }
                 // Attributes of the single selected label.
                 if self.selected.len() == 1
                     && let Some(a) = self
@@ -1098,24 +1176,49 @@ impl Workspace {
             ItemView::Decoded(LoadedContent::Audio {
                 format,
                 duration_secs,
+                peaks,
                 ..
             }) => {
+                if let Some(since) = self.playing_since {
+                    let now = self.playhead + since.elapsed().as_secs_f64();
+                    if now >= *duration_secs {
+                        self.playing_since = None;
+                        self.playhead = 0.0;
+                    }
+                    ui.ctx().request_repaint();
+                }
+                let playhead = self.playhead
+                    + self
+                        .playing_since
+                        .map_or(0.0, |s| s.elapsed().as_secs_f64());
                 ui.heading(
                     self.current_item()
                         .map(|i| i.name.clone())
                         .unwrap_or_default(),
                 );
-                ui.label(format!(
-                    "{format} audio, {duration_secs:.1} s (read-only in this version)"
-                ));
                 ui.horizontal(|ui| {
-                    if ui.button("Play").clicked() {
-                        actions.push(WsAction::PlayAudio);
+                    ui.label(format!("{format} audio, {duration_secs:.1} s"));
+                    let label = if self.playing_since.is_some() { "Pause" } else { "Play" };
+                    if ui.button(label).on_hover_text(self.keymap.tooltip(Command::PlayPause)).clicked() {
+                        actions.push(WsAction::Run(Command::PlayPause));
                     }
                     if ui.button("Stop").clicked() {
                         actions.push(WsAction::StopAudio);
                     }
+                    ui.monospace(format!("{playhead:.2} s"));
+                    ui.small("drag: new segment · drag an edge: adjust · wheel: zoom · Shift+wheel: scroll");
                 });
+                let out = audio_ui(
+                    ui,
+                    &mut self.audio_view,
+                    peaks.as_ref(),
+                    *duration_secs,
+                    &self.annotations,
+                    &self.schema.classes,
+                    &self.selected,
+                    playhead,
+                );
+                actions.extend(out.into_iter().map(WsAction::Audio));
             }
             ItemView::Decoded(LoadedContent::Text { text, metadata }) => {
                 ui.heading(
@@ -1433,7 +1536,64 @@ impl Workspace {
                         self.message = Some(e);
                     }
                 }
-                WsAction::StopAudio => self.audio.stop(),
+                WsAction::StopAudio => {
+                    self.audio.stop();
+                    self.playing_since = None;
+                    self.playhead = 0.0;
+                }
+                WsAction::Audio(AudioAction::Create {
+                    start_secs,
+                    end_secs,
+                }) => {
+                    let (Some(item_id), Some(class_id)) =
+                        (self.current_item().map(|i| i.id), self.active_class)
+                    else {
+                        continue;
+                    };
+                    let geometry = Geometry::Segment {
+                        start_secs,
+                        end_secs,
+                        transcript: String::new(),
+                    };
+                    if let Some(id) = self.save(LabelChange::Create {
+                        item_id,
+                        draft: AnnotationDraft::new(class_id, geometry),
+                    }) {
+                        self.selected = BTreeSet::from([id]);
+                    }
+                }
+                WsAction::Audio(AudioAction::Resize {
+                    id,
+                    start_secs,
+                    end_secs,
+                }) => {
+                    self.edit(id, |d| {
+                        if let Geometry::Segment {
+                            start_secs: s,
+                            end_secs: e,
+                            ..
+                        } = &mut d.geometry
+                        {
+                            (*s, *e) = (start_secs, end_secs);
+                        }
+                    });
+                }
+                WsAction::Audio(AudioAction::Select(id)) => {
+                    self.selected = id.into_iter().collect();
+                }
+                WsAction::Audio(AudioAction::Seek(t)) => {
+                    self.playhead = t;
+                    if self.playing_since.is_some() {
+                        self.start_playback();
+                    }
+                }
+                WsAction::SetTranscript { id, text } => {
+                    self.edit(id, |d| {
+                        if let Geometry::Segment { transcript, .. } = &mut d.geometry {
+                            *transcript = text;
+                        }
+                    });
+                }
                 WsAction::Run(cmd) => {
                     if let Some(req) = self.run(cmd) {
                         return Some(req);
@@ -1587,6 +1747,17 @@ impl Workspace {
                 }
             }
             Command::CopyPrevious => self.copy_previous(),
+            Command::PlayPause => {
+                if self.playing_since.is_some() {
+                    self.playhead += self
+                        .playing_since
+                        .take()
+                        .map_or(0.0, |s| s.elapsed().as_secs_f64());
+                    self.audio.stop();
+                } else {
+                    self.start_playback();
+                }
+            }
             Command::ZoomFit => self.canvas.zoom_fit(),
             Command::ZoomActual => self.canvas.zoom_actual(),
             Command::ToggleHelp => self.show_help = !self.show_help,
@@ -1612,6 +1783,20 @@ impl Workspace {
             Command::Lock => return Some(ShellRequest::Lock),
         }
         None
+    }
+
+    /// Plays the current recording from the playhead. Without a sound card
+    /// the status bar says so (once) and nothing else changes.
+    fn start_playback(&mut self) {
+        if let ItemView::Decoded(LoadedContent::Audio { bytes, .. }) = &self.view {
+            match self.audio.play_from(bytes.clone(), self.playhead) {
+                Ok(()) => self.playing_since = Some(std::time::Instant::now()),
+                Err(e) => {
+                    self.playing_since = None;
+                    self.message = Some(e);
+                }
+            }
+        }
     }
 
     /// Labels the selected text as a span of `class_id`; false when no text
@@ -1766,6 +1951,17 @@ struct AudioOut {
 }
 
 impl AudioOut {
+    /// Plays from `from_secs` (seeking inside the decoded stream).
+    fn play_from(&mut self, bytes: Vec<u8>, from_secs: f64) -> Result<(), String> {
+        self.play(bytes)?;
+        if let Some(player) = &self.player
+            && from_secs > 0.0
+        {
+            let _ = player.try_seek(std::time::Duration::from_secs_f64(from_secs));
+        }
+        Ok(())
+    }
+
     fn play(&mut self, bytes: Vec<u8>) -> Result<(), String> {
         if self.unavailable {
             return Err("No sound output device: playback unavailable".into());

@@ -137,4 +137,8 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX revisions_actor ON annotation_revisions(actor, id);
     "#,
+    // 3: cached waveform overviews of audio items (an encrypted blob each).
+    r#"
+    ALTER TABLE items ADD COLUMN peaks_blob_id TEXT REFERENCES blobs(id);
+    "#,
 ];

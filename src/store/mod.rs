@@ -428,6 +428,35 @@ pub fn item_blob(conn: &Connection, item_id: i64) -> Result<Option<(String, Secr
     }
 }
 
+/// The cached waveform blob of an audio item, with its key.
+pub fn item_peaks_blob(
+    conn: &Connection,
+    item_id: i64,
+) -> Result<Option<(String, SecretBytes<32>)>> {
+    let row: Option<(String, Vec<u8>)> = conn
+        .query_row(
+            "SELECT b.id, b.key FROM items i JOIN blobs b ON b.id = i.peaks_blob_id WHERE i.id = ?1",
+            [item_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    row.map(|(id, key)| {
+        let key = Zeroizing::new(key);
+        SecretBytes::from_slice(&key)
+            .map(|k| (id.clone(), k))
+            .ok_or_else(|| StoreError::Invalid(format!("blob {id} has a malformed key")))
+    })
+    .transpose()
+}
+
+pub fn set_item_peaks_blob(conn: &Connection, item_id: i64, blob_id: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE items SET peaks_blob_id = ?2 WHERE id = ?1",
+        params![item_id, blob_id],
+    )?;
+    Ok(())
+}
+
 pub fn item_metadata(conn: &Connection, item_id: i64) -> Result<String> {
     Ok(
         conn.query_row("SELECT metadata FROM items WHERE id = ?1", [item_id], |r| {
