@@ -19,6 +19,11 @@ admin label add --project "$proj" --item 1 --class other --point 420,60
 admin label add --project "$proj" --item 1 --class other --tag
 # A person skeleton (head, shoulders, hips) through the schema's keypoints.
 SEALTAG_PASSPHRASE=demo-admin "$bin" --home "$home/demo/admin" label add --project "$proj" --item 1 --class person --bbox 90,40,330,470 >/dev/null
+admin label add --project "$proj" --item 5 --class person --segment 0.35,4.2 --transcript "hello, I moved"
+admin label add --project "$proj" --item 5 --class face --segment 5,9.5
+admin label add --project "$proj" --item 6 --class other --span 30,68
+admin label add --project "$proj" --item 6 --class person --span 11,16
+admin label add --project "$proj" --item 6 --class document --tag
 shot() { # NAME HOME PASS [extra args…]
   local name=$1 who=$2 pass=$3; shift 3
   SEALTAG_PASSPHRASE=$pass timeout 120 xvfb-run -a -s "-screen 0 1280x800x24" \
@@ -27,5 +32,7 @@ shot() { # NAME HOME PASS [extra args…]
 }
 shot workspace "$home" demo-annotator demo --run select_all
 shot help "$home" demo-annotator demo --run toggle_help
+shot audio "$home" demo-annotator demo --run next_item --run next_item --run next_item --run next_item
+shot text "$home" demo-annotator demo --run next_item --run next_item --run next_item --run next_item --run next_item
 shot shortcuts "$home" demo-annotator demo --run settings
 shot schema-editor "$home/demo/admin" demo-admin open "$proj" --run schema_editor

@@ -1128,7 +1128,7 @@ fn paint_keypoint(painter: &egui::Painter, at: Pos2, colour: Color32, visible: b
 
 /// A faint tiled overlay (user and date) that shows up in screenshots and
 /// photos of the screen, to deter and trace leaks.
-fn paint_watermark(painter: &egui::Painter, rect: Rect, text: &str) {
+pub fn paint_watermark(painter: &egui::Painter, rect: Rect, text: &str) {
     let colour = Color32::from_rgba_unmultiplied(255, 255, 255, 26);
     let font = egui::FontId::proportional(15.0);
     let text_width = painter

@@ -1063,6 +1063,17 @@ impl Workspace {
     }
 
     fn item_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        let panel = ui.max_rect();
+        self.item_content_ui(ui, actions);
+        // The canvas draws its own watermark; recordings and documents get it here.
+        if let Some(text) = &self.watermark
+            && !matches!(self.view, ItemView::Image { .. })
+        {
+            canvas::paint_watermark(&ui.painter_at(panel), panel, text);
+        }
+    }
+
+    fn item_content_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
         let wants_full = match (&self.view, self.canvas.scale()) {
             (
                 ItemView::Image {
