@@ -75,7 +75,11 @@ pub enum AudioAction {
         start_secs: f64,
         end_secs: f64,
     },
-    Select(Option<i64>),
+    /// Select a segment (or toggle it with `additive`), or clear.
+    Select {
+        id: Option<i64>,
+        additive: bool,
+    },
     Seek(f64),
 }
 
@@ -246,7 +250,11 @@ pub fn audio_ui(
             .iter()
             .filter(|(_, s, e)| *s <= t && t <= *e)
             .min_by(|a, b| (a.2 - a.1).total_cmp(&(b.2 - b.1)));
-        actions.push(AudioAction::Select(hit.map(|(a, ..)| a.id)));
+        let additive = ui.input(|i| i.modifiers.command || i.modifiers.shift);
+        actions.push(AudioAction::Select {
+            id: hit.map(|(a, ..)| a.id),
+            additive,
+        });
         actions.push(AudioAction::Seek(t));
     }
 

@@ -185,6 +185,38 @@ pub fn text_ui(
     }
 
     ui.painter().galley(origin, galley.clone(), text_colour);
+    // Relations: an arrow from the start of one span to the start of the other.
+    let span_start = |id: i64| {
+        spans.iter().find(|(a, ..)| a.id == id).map(|(_, s, _)| {
+            let r = galley.pos_from_cursor(CCursor::new(*s));
+            origin + Vec2::new(r.left() + 2.0, r.top())
+        })
+    };
+    for a in annotations.iter().filter(|a| !a.hidden) {
+        if let Geometry::Relation { from, to } = a.geometry
+            && let (Some(p), Some(q)) = (span_start(from), span_start(to))
+        {
+            let colour = colour_of(classes, a.class_id);
+            let width = if selected.contains(&a.id) { 2.5 } else { 1.5 };
+            // Arc above the line so it does not cover the text.
+            let lift = Vec2::new(0.0, -14.0 - (p.x - q.x).abs() * 0.05);
+            let mid = p + (q - p) * 0.5 + lift;
+            let curve = egui::epaint::QuadraticBezierShape::from_points_stroke(
+                [p, mid, q],
+                false,
+                Color32::TRANSPARENT,
+                egui::Stroke::new(width, colour),
+            );
+            ui.painter().add(curve);
+            let dir = (q - mid).normalized();
+            let side = Vec2::new(-dir.y, dir.x) * 4.0;
+            ui.painter().add(egui::Shape::convex_polygon(
+                vec![q, q - dir * 8.0 + side, q - dir * 8.0 - side],
+                colour,
+                egui::Stroke::NONE,
+            ));
+        }
+    }
     state.last_galley = Some((origin, galley));
     actions
 }

@@ -1256,10 +1256,12 @@ impl Workspace {
                             &self.schema.classes,
                             &self.selected,
                         );
+                        // Ctrl or Shift + click adds a span to the selection.
+                        let additive = ui.input(|i| i.modifiers.command || i.modifiers.shift);
                         for TextAction::Select(id) in out {
                             actions.push(WsAction::SelectAnnotation {
                                 id,
-                                additive: false,
+                                additive: additive && id.is_some(),
                             });
                         }
                     });
@@ -1589,8 +1591,10 @@ impl Workspace {
                         }
                     });
                 }
-                WsAction::Audio(AudioAction::Select(id)) => {
-                    self.selected = id.into_iter().collect();
+                WsAction::Audio(AudioAction::Select { id, additive }) => {
+                    // Same rules as selecting in the labels list; the seek that
+                    // follows in this batch still runs.
+                    let _ = self.apply(vec![WsAction::SelectAnnotation { id, additive }]);
                 }
                 WsAction::Audio(AudioAction::Seek(t)) => {
                     self.playhead = t;
@@ -1769,6 +1773,30 @@ impl Workspace {
                     self.start_playback();
                 }
             }
+            Command::SplitSegment => self.split_segment(),
+            Command::MergeSegments => self.merge_segments(),
+            Command::NextSegment | Command::PreviousSegment => {
+                let playhead = self.playhead;
+                let mut segs: Vec<(i64, f64)> = self
+                    .annotations
+                    .iter()
+                    .filter_map(|a| match a.geometry {
+                        Geometry::Segment { start_secs, .. } => Some((a.id, start_secs)),
+                        _ => None,
+                    })
+                    .collect();
+                segs.sort_by(|a, b| a.1.total_cmp(&b.1));
+                let target = if cmd == Command::NextSegment {
+                    segs.into_iter().find(|(_, s)| *s > playhead + 1e-6)
+                } else {
+                    segs.into_iter().rev().find(|(_, s)| *s < playhead - 1e-6)
+                };
+                if let Some((id, start)) = target {
+                    self.selected = BTreeSet::from([id]);
+                    self.playhead = start;
+                }
+            }
+            Command::RelateSelected => self.relate_selected(),
             Command::ZoomFit => self.canvas.zoom_fit(),
             Command::ZoomActual => self.canvas.zoom_actual(),
             Command::ToggleHelp => self.show_help = !self.show_help,
@@ -1794,6 +1822,124 @@ impl Workspace {
             Command::Lock => return Some(ShellRequest::Lock),
         }
         None
+    }
+
+    /// Splits the segment under the playhead into two at the playhead; the
+    /// transcript stays with the first part. Two changes, each undoable.
+    fn split_segment(&mut self) {
+        let t = self.playhead;
+        let Some(a) = self.annotations.iter().find(|a| {
+            matches!(a.geometry, Geometry::Segment { start_secs, end_secs, .. } if start_secs < t && t < end_secs)
+        }) else {
+            self.message = Some("Put the playhead inside a segment to split it".into());
+            return;
+        };
+        let (id, mut second) = (a.id, AnnotationDraft::from(a));
+        let Some(item_id) = self.current_item().map(|i| i.id) else {
+            return;
+        };
+        if let Geometry::Segment {
+            start_secs,
+            transcript,
+            ..
+        } = &mut second.geometry
+        {
+            *start_secs = t;
+            transcript.clear();
+        }
+        self.edit(id, |d| {
+            if let Geometry::Segment { end_secs, .. } = &mut d.geometry {
+                *end_secs = t;
+            }
+        });
+        if let Some(new_id) = self.save(LabelChange::Create {
+            item_id,
+            draft: second,
+        }) {
+            self.selected = BTreeSet::from([id, new_id]);
+        }
+    }
+
+    /// Merges the selected segments into the first: it spans them all and
+    /// its transcript joins theirs; the others are deleted.
+    fn merge_segments(&mut self) {
+        let mut segs: Vec<(i64, f64, f64, String)> = self
+            .annotations
+            .iter()
+            .filter(|a| self.selected.contains(&a.id))
+            .filter_map(|a| match &a.geometry {
+                Geometry::Segment {
+                    start_secs,
+                    end_secs,
+                    transcript,
+                } => Some((a.id, *start_secs, *end_secs, transcript.clone())),
+                _ => None,
+            })
+            .collect();
+        if segs.len() < 2 {
+            self.message = Some("Select two or more segments (Ctrl+click) to merge".into());
+            return;
+        }
+        segs.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let first = segs[0].0;
+        let start = segs[0].1;
+        let end = segs.iter().map(|s| s.2).fold(f64::MIN, f64::max);
+        let text = segs
+            .iter()
+            .map(|s| s.3.trim())
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.edit(first, |d| {
+            d.geometry = Geometry::Segment {
+                start_secs: start,
+                end_secs: end,
+                transcript: text,
+            }
+        });
+        for (id, ..) in segs.iter().skip(1) {
+            self.save(LabelChange::Delete { annotation_id: *id });
+        }
+        self.selected = BTreeSet::from([first]);
+    }
+
+    /// Links two selected spans with a relation of the first class that
+    /// allows relations, in selection order (lower id first).
+    fn relate_selected(&mut self) {
+        let spans: Vec<i64> = self
+            .annotations
+            .iter()
+            .filter(|a| {
+                self.selected.contains(&a.id) && matches!(a.geometry, Geometry::Span { .. })
+            })
+            .map(|a| a.id)
+            .collect();
+        let [from, to] = spans.as_slice() else {
+            self.message = Some("Select exactly two spans (Ctrl+click) to relate them".into());
+            return;
+        };
+        let Some(class_id) = self
+            .schema
+            .classes
+            .iter()
+            .find(|c| c.allows(Tool::Relation))
+            .map(|c| c.id)
+        else {
+            self.message =
+                Some("No class allows relations; an admin can add one in the schema editor".into());
+            return;
+        };
+        let Some(item_id) = self.current_item().map(|i| i.id) else {
+            return;
+        };
+        let geometry = Geometry::Relation {
+            from: *from,
+            to: *to,
+        };
+        self.save(LabelChange::Create {
+            item_id,
+            draft: AnnotationDraft::new(class_id, geometry),
+        });
     }
 
     /// Plays the current recording from the playhead. Without a sound card
