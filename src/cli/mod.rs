@@ -634,6 +634,25 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                         format!("{:.2} ms", g.switch_prefetched_ms),
                     ),
                     (
+                        format!("waveform of {:.0} min audio, first time", g.audio_minutes),
+                        format!("{:.0} ms", g.peaks_first_ms),
+                    ),
+                    (
+                        "waveform reopened from the bundle cache".to_string(),
+                        format!("{:.1} ms", g.peaks_reopen_ms),
+                    ),
+                    (
+                        format!(
+                            "document frame, {} chars, {} spans",
+                            g.text_chars, g.text_spans
+                        ),
+                        format!("{:.2} ms median", g.text_frame_ms_median),
+                    ),
+                    (
+                        "peak memory of the bench process".to_string(),
+                        format!("{:.0} MiB", g.peak_rss_mib),
+                    ),
+                    (
                         "full-resolution tiles (worker, after preview)".to_string(),
                         format!("{:.1} ms", g.tiles_ms),
                     ),

@@ -31,6 +31,140 @@ pub struct GuiBenchReport {
     pub switch_prefetched_ms: f64,
     /// Full-resolution tiles, made on the worker after the preview.
     pub tiles_ms: f64,
+    /// Waveform overview of a synthetic recording: first time (decode) and
+    /// reopening (decrypt + parse the cached peaks).
+    pub audio_minutes: f64,
+    pub peaks_first_ms: f64,
+    pub peaks_reopen_ms: f64,
+    /// Peak resident memory of this process so far (Linux VmHWM), MiB.
+    pub peak_rss_mib: f64,
+    /// Document view frame with this many characters and spans.
+    pub text_chars: usize,
+    pub text_spans: usize,
+    pub text_frame_ms_median: f64,
+}
+
+/// A mono 8-bit 8 kHz WAV of `minutes` (speech-like bursts over noise):
+/// the cheapest honest stand-in for a long call recording.
+fn long_wav(minutes: f64) -> Vec<u8> {
+    let n = (8000.0 * 60.0 * minutes) as u32;
+    let mut out = Vec::with_capacity(n as usize + 44);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + n).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&8000u32.to_le_bytes());
+    out.extend_from_slice(&8000u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&8u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&n.to_le_bytes());
+    let mut x = 0x1234_5678u32;
+    for i in 0..n {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let burst = (i / 8000) % 3 != 0;
+        let amp = if burst { 60 } else { 4 };
+        out.push((128 + (x % (2 * amp + 1)) as i32 - amp as i32) as u8);
+    }
+    out
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Frames of the document view over `chars` characters with `spans` spans.
+fn text_frames(chars: usize, spans: usize, frames: usize) -> f64 {
+    let ctx = egui::Context::default();
+    let words = [
+        "customer", "Jane", "called", "about", "order", "4711", "and", "the", "address", "changed",
+    ];
+    let mut text = String::with_capacity(chars + 16);
+    let mut k = 0;
+    while text.chars().count() < chars {
+        text.push_str(words[k % words.len()]);
+        text.push(if k % 17 == 16 { '\n' } else { ' ' });
+        k += 1;
+    }
+    let step = (chars / spans.max(1)).max(2) as u64;
+    let annotations: Vec<Annotation> = (0..spans as u64)
+        .map(|i| Annotation {
+            id: i as i64,
+            item_id: 1,
+            class_id: 1,
+            geometry: Geometry::Span {
+                start: i * step,
+                end: i * step + step / 2,
+                byte_start: 0,
+                byte_end: 0,
+            },
+            attributes: BTreeMap::new(),
+            hidden: false,
+            locked: false,
+            z: 0,
+            revision: 1,
+            created_by: String::new(),
+        })
+        .collect();
+    let classes = vec![LabelClass {
+        id: 1,
+        name: "bench".into(),
+        colour: "#e6194b".into(),
+        hotkey: Some(1),
+        tools: default_tools(),
+        attributes: vec![],
+        skeleton: None,
+    }];
+    let selected = BTreeSet::new();
+    let mut state = super::text_view::TextViewState::default();
+    let mut times = Vec::new();
+    for frame in 0..frames + 3 {
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(1280.0, 800.0),
+            )),
+            events: vec![egui::Event::PointerMoved(egui::pos2(
+                300.0 + frame as f32,
+                300.0,
+            ))],
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let output = ctx.run_ui(input, |ui| {
+            egui::CentralPanel::default().show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    let _ = super::text_view::text_ui(
+                        ui,
+                        &mut state,
+                        &text,
+                        &annotations,
+                        &classes,
+                        &selected,
+                    );
+                });
+            });
+        });
+        std::hint::black_box(ctx.tessellate(output.shapes, output.pixels_per_point));
+        if frame >= 3 {
+            times.push(ms(t));
+        }
+    }
+    median_and_p95(times).0
 }
 
 fn median_and_p95(mut v: Vec<f64>) -> (f64, f64) {
@@ -209,6 +343,34 @@ pub fn run() -> anyhow::Result<GuiBenchReport> {
         std::hint::black_box(tiles_of(decoded));
         tiles.push(ms(t));
     }
+    // Waveform of a long recording: computed once, then read from the cache.
+    let audio_minutes = 180.0;
+    let wav = long_wav(audio_minutes);
+    let t = Instant::now();
+    let peaks = crate::peaks::compute_peaks(wav, "wav", crate::peaks::FRAMES_PER_BLOCK)?;
+    let peaks_first_ms = ms(t);
+    let key = SecretBytes::<32>::random();
+    let mut sealed = Vec::new();
+    encrypt_blob(
+        &key,
+        "bench",
+        "peaks",
+        &mut peaks.to_bytes().as_slice(),
+        &mut sealed,
+    )?;
+    drop(peaks);
+    let t = Instant::now();
+    let plain = decrypt_blob(&key, "bench", "peaks", &mut sealed.as_slice(), u64::MAX)?;
+    let reopened = crate::peaks::Peaks::from_bytes(&plain)?;
+    let peaks_reopen_ms = ms(t);
+    anyhow::ensure!(
+        (reopened.duration_secs() - audio_minutes * 60.0).abs() < 1.0,
+        "bench waveform has the wrong length"
+    );
+    let peak_rss = peak_rss_mib();
+    let (text_chars, text_spans) = (100_000, 2000);
+    let text_frame_ms_median = text_frames(text_chars, text_spans, 20);
+
     Ok(GuiBenchReport {
         polygons,
         vertices_per_polygon: vertices,
@@ -220,5 +382,12 @@ pub fn run() -> anyhow::Result<GuiBenchReport> {
         switch_cold_ms: median_and_p95(cold).0,
         switch_prefetched_ms: median_and_p95(prefetched).0,
         tiles_ms: median_and_p95(tiles).0,
+        audio_minutes,
+        peaks_first_ms,
+        peaks_reopen_ms,
+        peak_rss_mib: peak_rss,
+        text_chars,
+        text_spans,
+        text_frame_ms_median,
     })
 }
