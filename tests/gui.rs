@@ -962,6 +962,20 @@ fn audio_segments_by_pointer_with_transcript_and_cached_waveform() {
         panic!()
     };
     assert!((end_secs - 8.0).abs() < tol, "{end_secs}");
+    // Undo puts the edge back; redo moves it again.
+    key_mod(&mut h, Modifiers::COMMAND, Key::Z);
+    let Geometry::Segment { end_secs, .. } = stored(&d, item)[0].geometry else {
+        panic!()
+    };
+    assert!(
+        (end_secs - 6.0).abs() < tol,
+        "undo restored the end: {end_secs}"
+    );
+    key_mod(&mut h, Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    let Geometry::Segment { end_secs, .. } = stored(&d, item)[0].geometry else {
+        panic!()
+    };
+    assert!((end_secs - 8.0).abs() < tol, "{end_secs}");
     // Type the transcript; it is saved when the field is left.
     h.get_by_label("Transcript").click();
     h.run_steps(1);

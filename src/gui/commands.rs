@@ -31,6 +31,7 @@ pub enum Command {
     ZoomFit,
     ZoomActual,
     PlayPause,
+    PlaySelection,
     SplitSegment,
     MergeSegments,
     NextSegment,
@@ -44,7 +45,7 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [Command; 35] = [
+    pub const ALL: [Command; 36] = [
         Command::NextItem,
         Command::PreviousItem,
         Command::SubmitAndNext,
@@ -70,6 +71,7 @@ impl Command {
         Command::ZoomFit,
         Command::ZoomActual,
         Command::PlayPause,
+        Command::PlaySelection,
         Command::SplitSegment,
         Command::MergeSegments,
         Command::NextSegment,
@@ -110,6 +112,7 @@ impl Command {
             Command::ZoomFit => "zoom_fit",
             Command::ZoomActual => "zoom_actual",
             Command::PlayPause => "play_pause",
+            Command::PlaySelection => "play_selection",
             Command::SplitSegment => "split_segment",
             Command::MergeSegments => "merge_segments",
             Command::NextSegment => "next_segment",
@@ -154,6 +157,7 @@ impl Command {
             Command::ZoomFit => "Zoom to fit",
             Command::ZoomActual => "Zoom 1:1",
             Command::PlayPause => "Play / pause audio",
+            Command::PlaySelection => "Play selected segment",
             Command::SplitSegment => "Split segment at playhead",
             Command::MergeSegments => "Merge selected segments",
             Command::NextSegment => "Next segment",
@@ -199,6 +203,7 @@ impl Command {
             Command::ZoomFit => none(Key::F),
             Command::ZoomActual => cmd(Key::Num0),
             Command::PlayPause => none(Key::Space),
+            Command::PlaySelection => shift(Key::Space),
             Command::SplitSegment => none(Key::S),
             Command::MergeSegments => none(Key::M),
             Command::NextSegment => none(Key::Period),

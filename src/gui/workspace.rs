@@ -142,6 +142,9 @@ pub struct Workspace {
     /// Playback position in seconds, and when playback started from it.
     playhead: f64,
     playing_since: Option<std::time::Instant>,
+    /// Playback stops (or loops) at this time: a selected segment's end.
+    play_until: Option<(f64, f64)>,
+    loop_selection: bool,
     pub save_state: SaveState,
     message: Option<String>,
     show_help: bool,
@@ -246,6 +249,8 @@ impl Workspace {
             audio_view: AudioViewState::default(),
             playhead: 0.0,
             playing_since: None,
+            play_until: None,
+            loop_selection: false,
             save_state: SaveState::Idle,
             message: (!warnings.is_empty())
                 .then(|| format!("Some saved shortcuts were ignored: {}", warnings.join("; "))),
@@ -1192,9 +1197,24 @@ impl Workspace {
             }) => {
                 if let Some(since) = self.playing_since {
                     let now = self.playhead + since.elapsed().as_secs_f64();
-                    if now >= *duration_secs {
-                        self.playing_since = None;
-                        self.playhead = 0.0;
+                    match self.play_until {
+                        // Playing a segment: loop it or stop at its end.
+                        Some((start, end)) if now >= end => {
+                            if self.loop_selection {
+                                self.playhead = start;
+                                actions.push(WsAction::Run(Command::PlaySelection));
+                            } else {
+                                self.audio.stop();
+                                self.playing_since = None;
+                                self.playhead = end;
+                                self.play_until = None;
+                            }
+                        }
+                        _ if now >= *duration_secs => {
+                            self.playing_since = None;
+                            self.playhead = 0.0;
+                        }
+                        _ => {}
                     }
                     ui.ctx().request_repaint();
                 }
@@ -1216,6 +1236,10 @@ impl Workspace {
                     if ui.button("Stop").clicked() {
                         actions.push(WsAction::StopAudio);
                     }
+                    if ui.button("Play segment").on_hover_text(self.keymap.tooltip(Command::PlaySelection)).clicked() {
+                        actions.push(WsAction::Run(Command::PlaySelection));
+                    }
+                    ui.checkbox(&mut self.loop_selection, "Loop");
                     ui.monospace(format!("{playhead:.2} s"));
                     ui.small("drag: new segment · drag an edge: adjust · wheel: zoom · Shift+wheel: scroll");
                 });
@@ -1770,7 +1794,27 @@ impl Workspace {
                         .map_or(0.0, |s| s.elapsed().as_secs_f64());
                     self.audio.stop();
                 } else {
+                    // Plain play runs to the end, not to a segment's end.
+                    self.play_until = None;
                     self.start_playback();
+                }
+            }
+            Command::PlaySelection => {
+                let segment = self.annotations.iter().find_map(|a| match a.geometry {
+                    Geometry::Segment {
+                        start_secs,
+                        end_secs,
+                        ..
+                    } if self.selected.contains(&a.id) => Some((start_secs, end_secs)),
+                    _ => None,
+                });
+                match segment {
+                    Some((start, end)) => {
+                        self.playhead = start;
+                        self.play_until = Some((start, end));
+                        self.start_playback();
+                    }
+                    None => self.message = Some("Select a segment to play it".into()),
                 }
             }
             Command::SplitSegment => self.split_segment(),
