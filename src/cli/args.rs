@@ -133,6 +133,9 @@ pub enum Command {
         /// Skip the GUI figures (canvas frame time, item switch).
         #[arg(long)]
         core_only: bool,
+        /// Also time the waveform overview of this audio file (e.g. a long call).
+        #[arg(long, value_name = "FILE")]
+        audio_file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },

@@ -1962,13 +1962,21 @@ impl Workspace {
             self.message = Some("Select exactly two spans (Ctrl+click) to relate them".into());
             return;
         };
-        let Some(class_id) = self
+        // The relation's type is the active class if it is a relation class
+        // (click it in the class list), else the first relation class.
+        let active = self.active_class.filter(|id| {
+            self.schema
+                .classes
+                .iter()
+                .any(|c| c.id == *id && c.allows(Tool::Relation))
+        });
+        let first = self
             .schema
             .classes
             .iter()
             .find(|c| c.allows(Tool::Relation))
-            .map(|c| c.id)
-        else {
+            .map(|c| c.id);
+        let Some(class_id) = active.or(first) else {
             self.message =
                 Some("No class allows relations; an admin can add one in the schema editor".into());
             return;
