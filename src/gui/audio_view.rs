@@ -8,6 +8,7 @@ use egui::{
     Color32, CornerRadius, PointerButton, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2, pos2,
 };
 
+use super::canvas::colour_of;
 use crate::model::{Annotation, Geometry, LabelClass};
 use crate::peaks::Peaks;
 
@@ -81,15 +82,6 @@ pub enum AudioAction {
         additive: bool,
     },
     Seek(f64),
-}
-
-fn colour_of(classes: &[LabelClass], class_id: i64) -> Color32 {
-    let [r, g, b] = classes
-        .iter()
-        .find(|c| c.id == class_id)
-        .map(LabelClass::rgb)
-        .unwrap_or([200, 200, 200]);
-    Color32::from_rgb(r, g, b)
 }
 
 /// A readable step for ruler ticks at this zoom.

@@ -304,7 +304,8 @@ impl CanvasState {
     }
 }
 
-fn colour_of(classes: &[LabelClass], class_id: i64) -> Color32 {
+/// The display colour of a class (grey for an unknown class).
+pub fn colour_of(classes: &[LabelClass], class_id: i64) -> Color32 {
     let [r, g, b] = classes
         .iter()
         .find(|c| c.id == class_id)

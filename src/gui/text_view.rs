@@ -7,6 +7,7 @@
 use egui::text::{CCursor, LayoutJob, TextFormat};
 use egui::{Color32, FontId, Key, Sense, Vec2};
 
+use super::canvas::colour_of;
 use crate::model::{Annotation, Geometry, LabelClass};
 use crate::text_offsets::snap_to_words;
 
@@ -44,15 +45,6 @@ impl TextViewState {
 pub enum TextAction {
     /// A label (span) was clicked.
     Select(Option<i64>),
-}
-
-fn colour_of(classes: &[LabelClass], class_id: i64) -> Color32 {
-    let [r, g, b] = classes
-        .iter()
-        .find(|c| c.id == class_id)
-        .map(LabelClass::rgb)
-        .unwrap_or([200, 200, 200]);
-    Color32::from_rgb(r, g, b)
 }
 
 /// Draws the document and handles selection. `selected` spans get a
