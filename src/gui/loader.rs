@@ -41,7 +41,8 @@ pub enum LoadedContent {
     /// the preview goes out first so switching items never waits for them.
     Tiles(std::sync::Arc<Vec<Tile>>),
     Audio {
-        bytes: Vec<u8>,
+        /// The encoded recording, shared (not copied) with waveform and player.
+        bytes: crate::peaks::SharedAudio,
         format: String,
         duration_secs: f64,
         /// The waveform overview (from the bundle's cache, or computed).
@@ -123,11 +124,13 @@ fn decode(item: &ItemBlobRef, send: &mut dyn FnMut(LoadedContent) -> bool) -> bo
             Err(failed) => send(failed),
         },
         ItemKind::Audio => {
+            // One copy out of the zeroizing buffer, then shared by reference.
+            let bytes = crate::peaks::SharedAudio(std::sync::Arc::new(content.bytes.to_vec()));
             let (peaks, peaks_new) = match item.cached_peaks() {
                 Some(p) => (Some(p), false),
                 None => (
-                    crate::peaks::compute_peaks(
-                        content.bytes.to_vec(),
+                    crate::peaks::compute_peaks_shared(
+                        bytes.clone(),
                         &content.summary.format,
                         crate::peaks::FRAMES_PER_BLOCK,
                     )
@@ -136,7 +139,7 @@ fn decode(item: &ItemBlobRef, send: &mut dyn FnMut(LoadedContent) -> bool) -> bo
                 ),
             };
             send(LoadedContent::Audio {
-                bytes: content.bytes.to_vec(),
+                bytes,
                 format: content.summary.format.clone(),
                 duration_secs: content.summary.duration_secs.unwrap_or(0.0),
                 peaks,

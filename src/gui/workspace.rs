@@ -2161,7 +2161,11 @@ struct AudioOut {
 
 impl AudioOut {
     /// Plays from `from_secs` (seeking inside the decoded stream).
-    fn play_from(&mut self, bytes: Vec<u8>, from_secs: f64) -> Result<(), String> {
+    fn play_from(
+        &mut self,
+        bytes: crate::peaks::SharedAudio,
+        from_secs: f64,
+    ) -> Result<(), String> {
         self.play(bytes)?;
         if let Some(player) = &self.player
             && from_secs > 0.0
@@ -2171,7 +2175,7 @@ impl AudioOut {
         Ok(())
     }
 
-    fn play(&mut self, bytes: Vec<u8>) -> Result<(), String> {
+    fn play(&mut self, bytes: crate::peaks::SharedAudio) -> Result<(), String> {
         if self.unavailable {
             return Err("No sound output device: playback unavailable".into());
         }
