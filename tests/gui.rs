@@ -1150,3 +1150,29 @@ fn split_merge_and_jump_between_segments_and_relate_two_spans() {
         "{labels:?}"
     );
 }
+
+#[test]
+fn schema_editor_sets_the_overlap_rules() {
+    let d = demo();
+    let mut h = admin_harness(&d);
+    key_mod(&mut h, Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
+    h.get_by_label("Overlapping text spans").click();
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    h.run_steps(3);
+    let admin = d
+        .paths
+        .admin_home
+        .unlock(&SecretString::from(DEMO_ADMIN_PASSPHRASE.to_string()))
+        .unwrap();
+    let mut s = Session::open(&d.paths.project, admin, None).unwrap();
+    let schema = s.schema().unwrap();
+    assert!(schema.overlapping_spans, "turned on in the editor");
+    assert!(schema.overlapping_segments, "unchanged");
+    assert!(
+        s.audit_log()
+            .unwrap()
+            .iter()
+            .any(|r| r.action == "schema.overlap_rules")
+    );
+}

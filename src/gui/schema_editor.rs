@@ -192,6 +192,8 @@ pub struct SchemaEditor {
     pub open: bool,
     version: i64,
     multi_label_tags: bool,
+    overlapping_spans: bool,
+    overlapping_segments: bool,
     rows: Vec<ClassRow>,
     next_uid: u64,
     /// The last Save handed out, re-sent with `confirm` when the admin accepts.
@@ -211,12 +213,20 @@ enum RowOp {
 }
 
 impl SchemaEditor {
+    /// The overlap rules as set in the editor: (text spans, audio segments).
+    /// Saved by the workspace together with the classes.
+    pub fn overlap_rules(&self) -> (bool, bool) {
+        (self.overlapping_spans, self.overlapping_segments)
+    }
+
     /// Opens the editor on a fresh working copy of `schema`.
     pub fn open_with(&mut self, schema: &Schema) {
         *self = Self {
             open: true,
             version: schema.version,
             multi_label_tags: schema.multi_label_tags,
+            overlapping_spans: schema.overlapping_spans,
+            overlapping_segments: schema.overlapping_segments,
             ..Self::default()
         };
         for class in &schema.classes {
@@ -423,7 +433,11 @@ impl SchemaEditor {
             ui.label(RichText::new(format!("Version {}", self.version)).strong());
             ui.separator();
             ui.checkbox(&mut self.multi_label_tags, "Several tags per image")
-                .on_hover_text("When off, an image carries at most one tag");
+                .on_hover_text("When off, an item carries at most one tag");
+            ui.checkbox(&mut self.overlapping_spans, "Overlapping text spans")
+                .on_hover_text("Allow nested or overlapping spans in documents");
+            ui.checkbox(&mut self.overlapping_segments, "Overlapping audio segments")
+                .on_hover_text("Allow segments that overlap in time (several speakers)");
         });
         ui.separator();
 

@@ -1434,10 +1434,21 @@ impl Workspace {
         else {
             return;
         };
+        let rules = self.schema_editor.overlap_rules();
+        let rules_changed = rules
+            != (
+                self.schema.overlapping_spans,
+                self.schema.overlapping_segments,
+            );
         match self
             .session
             .update_schema(classes, multi_label_tags, confirm)
-        {
+            .and_then(|change| {
+                if rules_changed {
+                    self.session.set_overlap_rules(rules.0, rules.1)?;
+                }
+                Ok(change)
+            }) {
             Ok(change) => {
                 self.schema_editor.report(Ok(change.version));
                 if let Ok(schema) = self.session.schema() {
