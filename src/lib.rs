@@ -17,6 +17,7 @@ pub mod demo;
 pub mod home;
 pub mod import;
 pub mod model;
+pub mod package;
 pub mod peaks;
 pub mod permissions;
 pub mod platform;
