@@ -889,3 +889,49 @@ fn segments_spans_relations_and_document_classes_from_the_cli() {
     );
     assert_eq!(seg[0]["geometry"]["transcript"], "Hello, I moved");
 }
+
+#[test]
+fn verify_checks_a_package_sealed_to_me_and_names_the_failed_check() {
+    use sealtag::package::{BytesMember, NewPackage, PackageKind, write_package};
+    let site = Site::new();
+    let me = site.identity("ann");
+    let recipient =
+        sealtag::crypto::PublicIdentity::parse(me["public_key"].as_str().unwrap()).unwrap();
+    let sender = sealtag::crypto::UnlockedIdentity::generate("site admin");
+    let schema = BytesMember {
+        name: "schema.json".into(),
+        bytes: b"{}",
+    };
+    let mut sealed = Vec::new();
+    let new = NewPackage {
+        kind: PackageKind::Work,
+        project_id: "p",
+        sequence: 1,
+    };
+    write_package(&mut sealed, &sender, &[recipient], &new, &[&schema]).unwrap();
+    let file = site.dir.path().join("work.sealpkg");
+    std::fs::write(&file, &sealed).unwrap();
+    let out = site.json("ann", &["verify", file.to_str().unwrap(), "--json"]);
+    assert_eq!(out["kind"], "work");
+    assert_eq!(out["sender"], sender.public().fingerprint());
+    // One flipped byte: refused, exit 1, the check named.
+    let mid = sealed.len() / 2;
+    sealed[mid] ^= 1;
+    std::fs::write(&file, &sealed).unwrap();
+    let bad = site.run("ann", &["verify", file.to_str().unwrap()]);
+    assert_eq!(code(&bad), 1);
+    assert!(stderr(&bad).contains("failed"), "{}", stderr(&bad));
+    // Someone else cannot open it at all.
+    site.identity("bob");
+    std::fs::write(&file, {
+        sealed[mid] ^= 1;
+        &sealed
+    })
+    .unwrap();
+    let other = site.run("bob", &["verify", file.to_str().unwrap()]);
+    assert!(
+        stderr(&other).contains("not sealed to your identity"),
+        "{}",
+        stderr(&other)
+    );
+}

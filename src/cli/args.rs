@@ -139,6 +139,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Verify a sealed package addressed to you: decryption, format,
+    /// signature, recipient and every member's hash. No project needed.
+    Verify {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Self-tests of the running binary's protections.
     #[command(subcommand, hide = true)]
     Selftest(SelftestCommand),

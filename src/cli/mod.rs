@@ -694,6 +694,31 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             }
             Ok(Exit::Ok)
         }
+        Command::Verify { file, json } => {
+            let identity = unlock(cli, &home)?;
+            let input = std::io::BufReader::new(
+                std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
+            );
+            let mut package = crate::package::open_package(input, &identity)?;
+            package.verify_rest()?;
+            let m = &package.manifest;
+            if *json {
+                print_json(m)?;
+            } else {
+                println!(
+                    "ok: {:?} package {} for project {}",
+                    m.kind, m.package_id, m.project_id
+                );
+                println!(
+                    "signed by {} (sequence {}), sealed to {} recipient(s)",
+                    m.sender,
+                    m.sequence,
+                    m.recipients.len()
+                );
+                println!("{} member(s), every SHA-256 checked", m.members.len());
+            }
+            Ok(Exit::Ok)
+        }
         Command::Selftest(SelftestCommand::Network) => {
             let (tcp, unix) = crate::platform::network_probe();
             print_json(&json!({
