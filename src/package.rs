@@ -426,6 +426,42 @@ mod tests {
         }
     }
 
+    /// A manifest naming `sender` as signer, addressed to `to`.
+    fn manifest_from(
+        sender: &UnlockedIdentity,
+        to: &UnlockedIdentity,
+        members: Vec<MemberEntry>,
+    ) -> Manifest {
+        Manifest {
+            format_version: 1,
+            package_id: "00".repeat(16),
+            kind: PackageKind::Work,
+            project_id: "p".into(),
+            sender: sender.public().fingerprint(),
+            sender_key: sender.public().to_key_string(),
+            recipients: vec![to.public().fingerprint()],
+            created_ms: 0,
+            sequence: 1,
+            members,
+        }
+    }
+
+    /// Container bytes assembled by hand (signed by `signer`), sealed to `to`.
+    fn seal_by_hand(
+        manifest: &Manifest,
+        signer: &UnlockedIdentity,
+        to: &UnlockedIdentity,
+        body: &[u8],
+    ) -> Vec<u8> {
+        let json = serde_json::to_vec(manifest).unwrap();
+        let mut plain = MAGIC.to_vec();
+        plain.extend_from_slice(&(json.len() as u32).to_be_bytes());
+        plain.extend_from_slice(&json);
+        plain.extend_from_slice(&signer.sign(&signed_bytes(&json)));
+        plain.extend_from_slice(body);
+        age::encrypt(&to.public().recipient, &plain).unwrap()
+    }
+
     #[test]
     fn a_manifest_re_signed_by_another_key_fails_the_signature_check() {
         // Build a package whose manifest names the admin but is signed by a
@@ -435,25 +471,8 @@ mod tests {
             UnlockedIdentity::generate("f"),
             UnlockedIdentity::generate("b"),
         );
-        let manifest = Manifest {
-            format_version: 1,
-            package_id: "00".repeat(16),
-            kind: PackageKind::Results,
-            project_id: "p".into(),
-            sender: admin.public().fingerprint(),
-            sender_key: admin.public().to_key_string(),
-            recipients: vec![ann.public().fingerprint()],
-            created_ms: 0,
-            sequence: 1,
-            members: vec![],
-        };
-        let json = serde_json::to_vec(&manifest).unwrap();
-        let sig = forger.sign(&signed_bytes(&json));
-        let mut plain = MAGIC.to_vec();
-        plain.extend_from_slice(&(json.len() as u32).to_be_bytes());
-        plain.extend_from_slice(&json);
-        plain.extend_from_slice(&sig);
-        let sealed = age::encrypt(&ann.public().recipient, &plain).unwrap();
+        let manifest = manifest_from(&admin, &ann, vec![]);
+        let sealed = seal_by_hand(&manifest, &forger, &ann, b"");
         assert!(matches!(
             open_package(sealed.as_slice(), &ann),
             Err(PackageError::Signature)
@@ -472,25 +491,8 @@ mod tests {
             size: 1,
             sha256: hex::encode(Sha256::digest(b"x")),
         };
-        let manifest = Manifest {
-            format_version: 1,
-            package_id: "11".repeat(16),
-            kind: PackageKind::Work,
-            project_id: "p".into(),
-            sender: admin.public().fingerprint(),
-            sender_key: admin.public().to_key_string(),
-            recipients: vec![ann.public().fingerprint()],
-            created_ms: 0,
-            sequence: 1,
-            members: vec![entry],
-        };
-        let json = serde_json::to_vec(&manifest).unwrap();
-        let mut plain = MAGIC.to_vec();
-        plain.extend_from_slice(&(json.len() as u32).to_be_bytes());
-        plain.extend_from_slice(&json);
-        plain.extend_from_slice(&admin.sign(&signed_bytes(&json)));
-        plain.extend_from_slice(b"y");
-        let sealed = age::encrypt(&ann.public().recipient, &plain).unwrap();
+        let manifest = manifest_from(&admin, &ann, vec![entry]);
+        let sealed = seal_by_hand(&manifest, &admin, &ann, b"y");
         let mut p = open_package(sealed.as_slice(), &ann).unwrap();
         assert!(matches!(p.verify_rest(), Err(PackageError::MemberHash { name }) if name == "m"));
     }

@@ -408,34 +408,17 @@ pub fn item_summary_by_id(conn: &Connection, item_id: i64) -> Result<Option<Item
         .optional()?)
 }
 
-/// The blob holding an item's original, with its key.
-pub fn item_blob(conn: &Connection, item_id: i64) -> Result<Option<(String, SecretBytes<32>)>> {
-    let row: Option<(String, Vec<u8>)> = conn
-        .query_row(
-            "SELECT b.id, b.key FROM items i JOIN blobs b ON b.id = i.blob_id WHERE i.id = ?1",
-            [item_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    match row {
-        None => Ok(None),
-        Some((id, key)) => {
-            let key = Zeroizing::new(key);
-            let key = SecretBytes::from_slice(&key)
-                .ok_or_else(|| StoreError::Invalid(format!("blob {id} has a malformed key")))?;
-            Ok(Some((id, key)))
-        }
-    }
-}
-
-/// The cached waveform blob of an audio item, with its key.
-pub fn item_peaks_blob(
+/// The blob an item column (`blob_id` or `peaks_blob_id`) points at, with its key.
+fn item_blob_in(
     conn: &Connection,
     item_id: i64,
+    column: &str,
 ) -> Result<Option<(String, SecretBytes<32>)>> {
     let row: Option<(String, Vec<u8>)> = conn
         .query_row(
-            "SELECT b.id, b.key FROM items i JOIN blobs b ON b.id = i.peaks_blob_id WHERE i.id = ?1",
+            &format!(
+                "SELECT b.id, b.key FROM items i JOIN blobs b ON b.id = i.{column} WHERE i.id = ?1"
+            ),
             [item_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -447,6 +430,19 @@ pub fn item_peaks_blob(
             .ok_or_else(|| StoreError::Invalid(format!("blob {id} has a malformed key")))
     })
     .transpose()
+}
+
+/// The blob holding an item's original, with its key.
+pub fn item_blob(conn: &Connection, item_id: i64) -> Result<Option<(String, SecretBytes<32>)>> {
+    item_blob_in(conn, item_id, "blob_id")
+}
+
+/// The cached waveform blob of an audio item, with its key.
+pub fn item_peaks_blob(
+    conn: &Connection,
+    item_id: i64,
+) -> Result<Option<(String, SecretBytes<32>)>> {
+    item_blob_in(conn, item_id, "peaks_blob_id")
 }
 
 pub fn set_item_peaks_blob(conn: &Connection, item_id: i64, blob_id: &str) -> Result<()> {
