@@ -51,7 +51,7 @@ pub fn head_message(project_id: &str, seq: i64, hash: &str) -> Vec<u8> {
 }
 
 /// A signed statement "the chain had `seq` rows ending in `hash`".
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
 pub struct SignedHead {
     pub seq: i64,
     pub hash: String,

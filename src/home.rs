@@ -160,7 +160,15 @@ impl Home {
         }
     }
 
+    /// Remembers another refused security check made before any project
+    /// was open (a work package that failed verification); written to the
+    /// next project this identity opens, as action `action`.
+    pub fn note_security_event(&self, action: &str, reason: &str) {
+        self.note_failed_unlock(&format!("@{action} {reason}"));
+    }
+
     /// Failed unlocks noted since the last successful one: (unix ms, reason).
+    /// A reason starting with `@action ` is another kind of security event.
     pub fn pending_failed_unlocks(&self) -> Vec<(i64, String)> {
         fs::read_to_string(self.failed_unlocks_path())
             .unwrap_or_default()

@@ -684,7 +684,7 @@ pub enum LabelChange {
 }
 
 /// One row of the audit trail.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct AuditEntry {
     pub seq: i64,
     /// Unix milliseconds.

@@ -23,11 +23,12 @@ pub enum Action {
     Review,
     Export,
     MakePackage,
+    MakeResults,
     ManageSettings,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ManageUsers,
         Action::ListUsers,
         Action::Import,
@@ -42,6 +43,7 @@ impl Action {
         Action::Review,
         Action::Export,
         Action::MakePackage,
+        Action::MakeResults,
         Action::ManageSettings,
     ];
 
@@ -61,6 +63,7 @@ impl Action {
             Action::Review => "review",
             Action::Export => "export",
             Action::MakePackage => "make_package",
+            Action::MakeResults => "make_results",
             Action::ManageSettings => "manage_settings",
         }
     }
@@ -81,10 +84,15 @@ pub fn allowed(role: Role, action: Action) -> bool {
         ManageUsers | Import | EditSchema | Assign | Export | MakePackage | ManageSettings => {
             role == Admin
         }
-        ListUsers | ReadAudit | VerifyAudit => matches!(role, Admin | Auditor),
+        ListUsers | ReadAudit => matches!(role, Admin | Auditor),
+        // Anyone may check that the trail is intact (an annotator on a
+        // laptop checks their own); reading it stays with admins and auditors.
+        VerifyAudit => true,
         ListItems | ViewItem | EditLabels => matches!(role, Admin | Reviewer | Annotator),
         Submit => role == Annotator,
         Review => matches!(role, Admin | Reviewer),
+        // Results go back from a laptop: whoever labelled or reviewed there.
+        MakeResults => matches!(role, Annotator | Reviewer),
     }
 }
 
@@ -133,11 +141,12 @@ mod tests {
             (Action::ViewItem, [true, true, true, false]),
             (Action::EditLabels, [true, true, true, false]),
             (Action::ReadAudit, [true, false, false, true]),
-            (Action::VerifyAudit, [true, false, false, true]),
+            (Action::VerifyAudit, [true, true, true, true]),
             (Action::Submit, [false, false, true, false]),
             (Action::Review, [true, true, false, false]),
             (Action::Export, [true, false, false, false]),
             (Action::MakePackage, [true, false, false, false]),
+            (Action::MakeResults, [false, true, true, false]),
             (Action::ManageSettings, [true, false, false, false]),
         ];
         assert_eq!(expected.len(), Action::ALL.len());

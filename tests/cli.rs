@@ -907,8 +907,17 @@ fn verify_checks_a_package_sealed_to_me_and_names_the_failed_check() {
         kind: PackageKind::Work,
         project_id: "p",
         sequence: 1,
+        package_id: None,
     };
-    write_package(&mut sealed, &sender, &[recipient], &new, &[&schema]).unwrap();
+    write_package(
+        &mut sealed,
+        &sender,
+        &[recipient],
+        &new,
+        &[&schema],
+        &mut |_| true,
+    )
+    .unwrap();
     let file = site.dir.path().join("work.sealpkg");
     std::fs::write(&file, &sealed).unwrap();
     let out = site.json("ann", &["verify", file.to_str().unwrap(), "--json"]);
@@ -934,4 +943,212 @@ fn verify_checks_a_package_sealed_to_me_and_names_the_failed_check() {
         "{}",
         stderr(&other)
     );
+}
+
+/// The package commands end to end as scripts use them: assign with a
+/// filter and count, package work, package open on the laptop, label,
+/// package results, merge at the site, list; then a tampered copy is
+/// refused with the check named and exit 1.
+#[test]
+fn package_commands_carry_work_out_and_results_back() {
+    let site = site_with_project();
+    let ann = site.enrol("ann", "annotator");
+    let fixture = format!("{FIXTURES}/import/contract.txt");
+    let image = format!("{FIXTURES}/import/astronaut.jpg");
+    site.ok(
+        "admin",
+        &["import", "--project", &site.p(), &fixture, &image],
+    );
+    site.ok(
+        "admin",
+        &[
+            "settings",
+            "--project",
+            &site.p(),
+            "guidelines",
+            "Mark names.",
+        ],
+    );
+    let assigned = site.ok(
+        "admin",
+        &[
+            "assign",
+            "--project",
+            &site.p(),
+            "--to",
+            "ann",
+            "--filter",
+            "status=new",
+            "--count",
+            "1",
+        ],
+    );
+    assert!(assigned.contains("assigned 1 new item"), "{assigned}");
+    let work = site.dir.path().join("ann.sealpkg");
+    let made = site.json(
+        "admin",
+        &[
+            "package",
+            "work",
+            "--project",
+            &site.p(),
+            "--to",
+            "ann",
+            "--out",
+            work.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(made["kind"], "work");
+    assert_eq!(made["items"], 1);
+    let admin_fpr = site.json("admin", &["identity", "show", "--json"])["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let opened = site.json(
+        "ann",
+        &[
+            "package",
+            "open",
+            work.to_str().unwrap(),
+            "--signer",
+            &admin_fpr,
+            "--json",
+        ],
+    );
+    assert_eq!(opened["created"], true);
+    assert_eq!(opened["items_added"], serde_json::json!([1]));
+    let laptop = opened["bundle"].as_str().unwrap().to_string();
+    let items = site.json("ann", &["items", "--project", &laptop, "--json"]);
+    assert_eq!(items.as_array().unwrap().len(), 1, "only the assigned item");
+    site.ok(
+        "ann",
+        &[
+            "label",
+            "add",
+            "--project",
+            &laptop,
+            "--item",
+            "1",
+            "--class",
+            "person",
+            "--span",
+            "0,5",
+        ],
+    );
+    site.ok("ann", &["submit", "--project", &laptop, "--item", "1"]);
+    // The laptop cannot make work packages.
+    let denied = site.run(
+        "ann",
+        &[
+            "package",
+            "work",
+            "--project",
+            &laptop,
+            "--to",
+            "ann",
+            "--out",
+            "x.sealpkg",
+        ],
+    );
+    assert_eq!(code(&denied), 1);
+    assert!(
+        stderr(&denied).contains("permission denied"),
+        "{}",
+        stderr(&denied)
+    );
+    let results = site.dir.path().join("results.sealpkg");
+    site.ok(
+        "ann",
+        &[
+            "package",
+            "results",
+            "--project",
+            &laptop,
+            "--out",
+            results.to_str().unwrap(),
+        ],
+    );
+    // Anyone holding it can check it; a flipped byte is refused by name.
+    let verified = site.json("admin", &["verify", results.to_str().unwrap(), "--json"]);
+    assert_eq!(verified["sender"], ann["fingerprint"]);
+    let mut bytes = std::fs::read(&results).unwrap();
+    let tampered = site.dir.path().join("tampered.sealpkg");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&tampered, &bytes).unwrap();
+    let refused = site.run(
+        "admin",
+        &[
+            "package",
+            "open",
+            tampered.to_str().unwrap(),
+            "--project",
+            &site.p(),
+        ],
+    );
+    assert_eq!(code(&refused), 1);
+    assert!(
+        stderr(&refused).contains("check failed"),
+        "{}",
+        stderr(&refused)
+    );
+    let merged = site.json(
+        "admin",
+        &[
+            "package",
+            "open",
+            results.to_str().unwrap(),
+            "--project",
+            &site.p(),
+            "--json",
+        ],
+    );
+    assert_eq!(merged["items_merged"], serde_json::json!([1]));
+    assert_eq!(merged["labels_created"], 1);
+    let labels = site.json(
+        "admin",
+        &[
+            "label",
+            "list",
+            "--project",
+            &site.p(),
+            "--item",
+            "1",
+            "--json",
+        ],
+    );
+    assert_eq!(labels.as_array().unwrap().len(), 1);
+    let ledger = site.json(
+        "admin",
+        &["package", "list", "--project", &site.p(), "--json"],
+    );
+    let kinds: Vec<(String, String)> = ledger
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap().to_string(),
+                r["direction"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("work".into(), "out".into()),
+            ("results".into(), "in".into())
+        ]
+    );
+    let log = site.json("admin", &["audit", "log", "--project", &site.p(), "--json"]);
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"package.rejected"));
+    assert!(actions.contains(&"package.merge"));
+    site.ok("admin", &["audit", "verify", "--project", &site.p()]);
 }

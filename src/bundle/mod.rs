@@ -133,6 +133,30 @@ impl BundlePaths {
             },
         )
     }
+    /// Decrypts a blob straight into `out`, in 64 KiB segments: for
+    /// streaming media into a package without holding it in memory.
+    pub fn read_blob_to(
+        &self,
+        project_id: &str,
+        blob_id: &str,
+        key: &SecretBytes<32>,
+        out: &mut impl io::Write,
+    ) -> Result<u64, BundleError> {
+        let path = self.blob(blob_id);
+        let file = File::open(&path).map_err(io_err(&path))?;
+        let mut reader = io::BufReader::with_capacity(256 * 1024, file);
+        crypto::decrypt_blob_to(key, project_id, blob_id, &mut reader, out).map_err(|source| {
+            BundleError::Blob {
+                blob_id: blob_id.to_string(),
+                source,
+            }
+        })
+    }
+
+    /// Deletes a blob file that no row references (a failed package open).
+    pub fn remove_blob(&self, blob_id: &str) {
+        let _ = fs::remove_file(self.blob(blob_id));
+    }
 }
 
 /// A blob just written: its id, key (to store in the DB) and plaintext size.

@@ -85,10 +85,19 @@ pub enum Command {
         /// Item ids, comma separated (default: every item).
         #[arg(long, value_delimiter = ',')]
         ids: Vec<i64>,
+        /// Only items matching this, e.g. `status=new` or `kind=image`.
+        #[arg(long, value_name = "FIELD=VALUE")]
+        filter: Vec<String>,
+        /// At most this many items (the first in id order).
+        #[arg(long)]
+        count: Option<usize>,
         /// annotate, review or gold.
         #[arg(long, default_value = "annotate")]
         purpose: String,
     },
+    /// Make, open and list sealed packages between the site and laptops.
+    #[command(subcommand)]
+    Package(PackageCommand),
     /// Add or list labels from the command line.
     #[command(subcommand)]
     Label(LabelCommand),
@@ -114,7 +123,8 @@ pub enum Command {
         #[arg(long)]
         reason: String,
     },
-    /// Change a project setting (admin): idle_lock_minutes, watermark.
+    /// Change a project setting (admin): idle_lock_minutes, watermark,
+    /// guidelines (`@FILE` reads the value from a file).
     Settings {
         #[command(flatten)]
         project: ProjectArg,
@@ -149,6 +159,57 @@ pub enum Command {
     /// Self-tests of the running binary's protections.
     #[command(subcommand, hide = true)]
     Selftest(SelftestCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PackageCommand {
+    /// Seal the items assigned to one person into a work package (admin).
+    Work {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Fingerprint or name of the annotator or reviewer.
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_name = "FILE.sealpkg")]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Seal this laptop bundle's labels, item states and audit segment for
+    /// the site (only what changed since the last one, unless --full).
+    Results {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long, value_name = "FILE.sealpkg")]
+        out: PathBuf,
+        /// Everything, not only what changed since the last results package.
+        #[arg(long)]
+        full: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify and apply a package: a work package makes (or extends) the
+    /// local bundle; a results package is merged into --project.
+    Open {
+        file: PathBuf,
+        /// For results: the site project to merge into. For work: where the
+        /// local bundle goes (default: under your home's projects).
+        #[arg(long = "project", value_name = "PATH")]
+        project: Option<PathBuf>,
+        /// For a first work package: the admin's fingerprint as read out to
+        /// you; the package is refused if someone else signed it.
+        #[arg(long, value_name = "FINGERPRINT")]
+        signer: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The packages made and applied in a project.
+    List {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -20,8 +20,8 @@ use crate::model::{
 };
 pub use args::Cli;
 use args::{
-    AuditCommand, Command, IdentityCommand, LabelCommand, ProjectCommand, SchemaCommand,
-    SelftestCommand, UserCommand,
+    AuditCommand, Command, IdentityCommand, LabelCommand, PackageCommand, ProjectCommand,
+    SchemaCommand, SelftestCommand, UserCommand,
 };
 
 /// Process exit codes (README: "Exit codes").
@@ -291,18 +291,47 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             project,
             to,
             ids,
+            filter,
+            count,
             purpose,
         } => {
             let mut s = open(cli, &home, &project.path)?;
-            let ids = if ids.is_empty() {
-                s.items()?.iter().map(|i| i.id).collect()
-            } else {
-                ids.clone()
-            };
-            let n = s.assign(&ids, to, purpose)?;
-            println!("assigned {n} new item(s) to {to} for {purpose}");
+            let filters = filter
+                .iter()
+                .map(|f| {
+                    f.split_once('=')
+                        .filter(|(k, _)| matches!(*k, "status" | "kind"))
+                        .ok_or_else(|| {
+                            anyhow!("--filter takes status=VALUE or kind=VALUE, not '{f}'")
+                        })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut chosen: Vec<i64> = s
+                .items()?
+                .iter()
+                .filter(|i| ids.is_empty() || ids.contains(&i.id))
+                .filter(|i| {
+                    filters.iter().all(|(k, v)| match *k {
+                        "status" => i.status == *v,
+                        _ => i.kind.as_str() == *v,
+                    })
+                })
+                .map(|i| i.id)
+                .collect();
+            if let Some(n) = count {
+                chosen.truncate(*n);
+            }
+            if chosen.is_empty() {
+                bail!("no item matches; nothing was assigned");
+            }
+            let n = s.assign(&chosen, to, purpose)?;
+            println!(
+                "assigned {n} new item(s) to {to} for {purpose} (of {} chosen)",
+                chosen.len()
+            );
             Ok(Exit::Ok)
         }
+        Command::Package(cmd) => package_command(cli, &home, cmd),
         Command::Label(LabelCommand::Add {
             project,
             item,
@@ -473,8 +502,17 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             value,
         } => {
             let mut s = open(cli, &home, &project.path)?;
-            s.set_project_setting(key, value)?;
-            println!("{key} = {value}");
+            let value = match value.strip_prefix('@') {
+                Some(file) => std::fs::read_to_string(file)
+                    .with_context(|| format!("reading the value of {key} from {file}"))?,
+                None => value.clone(),
+            };
+            s.set_project_setting(key, &value)?;
+            if value.contains('\n') || value.len() > 80 {
+                println!("{key} set ({} characters)", value.chars().count());
+            } else {
+                println!("{key} = {value}");
+            }
             Ok(Exit::Ok)
         }
         Command::Label(LabelCommand::List {
@@ -729,6 +767,218 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             Ok(Exit::Ok)
         }
     }
+}
+
+/// Progress on a terminal's stderr (a no-op when piped: scripts read the
+/// final line).
+fn progress_printer() -> impl FnMut(crate::package::Progress) -> bool {
+    let tty = std::io::stderr().is_terminal();
+    move |p| {
+        if tty {
+            let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+            if p.total > 0 {
+                eprint!(
+                    "\r{} {:.0} of {:.0} MiB ({:.0} %)   ",
+                    p.phase,
+                    mib(p.done),
+                    mib(p.total),
+                    100.0 * p.done as f64 / p.total as f64
+                );
+            } else {
+                eprint!("\r{} {:.0} MiB   ", p.phase, mib(p.done));
+            }
+        }
+        true
+    }
+}
+
+fn package_command(cli: &Cli, home: &Home, cmd: &PackageCommand) -> Result<Exit> {
+    let mut progress = progress_printer();
+    let done = || {
+        if std::io::stderr().is_terminal() {
+            eprintln!();
+        }
+    };
+    match cmd {
+        PackageCommand::Work {
+            project,
+            to,
+            out,
+            json,
+        } => {
+            let mut s = open(cli, home, &project.path)?;
+            let made = s.make_work_package(to, out, &mut progress);
+            done();
+            let made = made?;
+            if *json {
+                print_json(&made)?;
+            } else {
+                println!(
+                    "work package {} (sequence {}): {} item(s), {} bytes, sealed to {}",
+                    out.display(),
+                    made.sequence,
+                    made.items,
+                    made.bytes,
+                    made.recipients.join(", ")
+                );
+                println!(
+                    "the annotator opens it with: sealtag package open {} --signer \"{}\"",
+                    out.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default(),
+                    s.user().fingerprint
+                );
+            }
+            Ok(Exit::Ok)
+        }
+        PackageCommand::Results {
+            project,
+            out,
+            full,
+            json,
+        } => {
+            let mut s = open(cli, home, &project.path)?;
+            let made = s.make_results_package(out, *full, &mut progress);
+            done();
+            let made = made?;
+            if *json {
+                print_json(&made)?;
+            } else {
+                println!(
+                    "results package {} (sequence {}): {} item(s), sealed to {}",
+                    out.display(),
+                    made.sequence,
+                    made.items,
+                    made.recipients.join(", ")
+                );
+            }
+            Ok(Exit::Ok)
+        }
+        PackageCommand::Open {
+            file,
+            project,
+            signer,
+            json,
+        } => {
+            let identity = unlock(cli, home)?;
+            let kind = peek_kind(file, &identity);
+            // A package that does not even open is refused where it was
+            // meant to go: in the site project if one was named (so the
+            // refusal is audited there), else on the laptop side.
+            let site_project = project.as_deref().filter(|p| {
+                crate::bundle::BundlePaths::new(p).header().exists()
+                    && kind.is_none()
+                    && Session::open(p, identity.clone(), None)
+                        .is_ok_and(|s| s.origin_project().is_none())
+            });
+            if kind == Some(crate::package::PackageKind::Results) || site_project.is_some() {
+                let Some(project) = project else {
+                    bail!(
+                        "this is a results package: say which site project to merge it into with --project PATH"
+                    );
+                };
+                let mut s = Session::open(project, identity, Some(home))?;
+                let report = s.open_results_package(file, &mut progress);
+                done();
+                let report = report?;
+                if *json {
+                    print_json(&report)?;
+                } else {
+                    println!(
+                        "merged results {} from {} (sequence {}): {} item(s), {} new label(s), {} revision(s), {} audit row(s)",
+                        report.package_id,
+                        report.sender,
+                        report.sequence,
+                        report.items_merged.len(),
+                        report.labels_created,
+                        report.revisions_added,
+                        report.audit_rows_added
+                    );
+                    for (item, why) in &report.conflicts {
+                        println!("conflict: item {item} not merged: {why}");
+                    }
+                }
+                return Ok(if report.conflicts.is_empty() {
+                    Exit::Ok
+                } else {
+                    Exit::Partial
+                });
+            }
+            let opened = crate::controller::open_work_package(
+                file,
+                &identity,
+                home,
+                project.as_deref(),
+                signer.as_deref(),
+                &mut progress,
+            );
+            done();
+            let opened = opened?;
+            if *json {
+                print_json(&opened)?;
+            } else {
+                println!(
+                    "{} {} with {} new item(s) from {} ({})",
+                    if opened.created {
+                        "created"
+                    } else {
+                        "extended"
+                    },
+                    opened.bundle.display(),
+                    opened.items_added.len(),
+                    opened.sender_name,
+                    opened.sender
+                );
+                if signer.is_none() && opened.created {
+                    println!(
+                        "check with the site that {} is their admin's fingerprint",
+                        opened.sender
+                    );
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        PackageCommand::List { project, json } => {
+            let mut s = open(cli, home, &project.path)?;
+            let rows = s.packages()?;
+            if *json {
+                let rows: Vec<_> = rows
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "id": r.id, "kind": r.kind, "direction": r.direction,
+                            "sender": r.sender, "recipients": r.recipients,
+                            "sequence": r.sequence, "at_ms": r.at_ms,
+                            "summary": serde_json::from_str::<serde_json::Value>(&r.summary).unwrap_or_default(),
+                        })
+                    })
+                    .collect();
+                print_json(&rows)?;
+            } else {
+                for r in rows {
+                    println!(
+                        "{}  {:<7} {:<3} seq {:<4} {}  {}",
+                        format_time(r.at_ms),
+                        r.kind,
+                        r.direction,
+                        r.sequence,
+                        r.id,
+                        r.summary
+                    );
+                }
+            }
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+/// The kind of a package, if it opens for `identity` (the full checks run
+/// after, in the command that applies it).
+fn peek_kind(file: &Path, identity: &UnlockedIdentity) -> Option<crate::package::PackageKind> {
+    let input = std::io::BufReader::new(std::fs::File::open(file).ok()?);
+    crate::package::open_package(input, identity)
+        .ok()
+        .map(|p| p.manifest.kind)
 }
 
 /// The shape options of `label add`.

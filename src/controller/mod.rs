@@ -7,9 +7,14 @@
 //! [`workflow`] submit, skip and settings.
 
 mod labels;
+mod packages;
 mod schema;
 mod workflow;
 
+pub use packages::{
+    MadePackage, MergeReport, PlannedPackage, WorkOpened, default_local_bundle, open_work_package,
+    results_check_names,
+};
 pub use schema::{SchemaChange, default_schema};
 pub use workflow::{PROJECT_SETTINGS, WatermarkPolicy};
 
@@ -52,6 +57,13 @@ pub enum CoreError {
     NeedsConfirmation { labels: usize, detail: String },
     #[error("{0}")]
     Incomplete(String),
+    /// A package refused: the text names the check that failed.
+    #[error("package refused: {0}")]
+    Package(String),
+    #[error("cancelled: nothing was changed")]
+    Cancelled,
+    #[error("{0}")]
+    Io(String),
 }
 
 impl From<BundleError> for CoreError {
@@ -263,11 +275,15 @@ impl Session {
         let pending = home.map(Home::pending_failed_unlocks).unwrap_or_default();
         session.write(|tx, pid, actor| {
             for (at, reason) in &pending {
+                let (action, reason) = match reason.strip_prefix('@') {
+                    Some(rest) => rest.split_once(' ').unwrap_or((rest, "")),
+                    None => ("unlock.failed", reason.as_str()),
+                };
                 store::append_audit(
                     tx,
                     pid,
                     actor,
-                    "unlock.failed",
+                    action,
                     "identity",
                     &json!({"at_ms": at, "reason": reason}).to_string(),
                 )?;

@@ -35,8 +35,14 @@ impl WatermarkPolicy {
 }
 
 /// Project settings an admin may change, with their defaults.
-pub const PROJECT_SETTINGS: &[(&str, &str)] =
-    &[("idle_lock_minutes", "10"), ("watermark", "annotators")];
+pub const PROJECT_SETTINGS: &[(&str, &str)] = &[
+    ("idle_lock_minutes", "10"),
+    ("watermark", "annotators"),
+    ("guidelines", ""),
+];
+
+/// Guidelines travel in every work package; keep them a document, not a dump.
+const MAX_GUIDELINES_CHARS: usize = 64 * 1024;
 
 impl Session {
     /// Marks an assigned item as submitted. Refused, naming each gap, while a
@@ -126,11 +132,12 @@ impl Session {
         let valid = match key {
             "idle_lock_minutes" => value.parse::<u32>().is_ok_and(|m| (1..=240).contains(&m)),
             "watermark" => WatermarkPolicy::parse(value).is_some(),
+            "guidelines" => value.chars().count() <= MAX_GUIDELINES_CHARS,
             _ => return Err(CoreError::Invalid(format!("unknown setting '{key}'"))),
         };
         if !valid {
             return Err(CoreError::Invalid(format!(
-                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone)"
+                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters)"
             )));
         }
         self.write(|tx, pid, actor| {

@@ -117,6 +117,33 @@ pub fn decrypt_blob(
     input: &mut impl Read,
     limit: u64,
 ) -> Result<Zeroizing<Vec<u8>>, BlobError> {
+    let mut out = LimitedVec {
+        bytes: Zeroizing::new(Vec::new()),
+        limit,
+    };
+    match decrypt_blob_to(key, project_id, blob_id, input, &mut out) {
+        Ok(_) => Ok(out.bytes),
+        Err(BlobError::Io(e)) if e.kind() == io::ErrorKind::OutOfMemory => {
+            Err(BlobError::TooLarge {
+                bytes: out.bytes.len() as u64 + SEGMENT_LEN as u64,
+                limit,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Decrypts a blob segment by segment into `out`, so a blob of any size
+/// streams through bounded memory (package members). Each segment is
+/// authenticated before it is written; a failure stops at that segment.
+/// Returns the number of plaintext bytes written.
+pub fn decrypt_blob_to(
+    key: &SecretBytes<32>,
+    project_id: &str,
+    blob_id: &str,
+    input: &mut impl Read,
+    out: &mut impl Write,
+) -> Result<u64, BlobError> {
     let aad = associated_data(project_id, blob_id);
     let mut magic = [0u8; 8];
     if read_full(input, &mut magic)? != magic.len() || &magic != MAGIC {
@@ -133,8 +160,8 @@ pub fn decrypt_blob(
     let mut current = vec![0u8; sealed_len];
     let mut next = vec![0u8; sealed_len];
     let mut current_len = read_full(input, &mut current)?;
-    let mut out = Zeroizing::new(Vec::new());
     let mut segment = 0u64;
+    let mut total = 0u64;
     loop {
         let next_len = if current_len == sealed_len {
             read_full(input, &mut next)?
@@ -146,36 +173,56 @@ pub fn decrypt_blob(
             aad: &aad,
         };
         if next_len == 0 {
-            let plain = stream
-                .decrypt_last(payload)
-                .map_err(|_| BlobError::Authentication { segment })?;
-            append_limited(&mut out, Zeroizing::new(plain), limit)?;
-            return Ok(out);
+            let plain = Zeroizing::new(
+                stream
+                    .decrypt_last(payload)
+                    .map_err(|_| BlobError::Authentication { segment })?,
+            );
+            out.write_all(&plain)?;
+            return Ok(total + plain.len() as u64);
         }
-        let plain = stream
-            .decrypt_next(payload)
-            .map_err(|_| BlobError::Authentication { segment })?;
-        append_limited(&mut out, Zeroizing::new(plain), limit)?;
+        let plain = Zeroizing::new(
+            stream
+                .decrypt_next(payload)
+                .map_err(|_| BlobError::Authentication { segment })?,
+        );
+        out.write_all(&plain)?;
+        total += plain.len() as u64;
         std::mem::swap(&mut current, &mut next);
         current_len = next_len;
         segment += 1;
     }
 }
 
-fn append_limited(
-    out: &mut Vec<u8>,
-    plain: Zeroizing<Vec<u8>>,
+/// An in-memory sink that refuses to grow past `limit` (reported as
+/// `OutOfMemory`, turned into [`BlobError::TooLarge`] by the caller).
+struct LimitedVec {
+    bytes: Zeroizing<Vec<u8>>,
     limit: u64,
-) -> Result<(), BlobError> {
-    let new_len = out.len() as u64 + plain.len() as u64;
-    if new_len > limit {
-        return Err(BlobError::TooLarge {
-            bytes: new_len,
-            limit,
-        });
+}
+
+impl Write for LimitedVec {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.bytes.len() as u64 + buf.len() as u64 > self.limit {
+            return Err(io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                "blob larger than its limit",
+            ));
+        }
+        // Grow by hand so a reallocation never leaves an unzeroized copy.
+        if self.bytes.capacity() < self.bytes.len() + buf.len() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(
+                (self.bytes.len() + buf.len()).max(self.bytes.capacity() * 2),
+            ));
+            bigger.extend_from_slice(&self.bytes);
+            self.bytes = bigger;
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
     }
-    out.extend_from_slice(&plain);
-    Ok(())
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -110,7 +110,9 @@ impl PublicIdentity {
 }
 
 /// An identity whose secrets are in memory (after the passphrase was given).
-/// Both secret keys wipe themselves on drop.
+/// Both secret keys wipe themselves on drop. Cloned only to hand a copy to
+/// a worker thread (sealing a package); every copy wipes itself.
+#[derive(Clone)]
 pub struct UnlockedIdentity {
     pub name: String,
     x25519: age::x25519::Identity,

@@ -141,4 +141,60 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE items ADD COLUMN peaks_blob_id TEXT REFERENCES blobs(id);
     "#,
+    // 4: packages between sites: what was sent and applied (replay and
+    // sequence checks), which items went to whom, where merged labels came
+    // from, annotators' audit segments as their own chains, and conflicts
+    // kept for the admin instead of being overwritten.
+    r#"
+    CREATE TABLE packages (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('work','results','export')),
+        direction TEXT NOT NULL CHECK (direction IN ('out','in')),
+        sender TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        manifest_sha256 TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        summary TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE package_items (
+        package_id TEXT NOT NULL REFERENCES packages(id),
+        item_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        PRIMARY KEY (package_id, item_id)
+    );
+    ALTER TABLE annotations ADD COLUMN origin TEXT;
+    CREATE UNIQUE INDEX annotations_origin ON annotations(origin) WHERE origin IS NOT NULL;
+    CREATE TABLE peer_audit (
+        chain TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (chain, seq)
+    );
+    CREATE TRIGGER peer_audit_no_update BEFORE UPDATE ON peer_audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER peer_audit_no_delete BEFORE DELETE ON peer_audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TABLE peer_audit_heads (
+        chain TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        signer TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE TABLE package_conflicts (
+        package_id TEXT NOT NULL,
+        item_id INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (package_id, item_id)
+    );
+    "#,
 ];

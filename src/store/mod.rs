@@ -3,6 +3,7 @@
 //! controller composes into transactions (change + audit row together).
 
 mod migrations;
+mod packages;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use crate::model::{
 };
 
 pub use migrations::MIGRATIONS;
+pub use packages::*;
 pub use rusqlite::Transaction;
 
 /// Schema version this build writes.
@@ -834,7 +836,17 @@ pub fn write_annotation(
     annotation_id: Option<i64>,
     rev: &Revision<'_>,
 ) -> Result<(i64, i64)> {
-    let now = now_ms();
+    write_annotation_at(conn, annotation_id, rev, now_ms())
+}
+
+/// [`write_annotation`] at a given time: merged revisions keep the time
+/// the annotator made them.
+pub fn write_annotation_at(
+    conn: &Connection,
+    annotation_id: Option<i64>,
+    rev: &Revision<'_>,
+    now: i64,
+) -> Result<(i64, i64)> {
     let d = rev.draft;
     let g = to_json(&d.geometry);
     let attrs = to_json(&d.attributes);

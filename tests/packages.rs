@@ -1,0 +1,589 @@
+//! Work and results packages end to end through the core: three identities
+//! (admin, two annotators) in their own homes, the laptop bundle holding
+//! only what was assigned, results merged with revisions, conflicts kept,
+//! and a tamper sweep at project level — every refusal names its check,
+//! writes an audit event and leaves the bundle's content unchanged.
+
+use sealtag::controller::{CoreError, Session, open_work_package};
+use sealtag::crypto::UnlockedIdentity;
+use sealtag::home::Home;
+use sealtag::import::ImportOptions;
+use sealtag::model::{AnnotationDraft, BBox, Geometry, LabelChange, Role};
+use sealtag::package::{self, BytesMember, NewPackage, PackageKind};
+use std::path::PathBuf;
+
+const IMAGE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/import/astronaut.jpg"
+);
+const TEXT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/import/contract.txt"
+);
+
+fn a_box(x: f64) -> Geometry {
+    Geometry::BBox(BBox {
+        x,
+        y: 10.0,
+        w: 50.0,
+        h: 40.0,
+    })
+}
+
+struct Site {
+    dir: tempfile::TempDir,
+    root: PathBuf,
+    admin: UnlockedIdentity,
+    ann: UnlockedIdentity,
+    ann_home: Home,
+    other: UnlockedIdentity,
+    other_home: Home,
+    image: i64,
+    text: i64,
+    spare: i64,
+    prelabel: i64,
+}
+
+fn no_progress() -> impl FnMut(package::Progress) -> bool {
+    |_| true
+}
+
+/// A site project with an image (pre-labelled) and a text assigned to
+/// `ann`, and another text assigned to `other`.
+fn site() -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("site.sealtag");
+    let admin = UnlockedIdentity::generate("Ada Admin");
+    let ann = UnlockedIdentity::generate("Ann Annotator");
+    let other = UnlockedIdentity::generate("Otto Other");
+    let mut s = Session::create_project(&root, "Site", admin.clone()).unwrap();
+    let opts = ImportOptions::default();
+    let image = s
+        .import_bytes("astronaut.jpg", std::fs::read(IMAGE).unwrap(), &opts)
+        .unwrap()
+        .item_ids[0];
+    let text = s
+        .import_bytes("contract.txt", std::fs::read(TEXT).unwrap(), &opts)
+        .unwrap()
+        .item_ids[0];
+    let spare = s
+        .import_bytes("second.txt", b"Another document entirely.".to_vec(), &opts)
+        .unwrap()
+        .item_ids[0];
+    s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann")
+        .unwrap();
+    s.add_user(&other.public().to_key_string(), Role::Annotator, "Otto")
+        .unwrap();
+    s.set_project_setting("guidelines", "Box every person. Skip blurry images.")
+        .unwrap();
+    let class = s.classes().unwrap()[0].id;
+    let prelabel = s
+        .apply_label(LabelChange::Create {
+            item_id: image,
+            draft: AnnotationDraft::new(class, a_box(10.0)),
+        })
+        .unwrap()
+        .annotation_id;
+    s.assign(&[image, text], "Ann", "annotate").unwrap();
+    s.assign(&[spare], "Otto", "annotate").unwrap();
+    s.close().unwrap();
+    let ann_home = Home::new(dir.path().join("ann-home"));
+    let other_home = Home::new(dir.path().join("otto-home"));
+    Site {
+        root,
+        admin,
+        ann,
+        ann_home,
+        other,
+        other_home,
+        image,
+        text,
+        spare,
+        prelabel,
+        dir,
+    }
+}
+
+impl Site {
+    fn admin(&self) -> Session {
+        Session::open(&self.root, self.admin.clone(), None).unwrap()
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    /// Makes Ann's work package and opens it on her "laptop".
+    fn ann_laptop(&self) -> PathBuf {
+        let work = self.path("ann-work.sealpkg");
+        self.admin()
+            .make_work_package("Ann", &work, &mut no_progress())
+            .unwrap();
+        let opened = open_work_package(
+            &work,
+            &self.ann,
+            &self.ann_home,
+            None,
+            Some(&self.admin.public().fingerprint()),
+            &mut no_progress(),
+        )
+        .unwrap();
+        assert!(opened.created);
+        opened.bundle
+    }
+}
+
+fn refusal(e: CoreError) -> String {
+    match e {
+        CoreError::Package(text) => text,
+        other => panic!("expected a package refusal, got {other:?}"),
+    }
+}
+
+fn actions(s: &mut Session, action: &str) -> Vec<String> {
+    s.audit_log()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == action)
+        .map(|r| r.details)
+        .collect()
+}
+
+#[test]
+fn work_goes_out_results_come_back_and_merge_with_revisions() {
+    let site = site();
+    let laptop = site.ann_laptop();
+
+    // The laptop bundle holds Ann's two items, the pre-label, the schema and
+    // the guidelines — and nothing else.
+    let mut ann = Session::open(&laptop, site.ann.clone(), Some(&site.ann_home)).unwrap();
+    assert_eq!(ann.role(), Role::Annotator);
+    let ids: Vec<i64> = ann.items().unwrap().iter().map(|i| i.id).collect();
+    assert_eq!(ids, vec![site.image, site.text]);
+    assert_eq!(
+        ann.project_setting("guidelines").unwrap(),
+        "Box every person. Skip blurry images."
+    );
+    let content = ann.load_item(site.text).unwrap();
+    assert_eq!(&content.bytes[..], &std::fs::read(TEXT).unwrap()[..]);
+    let pre = ann.annotations(site.image).unwrap();
+    assert_eq!(pre.len(), 1, "the site's pre-label travelled");
+    // The laptop may not make work packages (or exports).
+    assert!(matches!(
+        ann.plan_work_package("Ann"),
+        Err(CoreError::Denied(_))
+    ));
+    assert!(!sealtag::permissions::allowed(
+        Role::Annotator,
+        sealtag::permissions::Action::Export
+    ));
+
+    // Label: move the pre-label, draw a new box, submit; skip the text.
+    let class = ann.classes().unwrap()[0].id;
+    ann.apply_label(LabelChange::Update {
+        annotation_id: pre[0].id,
+        draft: AnnotationDraft::new(class, a_box(20.0)),
+    })
+    .unwrap();
+    ann.apply_label(LabelChange::Create {
+        item_id: site.image,
+        draft: AnnotationDraft::new(class, a_box(100.0)),
+    })
+    .unwrap();
+    ann.submit(site.image).unwrap();
+    ann.skip(site.text, "unreadable scan").unwrap();
+    let results = site.path("r1.sealpkg");
+    let made = ann
+        .make_results_package(&results, false, &mut no_progress())
+        .unwrap();
+    assert_eq!(made.items, 2);
+    assert!(ann.verify_audit().unwrap().ok());
+    ann.close().unwrap();
+
+    // At the site: verified and merged.
+    let mut admin = site.admin();
+    let report = admin
+        .open_results_package(&results, &mut no_progress())
+        .unwrap();
+    assert_eq!(report.items_merged, vec![site.image, site.text]);
+    assert_eq!(report.labels_created, 1);
+    assert_eq!(report.revisions_added, 2);
+    assert!(report.conflicts.is_empty());
+    let labels = admin.annotations(site.image).unwrap();
+    assert_eq!(labels.len(), 2);
+    let moved = labels.iter().find(|a| a.id == site.prelabel).unwrap();
+    assert_eq!(moved.geometry, a_box(20.0));
+    assert_eq!(moved.revision, 2, "the pre-label's revision history grew");
+    assert!(labels.iter().any(|a| a.geometry == a_box(100.0)));
+    let items = admin.items().unwrap();
+    let status = |id: i64| items.iter().find(|i| i.id == id).unwrap().status.clone();
+    assert_eq!(status(site.image), "submitted");
+    assert_eq!(status(site.text), "skipped");
+    assert!(admin.verify_audit().unwrap().ok());
+    assert_eq!(actions(&mut admin, "package.merge").len(), 1);
+
+    // Later: only what changed travels, and the audit segment continues.
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    let new_box = ann.annotations(site.image).unwrap()[1].id;
+    ann.apply_label(LabelChange::Delete {
+        annotation_id: new_box,
+    })
+    .unwrap();
+    let r2 = site.path("r2.sealpkg");
+    let made = ann
+        .make_results_package(&r2, false, &mut no_progress())
+        .unwrap();
+    assert_eq!(made.items, 1, "only the changed item");
+    assert!(made.sequence > 1);
+    ann.close().unwrap();
+    let report = admin.open_results_package(&r2, &mut no_progress()).unwrap();
+    assert_eq!(report.items_merged, vec![site.image]);
+    assert_eq!(report.revisions_added, 1);
+    assert_eq!(admin.annotations(site.image).unwrap().len(), 1);
+
+    // Replaying the first package is refused by name, changing nothing.
+    let before = admin.content_digest().unwrap();
+    let err = refusal(
+        admin
+            .open_results_package(&results, &mut no_progress())
+            .unwrap_err(),
+    );
+    assert!(err.starts_with("replay check failed"), "{err}");
+    assert_eq!(admin.content_digest().unwrap(), before);
+    assert_eq!(actions(&mut admin, "package.rejected").len(), 1);
+    assert!(admin.verify_audit().unwrap().ok());
+    admin.close().unwrap();
+}
+
+#[test]
+fn a_second_annotator_cannot_open_the_first_ones_work_and_gets_only_their_own() {
+    let site = site();
+    let work = site.path("ann-work.sealpkg");
+    site.admin()
+        .make_work_package("Ann", &work, &mut no_progress())
+        .unwrap();
+    let err = open_work_package(
+        &work,
+        &site.other,
+        &site.other_home,
+        None,
+        None,
+        &mut no_progress(),
+    )
+    .unwrap_err();
+    assert!(refusal(err).starts_with("decryption check failed"));
+    // The refusal is recorded in the next project Otto opens.
+    let otto_work = site.path("otto-work.sealpkg");
+    site.admin()
+        .make_work_package("Otto", &otto_work, &mut no_progress())
+        .unwrap();
+    let opened = open_work_package(
+        &otto_work,
+        &site.other,
+        &site.other_home,
+        None,
+        None,
+        &mut no_progress(),
+    )
+    .unwrap();
+    let mut otto =
+        Session::open(&opened.bundle, site.other.clone(), Some(&site.other_home)).unwrap();
+    let ids: Vec<i64> = otto.items().unwrap().iter().map(|i| i.id).collect();
+    assert_eq!(ids, vec![site.spare]);
+    assert_eq!(otto.annotations(site.spare).unwrap().len(), 0);
+    // Every file in Otto's bundle: nothing of Ann's contract in the clear
+    // or otherwise (the item is simply not there).
+    assert!(
+        otto.load_item(site.text).is_err(),
+        "an item never sent cannot be opened"
+    );
+    let log = otto.audit_log();
+    // Annotators may not read the audit trail; the admin-side check below
+    // covers the recorded refusal instead.
+    assert!(log.is_err());
+    drop(otto);
+    let pending = Home::new(site.other_home.dir.clone()).pending_failed_unlocks();
+    assert!(
+        pending.is_empty(),
+        "the refusal was written at the next open"
+    );
+}
+
+#[test]
+fn a_label_changed_at_the_site_meanwhile_is_a_conflict_not_an_overwrite() {
+    let site = site();
+    let laptop = site.ann_laptop();
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    let pre = ann.annotations(site.image).unwrap()[0].clone();
+    let class = pre.class_id;
+    ann.apply_label(LabelChange::Update {
+        annotation_id: pre.id,
+        draft: AnnotationDraft::new(class, a_box(30.0)),
+    })
+    .unwrap();
+    ann.submit(site.text).unwrap();
+    let results = site.path("r.sealpkg");
+    ann.make_results_package(&results, false, &mut no_progress())
+        .unwrap();
+    drop(ann);
+
+    let mut admin = site.admin();
+    admin
+        .apply_label(LabelChange::Update {
+            annotation_id: site.prelabel,
+            draft: AnnotationDraft::new(class, a_box(55.0)),
+        })
+        .unwrap();
+    let report = admin
+        .open_results_package(&results, &mut no_progress())
+        .unwrap();
+    assert_eq!(report.items_merged, vec![site.text]);
+    assert_eq!(report.conflicts.len(), 1);
+    assert_eq!(report.conflicts[0].0, site.image);
+    assert!(report.conflicts[0].1.contains("changed at the site"));
+    let kept = admin.annotations(site.image).unwrap();
+    assert_eq!(kept[0].geometry, a_box(55.0), "the site's edit stands");
+}
+
+/// The container bytes inside the age layer: magic, manifest, signature,
+/// members. Test-only surgery for the swapped-members case.
+fn plaintext(sealed: &[u8], me: &UnlockedIdentity) -> Vec<u8> {
+    use std::io::Read;
+    let d = age::Decryptor::new(sealed).unwrap();
+    let mut r = d
+        .decrypt(std::iter::once(me.age_identity() as &dyn age::Identity))
+        .unwrap();
+    let mut out = Vec::new();
+    r.read_to_end(&mut out).unwrap();
+    out
+}
+
+fn manifest_end(plain: &[u8]) -> usize {
+    let len = u32::from_be_bytes(plain[8..12].try_into().unwrap()) as usize;
+    12 + len + 64
+}
+
+#[test]
+fn tamper_sweep_every_refusal_is_named_audited_and_changes_nothing() {
+    let site = site();
+    let laptop = site.ann_laptop();
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    ann.skip(site.text, "x").unwrap();
+    let good = site.path("good.sealpkg");
+    ann.make_results_package(&good, false, &mut no_progress())
+        .unwrap();
+    ann.skip(site.image, "y").unwrap();
+    let later = site.path("later.sealpkg");
+    ann.make_results_package(&later, false, &mut no_progress())
+        .unwrap();
+    drop(ann);
+    let sealed = std::fs::read(&good).unwrap();
+
+    let mut admin = site.admin();
+    let before = admin.content_digest().unwrap();
+    let bad = site.path("bad.sealpkg");
+    let try_bytes = |admin: &mut Session, bytes: &[u8]| -> String {
+        std::fs::write(&bad, bytes).unwrap();
+        refusal(
+            admin
+                .open_results_package(&bad, &mut no_progress())
+                .expect_err("a tampered package must be refused"),
+        )
+    };
+    let mut refusals = 0;
+    for i in 0..sealed.len() {
+        let mut t = sealed.clone();
+        t[i] ^= 0x01;
+        let why = try_bytes(&mut admin, &t);
+        assert!(why.contains("check failed"), "byte {i}: {why}");
+        refusals += 1;
+    }
+    for len in (0..sealed.len()).step_by(97) {
+        let why = try_bytes(&mut admin, &sealed[..len]);
+        assert!(why.contains("check failed"), "truncated to {len}: {why}");
+        refusals += 1;
+    }
+
+    // Members swapped between two genuine packages, re-sealed to the admin:
+    // the manifest's signature holds, the member hashes do not.
+    let (a, b) = (
+        plaintext(&sealed, &site.admin),
+        plaintext(&std::fs::read(&later).unwrap(), &site.admin),
+    );
+    let mut swapped = a[..manifest_end(&a)].to_vec();
+    swapped.extend_from_slice(&b[manifest_end(&b)..]);
+    let resealed = age::encrypt(&site.admin.public().recipient, &swapped).unwrap();
+    let why = try_bytes(&mut admin, &resealed);
+    assert!(
+        why.starts_with("member hash check failed") || why.starts_with("format check failed"),
+        "{why}"
+    );
+    refusals += 1;
+
+    // Signed by a key that is not enrolled.
+    let stranger = UnlockedIdentity::generate("Mallory");
+    let forged = |signer: &UnlockedIdentity, to: &UnlockedIdentity, project: &str| {
+        let member = BytesMember {
+            name: "results.json".into(),
+            bytes: b"{}",
+        };
+        let mut out = Vec::new();
+        package::write_package(
+            &mut out,
+            signer,
+            &[to.public()],
+            &NewPackage {
+                kind: PackageKind::Results,
+                project_id: project,
+                sequence: 99,
+                package_id: None,
+            },
+            &[&member],
+            &mut no_progress(),
+        )
+        .unwrap();
+        out
+    };
+    let pid = admin.project_id().to_string();
+    let why = try_bytes(&mut admin, &forged(&stranger, &site.admin, &pid));
+    assert!(why.starts_with("signer check failed"), "{why}");
+    // Sealed to someone else (the other annotator), by the real annotator.
+    let why = try_bytes(&mut admin, &forged(&site.ann, &site.other, &pid));
+    assert!(why.starts_with("decryption check failed"), "{why}");
+    // For another project.
+    let why = try_bytes(&mut admin, &forged(&site.ann, &site.admin, "other-project"));
+    assert!(why.starts_with("project check failed"), "{why}");
+    refusals += 3;
+
+    assert_eq!(admin.content_digest().unwrap(), before, "nothing changed");
+    assert_eq!(actions(&mut admin, "package.rejected").len(), refusals);
+    assert!(admin.verify_audit().unwrap().ok());
+
+    // The genuine package still applies; then its replay is refused.
+    admin
+        .open_results_package(&good, &mut no_progress())
+        .unwrap();
+    let after_merge = admin.content_digest().unwrap();
+    let why = refusal(
+        admin
+            .open_results_package(&good, &mut no_progress())
+            .unwrap_err(),
+    );
+    assert!(why.starts_with("replay check failed"), "{why}");
+    assert_eq!(admin.content_digest().unwrap(), after_merge);
+}
+
+#[test]
+fn an_older_sequence_and_a_gap_in_the_audit_segment_are_refused() {
+    let site = site();
+    let laptop = site.ann_laptop();
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    ann.skip(site.text, "x").unwrap();
+    let (r1, r2) = (site.path("r1.sealpkg"), site.path("r2.sealpkg"));
+    ann.make_results_package(&r1, false, &mut no_progress())
+        .unwrap();
+    ann.skip(site.image, "y").unwrap();
+    ann.make_results_package(&r2, false, &mut no_progress())
+        .unwrap();
+    drop(ann);
+    let mut admin = site.admin();
+    let before = admin.content_digest().unwrap();
+    // r2 first: its audit segment does not start where the site's copy of
+    // the chain ends (r1 is missing).
+    let why = refusal(
+        admin
+            .open_results_package(&r2, &mut no_progress())
+            .unwrap_err(),
+    );
+    assert!(why.starts_with("audit segment check failed"), "{why}");
+    assert_eq!(admin.content_digest().unwrap(), before);
+    admin.open_results_package(&r1, &mut no_progress()).unwrap();
+    admin.open_results_package(&r2, &mut no_progress()).unwrap();
+    // A full package made now repeats old rows: the older-sequence rule
+    // does not apply (it is newer), and the segment check accepts it only
+    // if it continues the chain — a full one starts at row 1.
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    let full = site.path("full.sealpkg");
+    ann.make_results_package(&full, true, &mut no_progress())
+        .unwrap();
+    drop(ann);
+    let why = refusal(
+        admin
+            .open_results_package(&full, &mut no_progress())
+            .unwrap_err(),
+    );
+    assert!(why.starts_with("audit segment check failed"), "{why}");
+    // Re-applying r1 (older sequence, already applied) is a replay.
+    let why = refusal(
+        admin
+            .open_results_package(&r1, &mut no_progress())
+            .unwrap_err(),
+    );
+    assert!(why.starts_with("replay check failed"), "{why}");
+}
+
+#[test]
+fn a_cancelled_package_leaves_no_file_and_is_recorded() {
+    let site = site();
+    let out = site.path("cancelled.sealpkg");
+    let mut admin = site.admin();
+    let err = admin
+        .make_work_package("Ann", &out, &mut |_| false)
+        .unwrap_err();
+    assert!(matches!(err, CoreError::Cancelled), "{err:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(site.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("sealpkg"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(actions(&mut admin, "package.cancelled").len(), 1);
+    // The next package still gets a fresh, higher sequence.
+    let made = admin
+        .make_work_package("Ann", &out, &mut no_progress())
+        .unwrap();
+    assert_eq!(made.sequence, 2);
+}
+
+#[test]
+fn a_work_package_signed_by_someone_else_than_expected_is_refused() {
+    let site = site();
+    let work = site.path("w.sealpkg");
+    site.admin()
+        .make_work_package("Ann", &work, &mut no_progress())
+        .unwrap();
+    let err = open_work_package(
+        &work,
+        &site.ann,
+        &site.ann_home,
+        None,
+        Some("0000 0000 0000 0000 0000"),
+        &mut no_progress(),
+    )
+    .unwrap_err();
+    assert!(refusal(err).starts_with("signer check failed"));
+    assert!(
+        std::fs::read_dir(site.ann_home.projects_dir())
+            .map(|d| d.count() == 0)
+            .unwrap_or(true),
+        "no bundle, no partial directory"
+    );
+    // Opened properly once, the same package again is a replay.
+    open_work_package(
+        &work,
+        &site.ann,
+        &site.ann_home,
+        None,
+        None,
+        &mut no_progress(),
+    )
+    .unwrap();
+    let err = open_work_package(
+        &work,
+        &site.ann,
+        &site.ann_home,
+        None,
+        None,
+        &mut no_progress(),
+    )
+    .unwrap_err();
+    assert!(refusal(err).starts_with("replay check failed"));
+}
