@@ -41,11 +41,14 @@ pub enum Command {
     Settings,
     ProjectSettings,
     SchemaEditor,
+    MakeWorkPackage,
+    OpenResultsPackage,
+    SendResults,
     Lock,
 }
 
 impl Command {
-    pub const ALL: [Command; 36] = [
+    pub const ALL: [Command; 39] = [
         Command::NextItem,
         Command::PreviousItem,
         Command::SubmitAndNext,
@@ -81,6 +84,9 @@ impl Command {
         Command::Settings,
         Command::ProjectSettings,
         Command::SchemaEditor,
+        Command::MakeWorkPackage,
+        Command::OpenResultsPackage,
+        Command::SendResults,
         Command::Lock,
     ];
 
@@ -122,6 +128,9 @@ impl Command {
             Command::Settings => "settings",
             Command::ProjectSettings => "project_settings",
             Command::SchemaEditor => "schema_editor",
+            Command::MakeWorkPackage => "make_work_package",
+            Command::OpenResultsPackage => "open_results_package",
+            Command::SendResults => "send_results",
             Command::Lock => "lock",
         }
     }
@@ -167,6 +176,9 @@ impl Command {
             Command::Settings => "Settings…",
             Command::ProjectSettings => "Project settings…",
             Command::SchemaEditor => "Schema editor…",
+            Command::MakeWorkPackage => "Make work package…",
+            Command::OpenResultsPackage => "Open results package…",
+            Command::SendResults => "Send results to the site…",
             Command::Lock => "Lock screen",
         }
     }
@@ -213,6 +225,9 @@ impl Command {
             Command::Settings => cmd(Key::Comma),
             Command::ProjectSettings => cmd_shift(Key::Comma),
             Command::SchemaEditor => cmd_shift(Key::S),
+            Command::MakeWorkPackage => cmd_shift(Key::W),
+            Command::OpenResultsPackage => cmd_shift(Key::O),
+            Command::SendResults => cmd_shift(Key::E),
             Command::Lock => cmd(Key::L),
         }
     }

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod fonts;
 pub mod keymap;
 pub mod loader;
+pub mod packages;
 pub mod schema_editor;
 pub mod text_view;
 pub mod workspace;
@@ -63,6 +64,8 @@ pub struct SealtagApp {
     last_input: Instant,
     /// The item to reopen after an idle lock.
     resume_item: Option<i64>,
+    /// The picker's "Open work package" dialog, when open.
+    package_dialog: Option<packages::PackageDialog>,
     pub auto_exit: AutoExit,
 }
 
@@ -93,6 +96,7 @@ impl SealtagApp {
             started: Instant::now(),
             last_input: Instant::now(),
             resume_item: None,
+            package_dialog: None,
             auto_exit: AutoExit::default(),
         }
     }
@@ -110,6 +114,11 @@ impl SealtagApp {
             Screen::Workspace(ws) => Some(ws),
             _ => None,
         }
+    }
+
+    /// The picker's package dialog, if open (tests read its outcome).
+    pub fn package_dialog(&self) -> Option<&packages::PackageDialog> {
+        self.package_dialog.as_ref()
     }
 
     pub fn is_locked(&self) -> bool {
@@ -217,10 +226,17 @@ impl SealtagApp {
                     egui::MenuBar::new().ui(ui, |ui| {
                         ui.menu_button("File", |ui| {
                             open_dialog = ui.button("Open…").clicked();
+                            if ui.button("Open work package…").clicked() {
+                                self.package_dialog = Some(packages::PackageDialog::new(
+                                    packages::DialogKind::OpenWork,
+                                ));
+                                ui.close();
+                            }
                         });
                     });
                 });
                 egui::CentralPanel::default().show(ui, |ui| self.picker_ui(ui, open_dialog));
+                self.picker_package_ui(&ctx);
             }
         }
     }
@@ -369,6 +385,16 @@ impl SealtagApp {
             {
                 chosen = Self::pick_folder();
             }
+            ui.add_space(12.0);
+            packages::picker_hint(ui);
+            if ui
+                .button("Open work package…")
+                .on_hover_text("Verify a .sealpkg from your site and make a project of its items")
+                .clicked()
+            {
+                self.package_dialog =
+                    Some(packages::PackageDialog::new(packages::DialogKind::OpenWork));
+            }
             if let Some(msg) = &self.message {
                 ui.colored_label(Color32::from_rgb(240, 110, 110), msg);
             }
@@ -377,6 +403,37 @@ impl SealtagApp {
             && let Screen::Picker(identity) = std::mem::replace(&mut self.screen, Screen::Unlock)
         {
             self.open_project(&ctx, path, *identity);
+        }
+    }
+
+    /// The picker's work-package dialog: opened on a worker thread with a
+    /// copy of the identity; on success the new bundle can be opened.
+    fn picker_package_ui(&mut self, ctx: &egui::Context) {
+        let Some(dialog) = self.package_dialog.as_mut() else {
+            return;
+        };
+        dialog.poll(ctx);
+        let mut open = true;
+        let request = dialog.ui(ctx, &mut open);
+        if !open {
+            self.package_dialog = None;
+            return;
+        }
+        match request {
+            Some(packages::DialogRequest::Start) => {
+                if let Screen::Picker(identity) = &self.screen {
+                    dialog.start_open_work((**identity).clone(), self.home.clone());
+                }
+            }
+            Some(packages::DialogRequest::OpenBundle(path)) => {
+                self.package_dialog = None;
+                if let Screen::Picker(identity) =
+                    std::mem::replace(&mut self.screen, Screen::Unlock)
+                {
+                    self.open_project(ctx, path, *identity);
+                }
+            }
+            None => {}
         }
     }
 

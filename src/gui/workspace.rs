@@ -14,12 +14,13 @@ use super::canvas::{self, CanvasAction, CanvasInput, CanvasState};
 use super::commands::Command;
 use super::keymap::{Keymap, KeymapEditor};
 use super::loader::{LoadedContent, Loader};
+use super::packages::{DialogKind, DialogRequest, PackageDialog};
 use super::schema_editor::{SaveProblem, SchemaEditor, SchemaEditorAction};
 use super::text_view::{TextAction, TextViewState, text_ui};
 use crate::controller::{CoreError, Session};
 use crate::model::{
     Annotation, AnnotationDraft, AttributeKind, Geometry, ItemKind, ItemSummary, LabelChange,
-    LabelClass, Schema, Tool, format_time, now_ms,
+    LabelClass, Role, Schema, Tool, format_time, now_ms,
 };
 use crate::permissions::{self, Action};
 
@@ -156,6 +157,8 @@ pub struct Workspace {
     project_settings: Option<(u32, String)>,
     /// The reason being typed in the skip dialog, when it is open.
     skip_reason: Option<String>,
+    /// The open package dialog (make work, open results, send results).
+    package_dialog: Option<PackageDialog>,
     opacity: f32,
     adjust: Adjust,
     /// A view slider is being dragged: re-upload textures when it is let go.
@@ -260,6 +263,7 @@ impl Workspace {
             keymap_editor: KeymapEditor::default(),
             schema_editor: SchemaEditor::default(),
             skip_reason: None,
+            package_dialog: None,
             project_settings: None,
             opacity: 0.2,
             adjust: Adjust::default(),
@@ -526,7 +530,8 @@ impl Workspace {
         let modal_open = self.keymap_editor.open
             || self.schema_editor.open
             || self.skip_reason.is_some()
-            || self.project_settings.is_some();
+            || self.project_settings.is_some()
+            || self.package_dialog.is_some();
         // In a document, Shift+arrows extend the text selection instead of
         // changing item (the arrows' fixed alternative).
         let is_text = self
@@ -567,6 +572,7 @@ impl Workspace {
         }
         self.skip_ui(&ctx, &mut actions);
         self.project_settings_ui(&ctx);
+        self.package_dialog_ui(&ctx);
         if let Some(keymap) = self.keymap_editor.ui(&ctx) {
             self.save_keymap(keymap);
         }
@@ -596,6 +602,15 @@ impl Workspace {
                 if permissions::allowed(self.session.role(), Action::ManageSettings) {
                     self.menu_button(ui, Command::ProjectSettings, actions);
                 }
+                ui.separator();
+                if permissions::allowed(self.session.role(), Action::MakePackage) {
+                    self.menu_button(ui, Command::MakeWorkPackage, actions);
+                    self.menu_button(ui, Command::OpenResultsPackage, actions);
+                }
+                if self.is_laptop_bundle() {
+                    self.menu_button(ui, Command::SendResults, actions);
+                }
+                ui.separator();
                 self.menu_button(ui, Command::Lock, actions);
             });
             ui.menu_button("Edit", |ui| {
@@ -1874,9 +1889,111 @@ impl Workspace {
                     self.message = Some("Only admins edit the schema".into());
                 }
             }
+            Command::MakeWorkPackage | Command::OpenResultsPackage => {
+                if permissions::allowed(self.session.role(), Action::MakePackage) {
+                    let kind = if cmd == Command::MakeWorkPackage {
+                        DialogKind::MakeWork
+                    } else {
+                        DialogKind::OpenResults
+                    };
+                    let mut dialog = PackageDialog::new(kind);
+                    if kind == DialogKind::MakeWork {
+                        dialog.people = self
+                            .session
+                            .list_users()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|u| {
+                                u.active && matches!(u.role, Role::Annotator | Role::Reviewer)
+                            })
+                            .map(|u| (format!("{} ({})", u.name, u.role), u.fingerprint))
+                            .collect();
+                    }
+                    self.package_dialog = Some(dialog);
+                } else {
+                    self.message = Some("Only admins make and open site packages".into());
+                }
+            }
+            Command::SendResults => {
+                if self.is_laptop_bundle() {
+                    self.package_dialog = Some(PackageDialog::new(DialogKind::MakeResults));
+                } else {
+                    self.message =
+                        Some("Results go back from a bundle made from a work package".into());
+                }
+            }
             Command::Lock => return Some(ShellRequest::Lock),
         }
         None
+    }
+
+    /// A bundle made from a work package, whose user may send results.
+    pub fn is_laptop_bundle(&self) -> bool {
+        permissions::allowed(self.session.role(), Action::MakeResults)
+            && self.session.origin_project().is_some()
+    }
+
+    /// The open package dialog, if any (tests read its outcome).
+    pub fn package_dialog(&self) -> Option<&PackageDialog> {
+        self.package_dialog.as_ref()
+    }
+
+    /// Shows the package dialog and carries out what it asks through the
+    /// controller: plan here, seal on a worker, record here.
+    fn package_dialog_ui(&mut self, ctx: &egui::Context) {
+        let Some(dialog) = self.package_dialog.as_mut() else {
+            return;
+        };
+        if let Some(sealed) = dialog.poll(ctx) {
+            let made = self
+                .session
+                .finish_package(&sealed.plan, &sealed.out, &sealed.outcome);
+            dialog.show_made(made);
+        }
+        let mut open = true;
+        let request = dialog.ui(ctx, &mut open);
+        if !open {
+            self.package_dialog = None;
+            return;
+        }
+        if request != Some(DialogRequest::Start) {
+            return;
+        }
+        let Some(dialog) = self.package_dialog.as_mut() else {
+            return;
+        };
+        let file = std::path::PathBuf::from(dialog.file.trim());
+        match dialog.kind {
+            DialogKind::MakeWork | DialogKind::MakeResults => {
+                let plan = if dialog.kind == DialogKind::MakeWork {
+                    self.session.plan_work_package(&dialog.to)
+                } else {
+                    self.session.plan_results_package(dialog.full)
+                };
+                match plan {
+                    Ok(plan) => dialog.start_make(plan, self.session.identity().clone()),
+                    Err(e) => dialog.show_made(Err(e)),
+                }
+            }
+            DialogKind::OpenResults => {
+                let report = self.session.open_results_package(&file, &mut |_| true);
+                let merged = report.is_ok();
+                dialog.show_merge(report);
+                if merged {
+                    self.reload_after_merge();
+                }
+            }
+            DialogKind::OpenWork => {}
+        }
+    }
+
+    /// Merged labels and states: refresh the queue and the current item.
+    fn reload_after_merge(&mut self) {
+        if let Ok(items) = self.session.items() {
+            self.items = items;
+            self.refilter();
+        }
+        self.reload_annotations();
     }
 
     /// Splits the segment under the playhead into two at the playhead; the

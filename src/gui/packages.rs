@@ -1,0 +1,407 @@
+//! The package dialogs: open a work package (project picker), make a work
+//! package and open a results package (admin), send results to the site
+//! (laptop bundle). The dialogs only collect inputs and show outcomes; the
+//! controller plans, checks and records. Sealing and opening large packages
+//! run on a worker thread with a progress bar and Cancel; results are JSON
+//! only and are verified and merged at once.
+
+use egui::{Color32, RichText};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use crate::controller::{CoreError, MadePackage, MergeReport, PlannedPackage, WorkOpened};
+use crate::crypto::UnlockedIdentity;
+use crate::home::Home;
+use crate::package::{Manifest, PackageError, Progress};
+
+/// Which dialog this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialogKind {
+    /// Laptop: verify a work package and make (or extend) the local bundle.
+    OpenWork,
+    /// Admin: seal one person's assigned items.
+    MakeWork,
+    /// Laptop: seal labels, states and the audit segment for the site.
+    MakeResults,
+    /// Admin: verify and merge a results package.
+    OpenResults,
+}
+
+impl DialogKind {
+    pub fn title(self) -> &'static str {
+        match self {
+            DialogKind::OpenWork => "Open work package",
+            DialogKind::MakeWork => "Make work package",
+            DialogKind::MakeResults => "Send results to the site",
+            DialogKind::OpenResults => "Open results package",
+        }
+    }
+    fn action(self) -> &'static str {
+        match self {
+            DialogKind::OpenWork => "Verify and open",
+            DialogKind::MakeWork => "Make package",
+            DialogKind::MakeResults => "Make results package",
+            DialogKind::OpenResults => "Verify and merge",
+        }
+    }
+    /// Whether the file field names a package to read (else one to write).
+    fn reads(self) -> bool {
+        matches!(self, DialogKind::OpenWork | DialogKind::OpenResults)
+    }
+}
+
+/// What the dialog asks its owner to do this frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DialogRequest {
+    /// The user pressed the action button with these inputs.
+    Start,
+    /// Open the bundle a work package made.
+    OpenBundle(PathBuf),
+}
+
+/// Progress shared with the worker thread.
+#[derive(Default)]
+struct Shared {
+    done: AtomicU64,
+    total: AtomicU64,
+    cancel: AtomicBool,
+}
+
+impl Shared {
+    fn callback(self: &Arc<Self>) -> impl FnMut(Progress) -> bool + Send + 'static {
+        let shared = self.clone();
+        move |p| {
+            shared.done.store(p.done, Ordering::Relaxed);
+            shared.total.store(p.total, Ordering::Relaxed);
+            !shared.cancel.load(Ordering::Relaxed)
+        }
+    }
+}
+
+type MakeResult = (PlannedPackage, Result<Manifest, PackageError>);
+
+enum Job {
+    Make {
+        handle: JoinHandle<MakeResult>,
+        out: PathBuf,
+    },
+    OpenWork(JoinHandle<Result<WorkOpened, CoreError>>),
+}
+
+/// A finished sealing job, for the owner to record through the controller.
+pub struct Sealed {
+    pub plan: PlannedPackage,
+    pub out: PathBuf,
+    pub outcome: Result<Manifest, PackageError>,
+}
+
+pub struct PackageDialog {
+    pub kind: DialogKind,
+    /// The package to read, or where to write it.
+    pub file: String,
+    /// MakeWork: the chosen person (fingerprint); choices as (label, fingerprint).
+    pub to: String,
+    pub people: Vec<(String, String)>,
+    /// OpenWork: the admin's fingerprint as read out to the annotator.
+    pub signer: String,
+    /// MakeResults: everything, not only what changed.
+    pub full: bool,
+    job: Option<(Job, Arc<Shared>)>,
+    /// The last outcome: Ok(summary) or Err(what failed).
+    pub outcome: Option<Result<String, String>>,
+    opened: Option<PathBuf>,
+}
+
+impl PackageDialog {
+    pub fn new(kind: DialogKind) -> Self {
+        Self {
+            kind,
+            file: String::new(),
+            to: String::new(),
+            people: Vec::new(),
+            signer: String::new(),
+            full: false,
+            job: None,
+            outcome: None,
+            opened: None,
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Seals `plan` on a worker thread with its own copy of the identity.
+    pub fn start_make(&mut self, plan: PlannedPackage, identity: UnlockedIdentity) {
+        let shared = Arc::new(Shared::default());
+        let mut progress = shared.callback();
+        let out = PathBuf::from(self.file.trim());
+        let target = out.clone();
+        let handle = std::thread::spawn(move || {
+            let outcome = plan.write(&target, &identity, &mut progress);
+            (plan, outcome)
+        });
+        self.outcome = None;
+        self.job = Some((Job::Make { handle, out }, shared));
+    }
+
+    /// Opens a work package on a worker thread (no project is open yet).
+    pub fn start_open_work(&mut self, identity: UnlockedIdentity, home: Home) {
+        let shared = Arc::new(Shared::default());
+        let mut progress = shared.callback();
+        let file = PathBuf::from(self.file.trim());
+        let signer = Some(self.signer.trim().to_string()).filter(|s| !s.is_empty());
+        let handle = std::thread::spawn(move || {
+            crate::controller::open_work_package(
+                &file,
+                &identity,
+                &home,
+                None,
+                signer.as_deref(),
+                &mut progress,
+            )
+        });
+        self.outcome = None;
+        self.opened = None;
+        self.job = Some((Job::OpenWork(handle), shared));
+    }
+
+    /// Collects a finished sealing job; an opening job is finished here.
+    pub fn poll(&mut self, ctx: &egui::Context) -> Option<Sealed> {
+        let finished = self.job.as_ref().is_some_and(|(job, _)| match job {
+            Job::Make { handle, .. } => handle.is_finished(),
+            Job::OpenWork(handle) => handle.is_finished(),
+        });
+        if !finished {
+            if self.job.is_some() {
+                ctx.request_repaint_after(std::time::Duration::from_millis(50));
+            }
+            return None;
+        }
+        let (job, _) = self.job.take()?;
+        match job {
+            Job::Make { handle, out } => match handle.join() {
+                Ok((plan, outcome)) => Some(Sealed { plan, out, outcome }),
+                Err(_) => {
+                    self.outcome = Some(Err("the sealing thread stopped unexpectedly".into()));
+                    None
+                }
+            },
+            Job::OpenWork(handle) => {
+                self.outcome = Some(match handle.join() {
+                    Ok(Ok(opened)) => {
+                        self.opened = Some(opened.bundle.clone());
+                        Ok(describe_opened(&opened))
+                    }
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("the opening thread stopped unexpectedly".into()),
+                });
+                None
+            }
+        }
+    }
+
+    pub fn show_made(&mut self, made: Result<MadePackage, CoreError>) {
+        self.outcome = Some(
+            made.map(|m| describe_made(&m, &self.file))
+                .map_err(|e| e.to_string()),
+        );
+    }
+
+    pub fn show_merge(&mut self, report: Result<MergeReport, CoreError>) {
+        self.outcome = Some(
+            report
+                .map(|r| describe_merge(&r))
+                .map_err(|e| e.to_string()),
+        );
+    }
+
+    /// Draws the dialog. `open` is cleared when the user closes it.
+    pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool) -> Option<DialogRequest> {
+        let mut request = None;
+        let mut close = false;
+        egui::Window::new(self.kind.title())
+            .collapsible(false)
+            .resizable(false)
+            .default_width(520.0)
+            .show(ctx, |ui| {
+                let running = self.job.is_some();
+                ui.add_enabled_ui(!running, |ui| self.inputs_ui(ui));
+                ui.add_space(6.0);
+                if let Some((_, shared)) = &self.job {
+                    let (done, total) = (
+                        shared.done.load(Ordering::Relaxed),
+                        shared.total.load(Ordering::Relaxed),
+                    );
+                    let fraction = if total > 0 {
+                        done as f32 / total as f32
+                    } else {
+                        0.0
+                    };
+                    ui.add(
+                        egui::ProgressBar::new(fraction)
+                            .text(format!("{:.1} MiB", done as f64 / (1024.0 * 1024.0)))
+                            .animate(true),
+                    );
+                    if ui.button("Cancel").clicked() {
+                        shared.cancel.store(true, Ordering::Relaxed);
+                    }
+                } else {
+                    ui.horizontal(|ui| {
+                        let ready = !self.file.trim().is_empty()
+                            && (self.kind != DialogKind::MakeWork || !self.to.is_empty());
+                        if ui
+                            .add_enabled(ready, egui::Button::new(self.kind.action()))
+                            .clicked()
+                        {
+                            request = Some(DialogRequest::Start);
+                        }
+                        if let Some(path) = &self.opened
+                            && ui.button("Open the project").clicked()
+                        {
+                            request = Some(DialogRequest::OpenBundle(path.clone()));
+                        }
+                        close = ui.button("Close").clicked();
+                    });
+                }
+                match &self.outcome {
+                    Some(Ok(text)) => {
+                        ui.colored_label(Color32::from_rgb(120, 200, 120), text);
+                    }
+                    Some(Err(text)) => {
+                        ui.colored_label(Color32::from_rgb(240, 110, 110), text);
+                    }
+                    None => {}
+                }
+            });
+        if close {
+            *open = false;
+        }
+        request
+    }
+
+    fn inputs_ui(&mut self, ui: &mut egui::Ui) {
+        ui.label(match self.kind {
+            DialogKind::OpenWork => "A work package from your site: it is checked (sealed to you, signed by the site's admin, untouched) before anything is written.",
+            DialogKind::MakeWork => "Seals the items assigned to one person, with the schema, guidelines and pre-labels, so that only they can open it.",
+            DialogKind::MakeResults => "Seals your labels, item states and this laptop's audit trail for the site's admins. Carry the file to the site.",
+            DialogKind::OpenResults => "Checks a results package (signature, sender enrolled, not replayed, items assigned) and merges it; conflicts are kept, not overwritten.",
+        });
+        egui::Grid::new("package-inputs")
+            .num_columns(2)
+            .show(ui, |ui| {
+                if self.kind == DialogKind::MakeWork {
+                    let l = ui.label("For");
+                    let selected = self
+                        .people
+                        .iter()
+                        .find(|(_, f)| *f == self.to)
+                        .map(|(label, _)| label.clone())
+                        .unwrap_or_else(|| "choose…".into());
+                    egui::ComboBox::from_id_salt("package-to")
+                        .selected_text(selected)
+                        .show_ui(ui, |ui| {
+                            for (label, fpr) in &self.people {
+                                ui.selectable_value(&mut self.to, fpr.clone(), label);
+                            }
+                        })
+                        .response
+                        .labelled_by(l.id);
+                    ui.end_row();
+                }
+                let l = ui.label(if self.kind.reads() {
+                    "Package file"
+                } else {
+                    "Save as"
+                });
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.file)
+                            .desired_width(320.0)
+                            .hint_text("…/file.sealpkg"),
+                    )
+                    .labelled_by(l.id);
+                    if ui.button("Browse…").clicked()
+                        && let Some(path) = self.browse()
+                    {
+                        self.file = path.display().to_string();
+                    }
+                });
+                ui.end_row();
+                if self.kind == DialogKind::OpenWork {
+                    let l = ui.label("Admin's fingerprint");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.signer)
+                            .desired_width(320.0)
+                            .hint_text("as read out to you (recommended)"),
+                    )
+                    .labelled_by(l.id);
+                    ui.end_row();
+                }
+                if self.kind == DialogKind::MakeResults {
+                    ui.label("");
+                    ui.checkbox(
+                        &mut self.full,
+                        "Everything (not only what changed since the last one)",
+                    );
+                    ui.end_row();
+                }
+            });
+    }
+
+    fn browse(&self) -> Option<PathBuf> {
+        let dialog = rfd::FileDialog::new()
+            .set_title(self.kind.title())
+            .add_filter("Sealtag package", &["sealpkg"]);
+        if self.kind.reads() {
+            dialog.pick_file()
+        } else {
+            dialog.set_file_name("package.sealpkg").save_file()
+        }
+    }
+}
+
+fn describe_opened(o: &WorkOpened) -> String {
+    format!(
+        "{} {} with {} new item(s) and {} pre-label(s), from {} ({}).",
+        if o.created { "Created" } else { "Extended" },
+        o.bundle.display(),
+        o.items_added.len(),
+        o.prelabels,
+        o.sender_name,
+        o.sender
+    )
+}
+
+fn describe_made(m: &MadePackage, file: &str) -> String {
+    format!(
+        "Sealed {} ({} item(s), {:.1} MiB, sequence {}) to {}.",
+        file.trim(),
+        m.items,
+        m.bytes as f64 / (1024.0 * 1024.0),
+        m.sequence,
+        m.recipients.join(", ")
+    )
+}
+
+fn describe_merge(r: &MergeReport) -> String {
+    let mut text = format!(
+        "Merged {} item(s) from {}: {} new label(s), {} revision(s), {} audit row(s).",
+        r.items_merged.len(),
+        r.sender,
+        r.labels_created,
+        r.revisions_added,
+        r.audit_rows_added
+    );
+    for (item, why) in &r.conflicts {
+        text.push_str(&format!("\nNot merged: item {item}: {why}"));
+    }
+    text
+}
+
+/// A heading for the picker's package button.
+pub fn picker_hint(ui: &mut egui::Ui) {
+    ui.label(RichText::new("Received a work package?").strong());
+}

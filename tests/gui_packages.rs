@@ -1,0 +1,301 @@
+//! GUI tests of the package dialogs with egui_kittest: an annotator opens a
+//! work package from the project picker (a tampered copy shows the failed
+//! check, the real one makes the laptop bundle), labels, and sends results
+//! from the workspace; the admin's "Open results package" dialog shows a
+//! tampered package's refusal and merges the real one.
+
+#![cfg(feature = "gui")]
+
+use age::secrecy::SecretString;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use sealtag::controller::Session;
+use sealtag::crypto::UnlockedIdentity;
+use sealtag::gui::SealtagApp;
+use sealtag::gui::commands::Command;
+use sealtag::home::Home;
+use sealtag::import::ImportOptions;
+use sealtag::model::{AnnotationDraft, BBox, Geometry, LabelChange, Role};
+use std::path::{Path, PathBuf};
+
+const IMAGE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/import/astronaut.jpg"
+);
+const PASS: &str = "gui-package-pass";
+
+struct World {
+    dir: tempfile::TempDir,
+    site: PathBuf,
+    admin_home: Home,
+    ann_home: Home,
+    work: PathBuf,
+}
+
+fn identity(home: &Home, name: &str) -> UnlockedIdentity {
+    home.create_identity(name, &SecretString::from(PASS.to_string()), 10)
+        .unwrap()
+}
+
+/// A site project with one image assigned to Ann, and her work package.
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let admin_home = Home::new(dir.path().join("admin"));
+    let ann_home = Home::new(dir.path().join("ann"));
+    let admin = identity(&admin_home, "Ada");
+    let ann = identity(&ann_home, "Ann");
+    let site = dir.path().join("site.sealtag");
+    let mut s = Session::create_project(&site, "Site", admin).unwrap();
+    let item = s
+        .import_bytes(
+            "astronaut.jpg",
+            std::fs::read(IMAGE).unwrap(),
+            &ImportOptions::default(),
+        )
+        .unwrap()
+        .item_ids[0];
+    s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann")
+        .unwrap();
+    s.assign(&[item], "Ann", "annotate").unwrap();
+    let work = dir.path().join("ann.sealpkg");
+    s.make_work_package("Ann", &work, &mut |_| true).unwrap();
+    s.close().unwrap();
+    World {
+        dir,
+        site,
+        admin_home,
+        ann_home,
+        work,
+    }
+}
+
+fn harness(app: SealtagApp) -> Harness<'static, SealtagApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_step_dt(1.0 / 60.0)
+        .allow_missing_glyphs()
+        .build_ui_state(|ui, app: &mut SealtagApp| app.show(ui), app)
+}
+
+fn step_until(
+    h: &mut Harness<'static, SealtagApp>,
+    what: &str,
+    done: impl Fn(&SealtagApp) -> bool,
+) {
+    for _ in 0..600 {
+        if done(h.state()) {
+            return;
+        }
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn unlock(h: &mut Harness<'static, SealtagApp>) {
+    h.run_steps(2);
+    h.get_by_label("Passphrase").type_text(PASS);
+    h.run_steps(1);
+    h.get_by_label("Unlock").click();
+    h.run_steps(2);
+}
+
+fn flipped_copy(src: &Path, dst: &Path) {
+    let mut bytes = std::fs::read(src).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x10;
+    std::fs::write(dst, bytes).unwrap();
+}
+
+fn picker_outcome(app: &SealtagApp) -> Option<Result<String, String>> {
+    app.package_dialog().and_then(|d| d.outcome.clone())
+}
+
+fn workspace_outcome(app: &SealtagApp) -> Option<Result<String, String>> {
+    app.workspace()
+        .and_then(|w| w.package_dialog())
+        .and_then(|d| d.outcome.clone())
+}
+
+fn type_into(h: &mut Harness<'static, SealtagApp>, label: &str, text: &str) {
+    h.get_by_label(label).click();
+    h.run_steps(1);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(1);
+}
+
+#[test]
+fn annotator_opens_a_work_package_from_the_picker_and_sends_results() {
+    let w = world();
+    let mut h = harness(SealtagApp::new(w.ann_home.clone(), None, false));
+    unlock(&mut h);
+    h.get_by_label("Open work package…").click();
+    h.run_steps(2);
+
+    // A tampered package: the dialog names the failed check; no bundle.
+    let bad = w.dir.path().join("tampered.sealpkg");
+    flipped_copy(&w.work, &bad);
+    type_into(&mut h, "Package file", bad.to_str().unwrap());
+    h.get_by_label("Verify and open").click();
+    step_until(&mut h, "the refusal", |app| picker_outcome(app).is_some());
+    let refusal = picker_outcome(h.state()).unwrap().unwrap_err();
+    assert!(refusal.contains("check failed"), "{refusal}");
+    h.run_steps(2);
+    h.get_by_label_contains("check failed");
+    assert!(
+        std::fs::read_dir(w.ann_home.projects_dir())
+            .map(|d| d.count() == 0)
+            .unwrap_or(true),
+        "a refused package leaves nothing behind"
+    );
+
+    // The real one: created, then opened as the workspace.
+    h.get_by_label("Package file").click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label("Package file")
+        .type_text(w.work.to_str().unwrap());
+    h.run_steps(1);
+    h.get_by_label("Verify and open").click();
+    step_until(&mut h, "the package to open", |app| {
+        picker_outcome(app).is_some_and(|o| o.is_ok())
+    });
+    let text = picker_outcome(h.state()).unwrap().unwrap();
+    assert!(text.starts_with("Created"), "{text}");
+    h.run_steps(2);
+    h.get_by_label("Open the project").click();
+    step_until(&mut h, "the laptop workspace", |app| {
+        app.workspace().is_some_and(|w| w.has_image())
+    });
+    let ws = h.state().workspace().unwrap();
+    assert!(ws.is_laptop_bundle());
+    assert_eq!(ws.visible_items().len(), 1);
+
+    // Label through the core session the workspace holds, then send results
+    // with the dialog (the "submit to site" step).
+    {
+        let ws = h.state_mut().workspace_mut().unwrap();
+        let item = ws.current_item().unwrap().id;
+        let class = ws.classes()[0].id;
+        let s = ws.session_mut();
+        s.apply_label(LabelChange::Create {
+            item_id: item,
+            draft: AnnotationDraft::new(
+                class,
+                Geometry::BBox(BBox {
+                    x: 5.0,
+                    y: 5.0,
+                    w: 20.0,
+                    h: 20.0,
+                }),
+            ),
+        })
+        .unwrap();
+        s.submit(item).unwrap();
+        ws.run_command(Command::SendResults);
+    }
+    h.run_steps(2);
+    let results = w.dir.path().join("results.sealpkg");
+    type_into(&mut h, "Save as", results.to_str().unwrap());
+    h.get_by_label("Make results package").click();
+    step_until(&mut h, "the results package", |app| {
+        workspace_outcome(app).is_some()
+    });
+    let text = workspace_outcome(h.state()).unwrap().unwrap();
+    assert!(text.starts_with("Sealed"), "{text}");
+    assert!(results.exists());
+
+    // The admin's dialog: a tampered copy is refused on screen; the real
+    // one merges the label.
+    let admin_pass = SecretString::from(PASS.to_string());
+    let admin = w.admin_home.unlock(&admin_pass).unwrap();
+    drop(h);
+    let mut h = harness(SealtagApp::new(
+        w.admin_home.clone(),
+        Some(w.site.clone()),
+        false,
+    ));
+    unlock(&mut h);
+    step_until(&mut h, "the site workspace", |app| {
+        app.workspace().is_some()
+    });
+    h.state_mut()
+        .workspace_mut()
+        .unwrap()
+        .run_command(Command::OpenResultsPackage);
+    h.run_steps(2);
+    let bad = w.dir.path().join("bad-results.sealpkg");
+    flipped_copy(&results, &bad);
+    type_into(&mut h, "Package file", bad.to_str().unwrap());
+    h.get_by_label("Verify and merge").click();
+    step_until(&mut h, "the refusal", |app| {
+        workspace_outcome(app).is_some()
+    });
+    let refusal = workspace_outcome(h.state()).unwrap().unwrap_err();
+    assert!(refusal.contains("check failed"), "{refusal}");
+    h.run_steps(2);
+    h.get_by_label_contains("check failed");
+
+    h.get_by_label("Package file").click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label("Package file")
+        .type_text(results.to_str().unwrap());
+    h.run_steps(1);
+    h.get_by_label("Verify and merge").click();
+    step_until(&mut h, "the merge", |app| {
+        workspace_outcome(app).is_some_and(|o| o.is_ok())
+    });
+    let text = workspace_outcome(h.state()).unwrap().unwrap();
+    assert!(text.starts_with("Merged 1 item"), "{text}");
+    drop(h);
+    let mut s = Session::open(&w.site, admin, None).unwrap();
+    let item = s.items().unwrap()[0].id;
+    assert_eq!(s.annotations(item).unwrap().len(), 1);
+    assert_eq!(s.items().unwrap()[0].status, "submitted");
+}
+
+#[test]
+fn admin_makes_a_work_package_with_the_dialog() {
+    let w = world();
+    let mut h = harness(SealtagApp::new(
+        w.admin_home.clone(),
+        Some(w.site.clone()),
+        false,
+    ));
+    unlock(&mut h);
+    step_until(&mut h, "the site workspace", |app| {
+        app.workspace().is_some()
+    });
+    h.state_mut()
+        .workspace_mut()
+        .unwrap()
+        .run_command(Command::MakeWorkPackage);
+    h.run_steps(2);
+    h.get_by_label("For").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Ann (annotator)").click();
+    h.run_steps(2);
+    let out = w.dir.path().join("second.sealpkg");
+    type_into(&mut h, "Save as", out.to_str().unwrap());
+    h.get_by_label("Make package").click();
+    step_until(&mut h, "the package", |app| {
+        workspace_outcome(app).is_some()
+    });
+    let text = workspace_outcome(h.state()).unwrap().unwrap();
+    assert!(
+        text.contains("1 item(s)") && text.contains("sequence 2"),
+        "{text}"
+    );
+    // It opens on Ann's side like the first.
+    let ann = w
+        .ann_home
+        .unlock(&SecretString::from(PASS.to_string()))
+        .unwrap();
+    let opened =
+        sealtag::controller::open_work_package(&out, &ann, &w.ann_home, None, None, &mut |_| true)
+            .unwrap();
+    assert_eq!(opened.items_added.len(), 1);
+}
