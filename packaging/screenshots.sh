@@ -36,3 +36,9 @@ shot audio "$home" demo-annotator demo --run next_item --run next_item --run nex
 shot text "$home" demo-annotator demo --run next_item --run next_item --run next_item --run next_item --run next_item
 shot shortcuts "$home" demo-annotator demo --run settings
 shot schema-editor "$home/demo/admin" demo-admin open "$proj" --run schema_editor
+shot make-work-package "$home/demo/admin" demo-admin open "$proj" --run make_work_package
+# The demo annotator's laptop: a work package from the demo admin, opened.
+admin assign --project "$proj" --to "Demo Annotator" >/dev/null || true
+admin package work --project "$proj" --to "Demo Annotator" --out "$home/work.sealpkg"
+SEALTAG_PASSPHRASE=demo-annotator "$bin" --home "$home/demo" package open "$home/work.sealpkg" --project "$home/laptop.sealtag" >/dev/null
+shot send-results "$home/demo" demo-annotator open "$home/laptop.sealtag" --run send_results

@@ -225,6 +225,7 @@ impl PackageDialog {
         egui::Window::new(self.kind.title())
             .collapsible(false)
             .resizable(false)
+            .anchor(egui::Align2::CENTER_TOP, [0.0, 120.0])
             .default_width(520.0)
             .show(ctx, |ui| {
                 let running = self.job.is_some();
