@@ -22,6 +22,7 @@ pub mod peaks;
 pub mod permissions;
 pub mod platform;
 pub mod project;
+pub mod quality;
 pub mod store;
 pub mod text_offsets;
 

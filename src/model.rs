@@ -697,6 +697,24 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+/// The assignment state machine (DESIGN §5): `assigned → in_progress →
+/// submitted → approved | rejected → in_progress → …`, and `skipped` from
+/// any state before review. Every state change goes through this check.
+pub fn transition_allowed(from: &str, to: &str) -> bool {
+    matches!(
+        (from, to),
+        ("assigned", "in_progress" | "submitted" | "skipped")
+            | ("in_progress", "submitted" | "skipped")
+            | ("submitted", "approved" | "rejected")
+            | ("rejected", "in_progress" | "submitted" | "skipped")
+    )
+}
+
+/// States in which an annotator may still change their labels.
+pub fn editable_by_annotator(state: &str) -> bool {
+    matches!(state, "assigned" | "in_progress" | "rejected")
+}
+
 /// Current time as Unix milliseconds.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -188,7 +188,6 @@ fn work_goes_out_results_come_back_and_merge_with_revisions() {
         draft: AnnotationDraft::new(class, a_box(100.0)),
     })
     .unwrap();
-    ann.submit(site.image).unwrap();
     ann.skip(site.text, "unreadable scan").unwrap();
     let results = site.path("r1.sealpkg");
     let made = ann
@@ -215,7 +214,7 @@ fn work_goes_out_results_come_back_and_merge_with_revisions() {
     assert!(labels.iter().any(|a| a.geometry == a_box(100.0)));
     let items = admin.items().unwrap();
     let status = |id: i64| items.iter().find(|i| i.id == id).unwrap().status.clone();
-    assert_eq!(status(site.image), "submitted");
+    assert_eq!(status(site.image), "in_progress");
     assert_eq!(status(site.text), "skipped");
     assert!(admin.verify_audit().unwrap().ok());
     assert_eq!(actions(&mut admin, "package.merge").len(), 1);
@@ -227,6 +226,7 @@ fn work_goes_out_results_come_back_and_merge_with_revisions() {
         annotation_id: new_box,
     })
     .unwrap();
+    ann.submit(site.image).unwrap();
     let r2 = site.path("r2.sealpkg");
     let made = ann
         .make_results_package(&r2, false, &mut no_progress())
@@ -238,6 +238,15 @@ fn work_goes_out_results_come_back_and_merge_with_revisions() {
     assert_eq!(report.items_merged, vec![site.image]);
     assert_eq!(report.revisions_added, 1);
     assert_eq!(admin.annotations(site.image).unwrap().len(), 1);
+    let submitted = admin.items().unwrap();
+    assert_eq!(
+        submitted
+            .iter()
+            .find(|i| i.id == site.image)
+            .unwrap()
+            .status,
+        "submitted"
+    );
 
     // Replaying the first package is refused by name, changing nothing.
     let before = admin.content_digest().unwrap();

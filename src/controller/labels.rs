@@ -16,6 +16,28 @@ impl Session {
         Ok(store::list_annotations(self.project.store.conn(), item_id)?)
     }
 
+    /// An annotator's work is frozen once submitted (it waits for review)
+    /// and after approval; a rejection opens it again.
+    pub(super) fn require_editable(&self, item_id: i64) -> Result<()> {
+        if self.user.role != crate::model::Role::Annotator {
+            return Ok(());
+        }
+        let state = store::assignment_state(self.project.store.conn(), item_id, self.user.id)?;
+        match state {
+            Some((state, _)) if !crate::model::editable_by_annotator(&state) => {
+                Err(CoreError::Invalid(format!(
+                    "item {item_id} is {state}: {}",
+                    match state.as_str() {
+                        "submitted" => "it waits for review and cannot be changed now",
+                        "approved" => "it was approved and is final",
+                        _ => "it cannot be changed",
+                    }
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Checks a draft against the schema and the item it goes on, and
     /// returns it normalised (span byte offsets computed from the text).
     fn validate_draft(
@@ -157,7 +179,11 @@ impl Session {
             }
         };
         let item = match item_id {
-            Some(id) => Some(self.require_item(Action::EditLabels, id)?),
+            Some(id) => {
+                let item = self.require_item(Action::EditLabels, id)?;
+                self.require_editable(id)?;
+                Some(item)
+            }
             None => {
                 self.require(Action::EditLabels, None)?;
                 None

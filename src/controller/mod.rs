@@ -8,6 +8,8 @@
 
 mod labels;
 mod packages;
+mod quality;
+mod review;
 mod schema;
 mod workflow;
 
@@ -15,6 +17,7 @@ pub use packages::{
     MadePackage, MergeReport, PlannedPackage, WorkOpened, default_local_bundle, open_work_package,
     results_check_names,
 };
+pub use review::{Acceptance, Decision, ReviewEntry};
 pub use schema::{SchemaChange, default_schema};
 pub use workflow::{PROJECT_SETTINGS, WatermarkPolicy};
 

@@ -96,7 +96,27 @@ pub struct PreLabel {
     pub item_id: i64,
     pub revision: i64,
     pub author: String,
+    /// Who made the latest revision (a reviewer's correction, say).
+    #[serde(default)]
+    pub editor: Option<String>,
+    /// Where the label came from, if from a laptop (`<bundle id>:<id>`):
+    /// that laptop recognises its own label.
+    #[serde(default)]
+    pub origin: Option<String>,
     pub draft: AnnotationDraft,
+}
+
+/// A comment travelling to a laptop (site → annotator) or back.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CommentDoc {
+    /// Site id (work packages) or laptop id (results).
+    pub id: i64,
+    pub item_id: i64,
+    /// Work packages: the site's label id; results: the laptop's.
+    pub annotation_id: Option<i64>,
+    pub author: String,
+    pub body: String,
+    pub at_ms: i64,
 }
 
 /// `work.json`: everything but the media.
@@ -113,6 +133,13 @@ pub struct WorkDoc {
     pub settings: BTreeMap<String, String>,
     pub items: Vec<WorkItem>,
     pub prelabels: Vec<PreLabel>,
+    /// Comments the recipient may read on these items (e.g. why an item
+    /// was rejected).
+    #[serde(default)]
+    pub comments: Vec<CommentDoc>,
+    /// The recipient's review figures at the site.
+    #[serde(default)]
+    pub acceptance: super::Acceptance,
 }
 
 /// One revision as it travels in a results package.
@@ -153,6 +180,9 @@ pub struct ResultsDoc {
     pub laptop_project_id: String,
     pub full: bool,
     pub items: Vec<ItemResult>,
+    /// Comments written on the laptop since the last results package.
+    #[serde(default)]
+    pub comments: Vec<CommentDoc>,
 }
 
 /// `audit.json`: the laptop's audit rows since the last results package,
@@ -259,6 +289,9 @@ pub struct MergeReport {
     /// Items not merged, with why; their content is kept for the admin.
     pub conflicts: Vec<(i64, String)>,
     pub audit_rows_added: usize,
+    pub comments_added: usize,
+    /// Gold items among those merged, with the sender's score on each.
+    pub gold_scores: Vec<(i64, f64)>,
 }
 
 /// What opening a work package did on the laptop.
@@ -365,10 +398,23 @@ impl Session {
         let mut prelabels = Vec::new();
         let mut authors = BTreeSet::new();
         let mut seen = BTreeSet::new();
+        let annotators: BTreeSet<String> = users
+            .iter()
+            .filter(|u| u.role == Role::Annotator && u.id != user.id)
+            .map(|u| u.fingerprint.clone())
+            .collect();
+        let mut comments = Vec::new();
         for (item_id, purpose, state, _) in &assignments {
             if !seen.insert(*item_id) {
                 continue;
             }
+            // Gold items look like any other: same purpose, no labels.
+            let gold = store::is_gold(conn, *item_id)?;
+            let purpose = if purpose == "gold" {
+                "annotate"
+            } else {
+                purpose
+            };
             let summary = store::item_summary_by_id(conn, *item_id)?
                 .ok_or_else(|| CoreError::NotFound(format!("item {item_id}")))?;
             let (blob_id, key) = store::item_blob(conn, *item_id)?
@@ -385,22 +431,58 @@ impl Session {
                 duration_secs: summary.duration_secs,
                 char_len: summary.char_len,
                 metadata: store::item_metadata(conn, *item_id)?,
-                purpose: purpose.clone(),
+                purpose: purpose.to_string(),
                 state: state.clone(),
                 media: member.clone(),
             });
+            for c in store::item_comments(conn, *item_id)? {
+                let readable = user.role != Role::Annotator
+                    || c.author == user.fingerprint
+                    || c.to.as_deref() == Some(user.fingerprint.as_str());
+                // A laptop's own comments came from it: do not send them back.
+                if readable && c.origin.is_none() {
+                    comments.push(CommentDoc {
+                        id: c.id,
+                        item_id: c.item_id,
+                        annotation_id: c.annotation_id,
+                        author: c.author.clone(),
+                        body: c.body,
+                        at_ms: c.at_ms,
+                    });
+                    authors.insert(c.author);
+                }
+            }
+            if gold {
+                continue;
+            }
             media.push(MediaRef {
                 member,
                 blob_id,
                 key,
             });
             for a in store::list_annotations(conn, *item_id)? {
+                // An annotator never sees another annotator's work.
+                if user.role == Role::Annotator && annotators.contains(&a.created_by) {
+                    continue;
+                }
+                let editor = store::last_editor(conn, a.id)?
+                    .and_then(|id| users.iter().find(|u| u.id == id))
+                    .map(|u| u.fingerprint.clone());
+                if let Some(e) = &editor {
+                    authors.insert(e.clone());
+                }
                 authors.insert(a.created_by.clone());
+                let origin = store::annotation_records(conn, a.item_id)?
+                    .into_iter()
+                    .find(|r| r.id == a.id)
+                    .and_then(|r| r.origin);
                 prelabels.push(PreLabel {
                     site_id: a.id,
                     item_id: a.item_id,
                     revision: a.revision,
                     author: a.created_by,
+                    editor,
+                    origin,
                     draft: AnnotationDraft {
                         class_id: a.class_id,
                         geometry: a.geometry,
@@ -430,6 +512,8 @@ impl Session {
             settings,
             items,
             prelabels,
+            comments,
+            acceptance: super::review::acceptance_of(conn, user.id)?,
         };
         let recipient = PublicIdentity::parse(&user.public_key)?;
         let (package_id, sequence) =
@@ -605,9 +689,23 @@ impl Session {
         let last_rev = watermark("results_last_rev_row")?;
         let last_at = watermark("results_last_at")?;
         let last_audit = watermark("results_last_audit_seq")?;
-        let changed: BTreeSet<i64> = store::items_changed_since(conn, last_rev, last_at)?
+        let last_comment = watermark("results_last_comment")?;
+        let comments: Vec<CommentDoc> = store::comments_by_since(conn, self.user.id, last_comment)?
+            .into_iter()
+            .map(|c| CommentDoc {
+                id: c.id,
+                item_id: c.item_id,
+                annotation_id: c.annotation_id,
+                author: c.author,
+                body: c.body,
+                at_ms: c.at_ms,
+            })
+            .collect();
+        let comment_row = store::max_comment_id(conn)?;
+        let mut changed: BTreeSet<i64> = store::items_changed_since(conn, last_rev, last_at)?
             .into_iter()
             .collect();
+        changed.extend(comments.iter().map(|c| c.item_id));
         let mut items = Vec::new();
         for (item_id, purpose, state, reason) in store::assignments_of(conn, self.user.id)? {
             if !changed.contains(&item_id) {
@@ -621,14 +719,18 @@ impl Session {
                     .and_then(|o| o.strip_prefix(SITE_ORIGIN))
                     .and_then(|n| n.parse::<i64>().ok());
                 let revisions = store::revision_records(conn, record.id)?;
-                let base_revision = if site_id.is_some() {
-                    revisions.first().map(|r| r.revision).unwrap_or(0)
-                } else {
-                    0
-                };
+                // The newest revision that came from the site (a pre-label,
+                // a reviewer's correction): the laptop's own work follows it.
+                let me = self.user.id;
+                let base_revision = revisions
+                    .iter()
+                    .filter(|r| r.actor != me)
+                    .map(|r| r.revision)
+                    .max()
+                    .unwrap_or(0);
                 let revisions: Vec<RevisionDoc> = revisions
                     .into_iter()
-                    .filter(|r| r.revision > base_revision)
+                    .filter(|r| r.revision > base_revision && r.actor == me)
                     .map(|r| RevisionDoc {
                         revision: r.revision,
                         op: r.op,
@@ -686,6 +788,7 @@ impl Session {
             laptop_project_id: self.project_id().to_string(),
             full,
             items,
+            comments,
         };
         let audit_doc = AuditDoc {
             chain: self.project_id().to_string(),
@@ -714,6 +817,7 @@ impl Session {
                 ("results_last_rev_row".into(), rev_row.to_string()),
                 ("results_last_at".into(), at.to_string()),
                 ("results_last_audit_seq".into(), last_seq.to_string()),
+                ("results_last_comment".into(), comment_row.to_string()),
             ],
         })
     }
@@ -936,16 +1040,59 @@ impl Session {
                         report.revisions_added += 1;
                     }
                 }
+                // The site's own purpose (a gold item travels as "annotate").
+                let purpose = store::item_assignments(tx, item.item_id)?
+                    .into_iter()
+                    .filter(|(u, p, _, _)| *u == annotator && p != "review")
+                    .map(|(_, p, _, _)| p)
+                    .next()
+                    .unwrap_or_else(|| item.purpose.clone());
                 store::put_assignment(
                     tx,
                     item.item_id,
                     annotator,
-                    &item.purpose,
+                    &purpose,
                     &item.state,
                     item.reason.as_deref(),
                 )?;
                 report.items_merged.push(item.item_id);
             }
+            let conflicted: BTreeSet<i64> = report.conflicts.iter().map(|(i, _)| *i).collect();
+            for c in &v.results.comments {
+                let origin = format!("{laptop}:c{}", c.id);
+                if conflicted.contains(&c.item_id) || store::comment_origin_known(tx, &origin)? {
+                    continue;
+                }
+                let annotation_id = match c.annotation_id {
+                    Some(local) => store::annotation_by_origin(tx, &format!("{laptop}:{local}"))?
+                        .map(|(id, _)| id)
+                        .or_else(|| {
+                            // A comment on a label that began at the site.
+                            v.results
+                                .items
+                                .iter()
+                                .flat_map(|i| &i.annotations)
+                                .find(|a| a.local_id == local)
+                                .and_then(|a| a.site_id)
+                        }),
+                    None => None,
+                };
+                store::insert_comment(
+                    tx,
+                    &store::NewComment {
+                        item_id: c.item_id,
+                        annotation_id,
+                        author: annotator,
+                        to_user: None,
+                        body: &c.body,
+                        at_ms: c.at_ms,
+                        origin: Some(&origin),
+                    },
+                )?;
+                report.comments_added += 1;
+            }
+            let gold = super::quality::score_gold_items(tx, annotator, &report.items_merged)?;
+            report.gold_scores = gold;
             for row in &v.audit.rows {
                 store::insert_peer_audit(tx, &v.audit.chain, row)?;
             }
@@ -983,6 +1130,8 @@ impl Session {
                     "labels_created": report.labels_created,
                     "revisions_added": report.revisions_added,
                     "conflicts": report.conflicts,
+                    "comments": report.comments_added,
+                    "gold_scores": report.gold_scores,
                     "audit_chain": v.audit.chain,
                     "audit_rows": report.audit_rows_added,
                     "manifest_sha256": hash,
@@ -1450,6 +1599,74 @@ impl<R: io::Read> io::Read for ProgressRead<'_, '_, R> {
     }
 }
 
+/// Brings the site's labels on one item into the laptop bundle: new ones
+/// are copied with their site revision; ones the laptop has (a site label,
+/// or the laptop's own label merged at the site) take the site's state when
+/// the site has a newer revision (a reviewer's correction).
+fn sync_prelabels(
+    tx: &rusqlite::Transaction<'_>,
+    laptop_pid: &str,
+    doc: &WorkDoc,
+    item_id: i64,
+    me: i64,
+) -> Result<()> {
+    let own_prefix = format!("{laptop_pid}:");
+    for pre in doc.prelabels.iter().filter(|p| p.item_id == item_id) {
+        let local = match pre
+            .origin
+            .as_deref()
+            .and_then(|o| o.strip_prefix(&own_prefix))
+        {
+            Some(local_id) => local_id.parse::<i64>().ok(),
+            None => store::annotation_by_origin(tx, &format!("{SITE_ORIGIN}{}", pre.site_id))?
+                .map(|(id, _)| id),
+        };
+        let who = |fpr: &str| -> Result<i64> {
+            Ok(store::user_by_fingerprint(tx, fpr)?
+                .map(|u| u.id)
+                .unwrap_or(me))
+        };
+        match local
+            .map(|id| store::annotation_state(tx, id))
+            .transpose()?
+            .flatten()
+        {
+            None => {
+                store::insert_annotation_copy(
+                    tx,
+                    &format!("{SITE_ORIGIN}{}", pre.site_id),
+                    item_id,
+                    &pre.draft,
+                    pre.revision,
+                    who(&pre.author)?,
+                )?;
+            }
+            Some(state) if pre.revision > state.revision => {
+                let editor = who(pre.editor.as_deref().unwrap_or(&pre.author))?;
+                let rev = store::Revision {
+                    item_id,
+                    draft: &pre.draft,
+                    deleted: false,
+                    op: "update",
+                    actor: editor,
+                };
+                store::write_annotation_at(tx, Some(state.id), &rev, now_ms())?;
+                // Keep the site's numbering so later merges line up.
+                tx.execute(
+                    "UPDATE annotations SET revision = ?2 WHERE id = ?1",
+                    rusqlite::params![state.id, pre.revision],
+                )?;
+                tx.execute(
+                    "UPDATE annotation_revisions SET revision = ?3 WHERE annotation_id = ?1 AND revision = ?2",
+                    rusqlite::params![state.id, state.revision + 1, pre.revision],
+                )?;
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// Writes a verified work package's rows into the local bundle in one
 /// transaction: people, schema, settings, items, assignments, pre-labels,
 /// the ledger row and the audit row.
@@ -1514,12 +1731,20 @@ fn install_work(
         store::set_setting(&tx, key, value)?;
     }
     let mut added = Vec::new();
+    let mut updated = Vec::new();
     for (item_id, blob) in &written {
         let Some(item) = doc.items.iter().find(|i| i.id == *item_id) else {
             continue;
         };
         if store::item_exists(&tx, item.id)? {
-            // Already here from an earlier package: keep the local work.
+            // Sent again (e.g. rejected with a comment): take the site's
+            // state and its newer label revisions; keep the media we have.
+            let local = store::assignment_state(&tx, item.id, mine.id)?;
+            if local.as_ref().map(|(s, _)| s.as_str()) != Some(item.state.as_str()) {
+                store::put_assignment(&tx, item.id, mine.id, &item.purpose, &item.state, None)?;
+                updated.push(item.id);
+            }
+            sync_prelabels(&tx, &pid, doc, item.id, mine.id)?;
             continue;
         }
         store::insert_blob(&tx, &blob.blob_id, &blob.key, blob.size)?;
@@ -1540,21 +1765,41 @@ fn install_work(
             },
         )?;
         store::put_assignment(&tx, item.id, mine.id, &item.purpose, &item.state, None)?;
-        for pre in doc.prelabels.iter().filter(|p| p.item_id == item.id) {
-            let author = store::user_by_fingerprint(&tx, &pre.author)?
-                .map(|u| u.id)
-                .unwrap_or(mine.id);
-            store::insert_annotation_copy(
-                &tx,
-                &format!("{SITE_ORIGIN}{}", pre.site_id),
-                item.id,
-                &pre.draft,
-                pre.revision,
-                author,
-            )?;
-        }
+        sync_prelabels(&tx, &pid, doc, item.id, mine.id)?;
         added.push(item.id);
     }
+    for c in &doc.comments {
+        let origin = format!("{SITE_ORIGIN}c{}", c.id);
+        if store::comment_origin_known(&tx, &origin)? || !store::item_exists(&tx, c.item_id)? {
+            continue;
+        }
+        let author = store::user_by_fingerprint(&tx, &c.author)?
+            .map(|u| u.id)
+            .unwrap_or(mine.id);
+        let annotation_id = match c.annotation_id {
+            Some(site) => {
+                store::annotation_by_origin(&tx, &format!("{SITE_ORIGIN}{site}"))?.map(|(id, _)| id)
+            }
+            None => None,
+        };
+        store::insert_comment(
+            &tx,
+            &store::NewComment {
+                item_id: c.item_id,
+                annotation_id,
+                author,
+                to_user: (author != mine.id).then_some(mine.id),
+                body: &c.body,
+                at_ms: c.at_ms,
+                origin: Some(&origin),
+            },
+        )?;
+    }
+    store::set_meta(
+        &tx,
+        "acceptance",
+        &serde_json::to_string(&doc.acceptance).unwrap_or_default(),
+    )?;
     store::insert_package(
         &tx,
         &PackageRow {
@@ -1580,6 +1825,7 @@ fn install_work(
             "sender": m.sender,
             "sequence": m.sequence,
             "items": added,
+            "updated": updated,
             "manifest_sha256": hash,
         })
         .to_string(),

@@ -52,9 +52,9 @@ impl Session {
         let conn = self.project.store.conn();
         let (state, _) = store::assignment_state(conn, item_id, self.user.id)?
             .ok_or_else(|| CoreError::Invalid(format!("item {item_id} is not assigned to you")))?;
-        if matches!(state.as_str(), "submitted" | "approved") {
+        if !crate::model::transition_allowed(&state, "submitted") {
             return Err(CoreError::Invalid(format!(
-                "item {item_id} is already {state}"
+                "item {item_id} is {state}; it cannot be submitted now"
             )));
         }
         let classes = store::list_classes(conn)?;
@@ -100,6 +100,14 @@ impl Session {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(CoreError::Invalid("say why you skip this item".into()));
+        }
+        if let Some((state, _)) =
+            store::assignment_state(self.project.store.conn(), item_id, self.user.id)?
+            && !crate::model::transition_allowed(&state, "skipped")
+        {
+            return Err(CoreError::Invalid(format!(
+                "item {item_id} is {state}; it cannot be skipped now"
+            )));
         }
         let me = self.user.id;
         self.write(|tx, pid, actor| {

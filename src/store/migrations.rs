@@ -197,4 +197,47 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (package_id, item_id)
     );
     "#,
+    // 5: review and quality: comments (per item or per label, addressed to
+    // one person or to the site), review decisions, gold standards and the
+    // scores annotators earn on them.
+    r#"
+    CREATE TABLE comments (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        annotation_id INTEGER REFERENCES annotations(id),
+        author INTEGER NOT NULL REFERENCES users(id),
+        -- NULL: for the site (admins and reviewers); else one person
+        to_user INTEGER REFERENCES users(id),
+        body TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        origin TEXT
+    );
+    CREATE INDEX comments_item ON comments(item_id);
+    CREATE UNIQUE INDEX comments_origin ON comments(origin) WHERE origin IS NOT NULL;
+    CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        annotator INTEGER NOT NULL REFERENCES users(id),
+        reviewer INTEGER NOT NULL REFERENCES users(id),
+        decision TEXT NOT NULL CHECK (decision IN ('approve','reject','correct')),
+        comment_id INTEGER REFERENCES comments(id),
+        at INTEGER NOT NULL
+    );
+    CREATE INDEX reviews_annotator ON reviews(annotator);
+    ALTER TABLE items ADD COLUMN gold INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE gold_labels (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        class_id INTEGER NOT NULL,
+        geometry TEXT NOT NULL,
+        attributes TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE gold_scores (
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        score REAL NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (item_id, user_id)
+    );
+    "#,
 ];

@@ -4,6 +4,7 @@
 
 mod migrations;
 mod packages;
+mod review;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use crate::model::{
 
 pub use migrations::MIGRATIONS;
 pub use packages::*;
+pub use review::*;
 pub use rusqlite::Transaction;
 
 /// Schema version this build writes.
@@ -525,11 +527,11 @@ pub fn set_assignment_state(
 /// Moves `assigned` to `in_progress` on first edit (DESIGN §5).
 pub fn mark_in_progress(conn: &Connection, item_id: i64, user_id: i64) -> Result<()> {
     conn.execute(
-        "UPDATE assignments SET state = 'in_progress', updated_at = ?3 WHERE item_id = ?1 AND user_id = ?2 AND state = 'assigned'",
+        "UPDATE assignments SET state = 'in_progress', updated_at = ?3 WHERE item_id = ?1 AND user_id = ?2 AND state IN ('assigned', 'rejected')",
         params![item_id, user_id, now_ms()],
     )?;
     conn.execute(
-        "UPDATE items SET status = 'in_progress' WHERE id = ?1 AND status = 'new'",
+        "UPDATE items SET status = 'in_progress' WHERE id = ?1 AND status IN ('new', 'assigned', 'rejected')",
         [item_id],
     )?;
     Ok(())

@@ -1,0 +1,1 @@
+//! Agreement and accuracy metrics (being written).
