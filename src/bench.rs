@@ -4,14 +4,15 @@
 
 use age::secrecy::SecretString;
 use serde::Serialize;
+use std::io::Write;
 use std::time::Instant;
 
 use crate::controller::Session;
-use crate::crypto::identity::DEFAULT_SCRYPT_LOG_N;
-use crate::crypto::{SecretBytes, decrypt_blob, encrypt_blob};
+use crate::crypto::identity::{DEFAULT_SCRYPT_LOG_N, UnlockedIdentity};
+use crate::crypto::{SecretBytes, decrypt_blob, decrypt_blob_to, encrypt_blob};
 use crate::home::Home;
 use crate::import::ImportOptions;
-use crate::model::{AnnotationDraft, BBox, Geometry, LabelChange};
+use crate::model::{AnnotationDraft, BBox, Geometry, LabelChange, Role};
 
 #[derive(Debug, Serialize)]
 pub struct BenchReport {
@@ -23,6 +24,33 @@ pub struct BenchReport {
     pub blob_decrypt_mb_s: f64,
     pub audit_verify_ms: f64,
     pub audit_rows: i64,
+    /// Present when `--package-mib` asked for the package figures.
+    #[serde(flatten)]
+    pub package: Option<PackageFigures>,
+}
+
+/// Work-package throughput on synthetic media, beside the raw blob cipher
+/// on the same bytes, so a slow package step can be told from slow crypto.
+#[derive(Debug, Serialize)]
+pub struct PackageFigures {
+    /// Plaintext media in the package (the basis of every MiB/s below).
+    pub package_media_mib: f64,
+    pub package_items: usize,
+    /// Size of the sealed package file.
+    pub package_file_mib: f64,
+    /// `make_work_package`: decrypt blobs, hash, seal, sign, write.
+    pub package_make_mib_s: f64,
+    /// `open_work_package`: decrypt, verify, re-encrypt into a new bundle.
+    pub package_open_mib_s: f64,
+    /// Raw blob cipher (XChaCha20-Poly1305 STREAM, in memory) on the same media.
+    pub package_blob_encrypt_mib_s: f64,
+    pub package_blob_decrypt_mib_s: f64,
+    /// Peak RSS above the RSS at the start of each step, MiB.
+    pub package_make_peak_growth_mib: f64,
+    pub package_open_peak_growth_mib: f64,
+    /// Whether the kernel reset the peak (VmHWM) before each step; if not,
+    /// the growth is the rise of the lifetime peak, a lower bound.
+    pub package_peak_was_reset: bool,
 }
 
 fn ms(t: Instant) -> f64 {
@@ -30,9 +58,20 @@ fn ms(t: Instant) -> f64 {
 }
 
 /// Runs every measurement in `scratch` (created, then removed).
-pub fn run(scratch: &std::path::Path, labels: u32, blob_mib: u32) -> anyhow::Result<BenchReport> {
+/// `package_mib` > 0 adds the work-package figures on that much media.
+pub fn run(
+    scratch: &std::path::Path,
+    labels: u32,
+    blob_mib: u32,
+    package_mib: u32,
+) -> anyhow::Result<BenchReport> {
     std::fs::create_dir_all(scratch)?;
-    let result = run_in(scratch, labels, blob_mib);
+    let result = run_in(scratch, labels, blob_mib).and_then(|mut report| {
+        if package_mib > 0 {
+            report.package = Some(package_figures(&scratch.join("package"), package_mib)?);
+        }
+        Ok(report)
+    });
     let _ = std::fs::remove_dir_all(scratch);
     result
 }
@@ -108,5 +147,173 @@ fn run_in(scratch: &std::path::Path, labels: u32, blob_mib: u32) -> anyhow::Resu
         blob_decrypt_mb_s: mb / dec_s,
         audit_verify_ms,
         audit_rows: verify.rows,
+        package: None,
+    })
+}
+
+const MIB: usize = 1 << 20;
+/// Media per item: under the 64 MiB text import limit, so `mib` of media
+/// becomes several items and only one chunk is ever held in memory.
+const CHUNK_MIB: usize = 60;
+
+/// Synthetic ASCII text of exactly `len` bytes; `tag` makes every chunk
+/// distinct so the import does not treat two chunks as one file.
+fn text_chunk(tag: usize, len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 128);
+    let mut line = 0u64;
+    while out.len() < len {
+        // Writing into a Vec cannot fail.
+        let _ = writeln!(
+            out,
+            "chunk {tag:03} line {line:08}: the quick brown fox jumps over the lazy dog {}",
+            line.wrapping_mul(2_654_435_761) % 1_000_003
+        );
+        line += 1;
+    }
+    out.truncate(len);
+    if let Some(last) = out.last_mut() {
+        *last = b'\n';
+    }
+    out
+}
+
+/// Peak (VmHWM) and current (VmRSS) resident memory of this process, KiB.
+fn memory_kib() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}
+
+/// Resets VmHWM to the current RSS (Linux ≥ 4.0), so the next reading is
+/// the peak of one step, not of the whole bench. The same counter feeds
+/// `ru_maxrss`, so an outside `time -v` then sees only the later peak.
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Runs `step` and returns its result with its peak RSS growth in MiB.
+fn with_peak_growth<T>(
+    reset: &mut bool,
+    step: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<(T, f64)> {
+    *reset &= reset_peak();
+    let before = memory_kib();
+    let value = step()?;
+    let after = memory_kib();
+    let growth = match (before, after) {
+        // After a reset the peak starts at the current RSS; without one,
+        // only a rise of the lifetime peak is visible.
+        (Some((hwm0, rss0)), Some((hwm1, _))) => {
+            let base = if *reset { rss0 } else { hwm0 };
+            hwm1.saturating_sub(base) as f64 / 1024.0
+        }
+        _ => f64::NAN,
+    };
+    Ok((value, growth))
+}
+
+/// Imports `mib` MiB of text as items assigned to an annotator, then times
+/// sealing the work package and opening it into a laptop bundle.
+fn package_figures(dir: &std::path::Path, mib: u32) -> anyhow::Result<PackageFigures> {
+    std::fs::create_dir_all(dir)?;
+    let admin = UnlockedIdentity::generate("bench admin");
+    let annotator = UnlockedIdentity::generate("bench annotator");
+    let admin_fpr = admin.public().fingerprint();
+    let root = dir.join("site.sealtag");
+    let mut session = Session::create_project(&root, "bench packages", admin)?;
+
+    let total = mib as usize * MIB;
+    let chunks = total.div_ceil(CHUNK_MIB * MIB);
+    let mut ids = Vec::with_capacity(chunks);
+    let mut sealed = Vec::new();
+    let (mut enc_s, mut dec_s) = (0.0, 0.0);
+    let key = SecretBytes::<32>::random();
+    for i in 0..chunks {
+        let len = total / chunks + if i + 1 == chunks { total % chunks } else { 0 };
+        let chunk = text_chunk(i, len);
+        // The raw cipher on exactly these bytes, in memory, for comparison.
+        sealed.clear();
+        let t = Instant::now();
+        encrypt_blob(&key, "bench", "blob", &mut chunk.as_slice(), &mut sealed)?;
+        enc_s += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let n = decrypt_blob_to(
+            &key,
+            "bench",
+            "blob",
+            &mut sealed.as_slice(),
+            &mut std::io::sink(),
+        )?;
+        dec_s += t.elapsed().as_secs_f64();
+        anyhow::ensure!(n as usize == chunk.len(), "blob round trip lost data");
+        let report = session.import_bytes(
+            &format!("chunk-{i:03}.txt"),
+            chunk,
+            &ImportOptions::default(),
+        )?;
+        let id = *report
+            .item_ids
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("bench text chunk {i} rejected"))?;
+        ids.push(id);
+    }
+    drop(sealed);
+    session.add_user(
+        &annotator.public().to_key_string(),
+        Role::Annotator,
+        "bench annotator",
+    )?;
+    session.assign(&ids, "bench annotator", "annotate")?;
+
+    let file = dir.join("work.sealpkg");
+    let mut reset = true;
+    let t = Instant::now();
+    let (made, make_growth) = with_peak_growth(&mut reset, || {
+        Ok(session.make_work_package("bench annotator", &file, &mut |_| true)?)
+    })?;
+    let make_s = t.elapsed().as_secs_f64();
+    session.close()?;
+    anyhow::ensure!(made.items == ids.len(), "the package left items out");
+    let file_bytes = std::fs::metadata(&file)?.len();
+
+    let laptop = Home::new(dir.join("laptop-home"));
+    let bundle = dir.join("laptop.sealtag");
+    let t = Instant::now();
+    let (opened, open_growth) = with_peak_growth(&mut reset, || {
+        Ok(crate::controller::open_work_package(
+            &file,
+            &annotator,
+            &laptop,
+            Some(&bundle),
+            Some(&admin_fpr),
+            &mut |_| true,
+        )?)
+    })?;
+    let open_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        opened.items_added.len() == ids.len(),
+        "the laptop bundle lacks items"
+    );
+
+    let media_mib = total as f64 / MIB as f64;
+    Ok(PackageFigures {
+        package_media_mib: media_mib,
+        package_items: ids.len(),
+        package_file_mib: file_bytes as f64 / MIB as f64,
+        package_make_mib_s: media_mib / make_s,
+        package_open_mib_s: media_mib / open_s,
+        package_blob_encrypt_mib_s: media_mib / enc_s,
+        package_blob_decrypt_mib_s: media_mib / dec_s,
+        package_make_peak_growth_mib: make_growth,
+        package_open_peak_growth_mib: open_growth,
+        package_peak_was_reset: reset,
     })
 }

@@ -697,6 +697,16 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+/// Item statuses in workflow order (the queue filter, the quality report).
+pub const ITEM_STATUSES: [&str; 6] = [
+    "new",
+    "in_progress",
+    "submitted",
+    "approved",
+    "rejected",
+    "skipped",
+];
+
 /// The assignment state machine (DESIGN §5): `assigned → in_progress →
 /// submitted → approved | rejected → in_progress → …`, and `skipped` from
 /// any state before review. Every state change goes through this check.

@@ -79,9 +79,17 @@ pub enum Command {
     Assign {
         #[command(flatten)]
         project: ProjectArg,
-        /// Fingerprint or name of the member.
-        #[arg(long)]
-        to: String,
+        /// Fingerprint or name of the member; repeat (or comma-separate)
+        /// to share the items among several.
+        #[arg(long, value_delimiter = ',', required = true)]
+        to: Vec<String>,
+        /// With several members: give this many of them each item in the
+        /// overlap fraction (for agreement figures).
+        #[arg(long, default_value_t = 1)]
+        overlap: usize,
+        /// The fraction of items (0–1) that get `--overlap` annotators.
+        #[arg(long, default_value_t = 1.0)]
+        overlap_fraction: f64,
         /// Item ids, comma separated (default: every item).
         #[arg(long, value_delimiter = ',')]
         ids: Vec<i64>,
@@ -98,6 +106,18 @@ pub enum Command {
     /// Make, open and list sealed packages between the site and laptops.
     #[command(subcommand)]
     Package(PackageCommand),
+    /// Review submitted work: the queue, approve, reject with a comment, correct.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+    /// Comments on items and labels.
+    #[command(subcommand)]
+    Comment(CommentCommand),
+    /// Gold items: their labels become the standard annotators are scored on.
+    #[command(subcommand)]
+    Gold(GoldCommand),
+    /// Quality figures: progress, throughput, agreement, gold scores.
+    #[command(subcommand)]
+    Quality(QualityCommand),
     /// Add or list labels from the command line.
     #[command(subcommand)]
     Label(LabelCommand),
@@ -140,6 +160,10 @@ pub enum Command {
         /// Size of the synthetic blob for the crypto throughput figures.
         #[arg(long, default_value_t = 64)]
         blob_mib: u32,
+        /// Also time sealing and opening a work package of this much
+        /// synthetic media (0 skips it; needs about three times that on disk).
+        #[arg(long, default_value_t = 0, value_name = "MIB")]
+        package_mib: u32,
         /// Skip the GUI figures (canvas frame time, item switch).
         #[arg(long)]
         core_only: bool,
@@ -205,6 +229,100 @@ pub enum PackageCommand {
     },
     /// The packages made and applied in a project.
     List {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Submitted work waiting for your decision.
+    Queue {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve one annotator's submitted work on an item.
+    Approve(ReviewTarget),
+    /// Send it back to the annotator with a comment saying what to fix.
+    Reject {
+        #[command(flatten)]
+        target: ReviewTarget,
+        #[arg(long)]
+        comment: String,
+    },
+    /// Approve after your own corrections (your edits are revisions by you).
+    Correct(ReviewTarget),
+    /// Acceptance rate of a person (default: you).
+    Acceptance {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        who: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewTarget {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    #[arg(long)]
+    pub item: i64,
+    /// Whose work, when several people labelled the item.
+    #[arg(long)]
+    pub annotator: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommentCommand {
+    /// Comment on an item, or on one of its labels with --label.
+    Add {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+        #[arg(long)]
+        label: Option<i64>,
+        text: String,
+    },
+    /// The comments on an item you may read.
+    List {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GoldCommand {
+    /// Make items gold: their current labels become the standard.
+    Set {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long, value_delimiter = ',', required = true)]
+        ids: Vec<i64>,
+    },
+    /// Make items ordinary again.
+    Unset {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long, value_delimiter = ',', required = true)]
+        ids: Vec<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QualityCommand {
+    /// Progress, throughput, review outcomes, agreement and gold scores.
+    Report {
         #[command(flatten)]
         project: ProjectArg,
         #[arg(long)]

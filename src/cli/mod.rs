@@ -3,6 +3,7 @@
 //! human text or stable JSON (`--json`); exit codes are documented in README.
 
 pub mod args;
+mod review;
 
 use age::secrecy::SecretString;
 use anyhow::{Context, Result, anyhow, bail};
@@ -74,14 +75,14 @@ fn unlock(cli: &Cli, home: &Home) -> Result<UnlockedIdentity> {
     Ok(home.unlock(&pass)?)
 }
 
-fn open(cli: &Cli, home: &Home, path: &Path) -> Result<Session> {
+pub(crate) fn open(cli: &Cli, home: &Home, path: &Path) -> Result<Session> {
     let identity = unlock(cli, home)?;
     let session = Session::open(path, identity, Some(home))?;
     home.remember_project(path);
     Ok(session)
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<()> {
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
@@ -290,6 +291,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
         Command::Assign {
             project,
             to,
+            overlap,
+            overlap_fraction,
             ids,
             filter,
             count,
@@ -324,14 +327,32 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             if chosen.is_empty() {
                 bail!("no item matches; nothing was assigned");
             }
-            let n = s.assign(&chosen, to, purpose)?;
-            println!(
-                "assigned {n} new item(s) to {to} for {purpose} (of {} chosen)",
-                chosen.len()
-            );
+            if to.len() == 1 {
+                let n = s.assign(&chosen, &to[0], purpose)?;
+                println!(
+                    "assigned {n} new item(s) to {} for {purpose} (of {} chosen)",
+                    to[0],
+                    chosen.len()
+                );
+            } else {
+                let r = s.assign_spread(&chosen, to, purpose, *overlap, *overlap_fraction)?;
+                println!(
+                    "assigned {} new item(s) for {purpose} among {} people; {} item(s) overlap",
+                    r.new,
+                    to.len(),
+                    r.overlapped.len()
+                );
+                for (who, n) in &r.per_person {
+                    println!("  {who}: {n} item(s)");
+                }
+            }
             Ok(Exit::Ok)
         }
         Command::Package(cmd) => package_command(cli, &home, cmd),
+        Command::Review(cmd) => review::review_command(cli, &home, cmd),
+        Command::Comment(cmd) => review::comment_command(cli, &home, cmd),
+        Command::Gold(cmd) => review::gold_command(cli, &home, cmd),
+        Command::Quality(cmd) => review::quality_command(cli, &home, cmd),
         Command::Label(LabelCommand::Add {
             project,
             item,
@@ -595,6 +616,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
         Command::Bench {
             labels,
             blob_mib,
+            package_mib,
             core_only,
             audio_file,
             json,
@@ -603,7 +625,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 "bench-{}",
                 hex::encode(crate::crypto::random_bytes::<6>())
             ));
-            let r = crate::bench::run(&scratch, *labels, *blob_mib)?;
+            let r = crate::bench::run(&scratch, *labels, *blob_mib, *package_mib)?;
             #[cfg_attr(not(feature = "gui"), allow(unused_mut))]
             let mut figures = serde_json::to_value(&r)?;
             #[cfg_attr(not(feature = "gui"), allow(unused_mut))]
@@ -633,6 +655,45 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                     format!("{:.1} ms ({} rows)", r.audit_verify_ms, r.audit_rows),
                 ),
             ];
+            if let Some(p) = &r.package {
+                rows.extend([
+                    (
+                        format!(
+                            "work package make, {:.0} MiB in {} items",
+                            p.package_media_mib, p.package_items
+                        ),
+                        format!(
+                            "{:.0} MiB/s ({:.0} MiB file)",
+                            p.package_make_mib_s, p.package_file_mib
+                        ),
+                    ),
+                    (
+                        "work package open (new laptop bundle)".to_string(),
+                        format!("{:.0} MiB/s", p.package_open_mib_s),
+                    ),
+                    (
+                        "blob encrypt / decrypt, same media".to_string(),
+                        format!(
+                            "{:.0} / {:.0} MiB/s",
+                            p.package_blob_encrypt_mib_s, p.package_blob_decrypt_mib_s
+                        ),
+                    ),
+                    (
+                        format!(
+                            "peak RSS growth, make / open{}",
+                            if p.package_peak_was_reset {
+                                ""
+                            } else {
+                                " (no reset)"
+                            }
+                        ),
+                        format!(
+                            "{:.1} / {:.1} MiB",
+                            p.package_make_peak_growth_mib, p.package_open_peak_growth_mib
+                        ),
+                    ),
+                ]);
+            }
             #[cfg(feature = "gui")]
             if !*core_only {
                 let g = crate::gui::bench::run()?;

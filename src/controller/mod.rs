@@ -19,7 +19,7 @@ pub use packages::{
 };
 pub use review::{Acceptance, Decision, ReviewEntry};
 pub use schema::{SchemaChange, default_schema};
-pub use workflow::{PROJECT_SETTINGS, WatermarkPolicy};
+pub use workflow::{PROJECT_SETTINGS, SpreadReport, WatermarkPolicy};
 
 use serde::Serialize;
 use serde_json::json;

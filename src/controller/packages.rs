@@ -452,14 +452,14 @@ impl Session {
                     authors.insert(c.author);
                 }
             }
-            if gold {
-                continue;
-            }
             media.push(MediaRef {
                 member,
                 blob_id,
                 key,
             });
+            if gold {
+                continue;
+            }
             for a in store::list_annotations(conn, *item_id)? {
                 // An annotator never sees another annotator's work.
                 if user.role == Role::Annotator && annotators.contains(&a.created_by) {
@@ -999,6 +999,14 @@ impl Session {
         let hash = manifest_hash(&v.manifest);
         let report = self.write(|tx, pid, actor| {
             for item in &v.results.items {
+                // Nothing new: the laptop only echoes the state the site
+                // sent it (e.g. an approval).
+                let site_state = store::assignment_state(tx, item.item_id, annotator)?;
+                if site_state.as_ref().map(|(s, _)| s.as_str()) == Some(item.state.as_str())
+                    && !has_new_revisions(tx, item, &laptop)?
+                {
+                    continue;
+                }
                 let conflict = item_conflict(tx, item, annotator, &laptop)?;
                 if let Some(reason) = conflict {
                     store::insert_conflict(
@@ -1172,6 +1180,29 @@ struct VerifiedResults {
     signer: crate::model::User,
     results: ResultsDoc,
     audit: AuditDoc,
+}
+
+/// Whether any label revision in `item` is newer than the site's copy.
+fn has_new_revisions(
+    conn: &rusqlite::Connection,
+    item: &ItemResult,
+    laptop: &str,
+) -> store::Result<bool> {
+    for a in &item.annotations {
+        let target = match a.site_id {
+            Some(id) => Some(id),
+            None => store::annotation_by_origin(conn, &format!("{laptop}:{}", a.local_id))?
+                .map(|(id, _)| id),
+        };
+        let current = match target {
+            Some(id) => store::annotation_state(conn, id)?.map_or(0, |s| s.revision),
+            None => 0,
+        };
+        if a.revisions.iter().any(|r| r.revision > current) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Why an item's results cannot be merged, if they cannot.

@@ -1,14 +1,552 @@
-//! Quality figures: gold scores on merge (placeholder until metrics land).
+//! Quality figures for the quality screen and `sealtag quality report`:
+//! progress per status and per person, throughput per day, review outcomes
+//! and rejection reasons, agreement between people who labelled the same
+//! items (per class and overall, per pair and against the consensus), gold
+//! scores and the quality gate. The metrics themselves are
+//! [`crate::quality::metrics`]; this module decides what is compared.
 
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Result, Session};
+use crate::model::{AnnotationDraft, Geometry, Role, User};
+use crate::permissions::Action;
+use crate::quality::metrics::{self, Shape, SpanMatch};
 use crate::store;
 
+/// IoU at which two shapes count as the same object.
+pub const IOU_THRESHOLD: f64 = 0.5;
+/// Seconds within which two segment boundaries count as the same.
+pub const BOUNDARY_TOLERANCE_SECS: f64 = 0.5;
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct PersonFigures {
+    pub fingerprint: String,
+    pub name: String,
+    pub assigned: usize,
+    pub submitted: usize,
+    pub approved: i64,
+    pub corrected: i64,
+    pub rejected: i64,
+    pub acceptance: Option<f64>,
+    pub gold_items: usize,
+    pub gold_mean: Option<f64>,
+    /// Below the project's quality gate on gold.
+    pub below_gate: bool,
+    /// Presence agreement (Cohen's kappa) with the consensus of the others.
+    pub kappa_vs_consensus: Option<f64>,
+}
+
+/// Agreement of two people on the items both labelled.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct PairFigures {
+    pub a: String,
+    pub b: String,
+    pub items: usize,
+    /// Cohen's kappa on class presence per (item, class).
+    pub kappa: Option<f64>,
+    /// Boxes and polygons matched at IoU ≥ 0.5 (same class).
+    pub shape_f1: Option<f64>,
+    pub shape_mean_iou: Option<f64>,
+    pub span_f1_exact: Option<f64>,
+    pub span_f1_overlap: Option<f64>,
+    pub segment_boundary_f1: Option<f64>,
+    /// Word / character error rate between transcripts of matched segments
+    /// (`a` as reference).
+    pub wer: Option<f64>,
+    pub cer: Option<f64>,
+}
+
+/// Presence agreement for one class (or overall).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ClassAgreement {
+    pub class: String,
+    pub units: usize,
+    pub krippendorff_alpha: Option<f64>,
+    pub fleiss_kappa: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct QualityReport {
+    pub items: usize,
+    /// Items per status, in workflow order.
+    pub progress: Vec<(String, usize)>,
+    pub people: Vec<PersonFigures>,
+    /// Label revisions per day and person: (day as unix ms, fingerprint, count).
+    pub throughput: Vec<(i64, String, i64)>,
+    /// Items labelled by two or more people.
+    pub overlap_items: usize,
+    pub agreement_overall: ClassAgreement,
+    pub agreement_per_class: Vec<ClassAgreement>,
+    pub pairs: Vec<PairFigures>,
+    pub rejection_reasons: Vec<(i64, String)>,
+    /// The gate on mean gold score (0–1), if the admin set one.
+    pub quality_gate: Option<f64>,
+}
+
+impl QualityReport {
+    /// The report as plain text (the CLI's default output).
+    pub fn to_text(&self) -> String {
+        let pct = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.1} %", 100.0 * v));
+        let num = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+        let mut t = format!("items: {}\n", self.items);
+        for (status, n) in &self.progress {
+            t.push_str(&format!("  {status:<12} {n}\n"));
+        }
+        t.push_str("people:\n");
+        for p in &self.people {
+            t.push_str(&format!(
+                "  {:<20} assigned {:>4}  submitted {:>4}  accepted {:>7}  gold {:>7} ({} item(s)){}\n",
+                p.name,
+                p.assigned,
+                p.submitted,
+                pct(p.acceptance),
+                pct(p.gold_mean),
+                p.gold_items,
+                if p.below_gate { "  BELOW GATE" } else { "" }
+            ));
+        }
+        t.push_str(&format!(
+            "agreement on {} item(s) labelled by several people: alpha {} (Krippendorff, presence), Fleiss {}\n",
+            self.overlap_items,
+            num(self.agreement_overall.krippendorff_alpha),
+            num(self.agreement_overall.fleiss_kappa)
+        ));
+        for c in &self.agreement_per_class {
+            t.push_str(&format!(
+                "  {:<16} alpha {}  ({} units)\n",
+                c.class,
+                num(c.krippendorff_alpha),
+                c.units
+            ));
+        }
+        for p in &self.pairs {
+            t.push_str(&format!(
+                "  {} × {}: {} item(s), kappa {}, shapes F1 {}, spans F1 {} / {} (exact / overlap), boundaries F1 {}, WER {}\n",
+                p.a,
+                p.b,
+                p.items,
+                num(p.kappa),
+                num(p.shape_f1),
+                num(p.span_f1_exact),
+                num(p.span_f1_overlap),
+                num(p.segment_boundary_f1),
+                num(p.wer)
+            ));
+        }
+        if !self.rejection_reasons.is_empty() {
+            t.push_str("rejection reasons:\n");
+            for (item, why) in self.rejection_reasons.iter().take(20) {
+                t.push_str(&format!("  item {item}: {why}\n"));
+            }
+        }
+        t
+    }
+}
+
+/// One person's labels on one item.
+type Labels = Vec<AnnotationDraft>;
+
+fn shapes(labels: &Labels, class_name: &dyn Fn(i64) -> String) -> Vec<(String, Shape)> {
+    labels
+        .iter()
+        .filter_map(|d| {
+            let shape = match &d.geometry {
+                Geometry::BBox(b) => Shape::BBox([b.x, b.y, b.w, b.h]),
+                Geometry::Polygon { points } => Shape::Polygon(points.clone()),
+                _ => return None,
+            };
+            Some((class_name(d.class_id), shape))
+        })
+        .collect()
+}
+
+fn spans(labels: &Labels, class_name: &dyn Fn(i64) -> String) -> Vec<(usize, usize, String)> {
+    labels
+        .iter()
+        .filter_map(|d| match &d.geometry {
+            Geometry::Span { start, end, .. } => {
+                Some((*start as usize, *end as usize, class_name(d.class_id)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn segments(labels: &Labels) -> Vec<(f64, f64, String)> {
+    labels
+        .iter()
+        .filter_map(|d| match &d.geometry {
+            Geometry::Segment {
+                start_secs,
+                end_secs,
+                transcript,
+            } => Some((*start_secs, *end_secs, transcript.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Micro-averaged F1 from summed counts; `None` when nothing was compared.
+fn f1_of(tp: usize, fp: usize, fn_: usize) -> Option<f64> {
+    (tp + fp + fn_ > 0).then(|| 2.0 * tp as f64 / (2 * tp + fp + fn_) as f64)
+}
+
+/// How well `labels` reproduce `gold`: micro F1 over shapes (IoU ≥ 0.5,
+/// same class), spans (exact), segments (boundaries within 0.5 s) and tags
+/// (same class). 1.0 when both are empty.
+pub fn gold_score(labels: &Labels, gold: &Labels) -> f64 {
+    let name = |c: i64| c.to_string();
+    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    let d = metrics::match_detections(&shapes(labels, &name), &shapes(gold, &name), IOU_THRESHOLD);
+    (tp, fp, fn_) = (tp + d.tp, fp + d.fp, fn_ + d.fn_);
+    let s = metrics::span_f1(&spans(labels, &name), &spans(gold, &name), SpanMatch::Exact);
+    (tp, fp, fn_) = (tp + s.tp, fp + s.fp, fn_ + s.fn_);
+    let seg = |l: &Labels| -> Vec<(f64, f64)> {
+        segments(l).into_iter().map(|(a, b, _)| (a, b)).collect()
+    };
+    let b = metrics::segment_boundary_f1(&seg(labels), &seg(gold), BOUNDARY_TOLERANCE_SECS);
+    (tp, fp, fn_) = (tp + b.tp, fp + b.fp, fn_ + b.fn_);
+    let tags = |l: &Labels| -> BTreeSet<i64> {
+        l.iter()
+            .filter(|d| matches!(d.geometry, Geometry::Tag))
+            .map(|d| d.class_id)
+            .collect()
+    };
+    let (mine, want) = (tags(labels), tags(gold));
+    tp += mine.intersection(&want).count();
+    fp += mine.difference(&want).count();
+    fn_ += want.difference(&mine).count();
+    f1_of(tp, fp, fn_).unwrap_or(1.0)
+}
+
 /// Scores `annotator`'s labels on the gold items among `items` against the
-/// gold standard, stores each score and returns them.
+/// gold standard, stores each score and returns them (on merge).
 pub(super) fn score_gold_items(
     conn: &rusqlite::Connection,
     annotator: i64,
     items: &[i64],
 ) -> store::Result<Vec<(i64, f64)>> {
-    let _ = (conn, annotator, items);
-    Ok(Vec::new())
+    let Some(fpr) = store::list_users(conn)?
+        .into_iter()
+        .find(|u| u.id == annotator)
+        .map(|u| u.fingerprint)
+    else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for item in items {
+        if !store::is_gold(conn, *item)? {
+            continue;
+        }
+        let gold = store::gold_labels(conn, *item)?;
+        let labels = labels_by(conn, *item)?.remove(&fpr).unwrap_or_default();
+        let score = gold_score(&labels, &gold);
+        store::put_gold_score(conn, *item, annotator, score)?;
+        out.push((*item, score));
+    }
+    Ok(out)
+}
+
+/// Live labels of an item grouped by who created them.
+fn labels_by(conn: &rusqlite::Connection, item: i64) -> store::Result<BTreeMap<String, Labels>> {
+    let mut by: BTreeMap<String, Labels> = BTreeMap::new();
+    for a in store::list_annotations(conn, item)? {
+        by.entry(a.created_by.clone())
+            .or_default()
+            .push(AnnotationDraft {
+                class_id: a.class_id,
+                geometry: a.geometry,
+                attributes: a.attributes,
+                hidden: false,
+                locked: false,
+                z: 0,
+            });
+    }
+    Ok(by)
+}
+
+impl Session {
+    /// Every quality figure of the project (admin, reviewer, auditor; no
+    /// item content beyond what the figures summarise).
+    pub fn quality_report(&mut self) -> Result<QualityReport> {
+        if self.user.role == Role::Annotator {
+            self.require(Action::ReadAudit, Some("quality report".into()))?;
+        }
+        let conn = self.project.store.conn();
+        let users = store::list_users(conn)?;
+        let classes = store::list_classes(conn)?;
+        let class_name = |id: i64| {
+            classes
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| format!("class {id}"))
+        };
+        let items = store::list_items(conn, None)?;
+        let mut report = QualityReport {
+            items: items.len(),
+            ..QualityReport::default()
+        };
+        for status in crate::model::ITEM_STATUSES {
+            let n = items.iter().filter(|i| i.status == status).count();
+            report.progress.push((status.to_string(), n));
+        }
+        let assignments = store::all_assignments(conn)?;
+        let gate = store::setting(conn, "quality_gate")?
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|g| *g > 0.0);
+        report.quality_gate = gate;
+        let scores = store::gold_scores(conn)?;
+        let name_of = |fpr: &str| -> String {
+            users
+                .iter()
+                .find(|u| u.fingerprint == fpr)
+                .map(|u| u.name.clone())
+                .unwrap_or_else(|| fpr.to_string())
+        };
+
+        // Who worked on what: (item → fingerprints with annotate/gold work).
+        let mut workers: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for (item, user, purpose, _) in &assignments {
+            if purpose != "review"
+                && let Some(u) = users.iter().find(|u| u.id == *user)
+            {
+                workers
+                    .entry(*item)
+                    .or_default()
+                    .push(u.fingerprint.clone());
+            }
+        }
+        let overlapped: Vec<(i64, Vec<String>)> = workers
+            .iter()
+            .filter(|(_, w)| w.len() >= 2)
+            .map(|(i, w)| (*i, w.clone()))
+            .collect();
+        report.overlap_items = overlapped.len();
+        let mut labels: BTreeMap<i64, BTreeMap<String, Labels>> = BTreeMap::new();
+        for (item, _) in &overlapped {
+            labels.insert(*item, labels_by(conn, *item)?);
+        }
+        let empty = Labels::new();
+        let get = |item: i64, who: &str| -> &Labels {
+            labels.get(&item).and_then(|m| m.get(who)).unwrap_or(&empty)
+        };
+        let present = |item: i64, who: &str, class: i64| -> bool {
+            get(item, who).iter().any(|d| d.class_id == class)
+        };
+
+        // Presence agreement: units are (item, class); values present/absent.
+        let coders: Vec<String> = {
+            let mut set = BTreeSet::new();
+            for (_, w) in &overlapped {
+                set.extend(w.iter().cloned());
+            }
+            set.into_iter().collect()
+        };
+        let presence = |only: Option<i64>| -> ClassAgreement {
+            let mut data: Vec<Vec<Option<String>>> = vec![Vec::new(); coders.len()];
+            let mut fleiss_rows: Vec<Vec<u32>> = Vec::new();
+            let k_mode = overlapped.iter().map(|(_, w)| w.len()).max().unwrap_or(0);
+            for (item, w) in &overlapped {
+                for class in classes.iter().filter(|c| only.is_none_or(|o| o == c.id)) {
+                    let mut yes = 0u32;
+                    for (ci, coder) in coders.iter().enumerate() {
+                        let v = w.contains(coder).then(|| {
+                            let p = present(*item, coder, class.id);
+                            yes += u32::from(p);
+                            if p { "yes" } else { "no" }.to_string()
+                        });
+                        data[ci].push(v);
+                    }
+                    if w.len() == k_mode {
+                        fleiss_rows.push(vec![yes, w.len() as u32 - yes]);
+                    }
+                }
+            }
+            ClassAgreement {
+                class: only.map_or_else(|| "overall".to_string(), class_name),
+                units: data.first().map_or(0, Vec::len),
+                krippendorff_alpha: metrics::krippendorff_alpha_nominal(&data).ok(),
+                fleiss_kappa: metrics::fleiss_kappa(&fleiss_rows).ok(),
+            }
+        };
+        if !overlapped.is_empty() {
+            report.agreement_overall = presence(None);
+            for c in &classes {
+                report.agreement_per_class.push(presence(Some(c.id)));
+            }
+        }
+
+        // Pairs.
+        for (i, a) in coders.iter().enumerate() {
+            for b in &coders[i + 1..] {
+                let shared: Vec<i64> = overlapped
+                    .iter()
+                    .filter(|(_, w)| w.contains(a) && w.contains(b))
+                    .map(|(i, _)| *i)
+                    .collect();
+                if shared.is_empty() {
+                    continue;
+                }
+                let mut pa = Vec::new();
+                let mut pb = Vec::new();
+                let (mut shape, mut ious) = ((0, 0, 0), Vec::new());
+                let (mut exact, mut overlap) = ((0, 0, 0), (0, 0, 0));
+                let mut bounds = (0, 0, 0);
+                let (mut wers, mut cers) = (Vec::new(), Vec::new());
+                for item in &shared {
+                    for c in &classes {
+                        pa.push(if present(*item, a, c.id) { "yes" } else { "no" });
+                        pb.push(if present(*item, b, c.id) { "yes" } else { "no" });
+                    }
+                    let (la, lb) = (get(*item, a), get(*item, b));
+                    let d = metrics::match_detections(
+                        &shapes(la, &class_name),
+                        &shapes(lb, &class_name),
+                        IOU_THRESHOLD,
+                    );
+                    shape = (shape.0 + d.tp, shape.1 + d.fp, shape.2 + d.fn_);
+                    ious.extend(d.matched_ious.iter().copied());
+                    let e = metrics::span_f1(
+                        &spans(la, &class_name),
+                        &spans(lb, &class_name),
+                        SpanMatch::Exact,
+                    );
+                    exact = (exact.0 + e.tp, exact.1 + e.fp, exact.2 + e.fn_);
+                    let o = metrics::span_f1(
+                        &spans(la, &class_name),
+                        &spans(lb, &class_name),
+                        SpanMatch::Overlap,
+                    );
+                    overlap = (overlap.0 + o.tp, overlap.1 + o.fp, overlap.2 + o.fn_);
+                    let (sa, sb) = (segments(la), segments(lb));
+                    let plain = |s: &[(f64, f64, String)]| -> Vec<(f64, f64)> {
+                        s.iter().map(|(x, y, _)| (*x, *y)).collect()
+                    };
+                    let bf = metrics::segment_boundary_f1(
+                        &plain(&sa),
+                        &plain(&sb),
+                        BOUNDARY_TOLERANCE_SECS,
+                    );
+                    bounds = (bounds.0 + bf.tp, bounds.1 + bf.fp, bounds.2 + bf.fn_);
+                    // Transcripts of the segments that overlap most.
+                    for (s0, e0, t0) in &sa {
+                        let best = sb
+                            .iter()
+                            .map(|(s1, e1, t1)| ((e0.min(*e1) - s0.max(*s1)).max(0.0), t1))
+                            .filter(|(ov, _)| *ov > 0.0)
+                            .max_by(|x, y| x.0.total_cmp(&y.0));
+                        if let Some((_, t1)) = best
+                            && !t0.trim().is_empty()
+                        {
+                            if let Ok(w) = metrics::wer(t0, t1) {
+                                wers.push(w);
+                            }
+                            if let Ok(c) = metrics::cer(t0, t1) {
+                                cers.push(c);
+                            }
+                        }
+                    }
+                }
+                let mean =
+                    |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+                report.pairs.push(PairFigures {
+                    a: name_of(a),
+                    b: name_of(b),
+                    items: shared.len(),
+                    kappa: metrics::cohen_kappa(&pa, &pb).ok(),
+                    shape_f1: f1_of(shape.0, shape.1, shape.2),
+                    shape_mean_iou: mean(&ious),
+                    span_f1_exact: f1_of(exact.0, exact.1, exact.2),
+                    span_f1_overlap: f1_of(overlap.0, overlap.1, overlap.2),
+                    segment_boundary_f1: f1_of(bounds.0, bounds.1, bounds.2),
+                    wer: mean(&wers),
+                    cer: mean(&cers),
+                });
+            }
+        }
+
+        // People.
+        let reviews = store::review_counts(conn)?;
+        let workers_of: BTreeSet<i64> = assignments
+            .iter()
+            .filter(|(_, _, p, _)| p != "review")
+            .map(|(_, u, _, _)| *u)
+            .collect();
+        for u in users.iter().filter(|u| workers_of.contains(&u.id)) {
+            let mine: Vec<_> = assignments
+                .iter()
+                .filter(|(_, uid, p, _)| *uid == u.id && p != "review")
+                .collect();
+            let (approved, rejected, corrected) = reviews
+                .iter()
+                .find(|(uid, ..)| *uid == u.id)
+                .map(|(_, a, r, c)| (*a, *r, *c))
+                .unwrap_or_default();
+            let golds: Vec<f64> = scores
+                .iter()
+                .filter(|(_, uid, _)| *uid == u.id)
+                .map(|(_, _, s)| *s)
+                .collect();
+            let gold_mean =
+                (!golds.is_empty()).then(|| golds.iter().sum::<f64>() / golds.len() as f64);
+            let total = approved + rejected + corrected;
+            // Against the consensus of the others: majority presence.
+            let mut me_v = Vec::new();
+            let mut cons_v = Vec::new();
+            for (item, w) in overlapped
+                .iter()
+                .filter(|(_, w)| w.contains(&u.fingerprint))
+            {
+                let others: Vec<&String> = w.iter().filter(|f| **f != u.fingerprint).collect();
+                for c in &classes {
+                    let votes = others.iter().filter(|o| present(*item, o, c.id)).count();
+                    cons_v.push(if 2 * votes >= others.len().max(1) && votes > 0 {
+                        "yes"
+                    } else {
+                        "no"
+                    });
+                    me_v.push(if present(*item, &u.fingerprint, c.id) {
+                        "yes"
+                    } else {
+                        "no"
+                    });
+                }
+            }
+            report.people.push(PersonFigures {
+                fingerprint: u.fingerprint.clone(),
+                name: u.name.clone(),
+                assigned: mine.len(),
+                submitted: mine
+                    .iter()
+                    .filter(|(_, _, _, s)| {
+                        matches!(s.as_str(), "submitted" | "approved" | "rejected")
+                    })
+                    .count(),
+                approved,
+                corrected,
+                rejected,
+                acceptance: (total > 0).then(|| (approved + corrected) as f64 / total as f64),
+                gold_items: golds.len(),
+                gold_mean,
+                below_gate: matches!((gate, gold_mean), (Some(g), Some(m)) if m < g),
+                kappa_vs_consensus: if me_v.is_empty() {
+                    None
+                } else {
+                    metrics::cohen_kappa(&me_v, &cons_v).ok()
+                },
+            });
+        }
+        for (day, user, n) in store::revisions_per_day(conn)? {
+            let fpr = users
+                .iter()
+                .find(|u| u.id == user)
+                .map(|u: &User| u.fingerprint.clone())
+                .unwrap_or_default();
+            report.throughput.push((day, fpr, n));
+        }
+        report.rejection_reasons = store::rejection_reasons(conn)?;
+        Ok(report)
+    }
 }

@@ -39,12 +39,81 @@ pub const PROJECT_SETTINGS: &[(&str, &str)] = &[
     ("idle_lock_minutes", "10"),
     ("watermark", "annotators"),
     ("guidelines", ""),
+    ("quality_gate", "0"),
 ];
 
 /// Guidelines travel in every work package; keep them a document, not a dump.
 const MAX_GUIDELINES_CHARS: usize = 64 * 1024;
 
+/// How work was shared out by [`Session::assign_spread`].
+#[derive(Clone, Debug, Default, serde::Serialize, PartialEq)]
+pub struct SpreadReport {
+    /// New assignments made (existing ones are kept).
+    pub new: usize,
+    /// Items given to more than one person.
+    pub overlapped: Vec<i64>,
+    /// Per person (fingerprint): how many items they now have from this call.
+    pub per_person: Vec<(String, usize)>,
+}
+
 impl Session {
+    /// Shares items out among several people round-robin (admin); a
+    /// fraction of them, spread evenly through the list, goes to `overlap`
+    /// different people each, for agreement figures.
+    pub fn assign_spread(
+        &mut self,
+        item_ids: &[i64],
+        people: &[String],
+        purpose: &str,
+        overlap: usize,
+        fraction: f64,
+    ) -> Result<SpreadReport> {
+        if people.is_empty() {
+            return Err(CoreError::Invalid("say who gets the items (--to)".into()));
+        }
+        if overlap == 0 || overlap > people.len() {
+            return Err(CoreError::Invalid(format!(
+                "--overlap must be between 1 and the number of people ({})",
+                people.len()
+            )));
+        }
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(CoreError::Invalid(
+                "--overlap-fraction is a fraction between 0 and 1".into(),
+            ));
+        }
+        let users = people
+            .iter()
+            .map(|p| self.find_user(p))
+            .collect::<Result<Vec<_>>>()?;
+        let mut plan: Vec<Vec<i64>> = vec![Vec::new(); users.len()];
+        let mut report = SpreadReport::default();
+        let mut next = 0usize;
+        for (i, item) in item_ids.iter().enumerate() {
+            // Even spread: item i overlaps when the running share crosses
+            // an integer (fraction 0.25 → every fourth item).
+            let overlaps =
+                overlap > 1 && ((i + 1) as f64 * fraction).floor() > (i as f64 * fraction).floor();
+            let count = if overlaps { overlap } else { 1 };
+            for k in 0..count {
+                plan[(next + k) % users.len()].push(*item);
+            }
+            if overlaps {
+                report.overlapped.push(*item);
+            }
+            next = (next + count) % users.len();
+        }
+        for (user, items) in users.iter().zip(&plan) {
+            if !items.is_empty() {
+                report.new += self.assign(items, &user.fingerprint, purpose)?;
+            }
+            report
+                .per_person
+                .push((user.fingerprint.clone(), items.len()));
+        }
+        Ok(report)
+    }
+
     /// Marks an assigned item as submitted. Refused, naming each gap, while a
     /// label lacks a required attribute.
     pub fn submit(&mut self, item_id: i64) -> Result<()> {
@@ -141,11 +210,12 @@ impl Session {
             "idle_lock_minutes" => value.parse::<u32>().is_ok_and(|m| (1..=240).contains(&m)),
             "watermark" => WatermarkPolicy::parse(value).is_some(),
             "guidelines" => value.chars().count() <= MAX_GUIDELINES_CHARS,
+            "quality_gate" => value.parse::<f64>().is_ok_and(|g| (0.0..=1.0).contains(&g)),
             _ => return Err(CoreError::Invalid(format!("unknown setting '{key}'"))),
         };
         if !valid {
             return Err(CoreError::Invalid(format!(
-                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters)"
+                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off)"
             )));
         }
         self.write(|tx, pid, actor| {

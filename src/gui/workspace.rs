@@ -41,14 +41,7 @@ const PREFETCH_AHEAD: usize = 2;
 /// Decoded items kept (current, previous, prefetched): bounds memory.
 const CACHE_ITEMS: usize = 4;
 /// Queue status filters, in workflow order.
-pub const STATUSES: [&str; 6] = [
-    "new",
-    "in_progress",
-    "submitted",
-    "approved",
-    "rejected",
-    "skipped",
-];
+pub const STATUSES: [&str; 6] = crate::model::ITEM_STATUSES;
 /// The user setting holding remapped shortcuts.
 pub const SHORTCUTS_SETTING: &str = "shortcuts";
 
@@ -74,6 +67,8 @@ pub enum WsAction {
         value: serde_json::Value,
     },
     ConfirmSkip,
+    ConfirmReject,
+    AddComment,
     Run(Command),
     PlayAudio,
     StopAudio,
@@ -159,6 +154,14 @@ pub struct Workspace {
     skip_reason: Option<String>,
     /// The open package dialog (make work, open results, send results).
     package_dialog: Option<PackageDialog>,
+    /// The comment being typed in the reject dialog, when it is open.
+    reject_comment: Option<String>,
+    /// The item a reviewer is correcting (reviewers see work read-only
+    /// until they choose to correct it).
+    correcting: Option<i64>,
+    /// Comments on the current item this user may read, and the draft.
+    comments: Vec<crate::store::CommentRow>,
+    comment_draft: String,
     opacity: f32,
     adjust: Adjust,
     /// A view slider is being dragged: re-upload textures when it is let go.
@@ -264,6 +267,10 @@ impl Workspace {
             schema_editor: SchemaEditor::default(),
             skip_reason: None,
             package_dialog: None,
+            reject_comment: None,
+            correcting: None,
+            comments: Vec::new(),
+            comment_draft: String::new(),
             project_settings: None,
             opacity: 0.2,
             adjust: Adjust::default(),
@@ -404,6 +411,10 @@ impl Workspace {
             }
         }
         self.reload_annotations();
+        self.reload_comments();
+        if self.correcting != Some(item_id) {
+            self.correcting = None;
+        }
         self.prefetch_around(index);
     }
 
@@ -531,7 +542,8 @@ impl Workspace {
             || self.schema_editor.open
             || self.skip_reason.is_some()
             || self.project_settings.is_some()
-            || self.package_dialog.is_some();
+            || self.package_dialog.is_some()
+            || self.reject_comment.is_some();
         // In a document, Shift+arrows extend the text selection instead of
         // changing item (the arrows' fixed alternative).
         let is_text = self
@@ -571,6 +583,7 @@ impl Workspace {
             self.help_ui(&ctx);
         }
         self.skip_ui(&ctx, &mut actions);
+        self.reject_ui(&ctx, &mut actions);
         self.project_settings_ui(&ctx);
         self.package_dialog_ui(&ctx);
         if let Some(keymap) = self.keymap_editor.ui(&ctx) {
@@ -638,6 +651,12 @@ impl Workspace {
                     Command::SkipItem,
                 ] {
                     self.menu_button(ui, cmd, actions);
+                }
+                if self.can_review() {
+                    ui.separator();
+                    for cmd in [Command::Approve, Command::Reject, Command::Correct] {
+                        self.menu_button(ui, cmd, actions);
+                    }
                 }
             });
             ui.menu_button("View", |ui| {
@@ -1079,7 +1098,55 @@ impl Workspace {
                         ui.small("* required before submit");
                     }
                 }
+                self.comments_ui(ui, actions);
             });
+    }
+
+    /// The item's comment thread and a field to add one (on the selected
+    /// label when exactly one is selected).
+    fn comments_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        if self.current.is_none() {
+            return;
+        }
+        ui.separator();
+        ui.heading("Comments");
+        if self.comments.is_empty() {
+            ui.small("None on this item");
+        }
+        for c in &self.comments {
+            ui.group(|ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new(&c.author_name).strong());
+                    ui.small(format_time(c.at_ms));
+                    if let Some(a) = c.annotation_id {
+                        ui.small(format!("on label #{a}"));
+                    }
+                });
+                ui.label(&c.body);
+            });
+        }
+        let label = ui.label(if self.selected.len() == 1 {
+            "Comment on the selected label"
+        } else {
+            "Comment on this item"
+        });
+        let resp = ui
+            .add(
+                egui::TextEdit::multiline(&mut self.comment_draft)
+                    .desired_rows(2)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        let send = ui
+            .add_enabled(
+                !self.comment_draft.trim().is_empty(),
+                egui::Button::new("Add comment"),
+            )
+            .clicked()
+            || (resp.has_focus() && ui.input(|i| i.key_pressed(Key::Enter) && i.modifiers.command));
+        if send && !self.comment_draft.trim().is_empty() {
+            actions.push(WsAction::AddComment);
+        }
     }
 
     fn item_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
@@ -1377,6 +1444,39 @@ impl Workspace {
         }
     }
 
+    /// The reviewer's reject dialog: the comment is required and goes to
+    /// the annotator with the item.
+    fn reject_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<WsAction>) {
+        let Some(comment) = &mut self.reject_comment else {
+            return;
+        };
+        let mut close = false;
+        egui::Window::new("Reject item")
+            .collapsible(false)
+            .anchor(egui::Align2::CENTER_TOP, [0.0, 120.0])
+            .show(ctx, |ui| {
+                let label = ui.label("What should the annotator fix?");
+                let resp = ui
+                    .add(egui::TextEdit::multiline(comment).desired_rows(3))
+                    .labelled_by(label.id);
+                resp.request_focus();
+                ui.small("Ctrl+Enter sends it back");
+                ui.horizontal(|ui| {
+                    let send = ui.button("Reject").clicked()
+                        || ui.input(|i| i.key_pressed(Key::Enter) && i.modifiers.command);
+                    if send {
+                        actions.push(WsAction::ConfirmReject);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        close = true;
+                    }
+                });
+            });
+        if close {
+            self.reject_comment = None;
+        }
+    }
+
     /// Admin window for idle lock and watermark; each change is validated
     /// and audited by the controller.
     fn project_settings_ui(&mut self, ctx: &egui::Context) {
@@ -1592,6 +1692,45 @@ impl Workspace {
                         }
                     }
                 }
+                WsAction::ConfirmReject => {
+                    let comment = self.reject_comment.take().unwrap_or_default();
+                    if let Some(item_id) = self.current_item().map(|i| i.id) {
+                        let decision = crate::controller::Decision::Reject {
+                            comment: comment.clone(),
+                        };
+                        match self.session.review(item_id, None, decision) {
+                            Ok(()) => {
+                                self.set_current_status("rejected");
+                                self.message = Some(format!(
+                                    "Item {item_id} rejected: it goes back with your comment"
+                                ));
+                                self.go_next();
+                            }
+                            Err(e) => {
+                                self.message = Some(e.to_string());
+                                self.reject_comment = Some(comment);
+                            }
+                        }
+                    }
+                }
+                WsAction::AddComment => {
+                    let body = std::mem::take(&mut self.comment_draft);
+                    if let Some(item_id) = self.current_item().map(|i| i.id) {
+                        let on = (self.selected.len() == 1)
+                            .then(|| self.selected.iter().next().copied())
+                            .flatten();
+                        match self.session.comment(item_id, on, &body) {
+                            Ok(_) => {
+                                self.save_state = SaveState::Saved { at_ms: now_ms() };
+                                self.reload_comments();
+                            }
+                            Err(e) => {
+                                self.message = Some(e.to_string());
+                                self.comment_draft = body;
+                            }
+                        }
+                    }
+                }
                 WsAction::PlayAudio => {
                     if let ItemView::Decoded(LoadedContent::Audio { bytes, .. }) = &self.view
                         && let Err(e) = self.audio.play(bytes.clone())
@@ -1725,6 +1864,40 @@ impl Workspace {
             Command::SkipItem => {
                 if self.current_item().is_some() {
                     self.skip_reason = Some(String::new());
+                }
+            }
+            Command::Approve | Command::Correct | Command::Reject => {
+                let item_id = self.current_item().map(|i| i.id)?;
+                if !self.can_review() {
+                    self.message =
+                        Some("Only reviewers and admins decide on submitted work".into());
+                    return None;
+                }
+                match cmd {
+                    Command::Reject => self.reject_comment = Some(String::new()),
+                    Command::Correct if self.correcting != Some(item_id) => {
+                        self.correcting = Some(item_id);
+                        self.message = Some(
+                            "Correcting: edit the labels (your edits are yours in the history), then press C again to approve".into(),
+                        );
+                    }
+                    _ => {
+                        let decision = if cmd == Command::Correct {
+                            crate::controller::Decision::Correct
+                        } else {
+                            crate::controller::Decision::Approve
+                        };
+                        match self.session.review(item_id, None, decision) {
+                            Ok(()) => {
+                                self.correcting = None;
+                                self.set_current_status("approved");
+                                self.save_state = SaveState::Saved { at_ms: now_ms() };
+                                self.message = Some(format!("Item {item_id} approved"));
+                                self.go_next();
+                            }
+                            Err(e) => self.message = Some(e.to_string()),
+                        }
+                    }
                 }
             }
             Command::Undo | Command::Redo => {
@@ -2263,7 +2436,36 @@ impl Workspace {
 
     /// Sends one change to the controller; the status bar says "Saved" only
     /// once the transaction has committed.
+    /// Whether this user decides on submitted work.
+    pub fn can_review(&self) -> bool {
+        permissions::allowed(self.session.role(), Action::Review)
+            && self.session.origin_project().is_none()
+    }
+
+    /// Whether a reviewer is in correcting mode on the current item.
+    pub fn is_correcting(&self) -> bool {
+        self.correcting.is_some() && self.correcting == self.current_item().map(|i| i.id)
+    }
+
+    /// The comments shown for the current item.
+    pub fn comments(&self) -> &[crate::store::CommentRow] {
+        &self.comments
+    }
+
+    fn reload_comments(&mut self) {
+        self.comments = match self.current_item().map(|i| i.id) {
+            Some(id) => self.session.comments(id).unwrap_or_default(),
+            None => Vec::new(),
+        };
+    }
+
     fn save(&mut self, change: LabelChange) -> Option<i64> {
+        // Reviewers see the work read-only until they choose to correct it.
+        if self.session.role() == Role::Reviewer && !self.is_correcting() {
+            self.message = Some("Read-only while reviewing: press C to correct this item".into());
+            self.reload_annotations();
+            return None;
+        }
         let out = match self.session.apply_label(change) {
             Ok(applied) => {
                 self.save_state = SaveState::Saved { at_ms: now_ms() };

@@ -1,0 +1,148 @@
+//! Review, comment, gold and quality commands: thin wrappers over the
+//! controller, printing text or the stable JSON.
+
+use anyhow::Result;
+
+use super::args::{CommentCommand, GoldCommand, QualityCommand, ReviewCommand, ReviewTarget};
+use super::{Cli, Exit, open, print_json};
+use crate::controller::{Decision, Session};
+use crate::home::Home;
+use crate::model::format_time;
+
+fn decide(cli: &Cli, home: &Home, t: &ReviewTarget, decision: Decision) -> Result<Exit> {
+    let mut s: Session = open(cli, home, &t.project.path)?;
+    let verdict = decision.as_str();
+    s.review(t.item, t.annotator.as_deref(), decision)?;
+    println!("item {}: {verdict}", t.item);
+    Ok(Exit::Ok)
+}
+
+pub fn review_command(cli: &Cli, home: &Home, cmd: &ReviewCommand) -> Result<Exit> {
+    match cmd {
+        ReviewCommand::Queue { project, json } => {
+            let mut s = open(cli, home, &project.path)?;
+            let queue = s.review_queue()?;
+            if *json {
+                print_json(&queue)?;
+            } else if queue.is_empty() {
+                println!("nothing waits for your review");
+            } else {
+                for e in queue {
+                    println!(
+                        "item {:>5}  {:<6} {:<40} by {} ({})",
+                        e.item.id,
+                        e.item.kind.as_str(),
+                        e.item.name,
+                        e.annotator_name,
+                        e.annotator
+                    );
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        ReviewCommand::Approve(t) => decide(cli, home, t, Decision::Approve),
+        ReviewCommand::Correct(t) => decide(cli, home, t, Decision::Correct),
+        ReviewCommand::Reject { target, comment } => decide(
+            cli,
+            home,
+            target,
+            Decision::Reject {
+                comment: comment.clone(),
+            },
+        ),
+        ReviewCommand::Acceptance { project, who, json } => {
+            let mut s = open(cli, home, &project.path)?;
+            let a = s.acceptance(who.as_deref())?;
+            if *json {
+                print_json(&serde_json::json!({
+                    "approved": a.approved, "corrected": a.corrected,
+                    "rejected": a.rejected, "rate": a.rate(),
+                }))?;
+            } else {
+                match a.rate() {
+                    Some(r) => println!(
+                        "{:.1} % accepted ({} approved, {} corrected, {} rejected)",
+                        100.0 * r,
+                        a.approved,
+                        a.corrected,
+                        a.rejected
+                    ),
+                    None => println!("no review decisions yet"),
+                }
+            }
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+pub fn comment_command(cli: &Cli, home: &Home, cmd: &CommentCommand) -> Result<Exit> {
+    match cmd {
+        CommentCommand::Add {
+            project,
+            item,
+            label,
+            text,
+        } => {
+            let mut s = open(cli, home, &project.path)?;
+            let id = s.comment(*item, *label, text)?;
+            println!("comment {id} added to item {item}");
+            Ok(Exit::Ok)
+        }
+        CommentCommand::List {
+            project,
+            item,
+            json,
+        } => {
+            let mut s = open(cli, home, &project.path)?;
+            let comments = s.comments(*item)?;
+            if *json {
+                print_json(&comments)?;
+            } else {
+                for c in comments {
+                    println!(
+                        "{}  {}{}: {}",
+                        format_time(c.at_ms),
+                        c.author_name,
+                        c.annotation_id
+                            .map(|a| format!(" on label {a}"))
+                            .unwrap_or_default(),
+                        c.body
+                    );
+                }
+            }
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+pub fn gold_command(cli: &Cli, home: &Home, cmd: &GoldCommand) -> Result<Exit> {
+    let (project, ids, gold) = match cmd {
+        GoldCommand::Set { project, ids } => (project, ids, true),
+        GoldCommand::Unset { project, ids } => (project, ids, false),
+    };
+    let mut s = open(cli, home, &project.path)?;
+    for id in ids {
+        let n = s.set_gold(*id, gold)?;
+        if gold {
+            println!("item {id} is gold ({n} label(s) as the standard)");
+        } else {
+            println!("item {id} is no longer gold");
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+pub fn quality_command(cli: &Cli, home: &Home, cmd: &QualityCommand) -> Result<Exit> {
+    match cmd {
+        QualityCommand::Report { project, json } => {
+            let mut s = open(cli, home, &project.path)?;
+            let report = s.quality_report()?;
+            if *json {
+                print_json(&report)?;
+            } else {
+                print!("{}", report.to_text());
+            }
+            Ok(Exit::Ok)
+        }
+    }
+}
