@@ -42,3 +42,24 @@ admin assign --project "$proj" --to "Demo Annotator" >/dev/null || true
 admin package work --project "$proj" --to "Demo Annotator" --out "$home/work.sealpkg"
 SEALTAG_PASSPHRASE=demo-annotator "$bin" --home "$home/demo" package open "$home/work.sealpkg" --project "$home/laptop.sealtag" >/dev/null
 shot send-results "$home/demo" demo-annotator open "$home/laptop.sealtag" --run send_results
+# Review and quality: a second annotator labels the first images too, both
+# submit, the admin decides; then the admin's review view and quality screen.
+second="$home/second"
+SEALTAG_PASSPHRASE=second-pass "$bin" --home "$second" identity new --name "Sam Second" >/dev/null
+key=$(SEALTAG_PASSPHRASE=second-pass "$bin" --home "$second" identity show --json | sed -n 's/.*"public_key": "\(.*\)".*/\1/p')
+admin user add --project "$proj" --key "$key" --role annotator --name "Sam Second"
+admin assign --project "$proj" --to "Sam Second" --ids 1,2,3
+ann() { SEALTAG_PASSPHRASE=demo-annotator "$bin" --home "$home/demo" "$@" >/dev/null; }
+sam() { SEALTAG_PASSPHRASE=second-pass "$bin" --home "$second" "$@" >/dev/null; }
+ann label add --project "$proj" --item 2 --class vehicle --bbox 40,60,300,180 --attr type=car
+sam label add --project "$proj" --item 2 --class vehicle --bbox 46,58,290,186 --attr type=car
+sam label add --project "$proj" --item 1 --class face --bbox 172,60,110,118
+sam label add --project "$proj" --item 3 --class vehicle --bbox 100,20,120,400 --attr type=car
+ann label add --project "$proj" --item 3 --class vehicle --bbox 95,30,130,380 --attr type=car
+for i in 1 2 3; do ann submit --project "$proj" --item "$i"; sam submit --project "$proj" --item "$i"; done
+admin review approve --project "$proj" --item 1 --annotator "Demo Annotator"
+admin review reject --project "$proj" --item 1 --annotator "Sam Second" --comment "The face box cuts the chin"
+admin review approve --project "$proj" --item 2 --annotator "Sam Second"
+admin review approve --project "$proj" --item 3 --annotator "Sam Second"
+shot review "$home/demo/admin" demo-admin open "$proj" --run next_item --run next_item
+shot quality "$home/demo/admin" demo-admin open "$proj" --run quality

@@ -17,6 +17,7 @@ pub use packages::{
     MadePackage, MergeReport, PlannedPackage, WorkOpened, default_local_bundle, open_work_package,
     results_check_names,
 };
+pub use quality::{ClassAgreement, PairFigures, PersonFigures, QualityReport, gold_score};
 pub use review::{Acceptance, Decision, ReviewEntry};
 pub use schema::{SchemaChange, default_schema};
 pub use workflow::{PROJECT_SETTINGS, SpreadReport, WatermarkPolicy};

@@ -207,6 +207,22 @@ impl Session {
         Ok(())
     }
 
+    /// Who has work on an item and where it stands (reviewers and admins):
+    /// (fingerprint, name, purpose, state).
+    pub fn item_work(&mut self, item_id: i64) -> Result<Vec<(String, String, String, String)>> {
+        self.require_item(Action::Review, item_id)?;
+        let conn = self.project.store.conn();
+        let users = store::list_users(conn)?;
+        Ok(store::item_assignments(conn, item_id)?
+            .into_iter()
+            .filter(|(_, p, _, _)| WORK_PURPOSES.contains(&p.as_str()))
+            .filter_map(|(u, p, s, _)| {
+                let user = users.iter().find(|x| x.id == u)?;
+                Some((user.fingerprint.clone(), user.name.clone(), p, s))
+            })
+            .collect())
+    }
+
     /// Adds a comment on an item or one of its labels. Annotators write to
     /// the site (admins and reviewers); admins and reviewers write to the
     /// item's annotators.

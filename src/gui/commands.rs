@@ -47,11 +47,12 @@ pub enum Command {
     MakeWorkPackage,
     OpenResultsPackage,
     SendResults,
+    QualityScreen,
     Lock,
 }
 
 impl Command {
-    pub const ALL: [Command; 42] = [
+    pub const ALL: [Command; 43] = [
         Command::NextItem,
         Command::PreviousItem,
         Command::SubmitAndNext,
@@ -93,6 +94,7 @@ impl Command {
         Command::MakeWorkPackage,
         Command::OpenResultsPackage,
         Command::SendResults,
+        Command::QualityScreen,
         Command::Lock,
     ];
 
@@ -140,6 +142,7 @@ impl Command {
             Command::MakeWorkPackage => "make_work_package",
             Command::OpenResultsPackage => "open_results_package",
             Command::SendResults => "send_results",
+            Command::QualityScreen => "quality",
             Command::Lock => "lock",
         }
     }
@@ -191,6 +194,7 @@ impl Command {
             Command::MakeWorkPackage => "Make work package…",
             Command::OpenResultsPackage => "Open results package…",
             Command::SendResults => "Send results to the site…",
+            Command::QualityScreen => "Quality…",
             Command::Lock => "Lock screen",
         }
     }
@@ -243,6 +247,7 @@ impl Command {
             Command::MakeWorkPackage => cmd_shift(Key::W),
             Command::OpenResultsPackage => cmd_shift(Key::O),
             Command::SendResults => cmd_shift(Key::E),
+            Command::QualityScreen => cmd_shift(Key::Q),
             Command::Lock => cmd(Key::L),
         }
     }

@@ -15,6 +15,7 @@ use super::commands::Command;
 use super::keymap::{Keymap, KeymapEditor};
 use super::loader::{LoadedContent, Loader};
 use super::packages::{DialogKind, DialogRequest, PackageDialog};
+use super::quality_view::QualityView;
 use super::schema_editor::{SaveProblem, SchemaEditor, SchemaEditorAction};
 use super::text_view::{TextAction, TextViewState, text_ui};
 use crate::controller::{CoreError, Session};
@@ -162,6 +163,12 @@ pub struct Workspace {
     /// Comments on the current item this user may read, and the draft.
     comments: Vec<crate::store::CommentRow>,
     comment_draft: String,
+    /// The quality window, when open.
+    quality: Option<QualityView>,
+    /// Reviewers: who has work on the current item (fingerprint, name,
+    /// purpose, state), and whose work the next decision is about.
+    item_work: Vec<(String, String, String, String)>,
+    review_target: Option<String>,
     opacity: f32,
     adjust: Adjust,
     /// A view slider is being dragged: re-upload textures when it is let go.
@@ -271,6 +278,9 @@ impl Workspace {
             correcting: None,
             comments: Vec::new(),
             comment_draft: String::new(),
+            quality: None,
+            item_work: Vec::new(),
+            review_target: None,
             project_settings: None,
             opacity: 0.2,
             adjust: Adjust::default(),
@@ -412,6 +422,7 @@ impl Workspace {
         }
         self.reload_annotations();
         self.reload_comments();
+        self.reload_work();
         if self.correcting != Some(item_id) {
             self.correcting = None;
         }
@@ -586,6 +597,7 @@ impl Workspace {
         self.reject_ui(&ctx, &mut actions);
         self.project_settings_ui(&ctx);
         self.package_dialog_ui(&ctx);
+        self.quality_ui(&ctx);
         if let Some(keymap) = self.keymap_editor.ui(&ctx) {
             self.save_keymap(keymap);
         }
@@ -662,6 +674,10 @@ impl Workspace {
             ui.menu_button("View", |ui| {
                 for cmd in [Command::ZoomFit, Command::ZoomActual] {
                     self.menu_button(ui, cmd, actions);
+                }
+                if self.can_review() {
+                    ui.separator();
+                    self.menu_button(ui, Command::QualityScreen, actions);
                 }
             });
             ui.menu_button("Help", |ui| {
@@ -947,8 +963,12 @@ impl Workspace {
                     let class = self.schema.classes.iter().find(|c| c.id == a.class_id);
                     let name = class.map(|c| c.name.as_str()).unwrap_or("?");
                     ui.horizontal(|ui| {
+                        let by = self
+                            .creator_name(&a.created_by)
+                            .map(|n| format!(" · {n}"))
+                            .unwrap_or_default();
                         let text = format!(
-                            "#{} {name} · {}",
+                            "#{} {name} · {}{by}",
                             a.id,
                             a.geometry.tool().label().to_lowercase()
                         );
@@ -1098,6 +1118,7 @@ impl Workspace {
                         ui.small("* required before submit");
                     }
                 }
+                self.review_ui(ui, actions);
                 self.comments_ui(ui, actions);
             });
     }
@@ -1698,9 +1719,11 @@ impl Workspace {
                         let decision = crate::controller::Decision::Reject {
                             comment: comment.clone(),
                         };
-                        match self.session.review(item_id, None, decision) {
+                        let target = self.review_target.take();
+                        match self.session.review(item_id, target.as_deref(), decision) {
                             Ok(()) => {
                                 self.set_current_status("rejected");
+                                self.reload_work();
                                 self.message = Some(format!(
                                     "Item {item_id} rejected: it goes back with your comment"
                                 ));
@@ -1874,7 +1897,12 @@ impl Workspace {
                     return None;
                 }
                 match cmd {
-                    Command::Reject => self.reject_comment = Some(String::new()),
+                    Command::Reject => {
+                        if self.review_target.is_none() {
+                            self.review_target = self.only_submitted();
+                        }
+                        self.reject_comment = Some(String::new());
+                    }
                     Command::Correct if self.correcting != Some(item_id) => {
                         self.correcting = Some(item_id);
                         self.message = Some(
@@ -1887,10 +1915,12 @@ impl Workspace {
                         } else {
                             crate::controller::Decision::Approve
                         };
-                        match self.session.review(item_id, None, decision) {
+                        let target = self.review_target.take().or_else(|| self.only_submitted());
+                        match self.session.review(item_id, target.as_deref(), decision) {
                             Ok(()) => {
                                 self.correcting = None;
                                 self.set_current_status("approved");
+                                self.reload_work();
                                 self.save_state = SaveState::Saved { at_ms: now_ms() };
                                 self.message = Some(format!("Item {item_id} approved"));
                                 self.go_next();
@@ -2087,6 +2117,18 @@ impl Workspace {
                     self.message = Some("Only admins make and open site packages".into());
                 }
             }
+            Command::QualityScreen => {
+                if self.can_review() {
+                    let mut view = QualityView::default();
+                    match self.session.quality_report() {
+                        Ok(r) => view.report = Some(r),
+                        Err(e) => view.error = Some(e.to_string()),
+                    }
+                    self.quality = Some(view);
+                } else {
+                    self.message = Some("Quality figures are for reviewers and admins".into());
+                }
+            }
             Command::SendResults => {
                 if self.is_laptop_bundle() {
                     self.package_dialog = Some(PackageDialog::new(DialogKind::MakeResults));
@@ -2098,6 +2140,32 @@ impl Workspace {
             Command::Lock => return Some(ShellRequest::Lock),
         }
         None
+    }
+
+    /// The quality window (figures recomputed on Refresh).
+    fn quality_ui(&mut self, ctx: &egui::Context) {
+        let Some(view) = self.quality.as_mut() else {
+            return;
+        };
+        let (mut open, mut refresh) = (true, false);
+        view.ui(ctx, &mut open, &mut refresh);
+        if refresh {
+            match self.session.quality_report() {
+                Ok(r) => {
+                    view.report = Some(r);
+                    view.error = None;
+                }
+                Err(e) => view.error = Some(e.to_string()),
+            }
+        }
+        if !open {
+            self.quality = None;
+        }
+    }
+
+    /// The quality window's figures, when open (tests read them).
+    pub fn quality_report(&self) -> Option<&crate::controller::QualityReport> {
+        self.quality.as_ref().and_then(|q| q.report.as_ref())
     }
 
     /// A bundle made from a work package, whose user may send results.
@@ -2436,6 +2504,67 @@ impl Workspace {
 
     /// Sends one change to the controller; the status bar says "Saved" only
     /// once the transaction has committed.
+    /// The one person whose work on the current item waits for review.
+    fn only_submitted(&self) -> Option<String> {
+        let waiting: Vec<&String> = self
+            .item_work
+            .iter()
+            .filter(|(_, _, _, s)| s == "submitted")
+            .map(|(f, _, _, _)| f)
+            .collect();
+        (waiting.len() == 1).then(|| waiting[0].clone())
+    }
+
+    /// Reviewers: each person's work on the item, with its state and the
+    /// decisions that apply to it.
+    fn review_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        if self.item_work.is_empty() {
+            return;
+        }
+        ui.separator();
+        ui.heading("Review");
+        for (fpr, name, _, state) in &self.item_work {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(name).strong());
+                ui.label(state);
+                if state == "submitted" {
+                    if ui
+                        .small_button("Approve")
+                        .on_hover_text(self.keymap.tooltip(Command::Approve))
+                        .clicked()
+                    {
+                        self.review_target = Some(fpr.clone());
+                        actions.push(WsAction::Run(Command::Approve));
+                    }
+                    if ui
+                        .small_button("Reject…")
+                        .on_hover_text(self.keymap.tooltip(Command::Reject))
+                        .clicked()
+                    {
+                        self.review_target = Some(fpr.clone());
+                        actions.push(WsAction::Run(Command::Reject));
+                    }
+                }
+            });
+        }
+        if self.is_correcting() {
+            ui.colored_label(
+                Color32::from_rgb(240, 200, 90),
+                "Correcting: your edits are recorded as yours; C approves",
+            );
+        } else {
+            ui.small("Read-only while reviewing: C to correct");
+        }
+    }
+
+    /// The name of whoever created a label, when the reviewer knows it.
+    fn creator_name(&self, fingerprint: &str) -> Option<&str> {
+        self.item_work
+            .iter()
+            .find(|(f, _, _, _)| f == fingerprint)
+            .map(|(_, n, _, _)| n.as_str())
+    }
+
     /// Whether this user decides on submitted work.
     pub fn can_review(&self) -> bool {
         permissions::allowed(self.session.role(), Action::Review)
@@ -2450,6 +2579,15 @@ impl Workspace {
     /// The comments shown for the current item.
     pub fn comments(&self) -> &[crate::store::CommentRow] {
         &self.comments
+    }
+
+    /// Reviewers: the current item's workers and their states.
+    fn reload_work(&mut self) {
+        self.item_work = match self.current_item().map(|i| i.id) {
+            Some(id) if self.can_review() => self.session.item_work(id).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        self.review_target = None;
     }
 
     fn reload_comments(&mut self) {
