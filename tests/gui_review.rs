@@ -97,7 +97,11 @@ fn harness(app: SealtagApp) -> Harness<'static, SealtagApp> {
 }
 
 fn open_as(home: &Home, site: &std::path::Path) -> Harness<'static, SealtagApp> {
-    let mut h = harness(SealtagApp::new(home.clone(), Some(site.to_path_buf()), false));
+    let mut h = harness(SealtagApp::new(
+        home.clone(),
+        Some(site.to_path_buf()),
+        false,
+    ));
     h.run_steps(2);
     h.get_by_label("Passphrase").type_text(PASS);
     h.run_steps(1);

@@ -306,6 +306,10 @@ fn two_annotators_and_a_reviewer_through_packages() {
     assert_eq!(mine[0].geometry, bbox(15.0));
 
     let mut admin = t.open(&t.admin);
+    // The consensus of Ann's box (x 10) and Bob's (x 12) is their mean.
+    let consensus = admin.consensus(one).unwrap();
+    assert_eq!(consensus.len(), 1);
+    assert_eq!(consensus[0].geometry, bbox(11.0));
     let report = admin.quality_report().unwrap();
     assert_eq!(report.overlap_items, 2);
     assert_eq!(report.pairs.len(), 1);
@@ -318,6 +322,8 @@ fn two_annotators_and_a_reviewer_through_packages() {
     assert_eq!(ann_fig.gold_items, 1);
     assert_eq!(ann_fig.gold_mean, Some(0.0));
     assert!(ann_fig.below_gate);
+    // Only Ann worked on the gold item, and she is below the gate.
+    assert_eq!(report.held_items, vec![gold]);
     assert_eq!(ann_fig.acceptance, Some(1.0));
     let bob_fig = report.people.iter().find(|p| p.name == "Bob").unwrap();
     assert_eq!(bob_fig.acceptance, Some(2.0 / 3.0));

@@ -256,6 +256,18 @@ pub enum ReviewCommand {
     },
     /// Approve after your own corrections (your edits are revisions by you).
     Correct(ReviewTarget),
+    /// The consensus of several people's labels on an item (majority, IoU ≥
+    /// 0.5); --apply adds it as your labels, to correct from.
+    Consensus {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+        #[arg(long)]
+        apply: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Acceptance rate of a person (default: you).
     Acceptance {
         #[command(flatten)]

@@ -50,6 +50,40 @@ pub fn review_command(cli: &Cli, home: &Home, cmd: &ReviewCommand) -> Result<Exi
                 comment: comment.clone(),
             },
         ),
+        ReviewCommand::Consensus {
+            project,
+            item,
+            apply,
+            json,
+        } => {
+            let mut s = open(cli, home, &project.path)?;
+            let drafts = s.consensus(*item)?;
+            if *apply {
+                for draft in &drafts {
+                    s.apply_label(crate::model::LabelChange::Create {
+                        item_id: *item,
+                        draft: draft.clone(),
+                    })?;
+                }
+            }
+            if *json {
+                print_json(&drafts)?;
+            } else {
+                println!(
+                    "{} consensus label(s) on item {item}{}",
+                    drafts.len(),
+                    if *apply { ", added as yours" } else { "" }
+                );
+                for d in &drafts {
+                    println!(
+                        "  class {}: {}",
+                        d.class_id,
+                        serde_json::to_string(&d.geometry)?
+                    );
+                }
+            }
+            Ok(Exit::Ok)
+        }
         ReviewCommand::Acceptance { project, who, json } => {
             let mut s = open(cli, home, &project.path)?;
             let a = s.acceptance(who.as_deref())?;

@@ -82,6 +82,9 @@ pub struct QualityReport {
     pub rejection_reasons: Vec<(i64, String)>,
     /// The gate on mean gold score (0–1), if the admin set one.
     pub quality_gate: Option<f64>,
+    /// Items whose only work comes from people below the gate: held out of
+    /// exports until someone else's work or a review replaces it.
+    pub held_items: Vec<i64>,
 }
 
 impl QualityReport {
@@ -132,6 +135,12 @@ impl QualityReport {
                 num(p.span_f1_overlap),
                 num(p.segment_boundary_f1),
                 num(p.wer)
+            ));
+        }
+        if !self.held_items.is_empty() {
+            t.push_str(&format!(
+                "held out of exports (below the gate): items {:?}\n",
+                self.held_items
             ));
         }
         if !self.rejection_reasons.is_empty() {
@@ -266,7 +275,153 @@ fn labels_by(conn: &rusqlite::Connection, item: i64) -> store::Result<BTreeMap<S
     Ok(by)
 }
 
+/// The consensus of several people's labels on one item, as a starting
+/// point for the reviewer: shapes of the same class that overlap (IoU ≥ 0.5)
+/// across people form a group; a group backed by a majority of the people
+/// becomes one label (boxes: the mean box; polygons: the member closest to
+/// the others). Tags and spans are kept when a majority gave exactly them;
+/// segments when a majority overlap, with mean boundaries.
+pub fn consensus(by_person: &BTreeMap<String, Labels>) -> Labels {
+    let people = by_person.len();
+    let majority = people / 2 + 1;
+    let mut out = Labels::new();
+    // Shapes: greedy groups in a stable order.
+    let mut groups: Vec<(i64, Vec<(String, Shape)>)> = Vec::new();
+    for (who, labels) in by_person {
+        for d in labels {
+            let shape = match &d.geometry {
+                Geometry::BBox(b) => Shape::BBox([b.x, b.y, b.w, b.h]),
+                Geometry::Polygon { points } => Shape::Polygon(points.clone()),
+                _ => continue,
+            };
+            let slot = groups.iter_mut().find(|(class, members)| {
+                *class == d.class_id
+                    && !members.iter().any(|(w, _)| w == who)
+                    && members[0].1.iou(&shape) >= IOU_THRESHOLD
+            });
+            match slot {
+                Some((_, members)) => members.push((who.clone(), shape)),
+                None => groups.push((d.class_id, vec![(who.clone(), shape)])),
+            }
+        }
+    }
+    for (class_id, members) in groups.into_iter().filter(|(_, m)| m.len() >= majority) {
+        let boxes: Vec<[f64; 4]> = members
+            .iter()
+            .filter_map(|(_, s)| match s {
+                Shape::BBox(b) => Some(*b),
+                Shape::Polygon(_) => None,
+            })
+            .collect();
+        let geometry = if boxes.len() == members.len() {
+            let n = boxes.len() as f64;
+            let mean = |k: usize| boxes.iter().map(|b| b[k]).sum::<f64>() / n;
+            Geometry::BBox(crate::model::BBox {
+                x: mean(0),
+                y: mean(1),
+                w: mean(2),
+                h: mean(3),
+            })
+        } else {
+            // The medoid: the member with the highest summed IoU to the rest.
+            let best = members
+                .iter()
+                .max_by(|a, b| {
+                    let score = |m: &(String, Shape)| -> f64 {
+                        members.iter().map(|o| o.1.iou(&m.1)).sum()
+                    };
+                    score(a).total_cmp(&score(b))
+                })
+                .map(|(_, s)| s.clone());
+            match best {
+                Some(Shape::Polygon(points)) => Geometry::Polygon { points },
+                Some(Shape::BBox([x, y, w, h])) => {
+                    Geometry::BBox(crate::model::BBox { x, y, w, h })
+                }
+                None => continue,
+            }
+        };
+        out.push(AnnotationDraft::new(class_id, geometry));
+    }
+    // Tags and spans: exact agreement of a majority.
+    let mut votes: BTreeMap<String, (usize, AnnotationDraft)> = BTreeMap::new();
+    for labels in by_person.values() {
+        let mut seen = BTreeSet::new();
+        for d in labels {
+            let key = match &d.geometry {
+                Geometry::Tag => format!("tag:{}", d.class_id),
+                Geometry::Span { start, end, .. } => format!("span:{}:{start}:{end}", d.class_id),
+                _ => continue,
+            };
+            if seen.insert(key.clone()) {
+                votes
+                    .entry(key)
+                    .or_insert_with(|| (0, AnnotationDraft::new(d.class_id, d.geometry.clone())))
+                    .0 += 1;
+            }
+        }
+    }
+    out.extend(
+        votes
+            .into_values()
+            .filter(|(n, _)| *n >= majority)
+            .map(|(_, d)| d),
+    );
+    // Segments: overlapping ones of the same class, mean boundaries.
+    // (class, members as (person, start, end))
+    type SegmentGroup = (i64, Vec<(String, f64, f64)>);
+    let mut segs: Vec<SegmentGroup> = Vec::new();
+    for (who, labels) in by_person {
+        for d in labels {
+            let Geometry::Segment {
+                start_secs,
+                end_secs,
+                ..
+            } = d.geometry
+            else {
+                continue;
+            };
+            let slot = segs.iter_mut().find(|(class, m)| {
+                *class == d.class_id
+                    && !m.iter().any(|(w, _, _)| w == who)
+                    && m[0].1.max(start_secs) < m[0].2.min(end_secs)
+            });
+            match slot {
+                Some((_, m)) => m.push((who.clone(), start_secs, end_secs)),
+                None => segs.push((d.class_id, vec![(who.clone(), start_secs, end_secs)])),
+            }
+        }
+    }
+    for (class_id, m) in segs.into_iter().filter(|(_, m)| m.len() >= majority) {
+        let n = m.len() as f64;
+        out.push(AnnotationDraft::new(
+            class_id,
+            Geometry::Segment {
+                start_secs: m.iter().map(|x| x.1).sum::<f64>() / n,
+                end_secs: m.iter().map(|x| x.2).sum::<f64>() / n,
+                transcript: String::new(),
+            },
+        ));
+    }
+    out
+}
+
 impl Session {
+    /// The consensus of the people who labelled an item (reviewers and
+    /// admins), from their live labels.
+    pub fn consensus(&mut self, item_id: i64) -> Result<Labels> {
+        let workers: BTreeSet<String> = self
+            .item_work(item_id)?
+            .into_iter()
+            .map(|(f, _, _, _)| f)
+            .collect();
+        let by = labels_by(self.project.store.conn(), item_id)?
+            .into_iter()
+            .filter(|(who, _)| workers.contains(who))
+            .collect();
+        Ok(consensus(&by))
+    }
+
     /// Every quality figure of the project (admin, reviewer, auditor; no
     /// item content beyond what the figures summarise).
     pub fn quality_report(&mut self) -> Result<QualityReport> {
@@ -547,6 +702,63 @@ impl Session {
             report.throughput.push((day, fpr, n));
         }
         report.rejection_reasons = store::rejection_reasons(conn)?;
+        // Held: every person with work on the item is below the gate.
+        let below: BTreeSet<&str> = report
+            .people
+            .iter()
+            .filter(|p| p.below_gate)
+            .map(|p| p.fingerprint.as_str())
+            .collect();
+        if !below.is_empty() {
+            report.held_items = workers
+                .iter()
+                .filter(|(_, w)| w.iter().all(|f| below.contains(f.as_str())))
+                .map(|(i, _)| *i)
+                .collect();
+        }
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::BBox;
+
+    fn b(x: f64) -> AnnotationDraft {
+        AnnotationDraft::new(
+            1,
+            Geometry::BBox(BBox {
+                x,
+                y: 0.0,
+                w: 10.0,
+                h: 10.0,
+            }),
+        )
+    }
+
+    #[test]
+    fn consensus_keeps_what_a_majority_drew_and_averages_it() {
+        let mut by = BTreeMap::new();
+        by.insert("a".to_string(), vec![b(0.0), b(100.0)]);
+        by.insert("b".to_string(), vec![b(2.0)]);
+        by.insert(
+            "c".to_string(),
+            vec![b(1.0), AnnotationDraft::new(2, Geometry::Tag)],
+        );
+        let got = consensus(&by);
+        // The box near 0 has three votes (mean x 1); the one at 100 and
+        // the tag have one of three: dropped.
+        assert_eq!(got, vec![b(1.0)]);
+    }
+
+    #[test]
+    fn gold_score_is_micro_f1_over_kinds() {
+        assert_eq!(gold_score(&vec![b(0.0)], &vec![b(1.0)]), 1.0);
+        assert_eq!(gold_score(&vec![b(50.0)], &vec![b(0.0)]), 0.0);
+        // One of two found, nothing extra: F1 = 2·1 / (2·1 + 0 + 1).
+        let got = gold_score(&vec![b(0.0)], &vec![b(0.0), b(40.0)]);
+        assert!((got - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(gold_score(&Vec::new(), &Vec::new()), 1.0);
     }
 }

@@ -70,6 +70,7 @@ pub enum WsAction {
     ConfirmSkip,
     ConfirmReject,
     AddComment,
+    ApplyConsensus,
     Run(Command),
     PlayAudio,
     StopAudio,
@@ -1736,6 +1737,23 @@ impl Workspace {
                         }
                     }
                 }
+                WsAction::ApplyConsensus => {
+                    if let Some(item_id) = self.current_item().map(|i| i.id) {
+                        match self.session.consensus(item_id) {
+                            Ok(drafts) => {
+                                self.correcting = Some(item_id);
+                                let n = drafts.len();
+                                for draft in drafts {
+                                    self.save(LabelChange::Create { item_id, draft });
+                                }
+                                self.message = Some(format!(
+                                    "{n} consensus label(s) added as yours; correct them, then C approves"
+                                ));
+                            }
+                            Err(e) => self.message = Some(e.to_string()),
+                        }
+                    }
+                }
                 WsAction::AddComment => {
                     let body = std::mem::take(&mut self.comment_draft);
                     if let Some(item_id) = self.current_item().map(|i| i.id) {
@@ -2546,6 +2564,14 @@ impl Workspace {
                     }
                 }
             });
+        }
+        if self.item_work.len() >= 2
+            && ui
+                .button("Start from consensus")
+                .on_hover_text("Adds the labels most people agree on (IoU ≥ 0.5, majority) as your own, to correct from")
+                .clicked()
+        {
+            actions.push(WsAction::ApplyConsensus);
         }
         if self.is_correcting() {
             ui.colored_label(
