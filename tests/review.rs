@@ -328,6 +328,17 @@ fn two_annotators_and_a_reviewer_through_packages() {
     let bob_fig = report.people.iter().find(|p| p.name == "Bob").unwrap();
     assert_eq!(bob_fig.acceptance, Some(2.0 / 3.0));
     assert_eq!(report.rejection_reasons.len(), 1);
+    // Throughput: revisions per person and day, attributed by fingerprint.
+    let today = sealtag::model::now_ms() / 86_400_000 * 86_400_000;
+    let ann_fpr = t.anns[0].0.public().fingerprint();
+    assert!(
+        report
+            .throughput
+            .iter()
+            .any(|(day, who, n)| *day == today && *who == ann_fpr && *n >= 3),
+        "{:?}",
+        report.throughput
+    );
     assert!(admin.verify_audit().unwrap().ok());
     let reviews = admin
         .audit_log()

@@ -693,7 +693,7 @@ impl Session {
                 },
             });
         }
-        for (day, user, n) in store::revisions_per_day(conn)? {
+        for (user, day, n) in store::revisions_per_day(conn)? {
             let fpr = users
                 .iter()
                 .find(|u| u.id == user)

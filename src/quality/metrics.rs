@@ -220,7 +220,8 @@ pub fn fleiss_kappa(counts: &[Vec<u32>]) -> Result<f64, MetricError> {
 /// weight 1/(m_u − 1)) and D_e from the marginals n_c, e_ck = (n_c n_k −
 /// [c = k] n_c)/(n − 1); nominal distance δ_ck = [c ≠ k]. Units with fewer
 /// than two values drop out (Krippendorff 2011, "Computing Krippendorff's
-/// Alpha-Reliability", section C; `krippendorff.alpha(...,
+/// Alpha-Reliability", nominal data with missing values, whose 4-coder ×
+/// 12-unit example gives 0.743; `krippendorff.alpha(...,
 /// level_of_measurement="nominal")`).
 ///
 /// Errors: [`MetricError::Empty`], [`MetricError::LengthMismatch`] when
@@ -248,8 +249,9 @@ pub fn krippendorff_alpha_nominal<T: Eq + Hash>(
 
 /// Krippendorff's α for interval data (numeric attributes), same layout and
 /// rules as [`krippendorff_alpha_nominal`] but with the interval distance
-/// δ_ck = (c − k)² (Krippendorff 2011, section D; `krippendorff.alpha(...,
-/// level_of_measurement="interval")`). Values that compare equal (including
+/// δ_ck = (c − k)² (Krippendorff 2011, interval metric;
+/// `krippendorff.alpha(..., level_of_measurement="interval")`; the paper's
+/// 4-coder × 12-unit example gives 0.849). Values that compare equal (including
 /// 0.0 and −0.0) are one value, as in NumPy's `unique`.
 ///
 /// Errors: as for the nominal version, plus [`MetricError::NotFinite`] for
