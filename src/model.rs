@@ -614,6 +614,10 @@ pub struct Annotation {
     pub z: i64,
     pub revision: i64,
     pub created_by: String,
+    /// A prediction's source (model or file) until someone accepts or
+    /// edits it; `None` for labels people made.
+    pub source: Option<String>,
+    pub score: Option<f64>,
 }
 
 /// Everything a user sets on an annotation; what create and update carry.

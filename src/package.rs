@@ -596,6 +596,226 @@ impl<R: Read> MemberReader<'_, R> {
     }
 }
 
+/// Signs a manifest: its exact JSON bytes and the Ed25519 signature over
+/// them (the same scheme as inside a sealed package).
+pub fn sign_manifest(
+    manifest: &Manifest,
+    sender: &UnlockedIdentity,
+) -> Result<(Vec<u8>, [u8; 64]), PackageError> {
+    let json =
+        serde_json::to_vec_pretty(manifest).map_err(|e| PackageError::Seal(e.to_string()))?;
+    let signature = sender.sign(&signed_bytes(&json));
+    Ok((json, signature))
+}
+
+/// Checks a manifest's signature by the key it names; returns it parsed.
+pub fn verify_manifest(json: &[u8], signature: &[u8]) -> Result<Manifest, PackageError> {
+    let manifest: Manifest = serde_json::from_slice(json)
+        .map_err(|e| PackageError::Format(format!("manifest is not valid: {e}")))?;
+    if manifest.format_version > FORMAT_VERSION {
+        return Err(PackageError::Format(format!(
+            "format {} is newer than this Sealtag reads ({FORMAT_VERSION}); upgrade Sealtag",
+            manifest.format_version
+        )));
+    }
+    let sender =
+        PublicIdentity::parse(&manifest.sender_key).map_err(|_| PackageError::Signature)?;
+    if sender.fingerprint() != manifest.sender || !sender.verify(&signed_bytes(json), signature) {
+        return Err(PackageError::Signature);
+    }
+    Ok(manifest)
+}
+
+/// The manifest and signature files of a signed (unsealed) export folder.
+pub const EXPORT_MANIFEST: &str = "SEALTAG-MANIFEST.json";
+pub const EXPORT_SIGNATURE: &str = "SEALTAG-MANIFEST.sig";
+
+/// Verifies a signed export folder: the manifest's signature, every listed
+/// file's size and SHA-256, and that no file was added or removed. Links
+/// are refused, never followed.
+pub fn verify_export_dir(dir: &std::path::Path) -> Result<Manifest, PackageError> {
+    let read = |name: &str| -> Result<Vec<u8>, PackageError> {
+        std::fs::read(dir.join(name)).map_err(|e| {
+            PackageError::Format(format!("{name} cannot be read ({e}): not a signed export"))
+        })
+    };
+    let json = read(EXPORT_MANIFEST)?;
+    let sig_hex = read(EXPORT_SIGNATURE)?;
+    let signature = hex::decode(String::from_utf8_lossy(&sig_hex).trim())
+        .map_err(|_| PackageError::Signature)?;
+    let manifest = verify_manifest(&json, &signature)?;
+    let mut found = std::collections::BTreeSet::new();
+    let mut stack = vec![std::path::PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        for entry in std::fs::read_dir(dir.join(&rel))? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            let path = rel.join(entry.file_name());
+            let name = path.to_string_lossy().replace('\\', "/");
+            if kind.is_symlink() {
+                return Err(PackageError::Member(format!(
+                    "'{name}' is a link; a signed export holds only files"
+                )));
+            } else if kind.is_dir() {
+                stack.push(path);
+            } else if name != EXPORT_MANIFEST && name != EXPORT_SIGNATURE {
+                found.insert(name);
+            }
+        }
+    }
+    for entry in &manifest.members {
+        if !found.remove(&entry.name) {
+            return Err(PackageError::Member(format!(
+                "'{}' is listed but missing",
+                entry.name
+            )));
+        }
+        let file = std::fs::File::open(dir.join(&entry.name))?;
+        let mut hasher = Sha256::new();
+        let size = io::copy(&mut io::BufReader::new(file), &mut HashWriter(&mut hasher))?;
+        if size != entry.size || hex::encode(hasher.finalize()) != entry.sha256 {
+            return Err(PackageError::MemberHash {
+                name: entry.name.clone(),
+            });
+        }
+    }
+    if let Some(extra) = found.into_iter().next() {
+        return Err(PackageError::Member(format!(
+            "'{extra}' is not in the signed manifest"
+        )));
+    }
+    Ok(manifest)
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes a sealed package whose members are produced in one go by the
+/// caller (an exporter), after a first pass computed their entries: each
+/// [`SealedWriter::start_member`] must name the next entry, and its bytes
+/// must hash to it — a producer that is not deterministic is caught.
+pub struct SealedWriter<W: Write> {
+    inner: age::stream::StreamWriter<io::BufWriter<W>>,
+    manifest: Manifest,
+    next: usize,
+    current: Option<(Sha256, u64)>,
+}
+
+impl<W: Write> SealedWriter<W> {
+    pub fn new(
+        out: W,
+        sender: &UnlockedIdentity,
+        recipients: &[PublicIdentity],
+        new: &NewPackage<'_>,
+        entries: Vec<MemberEntry>,
+    ) -> Result<Self, PackageError> {
+        if recipients.is_empty() {
+            return Err(PackageError::Seal(
+                "a package needs at least one recipient".into(),
+            ));
+        }
+        let public = sender.public();
+        let manifest = Manifest {
+            format_version: FORMAT_VERSION,
+            package_id: new
+                .package_id
+                .clone()
+                .unwrap_or_else(|| hex::encode(crate::crypto::random_bytes::<16>())),
+            kind: new.kind,
+            project_id: new.project_id.to_string(),
+            sender: public.fingerprint(),
+            sender_key: public.to_key_string(),
+            recipients: recipients.iter().map(PublicIdentity::fingerprint).collect(),
+            created_ms: crate::model::now_ms(),
+            sequence: new.sequence,
+            members: entries,
+        };
+        let json = serde_json::to_vec(&manifest).map_err(|e| PackageError::Seal(e.to_string()))?;
+        let signature = sender.sign(&signed_bytes(&json));
+        let age_recipients: Vec<&dyn age::Recipient> = recipients
+            .iter()
+            .map(|r| &r.recipient as &dyn age::Recipient)
+            .collect();
+        let encryptor = age::Encryptor::with_recipients(age_recipients.into_iter())
+            .map_err(|e| PackageError::Seal(e.to_string()))?;
+        let mut inner = encryptor.wrap_output(io::BufWriter::with_capacity(256 * 1024, out))?;
+        inner.write_all(MAGIC)?;
+        inner.write_all(&(json.len() as u32).to_be_bytes())?;
+        inner.write_all(&json)?;
+        inner.write_all(&signature)?;
+        Ok(Self {
+            inner,
+            manifest,
+            next: 0,
+            current: None,
+        })
+    }
+
+    fn close_member(&mut self) -> Result<(), PackageError> {
+        if let Some((hasher, size)) = self.current.take() {
+            let entry = &self.manifest.members[self.next - 1];
+            if size != entry.size || hex::encode(hasher.finalize()) != entry.sha256 {
+                return Err(PackageError::Member(format!(
+                    "member '{}' changed between the two passes",
+                    entry.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes the previous member and starts `name`, which must be next.
+    pub fn start_member(&mut self, name: &str) -> Result<(), PackageError> {
+        self.close_member()?;
+        match self.manifest.members.get(self.next) {
+            Some(e) if e.name == name => {}
+            _ => {
+                return Err(PackageError::Member(format!(
+                    "member '{name}' was not produced in the first pass's order"
+                )));
+            }
+        }
+        self.next += 1;
+        self.current = Some((Sha256::new(), 0));
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<Manifest, PackageError> {
+        self.close_member()?;
+        if self.next != self.manifest.members.len() {
+            return Err(PackageError::Member(
+                "fewer members than the first pass".into(),
+            ));
+        }
+        self.inner.finish()?.flush()?;
+        Ok(self.manifest)
+    }
+}
+
+impl<W: Write> Write for SealedWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some((hasher, size)) = self.current.as_mut() else {
+            return Err(io::Error::other("bytes written before the first member"));
+        };
+        let n = self.inner.write(buf)?;
+        hasher.update(&buf[..n]);
+        *size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

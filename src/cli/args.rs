@@ -64,9 +64,48 @@ pub enum Command {
         /// Print the per-file report as JSON.
         #[arg(long)]
         json: bool,
+        /// Read pre-labels from this file instead of importing media; they
+        /// match items by hash, name or path and show as predictions.
+        #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+        prelabels: Option<PathBuf>,
+        /// Format of --prelabels: coco, labelstudio or jsonl.
+        #[arg(long, requires = "prelabels")]
+        format: Option<String>,
+        /// Name of the model or tool the pre-labels come from.
+        #[arg(long, requires = "prelabels", default_value = "import")]
+        source: String,
         /// Files and folders (folders are walked recursively; links are never followed).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "prelabels")]
         paths: Vec<PathBuf>,
+    },
+    /// Export labels (and media) in a standard format: a signed folder by
+    /// default, a sealed package with --to, a plain folder with --unsigned.
+    Export {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// coco, voc, yolo, yolo-seg, labelstudio, asr-jsonl, textgrid,
+        /// webvtt, conll-bio, conll-bilou, spacy-jsonl, doc-classes-csv,
+        /// jsonl, csv.
+        #[arg(long)]
+        format: String,
+        /// A new folder (or, with --to, a new .sealpkg file).
+        #[arg(long)]
+        out: PathBuf,
+        /// approved (default) or all.
+        #[arg(long, default_value = "approved")]
+        status: String,
+        /// Also export the media (image metadata stripped).
+        #[arg(long)]
+        media: bool,
+        /// Seal the export to these people (member names, fingerprints or
+        /// public keys); repeat or comma-separate.
+        #[arg(long, value_delimiter = ',')]
+        to: Vec<String>,
+        /// A plain folder without a signed manifest (audited as such).
+        #[arg(long)]
+        unsigned: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// List the items you may see.
     Items {
@@ -173,8 +212,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Verify a sealed package addressed to you: decryption, format,
-    /// signature, recipient and every member's hash. No project needed.
+    /// Verify a sealed package addressed to you (decryption, format,
+    /// signature, recipient, every member's hash) or a signed export folder
+    /// (signature, every file's hash, nothing added or missing). No project
+    /// needed.
     Verify {
         file: PathBuf,
         #[arg(long)]

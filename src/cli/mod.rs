@@ -224,9 +224,98 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
         }
         Command::Import {
             project,
+            prelabels: Some(file),
+            format,
+            source,
+            json,
+            ..
+        } => {
+            let mut s = open(cli, &home, &project.path)?;
+            let format = format.clone().ok_or_else(|| {
+                anyhow!("say the pre-label format with --format coco|labelstudio|jsonl")
+            })?;
+            let bytes =
+                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let report = s.import_prelabels(&bytes, &format, source)?;
+            if *json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "{} pre-label(s) on {} item(s) from {} ({source})",
+                    report.created,
+                    report.items.len(),
+                    file.display()
+                );
+                for e in &report.errors {
+                    println!(
+                        "rejected  {}: record {}: {}",
+                        file.display(),
+                        e.record,
+                        e.message
+                    );
+                }
+            }
+            Ok(if report.errors.is_empty() {
+                Exit::Ok
+            } else {
+                Exit::Partial
+            })
+        }
+        Command::Export {
+            project,
+            format,
+            out,
+            status,
+            media,
+            to,
+            unsigned,
+            json,
+        } => {
+            if !matches!(status.as_str(), "approved" | "all") {
+                bail!("--status is approved or all, not '{status}'");
+            }
+            let mut s = open(cli, &home, &project.path)?;
+            let options = crate::controller::ExportOptions {
+                format: format.clone(),
+                all_statuses: status == "all",
+                media: *media,
+                to: to.clone(),
+                unsigned: *unsigned,
+            };
+            let mut progress = progress_printer();
+            let report = s.export(&options, out, &mut progress);
+            if std::io::stderr().is_terminal() {
+                eprintln!();
+            }
+            let report = report?;
+            if *json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "exported {} item(s), {} label(s) as {} to {} ({}, {} file(s), {} bytes)",
+                    report.items,
+                    report.labels,
+                    report.format,
+                    report.out.display(),
+                    report.delivery,
+                    report.files,
+                    report.bytes
+                );
+                for (why, n) in &report.skipped {
+                    println!("left out: {n} label(s): {why}");
+                }
+                if !report.held.is_empty() {
+                    println!("held by the quality gate: items {:?}", report.held);
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Import {
+            project,
             text_field,
             json,
             paths,
+            ..
         } => {
             let mut s = open(cli, &home, &project.path)?;
             let options = ImportOptions {
@@ -790,6 +879,24 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 for (what, figure) in rows {
                     println!("{what:<44} {figure}");
                 }
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Verify { file, json } if file.is_dir() => {
+            // A signed export folder: no identity needed, anyone can check.
+            let m = crate::package::verify_export_dir(file)?;
+            if *json {
+                print_json(&m)?;
+            } else {
+                println!(
+                    "ok: signed export {} of project {}",
+                    m.package_id, m.project_id
+                );
+                println!("signed by {} at {}", m.sender, format_time(m.created_ms));
+                println!(
+                    "{} file(s), every SHA-256 checked, nothing added or missing",
+                    m.members.len()
+                );
             }
             Ok(Exit::Ok)
         }

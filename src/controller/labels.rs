@@ -40,7 +40,7 @@ impl Session {
 
     /// Checks a draft against the schema and the item it goes on, and
     /// returns it normalised (span byte offsets computed from the text).
-    fn validate_draft(
+    pub(super) fn validate_draft(
         &self,
         item: &ItemSummary,
         mut draft: AnnotationDraft,

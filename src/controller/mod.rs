@@ -6,6 +6,7 @@
 //! [`labels`] the label changes and undo/redo; [`schema`] the label schema;
 //! [`workflow`] submit, skip and settings.
 
+mod export;
 mod labels;
 mod packages;
 mod quality;
@@ -13,6 +14,7 @@ mod review;
 mod schema;
 mod workflow;
 
+pub use export::{ExportOptions, ExportReport, PrelabelReport, strip_jpeg, strip_png};
 pub use packages::{
     MadePackage, MergeReport, PlannedPackage, WorkOpened, default_local_bundle, open_work_package,
     results_check_names,

@@ -89,13 +89,35 @@ pub trait ItemSource {
     ) -> Result<(), FormatError>;
 }
 
-/// An in-memory source (tests, small exports).
-impl ItemSource for [ExportItem] {
+/// An in-memory source (tests, small exports): a `Vec` or an array of
+/// items, or any slice wrapped in [`Items`].
+impl ItemSource for Vec<ExportItem> {
     fn for_each(
         &self,
         f: &mut dyn FnMut(&ExportItem) -> Result<(), FormatError>,
     ) -> Result<(), FormatError> {
-        self.iter().try_for_each(|i| f(i))
+        self.iter().try_for_each(f)
+    }
+}
+
+impl<const N: usize> ItemSource for [ExportItem; N] {
+    fn for_each(
+        &self,
+        f: &mut dyn FnMut(&ExportItem) -> Result<(), FormatError>,
+    ) -> Result<(), FormatError> {
+        self.iter().try_for_each(f)
+    }
+}
+
+/// A slice of items as a source (`&Items(&items[..])`).
+pub struct Items<'a>(pub &'a [ExportItem]);
+
+impl ItemSource for Items<'_> {
+    fn for_each(
+        &self,
+        f: &mut dyn FnMut(&ExportItem) -> Result<(), FormatError>,
+    ) -> Result<(), FormatError> {
+        self.0.iter().try_for_each(f)
     }
 }
 
@@ -164,7 +186,9 @@ pub fn match_item<'a>(items: &'a [ItemInfo], reference: &str) -> Result<&'a Item
     let clean = reference.trim_start_matches("./");
     let by_suffix: Vec<&ItemInfo> = items
         .iter()
-        .filter(|i| i.name.ends_with(&format!("/{clean}")) || clean.ends_with(&format!("/{}", i.name)))
+        .filter(|i| {
+            i.name.ends_with(&format!("/{clean}")) || clean.ends_with(&format!("/{}", i.name))
+        })
         .collect();
     if by_suffix.len() == 1 {
         return Ok(by_suffix[0]);
@@ -173,7 +197,9 @@ pub fn match_item<'a>(items: &'a [ItemInfo], reference: &str) -> Result<&'a Item
     let by_name: Vec<&ItemInfo> = items.iter().filter(|i| tail(&i.name) == name).collect();
     match by_name.len() {
         1 => Ok(by_name[0]),
-        0 => Err(format!("no item matches '{reference}' (by hash, name or path)")),
+        0 => Err(format!(
+            "no item matches '{reference}' (by hash, name or path)"
+        )),
         n => Err(format!(
             "'{reference}' matches {n} items by file name; use a path or the SHA-256"
         )),
@@ -288,7 +314,9 @@ pub fn check_path(path: &str) -> Result<(), FormatError> {
     let bad = path.is_empty()
         || path.starts_with('/')
         || path.contains('\\')
-        || path.split('/').any(|p| p.is_empty() || p == "." || p == "..");
+        || path
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..");
     if bad {
         return Err(FormatError::Invalid(format!(
             "'{path}' is not a safe relative path for an export file"
@@ -338,13 +366,25 @@ mod tests {
 
     #[test]
     fn items_match_by_hash_name_path_and_file_name_but_not_ambiguously() {
-        let items = [info(1, "a/cat.jpg"), info(2, "b/cat.jpg"), info(3, "dog.png")];
+        let items = [
+            info(1, "a/cat.jpg"),
+            info(2, "b/cat.jpg"),
+            info(3, "dog.png"),
+        ];
         assert_eq!(match_item(&items, &format!("{:064}", 2)).unwrap().id, 2);
         assert_eq!(match_item(&items, "a/cat.jpg").unwrap().id, 1);
         assert_eq!(match_item(&items, "images/dog.png").unwrap().id, 3);
         assert_eq!(match_item(&items, "/data/set/b/cat.jpg").unwrap().id, 2);
-        assert!(match_item(&items, "cat.jpg").unwrap_err().contains("2 items"));
-        assert!(match_item(&items, "emu.jpg").unwrap_err().contains("no item"));
+        assert!(
+            match_item(&items, "cat.jpg")
+                .unwrap_err()
+                .contains("2 items")
+        );
+        assert!(
+            match_item(&items, "emu.jpg")
+                .unwrap_err()
+                .contains("no item")
+        );
     }
 
     #[test]

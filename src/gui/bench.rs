@@ -118,6 +118,8 @@ fn text_frames(chars: usize, spans: usize, frames: usize) -> f64 {
             z: 0,
             revision: 1,
             created_by: String::new(),
+            source: None,
+            score: None,
         })
         .collect();
     let classes = vec![LabelClass {
@@ -224,6 +226,8 @@ fn canvas_frames(polygons: usize, vertices: usize, frames: usize, zooming: bool)
                 z: 0,
                 revision: 1,
                 created_by: String::new(),
+                source: None,
+                score: None,
             }
         })
         .collect();

@@ -240,4 +240,10 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (item_id, user_id)
     );
     "#,
+    // 6: predictions: labels imported from a model or another tool keep
+    // their source and score until someone accepts or edits them.
+    r#"
+    ALTER TABLE annotations ADD COLUMN source TEXT;
+    ALTER TABLE annotations ADD COLUMN score REAL;
+    "#,
 ];

@@ -783,7 +783,7 @@ pub fn annotation_state(conn: &Connection, annotation_id: i64) -> Result<Option<
 /// Live annotations of an item in drawing order (z, then creation).
 pub fn list_annotations(conn: &Connection, item_id: i64) -> Result<Vec<Annotation>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT a.id, a.item_id, a.revision, u.fingerprint, {}
+        "SELECT a.id, a.item_id, a.revision, u.fingerprint, a.source, a.score, {}
          FROM annotations a JOIN users u ON u.id = a.created_by
          WHERE a.item_id = ?1 AND a.deleted = 0 ORDER BY a.z, a.id",
         STATE_COLS
@@ -794,16 +794,19 @@ pub fn list_annotations(conn: &Connection, item_id: i64) -> Result<Vec<Annotatio
     ))?;
     let rows = stmt.query_map([item_id], |r| {
         Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, String>(3)?,
-            draft_from_row(r, 4)?,
+            (
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ),
+            (r.get::<_, Option<String>>(4)?, r.get::<_, Option<f64>>(5)?),
+            draft_from_row(r, 6)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, item_id, revision, created_by, t) = row?;
+        let ((id, item_id, revision, created_by), (source, score), t) = row?;
         let (d, _) = to_draft(t)?;
         out.push(Annotation {
             id,
@@ -816,6 +819,8 @@ pub fn list_annotations(conn: &Connection, item_id: i64) -> Result<Vec<Annotatio
             z: d.z,
             revision,
             created_by,
+            source,
+            score,
         });
     }
     Ok(out)
@@ -864,7 +869,7 @@ pub fn write_annotation_at(
         Some(id) => {
             conn.execute(
                 "UPDATE annotations SET class_id = ?2, geometry = ?3, attributes = ?4, hidden = ?5, locked = ?6, z = ?7, deleted = ?8,
-                 revision = revision + 1, updated_at = ?9 WHERE id = ?1",
+                 revision = revision + 1, updated_at = ?9, source = NULL, score = NULL WHERE id = ?1",
                 params![id, d.class_id, g, attrs, d.hidden, d.locked, d.z, rev.deleted, now],
             )?;
             let revision: i64 = conn.query_row(
@@ -881,6 +886,20 @@ pub fn write_annotation_at(
         params![id, revision, rev.op, d.class_id, g, attrs, d.hidden, d.locked, d.z, rev.deleted, rev.actor, now],
     )?;
     Ok((id, conn.last_insert_rowid()))
+}
+
+/// Marks a new annotation as a prediction from `source` with `score`.
+pub fn set_prediction(
+    conn: &Connection,
+    annotation_id: i64,
+    source: &str,
+    score: Option<f64>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE annotations SET source = ?2, score = ?3 WHERE id = ?1",
+        params![annotation_id, source, score],
+    )?;
+    Ok(())
 }
 
 /// A revision that undo or redo may act on.

@@ -1,0 +1,761 @@
+//! Exports and pre-label imports through the format modules
+//! ([`crate::formats`]). An export reads items and labels from the project
+//! one at a time ([`ProjectItems`]), writes the chosen format's files and,
+//! with `--media`, the media (image metadata stripped), and delivers them as
+//! a **signed export folder** (every file's SHA-256 in a manifest signed by
+//! the exporting admin), a **sealed export package** for named recipients,
+//! or — only when asked, and audited as such — a plain unsigned folder.
+
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::{CoreError, Result, Session};
+use crate::bundle::BundlePaths;
+use crate::crypto::{PublicIdentity, SecretBytes};
+use crate::formats::{
+    self, ExportItem, ExportLabel, FileSink, FormatError, ItemInfo, ItemSource, RecordError,
+};
+use crate::model::{AnnotationDraft, ItemKind, ItemSummary, LabelChange, Schema, now_ms};
+use crate::package::{self, Manifest, MemberEntry, NewPackage, PackageKind, ProgressFn};
+use crate::permissions::Action;
+use crate::store;
+
+/// What to export and how to deliver it.
+#[derive(Clone, Debug, Default)]
+pub struct ExportOptions {
+    pub format: String,
+    /// Only approved items (the default), or every item.
+    pub all_statuses: bool,
+    /// Also write each item's media under `media/`.
+    pub media: bool,
+    /// Seal the export to these people (fingerprints of members or key
+    /// strings) instead of writing a signed folder.
+    pub to: Vec<String>,
+    /// A plain folder without a signed manifest (audited as such).
+    pub unsigned: bool,
+}
+
+/// What an export did.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ExportReport {
+    pub format: String,
+    pub out: PathBuf,
+    /// `signed-folder`, `sealed-package` or `unsigned-folder`.
+    pub delivery: &'static str,
+    pub items: usize,
+    pub labels: usize,
+    pub files: usize,
+    pub bytes: u64,
+    /// Labels the format cannot express, by reason.
+    pub skipped: BTreeMap<String, usize>,
+    /// Items left out: held by the quality gate.
+    pub held: Vec<i64>,
+    pub manifest_sha256: Option<String>,
+}
+
+/// What a pre-label import did.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct PrelabelReport {
+    pub created: usize,
+    pub items: Vec<i64>,
+    pub errors: Vec<RecordError>,
+}
+
+/// One item's place in an export: which blob holds its media.
+struct Entry {
+    summary: ItemSummary,
+    blob: (String, SecretBytes<32>),
+    media_path: String,
+}
+
+/// The project's items and labels, read one item at a time on each pass.
+pub struct ProjectItems<'a> {
+    conn: &'a rusqlite::Connection,
+    paths: &'a BundlePaths,
+    project_id: &'a str,
+    entries: Vec<Entry>,
+    classes: BTreeMap<i64, String>,
+}
+
+impl ItemSource for ProjectItems<'_> {
+    fn for_each(
+        &self,
+        f: &mut dyn FnMut(&ExportItem) -> std::result::Result<(), FormatError>,
+    ) -> std::result::Result<(), FormatError> {
+        let err = |e: store::StoreError| FormatError::Invalid(e.to_string());
+        for e in &self.entries {
+            let s = &e.summary;
+            let text = if s.kind == ItemKind::Text {
+                let bytes = self
+                    .paths
+                    .read_blob(self.project_id, &e.blob.0, &e.blob.1)
+                    .map_err(|e| FormatError::Invalid(e.to_string()))?;
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            } else {
+                None
+            };
+            let labels = store::list_annotations(self.conn, s.id)
+                .map_err(err)?
+                .into_iter()
+                .map(|a| ExportLabel {
+                    id: a.id,
+                    class_id: a.class_id,
+                    class: self
+                        .classes
+                        .get(&a.class_id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("class {}", a.class_id)),
+                    geometry: a.geometry,
+                    attributes: a.attributes,
+                    created_by: a.created_by,
+                    source: a.source,
+                    score: a.score,
+                })
+                .collect();
+            f(&ExportItem {
+                id: s.id,
+                kind: s.kind,
+                name: s.name.clone(),
+                format: s.format.clone(),
+                sha256: s.sha256.clone(),
+                width: s.width,
+                height: s.height,
+                duration_secs: s.duration_secs,
+                char_len: s.char_len,
+                status: s.status.clone(),
+                media_path: e.media_path.clone(),
+                text,
+                labels,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Files of one export pass: the first pass hashes (entries for the
+/// manifest), the second writes (a folder, or members of a sealed package).
+enum Target<'w> {
+    Hash(Vec<MemberEntry>, Option<Sha256>),
+    Folder {
+        root: PathBuf,
+        file: Option<io::BufWriter<std::fs::File>>,
+        entries: Vec<MemberEntry>,
+        hasher: Option<Sha256>,
+    },
+    Sealed(Box<package::SealedWriter<&'w std::fs::File>>),
+}
+
+struct Sink<'w, 'p> {
+    target: Target<'w>,
+    seen: BTreeSet<String>,
+    bytes: u64,
+    last_report: u64,
+    progress: ProgressFn<'p>,
+    cancelled: bool,
+}
+
+impl<'w, 'p> Sink<'w, 'p> {
+    fn new(target: Target<'w>, progress: ProgressFn<'p>) -> Self {
+        Self {
+            target,
+            seen: BTreeSet::new(),
+            bytes: 0,
+            last_report: 0,
+            progress,
+            cancelled: false,
+        }
+    }
+
+    /// Closes the current file: its entry (size and hash) is recorded.
+    fn close(&mut self) -> std::result::Result<(), FormatError> {
+        match &mut self.target {
+            Target::Hash(entries, hasher) => {
+                if let (Some(h), Some(last)) = (hasher.take(), entries.last_mut()) {
+                    last.sha256 = hex::encode(h.finalize());
+                }
+            }
+            Target::Folder {
+                file,
+                entries,
+                hasher,
+                ..
+            } => {
+                if let Some(mut f) = file.take() {
+                    f.flush()?;
+                    f.get_ref().sync_all()?;
+                }
+                if let (Some(h), Some(last)) = (hasher.take(), entries.last_mut()) {
+                    last.sha256 = hex::encode(h.finalize());
+                }
+            }
+            Target::Sealed(_) => {}
+        }
+        Ok(())
+    }
+}
+
+impl FileSink for Sink<'_, '_> {
+    fn file(&mut self, path: &str) -> std::result::Result<&mut dyn Write, FormatError> {
+        formats::check_path(path)?;
+        if !self.seen.insert(path.to_string()) {
+            return Err(FormatError::Invalid(format!("{path} written twice")));
+        }
+        self.close()?;
+        let entry = MemberEntry {
+            name: path.to_string(),
+            size: 0,
+            sha256: String::new(),
+        };
+        match &mut self.target {
+            Target::Hash(entries, hasher) => {
+                entries.push(entry);
+                *hasher = Some(Sha256::new());
+            }
+            Target::Folder {
+                root,
+                file,
+                entries,
+                hasher,
+            } => {
+                let full = root.join(path);
+                if let Some(parent) = full.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                *file = Some(io::BufWriter::with_capacity(
+                    256 * 1024,
+                    std::fs::File::create(&full)?,
+                ));
+                entries.push(entry);
+                *hasher = Some(Sha256::new());
+            }
+            Target::Sealed(w) => w
+                .start_member(path)
+                .map_err(|e| FormatError::Invalid(e.to_string()))?,
+        }
+        Ok(self)
+    }
+}
+
+impl Write for Sink<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = match &mut self.target {
+            Target::Hash(entries, hasher) => {
+                if let (Some(h), Some(last)) = (hasher.as_mut(), entries.last_mut()) {
+                    h.update(buf);
+                    last.size += buf.len() as u64;
+                }
+                buf.len()
+            }
+            Target::Folder {
+                file,
+                entries,
+                hasher,
+                ..
+            } => {
+                let f = file
+                    .as_mut()
+                    .ok_or_else(|| io::Error::other("no file is open"))?;
+                let n = f.write(buf)?;
+                if let (Some(h), Some(last)) = (hasher.as_mut(), entries.last_mut()) {
+                    h.update(&buf[..n]);
+                    last.size += n as u64;
+                }
+                n
+            }
+            Target::Sealed(w) => w.write(buf)?,
+        };
+        self.bytes += n as u64;
+        if self.bytes - self.last_report >= 4 << 20 {
+            self.last_report = self.bytes;
+            let p = package::Progress {
+                phase: "exporting",
+                done: self.bytes,
+                total: 0,
+            };
+            if !(self.progress)(p) {
+                self.cancelled = true;
+                return Err(io::Error::other("cancelled"));
+            }
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A temporary sibling of `out`, renamed into place when complete.
+fn partial_path(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export".into());
+    out.with_file_name(format!(
+        ".{name}.{}.partial",
+        hex::encode(crate::crypto::random_bytes::<6>())
+    ))
+}
+
+impl Session {
+    /// Exports the project's labels (and media) in `options.format` to `out`.
+    pub fn export(
+        &mut self,
+        options: &ExportOptions,
+        out: &Path,
+        progress: ProgressFn<'_>,
+    ) -> Result<ExportReport> {
+        self.require(Action::Export, Some(format!("export {}", options.format)))?;
+        let exporter = formats::exporter(&options.format).ok_or_else(|| {
+            CoreError::Invalid(format!(
+                "unknown format '{}' (one of: {})",
+                options.format,
+                formats::exporters()
+                    .iter()
+                    .map(|e| e.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        if out.exists() {
+            return Err(CoreError::Invalid(format!(
+                "{} exists; choose a new place (an export never overwrites)",
+                out.display()
+            )));
+        }
+        if options.unsigned && !options.to.is_empty() {
+            return Err(CoreError::Invalid(
+                "--unsigned and --to contradict each other: a sealed export is always signed"
+                    .into(),
+            ));
+        }
+        let recipients = options
+            .to
+            .iter()
+            .map(|who| match self.find_user(who) {
+                Ok(u) => PublicIdentity::parse(&u.public_key).map_err(CoreError::from),
+                Err(_) => PublicIdentity::parse(who).map_err(|_| {
+                    CoreError::Invalid(format!(
+                        "'{who}' is neither a member nor a public key (sealtag1:…)"
+                    ))
+                }),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let held: BTreeSet<i64> = self.quality_report()?.held_items.into_iter().collect();
+        let conn = self.project.store.conn();
+        let schema = self.schema()?;
+        let kinds = exporter.kinds();
+        let mut entries = Vec::new();
+        let mut held_out = Vec::new();
+        for s in store::list_items(conn, None)? {
+            if !kinds.contains(&s.kind) || (!options.all_statuses && s.status != "approved") {
+                continue;
+            }
+            if held.contains(&s.id) {
+                held_out.push(s.id);
+                continue;
+            }
+            let blob = store::item_blob(conn, s.id)?
+                .ok_or_else(|| CoreError::NotFound(format!("blob of item {}", s.id)))?;
+            let media_path = if options.media {
+                format!("media/{:06}_{}", s.id, formats::safe_file_name(&s.name))
+            } else {
+                s.name.clone()
+            };
+            entries.push(Entry {
+                summary: s,
+                blob,
+                media_path,
+            });
+        }
+        let source = ProjectItems {
+            conn,
+            paths: &self.project.paths,
+            project_id: self.project.project_id(),
+            classes: schema
+                .classes
+                .iter()
+                .map(|c| (c.id, c.name.clone()))
+                .collect(),
+            entries,
+        };
+        let run =
+            |sink: &mut Sink<'_, '_>| -> std::result::Result<formats::ExportStats, FormatError> {
+                let stats = exporter.export(&schema, &source, sink)?;
+                if options.media {
+                    for e in &source.entries {
+                        let w = sink.file(&e.media_path)?;
+                        write_media(&source, e, w)?;
+                    }
+                }
+                sink.close()?;
+                Ok(stats)
+            };
+        let map = |e: FormatError, sink_cancelled: bool| -> CoreError {
+            if sink_cancelled || matches!(e, FormatError::Cancelled) {
+                CoreError::Cancelled
+            } else {
+                CoreError::Invalid(format!("export failed: {e}"))
+            }
+        };
+        let project_id = self.project.project_id().to_string();
+        let identity = self.identity.clone();
+        let (delivery, stats, files, bytes, manifest_hash) = if !recipients.is_empty() {
+            // Sealed: pass 1 hashes every file, pass 2 seals them in order.
+            let mut hash = Sink::new(Target::Hash(Vec::new(), None), &mut *progress);
+            let stats = run(&mut hash).map_err(|e| map(e, hash.cancelled))?;
+            let Target::Hash(members, _) = hash.target else {
+                return Err(CoreError::Invalid("export pass mixed up".into()));
+            };
+            let tmp = partial_path(out);
+            let result = (|| -> Result<Manifest> {
+                let file = std::fs::File::create(&tmp)
+                    .map_err(|e| CoreError::Io(format!("{}: {e}", tmp.display())))?;
+                let new = NewPackage {
+                    kind: PackageKind::Export,
+                    project_id: &project_id,
+                    sequence: 1,
+                    package_id: None,
+                };
+                let writer =
+                    package::SealedWriter::new(&file, &identity, &recipients, &new, members)
+                        .map_err(|e| CoreError::Package(e.to_string()))?;
+                let mut seal = Sink::new(Target::Sealed(Box::new(writer)), &mut *progress);
+                run(&mut seal).map_err(|e| map(e, seal.cancelled))?;
+                let Target::Sealed(writer) = seal.target else {
+                    return Err(CoreError::Invalid("export pass mixed up".into()));
+                };
+                let manifest = writer
+                    .finish()
+                    .map_err(|e| CoreError::Package(e.to_string()))?;
+                file.sync_all().map_err(|e| CoreError::Io(e.to_string()))?;
+                std::fs::rename(&tmp, out).map_err(|e| CoreError::Io(e.to_string()))?;
+                Ok(manifest)
+            })();
+            let manifest = result.inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })?;
+            let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+            let hash =
+                crate::crypto::sha256_hex(&serde_json::to_vec(&manifest).unwrap_or_default());
+            (
+                "sealed-package",
+                stats,
+                manifest.members.len(),
+                bytes,
+                Some(hash),
+            )
+        } else {
+            let tmp = partial_path(out);
+            let result =
+                (|| -> Result<(formats::ExportStats, Vec<MemberEntry>, Option<String>)> {
+                    std::fs::create_dir_all(&tmp).map_err(|e| CoreError::Io(e.to_string()))?;
+                    let mut sink = Sink::new(
+                        Target::Folder {
+                            root: tmp.clone(),
+                            file: None,
+                            entries: Vec::new(),
+                            hasher: None,
+                        },
+                        &mut *progress,
+                    );
+                    let stats = run(&mut sink).map_err(|e| map(e, sink.cancelled))?;
+                    let Target::Folder { entries, .. } = sink.target else {
+                        return Err(CoreError::Invalid("export pass mixed up".into()));
+                    };
+                    let mut hash = None;
+                    if !options.unsigned {
+                        let public = identity.public();
+                        let manifest = Manifest {
+                            format_version: package::FORMAT_VERSION,
+                            package_id: hex::encode(crate::crypto::random_bytes::<16>()),
+                            kind: PackageKind::Export,
+                            project_id: project_id.clone(),
+                            sender: public.fingerprint(),
+                            sender_key: public.to_key_string(),
+                            recipients: Vec::new(),
+                            created_ms: now_ms(),
+                            sequence: 1,
+                            members: entries.clone(),
+                        };
+                        let (json, signature) = package::sign_manifest(&manifest, &identity)
+                            .map_err(|e| CoreError::Package(e.to_string()))?;
+                        crate::bundle::write_atomic(&tmp.join(package::EXPORT_MANIFEST), &json)?;
+                        crate::bundle::write_atomic(
+                            &tmp.join(package::EXPORT_SIGNATURE),
+                            format!("{}\n", hex::encode(signature)).as_bytes(),
+                        )?;
+                        hash = Some(crate::crypto::sha256_hex(&json));
+                    }
+                    std::fs::rename(&tmp, out).map_err(|e| CoreError::Io(e.to_string()))?;
+                    Ok((stats, entries, hash))
+                })();
+            let (stats, entries, hash) = result.inspect_err(|_| {
+                let _ = std::fs::remove_dir_all(&tmp);
+            })?;
+            let bytes = entries.iter().map(|e| e.size).sum();
+            (
+                if options.unsigned {
+                    "unsigned-folder"
+                } else {
+                    "signed-folder"
+                },
+                stats,
+                entries.len(),
+                bytes,
+                hash,
+            )
+        };
+        let report = ExportReport {
+            format: options.format.clone(),
+            out: out.to_path_buf(),
+            delivery,
+            items: stats.items,
+            labels: stats.labels,
+            files,
+            bytes,
+            skipped: stats.skipped,
+            held: held_out,
+            manifest_sha256: manifest_hash,
+        };
+        let details = json!({
+            "format": report.format,
+            "delivery": report.delivery,
+            "items": report.items,
+            "labels": report.labels,
+            "files": report.files,
+            "media": options.media,
+            "statuses": if options.all_statuses { "all" } else { "approved" },
+            "recipients": recipients.iter().map(|r| r.fingerprint()).collect::<Vec<_>>(),
+            "held": report.held,
+            "manifest_sha256": report.manifest_sha256,
+        })
+        .to_string();
+        self.write(|tx, pid, actor| {
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                if options.unsigned {
+                    "export.unsigned"
+                } else {
+                    "export"
+                },
+                &format!("project:{pid}"),
+                &details,
+            )
+        })?;
+        Ok(report)
+    }
+
+    /// What the importers know about the project's items.
+    fn item_infos(&self) -> Result<Vec<ItemInfo>> {
+        Ok(store::list_items(self.project.store.conn(), None)?
+            .into_iter()
+            .map(|s| ItemInfo {
+                id: s.id,
+                kind: s.kind,
+                name: s.name,
+                sha256: s.sha256,
+                width: s.width,
+                height: s.height,
+                duration_secs: s.duration_secs,
+                char_len: s.char_len,
+            })
+            .collect())
+    }
+
+    /// Imports pre-labels from a file in `format` (admin): each becomes a
+    /// prediction from `source` (shown as such until accepted or edited).
+    /// Records that do not parse, match an item or validate are reported by
+    /// number; the rest is applied in one transaction with its audit row.
+    pub fn import_prelabels(
+        &mut self,
+        bytes: &[u8],
+        format: &str,
+        source: &str,
+    ) -> Result<PrelabelReport> {
+        self.require(Action::Import, Some(format!("pre-labels ({format})")))?;
+        let importer = formats::importer(format).ok_or_else(|| {
+            CoreError::Invalid(format!(
+                "unknown pre-label format '{format}' (one of: {})",
+                formats::importers()
+                    .iter()
+                    .map(|i| i.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        let infos = self.item_infos()?;
+        let parsed = importer
+            .parse(bytes, &infos)
+            .map_err(|e| CoreError::Invalid(format!("{format}: {e}")))?;
+        let schema: Schema = self.schema()?;
+        let mut report = PrelabelReport {
+            errors: parsed.errors,
+            ..PrelabelReport::default()
+        };
+        let mut accepted: Vec<(i64, AnnotationDraft, Option<f64>)> = Vec::new();
+        for label in parsed.labels {
+            let Some(class) = schema.classes.iter().find(|c| c.name == label.class) else {
+                report.errors.push(RecordError {
+                    record: label.record,
+                    message: format!("no class named '{}' in the schema", label.class),
+                });
+                continue;
+            };
+            let Some(item) = store::item_summary_by_id(self.project.store.conn(), label.item_id)?
+            else {
+                continue;
+            };
+            let mut draft = AnnotationDraft::new(class.id, label.geometry);
+            draft.attributes = label.attributes;
+            match self.validate_draft(&item, draft, None) {
+                Ok(d) => accepted.push((item.id, d, label.score)),
+                Err(e) => report.errors.push(RecordError {
+                    record: label.record,
+                    message: e.to_string(),
+                }),
+            }
+        }
+        report.errors.sort_by_key(|e| e.record);
+        let me = self.user.id;
+        let source = source.to_string();
+        let created = self.write(|tx, pid, actor| {
+            let mut items = BTreeSet::new();
+            for (item_id, draft, score) in &accepted {
+                let rev = store::Revision {
+                    item_id: *item_id,
+                    draft,
+                    deleted: false,
+                    op: "create",
+                    actor: me,
+                };
+                let (id, _) = store::write_annotation(tx, None, &rev)?;
+                store::set_prediction(tx, id, &source, *score)?;
+                items.insert(*item_id);
+            }
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                "prelabels.import",
+                &format!("project:{pid}"),
+                &json!({"format": format, "source": source, "labels": accepted.len(), "items": items.len(), "errors": report.errors.len()}).to_string(),
+            )?;
+            Ok(items)
+        })?;
+        report.created = accepted.len();
+        report.items = created.into_iter().collect();
+        Ok(report)
+    }
+
+    /// Accepts predictions as they are (they become ordinary labels).
+    pub fn accept_predictions(&mut self, annotation_ids: &[i64]) -> Result<usize> {
+        let mut n = 0;
+        for id in annotation_ids {
+            let Some(state) = store::annotation_state(self.project.store.conn(), *id)? else {
+                continue;
+            };
+            // An update with the same content: a revision by the acceptor
+            // that clears the prediction mark.
+            self.apply_label(LabelChange::Update {
+                annotation_id: *id,
+                draft: state.draft,
+            })?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// Streams an item's media into `w`, dropping image metadata (EXIF, XMP,
+/// IPTC, text chunks) that could identify people, places or devices.
+fn write_media(
+    source: &ProjectItems<'_>,
+    e: &Entry,
+    w: &mut dyn Write,
+) -> std::result::Result<(), FormatError> {
+    let fmt = e.summary.format.as_str();
+    if e.summary.kind == ItemKind::Image && matches!(fmt, "jpeg" | "png") {
+        let bytes = source
+            .paths
+            .read_blob(source.project_id, &e.blob.0, &e.blob.1)
+            .map_err(|e| FormatError::Invalid(e.to_string()))?;
+        let clean = if fmt == "jpeg" {
+            strip_jpeg(&bytes)
+        } else {
+            strip_png(&bytes)
+        };
+        w.write_all(&clean)?;
+        return Ok(());
+    }
+    source
+        .paths
+        .read_blob_to(
+            source.project_id,
+            &e.blob.0,
+            &e.blob.1,
+            &mut io::BufWriter::new(w),
+        )
+        .map_err(|e| FormatError::Invalid(e.to_string()))?;
+    Ok(())
+}
+
+/// A JPEG without APP1 (EXIF, XMP), APP13 (IPTC) and COM segments; the
+/// image data are untouched. Anything unexpected keeps the bytes as they
+/// are from that point (they were validated at import).
+pub fn strip_jpeg(bytes: &[u8]) -> Vec<u8> {
+    if bytes.len() < 4 || bytes[..2] != [0xFF, 0xD8] {
+        return bytes.to_vec();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&bytes[..2]);
+    let mut i = 2;
+    while i + 4 <= bytes.len() && bytes[i] == 0xFF {
+        let marker = bytes[i + 1];
+        // Start of scan: the rest is entropy-coded data and the trailer.
+        if marker == 0xDA {
+            break;
+        }
+        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+        let end = i + 2 + len;
+        if len < 2 || end > bytes.len() {
+            break;
+        }
+        if !matches!(marker, 0xE1 | 0xED | 0xFE) {
+            out.extend_from_slice(&bytes[i..end]);
+        }
+        i = end;
+    }
+    out.extend_from_slice(&bytes[i..]);
+    out
+}
+
+/// A PNG without its text and EXIF chunks (tEXt, zTXt, iTXt, eXIf, tIME).
+pub fn strip_png(bytes: &[u8]) -> Vec<u8> {
+    const SIG: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    if bytes.len() < 8 || bytes[..8] != SIG {
+        return bytes.to_vec();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&SIG);
+    let mut i = 8;
+    while i + 12 <= bytes.len() {
+        let len = u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize;
+        let end = i + 12 + len;
+        if end > bytes.len() {
+            break;
+        }
+        let kind = &bytes[i + 4..i + 8];
+        if !matches!(kind, b"tEXt" | b"zTXt" | b"iTXt" | b"eXIf" | b"tIME") {
+            out.extend_from_slice(&bytes[i..end]);
+        }
+        i = end;
+    }
+    out.extend_from_slice(&bytes[i..]);
+    out
+}
