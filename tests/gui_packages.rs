@@ -299,3 +299,49 @@ fn admin_makes_a_work_package_with_the_dialog() {
             .unwrap();
     assert_eq!(opened.items_added.len(), 1);
 }
+
+#[test]
+fn admin_exports_a_signed_dataset_with_the_dialog() {
+    let w = world();
+    let mut h = harness(SealtagApp::new(
+        w.admin_home.clone(),
+        Some(w.site.clone()),
+        false,
+    ));
+    unlock(&mut h);
+    step_until(&mut h, "the site workspace", |app| {
+        app.workspace().is_some()
+    });
+    h.state_mut()
+        .workspace_mut()
+        .unwrap()
+        .run_command(Command::ExportDataset);
+    h.run_steps(2);
+    h.get_by_label("All items (not only approved)").click();
+    h.run_steps(1);
+    let out = w.dir.path().join("dataset");
+    type_into(&mut h, "Save as", out.to_str().unwrap());
+    h.get_by_label("Export").click();
+    step_until(&mut h, "the export", |app| {
+        app.workspace()
+            .and_then(|w| w.export_dialog())
+            .is_some_and(|d| d.outcome.is_some())
+    });
+    let outcome = h
+        .state()
+        .workspace()
+        .unwrap()
+        .export_dialog()
+        .unwrap()
+        .outcome
+        .clone()
+        .unwrap();
+    assert!(
+        outcome
+            .as_ref()
+            .is_ok_and(|t| t.starts_with("Exported 1 item")),
+        "{outcome:?}"
+    );
+    let manifest = sealtag::package::verify_export_dir(&out).unwrap();
+    assert!(manifest.members.iter().any(|m| m.name.ends_with(".json")));
+}

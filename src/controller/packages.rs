@@ -103,6 +103,11 @@ pub struct PreLabel {
     /// that laptop recognises its own label.
     #[serde(default)]
     pub origin: Option<String>,
+    /// A prediction's source and score (shown as a prediction on the laptop).
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub score: Option<f64>,
     pub draft: AnnotationDraft,
 }
 
@@ -483,6 +488,8 @@ impl Session {
                     author: a.created_by,
                     editor,
                     origin,
+                    source: a.source.clone(),
+                    score: a.score,
                     draft: AnnotationDraft {
                         class_id: a.class_id,
                         geometry: a.geometry,
@@ -1663,7 +1670,7 @@ fn sync_prelabels(
             .flatten()
         {
             None => {
-                store::insert_annotation_copy(
+                let id = store::insert_annotation_copy(
                     tx,
                     &format!("{SITE_ORIGIN}{}", pre.site_id),
                     item_id,
@@ -1671,6 +1678,9 @@ fn sync_prelabels(
                     pre.revision,
                     who(&pre.author)?,
                 )?;
+                if let Some(source) = &pre.source {
+                    store::set_prediction(tx, id, source, pre.score)?;
+                }
             }
             Some(state) if pre.revision > state.revision => {
                 let editor = who(pre.editor.as_deref().unwrap_or(&pre.author))?;

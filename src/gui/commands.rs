@@ -48,11 +48,13 @@ pub enum Command {
     OpenResultsPackage,
     SendResults,
     QualityScreen,
+    ExportDataset,
+    AcceptPredictions,
     Lock,
 }
 
 impl Command {
-    pub const ALL: [Command; 43] = [
+    pub const ALL: [Command; 45] = [
         Command::NextItem,
         Command::PreviousItem,
         Command::SubmitAndNext,
@@ -95,6 +97,8 @@ impl Command {
         Command::OpenResultsPackage,
         Command::SendResults,
         Command::QualityScreen,
+        Command::ExportDataset,
+        Command::AcceptPredictions,
         Command::Lock,
     ];
 
@@ -143,6 +147,8 @@ impl Command {
             Command::OpenResultsPackage => "open_results_package",
             Command::SendResults => "send_results",
             Command::QualityScreen => "quality",
+            Command::ExportDataset => "export",
+            Command::AcceptPredictions => "accept_predictions",
             Command::Lock => "lock",
         }
     }
@@ -195,6 +201,8 @@ impl Command {
             Command::OpenResultsPackage => "Open results package…",
             Command::SendResults => "Send results to the site…",
             Command::QualityScreen => "Quality…",
+            Command::ExportDataset => "Export dataset…",
+            Command::AcceptPredictions => "Accept predictions (selected, or all on the item)",
             Command::Lock => "Lock screen",
         }
     }
@@ -248,6 +256,8 @@ impl Command {
             Command::OpenResultsPackage => cmd_shift(Key::O),
             Command::SendResults => cmd_shift(Key::E),
             Command::QualityScreen => cmd_shift(Key::Q),
+            Command::ExportDataset => cmd_shift(Key::X),
+            Command::AcceptPredictions => shift(Key::A),
             Command::Lock => cmd(Key::L),
         }
     }

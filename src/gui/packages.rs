@@ -406,3 +406,199 @@ fn describe_merge(r: &MergeReport) -> String {
 pub fn picker_hint(ui: &mut egui::Ui) {
     ui.label(RichText::new("Received a work package?").strong());
 }
+
+/// The export dialog (admin): format, approved or all, media, recipients;
+/// the export runs on a worker thread with its own session (so the audit
+/// row names it), with a progress bar and Cancel.
+pub struct ExportDialog {
+    pub format: String,
+    pub all_statuses: bool,
+    pub media: bool,
+    /// Recipients, comma-separated (names, fingerprints or keys); empty:
+    /// a signed folder.
+    pub to: String,
+    pub out: String,
+    job: Option<(
+        JoinHandle<Result<crate::controller::ExportReport, CoreError>>,
+        Arc<Shared>,
+    )>,
+    pub outcome: Option<Result<String, String>>,
+}
+
+impl Default for ExportDialog {
+    fn default() -> Self {
+        Self {
+            format: "coco".into(),
+            all_statuses: false,
+            media: false,
+            to: String::new(),
+            out: String::new(),
+            job: None,
+            outcome: None,
+        }
+    }
+}
+
+impl ExportDialog {
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Starts the export with a session of its own on `root`.
+    pub fn start(&mut self, root: PathBuf, identity: UnlockedIdentity) {
+        let shared = Arc::new(Shared::default());
+        let mut progress = shared.callback();
+        let options = crate::controller::ExportOptions {
+            format: self.format.clone(),
+            all_statuses: self.all_statuses,
+            media: self.media,
+            to: self
+                .to
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            unsigned: false,
+        };
+        let out = PathBuf::from(self.out.trim());
+        let handle = std::thread::spawn(move || {
+            let mut session = crate::controller::Session::open(&root, identity, None)?;
+            session.export(&options, &out, &mut progress)
+        });
+        self.outcome = None;
+        self.job = Some((handle, shared));
+    }
+
+    pub fn poll(&mut self, ctx: &egui::Context) {
+        let Some((handle, _)) = &self.job else {
+            return;
+        };
+        if !handle.is_finished() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+            return;
+        }
+        let Some((handle, _)) = self.job.take() else {
+            return;
+        };
+        self.outcome = Some(match handle.join() {
+            Ok(Ok(r)) => {
+                let mut text = format!(
+                    "Exported {} item(s), {} label(s) to {} ({}, {} file(s)).",
+                    r.items,
+                    r.labels,
+                    r.out.display(),
+                    r.delivery,
+                    r.files
+                );
+                for (why, n) in &r.skipped {
+                    text.push_str(&format!("\nLeft out {n} label(s): {why}"));
+                }
+                Ok(text)
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("the export thread stopped unexpectedly".into()),
+        });
+    }
+
+    /// Draws the dialog; returns true when the user starts the export.
+    pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool) -> bool {
+        let mut start = false;
+        let mut close = false;
+        egui::Window::new("Export dataset")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_TOP, [0.0, 120.0])
+            .show(ctx, |ui| {
+                let running = self.job.is_some();
+                ui.add_enabled_ui(!running, |ui| {
+                    egui::Grid::new("export-inputs")
+                        .num_columns(2)
+                        .show(ui, |ui| {
+                            let l = ui.label("Format");
+                            egui::ComboBox::from_id_salt("export-format")
+                                .selected_text(self.format.clone())
+                                .show_ui(ui, |ui| {
+                                    for e in crate::formats::exporters() {
+                                        ui.selectable_value(
+                                            &mut self.format,
+                                            e.name().to_string(),
+                                            e.name(),
+                                        )
+                                        .on_hover_text(e.description());
+                                    }
+                                })
+                                .response
+                                .labelled_by(l.id);
+                            ui.end_row();
+                            ui.label("");
+                            ui.checkbox(&mut self.all_statuses, "All items (not only approved)");
+                            ui.end_row();
+                            ui.label("");
+                            ui.checkbox(&mut self.media, "Include media (metadata stripped)");
+                            ui.end_row();
+                            let l = ui.label("Seal to");
+                            ui.add(
+                                egui::TextEdit::singleline(&mut self.to)
+                                    .desired_width(320.0)
+                                    .hint_text("empty: a signed folder"),
+                            )
+                            .labelled_by(l.id);
+                            ui.end_row();
+                            let l = ui.label("Save as");
+                            ui.horizontal(|ui| {
+                                ui.add(
+                                    egui::TextEdit::singleline(&mut self.out)
+                                        .desired_width(320.0)
+                                        .hint_text("a new folder, or file.sealpkg when sealed"),
+                                )
+                                .labelled_by(l.id);
+                                if ui.button("Browse…").clicked()
+                                    && let Some(p) =
+                                        rfd::FileDialog::new().set_title("Export to").save_file()
+                                {
+                                    self.out = p.display().to_string();
+                                }
+                            });
+                            ui.end_row();
+                        });
+                });
+                if let Some((_, shared)) = &self.job {
+                    let done = shared.done.load(Ordering::Relaxed);
+                    ui.add(
+                        egui::ProgressBar::new(0.0)
+                            .text(format!(
+                                "{:.1} MiB written",
+                                done as f64 / (1024.0 * 1024.0)
+                            ))
+                            .animate(true),
+                    );
+                    if ui.button("Cancel").clicked() {
+                        shared.cancel.store(true, Ordering::Relaxed);
+                    }
+                } else {
+                    ui.horizontal(|ui| {
+                        if ui
+                            .add_enabled(!self.out.trim().is_empty(), egui::Button::new("Export"))
+                            .clicked()
+                        {
+                            start = true;
+                        }
+                        close = ui.button("Close").clicked();
+                    });
+                }
+                match &self.outcome {
+                    Some(Ok(t)) => {
+                        ui.colored_label(Color32::from_rgb(120, 200, 120), t);
+                    }
+                    Some(Err(t)) => {
+                        ui.colored_label(Color32::from_rgb(240, 110, 110), t);
+                    }
+                    None => {}
+                }
+            });
+        if close {
+            *open = false;
+        }
+        start
+    }
+}

@@ -14,7 +14,7 @@ use super::canvas::{self, CanvasAction, CanvasInput, CanvasState};
 use super::commands::Command;
 use super::keymap::{Keymap, KeymapEditor};
 use super::loader::{LoadedContent, Loader};
-use super::packages::{DialogKind, DialogRequest, PackageDialog};
+use super::packages::{DialogKind, DialogRequest, ExportDialog, PackageDialog};
 use super::quality_view::QualityView;
 use super::schema_editor::{SaveProblem, SchemaEditor, SchemaEditorAction};
 use super::text_view::{TextAction, TextViewState, text_ui};
@@ -170,6 +170,8 @@ pub struct Workspace {
     /// purpose, state), and whose work the next decision is about.
     item_work: Vec<(String, String, String, String)>,
     review_target: Option<String>,
+    /// The export dialog, when open.
+    export_dialog: Option<ExportDialog>,
     opacity: f32,
     adjust: Adjust,
     /// A view slider is being dragged: re-upload textures when it is let go.
@@ -282,6 +284,7 @@ impl Workspace {
             quality: None,
             item_work: Vec::new(),
             review_target: None,
+            export_dialog: None,
             project_settings: None,
             opacity: 0.2,
             adjust: Adjust::default(),
@@ -555,6 +558,7 @@ impl Workspace {
             || self.skip_reason.is_some()
             || self.project_settings.is_some()
             || self.package_dialog.is_some()
+            || self.export_dialog.is_some()
             || self.reject_comment.is_some();
         // In a document, Shift+arrows extend the text selection instead of
         // changing item (the arrows' fixed alternative).
@@ -598,6 +602,7 @@ impl Workspace {
         self.reject_ui(&ctx, &mut actions);
         self.project_settings_ui(&ctx);
         self.package_dialog_ui(&ctx);
+        self.export_ui(&ctx);
         self.quality_ui(&ctx);
         if let Some(keymap) = self.keymap_editor.ui(&ctx) {
             self.save_keymap(keymap);
@@ -636,6 +641,9 @@ impl Workspace {
                 if self.is_laptop_bundle() {
                     self.menu_button(ui, Command::SendResults, actions);
                 }
+                if permissions::allowed(self.session.role(), Action::Export) {
+                    self.menu_button(ui, Command::ExportDataset, actions);
+                }
                 ui.separator();
                 self.menu_button(ui, Command::Lock, actions);
             });
@@ -649,6 +657,7 @@ impl Workspace {
                     Command::DuplicateSelected,
                     Command::ToggleHidden,
                     Command::ToggleLocked,
+                    Command::AcceptPredictions,
                     Command::BringForward,
                     Command::SendBackward,
                     Command::CopyPrevious,
@@ -968,8 +977,16 @@ impl Workspace {
                             .creator_name(&a.created_by)
                             .map(|n| format!(" · {n}"))
                             .unwrap_or_default();
+                        let predicted = a
+                            .source
+                            .as_ref()
+                            .map(|src| match a.score {
+                                Some(p) => format!(" · predicted {p:.2} ({src})"),
+                                None => format!(" · predicted ({src})"),
+                            })
+                            .unwrap_or_default();
                         let text = format!(
-                            "#{} {name} · {}{by}",
+                            "#{} {name} · {}{by}{predicted}",
                             a.id,
                             a.geometry.tool().label().to_lowercase()
                         );
@@ -2135,6 +2152,30 @@ impl Workspace {
                     self.message = Some("Only admins make and open site packages".into());
                 }
             }
+            Command::ExportDataset => {
+                if permissions::allowed(self.session.role(), Action::Export) {
+                    self.export_dialog = Some(ExportDialog::default());
+                } else {
+                    self.message = Some("Only admins export datasets".into());
+                }
+            }
+            Command::AcceptPredictions => {
+                let ids: Vec<i64> = self
+                    .annotations
+                    .iter()
+                    .filter(|a| a.source.is_some())
+                    .filter(|a| self.selected.is_empty() || self.selected.contains(&a.id))
+                    .map(|a| a.id)
+                    .collect();
+                match self.session.accept_predictions(&ids) {
+                    Ok(n) => {
+                        self.save_state = SaveState::Saved { at_ms: now_ms() };
+                        self.message = Some(format!("{n} prediction(s) accepted"));
+                    }
+                    Err(e) => self.save_state = SaveState::Failed(e.to_string()),
+                }
+                self.reload_annotations();
+            }
             Command::QualityScreen => {
                 if self.can_review() {
                     let mut view = QualityView::default();
@@ -2158,6 +2199,26 @@ impl Workspace {
             Command::Lock => return Some(ShellRequest::Lock),
         }
         None
+    }
+
+    /// The export dialog: the export runs on its own session and thread.
+    fn export_ui(&mut self, ctx: &egui::Context) {
+        let Some(dialog) = self.export_dialog.as_mut() else {
+            return;
+        };
+        dialog.poll(ctx);
+        let mut open = true;
+        if dialog.ui(ctx, &mut open) {
+            dialog.start(self.session.root(), self.session.identity().clone());
+        }
+        if !open && !dialog.is_running() {
+            self.export_dialog = None;
+        }
+    }
+
+    /// The export dialog, if open (tests read its outcome).
+    pub fn export_dialog(&self) -> Option<&ExportDialog> {
+        self.export_dialog.as_ref()
     }
 
     /// The quality window (figures recomputed on Refresh).
