@@ -27,6 +27,122 @@ pub struct BenchReport {
     /// Present when `--package-mib` asked for the package figures.
     #[serde(flatten)]
     pub package: Option<PackageFigures>,
+    /// Present when `--export-annotations` asked for the export figures.
+    #[serde(flatten)]
+    pub export: Option<ExportFigures>,
+}
+
+/// COCO export of many synthetic annotations through a hashing sink: the
+/// format's own speed and memory, without the database.
+#[derive(Debug, Serialize)]
+pub struct ExportFigures {
+    pub export_annotations: usize,
+    pub export_coco_secs: f64,
+    pub export_coco_mib: f64,
+    pub export_peak_growth_mib: f64,
+}
+
+/// Items made on the fly: `items` images with `per_item` boxes each.
+struct Synthetic {
+    items: usize,
+    per_item: usize,
+}
+
+impl crate::formats::ItemSource for Synthetic {
+    fn for_each(
+        &self,
+        f: &mut dyn FnMut(&crate::formats::ExportItem) -> Result<(), crate::formats::FormatError>,
+    ) -> Result<(), crate::formats::FormatError> {
+        use crate::model::{BBox, Geometry, ItemKind};
+        for i in 0..self.items {
+            let labels = (0..self.per_item)
+                .map(|k| crate::formats::ExportLabel {
+                    id: (i * self.per_item + k) as i64 + 1,
+                    class_id: 1 + (k % 3) as i64,
+                    class: ["person", "face", "vehicle"][k % 3].into(),
+                    geometry: Geometry::BBox(BBox {
+                        x: (k % 90) as f64 * 7.5,
+                        y: (k / 90) as f64 * 5.25,
+                        w: 20.5,
+                        h: 30.25,
+                    }),
+                    attributes: Default::default(),
+                    created_by: String::new(),
+                    source: None,
+                    score: None,
+                })
+                .collect();
+            f(&crate::formats::ExportItem {
+                id: i as i64 + 1,
+                kind: ItemKind::Image,
+                name: format!("img_{i:07}.jpg"),
+                format: "jpeg".into(),
+                sha256: String::new(),
+                width: Some(1920),
+                height: Some(1080),
+                duration_secs: None,
+                char_len: None,
+                status: "approved".into(),
+                media_path: format!("img_{i:07}.jpg"),
+                text: None,
+                labels,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Counts and hashes what an exporter writes, keeping nothing.
+struct CountingSink {
+    bytes: u64,
+    hasher: sha2::Sha256,
+}
+
+impl std::io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        self.hasher.update(buf);
+        self.bytes += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl crate::formats::FileSink for CountingSink {
+    fn file(&mut self, path: &str) -> Result<&mut dyn std::io::Write, crate::formats::FormatError> {
+        crate::formats::check_path(path)?;
+        Ok(self)
+    }
+}
+
+/// Times a COCO export of `annotations` boxes (100 per image).
+pub fn export_figures(annotations: usize) -> anyhow::Result<ExportFigures> {
+    let per_item = 100;
+    let source = Synthetic {
+        items: annotations.div_ceil(per_item),
+        per_item,
+    };
+    let exporter = crate::formats::exporter("coco")
+        .ok_or_else(|| anyhow::anyhow!("the coco exporter is missing"))?;
+    let schema = crate::controller::default_schema();
+    let before = memory_kib().map_or(0, |(_, rss)| rss);
+    reset_peak();
+    let start = Instant::now();
+    let mut sink = CountingSink {
+        bytes: 0,
+        hasher: Default::default(),
+    };
+    let stats = exporter.export(&schema, &source, &mut sink)?;
+    let secs = start.elapsed().as_secs_f64();
+    let peak = memory_kib().map_or(0, |(hwm, _)| hwm);
+    Ok(ExportFigures {
+        export_annotations: stats.labels,
+        export_coco_secs: secs,
+        export_coco_mib: sink.bytes as f64 / (1024.0 * 1024.0),
+        export_peak_growth_mib: peak.saturating_sub(before) as f64 / 1024.0,
+    })
 }
 
 /// Work-package throughput on synthetic media, beside the raw blob cipher
@@ -64,11 +180,15 @@ pub fn run(
     labels: u32,
     blob_mib: u32,
     package_mib: u32,
+    export_annotations: usize,
 ) -> anyhow::Result<BenchReport> {
     std::fs::create_dir_all(scratch)?;
     let result = run_in(scratch, labels, blob_mib).and_then(|mut report| {
         if package_mib > 0 {
             report.package = Some(package_figures(&scratch.join("package"), package_mib)?);
+        }
+        if export_annotations > 0 {
+            report.export = Some(export_figures(export_annotations)?);
         }
         Ok(report)
     });
@@ -148,6 +268,7 @@ fn run_in(scratch: &std::path::Path, labels: u32, blob_mib: u32) -> anyhow::Resu
         audit_verify_ms,
         audit_rows: verify.rows,
         package: None,
+        export: None,
     })
 }
 

@@ -203,6 +203,9 @@ pub enum Command {
         /// synthetic media (0 skips it; needs about three times that on disk).
         #[arg(long, default_value_t = 0, value_name = "MIB")]
         package_mib: u32,
+        /// Also time a COCO export of this many synthetic annotations (0 skips).
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        export_annotations: usize,
         /// Skip the GUI figures (canvas frame time, item switch).
         #[arg(long)]
         core_only: bool,

@@ -706,6 +706,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             labels,
             blob_mib,
             package_mib,
+            export_annotations,
             core_only,
             audio_file,
             json,
@@ -714,7 +715,13 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 "bench-{}",
                 hex::encode(crate::crypto::random_bytes::<6>())
             ));
-            let r = crate::bench::run(&scratch, *labels, *blob_mib, *package_mib)?;
+            let r = crate::bench::run(
+                &scratch,
+                *labels,
+                *blob_mib,
+                *package_mib,
+                *export_annotations,
+            )?;
             #[cfg_attr(not(feature = "gui"), allow(unused_mut))]
             let mut figures = serde_json::to_value(&r)?;
             #[cfg_attr(not(feature = "gui"), allow(unused_mut))]
@@ -744,6 +751,15 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                     format!("{:.1} ms ({} rows)", r.audit_verify_ms, r.audit_rows),
                 ),
             ];
+            if let Some(e) = &r.export {
+                rows.push((
+                    format!("COCO export, {} annotations", e.export_annotations),
+                    format!(
+                        "{:.2} s ({:.0} MiB, peak RSS growth {:.1} MiB)",
+                        e.export_coco_secs, e.export_coco_mib, e.export_peak_growth_mib
+                    ),
+                ));
+            }
             if let Some(p) = &r.package {
                 rows.extend([
                     (

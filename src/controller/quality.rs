@@ -74,6 +74,8 @@ pub struct QualityReport {
     pub people: Vec<PersonFigures>,
     /// Label revisions per day and person: (day as unix ms, fingerprint, count).
     pub throughput: Vec<(i64, String, i64)>,
+    /// Names of everyone the report mentions, by fingerprint.
+    pub names: BTreeMap<String, String>,
     /// Items labelled by two or more people.
     pub overlap_items: usize,
     pub agreement_overall: ClassAgreement,
@@ -702,6 +704,10 @@ impl Session {
             report.throughput.push((day, fpr, n));
         }
         report.rejection_reasons = store::rejection_reasons(conn)?;
+        report.names = users
+            .iter()
+            .map(|u| (u.fingerprint.clone(), u.name.clone()))
+            .collect();
         // Held: every person with work on the item is below the gate.
         let below: BTreeSet<&str> = report
             .people

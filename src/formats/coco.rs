@@ -1,11 +1,855 @@
-//! COCO (being written).
+//! COCO object detection JSON (<https://cocodataset.org/#format-data>).
+//!
+//! **Export** (`coco`, image items only) writes one file, `annotations.json`,
+//! at the root of the export, next to the exported media (whose paths are the
+//! images' `file_name`). Layout:
+//!
+//! ```text
+//! {"info": {..}, "licenses": [],
+//!  "categories": [{"id", "name", "supercategory": "", ["keypoints", "skeleton"]}],
+//!  "images": [{"id", "file_name", "width", "height", ["original_name"], ["tags"]}],
+//!  "annotations": [{"id", "image_id", "category_id", "bbox", "area", "iscrowd": 0,
+//!                   "segmentation", ["keypoints", "num_keypoints"],
+//!                   ["attributes"], ["score", "source"]}]}
+//! ```
+//!
+//! * Coordinates are COCO's own: float pixels from the top-left corner of the
+//!   image, `bbox = [x, y, width, height]` — the project's convention, so
+//!   values are written unchanged (shortest exact decimal, so they read back
+//!   bit for bit).
+//! * `images[].id` is the item id, `images[].original_name` the item's name
+//!   when it differs from the media path; `categories[].id` the class id;
+//!   `annotations[].id` is a running number from 1 (label ids of labels and
+//!   of predictions are not guaranteed to be distinct from each other).
+//! * Boxes: `segmentation: []`, `area = w·h`. Polygons: one ring
+//!   `[[x1,y1,x2,y2,…]]`, `bbox` its bounds, `area` by the shoelace formula.
+//!   Keypoints: `keypoints [x,y,v,…]` with `v = 2` visible and `v = 1`
+//!   labelled but occluded, `num_keypoints` = points with `v > 0` (all of
+//!   ours), `bbox` the bounds of the points, `segmentation: []`.
+//!   Classes with a skeleton carry `keypoints` (names) and `skeleton` (edges as
+//!   **1-based** index pairs, as COCO does).
+//! * Attributes go in `"attributes": {..}` (the CVAT extension); predictions
+//!   carry `"score"` (as in COCO results files) and `"source"`.
+//! * Tags (whole-image classes) have no COCO annotation type; they go on the
+//!   image as `"tags": ["class", …]` (an extension readers ignore).
+//! * Points and polylines cannot be expressed and are counted as skipped.
+//!
+//! The export streams: categories, then one pass over the items for `images`,
+//! then a second pass for `annotations`; only one item is in memory at a time.
+//!
+//! **Import** (`coco`) reads `images`, `categories` and `annotations`. Each
+//! annotation is one record (its 1-based index in `annotations`). Geometry:
+//! keypoints if `keypoints` has a labelled point, else the first polygon ring
+//! of `segmentation`, else `bbox`. RLE masks are refused per record, as are
+//! boxes with a negative size or outside the image. Images are matched to
+//! items with [`match_item`] on `file_name`, then on `original_name` (an
+//! extension this exporter writes when the media were renamed for the
+//! export: the item's name in the project); an image that matches nothing is
+//! reported once (at its first annotation) with the number of annotations
+//! lost. A `score` makes the label a prediction; `attributes` are kept.
+//! Image-level `tags` become tag pre-labels with the record number of the
+//! image's first annotation (or 0 when it has none).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufWriter, Write};
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo,
+    ItemSource, ParsedLabels, PreLabel, RecordError, match_item,
+};
+use crate::model::{BBox, Extent, Geometry, ItemKind, Keypoint, Schema};
+
+/// The file the exporter writes.
+pub const COCO_FILE: &str = "annotations.json";
 
 /// This module's exporters (registered in [`super::exporters`]).
 pub fn exporters() -> Vec<Box<dyn super::Exporter>> {
-    Vec::new()
+    vec![Box::new(CocoExporter)]
 }
 
 /// This module's importers (registered in [`super::importers`]).
 pub fn importers() -> Vec<Box<dyn super::Importer>> {
-    Vec::new()
+    vec![Box::new(CocoImporter)]
+}
+
+pub struct CocoExporter;
+
+/// Polygon area by the shoelace formula (absolute, so winding does not matter).
+pub fn polygon_area(points: &[[f64; 2]]) -> f64 {
+    let n = points.len();
+    if n < 3 {
+        return 0.0;
+    }
+    let twice: f64 = (0..n)
+        .map(|i| {
+            let [x0, y0] = points[i];
+            let [x1, y1] = points[(i + 1) % n];
+            x0 * y1 - x1 * y0
+        })
+        .sum();
+    twice.abs() / 2.0
+}
+
+/// Writes any serialisable value as JSON into the stream.
+fn put<T: serde::Serialize + ?Sized>(w: &mut dyn Write, v: &T) -> Result<(), FormatError> {
+    serde_json::to_writer(w, v).map_err(|e| FormatError::Io(std::io::Error::other(e)))
+}
+
+/// The COCO annotation object of one label, or why it cannot be one.
+fn annotation_json(
+    label: &ExportLabel,
+    id: u64,
+    image_id: i64,
+) -> Result<Option<Value>, &'static str> {
+    let (bbox, area, segmentation, keypoints) = match &label.geometry {
+        Geometry::BBox(b) => (*b, b.w * b.h, json!([]), None),
+        Geometry::Polygon { points } => {
+            let Some(b) = label.geometry.bounds() else {
+                return Err("polygon without points");
+            };
+            let flat: Vec<f64> = points.iter().flat_map(|p| [p[0], p[1]]).collect();
+            (b, polygon_area(points), json!([flat]), None)
+        }
+        Geometry::Keypoints { points } => {
+            let Some(b) = label.geometry.bounds() else {
+                return Err("keypoints without points");
+            };
+            let flat: Vec<Value> = points
+                .iter()
+                .flat_map(|k| [json!(k.x), json!(k.y), json!(if k.visible { 2 } else { 1 })])
+                .collect();
+            (b, b.w * b.h, json!([]), Some((flat, points.len())))
+        }
+        Geometry::Point { .. } => return Err("points cannot be expressed in COCO"),
+        Geometry::Polyline { .. } => return Err("polylines cannot be expressed in COCO"),
+        // Written on the image in the images pass.
+        Geometry::Tag => return Ok(None),
+        _ => return Err("not image geometry"),
+    };
+    let mut o = Map::new();
+    o.insert("id".into(), json!(id));
+    o.insert("image_id".into(), json!(image_id));
+    o.insert("category_id".into(), json!(label.class_id));
+    o.insert("bbox".into(), json!([bbox.x, bbox.y, bbox.w, bbox.h]));
+    o.insert("area".into(), json!(area));
+    o.insert("iscrowd".into(), json!(0));
+    o.insert("segmentation".into(), segmentation);
+    if let Some((flat, n)) = keypoints {
+        o.insert("keypoints".into(), Value::Array(flat));
+        o.insert("num_keypoints".into(), json!(n));
+    }
+    if !label.attributes.is_empty() {
+        o.insert("attributes".into(), json!(label.attributes));
+    }
+    if let Some(s) = label.score {
+        o.insert("score".into(), json!(s));
+    }
+    if let Some(s) = &label.source {
+        o.insert("source".into(), json!(s));
+    }
+    Ok(Some(Value::Object(o)))
+}
+
+impl Exporter for CocoExporter {
+    fn name(&self) -> &'static str {
+        "coco"
+    }
+    fn description(&self) -> &'static str {
+        "COCO JSON (images): boxes, polygons, keypoints, attributes; annotations.json"
+    }
+    fn kinds(&self) -> &'static [ItemKind] {
+        &[ItemKind::Image]
+    }
+    fn export(
+        &self,
+        schema: &Schema,
+        items: &dyn ItemSource,
+        out: &mut dyn FileSink,
+    ) -> Result<ExportStats, FormatError> {
+        let mut stats = ExportStats::default();
+        // Buffered: the sink may hash or encrypt per write call.
+        let mut w = BufWriter::new(out.file(COCO_FILE)?);
+        w.write_all(b"{\"info\":")?;
+        put(
+            &mut w,
+            &json!({"description": "Sealtag export", "version": schema.version.to_string()}),
+        )?;
+        w.write_all(b",\"licenses\":[],\n\"categories\":[")?;
+        for (n, class) in schema.classes.iter().enumerate() {
+            let mut c = Map::new();
+            c.insert("id".into(), json!(class.id));
+            c.insert("name".into(), json!(class.name));
+            c.insert("supercategory".into(), json!(""));
+            if let Some(sk) = &class.skeleton {
+                c.insert("keypoints".into(), json!(sk.keypoints));
+                let edges: Vec<[usize; 2]> = sk.edges.iter().map(|[a, b]| [a + 1, b + 1]).collect();
+                c.insert("skeleton".into(), json!(edges));
+            }
+            w.write_all(if n == 0 { b"\n" } else { b",\n" })?;
+            put(&mut w, &Value::Object(c))?;
+        }
+
+        // Pass 1: images (and their tags).
+        w.write_all(b"],\n\"images\":[")?;
+        let mut first = true;
+        items.for_each(&mut |item: &ExportItem| {
+            if item.kind != ItemKind::Image {
+                return Ok(());
+            }
+            let mut o = Map::new();
+            o.insert("id".into(), json!(item.id));
+            o.insert("file_name".into(), json!(item.media_path));
+            o.insert("width".into(), json!(item.width.unwrap_or(0)));
+            o.insert("height".into(), json!(item.height.unwrap_or(0)));
+            // Exported media are renamed (`000042_cat.jpg`); the project's
+            // own name lets the importer find the item again.
+            if item.name != item.media_path {
+                o.insert("original_name".into(), json!(item.name));
+            }
+            let tags: Vec<&str> = item
+                .labels
+                .iter()
+                .filter(|l| l.geometry == Geometry::Tag)
+                .map(|l| l.class.as_str())
+                .collect();
+            if !tags.is_empty() {
+                stats.labels += tags.len();
+                o.insert("tags".into(), json!(tags));
+            }
+            w.write_all(if first { b"\n" } else { b",\n" })?;
+            first = false;
+            put(&mut w, &Value::Object(o))?;
+            stats.items += 1;
+            Ok(())
+        })?;
+
+        // Pass 2: annotations, one at a time.
+        w.write_all(b"],\n\"annotations\":[")?;
+        let mut next_id: u64 = 1;
+        items.for_each(&mut |item: &ExportItem| {
+            if item.kind != ItemKind::Image {
+                return Ok(());
+            }
+            for label in &item.labels {
+                match annotation_json(label, next_id, item.id) {
+                    Ok(Some(a)) => {
+                        w.write_all(if next_id == 1 { b"\n" } else { b",\n" })?;
+                        put(&mut w, &a)?;
+                        next_id += 1;
+                        stats.labels += 1;
+                    }
+                    // Tags: written and counted in pass 1.
+                    Ok(None) => {}
+                    Err(why) => stats.skip(why),
+                }
+            }
+            Ok(())
+        })?;
+        w.write_all(b"\n]}\n")?;
+        w.flush()?;
+        Ok(stats)
+    }
+}
+
+/// Parses JSON with every float correctly rounded.
+///
+/// Why: without its `float_roundtrip` feature (not enabled in this build),
+/// serde_json's fast float parser can be one unit in the last place off for
+/// 17-digit numbers, so `1166.8149103807903` may read back as `…905` and
+/// an exported coordinate would not survive a round trip bit for bit. The
+/// input is parsed by serde_json (which also gives its line/column errors),
+/// then every float token of the text is re-read with Rust's correctly
+/// rounded parser and the values that came out differently are replaced.
+/// Two tokens that serde_json read as the same value but that differ when
+/// read exactly (almost never) keep serde_json's value.
+pub fn parse_json_exact(input: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut value: Value = serde_json::from_slice(input)?;
+    // serde_json's value (bits) → the exact one; None when ambiguous.
+    let mut fixes: HashMap<u64, Option<f64>> = HashMap::new();
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'"' => {
+                // Skip the string, escapes included.
+                i += 1;
+                while i < input.len() && input[i] != b'"' {
+                    i += if input[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < input.len()
+                    && matches!(input[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                {
+                    i += 1;
+                }
+                let token = &input[start..i];
+                if !token.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+                    continue; // integers are exact in serde_json
+                }
+                let exact = std::str::from_utf8(token)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok());
+                let fast = serde_json::from_slice::<f64>(token).ok();
+                if let (Some(exact), Some(fast)) = (exact, fast)
+                    && exact.to_bits() != fast.to_bits()
+                {
+                    let e = fixes.entry(fast.to_bits()).or_insert(Some(exact));
+                    if e.is_some_and(|v| v.to_bits() != exact.to_bits()) {
+                        *e = None;
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    if !fixes.is_empty() {
+        fix_numbers(&mut value, &fixes);
+    }
+    Ok(value)
+}
+
+fn fix_numbers(v: &mut Value, fixes: &HashMap<u64, Option<f64>>) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(Some(exact)) = n.as_f64().and_then(|f| fixes.get(&f.to_bits()))
+                && let Some(fixed) = serde_json::Number::from_f64(*exact)
+            {
+                *n = fixed;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| fix_numbers(x, fixes)),
+        Value::Object(o) => o.values_mut().for_each(|x| fix_numbers(x, fixes)),
+        _ => {}
+    }
+}
+
+pub struct CocoImporter;
+
+/// One COCO image as the importer needs it.
+struct CocoImage {
+    file_name: String,
+    /// This exporter's `original_name` extension.
+    original_name: Option<String>,
+    width: f64,
+    height: f64,
+    tags: Vec<String>,
+}
+
+/// Reads a JSON number that may be written as an integer or a float.
+fn num(v: &Value) -> Option<f64> {
+    v.as_f64().filter(|f| f.is_finite())
+}
+
+/// A JSON id (COCO ids are integers; some tools write them as strings).
+fn id_key(v: &Value) -> Option<String> {
+    match v {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The geometry of one annotation, checked against the image size.
+fn annotation_geometry(
+    a: &Map<String, Value>,
+    width: f64,
+    height: f64,
+) -> Result<Geometry, String> {
+    // Keypoints first: keypoint annotations also carry a bbox.
+    if let Some(kp) = a.get("keypoints").and_then(Value::as_array)
+        && !kp.is_empty()
+    {
+        if kp.len() % 3 != 0 {
+            return Err(format!(
+                "keypoints has {} numbers, not a multiple of 3 (x, y, v)",
+                kp.len()
+            ));
+        }
+        let mut points = Vec::with_capacity(kp.len() / 3);
+        let mut labelled = 0;
+        for t in kp.chunks(3) {
+            let (Some(x), Some(y), Some(v)) = (num(&t[0]), num(&t[1]), num(&t[2])) else {
+                return Err("keypoints must be numbers".into());
+            };
+            // v = 0 (not labelled) keeps its slot so the keypoint names stay
+            // aligned; it comes in as an occluded point.
+            if v > 0.0 {
+                labelled += 1;
+            }
+            points.push(Keypoint {
+                x,
+                y,
+                visible: v >= 2.0,
+            });
+        }
+        if labelled > 0 {
+            let g = Geometry::Keypoints { points };
+            check_inside(&g, width, height)?;
+            return Ok(g);
+        }
+    }
+    match a.get("segmentation") {
+        Some(Value::Object(_)) => return Err("RLE masks are not supported".into()),
+        Some(Value::Array(rings)) if !rings.is_empty() => {
+            let Some(ring) = rings[0].as_array() else {
+                return Err("segmentation must be a list of polygons [[x1, y1, …]]".into());
+            };
+            if ring.len() % 2 != 0 || ring.len() < 6 {
+                return Err(format!(
+                    "a segmentation polygon needs an even count of at least 6 numbers, got {}",
+                    ring.len()
+                ));
+            }
+            let mut points = Vec::with_capacity(ring.len() / 2);
+            for p in ring.chunks(2) {
+                let (Some(x), Some(y)) = (num(&p[0]), num(&p[1])) else {
+                    return Err("segmentation coordinates must be numbers".into());
+                };
+                points.push([x, y]);
+            }
+            let g = Geometry::Polygon { points };
+            check_inside(&g, width, height)?;
+            return Ok(g);
+        }
+        _ => {}
+    }
+    let Some(bbox) = a.get("bbox").and_then(Value::as_array) else {
+        return Err("no bbox, segmentation or keypoints".into());
+    };
+    let v: Vec<f64> = bbox.iter().filter_map(num).collect();
+    if bbox.len() != 4 || v.len() != 4 {
+        return Err("bbox must be [x, y, width, height] numbers".into());
+    }
+    let b = BBox {
+        x: v[0],
+        y: v[1],
+        w: v[2],
+        h: v[3],
+    };
+    if b.w <= 0.0 || b.h <= 0.0 {
+        return Err(format!(
+            "bbox [{}, {}, {}, {}] has a negative or zero width or height",
+            b.x, b.y, b.w, b.h
+        ));
+    }
+    const EPS: f64 = 1e-6;
+    if b.x < -EPS || b.y < -EPS || b.x + b.w > width + EPS || b.y + b.h > height + EPS {
+        return Err(format!(
+            "bbox [{}, {}, {}, {}] lies outside the {width}×{height} image",
+            b.x, b.y, b.w, b.h
+        ));
+    }
+    Ok(Geometry::BBox(b))
+}
+
+fn check_inside(g: &Geometry, width: f64, height: f64) -> Result<(), String> {
+    g.validate(&Extent {
+        width,
+        height,
+        ..Extent::default()
+    })
+}
+
+impl Importer for CocoImporter {
+    fn name(&self) -> &'static str {
+        "coco"
+    }
+
+    fn parse(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
+        // serde_json's message names the line and column of the problem.
+        let root = parse_json_exact(input)
+            .map_err(|e| FormatError::Invalid(format!("not valid COCO JSON: {e}")))?;
+        let Some(root) = root.as_object() else {
+            return Err(FormatError::Invalid(
+                "not a COCO file: the top level is not a JSON object".into(),
+            ));
+        };
+        let (Some(images), Some(annotations)) = (
+            root.get("images").and_then(Value::as_array),
+            root.get("annotations").and_then(Value::as_array),
+        ) else {
+            return Err(FormatError::Invalid(
+                "not a COCO file: it needs \"images\" and \"annotations\" lists".into(),
+            ));
+        };
+        let categories: HashMap<String, String> = root
+            .get("categories")
+            .and_then(Value::as_array)
+            .map(|cs| {
+                cs.iter()
+                    .filter_map(|c| {
+                        Some((id_key(c.get("id")?)?, c.get("name")?.as_str()?.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        let mut out = ParsedLabels::default();
+        let mut image_by_id: HashMap<String, CocoImage> = HashMap::new();
+        for img in images {
+            let (Some(id), Some(file_name)) = (
+                img.get("id").and_then(id_key),
+                img.get("file_name").and_then(Value::as_str),
+            ) else {
+                // An image without id or file name cannot be referred to;
+                // its annotations are reported as unknown images below.
+                continue;
+            };
+            let tags = img
+                .get("tags")
+                .and_then(Value::as_array)
+                .map(|t| {
+                    t.iter()
+                        .filter_map(Value::as_str)
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default();
+            image_by_id.insert(
+                id,
+                CocoImage {
+                    file_name: file_name.to_string(),
+                    original_name: img
+                        .get("original_name")
+                        .and_then(Value::as_str)
+                        .map(String::from),
+                    width: img.get("width").and_then(num).unwrap_or(0.0),
+                    height: img.get("height").and_then(num).unwrap_or(0.0),
+                    tags,
+                },
+            );
+        }
+
+        // Annotation counts and first record per image, for the messages.
+        let mut per_image: HashMap<String, (usize, usize)> = HashMap::new();
+        for (n, a) in annotations.iter().enumerate() {
+            if let Some(k) = a.get("image_id").and_then(id_key) {
+                per_image.entry(k).or_insert((0, n + 1)).0 += 1;
+            }
+        }
+        // Match every image once.
+        let mut matched: HashMap<&str, Result<&ItemInfo, String>> = HashMap::new();
+        for (key, img) in &image_by_id {
+            // Only images that carry something are matched (and reported).
+            if !per_image.contains_key(key) && img.tags.is_empty() {
+                continue;
+            }
+            let found = match (match_item(items, &img.file_name), &img.original_name) {
+                (Err(_), Some(name)) if match_item(items, name).is_ok() => match_item(items, name),
+                (res, _) => res,
+            };
+            matched.insert(key.as_str(), found);
+        }
+        // Unmatched images: one error each, where their annotations start.
+        let mut unmatched: Vec<RecordError> = Vec::new();
+        for (key, res) in &matched {
+            if let (Err(why), Some((count, first))) = (res, per_image.get(*key)) {
+                let name = &image_by_id[*key].file_name;
+                unmatched.push(RecordError {
+                    record: *first,
+                    message: format!(
+                        "image '{name}' ({count} annotation{}) was not imported: {why}",
+                        if *count == 1 { "" } else { "s" }
+                    ),
+                });
+            }
+        }
+        unmatched.sort_by_key(|e| e.record);
+        out.errors.extend(unmatched);
+
+        for (n, a) in annotations.iter().enumerate() {
+            let record = n + 1;
+            let err = |message: String| RecordError { record, message };
+            let Some(a) = a.as_object() else {
+                out.errors
+                    .push(err("an annotation must be a JSON object".into()));
+                continue;
+            };
+            let Some(image_key) = a.get("image_id").and_then(id_key) else {
+                out.errors.push(err("annotation has no image_id".into()));
+                continue;
+            };
+            let Some(img) = image_by_id.get(&image_key) else {
+                out.errors
+                    .push(err(format!("image_id {image_key} is not in \"images\"")));
+                continue;
+            };
+            let item = match matched.get(image_key.as_str()) {
+                Some(Ok(item)) => *item,
+                // Already reported once for the whole image.
+                _ => continue,
+            };
+            let Some(class) = a
+                .get("category_id")
+                .and_then(id_key)
+                .and_then(|c| categories.get(&c))
+            else {
+                out.errors.push(err(format!(
+                    "category_id {} is not in \"categories\"",
+                    a.get("category_id")
+                        .map(Value::to_string)
+                        .unwrap_or_default()
+                )));
+                continue;
+            };
+            // The COCO file's size is what its coordinates refer to; the
+            // project's size is the fallback for files that omit it.
+            let width = Some(img.width)
+                .filter(|w| *w > 0.0)
+                .or(item.width.map(f64::from))
+                .unwrap_or(0.0);
+            let height = Some(img.height)
+                .filter(|h| *h > 0.0)
+                .or(item.height.map(f64::from))
+                .unwrap_or(0.0);
+            let geometry = match annotation_geometry(a, width, height) {
+                Ok(g) => g,
+                Err(m) => {
+                    out.errors.push(err(m));
+                    continue;
+                }
+            };
+            let attributes: BTreeMap<String, Value> = a
+                .get("attributes")
+                .and_then(Value::as_object)
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
+            out.labels.push(PreLabel {
+                item_id: item.id,
+                class: class.clone(),
+                geometry,
+                attributes,
+                score: a.get("score").and_then(num),
+                record,
+            });
+        }
+
+        // Image-level tags (this exporter's extension).
+        let mut tagged: Vec<(&String, &CocoImage)> = image_by_id
+            .iter()
+            .filter(|(_, i)| !i.tags.is_empty())
+            .collect();
+        tagged.sort_by(|a, b| a.0.cmp(b.0));
+        for (key, img) in tagged {
+            let record = per_image.get(key).map(|(_, first)| *first).unwrap_or(0);
+            match matched.get(key.as_str()) {
+                Some(Ok(item)) => {
+                    for t in &img.tags {
+                        out.labels.push(PreLabel {
+                            item_id: item.id,
+                            class: t.clone(),
+                            geometry: Geometry::Tag,
+                            attributes: BTreeMap::new(),
+                            score: None,
+                            record,
+                        });
+                    }
+                }
+                Some(Err(why)) if !per_image.contains_key(key) => out.errors.push(RecordError {
+                    record,
+                    message: format!(
+                        "image '{}' ({} tags) was not imported: {why}",
+                        img.file_name,
+                        img.tags.len()
+                    ),
+                }),
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::MemorySink;
+    use crate::model::{LabelClass, Skeleton};
+
+    fn schema() -> Schema {
+        Schema {
+            version: 3,
+            classes: vec![
+                LabelClass {
+                    id: 7,
+                    name: "cat".into(),
+                    colour: "#ff0000".into(),
+                    hotkey: None,
+                    tools: crate::model::default_tools(),
+                    attributes: vec![],
+                    skeleton: None,
+                },
+                LabelClass {
+                    id: 9,
+                    name: "person".into(),
+                    colour: "#00ff00".into(),
+                    hotkey: None,
+                    tools: vec![crate::model::Tool::Keypoints],
+                    attributes: vec![],
+                    skeleton: Some(Skeleton {
+                        keypoints: vec!["head".into(), "hand".into(), "foot".into()],
+                        edges: vec![[0, 1], [1, 2]],
+                    }),
+                },
+            ],
+            multi_label_tags: true,
+            overlapping_spans: false,
+            overlapping_segments: true,
+        }
+    }
+
+    fn label(class_id: i64, class: &str, geometry: Geometry) -> ExportLabel {
+        ExportLabel {
+            id: 1,
+            class_id,
+            class: class.into(),
+            geometry,
+            attributes: BTreeMap::new(),
+            created_by: "ab".into(),
+            source: None,
+            score: None,
+        }
+    }
+
+    fn item(id: i64, labels: Vec<ExportLabel>) -> ExportItem {
+        ExportItem {
+            id,
+            kind: ItemKind::Image,
+            name: format!("img{id}.jpg"),
+            format: "jpeg".into(),
+            sha256: format!("{id:064}"),
+            width: Some(100),
+            height: Some(50),
+            duration_secs: None,
+            char_len: None,
+            status: "approved".into(),
+            media_path: format!("images/img{id}.jpg"),
+            text: None,
+            labels,
+        }
+    }
+
+    #[test]
+    fn floats_are_read_correctly_rounded() {
+        // serde_json's fast path reads this one 1 ULP off.
+        let exact: f64 = "1166.8149103807903".parse().unwrap();
+        let v =
+            parse_json_exact(b"{\"a\": [1166.8149103807903, \"1.5\\\" 2.25\"], \"b\": 7}").unwrap();
+        assert_eq!(v["a"][0].as_f64().unwrap().to_bits(), exact.to_bits());
+        assert_eq!(v["a"][1], json!("1.5\" 2.25"));
+        assert_eq!(v["b"], json!(7));
+        assert!(parse_json_exact(b"[1.5,").is_err());
+    }
+
+    #[test]
+    fn shoelace_area() {
+        assert_eq!(polygon_area(&[[0.0, 0.0], [4.0, 0.0], [4.0, 3.0]]), 6.0);
+        // Clockwise gives the same area.
+        assert_eq!(polygon_area(&[[4.0, 3.0], [4.0, 0.0], [0.0, 0.0]]), 6.0);
+        assert_eq!(polygon_area(&[[0.0, 0.0], [1.0, 1.0]]), 0.0);
+    }
+
+    #[test]
+    fn export_writes_categories_images_and_annotations() {
+        let items = [item(
+            4,
+            vec![
+                label(
+                    7,
+                    "cat",
+                    Geometry::BBox(BBox {
+                        x: 1.5,
+                        y: 2.0,
+                        w: 10.0,
+                        h: 20.0,
+                    }),
+                ),
+                label(7, "cat", Geometry::Tag),
+                label(7, "cat", Geometry::Point { x: 1.0, y: 1.0 }),
+                label(
+                    9,
+                    "person",
+                    Geometry::Keypoints {
+                        points: vec![
+                            Keypoint {
+                                x: 1.0,
+                                y: 2.0,
+                                visible: true,
+                            },
+                            Keypoint {
+                                x: 3.0,
+                                y: 4.0,
+                                visible: false,
+                            },
+                        ],
+                    },
+                ),
+            ],
+        )];
+        let mut sink = MemorySink::default();
+        let stats = CocoExporter.export(&schema(), &items, &mut sink).unwrap();
+        assert_eq!(stats.items, 1);
+        assert_eq!(stats.labels, 3);
+        assert_eq!(
+            stats.skipped.get("points cannot be expressed in COCO"),
+            Some(&1)
+        );
+        let v: Value = serde_json::from_slice(sink.get(COCO_FILE).unwrap()).unwrap();
+        assert_eq!(v["categories"][1]["skeleton"], json!([[1, 2], [2, 3]]));
+        assert_eq!(v["images"][0]["tags"], json!(["cat"]));
+        assert_eq!(v["annotations"][0]["bbox"], json!([1.5, 2.0, 10.0, 20.0]));
+        assert_eq!(
+            v["annotations"][1]["keypoints"],
+            json!([1.0, 2.0, 2, 3.0, 4.0, 1])
+        );
+        assert_eq!(v["annotations"][1]["id"], json!(2));
+    }
+
+    #[test]
+    fn rle_and_out_of_image_boxes_are_record_errors() {
+        let items = [ItemInfo {
+            id: 1,
+            kind: ItemKind::Image,
+            name: "a.jpg".into(),
+            sha256: "x".into(),
+            width: Some(10),
+            height: Some(10),
+            duration_secs: None,
+            char_len: None,
+        }];
+        let file = json!({
+            "images": [{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}],
+            "categories": [{"id": 1, "name": "cat"}],
+            "annotations": [
+                {"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5],
+                 "segmentation": {"counts": "abc", "size": [10, 10]}},
+                {"id": 2, "image_id": 1, "category_id": 1, "bbox": [8, 0, 5, 5]},
+                {"id": 3, "image_id": 1, "category_id": 1, "bbox": [1, 1, -2, 5]},
+                {"id": 4, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 5], "score": 0.5}
+            ]
+        });
+        let p = CocoImporter
+            .parse(file.to_string().as_bytes(), &items)
+            .unwrap();
+        assert_eq!(p.labels.len(), 1);
+        assert_eq!(p.labels[0].record, 4);
+        assert_eq!(p.labels[0].score, Some(0.5));
+        let recs: Vec<usize> = p.errors.iter().map(|e| e.record).collect();
+        assert_eq!(recs, vec![1, 2, 3]);
+        assert_eq!(p.errors[0].message, "RLE masks are not supported");
+        assert!(
+            p.errors[1].message.contains("outside"),
+            "{}",
+            p.errors[1].message
+        );
+        assert!(
+            p.errors[2].message.contains("negative"),
+            "{}",
+            p.errors[2].message
+        );
+    }
 }

@@ -1,11 +1,724 @@
-//! Label Studio JSON (being written).
+//! Label Studio JSON (the "JSON" export/import of Label Studio ≥ 1.0: a
+//! list of tasks, <https://labelstud.io/guide/task_format>).
+//!
+//! **Export** (`labelstudio`, every item kind) writes `labelstudio.json`, an
+//! array with one task per item, streamed one task at a time:
+//!
+//! ```text
+//! {"id": <item id>, "data": {"image"|"audio": <media path>} | {"text": <the text>},
+//!  "meta": {"name": <item name>},
+//!  "annotations": [{"result": [..]}],                 // labels people made
+//!  "predictions": [{"model_version": <source>, "score": <mean>, "result": [..]}]}
+//! ```
+//!
+//! Results use the control names `label` (regions), `choice` (tags) and
+//! `transcription` (audio transcripts), and the object names `image`,
+//! `audio`, `text`; a matching labelling config is
+//! `<Image name="image"/>` + `<RectangleLabels name="label" toName="image">`
+//! and so on. Each region's `id` is the label id as a string (keypoints:
+//! `<id>_<n>` per point), which relations refer to.
+//!
+//! **Coordinates.** Images: Label Studio's percent of the original size,
+//! 0–100, top-left origin: `x% = x / width · 100` (y by height), with
+//! `original_width`/`original_height` on every result. Boxes are
+//! `rectanglelabels` (`rotation` 0), polygons `polygonlabels` (`points` in
+//! percent), points and each *visible* keypoint `keypointlabels` (Label
+//! Studio keypoints are independent points with no visibility, so occluded
+//! keypoints are skipped and counted, and a skeleton comes back as points).
+//! Polylines have no Label Studio form and are skipped. Tags are one
+//! `choices` result per item. Audio segments are `labels` with
+//! `value.start`/`end` in seconds, and their transcript a `textarea` result
+//! with the same id. Text spans are `labels` with `value.start`/`end` in
+//! Unicode scalar values (code points), end-exclusive, and `value.text` —
+//! Label Studio's frontend stores code-point offsets since it fixed emoji
+//! handling (label-studio-frontend PR 308), matching Python's `str` indices.
+//! Relations are `{"type": "relation", "from_id", "to_id", "direction":
+//! "right", "labels": [class]}`. Predictions (labels with a `source`) are
+//! grouped by source into `predictions`, each result with its `score`.
+//!
+//! **Import** (`labelstudio`) reads such a list (or a single task object),
+//! both `annotations` (except cancelled ones) and `predictions` (whose
+//! labels carry the result's `score`, else the prediction's). Each task is
+//! one record (1-based position in the list). Tasks are matched to items
+//! with [`match_item`], trying in turn:
+//! 1. `data.image` / `data.audio` as written;
+//! 2. the same with Label Studio's storage prefix removed: for uploads
+//!    `/data/upload/<project>/<8 hex digits>-<file>` becomes `<file>` (Label
+//!    Studio prefixes uploaded files with 8 random hex digits and a dash;
+//!    only that one prefix is removed, and only under `/data/upload/`), for
+//!    local storage `/data/local-files/?d=<path>` becomes `<path>`;
+//!    percent-encoding is decoded;
+//! 3. `meta.name` or `data.name` (what this exporter writes);
+//! 4. for text tasks only, a task `id` equal to a text item's id — text
+//!    tasks carry the text, not a name, and importers see no text. This is
+//!    only right for files this project exported (Label Studio renumbers
+//!    tasks it imports), hence last.
+//!
+//! Percent coordinates are turned back into pixels with the result's
+//! `original_width`/`original_height`, or the item's size when absent.
+//! Rotated rectangles, relations (they link regions of the file, not
+//! project labels) and other result types are per-record errors.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufWriter, Write};
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo,
+    ItemSource, ParsedLabels, PreLabel, RecordError, match_item,
+};
+use crate::model::{BBox, Extent, Geometry, ItemKind, Schema};
+
+/// The file the exporter writes.
+pub const LS_FILE: &str = "labelstudio.json";
+
+/// Radius of an exported keypoint, in percent of the image width.
+const KEYPOINT_WIDTH: f64 = 0.5;
 
 /// This module's exporters (registered in [`super::exporters`]).
 pub fn exporters() -> Vec<Box<dyn super::Exporter>> {
-    Vec::new()
+    vec![Box::new(LabelStudioExporter)]
 }
 
 /// This module's importers (registered in [`super::importers`]).
 pub fn importers() -> Vec<Box<dyn super::Importer>> {
-    Vec::new()
+    vec![Box::new(LabelStudioImporter)]
+}
+
+pub struct LabelStudioExporter;
+
+fn object_name(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Image => "image",
+        ItemKind::Audio => "audio",
+        ItemKind::Text => "text",
+    }
+}
+
+/// The Label Studio results of some labels of one item.
+fn results(item: &ExportItem, labels: &[&ExportLabel], stats: &mut ExportStats) -> Vec<Value> {
+    let to = object_name(item.kind);
+    let size = match (item.width, item.height) {
+        (Some(w), Some(h)) if w > 0 && h > 0 => Some((f64::from(w), f64::from(h))),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let mut tags: Vec<&str> = Vec::new();
+    let mut tag_id = None;
+    for label in labels {
+        let id = label.id.to_string();
+        let region = |kind: &str, value: Value| -> Value {
+            let mut r = Map::new();
+            r.insert("id".into(), json!(id));
+            r.insert("from_name".into(), json!("label"));
+            r.insert("to_name".into(), json!(to));
+            r.insert("type".into(), json!(kind));
+            if let Some((w, h)) = size {
+                r.insert("original_width".into(), json!(w));
+                r.insert("original_height".into(), json!(h));
+                r.insert("image_rotation".into(), json!(0));
+            }
+            r.insert("value".into(), value);
+            if let Some(s) = label.score {
+                r.insert("score".into(), json!(s));
+            }
+            Value::Object(r)
+        };
+        let image_geometry = matches!(
+            label.geometry,
+            Geometry::BBox(_)
+                | Geometry::Polygon { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+        );
+        let (w, h) = match size {
+            Some(s) => s,
+            None if image_geometry => {
+                stats.skip("image size unknown");
+                continue;
+            }
+            None => (1.0, 1.0),
+        };
+        let (px, py) = (|x: f64| x / w * 100.0, |y: f64| y / h * 100.0);
+        match &label.geometry {
+            Geometry::BBox(b) => out.push(region(
+                "rectanglelabels",
+                json!({"x": px(b.x), "y": py(b.y), "width": px(b.w), "height": py(b.h),
+                       "rotation": 0, "rectanglelabels": [label.class]}),
+            )),
+            Geometry::Polygon { points } => {
+                let pts: Vec<[f64; 2]> = points.iter().map(|p| [px(p[0]), py(p[1])]).collect();
+                out.push(region(
+                    "polygonlabels",
+                    json!({"points": pts, "polygonlabels": [label.class]}),
+                ));
+            }
+            Geometry::Point { x, y } => out.push(region(
+                "keypointlabels",
+                json!({"x": px(*x), "y": py(*y), "width": KEYPOINT_WIDTH,
+                       "keypointlabels": [label.class]}),
+            )),
+            Geometry::Keypoints { points } => {
+                for (n, k) in points.iter().enumerate() {
+                    if !k.visible {
+                        stats.skip("occluded keypoint (Label Studio points have no visibility)");
+                        continue;
+                    }
+                    let mut r = region(
+                        "keypointlabels",
+                        json!({"x": px(k.x), "y": py(k.y), "width": KEYPOINT_WIDTH,
+                               "keypointlabels": [label.class]}),
+                    );
+                    r["id"] = json!(format!("{id}_{n}"));
+                    out.push(r);
+                }
+            }
+            Geometry::Polyline { .. } => {
+                stats.skip("polylines cannot be expressed in Label Studio");
+                continue;
+            }
+            Geometry::Tag => {
+                tags.push(&label.class);
+                tag_id.get_or_insert(id);
+            }
+            Geometry::Segment {
+                start_secs,
+                end_secs,
+                transcript,
+            } => {
+                out.push(region(
+                    "labels",
+                    json!({"start": start_secs, "end": end_secs, "channel": 0,
+                           "labels": [label.class]}),
+                ));
+                if !transcript.is_empty() {
+                    let mut t = region(
+                        "textarea",
+                        json!({"start": start_secs, "end": end_secs, "channel": 0,
+                               "text": [transcript]}),
+                    );
+                    t["from_name"] = json!("transcription");
+                    out.push(t);
+                }
+            }
+            Geometry::Span { start, end, .. } => {
+                let text: String = item
+                    .text
+                    .as_deref()
+                    .unwrap_or("")
+                    .chars()
+                    .skip(*start as usize)
+                    .take(end.saturating_sub(*start) as usize)
+                    .collect();
+                out.push(region(
+                    "labels",
+                    json!({"start": start, "end": end, "text": text, "labels": [label.class]}),
+                ));
+            }
+            Geometry::Relation { from, to } => out.push(json!({
+                "type": "relation",
+                "from_id": from.to_string(),
+                "to_id": to.to_string(),
+                "direction": "right",
+                "labels": [label.class],
+            })),
+        }
+        stats.labels += 1;
+    }
+    if let Some(id) = tag_id {
+        out.push(json!({
+            "id": id, "from_name": "choice", "to_name": to, "type": "choices",
+            "value": {"choices": tags},
+        }));
+    }
+    out
+}
+
+fn task_json(item: &ExportItem, stats: &mut ExportStats) -> Value {
+    let data = match item.kind {
+        ItemKind::Image => json!({"image": item.media_path}),
+        ItemKind::Audio => json!({"audio": item.media_path}),
+        // Label Studio text tasks carry the text itself.
+        ItemKind::Text => json!({"text": item.text.as_deref().unwrap_or("")}),
+    };
+    let human: Vec<&ExportLabel> = item.labels.iter().filter(|l| l.source.is_none()).collect();
+    let mut by_source: BTreeMap<&str, Vec<&ExportLabel>> = BTreeMap::new();
+    for l in &item.labels {
+        if let Some(s) = &l.source {
+            by_source.entry(s).or_default().push(l);
+        }
+    }
+    let mut task = Map::new();
+    task.insert("id".into(), json!(item.id));
+    task.insert("data".into(), data);
+    task.insert("meta".into(), json!({"name": item.name}));
+    let annotations = if human.is_empty() {
+        json!([])
+    } else {
+        json!([{"result": results(item, &human, stats)}])
+    };
+    task.insert("annotations".into(), annotations);
+    if !by_source.is_empty() {
+        let preds: Vec<Value> = by_source
+            .into_iter()
+            .map(|(source, labels)| {
+                let scores: Vec<f64> = labels.iter().filter_map(|l| l.score).collect();
+                let mut p = Map::new();
+                p.insert("model_version".into(), json!(source));
+                if !scores.is_empty() {
+                    p.insert(
+                        "score".into(),
+                        json!(scores.iter().sum::<f64>() / scores.len() as f64),
+                    );
+                }
+                p.insert("result".into(), json!(results(item, &labels, stats)));
+                Value::Object(p)
+            })
+            .collect();
+        task.insert("predictions".into(), json!(preds));
+    }
+    Value::Object(task)
+}
+
+impl Exporter for LabelStudioExporter {
+    fn name(&self) -> &'static str {
+        "labelstudio"
+    }
+    fn description(&self) -> &'static str {
+        "Label Studio JSON tasks (all kinds): annotations and predictions; labelstudio.json"
+    }
+    fn kinds(&self) -> &'static [ItemKind] {
+        &[ItemKind::Image, ItemKind::Audio, ItemKind::Text]
+    }
+    fn export(
+        &self,
+        _schema: &Schema,
+        items: &dyn ItemSource,
+        out: &mut dyn FileSink,
+    ) -> Result<ExportStats, FormatError> {
+        let mut stats = ExportStats::default();
+        let mut w = BufWriter::new(out.file(LS_FILE)?);
+        w.write_all(b"[")?;
+        items.for_each(&mut |item: &ExportItem| {
+            let task = task_json(item, &mut stats);
+            w.write_all(if stats.items == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut w, &task)
+                .map_err(|e| FormatError::Io(std::io::Error::other(e)))?;
+            stats.items += 1;
+            Ok(())
+        })?;
+        w.write_all(b"\n]\n")?;
+        w.flush()?;
+        Ok(stats)
+    }
+}
+
+pub struct LabelStudioImporter;
+
+/// Decodes `%XX` escapes; the input unchanged if they do not make UTF-8.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// The references to try for a media value, most literal first (module doc).
+pub fn media_references(raw: &str) -> Vec<String> {
+    let mut refs = vec![raw.to_string()];
+    if let Some(pos) = raw.find("/data/local-files/")
+        && let Some(q) = raw[pos..].find("d=")
+    {
+        let path = &raw[pos + q + 2..];
+        let path = path.split('&').next().unwrap_or(path);
+        refs.push(percent_decode(path));
+    }
+    if let Some(pos) = raw.find("/data/upload/") {
+        let rest = &raw[pos + "/data/upload/".len()..];
+        // `<project id>/` comes first in current versions.
+        let rest = match rest.split_once('/') {
+            Some((project, tail)) if project.chars().all(|c| c.is_ascii_digit()) => tail,
+            _ => rest,
+        };
+        let (dir, file) = match rest.rsplit_once('/') {
+            Some((d, f)) => (Some(d), f),
+            None => (None, rest),
+        };
+        let bytes = file.as_bytes();
+        let has_prefix = bytes.len() > 9
+            && bytes[..8]
+                .iter()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+            && bytes[8] == b'-';
+        let file = if has_prefix { &file[9..] } else { file };
+        let cleaned = match dir {
+            Some(d) => format!("{d}/{file}"),
+            None => file.to_string(),
+        };
+        refs.push(percent_decode(&cleaned));
+    }
+    if raw.contains('%') {
+        refs.push(percent_decode(raw));
+    }
+    refs.dedup();
+    refs
+}
+
+/// The item a task is about, or why none.
+fn match_task<'a>(
+    task: &Map<String, Value>,
+    items: &'a [ItemInfo],
+) -> Result<&'a ItemInfo, String> {
+    let data = task.get("data").and_then(Value::as_object);
+    let field = |obj: Option<&Map<String, Value>>, k: &str| {
+        obj.and_then(|o| o.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let mut refs = Vec::new();
+    for key in ["image", "audio"] {
+        if let Some(v) = field(data, key) {
+            refs.extend(media_references(&v));
+        }
+    }
+    refs.extend(field(task.get("meta").and_then(Value::as_object), "name"));
+    refs.extend(field(data, "name"));
+    let mut first_err = None;
+    for r in &refs {
+        match match_item(items, r) {
+            Ok(i) => return Ok(i),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    let is_text = data.is_some_and(|d| d.contains_key("text"));
+    if is_text
+        && let Some(id) = task.get("id").and_then(Value::as_i64)
+        && let Some(i) = items
+            .iter()
+            .find(|i| i.id == id && i.kind == ItemKind::Text)
+    {
+        return Ok(i);
+    }
+    Err(first_err.unwrap_or_else(|| {
+        if is_text {
+            "a text task needs meta.name, data.name or the item id as task id".into()
+        } else {
+            "the task has no data.image, data.audio or name".into()
+        }
+    }))
+}
+
+fn num(v: Option<&Value>) -> Option<f64> {
+    v.and_then(Value::as_f64).filter(|f| f.is_finite())
+}
+
+/// Class names of a result: `value.<type>` (e.g. `rectanglelabels`), else
+/// `value.labels`.
+fn classes(kind: &str, value: &Map<String, Value>) -> Vec<String> {
+    value
+        .get(kind)
+        .or_else(|| value.get("labels"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Geometries of one result (one per class it names).
+fn convert(
+    r: &Map<String, Value>,
+    item: &ItemInfo,
+    transcripts: &HashMap<String, String>,
+) -> Result<Vec<(String, Geometry)>, String> {
+    let kind = r.get("type").and_then(Value::as_str).unwrap_or("");
+    if kind == "relation" {
+        return Err(
+            "relations are not imported (they link regions of the file, not project labels)".into(),
+        );
+    }
+    let Some(value) = r.get("value").and_then(Value::as_object) else {
+        return Err(format!("{kind} result has no value"));
+    };
+    let size = || -> Result<(f64, f64), String> {
+        let w = num(r.get("original_width")).or(item.width.map(f64::from));
+        let h = num(r.get("original_height")).or(item.height.map(f64::from));
+        match (w, h) {
+            (Some(w), Some(h)) if w > 0.0 && h > 0.0 => Ok((w, h)),
+            _ => Err("no original_width/original_height and the item size is unknown".into()),
+        }
+    };
+    let need = |k: &str| num(value.get(k)).ok_or_else(|| format!("value.{k} must be a number"));
+    let geometry = match kind {
+        "rectanglelabels" | "rectangle" => {
+            let (w, h) = size()?;
+            if num(value.get("rotation")).is_some_and(|a| a != 0.0) {
+                return Err("rotated rectangles are not supported".into());
+            }
+            let (x, y, bw, bh) = (need("x")?, need("y")?, need("width")?, need("height")?);
+            if bw <= 0.0 || bh <= 0.0 {
+                return Err(format!(
+                    "rectangle has a negative or zero size ({bw}% × {bh}%)"
+                ));
+            }
+            Geometry::BBox(BBox {
+                x: x * w / 100.0,
+                y: y * h / 100.0,
+                w: bw * w / 100.0,
+                h: bh * h / 100.0,
+            })
+        }
+        "polygonlabels" | "polygon" => {
+            let (w, h) = size()?;
+            let pts = value
+                .get("points")
+                .and_then(Value::as_array)
+                .ok_or("value.points must be a list of [x, y]")?;
+            let mut points = Vec::with_capacity(pts.len());
+            for p in pts {
+                match p.as_array().map(|a| a.as_slice()) {
+                    Some([x, y]) => match (num(Some(x)), num(Some(y))) {
+                        (Some(x), Some(y)) => points.push([x * w / 100.0, y * h / 100.0]),
+                        _ => return Err("polygon points must be numbers".into()),
+                    },
+                    _ => return Err("polygon points must be [x, y] pairs".into()),
+                }
+            }
+            Geometry::Polygon { points }
+        }
+        "keypointlabels" | "keypoint" => {
+            let (w, h) = size()?;
+            Geometry::Point {
+                x: need("x")? * w / 100.0,
+                y: need("y")? * h / 100.0,
+            }
+        }
+        "choices" => {
+            let names = classes("choices", value);
+            return Ok(names.into_iter().map(|c| (c, Geometry::Tag)).collect());
+        }
+        "labels" => {
+            if value.get("start").is_some_and(Value::is_string) {
+                return Err("HyperText (XPath) spans are not supported".into());
+            }
+            match item.kind {
+                ItemKind::Audio => {
+                    let id = r.get("id").and_then(Value::as_str).unwrap_or("");
+                    Geometry::Segment {
+                        start_secs: need("start")?,
+                        end_secs: need("end")?,
+                        transcript: transcripts.get(id).cloned().unwrap_or_default(),
+                    }
+                }
+                ItemKind::Text => {
+                    let off = |k: &str| {
+                        value
+                            .get(k)
+                            .and_then(Value::as_u64)
+                            .ok_or_else(|| format!("value.{k} must be a character offset"))
+                    };
+                    Geometry::Span {
+                        start: off("start")?,
+                        end: off("end")?,
+                        byte_start: 0,
+                        byte_end: 0,
+                    }
+                }
+                ItemKind::Image => return Err("labels without a region on an image".into()),
+            }
+        }
+        other => return Err(format!("result type '{other}' is not supported")),
+    };
+    // Bounds and well-formedness; duration and text length are the
+    // controller's to check (importers do not see them all).
+    let extent = match item.kind {
+        ItemKind::Image => {
+            let (w, h) = size()?;
+            Extent {
+                width: w,
+                height: h,
+                ..Extent::default()
+            }
+        }
+        _ => Extent {
+            duration_secs: f64::INFINITY,
+            char_len: u64::MAX,
+            ..Extent::default()
+        },
+    };
+    geometry.validate(&extent)?;
+    let names = classes(kind, value);
+    if names.is_empty() {
+        return Err(format!("{kind} result names no label"));
+    }
+    Ok(names.into_iter().map(|c| (c, geometry.clone())).collect())
+}
+
+impl Importer for LabelStudioImporter {
+    fn name(&self) -> &'static str {
+        "labelstudio"
+    }
+
+    fn parse(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
+        // Exact floats: see `parse_json_exact`.
+        let root = super::coco::parse_json_exact(input)
+            .map_err(|e| FormatError::Invalid(format!("not valid Label Studio JSON: {e}")))?;
+        let tasks: Vec<Value> = match root {
+            Value::Array(a) => a,
+            Value::Object(o) if o.contains_key("data") => vec![Value::Object(o)],
+            _ => {
+                return Err(FormatError::Invalid(
+                    "not a Label Studio export: expected a list of tasks".into(),
+                ));
+            }
+        };
+        let mut out = ParsedLabels::default();
+        for (n, task) in tasks.iter().enumerate() {
+            let record = n + 1;
+            let Some(task) = task.as_object() else {
+                out.errors.push(RecordError {
+                    record,
+                    message: "a task must be a JSON object".into(),
+                });
+                continue;
+            };
+            // (result list, score of the whole prediction, is prediction)
+            let mut groups: Vec<(&Vec<Value>, Option<f64>, bool)> = Vec::new();
+            for (key, prediction) in [("annotations", false), ("predictions", true)] {
+                for a in task
+                    .get(key)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if a.get("was_cancelled").and_then(Value::as_bool) == Some(true) {
+                        continue;
+                    }
+                    if let Some(res) = a.get("result").and_then(Value::as_array) {
+                        groups.push((res, num(a.get("score")), prediction));
+                    }
+                }
+            }
+            let count: usize = groups.iter().map(|g| g.0.len()).sum();
+            if count == 0 {
+                continue;
+            }
+            let item = match match_task(task, items) {
+                Ok(i) => i,
+                Err(why) => {
+                    let id = task.get("id").map(Value::to_string).unwrap_or_default();
+                    out.errors.push(RecordError {
+                        record,
+                        message: format!(
+                            "task {id} ({count} result{}) was not imported: {why}",
+                            if count == 1 { "" } else { "s" }
+                        ),
+                    });
+                    continue;
+                }
+            };
+            for (results, group_score, prediction) in groups {
+                // Transcripts are separate results sharing the region id.
+                let transcripts: HashMap<String, String> = results
+                    .iter()
+                    .filter(|r| r.get("type").and_then(Value::as_str) == Some("textarea"))
+                    .filter_map(|r| {
+                        let id = r.get("id")?.as_str()?.to_string();
+                        let text = r.get("value")?.get("text")?;
+                        let text = match text {
+                            Value::Array(a) => a
+                                .iter()
+                                .filter_map(Value::as_str)
+                                .collect::<Vec<_>>()
+                                .join("\n"),
+                            Value::String(s) => s.clone(),
+                            _ => return None,
+                        };
+                        Some((id, text))
+                    })
+                    .collect();
+                for (k, r) in results.iter().enumerate() {
+                    let Some(r) = r.as_object() else {
+                        out.errors.push(RecordError {
+                            record,
+                            message: format!("result {} is not a JSON object", k + 1),
+                        });
+                        continue;
+                    };
+                    // Transcripts were merged into their segments above.
+                    if r.get("type").and_then(Value::as_str) == Some("textarea") {
+                        continue;
+                    }
+                    match convert(r, item, &transcripts) {
+                        Ok(found) => {
+                            let score = if prediction {
+                                num(r.get("score")).or(group_score)
+                            } else {
+                                None
+                            };
+                            for (class, geometry) in found {
+                                out.labels.push(PreLabel {
+                                    item_id: item.id,
+                                    class,
+                                    geometry,
+                                    attributes: BTreeMap::new(),
+                                    score,
+                                    record,
+                                });
+                            }
+                        }
+                        Err(m) => out.errors.push(RecordError {
+                            record,
+                            message: format!("result {}: {m}", k + 1),
+                        }),
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_and_local_prefixes_are_removed() {
+        let r = media_references("/data/upload/3/1a2b3c4d-caf%C3%A9.jpg");
+        assert!(r.contains(&"café.jpg".to_string()), "{r:?}");
+        // Only hex prefixes of 8 digits are Label Studio's.
+        let r = media_references("/data/upload/3/holidays-cat.jpg");
+        assert!(r.contains(&"holidays-cat.jpg".to_string()), "{r:?}");
+        let r = media_references("/data/local-files/?d=photos%2Fset%201%2Fa.jpg");
+        assert!(r.contains(&"photos/set 1/a.jpg".to_string()), "{r:?}");
+        assert_eq!(media_references("images/a.jpg"), vec!["images/a.jpg"]);
+    }
+
+    #[test]
+    fn percent_decoding_leaves_bad_escapes() {
+        assert_eq!(percent_decode("a%20b%zz%"), "a b%zz%");
+        assert_eq!(percent_decode("%E6%97%A5"), "日");
+        // Not UTF-8 after decoding: unchanged.
+        assert_eq!(percent_decode("%FF"), "%FF");
+    }
 }

@@ -1,6 +1,132 @@
-//! spaCy JSONL (being written).
+//! spaCy training JSONL: `spacy-jsonl`, the spaCy v2 "simple training
+//! format" written one JSON object per line (as `spacy convert`, Prodigy
+//! and most NER tools read it):
+//!
+//! ```json
+//! {"text":"Jane lives in Köln","entities":[[0,4,"PERSON"],[14,18,"CITY"]],
+//!  "cats":{"contract":1.0},"meta":{"item_id":3,"name":"docs/a.txt"}}
+//! ```
+//!
+//! One file, `spacy.jsonl`, one line per text item, keys in this order.
+//!
+//! Conventions:
+//! - `entities` are `[start, end, label]` with **char offsets** (Unicode
+//!   scalar values, end-exclusive) — the project's own unit and exactly
+//!   what Python's `str` indexes, so `text[start:end]` is the entity. Sorted
+//!   by start. Leading/trailing whitespace is trimmed from spans (spaCy
+//!   rejects entities that start or end on whitespace).
+//! - spaCy's `doc.ents` cannot overlap, so overlapping or nested spans are
+//!   resolved as in CoNLL: outermost-first (earliest start, then longest),
+//!   the others skipped and counted in [`ExportStats::skipped`].
+//! - `cats` holds the item's document classes (tags) as `{class: 1.0}`;
+//!   classes the item is not tagged with are left out rather than written
+//!   as `0.0` (the schema does not say which classes are document classes,
+//!   so a full list would be a guess). Always present, `{}` when untagged.
+//! - `meta` identifies the item: `item_id` and its imported `name`.
+//! - Relations have no place in this format and are counted as skipped.
+//!   Items without text, and non-text items, are left out and counted.
+//!
+//! No doccano-style variant (`"label": [[s, e, l]]`) is written: it differs
+//! only in the key name.
+
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Write};
+
+use serde::Serialize;
+
+use super::audio_manifest::covers;
+use super::conll::resolve_spans;
+use super::{ExportStats, Exporter, FileSink, FormatError, ItemSource};
+use crate::model::{Geometry, ItemKind, Schema};
 
 /// This module's exporters (registered in [`super::exporters`]).
 pub fn exporters() -> Vec<Box<dyn super::Exporter>> {
-    Vec::new()
+    vec![Box::new(SpacyJsonl)]
+}
+
+/// The `spacy-jsonl` exporter.
+pub struct SpacyJsonl;
+
+/// One line; a struct so keys keep the documented order.
+#[derive(Serialize)]
+struct Line<'a> {
+    text: &'a str,
+    entities: Vec<(usize, usize, &'a str)>,
+    cats: BTreeMap<&'a str, f64>,
+    meta: Meta<'a>,
+}
+
+#[derive(Serialize)]
+struct Meta<'a> {
+    item_id: i64,
+    name: &'a str,
+}
+
+impl Exporter for SpacyJsonl {
+    fn name(&self) -> &'static str {
+        "spacy-jsonl"
+    }
+    fn description(&self) -> &'static str {
+        "spaCy training JSONL: text, entities as char offsets, document classes as cats"
+    }
+    fn kinds(&self) -> &'static [ItemKind] {
+        &[ItemKind::Text]
+    }
+    fn export(
+        &self,
+        _schema: &Schema,
+        items: &dyn ItemSource,
+        out: &mut dyn FileSink,
+    ) -> Result<ExportStats, FormatError> {
+        let mut stats = ExportStats::default();
+        let mut w = BufWriter::new(out.file("spacy.jsonl")?);
+        items.for_each(&mut |item| {
+            if !covers(item, self.kinds(), self.name(), &mut stats) {
+                return Ok(());
+            }
+            let Some(text) = item.text.as_deref() else {
+                stats.skip("text item without its text");
+                return Ok(());
+            };
+            let mut cats = BTreeMap::new();
+            for label in &item.labels {
+                match label.geometry {
+                    Geometry::Span { .. } => {}
+                    Geometry::Tag => {
+                        if cats.insert(label.class.as_str(), 1.0).is_none() {
+                            stats.labels += 1;
+                        } else {
+                            stats.skip("repeated tag of the same class");
+                        }
+                    }
+                    ref other => stats.skip(&format!(
+                        "{} label on text (spacy-jsonl holds spans and tags)",
+                        other.tool().as_str()
+                    )),
+                }
+            }
+            let chars: Vec<char> = text.chars().collect();
+            let spans = resolve_spans(item, &chars, &mut stats);
+            stats.labels += spans.len();
+            let line = Line {
+                text,
+                entities: spans
+                    .iter()
+                    .map(|s| (s.start, s.end, s.label.class.as_str()))
+                    .collect(),
+                cats,
+                meta: Meta {
+                    item_id: item.id,
+                    name: &item.name,
+                },
+            };
+            serde_json::to_writer(&mut w, &line)
+                .map_err(|e| FormatError::Io(std::io::Error::other(e)))?;
+            w.write_all(b"\n")?;
+            stats.items += 1;
+            Ok(())
+        })?;
+        w.flush()?;
+        Ok(stats)
+    }
 }

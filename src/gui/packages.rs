@@ -407,6 +407,8 @@ pub fn picker_hint(ui: &mut egui::Ui) {
     ui.label(RichText::new("Received a work package?").strong());
 }
 
+type ExportJob = JoinHandle<Result<crate::controller::ExportReport, CoreError>>;
+
 /// The export dialog (admin): format, approved or all, media, recipients;
 /// the export runs on a worker thread with its own session (so the audit
 /// row names it), with a progress bar and Cancel.
@@ -418,10 +420,7 @@ pub struct ExportDialog {
     /// a signed folder.
     pub to: String,
     pub out: String,
-    job: Option<(
-        JoinHandle<Result<crate::controller::ExportReport, CoreError>>,
-        Arc<Shared>,
-    )>,
+    job: Option<(ExportJob, Arc<Shared>)>,
     pub outcome: Option<Result<String, String>>,
 }
 

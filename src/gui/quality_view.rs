@@ -95,10 +95,9 @@ fn report_ui(ui: &mut egui::Ui, r: &QualityReport) {
             p
         };
         let name_of = |fpr: &str| {
-            r.people
-                .iter()
-                .find(|p| p.fingerprint == fpr)
-                .map(|p| p.name.clone())
+            r.names
+                .get(fpr)
+                .cloned()
                 .unwrap_or_else(|| fpr.chars().take(9).collect())
         };
         // Days as 0, 1, 2… from the first day with work; one bar per
