@@ -253,78 +253,11 @@ impl Exporter for CocoExporter {
     }
 }
 
-/// Parses JSON with every float correctly rounded.
-///
-/// Why: without its `float_roundtrip` feature (not enabled in this build),
-/// serde_json's fast float parser can be one unit in the last place off for
-/// 17-digit numbers, so `1166.8149103807903` may read back as `…905` and
-/// an exported coordinate would not survive a round trip bit for bit. The
-/// input is parsed by serde_json (which also gives its line/column errors),
-/// then every float token of the text is re-read with Rust's correctly
-/// rounded parser and the values that came out differently are replaced.
-/// Two tokens that serde_json read as the same value but that differ when
-/// read exactly (almost never) keep serde_json's value.
+/// Parses JSON with exact floats: serde_json's `float_roundtrip` feature
+/// (enabled in Cargo.toml) reads every decimal as the nearest `f64`, so a
+/// coordinate written by an exporter reads back bit for bit.
 pub fn parse_json_exact(input: &[u8]) -> Result<Value, serde_json::Error> {
-    let mut value: Value = serde_json::from_slice(input)?;
-    // serde_json's value (bits) → the exact one; None when ambiguous.
-    let mut fixes: HashMap<u64, Option<f64>> = HashMap::new();
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'"' => {
-                // Skip the string, escapes included.
-                i += 1;
-                while i < input.len() && input[i] != b'"' {
-                    i += if input[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = i;
-                while i < input.len()
-                    && matches!(input[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
-                {
-                    i += 1;
-                }
-                let token = &input[start..i];
-                if !token.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
-                    continue; // integers are exact in serde_json
-                }
-                let exact = std::str::from_utf8(token)
-                    .ok()
-                    .and_then(|t| t.parse::<f64>().ok());
-                let fast = serde_json::from_slice::<f64>(token).ok();
-                if let (Some(exact), Some(fast)) = (exact, fast)
-                    && exact.to_bits() != fast.to_bits()
-                {
-                    let e = fixes.entry(fast.to_bits()).or_insert(Some(exact));
-                    if e.is_some_and(|v| v.to_bits() != exact.to_bits()) {
-                        *e = None;
-                    }
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    if !fixes.is_empty() {
-        fix_numbers(&mut value, &fixes);
-    }
-    Ok(value)
-}
-
-fn fix_numbers(v: &mut Value, fixes: &HashMap<u64, Option<f64>>) {
-    match v {
-        Value::Number(n) if n.is_f64() => {
-            if let Some(Some(exact)) = n.as_f64().and_then(|f| fixes.get(&f.to_bits()))
-                && let Some(fixed) = serde_json::Number::from_f64(*exact)
-            {
-                *n = fixed;
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(|x| fix_numbers(x, fixes)),
-        Value::Object(o) => o.values_mut().for_each(|x| fix_numbers(x, fixes)),
-        _ => {}
-    }
+    serde_json::from_slice(input)
 }
 
 pub struct CocoImporter;
