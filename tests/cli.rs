@@ -1152,3 +1152,113 @@ fn package_commands_carry_work_out_and_results_back() {
     assert!(actions.contains(&"package.merge"));
     site.ok("admin", &["audit", "verify", "--project", &site.p()]);
 }
+
+/// Export and pre-label import as scripts use them: a signed folder that
+/// `verify` accepts without an identity and refuses once a file changes;
+/// the native JSONL read back into another project as predictions, with a
+/// bad record reported (exit 3).
+#[test]
+fn export_verify_and_prelabel_import_from_the_command_line() {
+    let site = site_with_project();
+    let image = format!("{FIXTURES}/import/astronaut.jpg");
+    site.ok("admin", &["import", "--project", &site.p(), &image]);
+    site.ok(
+        "admin",
+        &[
+            "label",
+            "add",
+            "--project",
+            &site.p(),
+            "--item",
+            "1",
+            "--class",
+            "person",
+            "--bbox",
+            "10,20,30,40",
+        ],
+    );
+    let out = site.dir.path().join("dataset");
+    let report = site.json(
+        "admin",
+        &[
+            "export",
+            "--project",
+            &site.p(),
+            "--format",
+            "coco",
+            "--status",
+            "all",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(report["delivery"], "signed-folder");
+    assert_eq!(report["labels"], 1);
+    let coco: Value =
+        serde_json::from_slice(&std::fs::read(out.join("annotations.json")).unwrap()).unwrap();
+    assert_eq!(
+        coco["annotations"][0]["bbox"],
+        serde_json::json!([10.0, 20.0, 30.0, 40.0])
+    );
+    // Anyone can verify a signed folder: no identity in this home.
+    let verified = site.json("nobody", &["verify", out.to_str().unwrap(), "--json"]);
+    assert_eq!(verified["kind"], "export");
+    std::fs::write(out.join("annotations.json"), b"{}").unwrap();
+    let bad = site.run("nobody", &["verify", out.to_str().unwrap()]);
+    assert_eq!(code(&bad), 1);
+    assert!(
+        stderr(&bad).contains("annotations.json"),
+        "{}",
+        stderr(&bad)
+    );
+
+    // Native JSONL back in as predictions; one record names a missing class.
+    let jsonl = site.dir.path().join("jsonl");
+    site.ok(
+        "admin",
+        &[
+            "export",
+            "--project",
+            &site.p(),
+            "--format",
+            "jsonl",
+            "--status",
+            "all",
+            "--out",
+            jsonl.to_str().unwrap(),
+        ],
+    );
+    let mut lines = std::fs::read_to_string(jsonl.join("labels.jsonl")).unwrap();
+    lines.push_str(&lines.replace("\"person\"", "\"no-such-class\""));
+    let file = site.dir.path().join("pre.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    let other = site.dir.path().join("other.sealtag");
+    let o = other.to_str().unwrap();
+    site.ok("admin", &["project", "create", o, "--name", "Other"]);
+    site.ok("admin", &["import", "--project", o, &image]);
+    let out = site.run(
+        "admin",
+        &[
+            "import",
+            "--project",
+            o,
+            "--prelabels",
+            file.to_str().unwrap(),
+            "--format",
+            "jsonl",
+            "--source",
+            "model-v1",
+            "--json",
+        ],
+    );
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["created"], 1);
+    assert_eq!(report["errors"][0]["record"], 2);
+    let labels = site.json(
+        "admin",
+        &["label", "list", "--project", o, "--item", "1", "--json"],
+    );
+    assert_eq!(labels[0]["source"], "model-v1");
+}
