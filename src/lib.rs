@@ -26,6 +26,7 @@ pub mod project;
 pub mod quality;
 pub mod store;
 pub mod text_offsets;
+pub mod watermark;
 
 #[cfg(feature = "gui")]
 pub mod gui;

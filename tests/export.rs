@@ -290,3 +290,35 @@ fn native_jsonl_round_trips_into_a_project_as_predictions() {
     assert_eq!(records, vec![1, 2]);
     assert!(report.errors[1].message.contains("no-such-class"));
 }
+
+#[test]
+fn a_watermarked_export_carries_the_recipients_fingerprint() {
+    let f = project();
+    let mut s = open(&f);
+    let consumer = UnlockedIdentity::generate("Consumer");
+    let mut o = options("csv");
+    o.media = true;
+    o.watermark = true;
+    // A watermark needs to know whose copy it is.
+    let refused = s.export(&o, &f.dir.path().join("x"), &mut |_| true);
+    assert!(matches!(refused, Err(CoreError::Invalid(m)) if m.contains("--to")));
+    o.to = vec![consumer.public().to_key_string()];
+    let out = f.dir.path().join("marked.sealpkg");
+    s.export(&o, &out, &mut |_| true).unwrap();
+    let mut p = package::open_package(std::fs::File::open(&out).unwrap(), &consumer).unwrap();
+    let mut media = Vec::new();
+    let mut csv = Vec::new();
+    p.next_member_to(&mut csv).unwrap().unwrap();
+    let entry = p.next_member_to(&mut media).unwrap().unwrap();
+    assert!(entry.name.starts_with("media/"));
+    let marked = image::load_from_memory(&media).unwrap().to_rgb8();
+    let original = image::load_from_memory(&jpeg_with_exif())
+        .unwrap()
+        .to_rgb8();
+    let bits = sealtag::watermark::extract(&marked, &original).unwrap();
+    assert_eq!(
+        sealtag::watermark::fingerprint_of(&bits),
+        consumer.public().fingerprint()
+    );
+    assert!(!media.windows(13).any(|w| w == b"camera-serial"));
+}

@@ -104,6 +104,10 @@ pub enum Command {
         /// A plain folder without a signed manifest (audited as such).
         #[arg(long)]
         unsigned: bool,
+        /// Mark exported images with the recipient's fingerprint (a faint
+        /// forensic pattern; needs --media and --to).
+        #[arg(long)]
+        watermark: bool,
         #[arg(long)]
         json: bool,
     },

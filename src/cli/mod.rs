@@ -269,6 +269,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             media,
             to,
             unsigned,
+            watermark,
             json,
         } => {
             if !matches!(status.as_str(), "approved" | "all") {
@@ -281,6 +282,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 media: *media,
                 to: to.clone(),
                 unsigned: *unsigned,
+                watermark: *watermark,
             };
             let mut progress = progress_printer();
             let report = s.export(&options, out, &mut progress);

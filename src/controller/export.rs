@@ -37,6 +37,9 @@ pub struct ExportOptions {
     pub to: Vec<String>,
     /// A plain folder without a signed manifest (audited as such).
     pub unsigned: bool,
+    /// Mark exported images with the (first) recipient's fingerprint
+    /// ([`crate::watermark`]); needs `media` and `to`.
+    pub watermark: bool,
 }
 
 /// What an export did.
@@ -344,6 +347,21 @@ impl Session {
                 }),
             })
             .collect::<Result<Vec<_>>>()?;
+        let mark = if options.watermark {
+            let Some(first) = recipients.first() else {
+                return Err(CoreError::Invalid(
+                    "--watermark marks the recipient's copy: name the recipient with --to".into(),
+                ));
+            };
+            if !options.media {
+                return Err(CoreError::Invalid(
+                    "--watermark marks exported media: add --media".into(),
+                ));
+            }
+            crate::watermark::bits_of(&first.fingerprint())
+        } else {
+            None
+        };
         let held: BTreeSet<i64> = self.quality_report()?.held_items.into_iter().collect();
         let conn = self.project.store.conn();
         let schema = self.schema()?;
@@ -388,7 +406,7 @@ impl Session {
                 if options.media {
                     for e in &source.entries {
                         let w = sink.file(&e.media_path)?;
-                        write_media(&source, e, w)?;
+                        write_media(&source, e, w, mark.as_deref())?;
                     }
                 }
                 sink.close()?;
@@ -530,6 +548,7 @@ impl Session {
             "media": options.media,
             "statuses": if options.all_statuses { "all" } else { "approved" },
             "recipients": recipients.iter().map(|r| r.fingerprint()).collect::<Vec<_>>(),
+            "watermark": mark.is_some(),
             "held": report.held,
             "manifest_sha256": report.manifest_sha256,
         })
@@ -678,8 +697,24 @@ fn write_media(
     source: &ProjectItems<'_>,
     e: &Entry,
     w: &mut dyn Write,
+    mark: Option<&[bool]>,
 ) -> std::result::Result<(), FormatError> {
     let fmt = e.summary.format.as_str();
+    if let (Some(bits), ItemKind::Image) = (mark, e.summary.kind) {
+        let bytes = source
+            .paths
+            .read_blob(source.project_id, &e.blob.0, &e.blob.1)
+            .map_err(|e| FormatError::Invalid(e.to_string()))?;
+        // Re-encoding drops every metadata segment as well.
+        let marked = crate::watermark::mark_encoded(&bytes, fmt, bits).ok_or_else(|| {
+            FormatError::Invalid(format!(
+                "item {} ({}) could not be decoded to watermark it",
+                e.summary.id, e.summary.name
+            ))
+        })?;
+        w.write_all(&marked)?;
+        return Ok(());
+    }
     if e.summary.kind == ItemKind::Image && matches!(fmt, "jpeg" | "png") {
         let bytes = source
             .paths

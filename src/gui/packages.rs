@@ -420,6 +420,8 @@ pub struct ExportDialog {
     /// a signed folder.
     pub to: String,
     pub out: String,
+    /// Mark exported images with the recipient's fingerprint.
+    pub watermark: bool,
     job: Option<(ExportJob, Arc<Shared>)>,
     pub outcome: Option<Result<String, String>>,
 }
@@ -432,6 +434,7 @@ impl Default for ExportDialog {
             media: false,
             to: String::new(),
             out: String::new(),
+            watermark: false,
             job: None,
             outcome: None,
         }
@@ -458,6 +461,7 @@ impl ExportDialog {
                 .filter(|s| !s.is_empty())
                 .collect(),
             unsigned: false,
+            watermark: self.watermark,
         };
         let out = PathBuf::from(self.out.trim());
         let handle = std::thread::spawn(move || {
