@@ -270,53 +270,21 @@ pub fn write_package(
     }
     let total = tap.done;
     let progress = tap.progress;
-    let public = sender.public();
-    let manifest = Manifest {
-        format_version: FORMAT_VERSION,
-        package_id: new
-            .package_id
-            .clone()
-            .unwrap_or_else(|| hex::encode(crate::crypto::random_bytes::<16>())),
-        kind: new.kind,
-        project_id: new.project_id.to_string(),
-        sender: public.fingerprint(),
-        sender_key: public.to_key_string(),
-        recipients: recipients.iter().map(PublicIdentity::fingerprint).collect(),
-        created_ms: crate::model::now_ms(),
-        sequence: new.sequence,
-        members: entries,
-    };
-    let json = serde_json::to_vec(&manifest).map_err(|e| PackageError::Seal(e.to_string()))?;
-    let signature = sender.sign(&signed_bytes(&json));
-    let age_recipients: Vec<&dyn age::Recipient> = recipients
+    let sealed = SealedWriter::new(out, sender, recipients, new, entries)?;
+    let names: Vec<String> = sealed
+        .manifest
+        .members
         .iter()
-        .map(|r| &r.recipient as &dyn age::Recipient)
+        .map(|m| m.name.clone())
         .collect();
-    let encryptor = age::Encryptor::with_recipients(age_recipients.into_iter())
-        .map_err(|e| PackageError::Seal(e.to_string()))?;
-    let mut w = encryptor.wrap_output(io::BufWriter::with_capacity(256 * 1024, out))?;
-    w.write_all(MAGIC)?;
-    w.write_all(&(json.len() as u32).to_be_bytes())?;
-    w.write_all(&json)?;
-    w.write_all(&signature)?;
-    let mut tap = Tap::new(w, "sealing", total, progress);
-    for (member, entry) in members.iter().zip(&manifest.members) {
+    let mut tap = Tap::new(sealed, "sealing", total, progress);
+    for (member, name) in members.iter().zip(&names) {
         tap.report()?;
-        tap.hasher = Some(Sha256::new());
-        let before = tap.done;
+        tap.inner.start_member(name)?;
         member.write_to(&mut tap).map_err(|e| tap.error(e))?;
-        let hash = hex::encode(tap.hasher.take().unwrap_or_default().finalize());
-        // A member that changed between the two passes would not verify.
-        if tap.done - before != entry.size || hash != entry.sha256 {
-            return Err(PackageError::Member(format!(
-                "member '{}' changed while the package was written",
-                entry.name
-            )));
-        }
     }
     tap.report()?;
-    tap.inner.finish()?.flush()?;
-    Ok(manifest)
+    tap.inner.finish()
 }
 
 /// Writes a package to `path` through a temporary file in the same

@@ -1028,16 +1028,7 @@ impl Session {
                 }
                 for a in &item.annotations {
                     let origin = format!("{laptop}:{}", a.local_id);
-                    let mut target = match a.site_id {
-                        Some(id) => Some(id),
-                        None => store::annotation_by_origin(tx, &origin)?.map(|(id, _)| id),
-                    };
-                    let current = match target {
-                        Some(id) => store::annotation_state(tx, id)?
-                            .map(|s| s.revision)
-                            .unwrap_or(0),
-                        None => 0,
-                    };
+                    let (mut target, current) = merge_target(tx, a, &laptop)?;
                     for r in a.revisions.iter().filter(|r| r.revision > current) {
                         let rev = store::Revision {
                             item_id: item.item_id,
@@ -1189,6 +1180,26 @@ struct VerifiedResults {
     audit: AuditDoc,
 }
 
+/// The site label a laptop label merges into — the pre-label it began as,
+/// or the one an earlier merge created from it — and its current revision
+/// (0 when there is none yet).
+fn merge_target(
+    conn: &rusqlite::Connection,
+    a: &AnnotationDoc,
+    laptop: &str,
+) -> store::Result<(Option<i64>, i64)> {
+    let target = match a.site_id {
+        Some(id) => Some(id),
+        None => store::annotation_by_origin(conn, &format!("{laptop}:{}", a.local_id))?
+            .map(|(id, _)| id),
+    };
+    let current = match target {
+        Some(id) => store::annotation_state(conn, id)?.map_or(0, |s| s.revision),
+        None => 0,
+    };
+    Ok((target, current))
+}
+
 /// Whether any label revision in `item` is newer than the site's copy.
 fn has_new_revisions(
     conn: &rusqlite::Connection,
@@ -1196,15 +1207,7 @@ fn has_new_revisions(
     laptop: &str,
 ) -> store::Result<bool> {
     for a in &item.annotations {
-        let target = match a.site_id {
-            Some(id) => Some(id),
-            None => store::annotation_by_origin(conn, &format!("{laptop}:{}", a.local_id))?
-                .map(|(id, _)| id),
-        };
-        let current = match target {
-            Some(id) => store::annotation_state(conn, id)?.map_or(0, |s| s.revision),
-            None => 0,
-        };
+        let (_, current) = merge_target(conn, a, laptop)?;
         if a.revisions.iter().any(|r| r.revision > current) {
             return Ok(true);
         }
@@ -1228,12 +1231,9 @@ fn item_conflict(
         return Ok(Some("already approved at the site".into()));
     }
     for a in &item.annotations {
-        let target = match a.site_id {
-            Some(id) => Some(id),
-            None => store::annotation_by_origin(conn, &format!("{laptop}:{}", a.local_id))?
-                .map(|(id, _)| id),
+        let (Some(id), _) = merge_target(conn, a, laptop)? else {
+            continue;
         };
-        let Some(id) = target else { continue };
         match store::annotation_state(conn, id)? {
             Some(s) if s.item_id != item.item_id => {
                 return Ok(Some(format!("label {id} belongs to another item")));
@@ -1789,9 +1789,9 @@ fn install_work(
             continue;
         }
         store::insert_blob(&tx, &blob.blob_id, &blob.key, blob.size)?;
-        store::insert_item_with_id(
+        store::insert_item_as(
             &tx,
-            item.id,
+            Some(item.id),
             &store::NewItem {
                 kind: item.kind,
                 name: &item.name,

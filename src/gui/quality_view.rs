@@ -56,6 +56,21 @@ impl QualityView {
     }
 }
 
+/// Axis labels for a bar chart whose bars stand at 0, 1, 2…: the name of
+/// the bar at each whole number, nothing in between.
+fn category_axis(
+    names: Vec<String>,
+) -> impl Fn(egui_plot::GridMark, &std::ops::RangeInclusive<f64>) -> String {
+    move |mark, _| {
+        let i = mark.value.round();
+        if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+            names.get(i as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+}
+
 fn report_ui(ui: &mut egui::Ui, r: &QualityReport) {
     ui.columns(2, |cols| {
         cols[0].heading(format!("Progress ({} items)", r.items));
@@ -75,14 +90,7 @@ fn report_ui(ui: &mut egui::Ui, r: &QualityReport) {
             .allow_zoom(false)
             .allow_drag(false)
             .allow_scroll(false)
-            .x_axis_formatter(move |mark, _| {
-                let i = mark.value.round();
-                if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                    names.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_axis_formatter(category_axis(names))
             .show(&mut cols[0], |plot| {
                 plot.bar_chart(BarChart::new("items", bars).width(0.7));
             });
@@ -212,14 +220,7 @@ fn report_ui(ui: &mut egui::Ui, r: &QualityReport) {
             .allow_zoom(false)
             .allow_drag(false)
             .allow_scroll(false)
-            .x_axis_formatter(move |mark, _| {
-                let i = mark.value.round();
-                if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                    names.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_axis_formatter(category_axis(names))
             .show(ui, |plot| {
                 plot.bar_chart(BarChart::new("α per class", bars).width(0.6));
             });

@@ -342,10 +342,17 @@ pub struct NewItem<'a> {
 }
 
 pub fn insert_item(conn: &Connection, item: &NewItem<'_>) -> Result<i64> {
+    insert_item_as(conn, None, item)
+}
+
+/// Inserts an item under a given id (a laptop keeps the site's ids) or the
+/// next free one.
+pub fn insert_item_as(conn: &Connection, id: Option<i64>, item: &NewItem<'_>) -> Result<i64> {
     conn.execute(
-        "INSERT INTO items(kind, name, format, sha256, blob_id, width, height, duration_secs, char_len, metadata, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO items(id, kind, name, format, sha256, blob_id, width, height, duration_secs, char_len, metadata, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
+            id,
             item.kind.as_str(),
             item.name,
             item.format,

@@ -183,29 +183,6 @@ pub fn put_class_with_id(conn: &Connection, class: &LabelClass, position: i64) -
     Ok(())
 }
 
-/// Inserts an item under the id it has at the site.
-pub fn insert_item_with_id(conn: &Connection, id: i64, item: &super::NewItem<'_>) -> Result<()> {
-    conn.execute(
-        "INSERT INTO items(id, kind, name, format, sha256, blob_id, width, height, duration_secs, char_len, metadata, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
-            id,
-            item.kind.as_str(),
-            item.name,
-            item.format,
-            item.sha256,
-            item.blob_id,
-            item.width,
-            item.height,
-            item.duration_secs,
-            item.char_len.map(|c| c as i64),
-            item.metadata,
-            now_ms()
-        ],
-    )?;
-    Ok(())
-}
-
 pub fn item_exists(conn: &Connection, item_id: i64) -> Result<bool> {
     Ok(conn
         .query_row("SELECT 1 FROM items WHERE id = ?1", [item_id], |_| Ok(()))
