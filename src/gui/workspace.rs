@@ -172,6 +172,8 @@ pub struct Workspace {
     review_target: Option<String>,
     /// The export dialog, when open.
     export_dialog: Option<ExportDialog>,
+    /// An annotator's acceptance rate, for the status bar.
+    acceptance: Option<String>,
     opacity: f32,
     adjust: Adjust,
     /// A view slider is being dragged: re-upload textures when it is let go.
@@ -285,12 +287,24 @@ impl Workspace {
             item_work: Vec::new(),
             review_target: None,
             export_dialog: None,
+            acceptance: None,
             project_settings: None,
             opacity: 0.2,
             adjust: Adjust::default(),
             adjusting: false,
             watermark,
         };
+        if ws.session.role() == Role::Annotator
+            && let Ok(a) = ws.session.acceptance(None)
+            && let Some(rate) = a.rate()
+        {
+            ws.acceptance = Some(format!(
+                "accepted {:.0} % ({} of {})",
+                100.0 * rate,
+                a.approved + a.corrected,
+                a.approved + a.corrected + a.rejected
+            ));
+        }
         let start = start_item
             .and_then(|id| ws.items.iter().position(|i| i.id == id))
             .or((!ws.items.is_empty()).then_some(0));
@@ -789,6 +803,11 @@ impl Workspace {
                 ui.separator();
             }
             ui.label(format!("tool: {}", self.tool.label()));
+            if let Some(a) = &self.acceptance {
+                ui.separator();
+                ui.label(a)
+                    .on_hover_text("Your work accepted by reviewers (approved or corrected)");
+            }
             if let Some((x, y)) = self.canvas.cursor.filter(|_| self.has_image()) {
                 ui.separator();
                 ui.monospace(format!("{x:.0}, {y:.0} px"));
