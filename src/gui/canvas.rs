@@ -305,6 +305,17 @@ impl CanvasState {
 }
 
 /// The display colour of a class (grey for an unknown class).
+/// A label's drawing colour: its class colour, faded while it is a
+/// prediction nobody has accepted or edited yet.
+fn shape_colour(classes: &[LabelClass], a: &Annotation) -> Color32 {
+    let colour = colour_of(classes, a.class_id);
+    if a.source.is_some() {
+        colour.gamma_multiply(0.55)
+    } else {
+        colour
+    }
+}
+
 pub fn colour_of(classes: &[LabelClass], class_id: i64) -> Color32 {
     let [r, g, b] = classes
         .iter()
@@ -871,7 +882,7 @@ pub fn canvas_ui(
         let class = input.classes.iter().find(|c| c.id == a.class_id);
         let show_name = label_all || selected || bounds.width().max(bounds.height()) > 80.0;
         let style = ShapeStyle {
-            colour: colour_of(input.classes, a.class_id),
+            colour: shape_colour(input.classes, a),
             selected,
             locked: a.locked,
             opacity: input.opacity,
@@ -1086,7 +1097,7 @@ fn outline_mesh<'a>(
     mesh.indices.reserve(segments * 6);
     let half = 1.0;
     for a in shapes {
-        let colour = colour_of(classes, a.class_id);
+        let colour = shape_colour(classes, a);
         let (points, closed) = match &a.geometry {
             Geometry::Polygon { points } => (points, true),
             Geometry::Polyline { points } => (points, false),
