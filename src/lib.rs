@@ -22,6 +22,7 @@ pub mod package;
 pub mod peaks;
 pub mod permissions;
 pub mod platform;
+pub mod privacy;
 pub mod project;
 pub mod quality;
 pub mod store;

@@ -1262,3 +1262,59 @@ fn export_verify_and_prelabel_import_from_the_command_line() {
     );
     assert_eq!(labels[0]["source"], "model-v1");
 }
+
+/// `pii scan` for security teams: a JSONL file without a project (ids,
+/// char and byte offsets, a bad line reported, exit 3), and a project's
+/// text items with the admin's name list.
+#[test]
+fn pii_scan_of_a_file_and_of_a_project() {
+    let site = site_with_project();
+    let file = site.dir.path().join("chats.jsonl");
+    std::fs::write(
+        &file,
+        "{\"id\": \"c1\", \"text\": \"Café ☕ mail jane.doe@example.com now\"}\n{oops\n{\"id\": 7, \"text\": \"nothing here\"}\n",
+    )
+    .unwrap();
+    let out = site.run("admin", &["pii", "scan", file.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &report["records"][0];
+    assert_eq!(first["id"], "c1");
+    let span = &first["spans"][0];
+    assert_eq!(span["kind"], "email");
+    assert_eq!(span["text"], "jane.doe@example.com");
+    // "Café ☕ mail " is 12 chars but 15 bytes (é is 2 bytes, ☕ 3).
+    assert_eq!(
+        (span["start"].as_u64(), span["byte_start"].as_u64()),
+        (Some(12), Some(15))
+    );
+    assert_eq!(report["errors"][0]["line"], 2);
+
+    let text = site.dir.path().join("letter.txt");
+    std::fs::write(&text, "Dear Ada Lovelace, call +44 20 7946 0958.").unwrap();
+    site.ok(
+        "admin",
+        &["import", "--project", &site.p(), text.to_str().unwrap()],
+    );
+    site.ok(
+        "admin",
+        &[
+            "settings",
+            "--project",
+            &site.p(),
+            "pii_names",
+            "Ada Lovelace",
+        ],
+    );
+    let items = site.json("admin", &["pii", "scan", "--project", &site.p(), "--json"]);
+    let kinds: Vec<&str> = items[0]["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"person") && kinds.contains(&"phone"),
+        "{kinds:?}"
+    );
+}

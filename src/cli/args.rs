@@ -161,6 +161,10 @@ pub enum Command {
     /// Quality figures: progress, throughput, agreement, gold scores.
     #[command(subcommand)]
     Quality(QualityCommand),
+    /// Find personal data (emails, phones, cards, IBANs, IPs, dates of
+    /// birth, national ids, listed names) in a file or a project's texts.
+    #[command(subcommand)]
+    Pii(PiiCommand),
     /// Add or list labels from the command line.
     #[command(subcommand)]
     Label(LabelCommand),
@@ -385,6 +389,30 @@ pub enum QualityCommand {
     Report {
         #[command(flatten)]
         project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PiiCommand {
+    /// Scan a TXT, JSONL or CSV file (no project needed), or with
+    /// --project every text item of a project; prints each record's
+    /// proposed spans with type and char and byte offsets.
+    Scan {
+        /// The file (kind from its extension: .jsonl, .csv, else text).
+        #[arg(required_unless_present = "project")]
+        file: Option<PathBuf>,
+        /// Scan the project's text items instead.
+        #[arg(long = "project", value_name = "PATH", conflicts_with = "file")]
+        project: Option<PathBuf>,
+        /// JSONL key or CSV column holding the text.
+        #[arg(long, default_value = "text")]
+        field: String,
+        /// Person names to find, one per line (default for a project: its
+        /// pii_names setting).
+        #[arg(long, value_name = "FILE")]
+        names: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },

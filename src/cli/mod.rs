@@ -444,6 +444,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
         Command::Comment(cmd) => review::comment_command(cli, &home, cmd),
         Command::Gold(cmd) => review::gold_command(cli, &home, cmd),
         Command::Quality(cmd) => review::quality_command(cli, &home, cmd),
+        Command::Pii(cmd) => review::pii_command(cli, &home, cmd),
         Command::Label(LabelCommand::Add {
             project,
             item,

@@ -1,9 +1,11 @@
-//! Review, comment, gold and quality commands: thin wrappers over the
+//! Review, comment, gold, quality and PII commands: thin wrappers over the
 //! controller, printing text or the stable JSON.
 
 use anyhow::Result;
 
-use super::args::{CommentCommand, GoldCommand, QualityCommand, ReviewCommand, ReviewTarget};
+use super::args::{
+    CommentCommand, GoldCommand, PiiCommand, QualityCommand, ReviewCommand, ReviewTarget,
+};
 use super::{Cli, Exit, open, print_json};
 use crate::controller::{Decision, Session};
 use crate::home::Home;
@@ -179,4 +181,97 @@ pub fn quality_command(cli: &Cli, home: &Home, cmd: &QualityCommand) -> Result<E
             Ok(Exit::Ok)
         }
     }
+}
+
+pub fn pii_command(cli: &Cli, home: &Home, cmd: &PiiCommand) -> Result<Exit> {
+    use crate::privacy::pii::{Detector, InputKind};
+    use anyhow::Context;
+    let PiiCommand::Scan {
+        file,
+        project,
+        field,
+        names,
+        json,
+    } = cmd;
+    let listed = names
+        .as_ref()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .with_context(|| format!("reading names from {}", p.display()))
+        })
+        .transpose()?;
+    if let Some(project) = project {
+        let mut s = open(cli, home, project)?;
+        let detector = match &listed {
+            Some(list) => Detector::from_name_list(list),
+            None => s.pii_detector()?,
+        };
+        let items = s.pii_scan(&detector)?;
+        if *json {
+            print_json(&items)?;
+        } else {
+            for i in &items {
+                for sp in &i.spans {
+                    println!(
+                        "item {} ({}): {:?} chars {}..{} bytes {}..{}: {}",
+                        i.item_id,
+                        i.name,
+                        sp.kind,
+                        sp.start,
+                        sp.end,
+                        sp.byte_start,
+                        sp.byte_end,
+                        sp.text
+                    );
+                }
+            }
+        }
+        return Ok(Exit::Ok);
+    }
+    let Some(file) = file else {
+        anyhow::bail!("say which file to scan, or --project PATH");
+    };
+    let detector = Detector::from_name_list(listed.as_deref().unwrap_or(""));
+    let kind = match file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+    {
+        Some(e) if e == "jsonl" => InputKind::Jsonl,
+        Some(e) if e == "csv" => InputKind::Csv,
+        _ => InputKind::Txt,
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let report = detector
+        .scan_records(&bytes, kind, field)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    if *json {
+        print_json(&report)?;
+    } else {
+        for r in &report.records {
+            for sp in &r.spans {
+                println!(
+                    "line {}{}: {:?} chars {}..{} bytes {}..{}: {}",
+                    r.line,
+                    r.id.as_deref()
+                        .map(|i| format!(" (id {i})"))
+                        .unwrap_or_default(),
+                    sp.kind,
+                    sp.start,
+                    sp.end,
+                    sp.byte_start,
+                    sp.byte_end,
+                    sp.text
+                );
+            }
+        }
+        for e in &report.errors {
+            println!("skipped: {e}");
+        }
+    }
+    Ok(if report.errors.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Partial
+    })
 }
