@@ -596,3 +596,54 @@ fn a_work_package_signed_by_someone_else_than_expected_is_refused() {
     .unwrap_err();
     assert!(refusal(err).starts_with("replay check failed"));
 }
+
+/// Photos leave the site without their metadata: the fixture's EXIF (GPS,
+/// camera serial, owner, thumbnail), XMP, IPTC and comment are gone from
+/// the annotator's copy, which still decodes to the same size.
+#[test]
+fn work_package_images_carry_no_metadata() {
+    const EXIF_PHOTO: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/import/coffee_exif_gps.jpg"
+    );
+    let site = site();
+    let original = std::fs::read(EXIF_PHOTO).unwrap();
+    let leaks: [&[u8]; 5] = [
+        b"ExampleCam",
+        b"SN-0042-1337",
+        b"jane.q.example",
+        b"Exif\0\0",
+        b"Photoshop 3.0",
+    ];
+    for leak in leaks {
+        assert!(
+            original.windows(leak.len()).any(|w| w == leak),
+            "fixture lacks {leak:?}"
+        );
+    }
+    let photo = {
+        let mut admin = site.admin();
+        let id = admin
+            .import_bytes("coffee.jpg", original.clone(), &ImportOptions::default())
+            .unwrap()
+            .item_ids[0];
+        admin.assign(&[id], "Ann", "annotate").unwrap();
+        id
+    };
+    let laptop = site.ann_laptop();
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    let copy = ann.load_item(photo).unwrap();
+    for leak in leaks {
+        assert!(
+            !copy.bytes.windows(leak.len()).any(|w| w == leak),
+            "{} survived",
+            String::from_utf8_lossy(leak)
+        );
+    }
+    let (a, b) = (
+        image::load_from_memory(&original).unwrap(),
+        image::load_from_memory(&copy.bytes).unwrap(),
+    );
+    assert_eq!((a.width(), a.height()), (b.width(), b.height()));
+    assert_eq!(a.to_rgb8(), b.to_rgb8(), "pixels untouched");
+}

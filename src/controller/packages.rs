@@ -204,6 +204,9 @@ struct MediaRef {
     member: String,
     blob_id: String,
     key: SecretBytes<32>,
+    /// `jpeg` or `png` images travel without their metadata (EXIF GPS,
+    /// camera serials, owners, thumbnails): decrypted whole, stripped.
+    strip: Option<&'static str>,
 }
 
 /// A package planned from the database, ready to be written on any thread.
@@ -247,9 +250,26 @@ impl PlannedPackage {
             .map(|m| FnMember {
                 name: m.member.clone(),
                 write: move |mut w: &mut dyn Write| {
-                    self.paths
-                        .read_blob_to(&self.blob_project_id, &m.blob_id, &m.key, &mut w)
-                        .map_err(|e| io::Error::other(e.to_string()))
+                    let other = |e: crate::bundle::BundleError| io::Error::other(e.to_string());
+                    match m.strip {
+                        Some(format) => {
+                            let bytes = self
+                                .paths
+                                .read_blob(&self.blob_project_id, &m.blob_id, &m.key)
+                                .map_err(other)?;
+                            let clean = if format == "jpeg" {
+                                super::strip_jpeg(&bytes)
+                            } else {
+                                super::strip_png(&bytes)
+                            };
+                            w.write_all(&clean)?;
+                            Ok(clean.len() as u64)
+                        }
+                        None => self
+                            .paths
+                            .read_blob_to(&self.blob_project_id, &m.blob_id, &m.key, &mut w)
+                            .map_err(other),
+                    }
                 },
             })
             .collect();
@@ -425,6 +445,7 @@ impl Session {
             let (blob_id, key) = store::item_blob(conn, *item_id)?
                 .ok_or_else(|| CoreError::NotFound(format!("blob of item {item_id}")))?;
             let member = format!("media/{item_id}");
+            let (summary_kind, summary_format) = (summary.kind, summary.format.clone());
             items.push(WorkItem {
                 id: *item_id,
                 kind: summary.kind,
@@ -457,10 +478,16 @@ impl Session {
                     authors.insert(c.author);
                 }
             }
+            let strip = match (summary_kind, summary_format.as_str()) {
+                (ItemKind::Image, "jpeg") => Some("jpeg"),
+                (ItemKind::Image, "png") => Some("png"),
+                _ => None,
+            };
             media.push(MediaRef {
                 member,
                 blob_id,
                 key,
+                strip,
             });
             if gold {
                 continue;
