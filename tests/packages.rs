@@ -647,3 +647,28 @@ fn work_package_images_carry_no_metadata() {
     assert_eq!((a.width(), a.height()), (b.width(), b.height()));
     assert_eq!(a.to_rgb8(), b.to_rgb8(), "pixels untouched");
 }
+
+/// With `package_names = opaque`, item names that could reveal a person or
+/// place stay at the site: the laptop sees ids and extensions only.
+#[test]
+fn opaque_names_keep_file_names_at_the_site() {
+    let site = site();
+    site.admin()
+        .set_project_setting("package_names", "opaque")
+        .unwrap();
+    let laptop = site.ann_laptop();
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    let names: Vec<String> = ann.items().unwrap().into_iter().map(|i| i.name).collect();
+    assert_eq!(
+        names,
+        vec![
+            format!("item-{:06}.jpg", site.image),
+            format!("item-{:06}.txt", site.text)
+        ]
+    );
+    assert!(
+        site.admin()
+            .set_project_setting("package_names", "secret")
+            .is_err()
+    );
+}

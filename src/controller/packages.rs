@@ -429,6 +429,7 @@ impl Session {
             .map(|u| u.fingerprint.clone())
             .collect();
         let mut comments = Vec::new();
+        let opaque_names = self.project_setting("package_names")? == "opaque";
         for (item_id, purpose, state, _) in &assignments {
             if !seen.insert(*item_id) {
                 continue;
@@ -449,7 +450,13 @@ impl Session {
             items.push(WorkItem {
                 id: *item_id,
                 kind: summary.kind,
-                name: summary.name,
+                // File names can reveal who or where (`jane_doe_passport.jpg`):
+                // the `package_names` setting replaces them with opaque ids.
+                name: if opaque_names {
+                    opaque_name(*item_id, &summary.name)
+                } else {
+                    summary.name
+                },
                 format: summary.format,
                 sha256: summary.sha256,
                 width: summary.width,
@@ -1338,6 +1345,19 @@ fn check_segment(
         )));
     }
     Ok(())
+}
+
+/// An item's name in a package when names are opaque: its id and the
+/// extension only (`item-000042.jpg`; a record of a JSONL file keeps no
+/// trace of the file or record id).
+fn opaque_name(item_id: i64, name: &str) -> String {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e)
+        .filter(|e| !e.is_empty() && e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(|e| format!(".{}", e.to_ascii_lowercase()))
+        .unwrap_or_default();
+    format!("item-{item_id:06}{ext}")
 }
 
 /// Where a work package's local bundle goes by default.

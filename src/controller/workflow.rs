@@ -41,6 +41,7 @@ pub const PROJECT_SETTINGS: &[(&str, &str)] = &[
     ("guidelines", ""),
     ("quality_gate", "0"),
     ("pii_names", ""),
+    ("package_names", "original"),
 ];
 
 /// Guidelines travel in every work package; keep them a document, not a dump.
@@ -213,11 +214,12 @@ impl Session {
             "guidelines" => value.chars().count() <= MAX_GUIDELINES_CHARS,
             "quality_gate" => value.parse::<f64>().is_ok_and(|g| (0.0..=1.0).contains(&g)),
             "pii_names" => value.chars().count() <= MAX_GUIDELINES_CHARS,
+            "package_names" => matches!(value, "original" | "opaque"),
             _ => return Err(CoreError::Invalid(format!("unknown setting '{key}'"))),
         };
         if !valid {
             return Err(CoreError::Invalid(format!(
-                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line)"
+                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque)"
             )));
         }
         self.write(|tx, pid, actor| {
