@@ -672,3 +672,75 @@ fn opaque_names_keep_file_names_at_the_site() {
             .is_err()
     );
 }
+
+/// With `mask_pii = auto`, texts leave the site with detected PII masked,
+/// same length in characters; a span labelled on the masked text lands on
+/// the same characters of the original, with byte offsets of the original.
+#[test]
+fn masked_text_goes_out_and_labels_map_back_exactly() {
+    let site = site();
+    let original = "Café: write to jane.doe@example.com, ☎ +44 20 7946 0958. Thanks!";
+    let item = {
+        let mut admin = site.admin();
+        admin.set_project_setting("mask_pii", "auto").unwrap();
+        let id = admin
+            .import_bytes(
+                "note.txt",
+                original.as_bytes().to_vec(),
+                &ImportOptions::default(),
+            )
+            .unwrap()
+            .item_ids[0];
+        admin.assign(&[id], "Ann", "annotate").unwrap();
+        id
+    };
+    let laptop = site.ann_laptop();
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    let seen = String::from_utf8(ann.load_item(item).unwrap().bytes.to_vec()).unwrap();
+    assert!(
+        !seen.contains("jane.doe") && !seen.contains("7946"),
+        "{seen}"
+    );
+    assert_eq!(seen.chars().count(), original.chars().count());
+    assert!(seen.starts_with("Café: write to █"));
+    // Label the masked e-mail as a person span (chars 15..35).
+    let class = ann.classes().unwrap()[0].id;
+    ann.apply_label(LabelChange::Create {
+        item_id: item,
+        draft: AnnotationDraft::new(
+            class,
+            Geometry::Span {
+                start: 15,
+                end: 35,
+                byte_start: 0,
+                byte_end: 0,
+            },
+        ),
+    })
+    .unwrap();
+    let results = site.path("masked-results.sealpkg");
+    ann.make_results_package(&results, false, &mut no_progress())
+        .unwrap();
+    drop(ann);
+    let mut admin = site.admin();
+    admin
+        .open_results_package(&results, &mut no_progress())
+        .unwrap();
+    let labels = admin.annotations(item).unwrap();
+    let Geometry::Span {
+        start,
+        end,
+        byte_start,
+        byte_end,
+    } = labels[0].geometry
+    else {
+        panic!("not a span: {:?}", labels[0].geometry);
+    };
+    assert_eq!((start, end), (15, 35));
+    // "Café" has a 2-byte é: the original's bytes are one ahead of chars.
+    assert_eq!((byte_start, byte_end), (16, 36));
+    assert_eq!(
+        &original[byte_start as usize..byte_end as usize],
+        "jane.doe@example.com"
+    );
+}

@@ -27,7 +27,7 @@ use crate::audit::{self, SignedHead};
 use crate::bundle::BundlePaths;
 use crate::crypto::{PublicIdentity, SecretBytes, UnlockedIdentity};
 use crate::home::Home;
-use crate::model::{AnnotationDraft, AuditEntry, ItemKind, Role, Schema, now_ms};
+use crate::model::{AnnotationDraft, AuditEntry, Geometry, ItemKind, Role, Schema, now_ms};
 use crate::package::{
     self, BytesMember, FnMember, Manifest, MemberSource, NewPackage, PackageError, PackageKind,
     ProgressFn,
@@ -204,9 +204,20 @@ struct MediaRef {
     member: String,
     blob_id: String,
     key: SecretBytes<32>,
-    /// `jpeg` or `png` images travel without their metadata (EXIF GPS,
-    /// camera serials, owners, thumbnails): decrypted whole, stripped.
-    strip: Option<&'static str>,
+    /// How the bytes change on the way out.
+    transform: Transform,
+}
+
+/// What happens to an item's bytes on the way into a work package.
+enum Transform {
+    AsIs,
+    /// Images travel without their metadata (EXIF GPS, camera serials,
+    /// owners, thumbnails, XMP, IPTC): decrypted whole, stripped.
+    StripJpeg,
+    StripPng,
+    /// Texts travel with detected PII masked (`mask_pii = auto`), length in
+    /// characters unchanged so every label offset means the same.
+    MaskText(crate::privacy::pii::Detector),
 }
 
 /// A package planned from the database, ready to be written on any thread.
@@ -251,25 +262,38 @@ impl PlannedPackage {
                 name: m.member.clone(),
                 write: move |mut w: &mut dyn Write| {
                     let other = |e: crate::bundle::BundleError| io::Error::other(e.to_string());
-                    match m.strip {
-                        Some(format) => {
-                            let bytes = self
+                    let whole = || {
+                        self.paths
+                            .read_blob(&self.blob_project_id, &m.blob_id, &m.key)
+                            .map_err(other)
+                    };
+                    let out = match &m.transform {
+                        Transform::AsIs => {
+                            return self
                                 .paths
-                                .read_blob(&self.blob_project_id, &m.blob_id, &m.key)
-                                .map_err(other)?;
-                            let clean = if format == "jpeg" {
-                                super::strip_jpeg(&bytes)
-                            } else {
-                                super::strip_png(&bytes)
-                            };
-                            w.write_all(&clean)?;
-                            Ok(clean.len() as u64)
+                                .read_blob_to(&self.blob_project_id, &m.blob_id, &m.key, &mut w)
+                                .map_err(other);
                         }
-                        None => self
-                            .paths
-                            .read_blob_to(&self.blob_project_id, &m.blob_id, &m.key, &mut w)
-                            .map_err(other),
-                    }
+                        Transform::StripJpeg => super::strip_jpeg(&whole()?),
+                        Transform::StripPng => super::strip_png(&whole()?),
+                        Transform::MaskText(detector) => {
+                            let bytes = whole()?;
+                            let text = String::from_utf8_lossy(&bytes);
+                            let spans: Vec<_> = detector
+                                .scan(&text)
+                                .into_iter()
+                                .filter(|s| s.confidence == crate::privacy::pii::Confidence::High)
+                                .collect();
+                            crate::privacy::pii::mask(
+                                &text,
+                                &spans,
+                                crate::privacy::pii::MaskStyle::Block,
+                            )
+                            .into_bytes()
+                        }
+                    };
+                    w.write_all(&out)?;
+                    Ok(out.len() as u64)
                 },
             })
             .collect();
@@ -430,6 +454,7 @@ impl Session {
             .collect();
         let mut comments = Vec::new();
         let opaque_names = self.project_setting("package_names")? == "opaque";
+        let mask_text = self.project_setting("mask_pii")? == "auto";
         for (item_id, purpose, state, _) in &assignments {
             if !seen.insert(*item_id) {
                 continue;
@@ -485,16 +510,17 @@ impl Session {
                     authors.insert(c.author);
                 }
             }
-            let strip = match (summary_kind, summary_format.as_str()) {
-                (ItemKind::Image, "jpeg") => Some("jpeg"),
-                (ItemKind::Image, "png") => Some("png"),
-                _ => None,
+            let transform = match (summary_kind, summary_format.as_str()) {
+                (ItemKind::Image, "jpeg") => Transform::StripJpeg,
+                (ItemKind::Image, "png") => Transform::StripPng,
+                (ItemKind::Text, _) if mask_text => Transform::MaskText(self.pii_detector()?),
+                _ => Transform::AsIs,
             };
             media.push(MediaRef {
                 member,
                 blob_id,
                 key,
-                strip,
+                transform,
             });
             if gold {
                 continue;
@@ -1038,6 +1064,8 @@ impl Session {
         let annotator = v.signer.id;
         let laptop = v.results.laptop_project_id.clone();
         let hash = manifest_hash(&v.manifest);
+        let paths = self.project.paths.clone();
+        let pid_owned = self.project_id().to_string();
         let report = self.write(|tx, pid, actor| {
             for item in &v.results.items {
                 // Nothing new: the laptop only echoes the state the site
@@ -1064,9 +1092,23 @@ impl Session {
                     let origin = format!("{laptop}:{}", a.local_id);
                     let (mut target, current) = merge_target(tx, a, &laptop)?;
                     for r in a.revisions.iter().filter(|r| r.revision > current) {
+                        // Byte offsets of spans come from the site's own text
+                        // (the laptop's may have been masked).
+                        let mut draft = r.draft.clone();
+                        if let Geometry::Span {
+                            start,
+                            end,
+                            byte_start,
+                            byte_end,
+                        } = &mut draft.geometry
+                        {
+                            let text = site_text(tx, &paths, &pid_owned, item.item_id)?;
+                            *byte_start = char_to_byte(&text, *start as usize)? as u64;
+                            *byte_end = char_to_byte(&text, *end as usize)? as u64;
+                        }
                         let rev = store::Revision {
                             item_id: item.item_id,
-                            draft: &r.draft,
+                            draft: &draft,
                             deleted: r.deleted,
                             op: &r.op,
                             actor: annotator,
@@ -1212,6 +1254,27 @@ struct VerifiedResults {
     signer: crate::model::User,
     results: ResultsDoc,
     audit: AuditDoc,
+}
+
+/// An item's text at the site, decrypted in memory.
+fn site_text(
+    conn: &rusqlite::Connection,
+    paths: &BundlePaths,
+    project_id: &str,
+    item_id: i64,
+) -> store::Result<String> {
+    let (blob, key) = store::item_blob(conn, item_id)?
+        .ok_or_else(|| store::StoreError::Invalid(format!("item {item_id} has no blob")))?;
+    let bytes = paths
+        .read_blob(project_id, &blob, &key)
+        .map_err(|e| store::StoreError::Invalid(e.to_string()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Char to byte offset, as a store error (a span past the text's end).
+fn char_to_byte(text: &str, chars: usize) -> store::Result<usize> {
+    crate::text_offsets::char_to_byte(text, chars)
+        .map_err(|e| store::StoreError::Invalid(format!("span offset: {e}")))
 }
 
 /// The site label a laptop label merges into — the pre-label it began as,

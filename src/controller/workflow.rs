@@ -42,6 +42,7 @@ pub const PROJECT_SETTINGS: &[(&str, &str)] = &[
     ("quality_gate", "0"),
     ("pii_names", ""),
     ("package_names", "original"),
+    ("mask_pii", "off"),
 ];
 
 /// Guidelines travel in every work package; keep them a document, not a dump.
@@ -215,11 +216,12 @@ impl Session {
             "quality_gate" => value.parse::<f64>().is_ok_and(|g| (0.0..=1.0).contains(&g)),
             "pii_names" => value.chars().count() <= MAX_GUIDELINES_CHARS,
             "package_names" => matches!(value, "original" | "opaque"),
+            "mask_pii" => matches!(value, "off" | "auto"),
             _ => return Err(CoreError::Invalid(format!("unknown setting '{key}'"))),
         };
         if !valid {
             return Err(CoreError::Invalid(format!(
-                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque)"
+                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; mask_pii: off or auto)"
             )));
         }
         self.write(|tx, pid, actor| {
