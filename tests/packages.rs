@@ -744,3 +744,68 @@ fn masked_text_goes_out_and_labels_map_back_exactly() {
         "jane.doe@example.com"
     );
 }
+
+/// Labels of a mask class (here: faces) become filled regions in the
+/// annotator's copy of the image; everything else is unchanged, and the
+/// site keeps the original.
+#[test]
+fn mask_class_regions_are_filled_in_the_annotators_image() {
+    const FACE_PHOTO: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/import/camera_gray.png"
+    );
+    let site = site();
+    let original = std::fs::read(FACE_PHOTO).unwrap();
+    let item = {
+        let mut admin = site.admin();
+        let id = admin
+            .import_bytes("camera.png", original.clone(), &ImportOptions::default())
+            .unwrap()
+            .item_ids[0];
+        let face = admin
+            .classes()
+            .unwrap()
+            .into_iter()
+            .find(|c| c.name == "face")
+            .unwrap()
+            .id;
+        // The fixture's face box (fixtures README: [160, 65, 105, 135]).
+        admin
+            .apply_label(LabelChange::Create {
+                item_id: id,
+                draft: AnnotationDraft::new(
+                    face,
+                    Geometry::BBox(BBox {
+                        x: 160.0,
+                        y: 65.0,
+                        w: 105.0,
+                        h: 135.0,
+                    }),
+                ),
+            })
+            .unwrap();
+        admin.set_project_setting("mask_classes", "face").unwrap();
+        admin.assign(&[id], "Ann", "annotate").unwrap();
+        id
+    };
+    let laptop = site.ann_laptop();
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    let seen = image::load_from_memory(&ann.load_item(item).unwrap().bytes)
+        .unwrap()
+        .to_rgb8();
+    let base = image::load_from_memory(&original).unwrap().to_rgb8();
+    assert_eq!(seen.dimensions(), base.dimensions());
+    let mut changed_outside = 0;
+    for (x, y, p) in seen.enumerate_pixels() {
+        let inside = (160..265).contains(&x) && (65..200).contains(&y);
+        if inside {
+            assert_eq!(p.0, [128, 128, 128], "face pixel {x},{y} not masked");
+        } else if p != base.get_pixel(x, y) {
+            changed_outside += 1;
+        }
+    }
+    assert_eq!(changed_outside, 0);
+    // The site still holds the original.
+    let mut admin = site.admin();
+    assert_eq!(&admin.load_item(item).unwrap().bytes[..], &original[..]);
+}

@@ -218,6 +218,43 @@ enum Transform {
     /// Texts travel with detected PII masked (`mask_pii = auto`), length in
     /// characters unchanged so every label offset means the same.
     MaskText(crate::privacy::pii::Detector),
+    /// Images travel with these regions (boxes `x, y, w, h` in pixels)
+    /// filled: the labels of the project's mask classes (`mask_classes`),
+    /// e.g. faces and licence plates from a detector's pre-labels.
+    MaskImage {
+        format: String,
+        regions: Vec<[f64; 4]>,
+    },
+}
+
+/// Fills `regions` of an encoded image with solid grey and re-encodes it
+/// (JPEG at quality 95, anything else as PNG); metadata does not survive
+/// re-encoding. `None` when it cannot be decoded.
+fn mask_image(bytes: &[u8], format: &str, regions: &[[f64; 4]]) -> Option<Vec<u8>> {
+    let mut img = image::load_from_memory(bytes).ok()?.to_rgb8();
+    let (w, h) = img.dimensions();
+    for [x, y, bw, bh] in regions {
+        // Every pixel the box touches, so no sliver of a face stays.
+        let x0 = x.floor().clamp(0.0, w as f64) as u32;
+        let y0 = y.floor().clamp(0.0, h as f64) as u32;
+        let x1 = (x + bw).ceil().clamp(0.0, w as f64) as u32;
+        let y1 = (y + bh).ceil().clamp(0.0, h as f64) as u32;
+        for py in y0..y1 {
+            for px in x0..x1 {
+                img.put_pixel(px, py, image::Rgb([128, 128, 128]));
+            }
+        }
+    }
+    let mut out = io::Cursor::new(Vec::new());
+    if format == "jpeg" {
+        img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut out, 95,
+        ))
+        .ok()?;
+    } else {
+        img.write_to(&mut out, image::ImageFormat::Png).ok()?;
+    }
+    Some(out.into_inner())
 }
 
 /// A package planned from the database, ready to be written on any thread.
@@ -276,6 +313,11 @@ impl PlannedPackage {
                         }
                         Transform::StripJpeg => super::strip_jpeg(&whole()?),
                         Transform::StripPng => super::strip_png(&whole()?),
+                        Transform::MaskImage { format, regions } => {
+                            mask_image(&whole()?, format, regions).ok_or_else(|| {
+                                io::Error::other("an image to mask could not be decoded")
+                            })?
+                        }
                         Transform::MaskText(detector) => {
                             let bytes = whole()?;
                             let text = String::from_utf8_lossy(&bytes);
@@ -455,6 +497,18 @@ impl Session {
         let mut comments = Vec::new();
         let opaque_names = self.project_setting("package_names")? == "opaque";
         let mask_text = self.project_setting("mask_pii")? == "auto";
+        // Classes whose labels become filled regions in the annotator's copy.
+        let mask_names = self.project_setting("mask_classes")?;
+        let mask_classes: BTreeSet<i64> = store::list_classes(self.project.store.conn())?
+            .into_iter()
+            .filter(|c| {
+                mask_names
+                    .split(',')
+                    .map(str::trim)
+                    .any(|n| !n.is_empty() && n == c.name)
+            })
+            .map(|c| c.id)
+            .collect();
         for (item_id, purpose, state, _) in &assignments {
             if !seen.insert(*item_id) {
                 continue;
@@ -510,7 +564,32 @@ impl Session {
                     authors.insert(c.author);
                 }
             }
+            // Boxes (and polygon bounds) of labels in a mask class.
+            let regions: Vec<[f64; 4]> = if summary_kind == ItemKind::Image {
+                store::list_annotations(conn, *item_id)?
+                    .iter()
+                    .filter(|a| mask_classes.contains(&a.class_id))
+                    .filter_map(|a| match &a.geometry {
+                        crate::model::Geometry::BBox(b) => Some([b.x, b.y, b.w, b.h]),
+                        crate::model::Geometry::Polygon { points } if !points.is_empty() => {
+                            let (mut x0, mut y0, mut x1, mut y1) =
+                                (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+                            for [x, y] in points {
+                                (x0, y0, x1, y1) = (x0.min(*x), y0.min(*y), x1.max(*x), y1.max(*y));
+                            }
+                            Some([x0, y0, x1 - x0, y1 - y0])
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let transform = match (summary_kind, summary_format.as_str()) {
+                (ItemKind::Image, _) if !regions.is_empty() => Transform::MaskImage {
+                    format: summary_format.clone(),
+                    regions,
+                },
                 (ItemKind::Image, "jpeg") => Transform::StripJpeg,
                 (ItemKind::Image, "png") => Transform::StripPng,
                 (ItemKind::Text, _) if mask_text => Transform::MaskText(self.pii_detector()?),

@@ -43,6 +43,7 @@ pub const PROJECT_SETTINGS: &[(&str, &str)] = &[
     ("pii_names", ""),
     ("package_names", "original"),
     ("mask_pii", "off"),
+    ("mask_classes", ""),
 ];
 
 /// Guidelines travel in every work package; keep them a document, not a dump.
@@ -217,11 +218,12 @@ impl Session {
             "pii_names" => value.chars().count() <= MAX_GUIDELINES_CHARS,
             "package_names" => matches!(value, "original" | "opaque"),
             "mask_pii" => matches!(value, "off" | "auto"),
+            "mask_classes" => value.chars().count() <= 1024,
             _ => return Err(CoreError::Invalid(format!("unknown setting '{key}'"))),
         };
         if !valid {
             return Err(CoreError::Invalid(format!(
-                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; mask_pii: off or auto)"
+                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; mask_pii: off or auto; mask_classes: class names whose labels are filled in annotators' images, comma-separated)"
             )));
         }
         self.write(|tx, pid, actor| {
