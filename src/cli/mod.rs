@@ -1051,20 +1051,26 @@ fn package_command(cli: &Cli, home: &Home, cmd: &PackageCommand) -> Result<Exit>
             let kind = peek_kind(file, &identity);
             // A package that does not even open is refused where it was
             // meant to go: in the site project if one was named (so the
-            // refusal is audited there), else on the laptop side.
-            let site_project = project.as_deref().filter(|p| {
-                crate::bundle::BundlePaths::new(p).header().exists()
-                    && kind.is_none()
-                    && Session::open(p, identity.clone(), None)
-                        .is_ok_and(|s| s.origin_project().is_none())
-            });
-            if kind == Some(crate::package::PackageKind::Results) || site_project.is_some() {
-                let Some(project) = project else {
+            // refusal is audited there), else on the laptop side. The site
+            // session is opened once and used for the merge.
+            let is_results = kind == Some(crate::package::PackageKind::Results);
+            let site = match project.as_deref() {
+                Some(p)
+                    if is_results
+                        || (kind.is_none()
+                            && crate::bundle::BundlePaths::new(p).header().exists()) =>
+                {
+                    let s = Session::open(p, identity.clone(), Some(home))?;
+                    (is_results || s.origin_project().is_none()).then_some(s)
+                }
+                _ => None,
+            };
+            if is_results || site.is_some() {
+                let Some(mut s) = site else {
                     bail!(
                         "this is a results package: say which site project to merge it into with --project PATH"
                     );
                 };
-                let mut s = Session::open(project, identity, Some(home))?;
                 let report = s.open_results_package(file, &mut progress);
                 done();
                 let report = report?;

@@ -362,7 +362,9 @@ impl Session {
         } else {
             None
         };
-        let held: BTreeSet<i64> = self.quality_report()?.held_items.into_iter().collect();
+        let held: BTreeSet<i64> = super::quality::held_items(self.project.store.conn())?
+            .into_iter()
+            .collect();
         let conn = self.project.store.conn();
         let schema = self.schema()?;
         let kinds = exporter.kinds();

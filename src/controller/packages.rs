@@ -604,6 +604,10 @@ impl Session {
             if gold {
                 continue;
             }
+            let origins: BTreeMap<i64, String> = store::annotation_records(conn, *item_id)?
+                .into_iter()
+                .filter_map(|r| r.origin.map(|o| (r.id, o)))
+                .collect();
             for a in store::list_annotations(conn, *item_id)? {
                 // An annotator never sees another annotator's work.
                 if user.role == Role::Annotator && annotators.contains(&a.created_by) {
@@ -616,10 +620,7 @@ impl Session {
                     authors.insert(e.clone());
                 }
                 authors.insert(a.created_by.clone());
-                let origin = store::annotation_records(conn, a.item_id)?
-                    .into_iter()
-                    .find(|r| r.id == a.id)
-                    .and_then(|r| r.origin);
+                let origin = origins.get(&a.id).cloned();
                 prelabels.push(PreLabel {
                     site_id: a.id,
                     item_id: a.item_id,
@@ -1167,6 +1168,7 @@ impl Session {
                     report.conflicts.push((item.item_id, reason));
                     continue;
                 }
+                let mut text: Option<String> = None;
                 for a in &item.annotations {
                     let origin = format!("{laptop}:{}", a.local_id);
                     let (mut target, current) = merge_target(tx, a, &laptop)?;
@@ -1181,9 +1183,13 @@ impl Session {
                             byte_end,
                         } = &mut draft.geometry
                         {
-                            let text = site_text(tx, &paths, &pid_owned, item.item_id)?;
-                            *byte_start = char_to_byte(&text, *start as usize)? as u64;
-                            *byte_end = char_to_byte(&text, *end as usize)? as u64;
+                            // Decrypted once per item, however many spans.
+                            if text.is_none() {
+                                text = Some(site_text(tx, &paths, &pid_owned, item.item_id)?);
+                            }
+                            let t = text.as_deref().unwrap_or_default();
+                            *byte_start = char_to_byte(t, *start as usize)? as u64;
+                            *byte_end = char_to_byte(t, *end as usize)? as u64;
                         }
                         let rev = store::Revision {
                             item_id: item.item_id,

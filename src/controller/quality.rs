@@ -259,6 +259,42 @@ pub(super) fn score_gold_items(
     Ok(out)
 }
 
+/// Items whose only work comes from people whose mean gold score is below
+/// the quality gate: exports leave them out. Cheap (no agreement figures),
+/// so an export asks this instead of building the whole report.
+pub(super) fn held_items(conn: &rusqlite::Connection) -> store::Result<Vec<i64>> {
+    let Some(gate) = store::setting(conn, "quality_gate")?
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|g| *g > 0.0)
+    else {
+        return Ok(Vec::new());
+    };
+    let mut sums: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
+    for (_, user, score) in store::gold_scores(conn)? {
+        let e = sums.entry(user).or_default();
+        *e = (e.0 + score, e.1 + 1);
+    }
+    let below: BTreeSet<i64> = sums
+        .into_iter()
+        .filter(|(_, (sum, n))| sum / (*n as f64) < gate)
+        .map(|(u, _)| u)
+        .collect();
+    if below.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut workers: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (item, user, purpose, _) in store::all_assignments(conn)? {
+        if purpose != "review" {
+            workers.entry(item).or_default().push(user);
+        }
+    }
+    Ok(workers
+        .into_iter()
+        .filter(|(_, w)| w.iter().all(|u| below.contains(u)))
+        .map(|(i, _)| i)
+        .collect())
+}
+
 /// Live labels of an item grouped by who created them.
 fn labels_by(conn: &rusqlite::Connection, item: i64) -> store::Result<BTreeMap<String, Labels>> {
     let mut by: BTreeMap<String, Labels> = BTreeMap::new();
@@ -708,20 +744,7 @@ impl Session {
             .iter()
             .map(|u| (u.fingerprint.clone(), u.name.clone()))
             .collect();
-        // Held: every person with work on the item is below the gate.
-        let below: BTreeSet<&str> = report
-            .people
-            .iter()
-            .filter(|p| p.below_gate)
-            .map(|p| p.fingerprint.as_str())
-            .collect();
-        if !below.is_empty() {
-            report.held_items = workers
-                .iter()
-                .filter(|(_, w)| w.iter().all(|f| below.contains(f.as_str())))
-                .map(|(i, _)| *i)
-                .collect();
-        }
+        report.held_items = held_items(conn)?;
         Ok(report)
     }
 }

@@ -128,14 +128,23 @@ pub fn items_sent_to(conn: &Connection, user_id: i64) -> Result<Vec<i64>> {
 /// One assignment row: (item id, purpose, state, skip reason).
 pub type AssignmentRow = (i64, String, String, Option<String>);
 
-/// A user's assignments.
+/// A user's assignments: (item id, purpose, state, reason).
 pub fn assignments_of(conn: &Connection, user_id: i64) -> Result<Vec<AssignmentRow>> {
-    let mut stmt = conn.prepare(
-        "SELECT item_id, purpose, state, reason FROM assignments WHERE user_id = ?1 ORDER BY item_id, purpose",
-    )?;
-    let rows = stmt.query_map([user_id], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-    })?;
+    assignments_by(conn, "user_id", "item_id", user_id)
+}
+
+/// Assignments where `column = id`, as (`other` column, purpose, state,
+/// reason): one query for "a user's items" and "an item's users".
+pub(super) fn assignments_by(
+    conn: &Connection,
+    column: &str,
+    other: &str,
+    id: i64,
+) -> Result<Vec<AssignmentRow>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {other}, purpose, state, reason FROM assignments WHERE {column} = ?1 ORDER BY {other}, purpose"
+    ))?;
+    let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -142,13 +142,7 @@ pub fn rejection_reasons(conn: &Connection) -> Result<Vec<(i64, String)>> {
 
 /// Every assignment of an item: (user id, purpose, state, reason).
 pub fn item_assignments(conn: &Connection, item_id: i64) -> Result<Vec<super::AssignmentRow>> {
-    let mut stmt = conn.prepare(
-        "SELECT user_id, purpose, state, reason FROM assignments WHERE item_id = ?1 ORDER BY user_id, purpose",
-    )?;
-    let rows = stmt.query_map([item_id], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    super::packages::assignments_by(conn, "item_id", "user_id", item_id)
 }
 
 /// Sets one assignment's state (by purpose) and the item's status.
