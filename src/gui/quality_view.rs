@@ -110,6 +110,11 @@ fn report_ui(ui: &mut egui::Ui, r: &QualityReport) {
         };
         // Days as 0, 1, 2… from the first day with work; one bar per
         // person and day, side by side.
+        if r.throughput.is_empty() {
+            // No days to draw: an empty axis would start at 1970.
+            cols[1].label("No label revisions yet");
+            return;
+        }
         let first_day = r.throughput.iter().map(|(d, _, _)| *d).min().unwrap_or(0);
         const DAY_MS: i64 = 86_400_000;
         let width = 0.8 / people.len().max(1) as f64;
