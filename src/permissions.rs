@@ -25,10 +25,12 @@ pub enum Action {
     MakePackage,
     MakeResults,
     ManageSettings,
+    /// Masking and minimisation decisions, and previews of derivatives.
+    ManagePrivacy,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::ManageUsers,
         Action::ListUsers,
         Action::Import,
@@ -45,6 +47,7 @@ impl Action {
         Action::MakePackage,
         Action::MakeResults,
         Action::ManageSettings,
+        Action::ManagePrivacy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Action {
             Action::MakePackage => "make_package",
             Action::MakeResults => "make_results",
             Action::ManageSettings => "manage_settings",
+            Action::ManagePrivacy => "manage_privacy",
         }
     }
 }
@@ -81,9 +85,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
     match action {
-        ManageUsers | Import | EditSchema | Assign | Export | MakePackage | ManageSettings => {
-            role == Admin
-        }
+        ManageUsers | Import | EditSchema | Assign | Export | MakePackage | ManageSettings
+        | ManagePrivacy => role == Admin,
         ListUsers | ReadAudit => matches!(role, Admin | Auditor),
         // Anyone may check that the trail is intact (an annotator on a
         // laptop checks their own); reading it stays with admins and auditors.
@@ -148,6 +151,7 @@ mod tests {
             (Action::MakePackage, [true, false, false, false]),
             (Action::MakeResults, [false, true, true, false]),
             (Action::ManageSettings, [true, false, false, false]),
+            (Action::ManagePrivacy, [true, false, false, false]),
         ];
         assert_eq!(expected.len(), Action::ALL.len());
         for (action, row) in expected {

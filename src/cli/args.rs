@@ -165,6 +165,11 @@ pub enum Command {
     /// birth, national ids, listed names) in a file or a project's texts.
     #[command(subcommand)]
     Pii(PiiCommand),
+    /// Masking and minimisation (admin): review PII proposals, draw
+    /// regions and ranges, templates, crops/excerpts, preview what an
+    /// annotator will receive.
+    #[command(subcommand)]
+    Mask(MaskCommand),
     /// Add or list labels from the command line.
     #[command(subcommand)]
     Label(LabelCommand),
@@ -608,4 +613,163 @@ pub enum AuditCommand {
 pub enum SelftestCommand {
     /// Try a TCP connect to 127.0.0.1 and a Unix socket pair; prints JSON.
     Network,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MaskCommand {
+    /// Run the PII detector over text items and audio transcripts and
+    /// record what it finds as proposals to accept or reject.
+    Propose {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Only these items (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        items: Vec<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List masking decisions (of one item, or the whole project).
+    List {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: Option<i64>,
+        /// Only this status: proposed, accepted or rejected.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept proposals: by id, or every pending one of a PII type.
+    Accept(MaskDecision),
+    /// Reject proposals or remove masks: by id, or every pending one of a type.
+    Reject(MaskDecision),
+    /// Add a mask by hand: a text span, an image rectangle or polygon, or
+    /// an audio time range.
+    Add {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+        /// Characters START..END of a text item.
+        #[arg(long, value_name = "START..END", group = "shape")]
+        chars: Option<String>,
+        /// Image rectangle in pixels.
+        #[arg(long, value_name = "X,Y,W,H", group = "shape")]
+        rect: Option<String>,
+        /// Image polygon in pixels.
+        #[arg(long, value_name = "X,Y;X,Y;X,Y...", group = "shape")]
+        polygon: Option<String>,
+        /// Seconds START..END of a recording.
+        #[arg(long, value_name = "START..END", group = "shape")]
+        secs: Option<String>,
+        /// PII type of a text span (email, phone, credit_card, iban,
+        /// ip_address, date_of_birth, national_id, person, address, other).
+        #[arg(long = "type", default_value = "other")]
+        pii_type: String,
+        /// fill, blur or pixelate (regions); mute or tone (audio). Default:
+        /// the project's mask_region_style / mask_audio_style.
+        #[arg(long)]
+        style: Option<String>,
+    },
+    /// Turn labels of some classes (e.g. a detector's faces and plates)
+    /// into accepted mask regions.
+    FromLabels {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long, value_delimiter = ',', required = true)]
+        classes: Vec<String>,
+        #[arg(long)]
+        style: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        items: Vec<i64>,
+    },
+    /// Region templates (e.g. an ID-card layout) applied to many images.
+    #[command(subcommand)]
+    Template(TemplateCommand),
+    /// Send only part of an item: a crop, an excerpt or a time range.
+    Window {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+        #[arg(long, value_name = "X,Y,W,H", group = "window")]
+        rect: Option<String>,
+        #[arg(long, value_name = "START..END", group = "window")]
+        chars: Option<String>,
+        #[arg(long, value_name = "START..END", group = "window")]
+        secs: Option<String>,
+        /// Around the labels of these classes, widened by --margin.
+        #[arg(long, value_delimiter = ',', group = "window")]
+        from_labels: Vec<String>,
+        #[arg(long, default_value_t = 0.0)]
+        margin: f64,
+        /// Send the whole item again.
+        #[arg(long, group = "window")]
+        clear: bool,
+    },
+    /// What the item's privacy state is: version, window, masks, packages.
+    Show {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make the derivative an annotator would receive, in memory, and
+    /// describe it (a text's masked excerpt is printed; nothing is written).
+    Preview {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MaskDecision {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    /// Mask ids.
+    pub ids: Vec<i64>,
+    /// Every pending proposal of this PII type instead.
+    #[arg(long = "type", conflicts_with = "ids")]
+    pub pii_type: Option<String>,
+    /// With --type: only this item's.
+    #[arg(long)]
+    pub item: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Save an image's accepted regions as a template.
+    Save {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        from_item: i64,
+    },
+    /// Apply a template to images (scaled to each one's size).
+    Apply {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_delimiter = ',', required_unless_present = "all_images")]
+        items: Vec<i64>,
+        /// Every image of the project.
+        #[arg(long)]
+        all_images: bool,
+    },
+    List {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -3,6 +3,7 @@
 //! human text or stable JSON (`--json`); exit codes are documented in README.
 
 pub mod args;
+mod mask;
 mod review;
 
 use age::secrecy::SecretString;
@@ -445,6 +446,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
         Command::Gold(cmd) => review::gold_command(cli, &home, cmd),
         Command::Quality(cmd) => review::quality_command(cli, &home, cmd),
         Command::Pii(cmd) => review::pii_command(cli, &home, cmd),
+        Command::Mask(cmd) => mask::mask_command(cli, &home, cmd),
         Command::Label(LabelCommand::Add {
             project,
             item,

@@ -33,6 +33,9 @@ use crate::package::{
     ProgressFn,
 };
 use crate::permissions::Action;
+use crate::privacy::derive::{PrivacyPlan, derive};
+use crate::privacy::image_mask::{Region, RegionStyle, Shape};
+use crate::privacy::window::Window;
 use crate::project::Project;
 use crate::store::{self, PackageRow};
 
@@ -88,6 +91,11 @@ pub struct WorkItem {
     pub state: String,
     /// Name of the member holding the media bytes.
     pub media: String,
+    /// The site's privacy version of the item this derivative was made
+    /// from: a laptop replaces its copy when a later package carries a
+    /// newer one (e.g. more masks).
+    #[serde(default)]
+    pub privacy_version: i64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -210,51 +218,15 @@ struct MediaRef {
 
 /// What happens to an item's bytes on the way into a work package.
 enum Transform {
+    /// Streamed from the blob unchanged (texts without masks or window).
     AsIs,
-    /// Images travel without their metadata (EXIF GPS, camera serials,
-    /// owners, thumbnails, XMP, IPTC): decrypted whole, stripped.
-    StripJpeg,
-    StripPng,
-    /// Texts travel with detected PII masked (`mask_pii = auto`), length in
-    /// characters unchanged so every label offset means the same.
-    MaskText(crate::privacy::pii::Detector),
-    /// Images travel with these regions (boxes `x, y, w, h` in pixels)
-    /// filled: the labels of the project's mask classes (`mask_classes`),
-    /// e.g. faces and licence plates from a detector's pre-labels.
-    MaskImage {
+    /// Decrypted whole and turned into its masked, minimised derivative
+    /// without metadata ([`crate::privacy::derive`]).
+    Derive {
+        kind: ItemKind,
         format: String,
-        regions: Vec<[f64; 4]>,
+        plan: Box<PrivacyPlan>,
     },
-}
-
-/// Fills `regions` of an encoded image with solid grey and re-encodes it
-/// (JPEG at quality 95, anything else as PNG); metadata does not survive
-/// re-encoding. `None` when it cannot be decoded.
-fn mask_image(bytes: &[u8], format: &str, regions: &[[f64; 4]]) -> Option<Vec<u8>> {
-    let mut img = image::load_from_memory(bytes).ok()?.to_rgb8();
-    let (w, h) = img.dimensions();
-    for [x, y, bw, bh] in regions {
-        // Every pixel the box touches, so no sliver of a face stays.
-        let x0 = x.floor().clamp(0.0, w as f64) as u32;
-        let y0 = y.floor().clamp(0.0, h as f64) as u32;
-        let x1 = (x + bw).ceil().clamp(0.0, w as f64) as u32;
-        let y1 = (y + bh).ceil().clamp(0.0, h as f64) as u32;
-        for py in y0..y1 {
-            for px in x0..x1 {
-                img.put_pixel(px, py, image::Rgb([128, 128, 128]));
-            }
-        }
-    }
-    let mut out = io::Cursor::new(Vec::new());
-    if format == "jpeg" {
-        img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
-            &mut out, 95,
-        ))
-        .ok()?;
-    } else {
-        img.write_to(&mut out, image::ImageFormat::Png).ok()?;
-    }
-    Some(out.into_inner())
 }
 
 /// A package planned from the database, ready to be written on any thread.
@@ -273,6 +245,8 @@ pub struct PlannedPackage {
     blob_project_id: String,
     /// Meta values to store once the package is written (results watermarks).
     on_success: Vec<(String, String)>,
+    /// Per item: the privacy version and window it carries (work packages).
+    privacy: Vec<(i64, i64, Option<Window>)>,
 }
 
 impl PlannedPackage {
@@ -311,27 +285,16 @@ impl PlannedPackage {
                                 .read_blob_to(&self.blob_project_id, &m.blob_id, &m.key, &mut w)
                                 .map_err(other);
                         }
-                        Transform::StripJpeg => super::strip_jpeg(&whole()?),
-                        Transform::StripPng => super::strip_png(&whole()?),
-                        Transform::MaskImage { format, regions } => {
-                            mask_image(&whole()?, format, regions).ok_or_else(|| {
-                                io::Error::other("an image to mask could not be decoded")
-                            })?
-                        }
-                        Transform::MaskText(detector) => {
-                            let bytes = whole()?;
-                            let text = String::from_utf8_lossy(&bytes);
-                            let spans: Vec<_> = detector
-                                .scan(&text)
-                                .into_iter()
-                                .filter(|s| s.confidence == crate::privacy::pii::Confidence::High)
-                                .collect();
-                            crate::privacy::pii::mask(
-                                &text,
-                                &spans,
-                                crate::privacy::pii::MaskStyle::Block,
+                        Transform::Derive { kind, format, plan } => {
+                            derive(
+                                *kind,
+                                format,
+                                &whole()?,
+                                plan,
+                                super::privacy::derive_limits(),
                             )
-                            .into_bytes()
+                            .map_err(|e| io::Error::other(format!("{}: {e}", m.member)))?
+                            .bytes
                         }
                     };
                     w.write_all(&out)?;
@@ -496,7 +459,10 @@ impl Session {
             .collect();
         let mut comments = Vec::new();
         let opaque_names = self.project_setting("package_names")? == "opaque";
-        let mask_text = self.project_setting("mask_pii")? == "auto";
+        let mut privacy = Vec::new();
+        // Labels not sent because they fall outside an item's window; a
+        // relation to one of them cannot be sent either.
+        let mut outside: BTreeSet<i64> = BTreeSet::new();
         // Classes whose labels become filled regions in the annotator's copy.
         let mask_names = self.project_setting("mask_classes")?;
         let mask_classes: BTreeSet<i64> = store::list_classes(self.project.store.conn())?
@@ -526,6 +492,28 @@ impl Session {
                 .ok_or_else(|| CoreError::NotFound(format!("blob of item {item_id}")))?;
             let member = format!("media/{item_id}");
             let (summary_kind, summary_format) = (summary.kind, summary.format.clone());
+            let mut plan = self.privacy_plan(*item_id)?;
+            // Labels in a box can only be read once: an item keeps its
+            // window for as long as it is out with this person.
+            if let Some(sent) = store::sent_window(conn, *item_id, user.id)?
+                && sent != plan.window
+            {
+                return Err(CoreError::Invalid(format!(
+                    "item {item_id} went to {} with another window; its labels there are in that window's coordinates. Restore the window, or reassign the item to someone else",
+                    user.name
+                )));
+            }
+            let conn = self.project.store.conn();
+            let changes = plan.changes(summary_kind, &summary_format);
+            let (extent, chars, secs) = plan
+                .window
+                .map(|w| w.extent())
+                .unwrap_or((None, None, None));
+            let out_format = if changes {
+                plan.derived_format(summary_kind, &summary_format)
+            } else {
+                summary_format.clone()
+            };
             items.push(WorkItem {
                 id: *item_id,
                 kind: summary.kind,
@@ -536,16 +524,17 @@ impl Session {
                 } else {
                     summary.name
                 },
-                format: summary.format,
+                format: out_format,
                 sha256: summary.sha256,
-                width: summary.width,
-                height: summary.height,
-                duration_secs: summary.duration_secs,
-                char_len: summary.char_len,
+                width: extent.map(|e| e.0).or(summary.width),
+                height: extent.map(|e| e.1).or(summary.height),
+                duration_secs: secs.or(summary.duration_secs),
+                char_len: chars.or(summary.char_len),
                 metadata: store::item_metadata(conn, *item_id)?,
                 purpose: purpose.to_string(),
                 state: state.clone(),
                 media: member.clone(),
+                privacy_version: plan.version,
             });
             for c in store::item_comments(conn, *item_id)? {
                 let readable = user.role != Role::Annotator
@@ -564,36 +553,56 @@ impl Session {
                     authors.insert(c.author);
                 }
             }
-            // Boxes (and polygon bounds) of labels in a mask class.
-            let regions: Vec<[f64; 4]> = if summary_kind == ItemKind::Image {
-                store::list_annotations(conn, *item_id)?
+            // Labels of a mask class (`mask_classes`) are filled too.
+            if summary_kind == ItemKind::Image {
+                for a in store::list_annotations(conn, *item_id)?
                     .iter()
                     .filter(|a| mask_classes.contains(&a.class_id))
-                    .filter_map(|a| match &a.geometry {
-                        crate::model::Geometry::BBox(b) => Some([b.x, b.y, b.w, b.h]),
-                        crate::model::Geometry::Polygon { points } if !points.is_empty() => {
-                            let (mut x0, mut y0, mut x1, mut y1) =
-                                (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-                            for [x, y] in points {
-                                (x0, y0, x1, y1) = (x0.min(*x), y0.min(*y), x1.max(*x), y1.max(*y));
-                            }
-                            Some([x0, y0, x1 - x0, y1 - y0])
-                        }
-                        _ => None,
-                    })
-                    .collect()
-            } else {
-                Vec::new()
+                {
+                    if let Some([x0, y0, x1, y1]) = crate::privacy::window::bounds(&a.geometry) {
+                        plan.regions.push(Region {
+                            shape: Shape::Rect {
+                                x: x0,
+                                y: y0,
+                                w: x1 - x0,
+                                h: y1 - y0,
+                            },
+                            style: RegionStyle::Fill,
+                        });
+                    }
+                }
+            }
+            // Byte offsets of spans sent in an excerpt index the excerpt.
+            let excerpt = match (summary_kind, plan.window) {
+                (ItemKind::Text, Some(_)) => {
+                    let bytes =
+                        self.project
+                            .paths
+                            .read_blob(self.project.project_id(), &blob_id, &key)?;
+                    let d = derive(
+                        summary_kind,
+                        &summary_format,
+                        &bytes,
+                        &plan,
+                        super::privacy::derive_limits(),
+                    )
+                    .map_err(|e| CoreError::Invalid(format!("item {item_id}: {e}")))?;
+                    Some(String::from_utf8_lossy(&d.bytes).into_owned())
+                }
+                _ => None,
             };
-            let transform = match (summary_kind, summary_format.as_str()) {
-                (ItemKind::Image, _) if !regions.is_empty() => Transform::MaskImage {
+            let conn = self.project.store.conn();
+            privacy.push((*item_id, plan.version, plan.window));
+            let window = plan.window;
+            let sent_plan = plan.clone();
+            let transform = if changes {
+                Transform::Derive {
+                    kind: summary_kind,
                     format: summary_format.clone(),
-                    regions,
-                },
-                (ItemKind::Image, "jpeg") => Transform::StripJpeg,
-                (ItemKind::Image, "png") => Transform::StripPng,
-                (ItemKind::Text, _) if mask_text => Transform::MaskText(self.pii_detector()?),
-                _ => Transform::AsIs,
+                    plan: Box::new(plan),
+                }
+            } else {
+                Transform::AsIs
             };
             media.push(MediaRef {
                 member,
@@ -621,6 +630,34 @@ impl Session {
                 }
                 authors.insert(a.created_by.clone());
                 let origin = origins.get(&a.id).cloned();
+                let mut geometry = match window {
+                    Some(w) => match w.to_window(&a.geometry) {
+                        Some(g) => g,
+                        None => {
+                            outside.insert(a.id);
+                            continue;
+                        }
+                    },
+                    None => a.geometry,
+                };
+                match &mut geometry {
+                    // Transcripts follow the same detection and masking.
+                    Geometry::Segment { transcript, .. } => {
+                        *transcript = sent_plan.mask_transcript(transcript);
+                    }
+                    Geometry::Span {
+                        start,
+                        end,
+                        byte_start,
+                        byte_end,
+                    } => {
+                        if let Some(t) = &excerpt {
+                            *byte_start = char_to_byte(t, *start as usize)? as u64;
+                            *byte_end = char_to_byte(t, *end as usize)? as u64;
+                        }
+                    }
+                    _ => {}
+                }
                 prelabels.push(PreLabel {
                     site_id: a.id,
                     item_id: a.item_id,
@@ -632,7 +669,7 @@ impl Session {
                     score: a.score,
                     draft: AnnotationDraft {
                         class_id: a.class_id,
-                        geometry: a.geometry,
+                        geometry,
                         attributes: a.attributes,
                         hidden: a.hidden,
                         locked: a.locked,
@@ -641,9 +678,16 @@ impl Session {
                 });
             }
         }
+        prelabels.retain(|p| {
+            !matches!(p.draft.geometry, Geometry::Relation { from, to }
+                if outside.contains(&from) || outside.contains(&to))
+        });
         let mut settings = BTreeMap::new();
         for (key, _) in super::PROJECT_SETTINGS {
-            settings.insert(key.to_string(), self.project_setting(key)?);
+            // The names to mask are themselves personal data.
+            if *key != "pii_names" {
+                settings.insert(key.to_string(), self.project_setting(key)?);
+            }
         }
         let doc = WorkDoc {
             project_name: self.project_name(),
@@ -679,6 +723,7 @@ impl Session {
             paths: self.project.paths.clone(),
             blob_project_id: self.project_id().to_string(),
             on_success: vec![],
+            privacy,
         })
     }
 
@@ -727,6 +772,15 @@ impl Session {
                             for item in &plan.item_ids {
                                 store::insert_package_item(tx, &plan.package_id, *item, *user_id)?;
                             }
+                        }
+                        for (item, version, window) in &plan.privacy {
+                            store::set_package_item_privacy(
+                                tx,
+                                &plan.package_id,
+                                *item,
+                                *version,
+                                window.as_ref(),
+                            )?;
                         }
                     }
                     for (k, v) in &on_success {
@@ -966,6 +1020,7 @@ impl Session {
                 ("results_last_audit_seq".into(), last_seq.to_string()),
                 ("results_last_comment".into(), comment_row.to_string()),
             ],
+            privacy: vec![],
         })
     }
 
@@ -1146,6 +1201,17 @@ impl Session {
         let hash = manifest_hash(&v.manifest);
         let paths = self.project.paths.clone();
         let pid_owned = self.project_id().to_string();
+        // Labels come back in the coordinates of the window each item was
+        // sent in, and transcripts with the masking they were sent with.
+        let mut windows: BTreeMap<i64, Window> = BTreeMap::new();
+        let mut plans: BTreeMap<i64, PrivacyPlan> = BTreeMap::new();
+        for item in &v.results.items {
+            let conn = self.project.store.conn();
+            if let Some(Some(w)) = store::sent_window(conn, item.item_id, annotator)? {
+                windows.insert(item.item_id, w);
+            }
+            plans.insert(item.item_id, self.privacy_plan(item.item_id)?);
+        }
         let report = self.write(|tx, pid, actor| {
             for item in &v.results.items {
                 // Nothing new: the laptop only echoes the state the site
@@ -1176,6 +1242,22 @@ impl Session {
                         // Byte offsets of spans come from the site's own text
                         // (the laptop's may have been masked).
                         let mut draft = r.draft.clone();
+                        if let Some(w) = windows.get(&item.item_id) {
+                            draft.geometry = w.from_window(&draft.geometry);
+                        }
+                        if let (Some(id), Some(plan), Geometry::Segment { transcript, .. }) =
+                            (target, plans.get(&item.item_id), &mut draft.geometry)
+                            && let Some(Geometry::Segment {
+                                transcript: original,
+                                ..
+                            }) = store::annotation_geometry(tx, id)?
+                        {
+                            *transcript = unmask_transcript(
+                                &original,
+                                &plan.mask_transcript(&original),
+                                transcript,
+                            );
+                        }
                         if let Geometry::Span {
                             start,
                             end,
@@ -1354,6 +1436,33 @@ fn site_text(
         .read_blob(project_id, &blob, &key)
         .map_err(|e| store::StoreError::Invalid(e.to_string()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A transcript that came back from a laptop, where it was masked: the
+/// characters the annotator left masked get the site's original back,
+/// their edits stay. When the length changed, the positions no longer
+/// line up and the laptop's text is kept as it is.
+fn unmask_transcript(original: &str, sent: &str, back: &str) -> String {
+    if back == sent {
+        return original.to_string();
+    }
+    let (o, s, b): (Vec<char>, Vec<char>, Vec<char>) = (
+        original.chars().collect(),
+        sent.chars().collect(),
+        back.chars().collect(),
+    );
+    if o.len() != s.len() || s.len() != b.len() {
+        return back.to_string();
+    }
+    (0..b.len())
+        .map(|i| {
+            if b[i] == s[i] && s[i] != o[i] {
+                o[i]
+            } else {
+                b[i]
+            }
+        })
+        .collect()
 }
 
 /// Char to byte offset, as a store error (a span past the text's end).
@@ -1968,13 +2077,24 @@ fn install_work(
     }
     let mut added = Vec::new();
     let mut updated = Vec::new();
+    // Items whose media were replaced by a newer masking, with the old blob.
+    let mut remasked: Vec<(i64, Option<String>)> = Vec::new();
     for (item_id, blob) in &written {
         let Some(item) = doc.items.iter().find(|i| i.id == *item_id) else {
             continue;
         };
         if store::item_exists(&tx, item.id)? {
             // Sent again (e.g. rejected with a comment): take the site's
-            // state and its newer label revisions; keep the media we have.
+            // state and its newer label revisions; keep the media we have
+            // unless the site changed its masking (never keep a copy the
+            // site has since masked more).
+            if store::item_privacy(&tx, item.id)?.0 != item.privacy_version {
+                let old = store::item_blob(&tx, item.id)?.map(|(b, _)| b);
+                store::insert_blob(&tx, &blob.blob_id, &blob.key, blob.size)?;
+                store::replace_item_media(&tx, item.id, &blob.blob_id, &item.format)?;
+                store::put_privacy_version(&tx, item.id, item.privacy_version)?;
+                remasked.push((item.id, old));
+            }
             let local = store::assignment_state(&tx, item.id, mine.id)?;
             if local.as_ref().map(|(s, _)| s.as_str()) != Some(item.state.as_str()) {
                 store::put_assignment(&tx, item.id, mine.id, &item.purpose, &item.state, None)?;
@@ -2001,6 +2121,7 @@ fn install_work(
             },
         )?;
         store::put_assignment(&tx, item.id, mine.id, &item.purpose, &item.state, None)?;
+        store::put_privacy_version(&tx, item.id, item.privacy_version)?;
         sync_prelabels(&tx, &pid, doc, item.id, mine.id)?;
         added.push(item.id);
     }
@@ -2062,6 +2183,7 @@ fn install_work(
             "sequence": m.sequence,
             "items": added,
             "updated": updated,
+            "remasked": remasked.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
             "manifest_sha256": hash,
         })
         .to_string(),
@@ -2069,8 +2191,14 @@ fn install_work(
     tx.commit()?;
     // Blobs of items that were already present are not referenced: remove.
     for (item_id, blob) in &written {
-        if !added.contains(item_id) {
+        if !added.contains(item_id) && !remasked.iter().any(|(i, _)| i == item_id) {
             project.paths.remove_blob(&blob.blob_id);
+        }
+    }
+    // Nor are the media a newer masking replaced.
+    for (_, old) in &remasked {
+        if let Some(old) = old {
+            project.paths.remove_blob(old);
         }
     }
     Ok(added)

@@ -44,6 +44,9 @@ pub const PROJECT_SETTINGS: &[(&str, &str)] = &[
     ("package_names", "original"),
     ("mask_pii", "off"),
     ("mask_classes", ""),
+    ("mask_style", "block"),
+    ("mask_region_style", "fill"),
+    ("mask_audio_style", "mute"),
 ];
 
 /// Guidelines travel in every work package; keep them a document, not a dump.
@@ -219,11 +222,14 @@ impl Session {
             "package_names" => matches!(value, "original" | "opaque"),
             "mask_pii" => matches!(value, "off" | "auto"),
             "mask_classes" => value.chars().count() <= 1024,
+            "mask_style" => crate::privacy::derive::parse_mask_style(value).is_some(),
+            "mask_region_style" => matches!(value, "fill" | "blur" | "pixelate"),
+            "mask_audio_style" => matches!(value, "mute" | "tone"),
             _ => return Err(CoreError::Invalid(format!("unknown setting '{key}'"))),
         };
         if !valid {
             return Err(CoreError::Invalid(format!(
-                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; mask_pii: off or auto; mask_classes: class names whose labels are filled in annotators' images, comma-separated)"
+                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; mask_pii: off or auto; mask_classes: class names whose labels are filled in annotators' images, comma-separated; mask_style: block, tag or char:X; mask_region_style: fill, blur or pixelate; mask_audio_style: mute or tone)"
             )));
         }
         self.write(|tx, pid, actor| {

@@ -6,4 +6,9 @@
 //! ids, and person names from an admin-provided list) and masks them without
 //! changing the text's length in characters.
 
+pub mod audio_mask;
+pub mod derive;
+pub mod image_mask;
+pub mod metadata;
 pub mod pii;
+pub mod window;

@@ -60,10 +60,15 @@ pub enum PiiType {
     /// A national identification number; [`PiiSpan::detail`] names the scheme.
     NationalId,
     Person,
+    /// Added by hand only (the detector does not find postal addresses).
+    Address,
+    /// Added by hand only: anything else an admin wants masked.
+    Other,
 }
 
 impl PiiType {
-    /// Every type, in declaration order.
+    /// Every type the detector emits, in declaration order ([`PiiType::Address`]
+    /// and [`PiiType::Other`] are only ever added by a person).
     pub const ALL: [PiiType; 8] = [
         PiiType::Email,
         PiiType::Phone,
@@ -86,6 +91,8 @@ impl PiiType {
             PiiType::DateOfBirth => "DATE_OF_BIRTH",
             PiiType::NationalId => "NATIONAL_ID",
             PiiType::Person => "PERSON",
+            PiiType::Address => "ADDRESS",
+            PiiType::Other => "PII",
         }
     }
 
@@ -102,6 +109,8 @@ impl PiiType {
             PiiType::DateOfBirth => 5,
             PiiType::Phone => 6,
             PiiType::Person => 7,
+            PiiType::Address => 8,
+            PiiType::Other => 9,
         }
     }
 }

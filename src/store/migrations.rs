@@ -246,4 +246,39 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE annotations ADD COLUMN source TEXT;
     ALTER TABLE annotations ADD COLUMN score REAL;
     "#,
+    // 7: privacy decisions: masks (text spans, image regions, audio
+    // ranges) proposed by the detector or drawn by an admin, each accepted
+    // or rejected; per item a version bumped by every decision and an
+    // optional window (crop / excerpt / time range); region templates; and
+    // which version and window each work package carried.
+    r#"
+    CREATE TABLE masks (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        spec TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('proposed','accepted','rejected')),
+        source TEXT NOT NULL,
+        created_by INTEGER NOT NULL REFERENCES users(id),
+        at INTEGER NOT NULL,
+        decided_by INTEGER REFERENCES users(id),
+        decided_at INTEGER
+    );
+    CREATE INDEX masks_item ON masks(item_id);
+    CREATE TABLE item_privacy (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id),
+        version INTEGER NOT NULL,
+        window TEXT,
+        at INTEGER NOT NULL
+    );
+    CREATE TABLE mask_templates (
+        name TEXT PRIMARY KEY,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        regions TEXT NOT NULL,
+        created_by INTEGER NOT NULL REFERENCES users(id),
+        at INTEGER NOT NULL
+    );
+    ALTER TABLE package_items ADD COLUMN privacy_version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE package_items ADD COLUMN window TEXT;
+    "#,
 ];

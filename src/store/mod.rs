@@ -4,6 +4,7 @@
 
 mod migrations;
 mod packages;
+mod privacy;
 mod review;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -19,6 +20,7 @@ use crate::model::{
 
 pub use migrations::MIGRATIONS;
 pub use packages::*;
+pub use privacy::*;
 pub use review::*;
 pub use rusqlite::Transaction;
 
