@@ -1318,3 +1318,152 @@ fn pii_scan_of_a_file_and_of_a_project() {
         "{kinds:?}"
     );
 }
+
+/// The mask commands as a security team uses them: propose, review in bulk
+/// by type, reject one, add by hand, set an excerpt, preview the result
+/// (printed, never written), and show the item's version.
+#[test]
+fn mask_commands_review_proposals_and_preview_the_derivative() {
+    let site = site_with_project();
+    let text = site.dir.path().join("letter.txt");
+    std::fs::write(
+        &text,
+        "Dear Ada Lovelace, mail ada@example.com or call +44 20 7946 0958.",
+    )
+    .unwrap();
+    site.ok(
+        "admin",
+        &["import", "--project", &site.p(), text.to_str().unwrap()],
+    );
+    let item = site.json("admin", &["items", "--project", &site.p(), "--json"])[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    site.ok(
+        "admin",
+        &[
+            "settings",
+            "--project",
+            &site.p(),
+            "pii_names",
+            "Ada Lovelace",
+        ],
+    );
+    let found = site.json(
+        "admin",
+        &["mask", "propose", "--project", &site.p(), "--json"],
+    );
+    assert_eq!(found["text_spans"], 3, "{found}");
+    site.ok(
+        "admin",
+        &["mask", "accept", "--project", &site.p(), "--type", "email"],
+    );
+    site.ok(
+        "admin",
+        &["mask", "accept", "--project", &site.p(), "--type", "person"],
+    );
+    let masks = site.json("admin", &["mask", "list", "--project", &site.p(), "--json"]);
+    let phone = masks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["spec"]["pii_type"] == "phone")
+        .unwrap();
+    assert_eq!(phone["status"], "proposed");
+    site.ok(
+        "admin",
+        &[
+            "mask",
+            "reject",
+            "--project",
+            &site.p(),
+            &phone["id"].to_string(),
+        ],
+    );
+    // "Dear" by hand, as "other".
+    site.ok(
+        "admin",
+        &[
+            "mask",
+            "add",
+            "--project",
+            &site.p(),
+            "--item",
+            &item,
+            "--chars",
+            "0..4",
+        ],
+    );
+    let bad = site.run(
+        "admin",
+        &[
+            "mask",
+            "add",
+            "--project",
+            &site.p(),
+            "--item",
+            &item,
+            "--chars",
+            "4..2",
+        ],
+    );
+    assert_ne!(code(&bad), 0);
+    assert!(stderr(&bad).contains("item"), "{}", stderr(&bad));
+    let preview = site.json(
+        "admin",
+        &[
+            "mask",
+            "preview",
+            "--project",
+            &site.p(),
+            "--item",
+            &item,
+            "--json",
+        ],
+    );
+    assert_eq!(
+        preview["text"],
+        "████ ████████████, mail ███████████████ or call +44 20 7946 0958."
+    );
+    let shown = site.json(
+        "admin",
+        &[
+            "mask",
+            "show",
+            "--project",
+            &site.p(),
+            "--item",
+            &item,
+            "--json",
+        ],
+    );
+    assert_eq!(shown["version"], 4);
+    assert_eq!(shown["masks"].as_array().unwrap().len(), 4);
+    site.ok(
+        "admin",
+        &[
+            "mask",
+            "window",
+            "--project",
+            &site.p(),
+            "--item",
+            &item,
+            "--chars",
+            "19..39",
+        ],
+    );
+    let preview = site.json(
+        "admin",
+        &[
+            "mask",
+            "preview",
+            "--project",
+            &site.p(),
+            "--item",
+            &item,
+            "--json",
+        ],
+    );
+    assert_eq!(preview["text"], "mail ███████████████");
+    assert_eq!(preview["char_len"], 20);
+}

@@ -22,6 +22,7 @@ use crate::formats::{
 use crate::model::{AnnotationDraft, ItemKind, ItemSummary, LabelChange, Schema, now_ms};
 use crate::package::{self, Manifest, MemberEntry, NewPackage, PackageKind, ProgressFn};
 use crate::permissions::Action;
+use crate::privacy::derive::PrivacyPlan;
 use crate::store;
 
 /// What to export and how to deliver it.
@@ -381,7 +382,20 @@ impl Session {
             let blob = store::item_blob(conn, s.id)?
                 .ok_or_else(|| CoreError::NotFound(format!("blob of item {}", s.id)))?;
             let media_path = if options.media {
-                format!("media/{:06}_{}", s.id, formats::safe_file_name(&s.name))
+                let name = formats::safe_file_name(&s.name);
+                // Media whose metadata can only go by re-encoding change
+                // format (and so extension): a WebP with EXIF becomes PNG,
+                // an Ogg with Vorbis comments WAV.
+                let out_format = PrivacyPlan::default().derived_format(s.kind, &s.format);
+                let name = if s.kind != ItemKind::Text && out_format != s.format {
+                    let stem = name
+                        .rsplit_once('.')
+                        .map_or(name.as_str(), |(stem, _)| stem);
+                    format!("{stem}.{out_format}")
+                } else {
+                    name
+                };
+                format!("media/{:06}_{name}", s.id)
             } else {
                 s.name.clone()
             };
@@ -717,17 +731,28 @@ fn write_media(
         w.write_all(&marked)?;
         return Ok(());
     }
-    if e.summary.kind == ItemKind::Image && matches!(fmt, "jpeg" | "png") {
+    if e.summary.kind != ItemKind::Text {
+        // Images and recordings leave without their metadata (EXIF, XMP,
+        // IPTC, ID3, Vorbis comments, RIFF INFO): the same derivation a work
+        // package uses, with nothing masked.
         let bytes = source
             .paths
             .read_blob(source.project_id, &e.blob.0, &e.blob.1)
             .map_err(|e| FormatError::Invalid(e.to_string()))?;
-        let clean = if fmt == "jpeg" {
-            strip_jpeg(&bytes)
-        } else {
-            strip_png(&bytes)
-        };
-        w.write_all(&clean)?;
+        let clean = crate::privacy::derive::derive(
+            e.summary.kind,
+            fmt,
+            &bytes,
+            &PrivacyPlan::default(),
+            super::privacy::derive_limits(),
+        )
+        .map_err(|err| {
+            FormatError::Invalid(format!(
+                "item {} ({}): metadata could not be stripped: {err}",
+                e.summary.id, e.summary.name
+            ))
+        })?;
+        w.write_all(&clean.bytes)?;
         return Ok(());
     }
     source
