@@ -3,7 +3,7 @@
 //! applied from templates, windows (crop, excerpt, time range) with every
 //! label mapped back exactly on merge, versions recorded per package, the
 //! laptop's copy replaced when the site masks more, and the preview equal
-//! byte for byte to what the annotator receives.
+//! byte for byte to what the annotator receives; recordings lose their tags.
 
 use sealtag::controller::{CoreError, Session, open_work_package};
 use sealtag::crypto::UnlockedIdentity;
@@ -675,4 +675,40 @@ fn templates_scale_and_annotators_cannot_mask() {
         actions.iter().any(|a| a == "permission.denied"),
         "{actions:?}"
     );
+}
+
+/// Recordings leave the site without their tags: the Ogg's Vorbis comments
+/// and the MP3's ID3 frames (names, phone numbers, e-mails) are gone from
+/// the annotator's copies, which still decode; the Ogg travels as WAV.
+#[test]
+fn work_package_recordings_carry_no_tags() {
+    let site = site();
+    let ogg = fixture("import/call_03_22k.ogg");
+    let mp3 = fixture("import/call_04_22k.mp3");
+    let leaks: [&[u8]; 4] = [
+        b"Taro Yamada",
+        b"555 0199",
+        b"John Doe",
+        b"john.doe@example.net",
+    ];
+    let has = |bytes: &[u8], leak: &[u8]| bytes.windows(leak.len()).any(|w| w == leak);
+    assert!(has(&ogg, leaks[0]) && has(&mp3, leaks[3]), "fixtures lack their tags");
+    let a = site.import("call3.ogg", ogg);
+    let b = site.import("call4.mp3", mp3);
+    site.admin().assign(&[a, b], "Ann", "annotate").unwrap();
+    let bundle = site.send();
+    let mut ann = site.laptop(&bundle);
+    let (ca, cb) = (ann.load_item(a).unwrap(), ann.load_item(b).unwrap());
+    assert_eq!(ca.summary.format, "wav");
+    assert_eq!(cb.summary.format, "mp3");
+    for leak in leaks {
+        for copy in [&ca.bytes, &cb.bytes] {
+            assert!(!has(copy, leak), "{} survived", String::from_utf8_lossy(leak));
+        }
+    }
+    for (copy, format) in [(&ca.bytes, "wav"), (&cb.bytes, "mp3")] {
+        let pcm = sealtag::privacy::audio_mask::decode_pcm(copy, format, 600.0).unwrap();
+        let secs = pcm.samples.len() as f64 / f64::from(pcm.channels) / f64::from(pcm.sample_rate);
+        assert!(secs > 25.0, "{format}: {secs} s");
+    }
 }

@@ -24,11 +24,15 @@ use crate::privacy::pii::{Confidence, Detector, PiiSpan, PiiType};
 use crate::privacy::window::{self, Window};
 use crate::store::{self, MaskRow, Template};
 
-/// The PII proposals for one text item.
+/// The PII proposals for one text item, or for one transcript of an
+/// audio item (offsets then index the transcript).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ItemPii {
     pub item_id: i64,
     pub name: String,
+    /// The segment label whose transcript was scanned (audio items).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotation_id: Option<i64>,
     pub spans: Vec<PiiSpan>,
 }
 
@@ -41,12 +45,26 @@ impl Session {
         ))
     }
 
-    /// Runs the PII detector over every text item (admin).
+    /// Runs the PII detector over every text item and every transcript of
+    /// an audio item (admin).
     pub fn pii_scan(&mut self, detector: &Detector) -> Result<Vec<ItemPii>> {
         self.require(Action::Import, Some("PII scan".into()))?;
         let conn = self.project.store.conn();
         let mut out = Vec::new();
         for item in store::list_items(conn, None)? {
+            if item.kind == ItemKind::Audio {
+                for a in store::list_annotations(conn, item.id)? {
+                    if let Geometry::Segment { transcript, .. } = &a.geometry {
+                        out.push(ItemPii {
+                            item_id: item.id,
+                            name: item.name.clone(),
+                            annotation_id: Some(a.id),
+                            spans: detector.scan(transcript),
+                        });
+                    }
+                }
+                continue;
+            }
             if item.kind != ItemKind::Text {
                 continue;
             }
@@ -61,6 +79,7 @@ impl Session {
             out.push(ItemPii {
                 item_id: item.id,
                 name: item.name,
+                annotation_id: None,
                 spans: detector.scan(&text),
             });
         }
