@@ -1,0 +1,1266 @@
+//! Masked, cut and untagged derivatives of recordings: what an annotator
+//! receives instead of the original when spoken names, numbers or addresses
+//! must not leave the site.
+//!
+//! [`derive_audio`] either decodes the recording, silences or bleeps time
+//! ranges ([`apply_ranges`]), keeps a time window ([`cut_window`]) and writes
+//! a plain 16-bit WAV ([`encode_wav`]), or, when nothing is masked, returns
+//! the same recording with its tags removed ([`strip_tags`]). Tags carry
+//! names, phone numbers and free-text comments as often as the audio does.
+//!
+//! Times are seconds of the original recording; a range covers frames
+//! `floor(start * rate) .. ceil(end * rate)`, so a masked word is never
+//! shortened by rounding. Decoding and tag parsing never panic on bad input;
+//! errors say what failed and at which byte or packet.
+
+use std::f64::consts::TAU;
+use std::io::{Cursor, ErrorKind};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
+use symphonia::core::codecs::{CODEC_TYPE_NULL, CodecParameters, DecoderOptions};
+use symphonia::core::conv::IntoSample;
+use symphonia::core::errors::Error as AudioError;
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+use symphonia::core::sample::Sample;
+
+pub use super::image_mask::MaskError;
+
+/// What happens to the audio inside a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioStyle {
+    /// Digital silence.
+    #[default]
+    Mute,
+    /// A 1 kHz sine at -20 dBFS: the listener hears that something was
+    /// removed, and how long it was.
+    Tone,
+}
+
+/// A time range of the original recording to mask.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AudioRange {
+    pub start_secs: f64,
+    pub end_secs: f64,
+    #[serde(default)]
+    pub style: AudioStyle,
+}
+
+/// Decoded audio: 16-bit samples, channels interleaved.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pcm {
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// Interleaved: frame `f`, channel `c` is at `f * channels + c`.
+    pub samples: Vec<i16>,
+}
+
+impl std::fmt::Debug for Pcm {
+    // Millions of samples are no use in a debug print.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pcm")
+            .field("sample_rate", &self.sample_rate)
+            .field("channels", &self.channels)
+            .field("frames", &self.frames())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pcm {
+    /// Number of frames (samples per channel).
+    pub fn frames(&self) -> u64 {
+        match self.channels {
+            0 => 0,
+            c => (self.samples.len() / usize::from(c)) as u64,
+        }
+    }
+
+    /// Length in seconds.
+    pub fn duration_secs(&self) -> f64 {
+        seconds(self.frames(), self.sample_rate)
+    }
+
+    /// Frame index of `secs`, rounded with `round` (floor or ceil), clamped
+    /// to `0 ..= frames`.
+    fn frame_at(&self, secs: f64, round: fn(f64) -> f64) -> u64 {
+        // `as` maps NaN to 0 and saturates, so no input can wrap.
+        (round(secs * f64::from(self.sample_rate)).max(0.0) as u64).min(self.frames())
+    }
+}
+
+/// Peak level of the masking tone: -20 dBFS of a 16-bit full scale.
+pub const TONE_AMPLITUDE: f64 = 3277.0;
+/// Frequency of the masking tone.
+pub const TONE_HZ: u64 = 1000;
+/// Highest sample rate decoded; a header claiming more is refused, since
+/// the time limit would otherwise allow an unbounded number of samples.
+pub const MAX_SAMPLE_RATE: u32 = 768_000;
+/// Most channels decoded.
+pub const MAX_CHANNELS: u16 = 32;
+
+/// Tone sample `offset` frames after the start of a range.
+fn tone_sample(offset: u64, sample_rate: u32) -> i16 {
+    let rate = u64::from(sample_rate.max(1));
+    // The phase in whole cycles is dropped in integers, so the tone stays
+    // exact however far into a long recording the range starts.
+    let step = (offset % rate) * TONE_HZ % rate;
+    let phase = TAU * step as f64 / rate as f64;
+    (TONE_AMPLITUDE * phase.sin()).round() as i16
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn seconds(frames: u64, sample_rate: u32) -> f64 {
+    if sample_rate == 0 {
+        return 0.0;
+    }
+    frames as f64 / f64::from(sample_rate)
+}
+
+fn audio_format(format: &str) -> Option<&'static str> {
+    Some(match format {
+        "wav" => "wav",
+        "flac" => "flac",
+        "ogg" => "ogg",
+        "mp3" => "mp3",
+        _ => return None,
+    })
+}
+
+fn unsupported(format: &str) -> MaskError {
+    MaskError::UnsupportedFormat {
+        format: format.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Decoding
+
+/// Lets symphonia (which wants an owned `'static` source) read shared bytes.
+struct SharedBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}
+
+fn is_eof(err: &AudioError) -> bool {
+    matches!(err, AudioError::IoError(e) if e.kind() == ErrorKind::UnexpectedEof)
+}
+
+/// Opens the container and picks its first audio track.
+fn open(
+    bytes: Arc<Vec<u8>>,
+    format: &'static str,
+) -> Result<(Box<dyn FormatReader>, u32, CodecParameters), MaskError> {
+    let open_error = |message: String| MaskError::AudioOpen { format, message };
+    let stream = MediaSourceStream::new(
+        Box::new(Cursor::new(SharedBytes(bytes))),
+        MediaSourceStreamOptions::default(),
+    );
+    let mut hint = Hint::new();
+    hint.with_extension(format);
+    // Gapless: the MP3 encoder delay and padding are trimmed, so frame
+    // numbers mean the same as in the player the times were taken from.
+    let options = FormatOptions {
+        enable_gapless: true,
+        ..FormatOptions::default()
+    };
+    let probed = symphonia::default::get_probe()
+        .format(&hint, stream, &options, &MetadataOptions::default())
+        .map_err(|e| open_error(e.to_string()))?;
+    let reader = probed.format;
+    let track = reader
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| open_error("no audio track".to_owned()))?;
+    let (id, params) = (track.id, track.codec_params.clone());
+    Ok((reader, id, params))
+}
+
+/// Appends `buf` interleaved as i16. Floats are rounded (symphonia's own
+/// conversion truncates); integer formats shift, so 16-bit sources come out
+/// exactly as stored.
+fn push_interleaved<S>(buf: &AudioBuffer<S>, out: &mut Vec<i16>, convert: fn(S) -> i16)
+where
+    S: Sample,
+{
+    let planes = buf.planes();
+    let planes = planes.planes();
+    for frame in 0..buf.frames() {
+        for plane in planes {
+            if let Some(s) = plane.get(frame) {
+                out.push(convert(*s));
+            }
+        }
+    }
+}
+
+fn float_to_i16(v: f64) -> i16 {
+    // `as` saturates and maps NaN to 0.
+    (v * 32_768.0).round().clamp(-32_768.0, 32_767.0) as i16
+}
+
+fn interleave(buffer: AudioBufferRef<'_>, out: &mut Vec<i16>) {
+    match buffer {
+        AudioBufferRef::U8(b) => push_interleaved(&b, out, IntoSample::into_sample),
+        AudioBufferRef::U16(b) => push_interleaved(&b, out, IntoSample::into_sample),
+        AudioBufferRef::U24(b) => push_interleaved(&b, out, IntoSample::into_sample),
+        AudioBufferRef::U32(b) => push_interleaved(&b, out, IntoSample::into_sample),
+        AudioBufferRef::S8(b) => push_interleaved(&b, out, IntoSample::into_sample),
+        AudioBufferRef::S16(b) => push_interleaved(&b, out, IntoSample::into_sample),
+        AudioBufferRef::S24(b) => push_interleaved(&b, out, IntoSample::into_sample),
+        AudioBufferRef::S32(b) => push_interleaved(&b, out, IntoSample::into_sample),
+        AudioBufferRef::F32(b) => push_interleaved(&b, out, |s| float_to_i16(f64::from(s))),
+        AudioBufferRef::F64(b) => push_interleaved(&b, out, float_to_i16),
+    }
+}
+
+fn check_shape(sample_rate: u32, channels: u16) -> Result<(), MaskError> {
+    if sample_rate == 0 || sample_rate > MAX_SAMPLE_RATE {
+        return Err(MaskError::AudioUnsupported {
+            what: "sample rate",
+            message: format!("{sample_rate} Hz (1 Hz to {MAX_SAMPLE_RATE} Hz are decoded)"),
+        });
+    }
+    if channels == 0 || channels > MAX_CHANNELS {
+        return Err(MaskError::AudioUnsupported {
+            what: "channel count",
+            message: format!("{channels} channels (1 to {MAX_CHANNELS} are decoded)"),
+        });
+    }
+    Ok(())
+}
+
+/// Decodes every packet of the first audio track, handing each packet's
+/// interleaved samples to `sink`; refuses recordings longer than `max_secs`
+/// (from the header when it says, else as soon as the decoded length does).
+/// Returns (sample rate, channels, frames).
+fn decode_each(
+    bytes: Arc<Vec<u8>>,
+    format: &'static str,
+    max_secs: f64,
+    mut sink: impl FnMut(&[i16]),
+) -> Result<(u32, u16, u64), MaskError> {
+    let (mut reader, track_id, params) = open(bytes, format)?;
+    let mut shape: Option<(u32, u16)> = match (params.sample_rate, params.channels) {
+        (Some(rate), Some(ch)) => {
+            let ch = u16::try_from(ch.count()).unwrap_or(u16::MAX);
+            check_shape(rate, ch)?;
+            Some((rate, ch))
+        }
+        _ => None,
+    };
+    let too_long = |frames: u64, rate: u32| {
+        let secs = seconds(frames, rate);
+        (secs > max_secs).then_some(MaskError::AudioTooLong {
+            secs,
+            limit: max_secs,
+        })
+    };
+    if let (Some((rate, _)), Some(n)) = (shape, params.n_frames)
+        && let Some(e) = too_long(n, rate)
+    {
+        return Err(e);
+    }
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .map_err(|e| MaskError::AudioOpen {
+            format,
+            message: e.to_string(),
+        })?;
+
+    let mut frames: u64 = 0;
+    let mut packet_index: u64 = 0;
+    let mut chunk: Vec<i16> = Vec::new();
+    loop {
+        let decode_error = |message: String| MaskError::AudioDecode {
+            format,
+            packet: packet_index,
+            at_secs: shape.map_or(0.0, |(rate, _)| seconds(frames, rate)),
+            message,
+        };
+        let packet = match reader.next_packet() {
+            Ok(packet) => packet,
+            Err(e) if is_eof(&e) => break,
+            Err(e) => return Err(decode_error(e.to_string())),
+        };
+        if packet.track_id() != track_id {
+            continue;
+        }
+        let buffer = match decoder.decode(&packet) {
+            Ok(buffer) => buffer,
+            Err(e) if is_eof(&e) => break,
+            Err(e) => return Err(decode_error(e.to_string())),
+        };
+        let spec = *buffer.spec();
+        let got = (
+            spec.rate,
+            u16::try_from(spec.channels.count()).unwrap_or(u16::MAX),
+        );
+        match shape {
+            None => {
+                check_shape(got.0, got.1)?;
+                shape = Some(got);
+            }
+            // Interleaved samples only mean something at one rate and layout.
+            Some(expected) if expected != got => {
+                return Err(decode_error(format!(
+                    "the stream changes from {} Hz, {} channels to {} Hz, {} channels",
+                    expected.0, expected.1, got.0, got.1
+                )));
+            }
+            Some(_) => {}
+        }
+        chunk.clear();
+        interleave(buffer, &mut chunk);
+        frames = frames.saturating_add((chunk.len() / usize::from(got.1.max(1))) as u64);
+        if let Some(e) = too_long(frames, got.0) {
+            return Err(e);
+        }
+        sink(&chunk);
+        packet_index = packet_index.saturating_add(1);
+    }
+    match shape {
+        Some((rate, channels)) if frames > 0 => Ok((rate, channels, frames)),
+        _ => Err(MaskError::AudioEmpty),
+    }
+}
+
+/// Decodes a whole recording ("wav", "flac", "ogg" or "mp3") to 16-bit
+/// interleaved samples, refusing one longer than `max_secs`.
+pub fn decode_pcm(bytes: &[u8], format: &str, max_secs: f64) -> Result<Pcm, MaskError> {
+    let name = audio_format(format).ok_or_else(|| unsupported(format))?;
+    let mut samples = Vec::new();
+    let (sample_rate, channels, _) =
+        decode_each(Arc::new(bytes.to_vec()), name, max_secs, |chunk| {
+            samples.extend_from_slice(chunk);
+        })?;
+    Ok(Pcm {
+        sample_rate,
+        channels,
+        samples,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Masking and cutting
+
+/// Frames floor(start*sr) .. ceil(end*sr), clamped, all channels. Mute = 0;
+/// Tone = 1 kHz sine at -20 dBFS (amplitude 3277), phase starting at 0 at
+/// the range start. Ranges apply in order; a range with a non-finite bound
+/// or ending before it starts is skipped ([`derive_audio`] refuses it).
+pub fn apply_ranges(pcm: &mut Pcm, ranges: &[AudioRange]) {
+    let channels = usize::from(pcm.channels);
+    if channels == 0 {
+        return;
+    }
+    for range in ranges {
+        if validate_range(range).is_err() {
+            continue;
+        }
+        let start = pcm.frame_at(range.start_secs, f64::floor);
+        let end = pcm.frame_at(range.end_secs, f64::ceil);
+        let (Ok(lo), Ok(hi)) = (usize::try_from(start), usize::try_from(end)) else {
+            continue;
+        };
+        let Some(frames) = pcm
+            .samples
+            .get_mut(lo.saturating_mul(channels)..hi.saturating_mul(channels))
+        else {
+            continue;
+        };
+        match range.style {
+            AudioStyle::Mute => frames.fill(0),
+            AudioStyle::Tone => {
+                for (offset, frame) in frames.chunks_exact_mut(channels).enumerate() {
+                    frame.fill(tone_sample(offset as u64, pcm.sample_rate));
+                }
+            }
+        }
+    }
+}
+
+/// Keep frames floor(start*sr) .. ceil(end*sr). Returns the start frame
+/// actually used. Bounds are clamped to the recording; a window that ends
+/// before it starts (or is not a number) leaves nothing.
+pub fn cut_window(pcm: &mut Pcm, start_secs: f64, end_secs: f64) -> u64 {
+    let channels = usize::from(pcm.channels);
+    let start = pcm.frame_at(start_secs, f64::floor);
+    let end = pcm.frame_at(end_secs, f64::ceil).max(start);
+    let lo = usize::try_from(start).unwrap_or(usize::MAX);
+    let hi = usize::try_from(end).unwrap_or(usize::MAX);
+    pcm.samples
+        .truncate(hi.saturating_mul(channels).min(pcm.samples.len()));
+    pcm.samples
+        .drain(..lo.saturating_mul(channels).min(pcm.samples.len()));
+    start
+}
+
+fn validate_range(range: &AudioRange) -> Result<(), String> {
+    let (s, e) = (range.start_secs, range.end_secs);
+    if !s.is_finite() || !e.is_finite() {
+        return Err(format!("{s} s .. {e} s is not a pair of finite times"));
+    }
+    if e < s {
+        return Err(format!("it ends ({e} s) before it starts ({s} s)"));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// WAV output
+
+const WAV_HEADER_LEN: usize = 44;
+
+/// 16-bit PCM RIFF, nothing but fmt + data chunks. A recording too large
+/// for WAV's 32-bit sizes gets saturated size fields; [`derive_audio`]
+/// refuses those before encoding.
+pub fn encode_wav(pcm: &Pcm) -> Vec<u8> {
+    let data_len = u32::try_from(pcm.samples.len().saturating_mul(2)).unwrap_or(u32::MAX);
+    let block_align = pcm.channels.saturating_mul(2);
+    let byte_rate = pcm.sample_rate.saturating_mul(u32::from(block_align));
+    let mut out = Vec::with_capacity(WAV_HEADER_LEN + pcm.samples.len() * 2);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&data_len.saturating_add(36).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // integer PCM
+    out.extend_from_slice(&pcm.channels.to_le_bytes());
+    out.extend_from_slice(&pcm.sample_rate.to_le_bytes());
+    out.extend_from_slice(&byte_rate.to_le_bytes());
+    out.extend_from_slice(&block_align.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for s in &pcm.samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Tag stripping
+
+/// How long a recording [`strip_tags`] decodes (Ogg only): the import limit.
+pub const DEFAULT_MAX_SECS: f64 = 4.0 * 3600.0;
+
+fn malformed(format: &'static str, message: String) -> MaskError {
+    MaskError::Malformed { format, message }
+}
+
+fn u32_le(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn u16_le(bytes: &[u8], at: usize) -> Option<u16> {
+    let b = bytes.get(at..at.checked_add(2)?)?;
+    Some(u16::from_le_bytes([b[0], b[1]]))
+}
+
+/// A 28-bit ID3v2 "syncsafe" integer (7 bits per byte, top bit clear).
+fn syncsafe(bytes: &[u8], at: usize) -> Option<usize> {
+    let b = bytes.get(at..at.checked_add(4)?)?;
+    if b.iter().any(|v| v & 0x80 != 0) {
+        return None;
+    }
+    Some(b.iter().fold(0usize, |acc, v| (acc << 7) | usize::from(*v)))
+}
+
+/// Bytes of the same recording without tags: WAV keeps only fmt/data (and
+/// fact) chunks (audio bytes untouched); FLAC keeps STREAMINFO and SEEKTABLE
+/// blocks (fix the last-block flag), frames untouched; MP3 drops an ID3v2
+/// tag at the start (syncsafe size, footer flag), an ID3v1 "TAG" 128-byte
+/// trailer and an APEv2 tag; Ogg Vorbis is decoded and returned as WAV
+/// (rewriting Ogg pages is not worth it). Returns (bytes, format name).
+///
+/// Ogg is decoded under [`DEFAULT_MAX_SECS`]; the other formats are parsed,
+/// not decoded, so their audio is not checked here ([`derive_audio`] does).
+pub fn strip_tags(bytes: &[u8], format: &str) -> Result<(Vec<u8>, &'static str), MaskError> {
+    strip_tags_within(bytes, format, DEFAULT_MAX_SECS).map(|(out, name, _)| (out, name))
+}
+
+/// [`strip_tags`] with a time limit for the formats that must be decoded;
+/// also returns the duration when decoding already measured it.
+fn strip_tags_within(
+    bytes: &[u8],
+    format: &str,
+    max_secs: f64,
+) -> Result<(Vec<u8>, &'static str, Option<f64>), MaskError> {
+    match audio_format(format) {
+        Some("wav") => Ok((strip_wav(bytes)?, "wav", None)),
+        Some("flac") => Ok((strip_flac(bytes)?, "flac", None)),
+        Some("mp3") => Ok((strip_mp3(bytes)?, "mp3", None)),
+        Some("ogg") => {
+            let pcm = decode_pcm(bytes, "ogg", max_secs)?;
+            let duration = pcm.duration_secs();
+            Ok((wav_of(&pcm)?, "wav", Some(duration)))
+        }
+        _ => Err(unsupported(format)),
+    }
+}
+
+/// Keeps the `fmt `, `fact` and `data` chunks of a RIFF WAVE file and drops
+/// the rest (`LIST`/`INFO`, `id3 `, `bext`, `iXML`, cue points, anything
+/// after the RIFF body). A data chunk that claims more than the file holds
+/// (a recording cut short, or a streaming writer's placeholder size) keeps
+/// the whole frames that are there, as the importer accepts such files.
+fn strip_wav(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
+    const F: &str = "wav";
+    if bytes.len() < 12 || bytes.get(8..12) != Some(b"WAVE".as_slice()) {
+        return Err(malformed(
+            F,
+            "no RIFF WAVE header in the first 12 bytes".into(),
+        ));
+    }
+    match bytes.get(..4) {
+        Some(b"RIFF") => {}
+        Some(b"RF64") => {
+            return Err(MaskError::AudioUnsupported {
+                what: "container",
+                message: "RF64 (WAV over 4 GiB) is not supported".into(),
+            });
+        }
+        _ => return Err(malformed(F, "the file does not start with RIFF".into())),
+    }
+    let riff_len = u32_le(bytes, 4).map_or(0, |v| v as usize);
+    // Writers that stream put 0 or 0xFFFFFFFF here; then the file's end is the end.
+    let riff_end = match riff_len.checked_add(8) {
+        Some(end) if riff_len >= 4 => end.min(bytes.len()),
+        _ => bytes.len(),
+    };
+
+    let mut fmt: Option<&[u8]> = None;
+    let mut fact: Option<&[u8]> = None;
+    let mut data: Option<&[u8]> = None;
+    let mut pos = 12usize;
+    while pos.saturating_add(8) <= riff_end {
+        let (Some(id), Some(size)) = (bytes.get(pos..pos + 4), u32_le(bytes, pos + 4)) else {
+            break;
+        };
+        let name = String::from_utf8_lossy(id).into_owned();
+        let body_start = pos + 8;
+        let declared_end = body_start.saturating_add(size as usize);
+        let cut_short = declared_end > riff_end;
+        if cut_short && id != b"data" {
+            return Err(malformed(
+                F,
+                format!(
+                    "chunk '{name}' at byte {pos} declares {size} bytes but only {} remain",
+                    riff_end - body_start
+                ),
+            ));
+        }
+        let body = bytes
+            .get(body_start..declared_end.min(riff_end))
+            .unwrap_or(&[]);
+        if id == b"data" && fmt.is_none() {
+            return Err(malformed(
+                F,
+                format!("the data chunk at byte {pos} comes before any fmt chunk"),
+            ));
+        }
+        let slot = match id {
+            b"fmt " => Some(&mut fmt),
+            b"fact" => Some(&mut fact),
+            b"data" => Some(&mut data),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            if slot.is_some() {
+                return Err(malformed(
+                    F,
+                    format!("a second '{name}' chunk at byte {pos}"),
+                ));
+            }
+            *slot = Some(body);
+        }
+        if cut_short {
+            break;
+        }
+        // Chunks are padded to an even length.
+        pos = declared_end.saturating_add(size as usize & 1);
+    }
+
+    let fmt = fmt.ok_or_else(|| malformed(F, "no fmt chunk".into()))?;
+    let data = data.ok_or_else(|| malformed(F, "no data chunk".into()))?;
+    let (Some(channels), Some(rate), Some(block_align)) =
+        (u16_le(fmt, 2), u32_le(fmt, 4), u16_le(fmt, 12))
+    else {
+        return Err(malformed(
+            F,
+            format!(
+                "the fmt chunk is {} bytes, at least 16 are needed",
+                fmt.len()
+            ),
+        ));
+    };
+    if channels == 0 || rate == 0 || block_align == 0 {
+        return Err(malformed(
+            F,
+            format!("the fmt chunk says {channels} channels, {rate} Hz, {block_align}-byte frames"),
+        ));
+    }
+    // Whole frames only: a partial one at a cut is noise.
+    let data = data
+        .get(..data.len() - data.len() % usize::from(block_align))
+        .unwrap_or(&[]);
+
+    let mut chunks: Vec<(&[u8; 4], &[u8])> = vec![(b"fmt ", fmt)];
+    if let Some(fact) = fact {
+        chunks.push((b"fact", fact));
+    }
+    chunks.push((b"data", data));
+    let body_len: usize = 4 + chunks
+        .iter()
+        .map(|(_, b)| 8 + b.len() + (b.len() & 1))
+        .sum::<usize>();
+    let riff_size = u32::try_from(body_len).map_err(|_| MaskError::WavTooLarge {
+        bytes: body_len as u64,
+    })?;
+    let mut out = Vec::with_capacity(body_len + 8);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&riff_size.to_le_bytes());
+    out.extend_from_slice(b"WAVE");
+    for (id, body) in chunks {
+        out.extend_from_slice(id);
+        // Each body came from a chunk with a 32-bit size, so it fits.
+        out.extend_from_slice(&u32::try_from(body.len()).unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(body);
+        if body.len() & 1 == 1 {
+            out.push(0);
+        }
+    }
+    Ok(out)
+}
+
+/// Length of the ID3v2 tag starting at `pos` (header, body, footer), if one does.
+fn id3v2_len(bytes: &[u8], pos: usize, format: &'static str) -> Result<Option<usize>, MaskError> {
+    if bytes.get(pos..pos.saturating_add(3)) != Some(b"ID3".as_slice()) {
+        return Ok(None);
+    }
+    let flags = bytes
+        .get(pos + 5)
+        .copied()
+        .ok_or_else(|| malformed(format, format!("the ID3v2 header at byte {pos} is cut off")))?;
+    let size = syncsafe(bytes, pos + 6).ok_or_else(|| {
+        malformed(
+            format,
+            format!("the ID3v2 tag at byte {pos} has an invalid size (not syncsafe or cut off)"),
+        )
+    })?;
+    let footer = if flags & 0x10 != 0 { 10 } else { 0 };
+    let len = 10 + size + footer;
+    if pos.saturating_add(len) > bytes.len() {
+        return Err(malformed(
+            format,
+            format!("the ID3v2 tag at byte {pos} ({len} bytes) runs past the end of the file"),
+        ));
+    }
+    Ok(Some(len))
+}
+
+/// Keeps STREAMINFO and SEEKTABLE, drops VORBIS_COMMENT (tags), PICTURE
+/// (cover art, sometimes a photo of a person), CUESHEET, APPLICATION and
+/// PADDING, plus an ID3v2 tag some taggers put before "fLaC". Frames are
+/// copied untouched.
+fn strip_flac(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
+    const F: &str = "flac";
+    let mut pos = 0usize;
+    while let Some(len) = id3v2_len(bytes, pos, F)? {
+        pos += len;
+    }
+    if bytes.get(pos..pos + 4) != Some(b"fLaC".as_slice()) {
+        return Err(malformed(F, format!("no fLaC signature at byte {pos}")));
+    }
+    pos += 4;
+    let mut kept: Vec<&[u8]> = Vec::new();
+    let mut index = 0usize;
+    loop {
+        let Some(header) = bytes.get(pos..pos.saturating_add(4)) else {
+            return Err(malformed(
+                F,
+                format!(
+                    "the FLAC metadata block header at byte {pos} runs past the end of the file"
+                ),
+            ));
+        };
+        let (last, kind) = (header[0] & 0x80 != 0, header[0] & 0x7F);
+        let len =
+            usize::from(header[1]) << 16 | usize::from(header[2]) << 8 | usize::from(header[3]);
+        let end = pos + 4 + len;
+        let Some(block) = bytes.get(pos..end) else {
+            return Err(malformed(
+                F,
+                format!("FLAC metadata block at byte {pos} runs past the end of the file"),
+            ));
+        };
+        if kind == 127 {
+            return Err(malformed(
+                F,
+                format!("invalid FLAC metadata block type 127 at byte {pos}"),
+            ));
+        }
+        if index == 0 && (kind != 0 || len != 34) {
+            return Err(malformed(
+                F,
+                format!("the first metadata block (byte {pos}) is not a 34-byte STREAMINFO"),
+            ));
+        }
+        if kind == 0 && index > 0 {
+            return Err(malformed(
+                F,
+                format!("a second STREAMINFO block at byte {pos}"),
+            ));
+        }
+        if kind == 0 || kind == 3 {
+            kept.push(block);
+        }
+        pos = end;
+        index += 1;
+        if last {
+            break;
+        }
+    }
+    let frames = bytes.get(pos..).unwrap_or(&[]);
+    // Frames start with the 14-bit sync code 0b11111111_111110.
+    if let [a, b, ..] = frames
+        && (*a != 0xFF || b & 0xFE != 0xF8)
+    {
+        return Err(malformed(
+            F,
+            format!("no FLAC frame starts at byte {pos}, after the metadata"),
+        ));
+    }
+    let mut out =
+        Vec::with_capacity(4 + kept.iter().map(|b| b.len()).sum::<usize>() + frames.len());
+    out.extend_from_slice(b"fLaC");
+    let n = kept.len();
+    for (i, block) in kept.into_iter().enumerate() {
+        let Some((first, rest)) = block.split_first() else {
+            continue;
+        };
+        let flag = if i + 1 == n { 0x80 } else { 0 };
+        out.push((first & 0x7F) | flag);
+        out.extend_from_slice(rest);
+    }
+    out.extend_from_slice(frames);
+    Ok(out)
+}
+
+/// Drops ID3v2 tags at the start and APEv2, ID3v1 (and its "TAG+"
+/// extension) and appended ID3v2 ("3DI" footer) tags at the end, in any
+/// order. MPEG frames, including the Xing/LAME frame that carries the
+/// gapless delay and padding, are copied untouched.
+fn strip_mp3(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
+    const F: &str = "mp3";
+    let mut pos = 0usize;
+    while let Some(len) = id3v2_len(bytes, pos, F)? {
+        pos += len;
+    }
+    let mut end = bytes.len();
+    loop {
+        let avail = end - pos;
+        let tail = |n: usize| bytes.get(end.saturating_sub(n)..end).filter(|_| avail >= n);
+        // The 227-byte "TAG+" block sits just before the 128-byte ID3v1 tag.
+        if tail(227 + 128).is_some_and(|t| t.starts_with(b"TAG+"))
+            && tail(128).is_some_and(|t| t.starts_with(b"TAG"))
+        {
+            end -= 227 + 128;
+            continue;
+        }
+        if tail(128).is_some_and(|t| t.starts_with(b"TAG")) {
+            end -= 128;
+            continue;
+        }
+        if let Some(footer) = tail(32).filter(|t| t.starts_with(b"APETAGEX")) {
+            let at = end - 32;
+            let (Some(size), Some(flags)) = (u32_le(footer, 12), u32_le(footer, 20)) else {
+                break;
+            };
+            let header = if flags & 0x8000_0000 != 0 { 32 } else { 0 };
+            let len = (size as usize).saturating_add(header);
+            if (size as usize) < 32 || len > avail {
+                return Err(malformed(
+                    F,
+                    format!(
+                        "the APEv2 tag ending at byte {end} declares {len} bytes, which do not fit (footer at byte {at})"
+                    ),
+                ));
+            }
+            end -= len;
+            continue;
+        }
+        if tail(10).is_some_and(|t| t.starts_with(b"3DI")) {
+            let at = end - 10;
+            let size = syncsafe(bytes, at + 6).ok_or_else(|| {
+                malformed(
+                    F,
+                    format!("the ID3v2 footer at byte {at} has an invalid size"),
+                )
+            })?;
+            let len = size.saturating_add(20);
+            if len > avail {
+                return Err(malformed(
+                    F,
+                    format!(
+                        "the appended ID3v2 tag with its footer at byte {at} runs past the start of the audio"
+                    ),
+                ));
+            }
+            end -= len;
+            continue;
+        }
+        break;
+    }
+    let audio = bytes.get(pos..end).unwrap_or(&[]);
+    if audio.is_empty() {
+        return Err(MaskError::AudioEmpty);
+    }
+    Ok(audio.to_vec())
+}
+
+// ---------------------------------------------------------------------------
+// Derivatives
+
+fn wav_of(pcm: &Pcm) -> Result<Vec<u8>, MaskError> {
+    let bytes = (pcm.samples.len() as u64).saturating_mul(2);
+    if bytes + 36 > u64::from(u32::MAX) {
+        return Err(MaskError::WavTooLarge { bytes });
+    }
+    Ok(encode_wav(pcm))
+}
+
+/// Opens a stripped file (which proves its container still parses) and
+/// returns it with its duration: from the header where that is exact (WAV
+/// data size, FLAC STREAMINFO), else by decoding every packet (MP3, whose
+/// header length is often an estimate).
+fn measure(
+    bytes: Vec<u8>,
+    format: &'static str,
+    max_secs: f64,
+) -> Result<(Vec<u8>, f64), MaskError> {
+    let shared = Arc::new(bytes);
+    let (_, _, params) = open(Arc::clone(&shared), format)?;
+    let from_header = match (format, params.sample_rate, params.n_frames) {
+        ("wav" | "flac", Some(rate), Some(frames)) if rate > 0 && frames > 0 => {
+            let secs = seconds(frames, rate);
+            if secs > max_secs {
+                return Err(MaskError::AudioTooLong {
+                    secs,
+                    limit: max_secs,
+                });
+            }
+            Some(secs)
+        }
+        _ => None,
+    };
+    let duration = match from_header {
+        Some(secs) => secs,
+        None => {
+            let (rate, _, frames) = decode_each(Arc::clone(&shared), format, max_secs, |_| {})?;
+            seconds(frames, rate)
+        }
+    };
+    // Every clone handed to symphonia is dropped by now; the copy is only a fallback.
+    let bytes = Arc::try_unwrap(shared).unwrap_or_else(|arc| arc.as_ref().clone());
+    Ok((bytes, duration))
+}
+
+/// What a work package carries: if there are ranges or a window, decode →
+/// apply ranges (in ORIGINAL seconds) → cut window → WAV; else strip_tags.
+/// Returns (bytes, format, duration_secs).
+///
+/// The duration of a stripped file is measured on the output: from the WAV
+/// data size or FLAC STREAMINFO when they give it, else by decoding (MP3),
+/// which also proves the derivative plays.
+pub fn derive_audio(
+    bytes: &[u8],
+    format: &str,
+    ranges: &[AudioRange],
+    window: Option<(f64, f64)>,
+    max_secs: f64,
+) -> Result<(Vec<u8>, &'static str, f64), MaskError> {
+    let name = audio_format(format).ok_or_else(|| unsupported(format))?;
+    for (index, range) in ranges.iter().enumerate() {
+        validate_range(range).map_err(|reason| MaskError::InvalidRange { index, reason })?;
+    }
+    if let Some((start_secs, end_secs)) = window {
+        let invalid = |reason: &str| MaskError::InvalidWindow {
+            start_secs,
+            end_secs,
+            reason: reason.to_owned(),
+        };
+        if !start_secs.is_finite() || !end_secs.is_finite() {
+            return Err(invalid("a bound is not a finite number"));
+        }
+        if end_secs <= start_secs {
+            return Err(invalid("it does not end after it starts"));
+        }
+    }
+
+    if ranges.is_empty() && window.is_none() {
+        let (out, out_format, measured) = strip_tags_within(bytes, name, max_secs)?;
+        if let Some(duration) = measured {
+            return Ok((out, out_format, duration));
+        }
+        let (out, duration) = measure(out, out_format, max_secs)?;
+        return Ok((out, out_format, duration));
+    }
+
+    let mut pcm = decode_pcm(bytes, name, max_secs)?;
+    apply_ranges(&mut pcm, ranges);
+    if let Some((start_secs, end_secs)) = window {
+        let total = pcm.duration_secs();
+        cut_window(&mut pcm, start_secs, end_secs);
+        if pcm.samples.is_empty() {
+            return Err(MaskError::InvalidWindow {
+                start_secs,
+                end_secs,
+                reason: format!("it holds no audio of the {total:.3} s recording"),
+            });
+        }
+    }
+    Ok((wav_of(&pcm)?, "wav", pcm.duration_secs()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stereo PCM whose every sample is distinct and non-zero.
+    fn ramp(sample_rate: u32, frames: usize) -> Pcm {
+        let samples = (0..frames * 2).map(|i| (i % 30_000) as i16 + 1).collect();
+        Pcm {
+            sample_rate,
+            channels: 2,
+            samples,
+        }
+    }
+
+    #[test]
+    fn ranges_cover_floor_to_ceil_in_every_channel() {
+        let original = ramp(1000, 100);
+        let mut pcm = original.clone();
+        // 10.4 ms .. 20.2 ms at 1 kHz: frames 10 .. 21.
+        apply_ranges(
+            &mut pcm,
+            &[AudioRange {
+                start_secs: 0.0104,
+                end_secs: 0.0202,
+                style: AudioStyle::Mute,
+            }],
+        );
+        for (i, (got, was)) in pcm.samples.iter().zip(&original.samples).enumerate() {
+            if (20..42).contains(&i) {
+                assert_eq!(*got, 0, "sample {i}");
+            } else {
+                assert_eq!(got, was, "sample {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn tone_starts_at_phase_zero_and_has_the_right_level_and_pitch() {
+        let original = ramp(8000, 4000);
+        let mut pcm = original.clone();
+        apply_ranges(
+            &mut pcm,
+            &[AudioRange {
+                start_secs: 0.1,
+                end_secs: 0.2,
+                style: AudioStyle::Tone,
+            }],
+        );
+        // 8 kHz / 1 kHz: one cycle every 8 frames, starting at 0.
+        let cycle = [0, 2317, 3277, 2317, 0, -2317, -3277, -2317];
+        for frame in 800..1600 {
+            let want = cycle[(frame - 800) % 8];
+            assert_eq!(pcm.samples[frame * 2], want, "frame {frame}");
+            assert_eq!(pcm.samples[frame * 2 + 1], want, "frame {frame}");
+        }
+        assert_eq!(pcm.samples[..1600], original.samples[..1600]);
+        assert_eq!(pcm.samples[3200..], original.samples[3200..]);
+        // The same tone far into a long recording (phase reduced exactly).
+        assert_eq!(tone_sample(8_000_000_002, 8000), 3277);
+    }
+
+    #[test]
+    fn invalid_or_out_of_range_ranges_change_nothing_or_clamp() {
+        let original = ramp(1000, 50);
+        let mut pcm = original.clone();
+        apply_ranges(
+            &mut pcm,
+            &[
+                AudioRange {
+                    start_secs: f64::NAN,
+                    end_secs: 1.0,
+                    style: AudioStyle::Mute,
+                },
+                AudioRange {
+                    start_secs: 0.03,
+                    end_secs: 0.01,
+                    style: AudioStyle::Mute,
+                },
+                AudioRange {
+                    start_secs: 5.0,
+                    end_secs: 6.0,
+                    style: AudioStyle::Mute,
+                },
+            ],
+        );
+        assert_eq!(pcm, original);
+        apply_ranges(
+            &mut pcm,
+            &[AudioRange {
+                start_secs: -1.0,
+                end_secs: 0.0105,
+                style: AudioStyle::Mute,
+            }],
+        );
+        assert!(pcm.samples[..22].iter().all(|s| *s == 0));
+        assert_eq!(pcm.samples[22..], original.samples[22..]);
+    }
+
+    #[test]
+    fn cut_window_keeps_floor_to_ceil_and_reports_the_start() {
+        let original = ramp(1000, 100);
+        let mut pcm = original.clone();
+        assert_eq!(cut_window(&mut pcm, 0.0255, 0.0601), 25);
+        assert_eq!(pcm.frames(), 61 - 25);
+        assert_eq!(pcm.samples[..], original.samples[50..122]);
+        let mut pcm = original.clone();
+        assert_eq!(cut_window(&mut pcm, 0.09, 5.0), 90);
+        assert_eq!(pcm.frames(), 10);
+        let mut pcm = original.clone();
+        assert_eq!(cut_window(&mut pcm, 0.5, 0.2), 100);
+        assert_eq!(pcm.frames(), 0);
+    }
+
+    #[test]
+    fn wav_round_trips_exactly_through_the_decoder() {
+        let pcm = ramp(22_050, 5000);
+        let wav = encode_wav(&pcm);
+        assert_eq!(wav.len(), 44 + 20_000);
+        assert_eq!(&wav[36..40], b"data");
+        let back = decode_pcm(&wav, "wav", 60.0).unwrap();
+        assert_eq!(back, pcm);
+        assert!(matches!(
+            decode_pcm(&wav, "wav", 0.1),
+            Err(MaskError::AudioTooLong { .. })
+        ));
+    }
+
+    fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = id.to_vec();
+        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(body);
+        if body.len() % 2 == 1 {
+            out.push(0);
+        }
+        out
+    }
+
+    fn riff(chunks: &[Vec<u8>]) -> Vec<u8> {
+        let body: Vec<u8> = chunks.concat();
+        let mut out = b"RIFF".to_vec();
+        out.extend_from_slice(&(body.len() as u32 + 4).to_le_bytes());
+        out.extend_from_slice(b"WAVE");
+        out.extend_from_slice(&body);
+        out
+    }
+
+    #[test]
+    fn wav_tags_go_and_audio_bytes_stay() {
+        let plain = encode_wav(&ramp(16_000, 300));
+        let (fmt, data) = (&plain[12..36], &plain[36..]);
+        let info = chunk(b"LIST", b"INFOINAM\x0b\0\0\0Jane Q. Ex\0\0");
+        let id3 = chunk(b"id3 ", b"ID3\x03\0\0\0\0\0\x05phone");
+        let odd = chunk(b"junk", b"abc");
+        let tagged = riff(&[odd, fmt.to_vec(), info, data.to_vec(), id3]);
+        let (out, format) = strip_tags(&tagged, "wav").unwrap();
+        assert_eq!(format, "wav");
+        assert_eq!(out, plain);
+        // A data chunk cut short keeps its whole frames.
+        let cut = &plain[..plain.len() - 7];
+        let (out, _) = strip_tags(cut, "wav").unwrap();
+        assert_eq!(out.len(), plain.len() - 8);
+        assert_eq!(out[44..], plain[44..plain.len() - 8]);
+        // Any other chunk cut short is an error naming where.
+        let mut bad = riff(&[fmt.to_vec(), data.to_vec()]);
+        bad.extend_from_slice(b"LIST\xff\0\0\0INFO");
+        let len = bad.len() as u32 - 8;
+        bad[4..8].copy_from_slice(&len.to_le_bytes());
+        let err = strip_tags(&bad, "wav").unwrap_err().to_string();
+        assert!(err.contains("'LIST' at byte 1244"), "{err}");
+        for bad in [
+            &plain[..20],
+            b"RIFX\0\0\0\0WAVE".as_slice(),
+            &riff(&[data.to_vec()]),
+        ] {
+            assert!(strip_tags(bad, "wav").is_err());
+        }
+    }
+
+    fn flac_block(kind: u8, last: bool, body: &[u8]) -> Vec<u8> {
+        let len = body.len() as u32;
+        let mut out = vec![kind | if last { 0x80 } else { 0 }];
+        out.extend_from_slice(&len.to_be_bytes()[1..]);
+        out.extend_from_slice(body);
+        out
+    }
+
+    #[test]
+    fn flac_keeps_streaminfo_and_seektable_and_fixes_the_last_flag() {
+        let info = flac_block(0, false, &[7; 34]);
+        let seek = flac_block(3, false, &[9; 18]);
+        let comment = flac_block(
+            4,
+            false,
+            b"\x05\0\0\0SoX..\x01\0\0\0\x0d\0\0\0NAME=Jane Doe",
+        );
+        let picture = flac_block(6, false, &[1; 40]);
+        let padding = flac_block(1, true, &[0; 100]);
+        let frames = b"\xff\xf8\x69\x08frame bytes".to_vec();
+        let tagged = [
+            b"fLaC".to_vec(),
+            info.clone(),
+            comment,
+            seek.clone(),
+            picture,
+            padding,
+            frames.clone(),
+        ]
+        .concat();
+        let (out, format) = strip_tags(&tagged, "flac").unwrap();
+        assert_eq!(format, "flac");
+        let mut last_seek = seek.clone();
+        last_seek[0] |= 0x80;
+        assert_eq!(
+            out,
+            [b"fLaC".to_vec(), info.clone(), last_seek, frames.clone()].concat()
+        );
+
+        let cut = [
+            b"fLaC".to_vec(),
+            info.clone(),
+            flac_block(4, true, &[0; 50]),
+        ]
+        .concat();
+        let err = strip_tags(&cut[..cut.len() - 1], "flac")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "the flac file is malformed: FLAC metadata block at byte 42 runs past the end of the file"
+        );
+        let no_info = [b"fLaC".to_vec(), flac_block(4, true, &[0; 4]), frames].concat();
+        assert!(strip_tags(&no_info, "flac").is_err());
+        assert!(strip_tags(b"fLaC", "flac").is_err());
+        assert!(strip_tags(b"OggS", "flac").is_err());
+    }
+
+    #[test]
+    fn mp3_loses_id3v2_apev2_and_id3v1() {
+        let frames = b"\xff\xfb\x90\x64 pretend MPEG frames".to_vec();
+        let mut id3v2 = b"ID3\x04\0\x10\0\0\0\x05hello".to_vec();
+        id3v2.extend_from_slice(b"3DI\x04\0\x10\0\0\0\x05");
+        let mut ape = b"APETAGEX\xd0\x07\0\0".to_vec();
+        ape.extend_from_slice(&40u32.to_le_bytes());
+        ape.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0xA0]);
+        ape.extend_from_slice(&[0; 8]);
+        let mut ape_tag = ape.clone();
+        ape_tag.extend_from_slice(b"Artist\0x");
+        let mut footer = ape.clone();
+        footer[23] = 0x80;
+        ape_tag.extend_from_slice(&footer);
+        let mut v1 = b"TAGJohn Doe".to_vec();
+        v1.resize(128, 0);
+        let tagged = [id3v2.clone(), frames.clone(), ape_tag, v1.clone()].concat();
+        let (out, format) = strip_tags(&tagged, "mp3").unwrap();
+        assert_eq!((out, format), (frames.clone(), "mp3"));
+        // Enhanced ID3v1: a 227-byte "TAG+" block before the "TAG".
+        let mut plus = b"TAG+John Doe".to_vec();
+        plus.resize(227, b' ');
+        let long_frames = frames.repeat(20);
+        let tagged = [long_frames.clone(), plus, v1].concat();
+        assert_eq!(strip_tags(&tagged, "mp3").unwrap().0, long_frames);
+
+        let bad_size = [b"ID3\x03\0\0\0\x80\0\0".to_vec(), frames.clone()].concat();
+        let err = strip_tags(&bad_size, "mp3").unwrap_err().to_string();
+        assert!(err.contains("ID3v2 tag at byte 0"), "{err}");
+        let too_long = [b"ID3\x03\0\0\0\0\x7f\x7f".to_vec(), frames].concat();
+        let err = strip_tags(&too_long, "mp3").unwrap_err().to_string();
+        assert!(err.contains("runs past the end"), "{err}");
+        assert!(strip_tags(b"ID3\x03\0\0\0\0\0\0", "mp3").is_err());
+    }
+
+    #[test]
+    fn derive_refuses_invalid_ranges_windows_and_formats() {
+        let wav = encode_wav(&ramp(1000, 1000));
+        let range = |s: f64, e: f64| AudioRange {
+            start_secs: s,
+            end_secs: e,
+            style: AudioStyle::Mute,
+        };
+        let err = derive_audio(
+            &wav,
+            "wav",
+            &[range(0.1, 0.2), range(0.5, f64::NAN)],
+            None,
+            60.0,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, MaskError::InvalidRange { index: 1, .. }),
+            "{err}"
+        );
+        for window in [(0.5, 0.5), (f64::NEG_INFINITY, 0.5), (2.0, 3.0)] {
+            let err = derive_audio(&wav, "wav", &[], Some(window), 60.0).unwrap_err();
+            assert!(
+                matches!(err, MaskError::InvalidWindow { .. }),
+                "{window:?}: {err}"
+            );
+        }
+        let (out, format, secs) = derive_audio(&wav, "wav", &[], Some((0.25, 0.5)), 60.0).unwrap();
+        assert_eq!((format, secs), ("wav", 0.25));
+        assert_eq!(out[44..], wav[44 + 1000..44 + 2000]);
+        let (out, format, secs) = derive_audio(&wav, "wav", &[], None, 60.0).unwrap();
+        assert_eq!((out, format, secs), (wav.clone(), "wav", 1.0));
+        assert!(matches!(
+            derive_audio(&wav, "aiff", &[], None, 60.0),
+            Err(MaskError::UnsupportedFormat { .. })
+        ));
+        for garbage in [&b""[..], b"RIFF", &[0u8; 300], &wav[..40]] {
+            for format in ["wav", "flac", "ogg", "mp3"] {
+                assert!(decode_pcm(garbage, format, 60.0).is_err(), "{format}");
+            }
+        }
+    }
+
+    #[test]
+    fn range_json_has_a_default_style() {
+        let r: AudioRange = serde_json::from_str(r#"{"start_secs":1.5,"end_secs":2}"#).unwrap();
+        assert_eq!(
+            r,
+            AudioRange {
+                start_secs: 1.5,
+                end_secs: 2.0,
+                style: AudioStyle::Mute
+            }
+        );
+        let json = serde_json::to_string(&AudioRange {
+            style: AudioStyle::Tone,
+            ..r
+        })
+        .unwrap();
+        assert_eq!(json, r#"{"start_secs":1.5,"end_secs":2.0,"style":"tone"}"#);
+    }
+}
