@@ -61,6 +61,15 @@ pub enum Command {
         /// Field (JSONL) or column (CSV) holding the text; default "text".
         #[arg(long)]
         text_field: Option<String>,
+        /// Field or column holding the data subject's key (for `erase`).
+        #[arg(long)]
+        subject_field: Option<String>,
+        /// Field or column holding consent (granted/yes/true, withdrawn/no/false).
+        #[arg(long)]
+        consent_field: Option<String>,
+        /// Field or column holding the allowed purposes (comma-separated).
+        #[arg(long)]
+        purposes_field: Option<String>,
         /// Print the per-file report as JSON.
         #[arg(long)]
         json: bool,
@@ -108,6 +117,9 @@ pub enum Command {
         /// forensic pattern; needs --media and --to).
         #[arg(long)]
         watermark: bool,
+        /// Only items whose consent covers this purpose (e.g. training).
+        #[arg(long)]
+        purpose: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -165,6 +177,28 @@ pub enum Command {
     /// birth, national ids, listed names) in a file or a project's texts.
     #[command(subcommand)]
     Pii(PiiCommand),
+    /// Data kept only as long as needed: purge items past the project's
+    /// retention period (crypto-shredding).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Erase every item and label linked to a data subject (crypto-shredding).
+    Erase {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// The data subject's key (as imported with --subject-field or set
+        /// with `consent set --subject`).
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Data subject, consent and allowed purposes of items (admin).
+    #[command(subcommand)]
+    Consent(ConsentCommand),
+    /// Report an item (unmasked PII, wrong data, disturbing content), list
+    /// and resolve reports.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
     /// Masking and minimisation (admin): review PII proposals, draw
     /// regions and ranges, templates, crops/excerpts, preview what an
     /// annotator will receive.
@@ -253,6 +287,13 @@ pub enum PackageCommand {
         to: String,
         #[arg(long, value_name = "FILE.sealpkg")]
         out: PathBuf,
+        /// After this date (YYYY-MM-DD, until the end of that day UTC) the
+        /// laptop refuses labelling and offers to erase itself.
+        #[arg(long, conflicts_with = "expires_days")]
+        expires: Option<String>,
+        /// Expire this many days from now.
+        #[arg(long)]
+        expires_days: Option<u32>,
         #[arg(long)]
         json: bool,
     },
@@ -463,6 +504,15 @@ pub enum ProjectCommand {
     Check {
         #[command(flatten)]
         project: ProjectArg,
+    },
+    /// Erase a laptop bundle (e.g. after its work package expired): its
+    /// blobs are deleted and its key slots destroyed, then the folder goes.
+    Erase {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Confirm: this cannot be undone.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -771,5 +821,86 @@ pub enum TemplateCommand {
         project: ProjectArg,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Crypto-shred every item older than `retention_days`.
+    Purge {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Only list what would go.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsentCommand {
+    /// Set data subject, consent and/or purposes of items.
+    Set {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long, value_delimiter = ',', required = true)]
+        items: Vec<i64>,
+        /// The data subject's key.
+        #[arg(long, conflicts_with = "clear_subject")]
+        subject: Option<String>,
+        #[arg(long)]
+        clear_subject: bool,
+        /// unknown, granted or withdrawn.
+        #[arg(long)]
+        consent: Option<String>,
+        /// Allowed purposes, comma-separated (empty string: none).
+        #[arg(long)]
+        purposes: Option<String>,
+    },
+    /// An item's data subject (whether set), consent and purposes.
+    Show {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Report an item: it leaves your queue at once.
+    Flag {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        item: i64,
+        /// pii, wrong_data, disturbing or other.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Incidents (admins: all; others: their own).
+    List {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Only open ones.
+        #[arg(long)]
+        open: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decide an incident (admin): remask, remove (erase the item) or release.
+    Resolve {
+        #[command(flatten)]
+        project: ProjectArg,
+        id: i64,
+        #[arg(long = "as")]
+        resolution: String,
+        #[arg(long)]
+        note: Option<String>,
     },
 }

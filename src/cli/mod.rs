@@ -4,6 +4,7 @@
 
 pub mod args;
 mod mask;
+mod retention;
 mod review;
 
 use age::secrecy::SecretString;
@@ -271,6 +272,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             to,
             unsigned,
             watermark,
+            purpose,
             json,
         } => {
             if !matches!(status.as_str(), "approved" | "all") {
@@ -284,6 +286,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 to: to.clone(),
                 unsigned: *unsigned,
                 watermark: *watermark,
+                purpose: purpose.clone(),
             };
             let mut progress = progress_printer();
             let report = s.export(&options, out, &mut progress);
@@ -310,12 +313,21 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 if !report.held.is_empty() {
                     println!("held by the quality gate: items {:?}", report.held);
                 }
+                if let Some(purpose) = &options.purpose {
+                    println!(
+                        "left out: {} item(s) whose consent does not cover '{purpose}'",
+                        report.not_consented
+                    );
+                }
             }
             Ok(Exit::Ok)
         }
         Command::Import {
             project,
             text_field,
+            subject_field,
+            consent_field,
+            purposes_field,
             json,
             paths,
             ..
@@ -323,6 +335,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             let mut s = open(cli, &home, &project.path)?;
             let options = ImportOptions {
                 text_field: text_field.clone(),
+                subject_field: subject_field.clone(),
+                consent_field: consent_field.clone(),
+                purposes_field: purposes_field.clone(),
                 ..ImportOptions::default()
             };
             let quiet = *json;
@@ -447,6 +462,17 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
         Command::Quality(cmd) => review::quality_command(cli, &home, cmd),
         Command::Pii(cmd) => review::pii_command(cli, &home, cmd),
         Command::Mask(cmd) => mask::mask_command(cli, &home, cmd),
+        Command::Retention(cmd) => retention::retention_command(cli, &home, cmd),
+        Command::Erase {
+            project,
+            subject,
+            json,
+        } => retention::erase_command(cli, &home, project, subject, *json),
+        Command::Consent(cmd) => retention::consent_command(cli, &home, cmd),
+        Command::Incident(cmd) => retention::incident_command(cli, &home, cmd),
+        Command::Project(ProjectCommand::Erase { project, yes }) => {
+            retention::erase_bundle(cli, &home, project, *yes)
+        }
         Command::Label(LabelCommand::Add {
             project,
             item,
@@ -993,10 +1019,13 @@ fn package_command(cli: &Cli, home: &Home, cmd: &PackageCommand) -> Result<Exit>
             project,
             to,
             out,
+            expires,
+            expires_days,
             json,
         } => {
+            let expires = retention::expiry(expires.as_deref(), *expires_days)?;
             let mut s = open(cli, home, &project.path)?;
-            let made = s.make_work_package(to, out, &mut progress);
+            let made = s.make_work_package_expiring(to, out, expires, &mut progress);
             done();
             let made = made?;
             if *json {

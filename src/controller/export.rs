@@ -41,6 +41,9 @@ pub struct ExportOptions {
     /// Mark exported images with the (first) recipient's fingerprint
     /// ([`crate::watermark`]); needs `media` and `to`.
     pub watermark: bool,
+    /// Export for this purpose only: items whose consent is withdrawn or
+    /// whose allowed purposes do not include it are left out.
+    pub purpose: Option<String>,
 }
 
 /// What an export did.
@@ -58,6 +61,8 @@ pub struct ExportReport {
     pub skipped: BTreeMap<String, usize>,
     /// Items left out: held by the quality gate.
     pub held: Vec<i64>,
+    /// Items left out: their consent does not cover the export's purpose.
+    pub not_consented: usize,
     pub manifest_sha256: Option<String>,
 }
 
@@ -371,6 +376,7 @@ impl Session {
         let kinds = exporter.kinds();
         let mut entries = Vec::new();
         let mut held_out = Vec::new();
+        let mut not_consented = 0;
         for s in store::list_items(conn, None)? {
             if !kinds.contains(&s.kind) || (!options.all_statuses && s.status != "approved") {
                 continue;
@@ -378,6 +384,13 @@ impl Session {
             if held.contains(&s.id) {
                 held_out.push(s.id);
                 continue;
+            }
+            if let Some(purpose) = &options.purpose {
+                let g = store::item_governance(conn, s.id)?.unwrap_or_default();
+                if !super::governance::covers(&g, purpose) {
+                    not_consented += 1;
+                    continue;
+                }
             }
             let blob = store::item_blob(conn, s.id)?
                 .ok_or_else(|| CoreError::NotFound(format!("blob of item {}", s.id)))?;
@@ -553,6 +566,7 @@ impl Session {
             bytes,
             skipped: stats.skipped,
             held: held_out,
+            not_consented,
             manifest_sha256: manifest_hash,
         };
         let details = json!({
@@ -566,6 +580,8 @@ impl Session {
             "recipients": recipients.iter().map(|r| r.fingerprint()).collect::<Vec<_>>(),
             "watermark": mark.is_some(),
             "held": report.held,
+            "purpose": options.purpose,
+            "not_consented": report.not_consented,
             "manifest_sha256": report.manifest_sha256,
         })
         .to_string();

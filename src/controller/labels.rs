@@ -400,8 +400,23 @@ impl Session {
     }
 }
 
+/// A label change as the audit trail records it: where and what class,
+/// never content. Transcripts are reduced to their length and attribute
+/// values to their names, so erasing an item leaves nothing of it in the
+/// (append-only) trail.
 fn draft_details(draft: &AnnotationDraft) -> String {
-    json!({"class_id": draft.class_id, "geometry": draft.geometry, "attributes": draft.attributes, "hidden": draft.hidden, "locked": draft.locked, "z": draft.z}).to_string()
+    let geometry = match &draft.geometry {
+        Geometry::Segment {
+            start_secs,
+            end_secs,
+            transcript,
+        } => {
+            json!({"segment": {"start_secs": start_secs, "end_secs": end_secs, "transcript_chars": transcript.chars().count()}})
+        }
+        other => json!(other),
+    };
+    let attributes: Vec<&String> = draft.attributes.keys().collect();
+    json!({"class_id": draft.class_id, "geometry": geometry, "attributes": attributes, "hidden": draft.hidden, "locked": draft.locked, "z": draft.z}).to_string()
 }
 
 /// Attribute names must exist in the class and values fit their kind.

@@ -7,6 +7,7 @@
 //! [`workflow`] submit, skip and settings.
 
 mod export;
+mod governance;
 mod labels;
 mod packages;
 mod privacy;
@@ -16,6 +17,7 @@ mod schema;
 mod workflow;
 
 pub use export::{ExportOptions, ExportReport, PrelabelReport, strip_jpeg, strip_png};
+pub use governance::{GovernanceChange, INCIDENT_KINDS, Resolution, ShredReport, covers};
 pub use packages::{
     MadePackage, MergeReport, PlannedPackage, WorkOpened, default_local_bundle, open_work_package,
     results_check_names,
@@ -70,6 +72,10 @@ pub enum CoreError {
     Package(String),
     #[error("cancelled: nothing was changed")]
     Cancelled,
+    #[error(
+        "this work package expired on {at}: labelling is closed. Send your results to the site (once), then erase this bundle (sealtag project erase)"
+    )]
+    Expired { at: String },
     #[error("{0}")]
     Io(String),
 }
@@ -308,6 +314,7 @@ impl Session {
         if let Some(home) = home {
             home.clear_failed_unlocks();
         }
+        session.check_clock()?;
         Ok(session)
     }
 
@@ -356,7 +363,7 @@ impl Session {
     /// Checks the permission table; a refusal is audited, then returned.
     fn require(&mut self, action: Action, target: Option<String>) -> Result<()> {
         match permissions::check(self.user.role, action) {
-            Ok(()) => Ok(()),
+            Ok(()) => self.check_expiry(action),
             Err(mut denied) => {
                 denied.target = target;
                 self.audit_denied(&denied)?;
@@ -485,6 +492,9 @@ impl Session {
         let fpr = user.fingerprint.clone();
         self.write(|tx, pid, actor| {
             store::deactivate_user(tx, user.id)?;
+            // On the revocation list from now on: later work packages carry
+            // it, and results signed by this key after now are refused.
+            store::put_revocation(tx, &fpr, now_ms())?;
             store::append_audit(
                 tx,
                 pid,
@@ -525,7 +535,7 @@ impl Session {
             if failure.is_some() {
                 return;
             }
-            match self.store_outcome(outcome) {
+            match self.store_outcome(outcome, options) {
                 Ok(file) => {
                     progress(&file);
                     report.files.push(file);
@@ -551,10 +561,14 @@ impl Session {
             PathBuf::from(name),
             import::inspect_file(name, bytes, options),
         );
-        self.store_outcome(outcome)
+        self.store_outcome(outcome, options)
     }
 
-    fn store_outcome(&mut self, outcome: FileOutcome) -> Result<FileReport> {
+    fn store_outcome(
+        &mut self,
+        outcome: FileOutcome,
+        options: &ImportOptions,
+    ) -> Result<FileReport> {
         let (path, items, errors, rejected) = match outcome {
             FileOutcome::Imported { path, items } => (path, items, vec![], None),
             FileOutcome::Partial {
@@ -636,13 +650,20 @@ impl Session {
                         metadata: &item.metadata.to_string(),
                     },
                 )?;
+                let governance = governance_from_record(&item.metadata, options);
+                if governance.subject_key.is_some()
+                    || governance.consent != "unknown"
+                    || !governance.purposes.is_empty()
+                {
+                    store::set_item_governance(tx, id, &governance)?;
+                }
                 store::append_audit(
                     tx,
                     pid,
                     actor,
                     "item.import",
                     &format!("item:{id}"),
-                    &json!({"kind": kind, "sha256": sha, "bytes": blob.size}).to_string(),
+                    &json!({"kind": kind, "sha256": sha, "bytes": blob.size, "consent": governance.consent, "purposes": governance.purposes, "subject_key_set": governance.subject_key.is_some()}).to_string(),
                 )?;
                 ids.push(id);
             }
@@ -675,7 +696,13 @@ impl Session {
     pub fn items(&mut self) -> Result<Vec<ItemSummary>> {
         self.require(Action::ListItems, None)?;
         let scope = permissions::scoped_to_assignments(self.user.role).then_some(self.user.id);
-        Ok(store::list_items(self.project.store.conn(), scope)?)
+        let mut items = store::list_items(self.project.store.conn(), scope)?;
+        // An item someone reported leaves their queue at once.
+        let flagged = self.flagged_items()?;
+        if !flagged.is_empty() {
+            items.retain(|i| !flagged.contains(&i.id));
+        }
+        Ok(items)
     }
 
     /// Authorises viewing an item and returns where its ciphertext is,
@@ -909,5 +936,56 @@ impl Drop for Session {
         // Best effort: a session dropped without close() still leaves a signed
         // head. Errors here have nowhere to go; the chain stays verifiable.
         let _ = self.close_inner();
+    }
+}
+
+/// Data subject, consent and purposes read from a record's fields (the
+/// import's `--subject-field`, `--consent-field`, `--purposes-field`);
+/// `a.b` reaches into a nested object. Unknown consent words stay
+/// `unknown`: only an explicit yes grants.
+fn governance_from_record(
+    metadata: &serde_json::Value,
+    options: &ImportOptions,
+) -> store::Governance {
+    let field = |name: &Option<String>| -> Option<serde_json::Value> {
+        let name = name.as_deref()?;
+        let mut v = metadata;
+        for part in name.split('.') {
+            v = v.get(part)?;
+        }
+        Some(v.clone())
+    };
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Some(s.trim().to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let subject_key = field(&options.subject_field)
+        .as_ref()
+        .and_then(text)
+        .filter(|s| !s.is_empty());
+    let consent = match field(&options.consent_field)
+        .as_ref()
+        .and_then(text)
+        .map(|s| s.to_lowercase())
+        .as_deref()
+    {
+        Some("granted" | "yes" | "true" | "y" | "1") => "granted",
+        Some("withdrawn" | "no" | "false" | "n" | "0" | "revoked") => "withdrawn",
+        _ => "unknown",
+    }
+    .to_string();
+    let purposes = match field(&options.purposes_field) {
+        Some(serde_json::Value::Array(list)) => list.iter().filter_map(text).collect(),
+        Some(v) => text(&v)
+            .map(|s| store::split_purposes(&s.replace(';', ",")))
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    store::Governance {
+        subject_key,
+        consent,
+        purposes,
     }
 }

@@ -51,7 +51,7 @@ const SITE_ORIGIN: &str = "site:";
 
 /// The names of the checks a results package passes, in order (the CLI
 /// and the docs list them; each refusal names one).
-pub fn results_check_names() -> [&'static str; 9] {
+pub fn results_check_names() -> [&'static str; 10] {
     [
         "decryption",
         "format",
@@ -59,6 +59,7 @@ pub fn results_check_names() -> [&'static str; 9] {
         "recipient",
         "project",
         "signer",
+        "revocation",
         "replay",
         "member hash",
         "item",
@@ -153,6 +154,15 @@ pub struct WorkDoc {
     /// The recipient's review figures at the site.
     #[serde(default)]
     pub acceptance: super::Acceptance,
+    /// The site's revocation list: members removed, and when. The laptop
+    /// refuses later packages signed by them and seals results only to the
+    /// admins still listed.
+    #[serde(default)]
+    pub revoked: Vec<(String, i64)>,
+    /// After this time the laptop refuses labelling (app-enforced; see
+    /// docs/governance.md).
+    #[serde(default)]
+    pub expires_at_ms: Option<i64>,
 }
 
 /// One revision as it travels in a results package.
@@ -196,6 +206,20 @@ pub struct ResultsDoc {
     /// Comments written on the laptop since the last results package.
     #[serde(default)]
     pub comments: Vec<CommentDoc>,
+    /// Items the annotator reported since the last results package.
+    #[serde(default)]
+    pub incidents: Vec<IncidentDoc>,
+}
+
+/// An incident travelling from a laptop to the site.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct IncidentDoc {
+    /// The laptop's incident id (with the bundle id, its merge key).
+    pub id: i64,
+    pub item_id: i64,
+    pub kind: String,
+    pub reason: String,
+    pub at_ms: i64,
 }
 
 /// `audit.json`: the laptop's audit rows since the last results package,
@@ -346,6 +370,11 @@ pub struct MergeReport {
     pub comments_added: usize,
     /// Gold items among those merged, with the sender's score on each.
     pub gold_scores: Vec<(i64, f64)>,
+    /// Made by a member since removed, before their removal: accepted,
+    /// and their items kept as conflicts for the admin to decide.
+    pub signed_before_revocation: bool,
+    /// Incidents the annotator reported, now in the site's queue.
+    pub incidents_added: usize,
 }
 
 /// What opening a work package did on the laptop.
@@ -419,7 +448,25 @@ impl Session {
     /// item assigned to them, with media, pre-labels, schema, guidelines and
     /// the site's keys for the results.
     pub fn plan_work_package(&mut self, to: &str) -> Result<PlannedPackage> {
+        self.plan_work_package_expiring(to, None)
+    }
+
+    /// [`Self::plan_work_package`] with an expiry time: after it, the
+    /// laptop refuses labelling and offers to erase itself.
+    pub fn plan_work_package_expiring(
+        &mut self,
+        to: &str,
+        expires: Option<i64>,
+    ) -> Result<PlannedPackage> {
         self.require(Action::MakePackage, Some(format!("work package for {to}")))?;
+        if let Some(at) = expires
+            && at <= now_ms()
+        {
+            return Err(CoreError::Invalid(format!(
+                "the expiry {} is already past",
+                crate::model::format_time(at)
+            )));
+        }
         let user = self.find_user(to)?;
         if !matches!(user.role, Role::Annotator | Role::Reviewer) {
             return Err(CoreError::Invalid(format!(
@@ -705,6 +752,8 @@ impl Session {
             prelabels,
             comments,
             acceptance: super::review::acceptance_of(conn, user.id)?,
+            revoked: store::revoked_members(conn)?,
+            expires_at_ms: expires,
         };
         let recipient = PublicIdentity::parse(&user.public_key)?;
         let (package_id, sequence) =
@@ -843,7 +892,18 @@ impl Session {
         out: &Path,
         progress: ProgressFn<'_>,
     ) -> Result<MadePackage> {
-        let plan = self.plan_work_package(to)?;
+        self.make_work_package_expiring(to, out, None, progress)
+    }
+
+    /// [`Self::make_work_package`] with an expiry time (Unix ms).
+    pub fn make_work_package_expiring(
+        &mut self,
+        to: &str,
+        out: &Path,
+        expires: Option<i64>,
+        progress: ProgressFn<'_>,
+    ) -> Result<MadePackage> {
+        let plan = self.plan_work_package_expiring(to, expires)?;
         let outcome = plan.write(out, &self.identity, progress);
         self.finish_package(&plan, out, &outcome)
     }
@@ -903,6 +963,18 @@ impl Session {
             })
             .collect();
         let comment_row = store::max_comment_id(conn)?;
+        let last_incident = watermark("results_last_incident")?;
+        let incidents: Vec<IncidentDoc> = store::incidents_after(conn, last_incident)?
+            .into_iter()
+            .map(|i| IncidentDoc {
+                id: i.id,
+                item_id: i.item_id,
+                kind: i.kind,
+                reason: i.reason,
+                at_ms: i.at_ms,
+            })
+            .collect();
+        let incident_row = incidents.last().map_or(last_incident, |i| i.id);
         let mut changed: BTreeSet<i64> = store::items_changed_since(conn, last_rev, last_at)?
             .into_iter()
             .collect();
@@ -990,6 +1062,7 @@ impl Session {
             full,
             items,
             comments,
+            incidents,
         };
         let audit_doc = AuditDoc {
             chain: self.project_id().to_string(),
@@ -1019,7 +1092,15 @@ impl Session {
                 ("results_last_at".into(), at.to_string()),
                 ("results_last_audit_seq".into(), last_seq.to_string()),
                 ("results_last_comment".into(), comment_row.to_string()),
-            ],
+                ("results_last_incident".into(), incident_row.to_string()),
+            ]
+            .into_iter()
+            .chain(
+                // After expiry one results package may still leave.
+                self.expired()
+                    .then(|| ("expired_results_sent".to_string(), "1".to_string())),
+            )
+            .collect(),
             privacy: vec![],
         })
     }
@@ -1094,16 +1175,7 @@ impl Session {
         let conn = self.project.store.conn();
         let signer = store::user_by_fingerprint(conn, &m.sender)?;
         let signer = match signer {
-            Some(u) if u.active && u.public_key == m.sender_key => u,
-            Some(u) if !u.active => {
-                return Err(refused(
-                    "signer",
-                    format!(
-                        "{} ({}) was removed from this project",
-                        u.name, u.fingerprint
-                    ),
-                ));
-            }
+            Some(u) if u.public_key == m.sender_key => u,
             _ => {
                 return Err(refused(
                     "signer",
@@ -1119,6 +1191,35 @@ impl Session {
                     signer.name, signer.role
                 ),
             ));
+        }
+        // A removed member's key is revoked from the moment of removal: what
+        // they made before is accepted (and marked), nothing made after.
+        let mut before_revocation = false;
+        if !signer.active {
+            match store::revoked_at(conn, &signer.fingerprint)? {
+                Some(at) if m.created_ms <= at => before_revocation = true,
+                Some(at) => {
+                    return Err(refused(
+                        "revocation",
+                        format!(
+                            "{} ({})'s key was revoked at {}; this package was made at {}",
+                            signer.name,
+                            signer.fingerprint,
+                            crate::model::format_time(at),
+                            crate::model::format_time(m.created_ms)
+                        ),
+                    ));
+                }
+                None => {
+                    return Err(refused(
+                        "signer",
+                        format!(
+                            "{} ({}) was removed from this project",
+                            signer.name, signer.fingerprint
+                        ),
+                    ));
+                }
+            }
         }
         if store::package_known(conn, &m.package_id)? {
             return Err(refused(
@@ -1161,6 +1262,17 @@ impl Session {
         let results: ResultsDoc = parse_doc(RESULTS_DOC, results)?;
         let audit_doc: AuditDoc = parse_doc(AUDIT_DOC, audit_doc)?;
         let sent: BTreeSet<i64> = store::items_sent_to(conn, signer.id)?.into_iter().collect();
+        for incident in &results.incidents {
+            if !sent.contains(&incident.item_id) {
+                return Err(refused(
+                    "item",
+                    format!(
+                        "incident {} is about item {}, which was never sent to {}",
+                        incident.id, incident.item_id, signer.name
+                    ),
+                ));
+            }
+        }
         for item in &results.items {
             if !sent.contains(&item.item_id) {
                 return Err(refused(
@@ -1185,6 +1297,7 @@ impl Session {
             signer,
             results,
             audit: audit_doc,
+            before_revocation,
         })
     }
 
@@ -1194,6 +1307,7 @@ impl Session {
             sender: v.manifest.sender.clone(),
             sequence: v.manifest.sequence,
             audit_rows_added: v.audit.rows.len(),
+            signed_before_revocation: v.before_revocation,
             ..MergeReport::default()
         };
         let annotator = v.signer.id;
@@ -1340,6 +1454,35 @@ impl Session {
                 )?;
                 report.comments_added += 1;
             }
+            for i in &v.results.incidents {
+                let origin = format!("{laptop}:i{}", i.id);
+                if store::incident_origin_known(tx, &origin)?
+                    || !super::governance::INCIDENT_KINDS.contains(&i.kind.as_str())
+                {
+                    continue;
+                }
+                let id = store::insert_incident(
+                    tx,
+                    &store::NewIncident {
+                        item_id: i.item_id,
+                        reporter: annotator,
+                        kind: &i.kind,
+                        reason: &i.reason,
+                        at_ms: i.at_ms,
+                        origin: Some(&origin),
+                    },
+                )?;
+                store::append_audit(
+                    tx,
+                    pid,
+                    actor,
+                    "incident.report",
+                    &format!("item:{}", i.item_id),
+                    &json!({"incident": id, "kind": i.kind, "reporter": v.manifest.sender, "package": v.manifest.package_id})
+                        .to_string(),
+                )?;
+                report.incidents_added += 1;
+            }
             let gold = super::quality::score_gold_items(tx, annotator, &report.items_merged)?;
             report.gold_scores = gold;
             for row in &v.audit.rows {
@@ -1380,6 +1523,8 @@ impl Session {
                     "revisions_added": report.revisions_added,
                     "conflicts": report.conflicts,
                     "comments": report.comments_added,
+                    "incidents": report.incidents_added,
+                    "signed_before_revocation": report.signed_before_revocation,
                     "gold_scores": report.gold_scores,
                     "audit_chain": v.audit.chain,
                     "audit_rows": report.audit_rows_added,
@@ -1421,6 +1566,8 @@ struct VerifiedResults {
     signer: crate::model::User,
     results: ResultsDoc,
     audit: AuditDoc,
+    /// Signed by a member since removed, before the removal.
+    before_revocation: bool,
 }
 
 /// An item's text at the site, decrypted in memory.
@@ -1731,6 +1878,19 @@ fn open_work_inner(
                 format!(
                     "{} holds another project's work; choose another place",
                     root.display()
+                ),
+            ));
+        }
+        if let Some(at) = store::revoked_at(conn, &m.sender)?
+            && m.created_ms > at
+        {
+            return Err(refused(
+                "revocation",
+                format!(
+                    "{}'s key was revoked by the site at {}; this package was made at {}",
+                    m.sender,
+                    crate::model::format_time(at),
+                    crate::model::format_time(m.created_ms)
                 ),
             ));
         }
@@ -2046,6 +2206,20 @@ fn install_work(
         "site_recipients",
         &serde_json::to_string(&doc.site).unwrap_or_default(),
     )?;
+    for (fingerprint, at) in &doc.revoked {
+        store::put_revocation(&tx, fingerprint, *at)?;
+    }
+    // The newest package decides the expiry (none: no expiry).
+    store::set_meta(
+        &tx,
+        "expires_at_ms",
+        &doc.expires_at_ms
+            .map(|at| at.to_string())
+            .unwrap_or_default(),
+    )?;
+    if doc.expires_at_ms.is_some() {
+        store::set_meta(&tx, "expired_results_sent", "")?;
+    }
     let mut people: Vec<&Person> = vec![&doc.recipient];
     people.extend(doc.site.iter());
     people.extend(doc.authors.iter());

@@ -47,6 +47,7 @@ pub const PROJECT_SETTINGS: &[(&str, &str)] = &[
     ("mask_style", "block"),
     ("mask_region_style", "fill"),
     ("mask_audio_style", "mute"),
+    ("retention_days", "0"),
 ];
 
 /// Guidelines travel in every work package; keep them a document, not a dump.
@@ -225,11 +226,12 @@ impl Session {
             "mask_style" => crate::privacy::derive::parse_mask_style(value).is_some(),
             "mask_region_style" => matches!(value, "fill" | "blur" | "pixelate"),
             "mask_audio_style" => matches!(value, "mute" | "tone"),
+            "retention_days" => value.parse::<u32>().is_ok_and(|d| d <= 36_500),
             _ => return Err(CoreError::Invalid(format!("unknown setting '{key}'"))),
         };
         if !valid {
             return Err(CoreError::Invalid(format!(
-                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; mask_pii: off or auto; mask_classes: class names whose labels are filled in annotators' images, comma-separated; mask_style: block, tag or char:X; mask_region_style: fill, blur or pixelate; mask_audio_style: mute or tone)"
+                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; mask_pii: off or auto; mask_classes: class names whose labels are filled in annotators' images, comma-separated; mask_style: block, tag or char:X; mask_region_style: fill, blur or pixelate; mask_audio_style: mute or tone; retention_days: days items are kept, 0 = no limit)"
             )));
         }
         self.write(|tx, pid, actor| {

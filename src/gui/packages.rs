@@ -462,6 +462,7 @@ impl ExportDialog {
                 .collect(),
             unsigned: false,
             watermark: self.watermark,
+            purpose: None,
         };
         let out = PathBuf::from(self.out.trim());
         let handle = std::thread::spawn(move || {

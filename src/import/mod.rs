@@ -59,6 +59,12 @@ pub struct ImportOptions {
     pub limits: ImportLimits,
     /// Name of the JSONL/CSV field that holds the text; `None` means `"text"`.
     pub text_field: Option<String>,
+    /// Field holding the data subject's key (for erasure requests).
+    pub subject_field: Option<String>,
+    /// Field holding consent (`granted`/`yes`/`true`, `withdrawn`/`no`/`false`).
+    pub consent_field: Option<String>,
+    /// Field holding the allowed purposes (comma- or `;`-separated, or a list).
+    pub purposes_field: Option<String>,
 }
 
 impl ImportOptions {

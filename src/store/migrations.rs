@@ -281,4 +281,32 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE package_items ADD COLUMN privacy_version INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE package_items ADD COLUMN window TEXT;
     "#,
+    // 8: governance: consent and allowed purposes per item; incidents
+    // annotators report (unmasked PII, wrong data, disturbing content); on
+    // laptops, the site's revocation list.
+    r#"
+    ALTER TABLE items ADD COLUMN consent TEXT NOT NULL DEFAULT 'unknown'
+        CHECK (consent IN ('unknown','granted','withdrawn'));
+    ALTER TABLE items ADD COLUMN purposes TEXT NOT NULL DEFAULT '';
+    CREATE INDEX items_subject ON items(subject_key) WHERE subject_key IS NOT NULL;
+    CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL,
+        reporter INTEGER NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL CHECK (kind IN ('pii','wrong_data','disturbing','other')),
+        reason TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        origin TEXT,
+        status TEXT NOT NULL DEFAULT 'open'
+            CHECK (status IN ('open','remasked','removed','released')),
+        resolved_by INTEGER REFERENCES users(id),
+        resolved_at INTEGER,
+        note TEXT
+    );
+    CREATE UNIQUE INDEX incidents_origin ON incidents(origin) WHERE origin IS NOT NULL;
+    CREATE TABLE revocations (
+        fingerprint TEXT PRIMARY KEY,
+        revoked_at INTEGER NOT NULL
+    );
+    "#,
 ];

@@ -2,6 +2,7 @@
 //! raw key, applies migrations, and offers typed reads and writes that the
 //! controller composes into transactions (change + audit row together).
 
+mod governance;
 mod migrations;
 mod packages;
 mod privacy;
@@ -18,6 +19,7 @@ use crate::model::{
     Skeleton, Tool, User, now_ms,
 };
 
+pub use governance::*;
 pub use migrations::MIGRATIONS;
 pub use packages::*;
 pub use privacy::*;
@@ -212,6 +214,23 @@ impl Store {
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         set_meta(&self.conn, key, value)
+    }
+
+    /// Moves every page from the WAL into the database and truncates the
+    /// log to zero bytes: after an erasure, no old page (holding a deleted
+    /// blob key) is left in `project.db-wal`.
+    pub fn checkpoint_truncate(&self) -> Result<()> {
+        let (busy, _, _): (i64, i64, i64) =
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+        if busy != 0 {
+            return Err(StoreError::Invalid(
+                "the WAL could not be checkpointed (another connection is reading); close other windows on this project and retry".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
