@@ -562,3 +562,41 @@ fn flagged_items_leave_the_queue_and_reach_the_admin() {
         assert!(audit.iter().any(|e| e.action == a), "{a}");
     }
 }
+
+/// A reported item stays at the site while its incident is open; once an
+/// admin releases it, the next work package brings it back to the queue.
+#[test]
+fn a_released_item_returns_to_the_laptop_queue() {
+    let site = site();
+    let mut admin = site.admin();
+    let ids = import_chats(&mut admin);
+    admin.assign(&ids[..2], "Ann", "annotate").unwrap();
+    drop(admin);
+    let laptop = site.open_work(&site.work("w1.sealpkg", None)).unwrap();
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    ann.flag_item(ids[1], "wrong_data", "this is not a support chat")
+        .unwrap();
+    let results = site.path("r.sealpkg");
+    ann.make_results_package(&results, false, &mut no_progress())
+        .unwrap();
+    drop(ann);
+    let mut admin = site.admin();
+    admin
+        .open_results_package(&results, &mut no_progress())
+        .unwrap();
+    let plan = admin.plan_work_package("Ann").unwrap();
+    assert_eq!(plan.item_ids, vec![ids[0]], "an open incident keeps the item home");
+    drop(plan);
+    let incident = admin.incidents().unwrap()[0].id;
+    assert!(
+        admin
+            .resolve_incident(incident, Resolution::Release, Some("checked"))
+            .unwrap()
+            .is_none()
+    );
+    drop(admin);
+    site.open_work(&site.work("w2.sealpkg", None)).unwrap();
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    let queue: Vec<i64> = ann.items().unwrap().into_iter().map(|i| i.id).collect();
+    assert_eq!(queue, vec![ids[0], ids[1]]);
+}

@@ -522,8 +522,14 @@ impl Session {
             })
             .map(|c| c.id)
             .collect();
+        // Items with an open incident stay home until an admin resolves it.
+        let flagged: BTreeSet<i64> = store::incidents(conn)?
+            .into_iter()
+            .filter(|i| i.status == "open")
+            .map(|i| i.item_id)
+            .collect();
         for (item_id, purpose, state, _) in &assignments {
-            if !seen.insert(*item_id) {
+            if !seen.insert(*item_id) || flagged.contains(item_id) {
                 continue;
             }
             // Gold items look like any other: same purpose, no labels.
@@ -2253,6 +2259,15 @@ fn install_work(
     let mut updated = Vec::new();
     // Items whose media were replaced by a newer masking, with the old blob.
     let mut remasked: Vec<(i64, Option<String>)> = Vec::new();
+    // An item the site sends again after this laptop reported it has been
+    // dealt with there: it returns to the queue.
+    for item in &doc.items {
+        tx.execute(
+            "UPDATE incidents SET status = 'released', note = 'sent again by the site'
+             WHERE item_id = ?1 AND status = 'open' AND origin IS NULL",
+            [item.id],
+        )?;
+    }
     for (item_id, blob) in &written {
         let Some(item) = doc.items.iter().find(|i| i.id == *item_id) else {
             continue;
