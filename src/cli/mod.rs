@@ -3,6 +3,7 @@
 //! human text or stable JSON (`--json`); exit codes are documented in README.
 
 pub mod args;
+mod governance;
 mod mask;
 mod review;
 
@@ -447,6 +448,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
         Command::Quality(cmd) => review::quality_command(cli, &home, cmd),
         Command::Pii(cmd) => review::pii_command(cli, &home, cmd),
         Command::Mask(cmd) => mask::mask_command(cli, &home, cmd),
+        Command::Access(_) | Command::Audit(AuditCommand::Anomalies { .. }) => {
+            governance::governance_command(cli, &home, command)
+        }
         Command::Label(LabelCommand::Add {
             project,
             item,

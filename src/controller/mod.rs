@@ -4,9 +4,11 @@
 //!
 //! Split by subject: this file holds sessions, users, items and audit;
 //! [`labels`] the label changes and undo/redo; [`schema`] the label schema;
-//! [`workflow`] submit, skip and settings.
+//! [`workflow`] submit, skip and settings; [`governance`] the access review
+//! and anomaly flags.
 
 mod export;
+mod governance;
 mod labels;
 mod packages;
 mod privacy;
