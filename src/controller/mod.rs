@@ -4,11 +4,11 @@
 //!
 //! Split by subject: this file holds sessions, users, items and audit;
 //! [`labels`] the label changes and undo/redo; [`schema`] the label schema;
-//! [`workflow`] submit, skip and settings; [`governance`] the access review
+//! [`workflow`] submit, skip and settings; [`access`] the access review
 //! and anomaly flags.
 
 mod export;
-mod governance;
+mod access;
 mod labels;
 mod packages;
 mod privacy;

@@ -2,7 +2,7 @@
 //! raw key, applies migrations, and offers typed reads and writes that the
 //! controller composes into transactions (change + audit row together).
 
-mod governance;
+mod access;
 mod migrations;
 mod packages;
 mod privacy;
@@ -19,7 +19,7 @@ use crate::model::{
     Skeleton, Tool, User, now_ms,
 };
 
-pub use governance::*;
+pub use access::*;
 pub use migrations::MIGRATIONS;
 pub use packages::*;
 pub use privacy::*;
