@@ -15,6 +15,7 @@ pub mod controller;
 pub mod crypto;
 pub mod demo;
 pub mod formats;
+pub mod governance;
 pub mod home;
 pub mod import;
 pub mod model;

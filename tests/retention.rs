@@ -585,7 +585,11 @@ fn a_released_item_returns_to_the_laptop_queue() {
         .open_results_package(&results, &mut no_progress())
         .unwrap();
     let plan = admin.plan_work_package("Ann").unwrap();
-    assert_eq!(plan.item_ids, vec![ids[0]], "an open incident keeps the item home");
+    assert_eq!(
+        plan.item_ids,
+        vec![ids[0]],
+        "an open incident keeps the item home"
+    );
     drop(plan);
     let incident = admin.incidents().unwrap()[0].id;
     assert!(

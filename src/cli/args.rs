@@ -207,9 +207,12 @@ pub enum Command {
     /// Add or list labels from the command line.
     #[command(subcommand)]
     Label(LabelCommand),
-    /// Read and verify the audit trail.
+    /// Read and verify the audit trail; anomaly flags over it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The periodic access review of a project (admin, auditor).
+    #[command(subcommand)]
+    Access(AccessCommand),
     /// Show or change the label schema.
     #[command(subcommand)]
     Schema(SchemaCommand),
@@ -652,6 +655,28 @@ pub enum AuditCommand {
     },
     /// Verify the hash chain and signed heads; names the first broken row.
     Verify {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Flag unusual patterns in the trail (view rates, failed unlocks,
+    /// off-hours exports, items viewed but never labelled, large exports,
+    /// role changes, a clock going back), each with its audit rows.
+    /// Flags are findings: the exit code stays 0.
+    Anomalies {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessCommand {
+    /// Everyone ever enrolled: role, key fingerprint, when added and by
+    /// whom, last activity, packages sent to and received from them.
+    Review {
         #[command(flatten)]
         project: ProjectArg,
         #[arg(long)]

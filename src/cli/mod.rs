@@ -3,6 +3,7 @@
 //! human text or stable JSON (`--json`); exit codes are documented in README.
 
 pub mod args;
+mod governance;
 mod mask;
 mod retention;
 mod review;
@@ -472,6 +473,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
         Command::Incident(cmd) => retention::incident_command(cli, &home, cmd),
         Command::Project(ProjectCommand::Erase { project, yes }) => {
             retention::erase_bundle(cli, &home, project, *yes)
+        }
+        Command::Access(_) | Command::Audit(AuditCommand::Anomalies { .. }) => {
+            governance::governance_command(cli, &home, command)
         }
         Command::Label(LabelCommand::Add {
             project,

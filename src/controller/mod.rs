@@ -4,8 +4,10 @@
 //!
 //! Split by subject: this file holds sessions, users, items and audit;
 //! [`labels`] the label changes and undo/redo; [`schema`] the label schema;
-//! [`workflow`] submit, skip and settings.
+//! [`workflow`] submit, skip and settings; [`access`] the access review
+//! and anomaly flags.
 
+mod access;
 mod export;
 mod governance;
 mod labels;

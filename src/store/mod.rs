@@ -2,6 +2,7 @@
 //! raw key, applies migrations, and offers typed reads and writes that the
 //! controller composes into transactions (change + audit row together).
 
+mod access;
 mod governance;
 mod migrations;
 mod packages;
@@ -19,6 +20,7 @@ use crate::model::{
     Skeleton, Tool, User, now_ms,
 };
 
+pub use access::*;
 pub use governance::*;
 pub use migrations::MIGRATIONS;
 pub use packages::*;
