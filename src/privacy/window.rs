@@ -221,7 +221,7 @@ fn translate(g: &Geometry, dx: f64, dy: f64) -> Geometry {
     let shift = |p: &[f64; 2]| [p[0] + dx, p[1] + dy];
     match g {
         Geometry::BBox(b) => {
-            let mut b = b.clone();
+            let mut b = *b;
             b.x += dx;
             b.y += dy;
             Geometry::BBox(b)
@@ -242,7 +242,7 @@ fn translate(g: &Geometry, dx: f64, dy: f64) -> Geometry {
                 .map(|k| Keypoint {
                     x: k.x + dx,
                     y: k.y + dy,
-                    ..k.clone()
+                    ..*k
                 })
                 .collect(),
         },
