@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates docs/screenshots/ from the real binary under Xvfb: the demo
-# project with one label of every kind, the help overlay, the schema editor
-# and the shortcut settings. Usage: packaging/screenshots.sh [BINARY]
+# project with one label of every kind, the help overlay, the schema editor,
+# the shortcut settings, the quality and privacy screens.
+# Usage: packaging/screenshots.sh [BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/release/sealtag}
@@ -37,6 +38,16 @@ shot text "$home" demo-annotator demo --run next_item --run next_item --run next
 shot shortcuts "$home" demo-annotator demo --run settings
 shot schema-editor "$home/demo/admin" demo-admin open "$proj" --run schema_editor
 shot make-work-package "$home/demo/admin" demo-admin open "$proj" --run make_work_package
+# Privacy decisions, made before the work package so its header shows the
+# package that carried them: the contract's e-mails and phones accepted (the
+# rest left as proposals), the astronaut's face label as a blur region and a
+# crop around the person.
+admin mask propose --project "$proj" --items 12
+admin mask accept --project "$proj" --type email --item 12
+admin mask accept --project "$proj" --type phone --item 12
+admin settings --project "$proj" mask_region_style blur
+admin mask from-labels --project "$proj" --classes face --items 1
+admin mask window --project "$proj" --item 1 --rect 60,20,400,480
 # The demo annotator's laptop: a work package from the demo admin, opened.
 admin assign --project "$proj" --to "Demo Annotator" >/dev/null || true
 admin package work --project "$proj" --to "Demo Annotator" --out "$home/work.sealpkg"
@@ -63,3 +74,5 @@ admin review approve --project "$proj" --item 2 --annotator "Sam Second"
 admin review approve --project "$proj" --item 3 --annotator "Sam Second"
 shot review "$home/demo/admin" demo-admin open "$proj" --run next_item --run next_item
 shot quality "$home/demo/admin" demo-admin open "$proj" --run quality
+shot privacy "$home/demo/admin" demo-admin open "$proj" $(printf -- '--run next_item %.0s' $(seq 11)) --run privacy
+shot privacy-image "$home/demo/admin" demo-admin open "$proj" --run privacy

@@ -48,13 +48,14 @@ pub enum Command {
     OpenResultsPackage,
     SendResults,
     QualityScreen,
+    PrivacyScreen,
     ExportDataset,
     AcceptPredictions,
     Lock,
 }
 
 impl Command {
-    pub const ALL: [Command; 45] = [
+    pub const ALL: [Command; 46] = [
         Command::NextItem,
         Command::PreviousItem,
         Command::SubmitAndNext,
@@ -97,6 +98,7 @@ impl Command {
         Command::OpenResultsPackage,
         Command::SendResults,
         Command::QualityScreen,
+        Command::PrivacyScreen,
         Command::ExportDataset,
         Command::AcceptPredictions,
         Command::Lock,
@@ -147,6 +149,7 @@ impl Command {
             Command::OpenResultsPackage => "open_results_package",
             Command::SendResults => "send_results",
             Command::QualityScreen => "quality",
+            Command::PrivacyScreen => "privacy",
             Command::ExportDataset => "export",
             Command::AcceptPredictions => "accept_predictions",
             Command::Lock => "lock",
@@ -201,6 +204,7 @@ impl Command {
             Command::OpenResultsPackage => "Open results package…",
             Command::SendResults => "Send results to the site…",
             Command::QualityScreen => "Quality…",
+            Command::PrivacyScreen => "Privacy & masking…",
             Command::ExportDataset => "Export dataset…",
             Command::AcceptPredictions => "Accept predictions (selected, or all on the item)",
             Command::Lock => "Lock screen",
@@ -256,6 +260,7 @@ impl Command {
             Command::OpenResultsPackage => cmd_shift(Key::O),
             Command::SendResults => cmd_shift(Key::E),
             Command::QualityScreen => cmd_shift(Key::Q),
+            Command::PrivacyScreen => cmd_shift(Key::P),
             Command::ExportDataset => cmd_shift(Key::X),
             Command::AcceptPredictions => shift(Key::A),
             Command::Lock => cmd(Key::L),

@@ -11,6 +11,7 @@ pub mod fonts;
 pub mod keymap;
 pub mod loader;
 pub mod packages;
+pub mod privacy_view;
 pub mod quality_view;
 pub mod schema_editor;
 pub mod text_view;

@@ -15,6 +15,7 @@ use super::commands::Command;
 use super::keymap::{Keymap, KeymapEditor};
 use super::loader::{LoadedContent, Loader};
 use super::packages::{DialogKind, DialogRequest, ExportDialog, PackageDialog};
+use super::privacy_view::{Original, PrivacyAction, PrivacyView};
 use super::quality_view::QualityView;
 use super::schema_editor::{SaveProblem, SchemaEditor, SchemaEditorAction};
 use super::text_view::{TextAction, TextViewState, text_ui};
@@ -166,6 +167,8 @@ pub struct Workspace {
     comment_draft: String,
     /// The quality window, when open.
     quality: Option<QualityView>,
+    /// The admin's privacy window for the current item, when open.
+    privacy: Option<PrivacyView>,
     /// Reviewers: who has work on the current item (fingerprint, name,
     /// purpose, state), and whose work the next decision is about.
     item_work: Vec<(String, String, String, String)>,
@@ -284,6 +287,7 @@ impl Workspace {
             comments: Vec::new(),
             comment_draft: String::new(),
             quality: None,
+            privacy: None,
             item_work: Vec::new(),
             review_target: None,
             export_dialog: None,
@@ -573,7 +577,10 @@ impl Workspace {
             || self.project_settings.is_some()
             || self.package_dialog.is_some()
             || self.export_dialog.is_some()
-            || self.reject_comment.is_some();
+            || self.reject_comment.is_some()
+            // The privacy window has its own keys (Enter closes a polygon,
+            // Escape drops it) and its own item buttons.
+            || self.privacy.is_some();
         // In a document, Shift+arrows extend the text selection instead of
         // changing item (the arrows' fixed alternative).
         let is_text = self
@@ -618,6 +625,7 @@ impl Workspace {
         self.package_dialog_ui(&ctx);
         self.export_ui(&ctx);
         self.quality_ui(&ctx);
+        self.privacy_ui(&ctx, &mut actions);
         if let Some(keymap) = self.keymap_editor.ui(&ctx) {
             self.save_keymap(keymap);
         }
@@ -648,6 +656,9 @@ impl Workspace {
                     self.menu_button(ui, Command::ProjectSettings, actions);
                 }
                 ui.separator();
+                if permissions::allowed(self.session.role(), Action::ManagePrivacy) {
+                    self.menu_button(ui, Command::PrivacyScreen, actions);
+                }
                 if permissions::allowed(self.session.role(), Action::MakePackage) {
                     self.menu_button(ui, Command::MakeWorkPackage, actions);
                     self.menu_button(ui, Command::OpenResultsPackage, actions);
@@ -2207,6 +2218,23 @@ impl Workspace {
                     self.message = Some("Quality figures are for reviewers and admins".into());
                 }
             }
+            Command::PrivacyScreen => {
+                if !permissions::allowed(self.session.role(), Action::ManagePrivacy) {
+                    self.message = Some("Only admins decide what annotators receive".into());
+                } else if self.privacy.is_some() {
+                    self.privacy = None;
+                } else {
+                    match self.current_item().cloned() {
+                        Some(item) => {
+                            let classes =
+                                class_names_for_privacy(&self.schema.classes, &self.annotations);
+                            self.privacy =
+                                Some(PrivacyView::open(&mut self.session, item, classes));
+                        }
+                        None => self.message = Some("Pick an item in the queue first".into()),
+                    }
+                }
+            }
             Command::SendResults => {
                 if self.is_laptop_bundle() {
                     self.package_dialog = Some(PackageDialog::new(DialogKind::MakeResults));
@@ -2259,6 +2287,69 @@ impl Workspace {
         if !open {
             self.quality = None;
         }
+    }
+
+    /// The admin's privacy window: follows the queue's current item, shows
+    /// the original the workspace already decoded, and hands the admin's
+    /// decisions to the controller.
+    fn privacy_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<WsAction>) {
+        let Some(view) = self.privacy.as_mut() else {
+            return;
+        };
+        let current = self.current.and_then(|i| self.items.get(i));
+        if let Some(item) = current
+            && item.id != view.item_id()
+        {
+            let classes = class_names_for_privacy(&self.schema.classes, &self.annotations);
+            let preview = view.is_previewing();
+            *view = PrivacyView::open(&mut self.session, item.clone(), classes);
+            if preview {
+                view.apply(&mut self.session, ctx, vec![PrivacyAction::Preview(true)]);
+            }
+        }
+        let original = match &self.view {
+            ItemView::Empty | ItemView::Loading => Original::Loading,
+            ItemView::Image {
+                preview,
+                width,
+                height,
+                ..
+            } => Original::Image {
+                texture: preview,
+                width: *width,
+                height: *height,
+            },
+            ItemView::Decoded(LoadedContent::Text { text, .. }) => Original::Text(text),
+            ItemView::Decoded(LoadedContent::Audio {
+                duration_secs,
+                peaks,
+                ..
+            }) => Original::Audio {
+                duration_secs: *duration_secs,
+                peaks: peaks.as_ref(),
+            },
+            ItemView::Decoded(LoadedContent::Failed(e)) => Original::Failed(e),
+            ItemView::Decoded(_) => Original::Loading,
+        };
+        let mut open = true;
+        let requested = view.ui(ctx, original, &mut open);
+        let (go, decisions): (Vec<PrivacyAction>, Vec<PrivacyAction>) = requested
+            .into_iter()
+            .partition(|a| matches!(a, PrivacyAction::Go(_)));
+        view.apply(&mut self.session, ctx, decisions);
+        for a in go {
+            if let PrivacyAction::Go(cmd) = a {
+                actions.push(WsAction::Run(cmd));
+            }
+        }
+        if !open {
+            self.privacy = None;
+        }
+    }
+
+    /// The privacy window, when open (tests read its state).
+    pub fn privacy_view(&self) -> Option<&PrivacyView> {
+        self.privacy.as_ref()
     }
 
     /// The quality window's figures, when open (tests read them).
@@ -2723,6 +2814,17 @@ impl Workspace {
         self.reload_annotations();
         out
     }
+}
+
+/// Class names for the privacy screen's "masks from labels": classes with
+/// labels on the current item first (the pre-labels to turn into masks),
+/// then the rest in schema order.
+fn class_names_for_privacy(classes: &[LabelClass], annotations: &[Annotation]) -> Vec<String> {
+    let (mut used, rest): (Vec<&LabelClass>, Vec<&LabelClass>) = classes
+        .iter()
+        .partition(|c| annotations.iter().any(|a| a.class_id == c.id));
+    used.extend(rest);
+    used.into_iter().map(|c| c.name.clone()).collect()
 }
 
 /// Optional audio output: machines without a sound card keep working.
