@@ -526,12 +526,17 @@ fn admin_draws_regions_crops_and_uses_labels_and_templates_on_images() {
     click(&mut h, "Clear window");
     assert_eq!(site(&w).item_privacy(w.image).unwrap().window, None);
 
-    // The preview says what it can: an error in red is shown, never a panic.
+    // The preview is the annotator's image: with the crop set again, its
+    // size is the crop's.
+    click(&mut h, "Use drawn rectangle as crop");
     click(&mut h, "Preview as annotator");
     h.get_by_label("This is exactly what Ann receives");
-    if view(&h).preview_error().is_some() {
-        h.get_by_label_contains("The preview could not be made");
-    }
+    assert_eq!(view(&h).preview_error(), None);
+    let (pw, ph) = view(&h).preview_image_size().expect("an image preview");
+    assert!(
+        (f64::from(pw) - 300.0).abs() <= tol + 1.0 && (f64::from(ph) - 400.0).abs() <= tol + 1.0,
+        "{pw}×{ph}"
+    );
 }
 
 #[test]

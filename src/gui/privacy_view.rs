@@ -322,6 +322,14 @@ impl PrivacyView {
         }
     }
 
+    /// Size of the previewed image, when the preview is an image.
+    pub fn preview_image_size(&self) -> Option<(u32, u32)> {
+        match &self.preview {
+            Some(Ok(Preview::Image { width, height, .. })) => Some((*width, *height)),
+            _ => None,
+        }
+    }
+
     /// Why the preview could not be made, if it could not.
     pub fn preview_error(&self) -> Option<&str> {
         match &self.preview {
