@@ -254,8 +254,17 @@ pub enum Command {
         #[arg(long, default_value_t = 0, value_name = "MIB")]
         package_mib: u32,
         /// Also time a COCO export of this many synthetic annotations (0 skips).
-        #[arg(long, default_value_t = 0, value_name = "N")]
+        #[arg(long, default_value_t = 1_000_000, value_name = "N")]
         export_annotations: usize,
+        /// Items in the big synthetic project (open to a usable queue, RSS; 0 skips).
+        #[arg(long, default_value_t = 100_000, value_name = "N")]
+        items: usize,
+        /// Audit rows in the big synthetic project (verify time; 0 skips).
+        #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+        audit_rows: usize,
+        /// Small sizes for a quick look (1k items, 10k rows, 10k annotations).
+        #[arg(long)]
+        quick: bool,
         /// Skip the GUI figures (canvas frame time, item switch).
         #[arg(long)]
         core_only: bool,

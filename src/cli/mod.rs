@@ -742,6 +742,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             blob_mib,
             package_mib,
             export_annotations,
+            items,
+            audit_rows,
+            quick,
             core_only,
             audio_file,
             json,
@@ -750,12 +753,21 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 "bench-{}",
                 hex::encode(crate::crypto::random_bytes::<6>())
             ));
+            let (export_annotations, scale) = if *quick {
+                (
+                    (*export_annotations).min(10_000),
+                    ((*items).min(1000), (*audit_rows).min(10_000)),
+                )
+            } else {
+                (*export_annotations, (*items, *audit_rows))
+            };
             let r = crate::bench::run(
                 &scratch,
                 *labels,
                 *blob_mib,
                 *package_mib,
-                *export_annotations,
+                export_annotations,
+                scale,
             )?;
             #[cfg_attr(not(feature = "gui"), allow(unused_mut))]
             let mut figures = serde_json::to_value(&r)?;
@@ -924,11 +936,69 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                     format!("{ms:.0} ms"),
                 ));
             }
+            if let Some(sc) = &r.scale {
+                rows.extend([
+                    (
+                        format!("open {} items to a usable queue", sc.scale_items),
+                        format!(
+                            "{:.0} ms after the KDF ({} in the queue)",
+                            sc.open_to_queue_ms, sc.queue_items
+                        ),
+                    ),
+                    (
+                        "resident memory, that project open".to_string(),
+                        format!("{:.0} MiB", sc.rss_open_mib),
+                    ),
+                    (
+                        format!("audit verify, {} rows", sc.audit_rows_verified),
+                        format!(
+                            "{:.0} ms (peak RSS growth {:.0} MiB)",
+                            sc.audit_verify_big_ms, sc.audit_verify_peak_growth_mib
+                        ),
+                    ),
+                ]);
+            }
+            rows.insert(
+                3,
+                (
+                    "label commit p50 / p99".to_string(),
+                    format!(
+                        "{:.2} / {:.2} ms",
+                        r.label_commit_p50_ms, r.label_commit_p99_ms
+                    ),
+                ),
+            );
+            rows.insert(
+                6,
+                (
+                    "raw AEAD, same bytes (reference)".to_string(),
+                    format!(
+                        "{:.0} MB/s (blob decrypt = {:.0} % of it)",
+                        r.raw_cipher_mb_s,
+                        100.0 * r.blob_decrypt_vs_raw
+                    ),
+                ),
+            );
+            let goals = crate::bench::goals(&figures);
+            if let Some(all) = figures.as_object_mut() {
+                all.insert("goals".into(), serde_json::to_value(&goals)?);
+            }
             if *json {
                 print_json(&figures)?;
             } else {
                 for (what, figure) in rows {
                     println!("{what:<44} {figure}");
+                }
+                println!();
+                println!("{:<28} {:>12} {:>10}  met", "goal", "value", "target");
+                for g in &goals {
+                    println!(
+                        "{:<28} {:>12.3} {:>10}  {}",
+                        g.figure,
+                        g.value,
+                        g.goal,
+                        if g.met { "yes" } else { "NO" }
+                    );
                 }
             }
             Ok(Exit::Ok)
