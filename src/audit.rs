@@ -5,6 +5,7 @@
 //! the hashing and the verification rules.
 
 use serde::Serialize;
+use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 
 use crate::model::AuditEntry;
@@ -92,29 +93,62 @@ pub fn verify_chain(
     heads: &[SignedHead],
     verify_signature: &dyn Fn(&str, &[u8], &str) -> bool,
 ) -> VerifyReport {
-    let mut prev = genesis_hash(project_id);
-    let mut problem = None;
-    for (i, row) in rows.iter().enumerate() {
-        let expected_seq = i as i64 + 1;
+    let mut check = ChainCheck::new(project_id, heads);
+    for row in rows {
+        check.push(row);
+    }
+    check.finish(heads, verify_signature)
+}
+
+/// The chain check one row at a time, so a trail of millions of rows is
+/// verified while it streams out of the database, never held whole.
+pub struct ChainCheck {
+    project_id: String,
+    prev: String,
+    last_seq: i64,
+    problem: Option<ChainProblem>,
+    /// Hashes of the rows the signed heads point at, as they go past.
+    at_heads: HashMap<i64, String>,
+}
+
+impl ChainCheck {
+    pub fn new(project_id: &str, heads: &[SignedHead]) -> Self {
+        ChainCheck {
+            project_id: project_id.to_string(),
+            prev: genesis_hash(project_id),
+            last_seq: 0,
+            problem: None,
+            at_heads: heads.iter().map(|h| (h.seq, String::new())).collect(),
+        }
+    }
+
+    /// Checks the next row; `false` once a problem was found. Rows after
+    /// a problem only count (the report names the last row there is).
+    pub fn push(&mut self, row: &AuditEntry) -> bool {
+        let expected_seq = self.last_seq + 1;
+        self.last_seq = row.seq;
+        if self.problem.is_some() {
+            return false;
+        }
         if row.seq != expected_seq {
-            problem = Some(ChainProblem {
+            self.problem = Some(ChainProblem {
                 seq: expected_seq,
                 what: format!(
                     "row {expected_seq} is missing or out of order (found row {} in its place)",
                     row.seq
                 ),
             });
-            break;
+            return false;
         }
-        if row.prev_hash != prev {
-            problem = Some(ChainProblem {
+        if row.prev_hash != self.prev {
+            self.problem = Some(ChainProblem {
                 seq: row.seq,
                 what: format!(
                     "row {} does not link to the row before it (a row was removed, inserted or reordered)",
                     row.seq
                 ),
             });
-            break;
+            return false;
         }
         let computed = entry_hash(
             row.seq,
@@ -126,58 +160,72 @@ pub fn verify_chain(
             &row.prev_hash,
         );
         if computed != row.hash {
-            problem = Some(ChainProblem {
+            self.problem = Some(ChainProblem {
                 seq: row.seq,
                 what: format!("row {} was modified after it was written", row.seq),
             });
-            break;
+            return false;
         }
-        prev = row.hash.clone();
+        if let Some(h) = self.at_heads.get_mut(&row.seq) {
+            h.clone_from(&row.hash);
+        }
+        self.prev.clone_from(&row.hash);
+        true
     }
-    let last_seq = rows.last().map(|r| r.seq).unwrap_or(0);
-    if problem.is_none() {
-        for head in heads {
-            let msg = head_message(project_id, head.seq, &head.hash);
-            if !verify_signature(&head.signer, &msg, &head.signature) {
-                problem = Some(ChainProblem {
-                    seq: head.seq,
-                    what: format!(
-                        "the signed head at row {} has an invalid signature or an unknown signer {}",
-                        head.seq, head.signer
-                    ),
-                });
-                break;
-            }
-            if head.seq > last_seq {
-                problem = Some(ChainProblem {
-                    seq: last_seq + 1,
-                    what: format!(
-                        "the trail was truncated: {} signed that it had {} rows, only {last_seq} remain",
-                        head.signer, head.seq
-                    ),
-                });
-                break;
-            }
-            let matches = usize::try_from(head.seq - 1)
-                .ok()
-                .and_then(|i| rows.get(i))
-                .is_some_and(|r| r.hash == head.hash);
-            if !matches {
-                problem = Some(ChainProblem {
-                    seq: head.seq,
-                    what: format!(
-                        "row {} differs from what {} signed (the trail was rewritten)",
-                        head.seq, head.signer
-                    ),
-                });
-                break;
+
+    /// Checks the signed heads against the rows seen and reports.
+    pub fn finish(
+        self,
+        heads: &[SignedHead],
+        verify_signature: &dyn Fn(&str, &[u8], &str) -> bool,
+    ) -> VerifyReport {
+        let ChainCheck {
+            project_id,
+            prev,
+            last_seq,
+            mut problem,
+            at_heads,
+        } = self;
+        if problem.is_none() {
+            for head in heads {
+                let msg = head_message(&project_id, head.seq, &head.hash);
+                if !verify_signature(&head.signer, &msg, &head.signature) {
+                    problem = Some(ChainProblem {
+                        seq: head.seq,
+                        what: format!(
+                            "the signed head at row {} has an invalid signature or an unknown signer {}",
+                            head.seq, head.signer
+                        ),
+                    });
+                    break;
+                }
+                if head.seq > last_seq {
+                    problem = Some(ChainProblem {
+                        seq: last_seq + 1,
+                        what: format!(
+                            "the trail was truncated: {} signed that it had {} rows, only {last_seq} remain",
+                            head.signer, head.seq
+                        ),
+                    });
+                    break;
+                }
+                if at_heads.get(&head.seq) != Some(&head.hash) {
+                    problem = Some(ChainProblem {
+                        seq: head.seq,
+                        what: format!(
+                            "row {} differs from what {} signed (the trail was rewritten)",
+                            head.seq, head.signer
+                        ),
+                    });
+                    break;
+                }
             }
         }
-    }
-    VerifyReport {
-        rows: last_seq,
-        head_hash: prev,
-        signed_heads: heads.len(),
-        problem,
+        VerifyReport {
+            rows: last_seq,
+            head_hash: prev,
+            signed_heads: heads.len(),
+            problem,
+        }
     }
 }

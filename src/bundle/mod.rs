@@ -124,14 +124,28 @@ impl BundlePaths {
         key: &SecretBytes<32>,
     ) -> Result<Zeroizing<Vec<u8>>, BundleError> {
         let path = self.blob(blob_id);
+        let blob_err = |source| BundleError::Blob {
+            blob_id: blob_id.to_string(),
+            source,
+        };
+        // Read whole at its exact size (the ciphertext is not secret), then
+        // open it in place: one allocation, no per-segment copies.
         let file = File::open(&path).map_err(io_err(&path))?;
-        let mut reader = io::BufReader::with_capacity(256 * 1024, file);
-        crypto::decrypt_blob(key, project_id, blob_id, &mut reader, MAX_BLOB_PLAINTEXT).map_err(
-            |source| BundleError::Blob {
-                blob_id: blob_id.to_string(),
-                source,
-            },
+        let size = file.metadata().map_err(io_err(&path))?.len();
+        let mut sealed = Vec::new();
+        if sealed.try_reserve_exact(size as usize).is_err() {
+            return Err(blob_err(crypto::BlobError::TooLarge {
+                bytes: size,
+                limit: MAX_BLOB_PLAINTEXT,
+            }));
+        }
+        io::Read::read_to_end(
+            &mut io::Read::take(file, MAX_BLOB_PLAINTEXT.saturating_mul(2)),
+            &mut sealed,
         )
+            .map_err(io_err(&path))?;
+        crypto::decrypt_blob_bytes(key, project_id, blob_id, &sealed, MAX_BLOB_PLAINTEXT)
+            .map_err(blob_err)
     }
     /// Decrypts a blob straight into `out`, in 64 KiB segments: for
     /// streaming media into a package without holding it in memory.

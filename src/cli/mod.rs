@@ -963,8 +963,11 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 (
                     "label commit p50 / p99".to_string(),
                     format!(
-                        "{:.2} / {:.2} ms",
-                        r.label_commit_p50_ms, r.label_commit_p99_ms
+                        "{:.2} / {:.2} ms (fdatasync alone: {:.2} / {:.2} ms)",
+                        r.label_commit_p50_ms,
+                        r.label_commit_p99_ms,
+                        r.fsync_p50_ms,
+                        r.fsync_p99_ms
                     ),
                 ),
             );

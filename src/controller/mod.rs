@@ -851,7 +851,6 @@ impl Session {
 
     fn verify_audit_unaudited(&self) -> Result<VerifyReport> {
         let conn = self.project.store.conn();
-        let rows = store::audit_rows(conn)?;
         let heads = store::signed_heads(conn)?;
         let keys: Vec<(String, PublicIdentity)> = store::list_users(conn)?
             .into_iter()
@@ -868,12 +867,11 @@ impl Session {
             keys.iter()
                 .any(|(fpr, key)| fpr == signer && key.verify(msg, &sig))
         };
-        Ok(audit::verify_chain(
-            self.project.project_id(),
-            &rows,
-            &heads,
-            &verify,
-        ))
+        let mut check = audit::ChainCheck::new(self.project.project_id(), &heads);
+        store::each_audit_row(conn, |row| {
+            check.push(row);
+        })?;
+        Ok(check.finish(&heads, &verify))
     }
 
     /// Signs the current chain head with this user's key and stores it, so

@@ -7,7 +7,8 @@
 //! random key, so a nonce is never reused, and the project id and blob id are
 //! bound as associated data so a blob cannot be swapped for another.
 
-use chacha20poly1305::aead::stream::{DecryptorBE32, EncryptorBE32};
+use chacha20poly1305::aead::stream::{NewStream, StreamBE32, StreamPrimitive};
+use chacha20poly1305::aead::{Buffer, Error as AeadError};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
 use std::io::{self, Read, Write};
 use zeroize::Zeroizing;
@@ -70,37 +71,46 @@ pub fn encrypt_blob(
     let aad = associated_data(project_id, blob_id);
     let nonce: [u8; NONCE_PREFIX_LEN] = super::random_bytes();
     let aead = XChaCha20Poly1305::new(key.expose().into());
-    let mut stream = EncryptorBE32::from_aead(aead, (&nonce).into());
+    let stream = StreamBE32::from_aead(aead, (&nonce).into());
     out.write_all(MAGIC)?;
     out.write_all(&nonce)?;
 
-    let mut current = Zeroizing::new(vec![0u8; SEGMENT_LEN]);
-    let mut next = Zeroizing::new(vec![0u8; SEGMENT_LEN]);
-    let mut current_len = read_full(plaintext, &mut current)?;
+    // Two segment buffers, sealed in place (room for the tag), reused for
+    // every segment: no allocation per segment, one zeroing at the end.
+    let mut current = Zeroizing::new(vec![0u8; SEGMENT_LEN + TAG_LEN]);
+    let mut next = Zeroizing::new(vec![0u8; SEGMENT_LEN + TAG_LEN]);
+    let mut current_len = read_full(plaintext, &mut current[..SEGMENT_LEN])?;
     let mut total = 0u64;
+    let mut position = 0u32;
     loop {
         // Look one segment ahead: STREAM must know which segment is the last.
         let next_len = if current_len == SEGMENT_LEN {
-            read_full(plaintext, &mut next)?
+            read_full(plaintext, &mut next[..SEGMENT_LEN])?
         } else {
             0
         };
         total += current_len as u64;
-        let aead_payload = chacha20poly1305::aead::Payload {
-            msg: &current[..current_len],
-            aad: &aad,
+        let last = next_len == 0;
+        let mut segment = InPlace {
+            bytes: &mut current[..],
+            len: current_len,
         };
-        if next_len == 0 {
-            let sealed = stream
-                .encrypt_last(aead_payload)
-                .map_err(|_| BlobError::Authentication { segment: 0 })?;
-            out.write_all(&sealed)?;
+        stream
+            .encrypt_in_place(position, last, &aad, &mut segment)
+            .map_err(|_| BlobError::Authentication {
+                segment: u64::from(position),
+            })?;
+        let sealed_len = segment.len;
+        out.write_all(&current[..sealed_len])?;
+        if last {
             break;
         }
-        let sealed = stream
-            .encrypt_next(aead_payload)
-            .map_err(|_| BlobError::Authentication { segment: 0 })?;
-        out.write_all(&sealed)?;
+        position = position
+            .checked_add(1)
+            .ok_or(BlobError::TooLarge {
+                bytes: total,
+                limit: u64::from(u32::MAX) * SEGMENT_LEN as u64,
+            })?;
         std::mem::swap(&mut current, &mut next);
         current_len = next_len;
     }
@@ -117,19 +127,117 @@ pub fn decrypt_blob(
     input: &mut impl Read,
     limit: u64,
 ) -> Result<Zeroizing<Vec<u8>>, BlobError> {
-    let mut out = LimitedVec {
-        bytes: Zeroizing::new(Vec::new()),
-        limit,
-    };
-    match decrypt_blob_to(key, project_id, blob_id, input, &mut out) {
-        Ok(_) => Ok(out.bytes),
-        Err(BlobError::Io(e)) if e.kind() == io::ErrorKind::OutOfMemory => {
-            Err(BlobError::TooLarge {
-                bytes: out.bytes.len() as u64 + SEGMENT_LEN as u64,
-                limit,
-            })
-        }
-        Err(e) => Err(e),
+    // The ciphertext is not secret: read it whole (bounded by what the
+    // limit allows), then decrypt in place into one exact allocation.
+    let sealed_limit = sealed_len_for(limit);
+    let mut sealed = Vec::new();
+    input.take(sealed_limit.saturating_add(1)).read_to_end(&mut sealed)?;
+    if sealed.len() as u64 > sealed_limit {
+        return Err(BlobError::TooLarge {
+            bytes: plain_len_of(sealed.len()) as u64,
+            limit,
+        });
+    }
+    decrypt_blob_bytes(key, project_id, blob_id, &sealed, limit)
+}
+
+/// The largest sealed size whose plaintext fits in `limit`.
+fn sealed_len_for(limit: u64) -> u64 {
+    let segments = limit / SEGMENT_LEN as u64 + 1;
+    limit
+        .saturating_add(segments.saturating_mul(TAG_LEN as u64))
+        .saturating_add((MAGIC.len() + NONCE_PREFIX_LEN) as u64)
+}
+
+/// Plaintext length of a well-formed sealed blob of `sealed` bytes.
+fn plain_len_of(sealed: usize) -> usize {
+    let body = sealed.saturating_sub(MAGIC.len() + NONCE_PREFIX_LEN);
+    let segments = body.div_ceil(SEGMENT_LEN + TAG_LEN).max(1);
+    body.saturating_sub(segments * TAG_LEN)
+}
+
+/// Decrypts a whole sealed blob held in memory into one exactly sized,
+/// zeroized-on-drop buffer: each segment is copied to its place and opened
+/// there, so nothing is allocated per segment and nothing reallocated.
+pub fn decrypt_blob_bytes(
+    key: &SecretBytes<32>,
+    project_id: &str,
+    blob_id: &str,
+    sealed: &[u8],
+    limit: u64,
+) -> Result<Zeroizing<Vec<u8>>, BlobError> {
+    let header = MAGIC.len() + NONCE_PREFIX_LEN;
+    if sealed.len() < MAGIC.len() || &sealed[..MAGIC.len()] != MAGIC {
+        return Err(BlobError::BadMagic);
+    }
+    if sealed.len() < header + TAG_LEN {
+        return Err(BlobError::Authentication { segment: 0 });
+    }
+    let plain_len = plain_len_of(sealed.len());
+    if plain_len as u64 > limit {
+        return Err(BlobError::TooLarge {
+            bytes: plain_len as u64,
+            limit,
+        });
+    }
+    let aad = associated_data(project_id, blob_id);
+    let nonce: [u8; NONCE_PREFIX_LEN] = sealed[MAGIC.len()..header]
+        .try_into()
+        .map_err(|_| BlobError::Authentication { segment: 0 })?;
+    let stream = StreamBE32::from_aead(
+        XChaCha20Poly1305::new(key.expose().into()),
+        (&nonce).into(),
+    );
+    let mut out = Zeroizing::new(Vec::with_capacity(plain_len + TAG_LEN));
+    let segments: Vec<&[u8]> = sealed[header..].chunks(SEGMENT_LEN + TAG_LEN).collect();
+    let count = segments.len();
+    for (i, chunk) in segments.into_iter().enumerate() {
+        let position =
+            u32::try_from(i).map_err(|_| BlobError::Authentication { segment: i as u64 })?;
+        let start = out.len();
+        out.extend_from_slice(chunk);
+        let mut segment = InPlace {
+            bytes: &mut out[start..],
+            len: chunk.len(),
+        };
+        stream
+            .decrypt_in_place(position, i + 1 == count, &aad, &mut segment)
+            .map_err(|_| BlobError::Authentication { segment: i as u64 })?;
+        let opened = segment.len;
+        out.truncate(start + opened);
+    }
+    Ok(out)
+}
+
+/// A segment being sealed or opened in place inside a larger buffer: the
+/// AEAD sees `bytes[..len]` as its message and moves `len` by the tag.
+struct InPlace<'a> {
+    bytes: &'a mut [u8],
+    len: usize,
+}
+
+impl AsRef<[u8]> for InPlace<'_> {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl AsMut<[u8]> for InPlace<'_> {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes[..self.len]
+    }
+}
+
+impl Buffer for InPlace<'_> {
+    fn extend_from_slice(&mut self, other: &[u8]) -> Result<(), AeadError> {
+        let end = self.len + other.len();
+        let room = self.bytes.get_mut(self.len..end).ok_or(AeadError)?;
+        room.copy_from_slice(other);
+        self.len = end;
+        Ok(())
+    }
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
     }
 }
 
@@ -153,14 +261,17 @@ pub fn decrypt_blob_to(
     if read_full(input, &mut nonce)? != NONCE_PREFIX_LEN {
         return Err(BlobError::Authentication { segment: 0 });
     }
-    let aead = XChaCha20Poly1305::new(key.expose().into());
-    let mut stream = DecryptorBE32::from_aead(aead, (&nonce).into());
+    let stream = StreamBE32::from_aead(
+        XChaCha20Poly1305::new(key.expose().into()),
+        (&nonce).into(),
+    );
 
     let sealed_len = SEGMENT_LEN + TAG_LEN;
-    let mut current = vec![0u8; sealed_len];
-    let mut next = vec![0u8; sealed_len];
+    // Reused for every segment and opened in place; zeroized when dropped.
+    let mut current = Zeroizing::new(vec![0u8; sealed_len]);
+    let mut next = Zeroizing::new(vec![0u8; sealed_len]);
     let mut current_len = read_full(input, &mut current)?;
-    let mut segment = 0u64;
+    let mut position = 0u32;
     let mut total = 0u64;
     loop {
         let next_len = if current_len == sealed_len {
@@ -168,60 +279,29 @@ pub fn decrypt_blob_to(
         } else {
             0
         };
-        let payload = chacha20poly1305::aead::Payload {
-            msg: &current[..current_len],
-            aad: &aad,
+        let last = next_len == 0;
+        let mut segment = InPlace {
+            bytes: &mut current[..],
+            len: current_len,
         };
-        if next_len == 0 {
-            let plain = Zeroizing::new(
-                stream
-                    .decrypt_last(payload)
-                    .map_err(|_| BlobError::Authentication { segment })?,
-            );
-            out.write_all(&plain)?;
-            return Ok(total + plain.len() as u64);
+        stream
+            .decrypt_in_place(position, last, &aad, &mut segment)
+            .map_err(|_| BlobError::Authentication {
+                segment: u64::from(position),
+            })?;
+        let opened = segment.len;
+        out.write_all(&current[..opened])?;
+        total += opened as u64;
+        if last {
+            return Ok(total);
         }
-        let plain = Zeroizing::new(
-            stream
-                .decrypt_next(payload)
-                .map_err(|_| BlobError::Authentication { segment })?,
-        );
-        out.write_all(&plain)?;
-        total += plain.len() as u64;
+        position = position
+            .checked_add(1)
+            .ok_or(BlobError::Authentication {
+                segment: u64::from(position),
+            })?;
         std::mem::swap(&mut current, &mut next);
         current_len = next_len;
-        segment += 1;
-    }
-}
-
-/// An in-memory sink that refuses to grow past `limit` (reported as
-/// `OutOfMemory`, turned into [`BlobError::TooLarge`] by the caller).
-struct LimitedVec {
-    bytes: Zeroizing<Vec<u8>>,
-    limit: u64,
-}
-
-impl Write for LimitedVec {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.bytes.len() as u64 + buf.len() as u64 > self.limit {
-            return Err(io::Error::new(
-                io::ErrorKind::OutOfMemory,
-                "blob larger than its limit",
-            ));
-        }
-        // Grow by hand so a reallocation never leaves an unzeroized copy.
-        if self.bytes.capacity() < self.bytes.len() + buf.len() {
-            let mut bigger = Zeroizing::new(Vec::with_capacity(
-                (self.bytes.len() + buf.len()).max(self.bytes.capacity() * 2),
-            ));
-            bigger.extend_from_slice(&self.bytes);
-            self.bytes = bigger;
-        }
-        self.bytes.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 
@@ -295,6 +375,32 @@ mod tests {
         assert!(matches!(
             decrypt_blob(&key, "p", "b", &mut &b"garbage-bytes-here"[..], u64::MAX),
             Err(BlobError::BadMagic)
+        ));
+    }
+
+    #[test]
+    fn in_memory_and_streamed_decryption_agree_and_reject_the_same_damage() {
+        let (key, sealed) = sealed_sample();
+        let whole = decrypt_blob_bytes(&key, "p", "b", &sealed, u64::MAX).unwrap();
+        let mut streamed = Vec::new();
+        decrypt_blob_to(&key, "p", "b", &mut sealed.as_slice(), &mut streamed).unwrap();
+        assert_eq!(&whole[..], &streamed[..]);
+        assert_eq!(whole.len(), 2 * SEGMENT_LEN + 10);
+        assert_eq!(whole.capacity(), whole.len() + TAG_LEN, "one exact allocation");
+        // Damage in the last segment is named by its index.
+        let mut flipped = sealed.clone();
+        let n = flipped.len();
+        flipped[n - 3] ^= 0x80;
+        assert!(matches!(
+            decrypt_blob_bytes(&key, "p", "b", &flipped, u64::MAX),
+            Err(BlobError::Authentication { segment: 2 })
+        ));
+        for cut in [0, 7, 27, 27 + TAG_LEN - 1, 27 + SEGMENT_LEN + TAG_LEN] {
+            assert!(decrypt_blob_bytes(&key, "p", "b", &sealed[..cut], u64::MAX).is_err());
+        }
+        assert!(matches!(
+            decrypt_blob_bytes(&key, "p", "b", &sealed, SEGMENT_LEN as u64),
+            Err(BlobError::TooLarge { .. })
         ));
     }
 }

@@ -1076,6 +1076,28 @@ pub fn audit_rows(conn: &Connection) -> Result<Vec<AuditEntry>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Feeds every audit row, in storage order, to `f` without collecting
+/// them (a million-row trail stays out of memory).
+pub fn each_audit_row(conn: &Connection, mut f: impl FnMut(&AuditEntry)) -> Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit ORDER BY rowid",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        f(&AuditEntry {
+            seq: r.get(0)?,
+            at_ms: r.get(1)?,
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            target: r.get(4)?,
+            details: r.get(5)?,
+            prev_hash: r.get(6)?,
+            hash: r.get(7)?,
+        });
+    }
+    Ok(())
+}
+
 pub fn audit_tip(conn: &Connection) -> Result<Option<(i64, String)>> {
     Ok(conn
         .query_row(
