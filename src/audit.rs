@@ -5,8 +5,8 @@
 //! the hashing and the verification rules.
 
 use serde::Serialize;
-use std::collections::HashMap;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 use crate::model::AuditEntry;
 

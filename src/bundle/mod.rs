@@ -129,7 +129,7 @@ impl BundlePaths {
             source,
         };
         // Read whole at its exact size (the ciphertext is not secret), then
-        // open it in place: one allocation, no per-segment copies.
+        // open it in that same buffer: one allocation, no second copy.
         let file = File::open(&path).map_err(io_err(&path))?;
         let size = file.metadata().map_err(io_err(&path))?.len();
         let mut sealed = Vec::new();
@@ -143,8 +143,8 @@ impl BundlePaths {
             &mut io::Read::take(file, MAX_BLOB_PLAINTEXT.saturating_mul(2)),
             &mut sealed,
         )
-            .map_err(io_err(&path))?;
-        crypto::decrypt_blob_bytes(key, project_id, blob_id, &sealed, MAX_BLOB_PLAINTEXT)
+        .map_err(io_err(&path))?;
+        crypto::decrypt_blob_in_place(key, project_id, blob_id, sealed, MAX_BLOB_PLAINTEXT)
             .map_err(blob_err)
     }
     /// Decrypts a blob straight into `out`, in 64 KiB segments: for

@@ -941,8 +941,11 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                     (
                         format!("open {} items to a usable queue", sc.scale_items),
                         format!(
-                            "{:.0} ms after the KDF ({} in the queue)",
-                            sc.open_to_queue_ms, sc.queue_items
+                            "{:.0} ms after the KDF: open {:.0} + queue {:.0} ({} items)",
+                            sc.open_to_queue_ms,
+                            sc.open_session_ms,
+                            sc.load_queue_ms,
+                            sc.queue_items
                         ),
                     ),
                     (

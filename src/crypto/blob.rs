@@ -105,12 +105,10 @@ pub fn encrypt_blob(
         if last {
             break;
         }
-        position = position
-            .checked_add(1)
-            .ok_or(BlobError::TooLarge {
-                bytes: total,
-                limit: u64::from(u32::MAX) * SEGMENT_LEN as u64,
-            })?;
+        position = position.checked_add(1).ok_or(BlobError::TooLarge {
+            bytes: total,
+            limit: u64::from(u32::MAX) * SEGMENT_LEN as u64,
+        })?;
         std::mem::swap(&mut current, &mut next);
         current_len = next_len;
     }
@@ -131,7 +129,9 @@ pub fn decrypt_blob(
     // limit allows), then decrypt in place into one exact allocation.
     let sealed_limit = sealed_len_for(limit);
     let mut sealed = Vec::new();
-    input.take(sealed_limit.saturating_add(1)).read_to_end(&mut sealed)?;
+    input
+        .take(sealed_limit.saturating_add(1))
+        .read_to_end(&mut sealed)?;
     if sealed.len() as u64 > sealed_limit {
         return Err(BlobError::TooLarge {
             bytes: plain_len_of(sealed.len()) as u64,
@@ -156,9 +156,8 @@ fn plain_len_of(sealed: usize) -> usize {
     body.saturating_sub(segments * TAG_LEN)
 }
 
-/// Decrypts a whole sealed blob held in memory into one exactly sized,
-/// zeroized-on-drop buffer: each segment is copied to its place and opened
-/// there, so nothing is allocated per segment and nothing reallocated.
+/// Decrypts a whole sealed blob held in memory (copied once; see
+/// [`decrypt_blob_in_place`] to avoid even that).
 pub fn decrypt_blob_bytes(
     key: &SecretBytes<32>,
     project_id: &str,
@@ -166,14 +165,29 @@ pub fn decrypt_blob_bytes(
     sealed: &[u8],
     limit: u64,
 ) -> Result<Zeroizing<Vec<u8>>, BlobError> {
+    decrypt_blob_in_place(key, project_id, blob_id, sealed.to_vec(), limit)
+}
+
+/// Decrypts a sealed blob inside its own buffer: each segment is opened
+/// where it lies and moved down over the headers and tags before it, so the
+/// plaintext ends up at the front of the same allocation (no second buffer,
+/// no fresh pages to fault in). The buffer is zeroized on drop.
+pub fn decrypt_blob_in_place(
+    key: &SecretBytes<32>,
+    project_id: &str,
+    blob_id: &str,
+    sealed: Vec<u8>,
+    limit: u64,
+) -> Result<Zeroizing<Vec<u8>>, BlobError> {
+    let mut buf = Zeroizing::new(sealed);
     let header = MAGIC.len() + NONCE_PREFIX_LEN;
-    if sealed.len() < MAGIC.len() || &sealed[..MAGIC.len()] != MAGIC {
+    if buf.len() < MAGIC.len() || &buf[..MAGIC.len()] != MAGIC {
         return Err(BlobError::BadMagic);
     }
-    if sealed.len() < header + TAG_LEN {
+    if buf.len() < header + TAG_LEN {
         return Err(BlobError::Authentication { segment: 0 });
     }
-    let plain_len = plain_len_of(sealed.len());
+    let plain_len = plain_len_of(buf.len());
     if plain_len as u64 > limit {
         return Err(BlobError::TooLarge {
             bytes: plain_len as u64,
@@ -181,32 +195,32 @@ pub fn decrypt_blob_bytes(
         });
     }
     let aad = associated_data(project_id, blob_id);
-    let nonce: [u8; NONCE_PREFIX_LEN] = sealed[MAGIC.len()..header]
+    let nonce: [u8; NONCE_PREFIX_LEN] = buf[MAGIC.len()..header]
         .try_into()
         .map_err(|_| BlobError::Authentication { segment: 0 })?;
-    let stream = StreamBE32::from_aead(
-        XChaCha20Poly1305::new(key.expose().into()),
-        (&nonce).into(),
-    );
-    let mut out = Zeroizing::new(Vec::with_capacity(plain_len + TAG_LEN));
-    let segments: Vec<&[u8]> = sealed[header..].chunks(SEGMENT_LEN + TAG_LEN).collect();
-    let count = segments.len();
-    for (i, chunk) in segments.into_iter().enumerate() {
+    let stream =
+        StreamBE32::from_aead(XChaCha20Poly1305::new(key.expose().into()), (&nonce).into());
+    let total = buf.len();
+    let (mut read, mut write, mut index) = (header, 0usize, 0u64);
+    while read < total {
+        let n = (SEGMENT_LEN + TAG_LEN).min(total - read);
         let position =
-            u32::try_from(i).map_err(|_| BlobError::Authentication { segment: i as u64 })?;
-        let start = out.len();
-        out.extend_from_slice(chunk);
+            u32::try_from(index).map_err(|_| BlobError::Authentication { segment: index })?;
         let mut segment = InPlace {
-            bytes: &mut out[start..],
-            len: chunk.len(),
+            bytes: &mut buf[read..read + n],
+            len: n,
         };
         stream
-            .decrypt_in_place(position, i + 1 == count, &aad, &mut segment)
-            .map_err(|_| BlobError::Authentication { segment: i as u64 })?;
+            .decrypt_in_place(position, read + n == total, &aad, &mut segment)
+            .map_err(|_| BlobError::Authentication { segment: index })?;
         let opened = segment.len;
-        out.truncate(start + opened);
+        buf.copy_within(read..read + opened, write);
+        write += opened;
+        read += n;
+        index += 1;
     }
-    Ok(out)
+    buf.truncate(write);
+    Ok(buf)
 }
 
 /// A segment being sealed or opened in place inside a larger buffer: the
@@ -261,10 +275,8 @@ pub fn decrypt_blob_to(
     if read_full(input, &mut nonce)? != NONCE_PREFIX_LEN {
         return Err(BlobError::Authentication { segment: 0 });
     }
-    let stream = StreamBE32::from_aead(
-        XChaCha20Poly1305::new(key.expose().into()),
-        (&nonce).into(),
-    );
+    let stream =
+        StreamBE32::from_aead(XChaCha20Poly1305::new(key.expose().into()), (&nonce).into());
 
     let sealed_len = SEGMENT_LEN + TAG_LEN;
     // Reused for every segment and opened in place; zeroized when dropped.
@@ -295,11 +307,9 @@ pub fn decrypt_blob_to(
         if last {
             return Ok(total);
         }
-        position = position
-            .checked_add(1)
-            .ok_or(BlobError::Authentication {
-                segment: u64::from(position),
-            })?;
+        position = position.checked_add(1).ok_or(BlobError::Authentication {
+            segment: u64::from(position),
+        })?;
         std::mem::swap(&mut current, &mut next);
         current_len = next_len;
     }
@@ -386,7 +396,10 @@ mod tests {
         decrypt_blob_to(&key, "p", "b", &mut sealed.as_slice(), &mut streamed).unwrap();
         assert_eq!(&whole[..], &streamed[..]);
         assert_eq!(whole.len(), 2 * SEGMENT_LEN + 10);
-        assert_eq!(whole.capacity(), whole.len() + TAG_LEN, "one exact allocation");
+        assert!(
+            whole.capacity() <= sealed.len(),
+            "decrypted in its own buffer"
+        );
         // Damage in the last segment is named by its index.
         let mut flipped = sealed.clone();
         let n = flipped.len();

@@ -6,7 +6,10 @@ pub mod blob;
 pub mod identity;
 pub mod keys;
 
-pub use blob::{BlobError, decrypt_blob, decrypt_blob_bytes, decrypt_blob_to, encrypt_blob};
+pub use blob::{
+    BlobError, decrypt_blob, decrypt_blob_bytes, decrypt_blob_in_place, decrypt_blob_to,
+    encrypt_blob,
+};
 pub use identity::{IdentityError, PublicIdentity, UnlockedIdentity};
 pub use keys::{MasterKey, SecretBytes};
 
