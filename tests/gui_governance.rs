@@ -322,6 +322,16 @@ fn admin_releases_removes_and_remasks_reported_items() {
     type_into(&mut h, "Note (optional)", "checked, it is not");
     click(&mut h, "Release");
     h.get_by_label_contains(&format!("Incident #{} released", ids[0]));
+    // The next open incident is selected to decide on.
+    assert_eq!(
+        h.state()
+            .workspace()
+            .unwrap()
+            .incidents_view()
+            .unwrap()
+            .selected(),
+        Some(ids[1])
+    );
 
     // Remove the second: a confirmation first, which can be cancelled.
     click(&mut h, &format!("#{}", ids[1]));

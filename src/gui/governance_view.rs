@@ -188,6 +188,8 @@ pub struct Resolved {
 #[derive(Default)]
 pub struct IncidentsView {
     rows: Vec<IncidentRow>,
+    /// Item names from the admin's queue, to say which item it is.
+    names: std::collections::HashMap<i64, String>,
     selected: Option<i64>,
     note: String,
     /// The removal of the selected incident's item waits for confirmation.
@@ -197,8 +199,11 @@ pub struct IncidentsView {
 }
 
 impl IncidentsView {
-    pub fn open(session: &mut Session) -> Self {
-        let mut view = Self::default();
+    pub fn open(session: &mut Session, names: std::collections::HashMap<i64, String>) -> Self {
+        let mut view = Self {
+            names,
+            ..Self::default()
+        };
         view.reload(session);
         view
     }
@@ -223,6 +228,15 @@ impl IncidentsView {
         {
             self.selected = None;
         }
+        // The next open incident is ready to decide on: a queue, worked
+        // from the top.
+        if self.selected.is_none() {
+            self.selected = self.rows.iter().find(|r| r.status == "open").map(|r| r.id);
+        }
+    }
+
+    pub fn selected(&self) -> Option<i64> {
+        self.selected
     }
 
     pub fn rows(&self) -> &[IncidentRow] {
@@ -249,6 +263,8 @@ impl IncidentsView {
                     Ok(shred) => {
                         self.note.clear();
                         self.confirm_remove = false;
+                        // On to the next open one (reload picks it).
+                        self.selected = None;
                         match resolution {
                             Resolution::Remove => {
                                 done.queue_changed = true;
@@ -330,7 +346,16 @@ impl IncidentsView {
                         self.selected = Some(r.id);
                         self.confirm_remove = false;
                     }
-                    ui.label(r.item_id.to_string());
+                    match self.names.get(&r.item_id) {
+                        Some(name) => {
+                            let short: String = name.chars().take(24).collect();
+                            ui.label(format!("{} {short}", r.item_id))
+                                .on_hover_text(name);
+                        }
+                        None => {
+                            ui.label(r.item_id.to_string());
+                        }
+                    }
                     ui.label(incident_label(&r.kind));
                     ui.label(&r.reporter_name);
                     ui.label(short_time(r.at_ms));
@@ -492,7 +517,7 @@ impl AccessView {
     pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool, refresh: &mut bool) {
         egui::Window::new("Access review & anomalies")
             .open(open)
-            .default_size([980.0, 560.0])
+            .default_size([1200.0, 560.0])
             .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
             .show(ctx, |ui| {
                 ui.horizontal(|ui| {
@@ -568,12 +593,10 @@ impl AccessView {
                             ui.label(if p.active { "yes" } else { "no" });
                         }
                     }
-                    let by = p
-                        .added_by
-                        .as_deref()
-                        .map(|f| format!(" by {}", self.name_of(f)))
-                        .unwrap_or_default();
-                    ui.label(format!("{}{by}", short_time(p.added_ms)));
+                    let added = ui.label(short_time(p.added_ms));
+                    if let Some(by) = p.added_by.as_deref() {
+                        added.on_hover_text(format!("added by {}", self.name_of(by)));
+                    }
                     match &p.last_activity {
                         Some(a) => {
                             let chain = if a.chain.is_some() { " (laptop)" } else { "" };
@@ -870,7 +893,7 @@ impl ConsentPanel {
                 ui.add(
                     egui::TextEdit::singleline(&mut self.purposes)
                         .desired_width(150.0)
-                        .hint_text("training, eval"),
+                        .hint_text("e.g. training, eval"),
                 )
                 .labelled_by(l.id);
                 ui.end_row();

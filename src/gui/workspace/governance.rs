@@ -255,7 +255,8 @@ impl Workspace {
         } else if self.incidents.is_some() {
             self.incidents = None;
         } else {
-            self.incidents = Some(IncidentsView::open(&mut self.session));
+            let names = self.items.iter().map(|i| (i.id, i.name.clone())).collect();
+            self.incidents = Some(IncidentsView::open(&mut self.session, names));
         }
     }
 
