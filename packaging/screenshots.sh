@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates docs/screenshots/ from the real binary under Xvfb: the demo
 # project with one label of every kind, the help overlay, the schema editor,
-# the shortcut settings, the quality and privacy screens.
+# the shortcut settings, the quality and privacy screens, and the
+# governance screens (report an item, incidents, access review, retention).
 # Usage: packaging/screenshots.sh [BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,3 +77,15 @@ shot review "$home/demo/admin" demo-admin open "$proj" --run next_item --run nex
 shot quality "$home/demo/admin" demo-admin open "$proj" --run quality
 shot privacy "$home/demo/admin" demo-admin open "$proj" $(printf -- '--run next_item %.0s' $(seq 11)) --run privacy
 shot privacy-image "$home/demo/admin" demo-admin open "$proj" --run privacy
+# Governance: the annotator's report dialog; then reports by both
+# annotators (one released by the admin), the admin's incident queue, the
+# access review and the retention dialog.
+shot report "$home" demo-annotator demo --run flag_item
+ann incident flag --project "$proj" --item 4 --kind pii --reason "A name badge is readable on the left"
+ann incident flag --project "$proj" --item 7 --kind wrong_data --reason "This is a duplicate of item 6"
+sam incident flag --project "$proj" --item 3 --kind disturbing --reason "Accident scene in the background"
+admin incident resolve --project "$proj" 2 --as release --note "Checked: not a duplicate"
+shot incidents "$home/demo/admin" demo-admin open "$proj" --run incidents
+shot access-review "$home/demo/admin" demo-admin open "$proj" --run access_review
+admin settings --project "$proj" retention_days 365
+shot retention "$home/demo/admin" demo-admin open "$proj" --run retention_purge

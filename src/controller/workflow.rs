@@ -48,6 +48,10 @@ pub const PROJECT_SETTINGS: &[(&str, &str)] = &[
     ("mask_region_style", "fill"),
     ("mask_audio_style", "mute"),
     ("retention_days", "0"),
+    // Blank the item whenever the window loses focus (annotators working
+    // where others can see the screen); each user may also turn it on for
+    // themselves with the user setting of the same name.
+    ("privacy_screen", "off"),
     // Anomaly thresholds (`crate::governance::anomalies`); 0 turns a check off.
     ("anomaly_views_per_hour", "300"),
     ("anomaly_failed_unlocks", "3"),
@@ -234,6 +238,7 @@ impl Session {
             "mask_region_style" => matches!(value, "fill" | "blur" | "pixelate"),
             "mask_audio_style" => matches!(value, "mute" | "tone"),
             "retention_days" => value.parse::<u32>().is_ok_and(|d| d <= 36_500),
+            "privacy_screen" => matches!(value, "off" | "on"),
             // The governance rules parse their own settings; their error
             // names the expected form more exactly than the list below.
             key if crate::governance::anomalies::SETTING_KEYS.contains(&key) => {
@@ -245,7 +250,7 @@ impl Session {
         };
         if !valid {
             return Err(CoreError::Invalid(format!(
-                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; mask_pii: off or auto; mask_classes: class names whose labels are filled in annotators' images, comma-separated; mask_style: block, tag or char:X; mask_region_style: fill, blur or pixelate; mask_audio_style: mute or tone; anomaly_views_per_hour: item views in any hour above which a person is flagged, 0 = off; anomaly_failed_unlocks: failed unlocks within 15 minutes that are flagged, 0 = off; working_hours: HH-HH or HH:MM-HH:MM (e.g. 08-18), exports and packages outside are flagged, empty = off; working_hours_utc_offset: ±HH:MM added to UTC for working_hours, e.g. +02:00; anomaly_unlabeled_days: days a viewed item may go without a label change by the viewer, 0 = off; anomaly_export_items: exports and packages of more items are flagged, 0 = off; retention_days: days items are kept, 0 = no limit)"
+                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; mask_pii: off or auto; mask_classes: class names whose labels are filled in annotators' images, comma-separated; mask_style: block, tag or char:X; mask_region_style: fill, blur or pixelate; mask_audio_style: mute or tone; anomaly_views_per_hour: item views in any hour above which a person is flagged, 0 = off; anomaly_failed_unlocks: failed unlocks within 15 minutes that are flagged, 0 = off; working_hours: HH-HH or HH:MM-HH:MM (e.g. 08-18), exports and packages outside are flagged, empty = off; working_hours_utc_offset: ±HH:MM added to UTC for working_hours, e.g. +02:00; anomaly_unlabeled_days: days a viewed item may go without a label change by the viewer, 0 = off; anomaly_export_items: exports and packages of more items are flagged, 0 = off; retention_days: days items are kept, 0 = no limit; privacy_screen: on or off, on hides the item when the window loses focus)"
             )));
         }
         self.write(|tx, pid, actor| {

@@ -52,10 +52,15 @@ pub enum Command {
     ExportDataset,
     AcceptPredictions,
     Lock,
+    FlagItem,
+    Incidents,
+    AccessReview,
+    RetentionPurge,
+    PanicHide,
 }
 
 impl Command {
-    pub const ALL: [Command; 46] = [
+    pub const ALL: [Command; 51] = [
         Command::NextItem,
         Command::PreviousItem,
         Command::SubmitAndNext,
@@ -102,6 +107,11 @@ impl Command {
         Command::ExportDataset,
         Command::AcceptPredictions,
         Command::Lock,
+        Command::FlagItem,
+        Command::Incidents,
+        Command::AccessReview,
+        Command::RetentionPurge,
+        Command::PanicHide,
     ];
 
     /// Stable identifier used when storing remapped shortcuts.
@@ -153,6 +163,11 @@ impl Command {
             Command::ExportDataset => "export",
             Command::AcceptPredictions => "accept_predictions",
             Command::Lock => "lock",
+            Command::FlagItem => "flag_item",
+            Command::Incidents => "incidents",
+            Command::AccessReview => "access_review",
+            Command::RetentionPurge => "retention_purge",
+            Command::PanicHide => "panic_hide",
         }
     }
 
@@ -208,6 +223,11 @@ impl Command {
             Command::ExportDataset => "Export dataset…",
             Command::AcceptPredictions => "Accept predictions (selected, or all on the item)",
             Command::Lock => "Lock screen",
+            Command::FlagItem => "Report this item…",
+            Command::Incidents => "Incidents…",
+            Command::AccessReview => "Access review & anomalies…",
+            Command::RetentionPurge => "Purge expired items…",
+            Command::PanicHide => "Hide the screen now",
         }
     }
 
@@ -264,6 +284,12 @@ impl Command {
             Command::ExportDataset => cmd_shift(Key::X),
             Command::AcceptPredictions => shift(Key::A),
             Command::Lock => cmd(Key::L),
+            Command::FlagItem => cmd_shift(Key::R),
+            Command::Incidents => cmd_shift(Key::I),
+            Command::AccessReview => cmd_shift(Key::G),
+            Command::RetentionPurge => cmd_shift(Key::T),
+            // One key, no modifiers: it has to work in a hurry.
+            Command::PanicHide => none(Key::F12),
         }
     }
 

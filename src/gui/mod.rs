@@ -8,12 +8,14 @@ pub mod bench;
 pub mod canvas;
 pub mod commands;
 pub mod fonts;
+pub mod governance_view;
 pub mod keymap;
 pub mod loader;
 pub mod packages;
 pub mod privacy_view;
 pub mod quality_view;
 pub mod schema_editor;
+pub mod shield;
 pub mod text_view;
 pub mod workspace;
 
@@ -175,6 +177,36 @@ impl SealtagApp {
         self.message = Some("Locked. Your work is saved.".into());
     }
 
+    /// Erases the open laptop bundle (the user confirmed it) and goes back
+    /// to the project picker with the same identity. The session is used
+    /// up either way; if erasing fails, the unlock screen says why.
+    fn erase_bundle(&mut self) {
+        let previous = std::mem::replace(&mut self.screen, Screen::Unlock);
+        let Screen::Workspace(ws) = previous else {
+            self.screen = previous;
+            return;
+        };
+        let session = ws.into_session();
+        let identity = session.identity().clone();
+        let root = session.root();
+        let result = session.erase_laptop_bundle();
+        self.message = Some(governance_view::erased_message(&root, &result));
+        self.resume_item = None;
+        if result.is_ok() {
+            self.project = None;
+            self.screen = Screen::Picker(Box::new(identity));
+        }
+    }
+
+    /// The message shown on the unlock screen or the project picker.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    pub fn is_picking_project(&self) -> bool {
+        matches!(self.screen, Screen::Picker(_))
+    }
+
     /// Locks the workspace after the project's idle time without input.
     fn idle_tick(&mut self, ctx: &egui::Context) {
         let active =
@@ -211,11 +243,11 @@ impl SealtagApp {
         self.auto_exit_tick(&ctx);
         self.idle_tick(&ctx);
         match &mut self.screen {
-            Screen::Workspace(ws) => {
-                if ws.ui(ui) == Some(ShellRequest::Lock) {
-                    self.lock();
-                }
-            }
+            Screen::Workspace(ws) => match ws.ui(ui) {
+                Some(ShellRequest::Lock) => self.lock(),
+                Some(ShellRequest::EraseBundle) => self.erase_bundle(),
+                None => {}
+            },
             Screen::Unlock => {
                 egui::CentralPanel::default().show(ui, |ui| self.unlock_ui(ui));
             }
@@ -369,7 +401,13 @@ impl SealtagApp {
                 );
             }
             ui.add_space(8.0);
-            let recent = self.home.recent_projects();
+            // An erased bundle is gone from the disk: not offered again.
+            let recent: Vec<PathBuf> = self
+                .home
+                .recent_projects()
+                .into_iter()
+                .filter(|p| p.exists())
+                .collect();
             ui.label(RichText::new("Recent projects").strong());
             if recent.is_empty() {
                 ui.label("None yet");

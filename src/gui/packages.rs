@@ -108,6 +108,9 @@ pub struct PackageDialog {
     pub signer: String,
     /// MakeResults: everything, not only what changed.
     pub full: bool,
+    /// MakeWork: days until the package expires on the laptop (empty or 0:
+    /// never).
+    pub expires_days: String,
     job: Option<(Job, Arc<Shared>)>,
     /// The last outcome: Ok(summary) or Err(what failed).
     pub outcome: Option<Result<String, String>>,
@@ -123,9 +126,27 @@ impl PackageDialog {
             people: Vec::new(),
             signer: String::new(),
             full: false,
+            expires_days: String::new(),
             job: None,
             outcome: None,
             opened: None,
+        }
+    }
+
+    /// The expiry asked for, as Unix ms from now; `None` for none.
+    pub fn expires_ms(&self) -> Result<Option<i64>, String> {
+        let text = self.expires_days.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match text.parse::<u32>() {
+            Ok(0) => Ok(None),
+            Ok(days) if days <= 3650 => {
+                Ok(Some(crate::model::now_ms() + i64::from(days) * 86_400_000))
+            }
+            _ => Err(format!(
+                "'{text}' is not a number of days (1–3650; empty or 0: no expiry)"
+            )),
         }
     }
 
@@ -331,6 +352,17 @@ impl PackageDialog {
                     }
                 });
                 ui.end_row();
+                if self.kind == DialogKind::MakeWork {
+                    let l = ui.label("Expires after (days)");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.expires_days)
+                            .desired_width(80.0)
+                            .hint_text("never"),
+                    )
+                    .labelled_by(l.id)
+                    .on_hover_text("After this many days the laptop closes labelling, allows one last results package and offers to erase itself. Empty or 0: no expiry.");
+                    ui.end_row();
+                }
                 if self.kind == DialogKind::OpenWork {
                     let l = ui.label("Admin's fingerprint");
                     ui.add(

@@ -12,12 +12,17 @@ use egui::{Color32, Key, RichText};
 use super::audio_view::{AudioAction, AudioViewState, audio_ui};
 use super::canvas::{self, CanvasAction, CanvasInput, CanvasState};
 use super::commands::Command;
+use super::governance_view::{
+    AccessView, BannerAction, ConsentPanel, EraseConfirm, IncidentAction, IncidentsView,
+    ReportDialog, ReportRequest, RetentionDialog,
+};
 use super::keymap::{Keymap, KeymapEditor};
 use super::loader::{LoadedContent, Loader};
 use super::packages::{DialogKind, DialogRequest, ExportDialog, PackageDialog};
 use super::privacy_view::{Original, PrivacyAction, PrivacyView};
 use super::quality_view::QualityView;
 use super::schema_editor::{SaveProblem, SchemaEditor, SchemaEditorAction};
+use super::shield::Shield;
 use super::text_view::{TextAction, TextViewState, text_ui};
 use crate::controller::{CoreError, Session};
 use crate::model::{
@@ -25,6 +30,8 @@ use crate::model::{
     LabelClass, Role, Schema, Tool, format_time, now_ms,
 };
 use crate::permissions::{self, Action};
+
+mod governance;
 
 const NUMBER_KEYS: [Key; 9] = [
     Key::Num1,
@@ -46,6 +53,11 @@ const CACHE_ITEMS: usize = 4;
 pub const STATUSES: [&str; 6] = crate::model::ITEM_STATUSES;
 /// The user setting holding remapped shortcuts.
 pub const SHORTCUTS_SETTING: &str = "shortcuts";
+/// The project setting (and user setting of the same name) that covers the
+/// item when the window loses focus.
+pub const PRIVACY_SCREEN_SETTING: &str = "privacy_screen";
+/// How often an open laptop bundle looks at its work package's expiry.
+const EXPIRY_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Something the user asked for this frame.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +98,9 @@ pub enum WsAction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShellRequest {
     Lock,
+    /// Erase this laptop bundle (confirmed by the user) and go back to the
+    /// project picker.
+    EraseBundle,
 }
 
 /// The save indicator: only the controller's `Ok` turns it to `Saved`.
@@ -151,8 +166,9 @@ pub struct Workspace {
     keymap: Keymap,
     keymap_editor: KeymapEditor,
     schema_editor: SchemaEditor,
-    /// The admin's project settings window: (idle lock minutes, watermark), when open.
-    project_settings: Option<(u32, String)>,
+    /// The admin's project settings window: (idle lock minutes, watermark,
+    /// privacy screen), when open.
+    project_settings: Option<(u32, String, bool)>,
     /// The reason being typed in the skip dialog, when it is open.
     skip_reason: Option<String>,
     /// The open package dialog (make work, open results, send results).
@@ -182,6 +198,27 @@ pub struct Workspace {
     /// A view slider is being dragged: re-upload textures when it is let go.
     adjusting: bool,
     watermark: Option<String>,
+    /// "Report this item…", when open.
+    report: Option<ReportDialog>,
+    /// The admin's incident queue, when open.
+    incidents: Option<IncidentsView>,
+    /// Access review and anomalies (admins, auditors), when open.
+    access: Option<AccessView>,
+    /// "Purge expired items…", when open.
+    retention: Option<RetentionDialog>,
+    /// The current item's consent and purposes (side panel).
+    consent: Option<ConsentPanel>,
+    /// The privacy screen (panic hotkey, focus loss).
+    shield: Shield,
+    /// `privacy_screen` as the project sets it, and as this user does.
+    privacy_screen_project: bool,
+    privacy_screen_user: bool,
+    /// A laptop bundle's work-package expiry, and whether it has passed
+    /// (then no item is opened or decoded any more).
+    expires_at: Option<i64>,
+    expired: bool,
+    expiry_checked: std::time::Instant,
+    erase_confirm: EraseConfirm,
 }
 
 /// View-only brightness and contrast (the stored image never changes).
@@ -231,7 +268,21 @@ impl Workspace {
         mut session: Session,
         start_item: Option<i64>,
     ) -> Result<Self, String> {
-        let items = session.items().map_err(|e| e.to_string())?;
+        // Auditors read the trail and the governance reports, not items:
+        // asking for a queue would only be refused (and audited as such).
+        let items = if permissions::allowed(session.role(), Action::ListItems) {
+            session.items().map_err(|e| e.to_string())?
+        } else {
+            Vec::new()
+        };
+        let expires_at = session.expires_at();
+        let expired = session.expired();
+        let privacy_screen_project = session
+            .project_setting(PRIVACY_SCREEN_SETTING)
+            .is_ok_and(|v| v == "on");
+        let privacy_screen_user = session
+            .user_setting(PRIVACY_SCREEN_SETTING)
+            .is_ok_and(|v| v.as_deref() == Some("on"));
         let schema = session.schema().map_err(|e| e.to_string())?;
         let loader = Loader::spawn(ctx.clone())
             .map_err(|e| format!("cannot start the decoder thread: {e}"))?;
@@ -297,6 +348,18 @@ impl Workspace {
             adjust: Adjust::default(),
             adjusting: false,
             watermark,
+            report: None,
+            incidents: None,
+            access: None,
+            retention: None,
+            consent: None,
+            shield: Shield::default(),
+            privacy_screen_project,
+            privacy_screen_user,
+            expires_at,
+            expired,
+            expiry_checked: std::time::Instant::now(),
+            erase_confirm: EraseConfirm::default(),
         };
         if ws.session.role() == Role::Annotator
             && let Ok(a) = ws.session.acceptance(None)
@@ -412,6 +475,11 @@ impl Workspace {
     }
 
     fn open_item(&mut self, index: usize) {
+        // After expiry nothing is decrypted: not even an attempt, which
+        // the controller would refuse and audit.
+        if self.expired {
+            return;
+        }
         let Some(item) = self.items.get(index) else {
             return;
         };
@@ -445,6 +513,7 @@ impl Workspace {
         self.reload_annotations();
         self.reload_comments();
         self.reload_work();
+        self.consent = Some(ConsentPanel::load(&mut self.session, item_id));
         if self.correcting != Some(item_id) {
             self.correcting = None;
         }
@@ -569,6 +638,19 @@ impl Workspace {
     pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<ShellRequest> {
         let ctx = ui.ctx().clone();
         self.poll_loader(&ctx);
+        // The privacy screen looks at the input before anything else: its
+        // hotkey works in dialogs and text fields, and while it is up
+        // nothing of the item (or any window about it) is drawn.
+        let panic_key = self.keymap.shortcut(Command::PanicHide);
+        if self
+            .shield
+            .update(&ctx, self.privacy_screen_on(), panic_key)
+        {
+            self.audio_pause();
+            super::shield::Shield::cover_ui(ui);
+            return None;
+        }
+        self.check_expiry(&ctx);
         let mut actions = Vec::new();
 
         let modal_open = self.keymap_editor.open
@@ -578,6 +660,9 @@ impl Workspace {
             || self.package_dialog.is_some()
             || self.export_dialog.is_some()
             || self.reject_comment.is_some()
+            || self.report.is_some()
+            || self.retention.is_some()
+            || self.erase_confirm.open
             // The privacy window has its own keys (Enter closes a polygon,
             // Escape drops it) and its own item buttons.
             || self.privacy.is_some();
@@ -615,7 +700,13 @@ impl Workspace {
         egui::Panel::right("labels")
             .default_size(280.0)
             .show(ui, |ui| self.labels_ui(ui, &mut actions));
-        egui::CentralPanel::default().show(ui, |ui| self.item_ui(ui, &mut actions));
+        egui::CentralPanel::default().show(ui, |ui| {
+            if self.expired {
+                self.expired_ui(ui, &mut actions);
+            } else {
+                self.item_ui(ui, &mut actions);
+            }
+        });
         if self.show_help {
             self.help_ui(&ctx);
         }
@@ -626,11 +717,20 @@ impl Workspace {
         self.export_ui(&ctx);
         self.quality_ui(&ctx);
         self.privacy_ui(&ctx, &mut actions);
+        self.report_ui(&ctx);
+        self.incidents_ui(&ctx);
+        self.access_ui(&ctx);
+        self.retention_ui(&ctx);
+        let erase = self.erase_confirm.ui(&ctx, &self.session.root());
         if let Some(keymap) = self.keymap_editor.ui(&ctx) {
             self.save_keymap(keymap);
         }
         if let Some(action) = self.schema_editor.ui(&ctx) {
             self.apply_schema_action(action);
+        }
+        if erase {
+            self.erase_confirm.open = false;
+            return Some(ShellRequest::EraseBundle);
         }
         self.apply(actions)
     }
@@ -658,6 +758,14 @@ impl Workspace {
                 ui.separator();
                 if permissions::allowed(self.session.role(), Action::ManagePrivacy) {
                     self.menu_button(ui, Command::PrivacyScreen, actions);
+                    self.menu_button(ui, Command::Incidents, actions);
+                }
+                // Auditors too: this is their way into the workspace.
+                if permissions::allowed(self.session.role(), Action::ReadAudit) {
+                    self.menu_button(ui, Command::AccessReview, actions);
+                }
+                if permissions::allowed(self.session.role(), Action::ManageSettings) {
+                    self.menu_button(ui, Command::RetentionPurge, actions);
                 }
                 if permissions::allowed(self.session.role(), Action::MakePackage) {
                     self.menu_button(ui, Command::MakeWorkPackage, actions);
@@ -665,6 +773,10 @@ impl Workspace {
                 }
                 if self.is_laptop_bundle() {
                     self.menu_button(ui, Command::SendResults, actions);
+                    if ui.button("Erase this bundle…").clicked() {
+                        self.erase_confirm.open = true;
+                        ui.close();
+                    }
                 }
                 if permissions::allowed(self.session.role(), Action::Export) {
                     self.menu_button(ui, Command::ExportDataset, actions);
@@ -699,6 +811,10 @@ impl Workspace {
                 ] {
                     self.menu_button(ui, cmd, actions);
                 }
+                if permissions::allowed(self.session.role(), Action::ViewItem) {
+                    ui.separator();
+                    self.menu_button(ui, Command::FlagItem, actions);
+                }
                 if self.can_review() {
                     ui.separator();
                     for cmd in [Command::Approve, Command::Reject, Command::Correct] {
@@ -714,6 +830,9 @@ impl Workspace {
                     ui.separator();
                     self.menu_button(ui, Command::QualityScreen, actions);
                 }
+                ui.separator();
+                self.menu_button(ui, Command::PanicHide, actions);
+                self.privacy_screen_menu_ui(ui);
             });
             ui.menu_button("Help", |ui| {
                 self.menu_button(ui, Command::ToggleHelp, actions)
@@ -809,6 +928,16 @@ impl Workspace {
                 user.role
             ));
             ui.separator();
+            if let Some(at) = self.expires_at {
+                let when = super::governance_view::short_time(at);
+                let text = if self.expired {
+                    format!("Work package expired {when} UTC")
+                } else {
+                    format!("Work package expires {when} UTC")
+                };
+                ui.label(RichText::new(text).color(Color32::from_rgb(240, 175, 40)));
+                ui.separator();
+            }
             if let Some(i) = self.current {
                 ui.label(format!("item {} of {}", i + 1, self.items.len()));
                 ui.separator();
@@ -1166,6 +1295,7 @@ impl Workspace {
                         ui.small("* required before submit");
                     }
                 }
+                self.consent_ui(ui);
                 self.review_ui(ui, actions);
                 self.comments_ui(ui, actions);
             });
@@ -1291,7 +1421,16 @@ impl Workspace {
         let watermark = self.watermark.clone();
         match &self.view {
             ItemView::Empty => {
-                ui.centered_and_justified(|ui| ui.label("No items are assigned to you yet"));
+                let text = if permissions::allowed(self.session.role(), Action::ListItems) {
+                    "No items are assigned to you yet".to_string()
+                } else {
+                    format!(
+                        "No items to show in this role: File → {} ({})",
+                        Command::AccessReview.label(),
+                        self.keymap.text(Command::AccessReview)
+                    )
+                };
+                ui.centered_and_justified(|ui| ui.label(text));
             }
             // Images never stay in Decoded: show() turns them into textures,
             // and tiles are attached to the image view.
@@ -1549,7 +1688,7 @@ impl Workspace {
     /// Admin window for idle lock and watermark; each change is validated
     /// and audited by the controller.
     fn project_settings_ui(&mut self, ctx: &egui::Context) {
-        let Some((minutes, watermark)) = &mut self.project_settings else {
+        let Some((minutes, watermark, privacy_screen)) = &mut self.project_settings else {
             return;
         };
         let (mut save, mut close) = (false, false);
@@ -1572,6 +1711,12 @@ impl Workspace {
                         .response
                         .labelled_by(l.id);
                     ui.end_row();
+                    ui.label("Privacy screen");
+                    ui.checkbox(
+                        privacy_screen,
+                        "Hide the item whenever the window loses focus",
+                    );
+                    ui.end_row();
                 });
                 ui.small("Takes effect at each user's next unlock");
                 ui.horizontal(|ui| {
@@ -1581,12 +1726,20 @@ impl Workspace {
             });
         if save {
             let (minutes, watermark) = (minutes.to_string(), watermark.clone());
+            let screen = if *privacy_screen { "on" } else { "off" };
             let result = self
                 .session
                 .set_project_setting("idle_lock_minutes", &minutes)
-                .and_then(|()| self.session.set_project_setting("watermark", &watermark));
+                .and_then(|()| self.session.set_project_setting("watermark", &watermark))
+                .and_then(|()| {
+                    self.session
+                        .set_project_setting(PRIVACY_SCREEN_SETTING, screen)
+                });
             self.message = Some(match result {
-                Ok(()) => "Project settings saved".into(),
+                Ok(()) => {
+                    self.privacy_screen_project = screen == "on";
+                    "Project settings saved".into()
+                }
                 Err(e) => e.to_string(),
             });
             close = true;
@@ -1933,6 +2086,13 @@ impl Workspace {
     }
 
     fn run(&mut self, cmd: Command) -> Option<ShellRequest> {
+        if self.expired && !allowed_after_expiry(cmd) {
+            self.message = Some(
+                "This work package has expired: send your results to the site, then erase the bundle"
+                    .into(),
+            );
+            return None;
+        }
         match cmd {
             Command::NextItem => self.go_next(),
             Command::PreviousItem => self.go_previous(),
@@ -2145,7 +2305,11 @@ impl Workspace {
                         .session
                         .project_setting("watermark")
                         .unwrap_or_else(|_| "annotators".into());
-                    self.project_settings = Some((self.session.idle_lock_minutes(), watermark));
+                    self.project_settings = Some((
+                        self.session.idle_lock_minutes(),
+                        watermark,
+                        self.privacy_screen_project,
+                    ));
                 } else {
                     self.message = Some("Only admins change project settings".into());
                 }
@@ -2244,6 +2408,11 @@ impl Workspace {
                 }
             }
             Command::Lock => return Some(ShellRequest::Lock),
+            Command::FlagItem => self.open_report(),
+            Command::Incidents => self.open_incidents(),
+            Command::AccessReview => self.open_access_review(),
+            Command::RetentionPurge => self.open_retention(),
+            Command::PanicHide => self.shield.hide(),
         }
         None
     }
@@ -2396,7 +2565,10 @@ impl Workspace {
         match dialog.kind {
             DialogKind::MakeWork | DialogKind::MakeResults => {
                 let plan = if dialog.kind == DialogKind::MakeWork {
-                    self.session.plan_work_package(&dialog.to)
+                    match dialog.expires_ms() {
+                        Ok(expires) => self.session.plan_work_package_expiring(&dialog.to, expires),
+                        Err(e) => Err(CoreError::Invalid(e)),
+                    }
                 } else {
                     self.session.plan_results_package(dialog.full)
                 };
@@ -2814,6 +2986,19 @@ impl Workspace {
         self.reload_annotations();
         out
     }
+}
+
+/// Commands that still make sense once a laptop's work package has
+/// expired: none of them opens, shows or changes an item.
+fn allowed_after_expiry(cmd: Command) -> bool {
+    matches!(
+        cmd,
+        Command::SendResults
+            | Command::Lock
+            | Command::ToggleHelp
+            | Command::Settings
+            | Command::PanicHide
+    )
 }
 
 /// Class names for the privacy screen's "masks from labels": classes with
