@@ -100,6 +100,18 @@ pub fn verify_chain(
     check.finish(heads, verify_signature)
 }
 
+/// One audit row's fields, borrowed.
+pub struct RowRef<'a> {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub details: &'a str,
+    pub prev_hash: &'a str,
+    pub hash: &'a str,
+}
+
 /// The chain check one row at a time, so a trail of millions of rows is
 /// verified while it streams out of the database, never held whole.
 pub struct ChainCheck {
@@ -125,6 +137,21 @@ impl ChainCheck {
     /// Checks the next row; `false` once a problem was found. Rows after
     /// a problem only count (the report names the last row there is).
     pub fn push(&mut self, row: &AuditEntry) -> bool {
+        self.push_row(&RowRef {
+            seq: row.seq,
+            at_ms: row.at_ms,
+            actor: &row.actor,
+            action: &row.action,
+            target: &row.target,
+            details: &row.details,
+            prev_hash: &row.prev_hash,
+            hash: &row.hash,
+        })
+    }
+
+    /// [`Self::push`] on borrowed fields (straight from a database row,
+    /// with no copies).
+    pub fn push_row(&mut self, row: &RowRef<'_>) -> bool {
         let expected_seq = self.last_seq + 1;
         self.last_seq = row.seq;
         if self.problem.is_some() {
@@ -153,11 +180,11 @@ impl ChainCheck {
         let computed = entry_hash(
             row.seq,
             row.at_ms,
-            &row.actor,
-            &row.action,
-            &row.target,
-            &row.details,
-            &row.prev_hash,
+            row.actor,
+            row.action,
+            row.target,
+            row.details,
+            row.prev_hash,
         );
         if computed != row.hash {
             self.problem = Some(ChainProblem {
@@ -167,9 +194,9 @@ impl ChainCheck {
             return false;
         }
         if let Some(h) = self.at_heads.get_mut(&row.seq) {
-            h.clone_from(&row.hash);
+            row.hash.clone_into(h);
         }
-        self.prev.clone_from(&row.hash);
+        row.hash.clone_into(&mut self.prev);
         true
     }
 

@@ -869,7 +869,7 @@ impl Session {
         };
         let mut check = audit::ChainCheck::new(self.project.project_id(), &heads);
         store::each_audit_row(conn, |row| {
-            check.push(row);
+            check.push_row(row);
         })?;
         Ok(check.finish(&heads, &verify))
     }

@@ -1076,23 +1076,33 @@ pub fn audit_rows(conn: &Connection) -> Result<Vec<AuditEntry>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Feeds every audit row, in storage order, to `f` without collecting
-/// them (a million-row trail stays out of memory).
-pub fn each_audit_row(conn: &Connection, mut f: impl FnMut(&AuditEntry)) -> Result<()> {
+/// Feeds every audit row, in storage order, to `f` as borrowed fields,
+/// without collecting or copying them (a million-row trail stays out of
+/// memory).
+pub fn each_audit_row(conn: &Connection, mut f: impl FnMut(&audit::RowRef<'_>)) -> Result<()> {
     let mut stmt = conn.prepare(
         "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit ORDER BY rowid",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        f(&AuditEntry {
+        let text = |i: usize| -> rusqlite::Result<&str> {
+            r.get_ref(i)?.as_str().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    i,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })
+        };
+        f(&audit::RowRef {
             seq: r.get(0)?,
             at_ms: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            target: r.get(4)?,
-            details: r.get(5)?,
-            prev_hash: r.get(6)?,
-            hash: r.get(7)?,
+            actor: text(2)?,
+            action: text(3)?,
+            target: text(4)?,
+            details: text(5)?,
+            prev_hash: text(6)?,
+            hash: text(7)?,
         });
     }
     Ok(())
