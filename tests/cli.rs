@@ -562,6 +562,12 @@ fn bench_prints_positive_figures_and_cleans_up() {
             "20",
             "--blob-mib",
             "1",
+            "--items",
+            "300",
+            "--audit-rows",
+            "1000",
+            "--export-annotations",
+            "500",
             "--core-only",
             "--json",
         ],
@@ -570,13 +576,28 @@ fn bench_prints_positive_figures_and_cleans_up() {
         "identity_unlock_ms",
         "project_open_ms",
         "label_commit_us",
+        "label_commit_p99_ms",
+        "fsync_p99_ms",
         "blob_encrypt_mb_s",
         "blob_decrypt_mb_s",
+        "raw_cipher_mb_s",
         "audit_verify_ms",
+        "open_to_queue_ms",
+        "audit_verify_big_ms",
+        "export_coco_secs",
     ] {
         assert!(r[field].as_f64().unwrap() > 0.0, "{field}: {r}");
     }
     assert_eq!(r["labels_written"], 20);
+    assert_eq!(r["queue_items"], 300, "the big project's queue is complete");
+    assert!(r["audit_rows_verified"].as_i64().unwrap() >= 1000, "{r}");
+    // Every goal present is judged, each with its figure.
+    let goals = r["goals"].as_array().unwrap();
+    assert!(goals.len() >= 5, "{r}");
+    for g in goals {
+        let figure = g["figure"].as_str().unwrap();
+        assert_eq!(g["value"], r[figure], "{figure}");
+    }
     assert!(
         r["audit_rows"].as_i64().unwrap() >= 20,
         "every label was audited"
