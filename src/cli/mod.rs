@@ -941,11 +941,12 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                     (
                         format!("open {} items to a usable queue", sc.scale_items),
                         format!(
-                            "{:.0} ms after the KDF: open {:.0} + queue {:.0} ({} items)",
+                            "{:.0} ms after the KDF: open {:.0} + queue {:.0} ({} items; CPU {:.0} ms)",
                             sc.open_to_queue_ms,
                             sc.open_session_ms,
                             sc.load_queue_ms,
-                            sc.queue_items
+                            sc.queue_items,
+                            sc.open_to_queue_cpu_ms
                         ),
                     ),
                     (
@@ -955,8 +956,10 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                     (
                         format!("audit verify, {} rows", sc.audit_rows_verified),
                         format!(
-                            "{:.0} ms (peak RSS growth {:.0} MiB)",
-                            sc.audit_verify_big_ms, sc.audit_verify_peak_growth_mib
+                            "{:.0} ms, CPU {:.0} ms (peak RSS growth {:.0} MiB)",
+                            sc.audit_verify_big_ms,
+                            sc.audit_verify_big_cpu_ms,
+                            sc.audit_verify_peak_growth_mib
                         ),
                     ),
                 ]);
