@@ -99,12 +99,19 @@ bash -c "source '$prefix/usr/share/bash-completion/completions/sealtag' && compl
 grep -q '^Exec=sealtag$' "$prefix/usr/share/applications/sealtag.desktop" || fail "desktop entry"
 sha=$(sha256sum "$bin" | cut -d' ' -f1)
 grep -q "\"content\": \"$sha\"" "$doc/sbom.cdx.json" || fail "the SBOM does not record the installed binary's SHA-256"
+# The reproducible-build flags took effect: no path of this build machine
+# (checkout, Cargo cache) is left in the binary.
+for p in "$PWD" "${CARGO_HOME:-$HOME/.cargo}"; do
+  if [ "${#p}" -ge 8 ] && grep -q -a -F -- "$p/" "$bin"; then
+    fail "the binary contains the build path $p/ (was it built by packaging/build-release.sh?)"
+  fi
+done
 if command -v xvfb-run >/dev/null 2>&1; then
   packaging/smoke-test.sh "$bin" "$tmp/shot.png" >&2 || fail "GUI smoke test of the installed binary"
 else
   say "xvfb-run missing: GUI start not checked"
 fi
-say "ran /usr/bin/sealtag: --version, selftest network, identity/project round trip, man, completions, GUI"
+say "ran $bin: --version, selftest network, identity/project round trip, man, completions, GUI"
 
 if [ "$mode" = dpkg ]; then
   "${sudo_cmd[@]}" dpkg --purge sealtag >&2 || fail "dpkg --purge"
