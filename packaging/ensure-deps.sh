@@ -2,8 +2,9 @@
 # Installs what Sealtag needs on a fresh Debian/Ubuntu, and only what is missing:
 # the Rust toolchain pinned in rust-toolchain.toml (via rustup), the C toolchain for
 # the vendored SQLCipher/OpenSSL build, ALSA headers for audio playback, and the
-# X11/Mesa runtime plus Xvfb used by the GUI smoke test, and fonts for
-# Arabic and CJK text. Safe to run repeatedly.
+# X11/Mesa runtime plus Xvfb used by the GUI smoke test (and named in the
+# .deb's Depends, which the package test installs), and fonts for Arabic and
+# CJK text. Safe to run repeatedly.
 set -euo pipefail
 
 sudo_cmd=""
@@ -11,6 +12,7 @@ sudo_cmd=""
 need_pkgs=()
 for p in gcc libc6-dev pkg-config libasound2-dev perl make \
          xvfb xauth libxcursor1 libxi6 libxkbcommon-x11-0 libgl1-mesa-dri \
+         libgl1 libx11-6 libx11-xcb1 binutils \
          fonts-dejavu-core fonts-wqy-microhei; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
 done

@@ -20,6 +20,7 @@ pub mod home;
 pub mod import;
 pub mod model;
 pub mod package;
+pub mod packaging;
 pub mod peaks;
 pub mod permissions;
 pub mod platform;

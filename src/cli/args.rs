@@ -286,6 +286,10 @@ pub enum Command {
     /// Self-tests of the running binary's protections.
     #[command(subcommand, hide = true)]
     Selftest(SelftestCommand),
+    /// Packaging helpers: man pages, shell completions, licence texts and
+    /// the CycloneDX SBOM (used by packaging/build-deb.sh).
+    #[command(subcommand, hide = true)]
+    Generate(GenerateCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -697,6 +701,50 @@ pub enum AccessCommand {
 pub enum SelftestCommand {
     /// Try a TCP connect to 127.0.0.1 and a Unix socket pair; prints JSON.
     Network,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Man pages from this grammar: sealtag.1 and one page per subcommand
+    /// (sealtag-export.1, sealtag-identity-new.1, …).
+    Man {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Shell completion scripts (default: bash, zsh and fish).
+    Completions {
+        #[arg(value_enum)]
+        shells: Vec<clap_complete::Shell>,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// CycloneDX 1.5 JSON SBOM of the packages the binary is built from.
+    Sbom {
+        /// Output of `cargo metadata --format-version 1 --locked
+        /// --filter-platform TRIPLE` for the build.
+        #[arg(long, value_name = "FILE")]
+        metadata: PathBuf,
+        /// Cargo.lock, whose checksums become the components' SHA-256
+        /// hashes (default: next to the root package's Cargo.toml).
+        #[arg(long, value_name = "FILE")]
+        lock: Option<PathBuf>,
+        /// Record this file's SHA-256 (the built binary) on the root
+        /// component.
+        #[arg(long, value_name = "FILE")]
+        binary: Option<PathBuf>,
+        /// Write here instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Licence texts of every package the binary is built from, one folder
+    /// per package, and an INDEX.
+    Licenses {
+        /// Output of `cargo metadata` as for `sbom`.
+        #[arg(long, value_name = "FILE")]
+        metadata: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 //! human text or stable JSON (`--json`); exit codes are documented in README.
 
 pub mod args;
+pub mod generate;
 mod governance;
 mod mask;
 mod retention;
@@ -94,6 +95,10 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
 
 /// Runs one headless command. GUI commands are handled by `main`.
 pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
+    // Packaging helpers need no identity directory.
+    if let Command::Generate(what) = command {
+        return generate::run(what);
+    }
     let home = Home::locate(cli.home.clone())?;
     match command {
         Command::Open { .. } => bail!("`sealtag open` needs the GUI; this build has none"),
@@ -1064,6 +1069,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             }))?;
             Ok(Exit::Ok)
         }
+        Command::Generate(what) => generate::run(what),
     }
 }
 
