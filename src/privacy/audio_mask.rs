@@ -159,6 +159,16 @@ fn open(
     format: &'static str,
 ) -> Result<(Box<dyn FormatReader>, u32, CodecParameters), MaskError> {
     let open_error = |message: String| MaskError::AudioOpen { format, message };
+    // See `import::wav_fmt_problem` and `import::mp3_info_tag_problem`: symphonia panics or
+    // overflows on these, and nothing here would contain it.
+    let problem = match format {
+        "wav" => crate::import::wav_fmt_problem(bytes.as_slice()),
+        "mp3" => crate::import::mp3_info_tag_problem(bytes.as_slice()),
+        _ => None,
+    };
+    if let Some(message) = problem {
+        return Err(MaskError::Malformed { format, message });
+    }
     let stream = MediaSourceStream::new(
         Box::new(Cursor::new(SharedBytes(bytes))),
         MediaSourceStreamOptions::default(),
@@ -889,6 +899,16 @@ pub fn derive_audio(
     max_secs: f64,
 ) -> Result<(Vec<u8>, &'static str, f64), MaskError> {
     let name = audio_format(format).ok_or_else(|| unsupported(format))?;
+    // Checked here on the original bytes as well as in `open`, so that the offset in the
+    // message is the file's own (stripping an ID3 tag first would shift it).
+    if name == "mp3"
+        && let Some(problem) = crate::import::mp3_info_tag_problem(bytes)
+    {
+        return Err(MaskError::Malformed {
+            format: "mp3",
+            message: problem,
+        });
+    }
     for (index, range) in ranges.iter().enumerate() {
         validate_range(range).map_err(|reason| MaskError::InvalidRange { index, reason })?;
     }
