@@ -1,10 +1,13 @@
 //! Hostile files of kinds that `tests/fixtures/bad/` does not hold, each built here (nothing
 //! large is committed): PNG with a bad CRC (IHDR and IDAT), a TIFF whose header claims
-//! 100000 x 100000 px, a WAV whose data chunk claims more bytes than the file has, zero-length
-//! files of every extension, a 5 MB single JSONL line, UTF-16 text (LE and BE, with BOM) as
-//! .txt, .jsonl and .csv, and a CSV with a UTF-8 BOM and CRLF line endings. Each test pins the
-//! exact outcome: how many items, or which error naming what and where. Threat model rows
-//! "hostile input" link here.
+//! 100000 x 100000 px, a WAV whose data chunk claims more bytes than the file has, WAVs
+//! declaring 0 Hz or 4 GHz and an MP3 whose Info tag has more padding than frames (both found
+//! by `hostile_mutations.rs`), a FLAC comment and an ID3 frame claiming 4 GiB (found by the
+//! fuzz target and by the mutation test's allocation count), zero-length files of every
+//! extension, a 5 MB single JSONL line,
+//! UTF-16 text (LE and BE, with BOM) as .txt, .jsonl and .csv, and a CSV with a UTF-8 BOM and
+//! CRLF line endings. Each test pins the exact outcome: how many items, or which error naming
+//! what and where. The threat model's hostile-input rows link here.
 
 use sealtag::Session;
 use sealtag::crypto::UnlockedIdentity;
@@ -368,6 +371,72 @@ fn mp3_whose_info_tag_has_more_padding_than_frames_is_refused_naming_the_tag() {
     assert!(
         err.to_string()
             .starts_with("the mp3 file is malformed: the Info tag at byte offset 174"),
+        "{err}"
+    );
+}
+
+#[test]
+fn flac_comment_claiming_4_gib_is_refused_before_anything_is_allocated() {
+    // Found by the audio_derive fuzz target (libFuzzer: "out-of-memory (malloc(4294967064))"):
+    // symphonia allocates a Vorbis comment's declared length before reading it, so a 200-byte
+    // file asked for 4 GiB. The length is now checked against the block first.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/import/call_02_16k.flac"
+    );
+    let mut bytes = std::fs::read(path).expect("fixture");
+    assert_eq!(
+        bytes[118] & 0x7F,
+        4,
+        "the fixture's VORBIS_COMMENT block is at 118"
+    );
+    bytes[162..166].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    let err = inspect("comment_bomb.flac", bytes.clone()).expect_err("refused");
+    assert!(matches!(err, ImportError::AudioOpen { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "could not open FLAC audio: comment 1 of the VORBIS_COMMENT block declares 4294967280 \
+         bytes at byte offset 162 but only 24 follow; the file is corrupt or uses an unsupported codec"
+    );
+    let err = sealtag::privacy::audio_mask::derive_audio(&bytes, "flac", &[], None, 60.0)
+        .expect_err("refused");
+    assert!(
+        err.to_string().starts_with(
+            "the flac file is malformed: comment 1 of the VORBIS_COMMENT block declares"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn mp3_id3_frame_claiming_4_gib_is_refused_before_anything_is_allocated() {
+    // Found by tests/hostile_mutations.rs once it counted allocations: an ID3v2.3 frame size
+    // is a plain 32-bit number, and symphonia allocated it before reading the frame.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/import/call_04_22k.mp3"
+    );
+    let mut bytes = std::fs::read(path).expect("fixture");
+    // ID3v2.3 tag of 151 bytes (syncsafe 00 00 01 17); its first frame right after the header.
+    assert_eq!(&bytes[6..10], &[0, 0, 1, 0x17]);
+    assert_eq!(&bytes[10..14], b"TIT2", "the fixture's first ID3 frame");
+    bytes[14..18].copy_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
+    let err = inspect("id3_bomb.mp3", bytes.clone()).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "could not open MP3 audio: the ID3v2 frame 'TIT2' at byte offset 10 declares 4294967280 \
+         bytes but only 141 follow in the tag; the file is corrupt or uses an unsupported codec"
+    );
+    let range = sealtag::privacy::audio_mask::AudioRange {
+        start_secs: 0.0,
+        end_secs: 0.5,
+        style: sealtag::privacy::audio_mask::AudioStyle::Tone,
+    };
+    let err = sealtag::privacy::audio_mask::derive_audio(&bytes, "mp3", &[range], None, 60.0)
+        .expect_err("refused");
+    assert!(
+        err.to_string()
+            .starts_with("the mp3 file is malformed: the ID3v2 frame 'TIT2' at byte offset 10"),
         "{err}"
     );
 }

@@ -34,8 +34,8 @@ pub enum Outcome {
     Accepted,
     /// It refused the input with an error that passed the checks.
     Refused,
-    /// A third-party decoder panicked and the importer contained it
-    /// (`ImportError::DecoderPanic`): no crash, but worth knowing about.
+    /// A third-party decoder panicked and the importer or the masking decoder contained it
+    /// (`ImportError::DecoderPanic`, `MaskError::DecoderPanic`): no crash, but worth knowing.
     Contained,
 }
 
@@ -702,9 +702,11 @@ pub fn audio_derive(data: &[u8]) -> Checked {
     match audio_mask::strip_tags(rest, format) {
         Ok((bytes, _)) if bytes.is_empty() => return Err(format!("{format}: stripped to nothing")),
         Ok(_) => outcome = Outcome::Accepted,
+        Err(image_mask::MaskError::DecoderPanic { .. }) => return Ok(Outcome::Contained),
         Err(e) => need_message(format, &e.to_string())?,
     }
     match audio_mask::derive_audio(rest, format, ranges, window, DERIVE_MAX_SECS) {
+        Err(image_mask::MaskError::DecoderPanic { .. }) => Ok(Outcome::Contained),
         Ok((bytes, out_format, secs)) => {
             if bytes.is_empty() || !(0.0..=DERIVE_MAX_SECS).contains(&secs) {
                 return Err(format!(

@@ -12,7 +12,7 @@ use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
-use super::{Format, ImportError, ImportLimits, MediaInfo};
+use super::{Format, ImportError, ImportLimits, MediaInfo, audio_guard};
 
 /// Lets symphonia (which wants an owned `'static` source) read the file without copying it,
 /// and lets the caller take the bytes back afterwards.
@@ -47,160 +47,11 @@ pub(super) fn inspect(
     result.map(|info| (info, bytes))
 }
 
-/// Highest sample rate and most channels accepted: the same bounds as the masking decoder's
-/// (`privacy::audio_mask`), so every recording that imports can also be masked. A header
-/// claiming 4 GHz would otherwise import (one "sample" lasting 0.2 ns) and fail later, far
-/// from the file it came from.
-const MAX_SAMPLE_RATE: u32 = crate::privacy::audio_mask::MAX_SAMPLE_RATE;
-const MAX_CHANNELS: u16 = crate::privacy::audio_mask::MAX_CHANNELS;
-
 fn check_shape(format: Format, sample_rate: u32, channels: u16) -> Result<(), ImportError> {
-    if sample_rate == 0 || sample_rate > MAX_SAMPLE_RATE {
-        return Err(ImportError::AudioOpen {
-            format,
-            message: format!(
-                "the stream declares a sample rate of {sample_rate} Hz (1 to {MAX_SAMPLE_RATE} Hz are supported)"
-            ),
-        });
+    match audio_guard::shape_problem(sample_rate, channels) {
+        Some(message) => Err(ImportError::AudioOpen { format, message }),
+        None => Ok(()),
     }
-    if channels == 0 || channels > MAX_CHANNELS {
-        return Err(ImportError::AudioOpen {
-            format,
-            message: format!(
-                "the stream declares {channels} channels (1 to {MAX_CHANNELS} are supported)"
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// symphonia 0.5's WAV reader panics ("TimeBase cannot have 0 numerator or denominator") on a
-/// fmt chunk declaring 0 Hz. [`super::inspect_file`] contains that panic, but "the decoder
-/// crashed" says neither what nor where (and the masking decoder, which runs the same check,
-/// has no such net), so the fmt chunk is checked before symphonia sees it. Returns the
-/// problem, or `None` when the shape is plausible or the chunks cannot be walked (then
-/// symphonia reports the file itself).
-pub(crate) fn wav_fmt_problem(bytes: &[u8]) -> Option<String> {
-    let u32_at = |at: usize| -> Option<u32> {
-        let b = bytes.get(at..at.checked_add(4)?)?;
-        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    // RIFF header (12 bytes), then chunks: id (4), size (4, little-endian), data, pad to even.
-    let mut at: usize = 12;
-    loop {
-        let id = bytes.get(at..at.checked_add(4)?)?;
-        let size = usize::try_from(u32_at(at.checked_add(4)?)?).ok()?;
-        if id == b"fmt " {
-            let channels = bytes.get(at.checked_add(10)?..at.checked_add(12)?)?;
-            let channels = u16::from_le_bytes([channels[0], channels[1]]);
-            let rate = u32_at(at.checked_add(12)?)?;
-            return match check_shape(Format::Wav, rate, channels) {
-                Err(ImportError::AudioOpen { message, .. }) => {
-                    Some(format!("fmt chunk at byte offset {at}: {message}"))
-                }
-                _ => None,
-            };
-        }
-        at = at
-            .checked_add(8)?
-            .checked_add(size)?
-            .checked_add(size % 2)?;
-    }
-}
-
-/// How far into an MP3 file Xing/Info tags are looked for: the tag sits in the first frame,
-/// after an ID3v2 tag (which may hold cover art) and whatever junk the demuxer skips.
-const MP3_TAG_SCAN_BYTES: usize = 1 << 20;
-
-/// symphonia 0.5's MP3 reader computes the gapless length as `frames - delay - padding` from
-/// the Xing/Info and LAME tags of the first frame without checking that it is positive: a tag
-/// whose encoder delay and padding exceed the frame count panics in builds with overflow
-/// checks (debug, tests, fuzzing) and wraps to an absurd length in release builds. Such a tag
-/// is corrupt whatever else the file holds, so it is refused here, before symphonia reads it,
-/// with its byte offset. Every "Xing"/"Info" in the first MiB that is placed like a tag (right
-/// after a layer III frame header and its zeroed side information) is checked; returns the
-/// problem, or `None`.
-pub(crate) fn mp3_info_tag_problem(bytes: &[u8]) -> Option<String> {
-    let scan = bytes.get(..bytes.len().min(MP3_TAG_SCAN_BYTES))?;
-    let be32 = |at: usize| -> Option<u32> {
-        let b = bytes.get(at..at.checked_add(4)?)?;
-        Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    for tag_at in 0..scan.len().saturating_sub(4) {
-        let id = scan.get(tag_at..tag_at + 4)?;
-        if id != b"Xing" && id != b"Info" {
-            continue;
-        }
-        // The side information is 9, 17 or 32 bytes depending on version and channel mode.
-        for side_info in [9usize, 17, 32] {
-            let Some(header_at) = tag_at.checked_sub(4 + side_info) else {
-                continue;
-            };
-            let Some(&[b0, b1, _, b3]) = bytes.get(header_at..header_at + 4) else {
-                continue;
-            };
-            let version = (b1 >> 3) & 0b11; // 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5
-            let layer3 = (b1 >> 1) & 0b11 == 0b01;
-            let mono = b3 >> 6 == 0b11;
-            let expected_side_info = match (version == 0b11, mono) {
-                (true, true) => 17,
-                (true, false) => 32,
-                (false, true) => 9,
-                (false, false) => 17,
-            };
-            let zeroed = bytes
-                .get(header_at + 4..tag_at)
-                .is_some_and(|side| side.iter().all(|&b| b == 0));
-            if b0 != 0xFF
-                || b1 & 0xE0 != 0xE0
-                || version == 0b01
-                || !layer3
-                || side_info != expected_side_info
-                || !zeroed
-            {
-                continue;
-            }
-            let samples_per_frame: u64 = if version == 0b11 { 1152 } else { 576 };
-            let flags = be32(tag_at + 4)?;
-            if flags & 1 == 0 {
-                continue; // no frame count, so nothing is subtracted from it
-            }
-            let frames = u64::from(be32(tag_at + 8)?);
-            let mut at = tag_at + 12;
-            if flags & 2 != 0 {
-                at += 4; // byte count
-            }
-            if flags & 4 != 0 {
-                at += 100; // seek table
-            }
-            if flags & 8 != 0 {
-                at += 4; // quality
-            }
-            // LAME extension: encoder (9), revision, lowpass, peak (4), two gains (2 + 2),
-            // flags, bitrate, then delay and padding as two 12-bit numbers.
-            let Some(encoder) = bytes.get(at..at + 4) else {
-                continue;
-            };
-            if encoder != b"LAME" && encoder != b"Lavf" && encoder != b"Lavc" {
-                continue;
-            }
-            let Some(trim) = bytes.get(at + 21..at + 24) else {
-                continue;
-            };
-            let trim = u32::from_be_bytes([0, trim[0], trim[1], trim[2]]);
-            let delay = 529 + u64::from(trim >> 12);
-            let padding = u64::from(trim & 0xFFF).saturating_sub(529);
-            let total = frames.saturating_mul(samples_per_frame);
-            if delay + padding > total {
-                return Some(format!(
-                    "the {} tag at byte offset {tag_at} declares {frames} frames ({total} samples) \
-                     but {delay} samples of encoder delay and {padding} of padding",
-                    String::from_utf8_lossy(id)
-                ));
-            }
-        }
-    }
-    None
 }
 
 fn decode_all(
@@ -209,14 +60,9 @@ fn decode_all(
     limits: &ImportLimits,
 ) -> Result<MediaInfo, ImportError> {
     let open_error = |message: String| ImportError::AudioOpen { format, message };
-    if format == Format::Wav
-        && let Some(problem) = wav_fmt_problem(shared.as_slice())
-    {
-        return Err(open_error(problem));
-    }
-    if format == Format::Mp3
-        && let Some(problem) = mp3_info_tag_problem(shared.as_slice())
-    {
+    // Fields that make symphonia panic or allocate what a header claims are refused first,
+    // with what and where (see `audio_guard`).
+    if let Some(problem) = audio_guard::demuxer_hazard(format.name(), shared.as_slice()) {
         return Err(open_error(problem));
     }
 

@@ -3,6 +3,7 @@
 //! explicit limits and only then handed on; one bad file never stops a batch or panics.
 
 mod audio;
+mod audio_guard;
 mod image;
 pub mod sniff;
 mod text;
@@ -18,8 +19,8 @@ use sha2::{Digest, Sha256};
 pub use sniff::Format;
 
 /// The masking decoder (`privacy::audio_mask`) opens recordings with the same demuxers, so it
-/// runs the same guards against their known panics.
-pub(crate) use audio::{mp3_info_tag_problem, wav_fmt_problem};
+/// runs the same checks before them.
+pub(crate) use audio_guard::demuxer_hazard;
 
 const MIB: u64 = 1024 * 1024;
 
