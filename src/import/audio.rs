@@ -12,7 +12,7 @@ use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
-use super::{Format, ImportError, ImportLimits, MediaInfo};
+use super::{Format, ImportError, ImportLimits, MediaInfo, audio_guard};
 
 /// Lets symphonia (which wants an owned `'static` source) read the file without copying it,
 /// and lets the caller take the bytes back afterwards.
@@ -47,12 +47,24 @@ pub(super) fn inspect(
     result.map(|info| (info, bytes))
 }
 
+fn check_shape(format: Format, sample_rate: u32, channels: u16) -> Result<(), ImportError> {
+    match audio_guard::shape_problem(sample_rate, channels) {
+        Some(message) => Err(ImportError::AudioOpen { format, message }),
+        None => Ok(()),
+    }
+}
+
 fn decode_all(
     format: Format,
     shared: Arc<Vec<u8>>,
     limits: &ImportLimits,
 ) -> Result<MediaInfo, ImportError> {
     let open_error = |message: String| ImportError::AudioOpen { format, message };
+    // Fields that make symphonia panic or allocate what a header claims are refused first,
+    // with what and where (see `audio_guard`).
+    if let Some(problem) = audio_guard::demuxer_hazard(format.name(), shared.as_slice()) {
+        return Err(open_error(problem));
+    }
 
     let source = Box::new(Cursor::new(SharedBytes(shared)));
     let stream = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
@@ -80,6 +92,11 @@ fn decode_all(
         .and_then(|c| u16::try_from(c.count()).ok())
         .filter(|&c| c > 0);
 
+    // An implausible shape is refused before decoding as well as after (when only the decoded
+    // buffers tell it).
+    if let (Some(rate), Some(count)) = (sample_rate, channels) {
+        check_shape(format, rate, count)?;
+    }
     // Refuse an over-long file from its header before spending time decoding it.
     if let (Some(rate), Some(n_frames)) = (sample_rate, params.n_frames) {
         let secs = seconds(n_frames, rate);
@@ -150,6 +167,7 @@ fn decode_all(
     let (Some(sample_rate), Some(channels)) = (sample_rate, channels.filter(|&c| c > 0)) else {
         return Err(ImportError::AudioEmpty);
     };
+    check_shape(format, sample_rate, channels)?;
     if frames == 0 {
         return Err(ImportError::AudioEmpty);
     }

@@ -20,10 +20,75 @@ fn image_format(format: Format) -> Option<ImageFormat> {
     })
 }
 
-fn decode_error(format: Format, err: &ImageError) -> ImportError {
+/// `bytes` is the whole file: a PNG decoder error is replaced by a precise one when a chunk
+/// fails its checksum (see [`png_crc_mismatch`]).
+fn decode_error(format: Format, bytes: &[u8], err: &ImageError) -> ImportError {
+    let precise = match format {
+        Format::Png => png_crc_mismatch(bytes),
+        _ => None,
+    };
     ImportError::ImageDecode {
         format,
-        message: err.to_string(),
+        message: precise.unwrap_or_else(|| err.to_string()),
+    }
+}
+
+/// CRC-32 (ISO-HDLC, as PNG uses) lookup table, built at compile time.
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut n = 0;
+    while n < 256 {
+        let mut c = n as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 == 1 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        table[n] = c;
+        n += 1;
+    }
+    table
+};
+
+fn crc32(bytes: &[u8]) -> u32 {
+    !bytes.iter().fold(u32::MAX, |c, &b| {
+        CRC_TABLE[usize::from((c as u8) ^ b)] ^ (c >> 8)
+    })
+}
+
+/// The png crate reports a bad checksum as "CRC error: expected 0x.. have 0x.. while decoding
+/// ChunkType { type: IDAT, critical: true, private: false, .. } chunk." — no byte offset, and
+/// the chunk name buried in a debug dump. Only called once decoding has failed, so walking the
+/// chunks again costs nothing on valid files. Returns which chunk failed and where, or `None`
+/// when every complete chunk's CRC matches (the failure was something else).
+fn png_crc_mismatch(bytes: &[u8]) -> Option<String> {
+    let mut at: usize = 8;
+    loop {
+        let header = bytes.get(at..at.checked_add(8)?)?;
+        let len = usize::try_from(u32::from_be_bytes([
+            header[0], header[1], header[2], header[3],
+        ]))
+        .ok()?;
+        let kind = header.get(4..8)?;
+        let body_end = at.checked_add(8)?.checked_add(len)?;
+        let covered = bytes.get(at.checked_add(4)?..body_end)?;
+        let stored = bytes.get(body_end..body_end.checked_add(4)?)?;
+        let stored = u32::from_be_bytes([stored[0], stored[1], stored[2], stored[3]]);
+        let computed = crc32(covered);
+        if stored != computed {
+            return Some(format!(
+                "CRC mismatch in the {} chunk at byte offset {at} (stored 0x{stored:08x}, computed 0x{computed:08x})",
+                String::from_utf8_lossy(kind)
+            ));
+        }
+        if kind == b"IEND" {
+            return None;
+        }
+        at = body_end.checked_add(4)?;
     }
 }
 
@@ -55,7 +120,7 @@ pub(super) fn inspect(
     reader.limits(header_limits);
     let (width, height) = reader
         .into_dimensions()
-        .map_err(|e| decode_error(format, &e))?;
+        .map_err(|e| decode_error(format, bytes, &e))?;
 
     let pixels = u64::from(width).saturating_mul(u64::from(height));
     if pixels > limits.max_image_pixels {
@@ -83,7 +148,9 @@ pub(super) fn inspect(
     decode_limits.max_alloc = Some(limits.max_decode_alloc_bytes);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
     reader.limits(decode_limits);
-    let decoded = reader.decode().map_err(|e| decode_error(format, &e))?;
+    let decoded = reader
+        .decode()
+        .map_err(|e| decode_error(format, bytes, &e))?;
     // A decoder that disagrees with its own header is not trusted either.
     if decoded.width() != width || decoded.height() != height {
         return Err(ImportError::ImageDecode {
@@ -246,6 +313,23 @@ mod tests {
                 }
             ),
             "{err:?}"
+        );
+    }
+
+    #[test]
+    fn crc32_matches_the_png_reference_value() {
+        // The CRC of an IEND chunk (type only, no data) is AE 42 60 82 in every PNG file.
+        assert_eq!(crc32(b"IEND"), 0xAE42_6082);
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        let png = fixture("bad/Zoë's ID scan – copy (1) 📄.png");
+        assert_eq!(png_crc_mismatch(&png), None, "a valid file has no mismatch");
+        let mut bad = png.clone();
+        // IHDR: 8-byte signature, then length (4), type (4), 13 bytes, CRC at 29..33.
+        bad[30] ^= 0xFF;
+        let message = png_crc_mismatch(&bad).expect("mismatch");
+        assert!(
+            message.starts_with("CRC mismatch in the IHDR chunk at byte offset 8 (stored 0x"),
+            "{message}"
         );
     }
 

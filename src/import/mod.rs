@@ -3,6 +3,7 @@
 //! explicit limits and only then handed on; one bad file never stops a batch or panics.
 
 mod audio;
+mod audio_guard;
 mod image;
 pub mod sniff;
 mod text;
@@ -16,6 +17,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use sniff::Format;
+
+/// The masking decoder (`privacy::audio_mask`) opens recordings with the same demuxers, so it
+/// runs the same checks before them.
+pub(crate) use audio_guard::demuxer_hazard;
 
 const MIB: u64 = 1024 * 1024;
 
@@ -137,7 +142,8 @@ pub struct AcceptedItem {
     /// Image, audio or text.
     pub kind: MediaKind,
     /// Media: the original file bytes, unchanged. Text: the UTF-8 text (a `.txt` file without
-    /// its byte-order mark and, if it was UTF-16, converted; a record's text field).
+    /// its byte-order mark and, if it was UTF-16, converted; a record's text field, from a
+    /// `.jsonl` / `.csv` file converted the same way).
     pub bytes: Vec<u8>,
     /// SHA-256 of `bytes`.
     pub sha256: [u8; 32],
@@ -574,8 +580,14 @@ fn inspect_as(
                 MediaInfo::Text { char_len },
             ))
         }
-        Format::Jsonl => finish_records(text::parse_jsonl(name, &bytes, options)?),
-        Format::Csv => finish_records(text::parse_csv(name, &bytes, options)?),
+        Format::Jsonl => {
+            let bytes = text::records_as_utf8(bytes)?;
+            finish_records(text::parse_jsonl(name, &bytes, options)?)
+        }
+        Format::Csv => {
+            let bytes = text::records_as_utf8(bytes)?;
+            finish_records(text::parse_csv(name, &bytes, options)?)
+        }
     }
 }
 

@@ -51,6 +51,20 @@ pub(super) fn decode_txt(bytes: Vec<u8>) -> Result<String, ImportError> {
     Ok(text)
 }
 
+/// A `.jsonl` / `.csv` file saved as UTF-16 with a byte-order mark (Excel's "Unicode text",
+/// Windows Notepad) is decoded to UTF-8 first, exactly as a `.txt` is; without this every line
+/// would be refused as "invalid UTF-8 at byte offset 0", which names neither the cause nor the
+/// fix. Any other file is returned unchanged. Line numbers stay those of the file; byte offsets
+/// and JSON columns in record errors then count UTF-8 bytes of the decoded text.
+pub(super) fn records_as_utf8(bytes: Vec<u8>) -> Result<Vec<u8>, ImportError> {
+    let text = match bytes.get(..2) {
+        Some([0xFF, 0xFE]) => decode_utf16(&bytes, u16::from_le_bytes)?,
+        Some([0xFE, 0xFF]) => decode_utf16(&bytes, u16::from_be_bytes)?,
+        _ => return Ok(bytes),
+    };
+    Ok(text.into_bytes())
+}
+
 fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, ImportError> {
     let body = bytes.get(2..).unwrap_or_default();
     if body.len() % 2 != 0 {

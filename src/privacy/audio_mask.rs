@@ -159,6 +159,11 @@ fn open(
     format: &'static str,
 ) -> Result<(Box<dyn FormatReader>, u32, CodecParameters), MaskError> {
     let open_error = |message: String| MaskError::AudioOpen { format, message };
+    // Fields symphonia panics on, overflows on or allocates blindly from (see
+    // `import::audio_guard`); nothing here would contain a panic or an allocation failure.
+    if let Some(message) = crate::import::demuxer_hazard(format, bytes.as_slice()) {
+        return Err(MaskError::Malformed { format, message });
+    }
     let stream = MediaSourceStream::new(
         Box::new(Cursor::new(SharedBytes(bytes))),
         MediaSourceStreamOptions::default(),
@@ -243,6 +248,30 @@ fn check_shape(sample_rate: u32, channels: u16) -> Result<(), MaskError> {
 /// (from the header when it says, else as soon as the decoded length does).
 /// Returns (sample rate, channels, frames).
 fn decode_each(
+    bytes: Arc<Vec<u8>>,
+    format: &'static str,
+    max_secs: f64,
+    sink: impl FnMut(&[i16]),
+) -> Result<(u32, u16, u64), MaskError> {
+    contained(format, || {
+        decode_each_unguarded(bytes, format, max_secs, sink)
+    })
+}
+
+/// symphonia panics on some corrupt streams, and in builds with overflow checks (debug,
+/// tests, fuzzing) its decoders overflow on corrupt frames (e.g. FLAC's LPC predictor). The
+/// importer contains such a panic; masking does the same, so that one recording is refused
+/// and nothing else is affected. `import::audio_guard` refuses the known causes earlier, with
+/// a better message.
+fn contained<T>(
+    format: &'static str,
+    run: impl FnOnce() -> Result<T, MaskError>,
+) -> Result<T, MaskError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+        .unwrap_or(Err(MaskError::DecoderPanic { format }))
+}
+
+fn decode_each_unguarded(
     bytes: Arc<Vec<u8>>,
     format: &'static str,
     max_secs: f64,
@@ -848,7 +877,7 @@ fn measure(
     max_secs: f64,
 ) -> Result<(Vec<u8>, f64), MaskError> {
     let shared = Arc::new(bytes);
-    let (_, _, params) = open(Arc::clone(&shared), format)?;
+    let (_, _, params) = contained(format, || open(Arc::clone(&shared), format))?;
     let from_header = match (format, params.sample_rate, params.n_frames) {
         ("wav" | "flac", Some(rate), Some(frames)) if rate > 0 && frames > 0 => {
             let secs = seconds(frames, rate);
@@ -889,6 +918,14 @@ pub fn derive_audio(
     max_secs: f64,
 ) -> Result<(Vec<u8>, &'static str, f64), MaskError> {
     let name = audio_format(format).ok_or_else(|| unsupported(format))?;
+    // Checked here on the original bytes as well as in `open`, so that the offset in the
+    // message is the file's own (stripping tags first would shift it).
+    if let Some(message) = crate::import::demuxer_hazard(name, bytes) {
+        return Err(MaskError::Malformed {
+            format: name,
+            message,
+        });
+    }
     for (index, range) in ranges.iter().enumerate() {
         validate_range(range).map_err(|reason| MaskError::InvalidRange { index, reason })?;
     }

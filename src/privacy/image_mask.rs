@@ -160,6 +160,8 @@ pub enum MaskError {
         format: &'static str,
         message: String,
     },
+    #[error("the {format} decoder crashed on this recording; it is corrupt or hostile")]
+    DecoderPanic { format: &'static str },
 }
 
 /// The format names as the store keeps them, mapped to the decoder to use.
