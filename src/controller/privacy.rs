@@ -572,7 +572,7 @@ impl Session {
                 f64::from(h) / f64::from(t.height.max(1)),
             );
             for r in &t.regions {
-                adds.push((*id, scale_region(r, sx, sy)));
+                adds.push((*id, r.scaled(sx, sy)));
             }
         }
         let source = format!("template:{name}");
@@ -788,24 +788,6 @@ impl Session {
             )
         })?;
         Ok(derived)
-    }
-}
-
-fn scale_region(r: &Region, sx: f64, sy: f64) -> Region {
-    let shape = match &r.shape {
-        Shape::Rect { x, y, w, h } => Shape::Rect {
-            x: x * sx,
-            y: y * sy,
-            w: w * sx,
-            h: h * sy,
-        },
-        Shape::Polygon { points } => Shape::Polygon {
-            points: points.iter().map(|[x, y]| [x * sx, y * sy]).collect(),
-        },
-    };
-    Region {
-        shape,
-        style: r.style,
     }
 }
 

@@ -1828,7 +1828,7 @@ fn apply_template(session: &mut Session, name: &str) -> Result<String, CoreError
             })
             .collect();
         let all_there = template.regions.iter().all(|r| {
-            let scaled = scale_region(r, sx, sy);
+            let scaled = r.scaled(sx, sy);
             carried.iter().any(|c| regions_close(c, &scaled))
         });
         if all_there {
@@ -1846,24 +1846,6 @@ fn apply_template(session: &mut Session, name: &str) -> Result<String, CoreError
         "Template '{name}': {added} region(s) added to {} image(s); {skipped} already carried it",
         targets.len()
     ))
-}
-
-fn scale_region(r: &Region, sx: f64, sy: f64) -> Region {
-    let shape = match &r.shape {
-        Shape::Rect { x, y, w, h } => Shape::Rect {
-            x: x * sx,
-            y: y * sy,
-            w: w * sx,
-            h: h * sy,
-        },
-        Shape::Polygon { points } => Shape::Polygon {
-            points: points.iter().map(|[x, y]| [x * sx, y * sy]).collect(),
-        },
-    };
-    Region {
-        shape,
-        style: r.style,
-    }
 }
 
 /// Same shape within half a pixel (scaling is not exact in floating point).
@@ -1910,7 +1892,7 @@ mod tests {
             },
             style: RegionStyle::Blur,
         };
-        let scaled = scale_region(&r, 2.0, 0.5);
+        let scaled = r.scaled(2.0, 0.5);
         assert_eq!(
             scaled.shape,
             Shape::Rect {
@@ -1920,7 +1902,7 @@ mod tests {
                 h: 10.0
             }
         );
-        assert!(regions_close(&scaled, &scale_region(&r, 2.0000001, 0.5)));
+        assert!(regions_close(&scaled, &r.scaled(2.0000001, 0.5)));
         assert!(!regions_close(&r, &scaled));
     }
 

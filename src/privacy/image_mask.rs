@@ -180,6 +180,26 @@ fn image_format(format: &str) -> Option<(ImageFormat, &'static str)> {
 const GREY: [u8; 4] = [128, 128, 128, 255];
 
 impl Region {
+    /// The same region on an image `sx`×`sy` times the size (a template
+    /// saved on one image, applied to another).
+    pub fn scaled(&self, sx: f64, sy: f64) -> Region {
+        let shape = match &self.shape {
+            Shape::Rect { x, y, w, h } => Shape::Rect {
+                x: x * sx,
+                y: y * sy,
+                w: w * sx,
+                h: h * sy,
+            },
+            Shape::Polygon { points } => Shape::Polygon {
+                points: points.iter().map(|[x, y]| [x * sx, y * sy]).collect(),
+            },
+        };
+        Region {
+            shape,
+            style: self.style,
+        }
+    }
+
     /// Checks that the region describes an area: finite coordinates, a
     /// rectangle with positive width and height, a polygon with 3 to
     /// [`MAX_POLYGON_POINTS`] vertices. [`apply_regions`] skips regions that

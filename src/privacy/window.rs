@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Geometry, Keypoint};
+use crate::model::Geometry;
 
 /// The part of an item an annotator receives.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,7 +127,7 @@ impl Window {
                         return None;
                     }
                 }
-                Some(translate(g, -dx, -dy))
+                Some(g.translated(-dx, -dy))
             }
             (
                 Window::Text { start, end },
@@ -165,7 +165,7 @@ impl Window {
     /// A label drawn in the window, in the original's coordinates.
     pub fn from_window(&self, g: &Geometry) -> Geometry {
         match (*self, g) {
-            (Window::Image { x, y, .. }, _) => translate(g, f64::from(x), f64::from(y)),
+            (Window::Image { x, y, .. }, _) => g.translated(f64::from(x), f64::from(y)),
             (
                 Window::Text { start, .. },
                 Geometry::Span {
@@ -196,58 +196,7 @@ impl Window {
 
 /// `[x0, y0, x1, y1]` of an image label; `None` for labels without points.
 pub fn bounds(g: &Geometry) -> Option<[f64; 4]> {
-    let points: Vec<[f64; 2]> = match g {
-        Geometry::BBox(b) => vec![[b.x, b.y], [b.x + b.w, b.y + b.h]],
-        Geometry::Polygon { points } | Geometry::Polyline { points } => points.clone(),
-        Geometry::Point { x, y } => vec![[*x, *y]],
-        Geometry::Keypoints { points } => points.iter().map(|k| [k.x, k.y]).collect(),
-        _ => return None,
-    };
-    let mut it = points.iter();
-    let first = it.next()?;
-    let mut b = [first[0], first[1], first[0], first[1]];
-    for p in it {
-        b = [
-            b[0].min(p[0]),
-            b[1].min(p[1]),
-            b[2].max(p[0]),
-            b[3].max(p[1]),
-        ];
-    }
-    Some(b)
-}
-
-fn translate(g: &Geometry, dx: f64, dy: f64) -> Geometry {
-    let shift = |p: &[f64; 2]| [p[0] + dx, p[1] + dy];
-    match g {
-        Geometry::BBox(b) => {
-            let mut b = *b;
-            b.x += dx;
-            b.y += dy;
-            Geometry::BBox(b)
-        }
-        Geometry::Polygon { points } => Geometry::Polygon {
-            points: points.iter().map(shift).collect(),
-        },
-        Geometry::Polyline { points } => Geometry::Polyline {
-            points: points.iter().map(shift).collect(),
-        },
-        Geometry::Point { x, y } => Geometry::Point {
-            x: x + dx,
-            y: y + dy,
-        },
-        Geometry::Keypoints { points } => Geometry::Keypoints {
-            points: points
-                .iter()
-                .map(|k| Keypoint {
-                    x: k.x + dx,
-                    y: k.y + dy,
-                    ..*k
-                })
-                .collect(),
-        },
-        other => other.clone(),
-    }
+    g.bounds().map(|b| [b.x, b.y, b.x + b.w, b.y + b.h])
 }
 
 #[cfg(test)]
