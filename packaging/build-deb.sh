@@ -40,10 +40,10 @@ if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 fi
 export SOURCE_DATE_EPOCH
 
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p;T;q' Cargo.toml)
 arch=$(dpkg --print-architecture)
 triple=$(rustc -vV | sed -n 's/^host: //p')
-"$bin" --version | grep -qx "sealtag $version" ||
+[ "$("$bin" --version)" = "sealtag $version" ] ||
   { echo "build-deb: $bin is not sealtag $version" >&2; exit 1; }
 
 work=$(mktemp -d)

@@ -14,7 +14,10 @@ for p in gcc libc6-dev pkg-config libasound2-dev perl make \
          xvfb xauth libxcursor1 libxi6 libxkbcommon-x11-0 libgl1-mesa-dri \
          libgl1 libx11-6 libx11-xcb1 binutils \
          fonts-dejavu-core fonts-wqy-microhei; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
+  # Captured, not piped into grep -q: under pipefail an early grep exit can
+  # fail the pipeline and send an installed package to apt.
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || need_pkgs+=("$p")
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "sealtag: installing system packages: ${need_pkgs[*]}" >&2

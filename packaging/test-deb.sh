@@ -13,10 +13,14 @@ deb=${1:?usage: test-deb.sh PATH.deb}
 deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
 version=$(dpkg-deb -f "$deb" Version)
 fail() { echo "test-deb: FAILED: $*" >&2; exit 1; }
+# `cmd | grep -q` is wrong under pipefail: grep exits at the first match, the
+# writer then gets EPIPE and the pipeline fails although the line was there
+# (CI failed exactly so on `selftest network`). Capture first, then match.
+contains() { local pattern=$1 out; shift; out=$("$@") || return 1; grep -q -- "$pattern" <<<"$out"; }
 say() { echo "test-deb: $*" >&2; }
 
 sudo_cmd=()
-if dpkg-query -W -f='${Status}' sealtag 2>/dev/null | grep -q "install ok installed"; then
+if contains "install ok installed" dpkg-query -W -f='${Status}' sealtag 2>/dev/null; then
   mode=extract
   say "a sealtag package is already installed here; not touching it: dpkg-deb -x into a temporary root"
 elif [ "$(id -u)" -eq 0 ]; then
@@ -35,14 +39,16 @@ fi
 # installed alternative (the CI machine gets them from ensure-deps.sh).
 depends=$(dpkg-deb -f "$deb" Depends)
 IFS=',' read -ra groups <<<"$depends"
+provides=$(dpkg-query -W -f='${Provides}\n' 2>/dev/null | tr ',' '\n' | sed 's/(.*)//; s/ //g')
 for g in "${groups[@]}"; do
   ok=no
   IFS='|' read -ra alts <<<"$g"
   for a in "${alts[@]}"; do
     pkg=$(echo "$a" | sed 's/(.*)//; s/ //g')
-    dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q "install ok installed" && ok=yes
+    status=$(dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null || true)
+    grep -q "install ok installed" <<<"$status" && ok=yes
     # A virtual package (libasound2 on Ubuntu 24.04 is provided by libasound2t64).
-    dpkg-query -W -f='${Provides}\n' 2>/dev/null | tr ',' '\n' | sed 's/(.*)//; s/ //g' | grep -qx "$pkg" && ok=yes
+    grep -qx -- "$pkg" <<<"$provides" && ok=yes
   done
   [ "$ok" = yes ] || fail "Depends group '$g' has no installed package"
 done
@@ -59,7 +65,7 @@ if [ "$mode" = dpkg ]; then
   "${sudo_cmd[@]}" dpkg -i "$deb" >&2 || fail "dpkg -i"
   installed=yes
   prefix=
-  dpkg-query -W -f='${Status} ${Version}\n' sealtag | grep -q "install ok installed $version" ||
+  contains "install ok installed $version" dpkg-query -W -f='${Status} ${Version}\n' sealtag ||
     fail "dpkg does not list sealtag $version as installed"
   say "installed: $(dpkg -L sealtag | wc -l) paths"
 else
@@ -82,17 +88,17 @@ done
 
 # It runs: version, the no-network self-test, a headless identity and
 # project round trip, the man page, completions, and the GUI under Xvfb.
-"$bin" --version | grep -qx "sealtag $version" || fail "--version"
-"$bin" selftest network | grep -q '"tcp_blocked_by_filter": true' || fail "the IP socket filter is not active"
+[ "$("$bin" --version)" = "sealtag $version" ] || fail "--version"
+contains '"tcp_blocked_by_filter": true' "$bin" selftest network || fail "the IP socket filter is not active"
 home=$tmp/home
 export SEALTAG_PASSPHRASE=test-deb-passphrase
 "$bin" --home "$home" identity new --name deb-test >/dev/null || fail "identity new"
 "$bin" --home "$home" project create "$tmp/project" --name deb-test >/dev/null || fail "project create"
 "$bin" --home "$home" project check --project "$tmp/project" >/dev/null || fail "project check"
 unset SEALTAG_PASSPHRASE
-zcat "$prefix/usr/share/man/man1/sealtag.1.gz" | grep -q '^\.TH sealtag 1' || fail "man page"
+contains '^\.TH sealtag 1' zcat "$prefix/usr/share/man/man1/sealtag.1.gz" || fail "man page"
 if command -v man >/dev/null 2>&1; then
-  MANWIDTH=80 man -l "$prefix/usr/share/man/man1/sealtag-export.1.gz" 2>/dev/null | grep -q -- '--format' || fail "man -l"
+  contains '--format' env MANWIDTH=80 man -l "$prefix/usr/share/man/man1/sealtag-export.1.gz" || fail "man -l"
 fi
 bash -c "source '$prefix/usr/share/bash-completion/completions/sealtag' && complete -p sealtag" >/dev/null ||
   fail "bash completion"
@@ -116,7 +122,7 @@ say "ran $bin: --version, selftest network, identity/project round trip, man, co
 if [ "$mode" = dpkg ]; then
   "${sudo_cmd[@]}" dpkg --purge sealtag >&2 || fail "dpkg --purge"
   installed=no
-  ! dpkg-query -W -f='${Status}' sealtag 2>/dev/null | grep -q "install ok installed" || fail "still installed"
+  ! contains "install ok installed" dpkg-query -W -f='${Status}' sealtag 2>/dev/null || fail "still installed"
   for p in /usr/bin/sealtag /usr/share/doc/sealtag /usr/share/applications/sealtag.desktop \
            /usr/share/man/man1/sealtag.1.gz /usr/share/icons/hicolor/256x256/apps/sealtag.png; do
     [ ! -e "$p" ] || fail "$p left behind after dpkg --purge"

@@ -23,7 +23,7 @@ out=${1:-$root/dist}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p;T;q' Cargo.toml)
 toolchain=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
 name=sealtag-$version
 commit=$(git rev-parse HEAD)

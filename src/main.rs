@@ -32,11 +32,27 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
+        // The reader went away (`sealtag … | head`): the work is done and
+        // nobody is left to tell, so this is not an error worth a message.
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(Exit::Ok as u8),
         Err(e) => {
             eprintln!("sealtag: {e:#}");
             ExitCode::from(Exit::Error as u8)
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    e.chain().any(|cause| {
+        // serde_json wraps the io::Error and does not expose it as a source.
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|json| json.io_error_kind() == Some(BrokenPipe))
+    })
 }
 
 #[cfg(feature = "gui")]

@@ -1488,3 +1488,23 @@ fn mask_commands_review_proposals_and_preview_the_derivative() {
     assert_eq!(preview["text"], "mail ███████████████");
     assert_eq!(preview["char_len"], 20);
 }
+
+/// `sealtag … | grep -q` (and `| head`) closes the pipe early. CI once failed
+/// on `selftest network | grep -q`: the binary reported "Broken pipe" and
+/// exited 1, failing the pipeline under pipefail. A reader that hangs up is
+/// not an error: exit 0, say nothing.
+#[test]
+fn a_closed_stdout_pipe_is_not_an_error() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    // Closed before the child starts, so its first write gets EPIPE for sure.
+    drop(reader);
+    let out = Command::new(BIN)
+        .args(["selftest", "network"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}
