@@ -528,6 +528,7 @@ impl Session {
             .filter(|i| i.status == "open")
             .map(|i| i.item_id)
             .collect();
+        let defaults = self.plan_defaults()?;
         for (item_id, purpose, state, _) in &assignments {
             if !seen.insert(*item_id) || flagged.contains(item_id) {
                 continue;
@@ -545,7 +546,7 @@ impl Session {
                 .ok_or_else(|| CoreError::NotFound(format!("blob of item {item_id}")))?;
             let member = format!("media/{item_id}");
             let (summary_kind, summary_format) = (summary.kind, summary.format.clone());
-            let mut plan = self.privacy_plan(*item_id)?;
+            let mut plan = self.privacy_plan_with(*item_id, &defaults)?;
             // Labels in a box can only be read once: an item keeps its
             // window for as long as it is out with this person.
             if let Some(sent) = store::sent_window(conn, *item_id, user.id)?
@@ -1325,12 +1326,16 @@ impl Session {
         // sent in, and transcripts with the masking they were sent with.
         let mut windows: BTreeMap<i64, Window> = BTreeMap::new();
         let mut plans: BTreeMap<i64, PrivacyPlan> = BTreeMap::new();
+        let defaults = self.plan_defaults()?;
         for item in &v.results.items {
             let conn = self.project.store.conn();
             if let Some(Some(w)) = store::sent_window(conn, item.item_id, annotator)? {
                 windows.insert(item.item_id, w);
             }
-            plans.insert(item.item_id, self.privacy_plan(item.item_id)?);
+            plans.insert(
+                item.item_id,
+                self.privacy_plan_with(item.item_id, &defaults)?,
+            );
         }
         let report = self.write(|tx, pid, actor| {
             for item in &v.results.items {

@@ -10,6 +10,7 @@
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::{CoreError, Result, Session};
 use crate::import::ImportLimits;
@@ -149,17 +150,36 @@ impl Session {
     /// style and automatic detection (`mask_pii = auto`). No permission
     /// check: the packager and the preview call it after theirs.
     pub(crate) fn privacy_plan(&self, item_id: i64) -> Result<PrivacyPlan> {
+        self.privacy_plan_with(item_id, &self.plan_defaults()?)
+    }
+
+    /// The project-wide part of every plan (mask style, automatic
+    /// detection), read once for a whole package rather than per item.
+    pub(crate) fn plan_defaults(&self) -> Result<PrivacyPlan> {
+        Ok(PrivacyPlan {
+            style: parse_mask_style(&self.project_setting("mask_style")?),
+            auto: if self.project_setting("mask_pii")? == "auto" {
+                Some(Arc::new(self.pii_detector()?))
+            } else {
+                None
+            },
+            ..PrivacyPlan::default()
+        })
+    }
+
+    /// One item's plan on top of `defaults` (from [`Self::plan_defaults`]).
+    pub(crate) fn privacy_plan_with(
+        &self,
+        item_id: i64,
+        defaults: &PrivacyPlan,
+    ) -> Result<PrivacyPlan> {
         let conn = self.project.store.conn();
         let (version, window) = store::item_privacy(conn, item_id)?;
         let mut plan = PrivacyPlan {
             version,
             window,
-            style: parse_mask_style(&self.project_setting("mask_style")?),
-            auto: if self.project_setting("mask_pii")? == "auto" {
-                Some(self.pii_detector()?)
-            } else {
-                None
-            },
+            style: defaults.style,
+            auto: defaults.auto.clone(),
             ..PrivacyPlan::default()
         };
         for m in store::item_masks(conn, item_id)? {

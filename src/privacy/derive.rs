@@ -9,6 +9,7 @@
 //! then the result is re-encoded without metadata.
 
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use super::audio_mask::{self, AudioRange};
 use super::image_mask::{self, Crop, Region};
@@ -104,8 +105,9 @@ pub struct PrivacyPlan {
     /// detection skips spans that equal one of them.
     pub text_kept: Vec<(u64, u64)>,
     /// With `mask_pii = auto`: the detector, whose high-confidence spans
-    /// are masked too unless rejected.
-    pub auto: Option<Detector>,
+    /// are masked too unless rejected. Shared: a package plans thousands of
+    /// items with one detector (building it compiles its patterns).
+    pub auto: Option<Arc<Detector>>,
     pub style: Option<MaskStyle>,
     pub regions: Vec<Region>,
     pub audio: Vec<AudioRange>,
@@ -343,7 +345,7 @@ mod tests {
     fn text_masks_accepted_and_auto_spans_but_not_rejected_ones_then_cuts() {
         let text = "Mail jane@example.com or call +44 20 7946 0958 today.";
         let mut plan = PrivacyPlan {
-            auto: Some(Detector::default()),
+            auto: Some(Arc::new(Detector::default())),
             ..PrivacyPlan::default()
         };
         let all = derive(ItemKind::Text, "txt", text.as_bytes(), &plan, NO_LIMITS).unwrap();
