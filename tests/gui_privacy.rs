@@ -178,6 +178,16 @@ fn step_until(
     panic!("timed out waiting for {what}");
 }
 
+/// Waits for the preview the worker thread is making.
+fn preview_made(h: &mut Harness<'static, SealtagApp>) {
+    step_until(h, "the preview", |app| {
+        app.workspace()
+            .and_then(|ws| ws.privacy_view())
+            .is_some_and(|v| !v.preview_pending())
+    });
+    h.run_steps(1);
+}
+
 /// Unlocks `home` on the site and waits for the first item (the text).
 fn open_as(w: &World, home: &Home) -> Harness<'static, SealtagApp> {
     let mut h = harness(SealtagApp::new(home.clone(), Some(w.site.clone()), false));
@@ -296,6 +306,7 @@ fn admin_accepts_emails_rejects_the_phone_and_previews_the_annotators_text() {
     assert_eq!(site(&w).project_setting("mask_pii").unwrap(), "auto");
     click(&mut h, "Preview as annotator");
     h.get_by_label("This is exactly what Ann receives");
+    preview_made(&mut h);
     let preview = view(&h).preview_text().expect("a text preview").to_string();
     assert_eq!(preview.chars().count(), TEXT.chars().count());
     let masked: String = preview
@@ -314,6 +325,7 @@ fn admin_accepts_emails_rejects_the_phone_and_previews_the_annotators_text() {
         text_mask(&masks(&w, w.text), PiiType::Phone).status,
         "rejected"
     );
+    preview_made(&mut h);
     let preview = view(&h).preview_text().unwrap().to_string();
     assert!(preview.contains(PHONE), "{preview}");
     assert!(!preview.contains(EMAIL), "{preview}");
@@ -357,6 +369,7 @@ fn admin_accepts_emails_rejects_the_phone_and_previews_the_annotators_text() {
         })
     );
     click(&mut h, "Preview as annotator");
+    preview_made(&mut h);
     assert_eq!(
         view(&h).preview_text().unwrap(),
         format!("Call {} at ████", "█".repeat(8))
@@ -531,6 +544,7 @@ fn admin_draws_regions_crops_and_uses_labels_and_templates_on_images() {
     click(&mut h, "Use drawn rectangle as crop");
     click(&mut h, "Preview as annotator");
     h.get_by_label("This is exactly what Ann receives");
+    preview_made(&mut h);
     assert_eq!(view(&h).preview_error(), None);
     let (pw, ph) = view(&h).preview_image_size().expect("an image preview");
     assert!(

@@ -24,7 +24,7 @@ pub use packages::{
     MadePackage, MergeReport, PlannedPackage, WorkOpened, default_local_bundle, open_work_package,
     results_check_names,
 };
-pub use privacy::{ItemPii, ItemPrivacy, ProposeReport};
+pub use privacy::{ItemPii, ItemPrivacy, PreviewJob, ProposeReport};
 pub use quality::{ClassAgreement, PairFigures, PersonFigures, QualityReport, gold_score};
 pub use review::{Acceptance, Decision, ReviewEntry};
 pub use schema::{SchemaChange, default_schema};

@@ -790,13 +790,22 @@ impl Session {
     /// The derivative an annotator would receive for this item now,
     /// made by the same code as the work package (admin). Audited.
     pub fn preview_item(&mut self, item_id: i64) -> Result<Derived> {
+        self.preview_job(item_id)?.run()
+    }
+
+    /// Checks the permission, writes the `mask.preview` audit row and
+    /// returns what making the preview needs, detached from the session:
+    /// decrypting and deriving a large image or a long recording takes
+    /// seconds, which the GUI spends on a worker thread, not in a frame.
+    pub fn preview_job(&mut self, item_id: i64) -> Result<PreviewJob> {
         let item = self.require_item(Action::ManagePrivacy, item_id)?;
         let plan = self.privacy_plan(item_id)?;
-        let bytes = self.item_original(item_id)?;
-        let derived = derive(item.kind, &item.format, &bytes, &plan, derive_limits())
-            .map_err(|e| CoreError::Invalid(format!("item {item_id}: {e}")))?;
-        let details = json!({"version": plan.version, "format": derived.format, "bytes": derived.bytes.len()})
-            .to_string();
+        let (blob_id, key) = store::item_blob(self.project.store.conn(), item_id)?
+            .ok_or_else(|| CoreError::NotFound(format!("blob of item {item_id}")))?;
+        // Recorded when asked, before the bytes exist: who looked at which
+        // privacy version is what an auditor needs, and a preview that
+        // fails to derive was still a request to see the item.
+        let details = json!({"version": plan.version}).to_string();
         self.write(|tx, pid, actor| {
             store::append_audit(
                 tx,
@@ -807,7 +816,44 @@ impl Session {
                 &details,
             )
         })?;
-        Ok(derived)
+        Ok(PreviewJob {
+            item_id,
+            version: plan.version,
+            kind: item.kind,
+            format: item.format,
+            plan,
+            paths: self.project.paths.clone(),
+            project_id: self.project.project_id().to_string(),
+            blob_id,
+            key,
+        })
+    }
+}
+
+/// One preview to make, detached from the session (see
+/// [`Session::preview_job`]); `Send`, so it can run on a worker thread.
+pub struct PreviewJob {
+    pub item_id: i64,
+    /// The privacy version the preview shows.
+    pub version: i64,
+    pub kind: ItemKind,
+    format: String,
+    plan: PrivacyPlan,
+    paths: crate::bundle::BundlePaths,
+    project_id: String,
+    blob_id: String,
+    key: crate::crypto::SecretBytes<32>,
+}
+
+impl PreviewJob {
+    /// Decrypts the original (in memory) and derives what the annotator
+    /// would receive, with the work package's own code and limits.
+    pub fn run(&self) -> Result<Derived> {
+        let bytes = self
+            .paths
+            .read_blob(&self.project_id, &self.blob_id, &self.key)?;
+        derive(self.kind, &self.format, &bytes, &self.plan, derive_limits())
+            .map_err(|e| CoreError::Invalid(format!("item {}: {e}", self.item_id)))
     }
 }
 

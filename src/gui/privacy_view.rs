@@ -120,6 +120,47 @@ pub enum DrawMode {
     Crop,
 }
 
+/// A derivative made on the worker thread, not yet on the GPU (textures
+/// are uploaded on the UI thread).
+enum Made {
+    Text(String),
+    Image {
+        preview: egui::ColorImage,
+        width: u32,
+        height: u32,
+        format: String,
+    },
+    Audio {
+        format: String,
+        duration_secs: Option<f64>,
+        bytes: usize,
+    },
+}
+
+/// Decrypts, derives and decodes one preview: the slow part (seconds for
+/// a large photo or a long recording), run off the UI thread.
+fn make_preview(job: &crate::controller::PreviewJob) -> Result<Made, String> {
+    let d = job.run().map_err(|e| e.to_string())?;
+    match job.kind {
+        ItemKind::Text => Ok(Made::Text(String::from_utf8_lossy(&d.bytes).into_owned())),
+        ItemKind::Image => match super::loader::decode_preview(&d.bytes) {
+            Ok((_, super::loader::LoadedContent::Image { preview, .. })) => Ok(Made::Image {
+                preview,
+                width: d.width.unwrap_or(0),
+                height: d.height.unwrap_or(0),
+                format: d.format,
+            }),
+            Err(super::loader::LoadedContent::Failed(e)) => Err(e),
+            _ => Err("the derivative is not an image".into()),
+        },
+        ItemKind::Audio => Ok(Made::Audio {
+            format: d.format,
+            duration_secs: d.duration_secs,
+            bytes: d.bytes.len(),
+        }),
+    }
+}
+
 /// The derivative as the annotator would receive it, ready to show.
 enum Preview {
     Text(String),
@@ -180,6 +221,9 @@ pub struct PrivacyView {
     // Preview.
     preview_on: bool,
     preview: Option<Result<Preview, String>>,
+    /// The preview being made on a worker thread. A newer request replaces
+    /// it; the older worker's result then has nobody to go to.
+    pending: Option<std::sync::mpsc::Receiver<Result<Made, String>>>,
 }
 
 fn region_style_name(s: RegionStyle) -> &'static str {
@@ -276,6 +320,7 @@ impl PrivacyView {
             timeline: None,
             preview_on: false,
             preview: None,
+            pending: None,
         };
         view.reload(session);
         if let Some(Window::Audio {
@@ -312,6 +357,11 @@ impl PrivacyView {
 
     pub fn is_previewing(&self) -> bool {
         self.preview_on
+    }
+
+    /// Whether a preview is being made on the worker thread.
+    pub fn preview_pending(&self) -> bool {
+        self.pending.is_some()
     }
 
     /// The previewed text, when the preview is a text.
@@ -409,39 +459,75 @@ impl PrivacyView {
         }
     }
 
-    /// Makes the derivative again (only when asked: each preview is audited).
+    /// Makes the derivative again (only when asked: each preview is
+    /// audited). The permission check and the audit row are written here;
+    /// decrypting and deriving run on a worker thread, so a large image or
+    /// a long recording never stalls a frame.
     fn refresh_preview(&mut self, session: &mut Session, ctx: &egui::Context) {
-        self.preview = Some(
-            session
-                .preview_item(self.item.id)
-                .map_err(|e| e.to_string())
-                .and_then(|d| match self.item.kind {
-                    ItemKind::Text => Ok(Preview::Text(
-                        String::from_utf8_lossy(&d.bytes).into_owned(),
-                    )),
-                    ItemKind::Image => match super::loader::decode_preview(&d.bytes) {
-                        Ok((_, super::loader::LoadedContent::Image { preview, .. })) => {
-                            Ok(Preview::Image {
-                                texture: ctx.load_texture(
-                                    format!("privacy-preview-{}", self.item.id),
-                                    preview,
-                                    egui::TextureOptions::LINEAR,
-                                ),
-                                width: d.width.unwrap_or(0),
-                                height: d.height.unwrap_or(0),
-                                format: d.format.clone(),
-                            })
-                        }
-                        Err(super::loader::LoadedContent::Failed(e)) => Err(e),
-                        _ => Err("the derivative is not an image".into()),
-                    },
-                    ItemKind::Audio => Ok(Preview::Audio {
-                        format: d.format.clone(),
-                        duration_secs: d.duration_secs,
-                        bytes: d.bytes.len(),
-                    }),
-                }),
-        );
+        self.preview = None;
+        self.pending = None;
+        let job = match session.preview_job(self.item.id) {
+            Ok(job) => job,
+            Err(e) => {
+                self.preview = Some(Err(e.to_string()));
+                return;
+            }
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let repaint = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("privacy-preview".into())
+            .spawn(move || {
+                // A closed channel means a newer preview was asked for.
+                let _ = tx.send(make_preview(&job));
+                repaint.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.pending = Some(rx),
+            Err(e) => self.preview = Some(Err(format!("could not start the preview worker: {e}"))),
+        }
+    }
+
+    /// Takes a finished preview from the worker (called every frame).
+    fn poll_preview(&mut self, ctx: &egui::Context) {
+        let Some(rx) = &self.pending else {
+            return;
+        };
+        let made = match rx.try_recv() {
+            Ok(made) => made,
+            Err(std::sync::mpsc::TryRecvError::Empty) => return,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                Err("the preview worker stopped without a result".into())
+            }
+        };
+        self.pending = None;
+        self.preview = Some(made.map(|m| match m {
+            Made::Text(t) => Preview::Text(t),
+            Made::Image {
+                preview,
+                width,
+                height,
+                format,
+            } => Preview::Image {
+                texture: ctx.load_texture(
+                    format!("privacy-preview-{}", self.item.id),
+                    preview,
+                    egui::TextureOptions::LINEAR,
+                ),
+                width,
+                height,
+                format,
+            },
+            Made::Audio {
+                format,
+                duration_secs,
+                bytes,
+            } => Preview::Audio {
+                format,
+                duration_secs,
+                bytes,
+            },
+        }));
     }
 
     /// Runs the actions through the controller (each checked and audited
@@ -470,6 +556,7 @@ impl PrivacyView {
                 PrivacyAction::Preview(on) => {
                     self.preview_on = on;
                     self.preview = None;
+                    self.pending = None;
                     continue;
                 }
                 PrivacyAction::Propose => session.mask_propose(Some(&[item_id])).map(|r| {
@@ -560,6 +647,7 @@ impl PrivacyView {
         original: Original<'_>,
         open: &mut bool,
     ) -> Vec<PrivacyAction> {
+        self.poll_preview(ctx);
         let mut actions = Vec::new();
         let screen = ctx.content_rect();
         let size = egui::vec2(
