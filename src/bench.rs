@@ -64,6 +64,9 @@ pub struct ScaleFigures {
     /// would be on an idle machine, minus waits for the disk.
     pub open_to_queue_cpu_ms: f64,
     pub queue_items: usize,
+    /// The quality report over every item (computed on the UI thread when
+    /// the Quality window opens or refreshes).
+    pub quality_report_ms: f64,
     /// Resident memory with the project open and its queue loaded.
     pub rss_open_mib: f64,
     pub audit_rows_verified: i64,
@@ -444,6 +447,14 @@ pub fn scale_figures(
     let open_to_queue_ms = ms(t);
     let open_to_queue_cpu_ms = cpu_ms() - cpu;
     let rss_open_mib = memory_kib().map_or(0.0, |(_, rss)| rss as f64 / 1024.0);
+    let t = Instant::now();
+    let report = session.quality_report()?;
+    let quality_report_ms = ms(t);
+    anyhow::ensure!(
+        report.items == items,
+        "the quality report counted {} items of {items}",
+        report.items
+    );
     session.close()?;
     {
         let mut project = crate::project::Project::open(&root, &identity)?;
@@ -490,6 +501,7 @@ pub fn scale_figures(
         load_queue_ms,
         open_to_queue_cpu_ms,
         queue_items: queue.len(),
+        quality_report_ms,
         rss_open_mib,
         audit_rows_verified: verify_again.rows,
         audit_verify_big_ms,

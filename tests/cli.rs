@@ -583,6 +583,7 @@ fn bench_prints_positive_figures_and_cleans_up() {
         "raw_cipher_mb_s",
         "audit_verify_ms",
         "open_to_queue_ms",
+        "quality_report_ms",
         "audit_verify_big_ms",
         "export_coco_secs",
     ] {

@@ -955,6 +955,10 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                         ),
                     ),
                     (
+                        format!("quality report, {} items", sc.scale_items),
+                        format!("{:.0} ms", sc.quality_report_ms),
+                    ),
+                    (
                         "resident memory, that project open".to_string(),
                         format!("{:.0} MiB", sc.rss_open_mib),
                     ),
