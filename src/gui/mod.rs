@@ -556,6 +556,10 @@ pub fn run(cli: &Cli, demo: bool, project: Option<PathBuf>) -> anyhow::Result<()
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Sealtag")
+            // Matches the installed .desktop file (StartupWMClass), so the
+            // dock groups the window under the launcher's icon.
+            .with_app_id("sealtag")
+            .with_icon(window_icon())
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([800.0, 500.0]),
         ..Default::default()
@@ -572,4 +576,34 @@ pub fn run(cli: &Cli, demo: bool, project: Option<PathBuf>) -> anyhow::Result<()
         }),
     )
     .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
+}
+
+/// The window icon: the same PNG the .deb installs for the launcher,
+/// embedded so a bare binary shows it too.
+fn window_icon() -> egui::IconData {
+    const PNG: &[u8] = include_bytes!("../../assets/icon/sealtag.png");
+    // Our own asset, checked by a test; a failure would only cost the icon.
+    match image::load_from_memory_with_format(PNG, image::ImageFormat::Png) {
+        Ok(img) => {
+            let rgba = img.into_rgba8();
+            egui::IconData {
+                width: rgba.width(),
+                height: rgba.height(),
+                rgba: rgba.into_raw(),
+            }
+        }
+        Err(_) => egui::IconData::default(),
+    }
+}
+
+#[cfg(test)]
+mod icon_tests {
+    #[test]
+    fn the_window_icon_is_the_256_px_launcher_icon() {
+        let icon = super::window_icon();
+        assert_eq!((icon.width, icon.height), (256, 256));
+        assert_eq!(icon.rgba.len(), 256 * 256 * 4);
+        // Not blank: some pixels are opaque.
+        assert!(icon.rgba.chunks(4).any(|p| p[3] == 255));
+    }
 }
