@@ -1509,3 +1509,77 @@ fn a_closed_stdout_pipe_is_not_an_error() {
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
 }
+
+/// A UTF-16 file is converted to UTF-8 on import, and the report says so:
+/// offsets into the item (and byte offsets in record errors) count the
+/// UTF-8 text, not the file's bytes.
+#[test]
+fn import_reports_files_converted_from_utf16() {
+    let site = site_with_project();
+    let dir = site.dir.path().join("in");
+    std::fs::create_dir(&dir).unwrap();
+    let utf16 = |text: &str, big_endian: bool| -> Vec<u8> {
+        let mut out = if big_endian {
+            vec![0xFE, 0xFF]
+        } else {
+            vec![0xFF, 0xFE]
+        };
+        for unit in text.encode_utf16() {
+            out.extend(if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        out
+    };
+    std::fs::write(dir.join("a_note.txt"), utf16("Grüße, Zoë 👋", false)).unwrap();
+    std::fs::write(
+        dir.join("b_rows.csv"),
+        utf16("id,text\n1,première\n2,二番目\n", true),
+    )
+    .unwrap();
+    std::fs::write(dir.join("c_plain.txt"), "plain UTF-8").unwrap();
+    let report = site.json(
+        "admin",
+        &[
+            "import",
+            "--project",
+            &site.p(),
+            "--json",
+            dir.to_str().unwrap(),
+        ],
+    );
+    let files = report["files"].as_array().unwrap();
+    let by_name = |name: &str| {
+        files
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} missing: {report}"))
+    };
+    assert_eq!(by_name("a_note.txt")["converted_from"], "UTF-16LE");
+    assert_eq!(by_name("b_rows.csv")["converted_from"], "UTF-16BE");
+    assert_eq!(
+        by_name("b_rows.csv")["item_ids"].as_array().unwrap().len(),
+        2
+    );
+    assert!(
+        by_name("c_plain.txt")["converted_from"].is_null(),
+        "{report}"
+    );
+    // The person reading the plain report is told as well.
+    std::fs::write(dir.join("a_note.txt"), utf16("another note", false)).unwrap();
+    let text = site.ok(
+        "admin",
+        &[
+            "import",
+            "--project",
+            &site.p(),
+            dir.join("a_note.txt").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        text.contains("(converted from UTF-16LE to UTF-8)"),
+        "{text}"
+    );
+}

@@ -352,11 +352,19 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                     return;
                 }
                 let path = file.path.display();
+                // Offsets into the items count the UTF-8 text: say so.
+                let converted = file
+                    .converted_from
+                    .map(|from| format!(" (converted from {from} to UTF-8)"))
+                    .unwrap_or_default();
                 match file.outcome {
-                    "imported" => println!("imported  {path}: {} item(s)", file.item_ids.len()),
+                    "imported" => println!(
+                        "imported  {path}: {} item(s){converted}",
+                        file.item_ids.len()
+                    ),
                     "partial" => {
                         println!(
-                            "partial   {path}: {} item(s), {} record(s) rejected",
+                            "partial   {path}: {} item(s), {} record(s) rejected{converted}",
                             file.item_ids.len(),
                             file.errors.len()
                         );

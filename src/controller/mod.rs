@@ -149,6 +149,10 @@ pub struct FileReport {
     pub outcome: &'static str,
     pub item_ids: Vec<i64>,
     pub errors: Vec<String>,
+    /// `"UTF-16LE"` / `"UTF-16BE"` when a text file was converted to UTF-8
+    /// (offsets into its items, and byte offsets in its record errors,
+    /// count the UTF-8 text); `null` otherwise.
+    pub converted_from: Option<&'static str>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -571,15 +575,20 @@ impl Session {
         outcome: FileOutcome,
         options: &ImportOptions,
     ) -> Result<FileReport> {
-        let (path, items, errors, rejected) = match outcome {
-            FileOutcome::Imported { path, items } => (path, items, vec![], None),
+        let (path, items, errors, converted_from, rejected) = match outcome {
+            FileOutcome::Imported {
+                path,
+                items,
+                converted_from,
+            } => (path, items, vec![], converted_from, None),
             FileOutcome::Partial {
                 path,
                 items,
                 errors,
-            } => (path, items, errors, None),
+                converted_from,
+            } => (path, items, errors, converted_from, None),
             FileOutcome::Rejected { path, error } => {
-                (path, vec![], vec![], Some(error.to_string()))
+                (path, vec![], vec![], None, Some(error.to_string()))
             }
         };
         if let Some(reason) = rejected {
@@ -592,6 +601,7 @@ impl Session {
                 outcome: "rejected",
                 item_ids: vec![],
                 errors: vec![reason],
+                converted_from: None,
             });
         }
         let pid = self.project.project_id().to_string();
@@ -690,6 +700,7 @@ impl Session {
             },
             item_ids,
             errors: error_texts,
+            converted_from,
         })
     }
 

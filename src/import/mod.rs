@@ -183,6 +183,8 @@ pub enum FileOutcome {
         path: PathBuf,
         /// Its items (one for a media or `.txt` file, one per record otherwise).
         items: Vec<AcceptedItem>,
+        /// The encoding a text file was converted from, if it was.
+        converted_from: Option<&'static str>,
     },
     /// Some records were accepted, some were not.
     Partial {
@@ -192,6 +194,8 @@ pub enum FileOutcome {
         items: Vec<AcceptedItem>,
         /// The records that were not, in file order.
         errors: Vec<RecordError>,
+        /// The encoding the file was converted from, if it was.
+        converted_from: Option<&'static str>,
     },
     /// Nothing from the file was accepted.
     Rejected {
@@ -206,13 +210,24 @@ impl FileOutcome {
     /// Wraps the result of [`inspect_file`] for the file at `path`.
     pub fn from_result(path: PathBuf, result: Result<Inspected, ImportError>) -> FileOutcome {
         match result {
-            Ok(Inspected { items, errors }) if errors.is_empty() => {
-                FileOutcome::Imported { path, items }
-            }
-            Ok(Inspected { items, errors }) => FileOutcome::Partial {
+            Ok(Inspected {
+                items,
+                errors,
+                converted_from,
+            }) if errors.is_empty() => FileOutcome::Imported {
+                path,
+                items,
+                converted_from,
+            },
+            Ok(Inspected {
+                items,
+                errors,
+                converted_from,
+            }) => FileOutcome::Partial {
                 path,
                 items,
                 errors,
+                converted_from,
             },
             Err(error) => FileOutcome::Rejected { path, error },
         }
@@ -244,6 +259,9 @@ pub struct Inspected {
     pub items: Vec<AcceptedItem>,
     /// Rejected records (JSONL/CSV only).
     pub errors: Vec<RecordError>,
+    /// `"UTF-16LE"` / `"UTF-16BE"` when a text file was converted to
+    /// UTF-8: the stored text (and every offset into it) is the UTF-8 form.
+    pub converted_from: Option<&'static str>,
 }
 
 /// Why a file was rejected. Each message says what failed, where, and what to do.
@@ -560,6 +578,12 @@ fn inspect_as(
             serde_json::Value::Object(serde_json::Map::new()),
         )],
         errors: Vec::new(),
+        converted_from: None,
+    };
+    let converted_from = text::utf16_bom(&bytes);
+    let converted = |inspected: Inspected| Inspected {
+        converted_from,
+        ..inspected
     };
 
     match format {
@@ -574,19 +598,19 @@ fn inspect_as(
         Format::Txt => {
             let text = text::decode_txt(bytes)?;
             let char_len = u64::try_from(text.chars().count()).unwrap_or(u64::MAX);
-            Ok(file_item(
+            Ok(converted(file_item(
                 text.into_bytes(),
                 MediaKind::Text,
                 MediaInfo::Text { char_len },
-            ))
+            )))
         }
         Format::Jsonl => {
             let bytes = text::records_as_utf8(bytes)?;
-            finish_records(text::parse_jsonl(name, &bytes, options)?)
+            finish_records(text::parse_jsonl(name, &bytes, options)?).map(converted)
         }
         Format::Csv => {
             let bytes = text::records_as_utf8(bytes)?;
-            finish_records(text::parse_csv(name, &bytes, options)?)
+            finish_records(text::parse_csv(name, &bytes, options)?).map(converted)
         }
     }
 }

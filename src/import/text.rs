@@ -15,6 +15,16 @@ fn offset(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
 
+/// The UTF-16 flavour a byte-order mark announces, if any: such a file is
+/// converted to UTF-8 and the import report says so.
+pub(super) fn utf16_bom(bytes: &[u8]) -> Option<&'static str> {
+    match bytes.get(..2) {
+        Some([0xFF, 0xFE]) => Some("UTF-16LE"),
+        Some([0xFE, 0xFF]) => Some("UTF-16BE"),
+        _ => None,
+    }
+}
+
 /// Decodes a whole `.txt` file: UTF-8 (BOM stripped) or UTF-16 with a BOM, strictly.
 pub(super) fn decode_txt(bytes: Vec<u8>) -> Result<String, ImportError> {
     let text = match bytes.get(..2) {
