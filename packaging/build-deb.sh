@@ -99,6 +99,20 @@ License: various, see licenses/INDEX
  dependency graph.
 EOF
 
+# Debian policy 12.7: every package ships a changelog. The version has no
+# Debian revision (a native package), so it is changelog.gz; dated with
+# SOURCE_DATE_EPOCH so the .deb stays reproducible.
+maintainer=${SEALTAG_DEB_MAINTAINER:-Sealtag maintainers <sealtag@example.invalid>}
+cat >"$work/changelog" <<EOF
+sealtag ($version) unstable; urgency=medium
+
+  * Release $version, built from source commit $commit.
+    What changed is in the source's git history and README.
+
+ -- $maintainer  $(LC_ALL=C date -u -R -d "@$SOURCE_DATE_EPOCH")
+EOF
+gzip -9n <"$work/changelog" >"$doc/changelog.gz"
+
 # Shared libraries: the binary links libc, libm, libgcc_s and libasound and
 # loads the X11/GL ones at run time (winit, glutin); Wayland and EGL only in a
 # Wayland session (Recommends).
@@ -113,7 +127,7 @@ cat >"$stage/DEBIAN/control" <<EOF
 Package: sealtag
 Version: $version
 Architecture: $arch
-Maintainer: ${SEALTAG_DEB_MAINTAINER:-Sealtag maintainers <sealtag@example.invalid>}
+Maintainer: $maintainer
 Installed-Size: $installed_kb
 Depends: $depends
 Recommends: $recommends

@@ -80,7 +80,7 @@ for f in usr/bin/sealtag usr/share/applications/sealtag.desktop \
          usr/share/icons/hicolor/256x256/apps/sealtag.png usr/share/man/man1/sealtag.1.gz \
          usr/share/man/man1/sealtag-export.1.gz usr/share/bash-completion/completions/sealtag \
          usr/share/zsh/vendor-completions/_sealtag usr/share/fish/vendor_completions.d/sealtag.fish \
-         usr/share/doc/sealtag/copyright usr/share/doc/sealtag/sbom.cdx.json \
+         usr/share/doc/sealtag/copyright usr/share/doc/sealtag/changelog.gz usr/share/doc/sealtag/sbom.cdx.json \
          usr/share/doc/sealtag/licenses/INDEX; do
   [ -s "$prefix/$f" ] || fail "/$f missing"
 done
@@ -96,6 +96,7 @@ export SEALTAG_PASSPHRASE=test-deb-passphrase
 "$bin" --home "$home" project create "$tmp/project" --name deb-test >/dev/null || fail "project create"
 "$bin" --home "$home" project check --project "$tmp/project" >/dev/null || fail "project check"
 unset SEALTAG_PASSPHRASE
+contains "^sealtag ($version) " zcat "$doc/changelog.gz" || fail "changelog.gz"
 contains '^\.TH sealtag 1' zcat "$prefix/usr/share/man/man1/sealtag.1.gz" || fail "man page"
 if command -v man >/dev/null 2>&1; then
   contains '--format' env MANWIDTH=80 man -l "$prefix/usr/share/man/man1/sealtag-export.1.gz" || fail "man -l"
