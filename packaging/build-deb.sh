@@ -56,6 +56,9 @@ mkdir -p "$stage/DEBIAN" "$stage/usr/bin" "$stage/usr/share/applications" \
          "$stage/usr/share/fish/vendor_completions.d" "$doc"
 
 install -m 0755 "$bin" "$stage/usr/bin/sealtag"
+# Symbols off, as dh_strip does (the release profile keeps them for the
+# build machine's backtraces); the SBOM below records this stripped file.
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/sealtag"
 install -m 0644 packaging/deb/sealtag.desktop "$stage/usr/share/applications/sealtag.desktop"
 install -m 0644 assets/icon/sealtag.png "$stage/usr/share/icons/hicolor/256x256/apps/sealtag.png"
 
@@ -83,7 +86,7 @@ Upstream-Name: sealtag
 Comment: Built from source commit $commit.
 
 Files: *
-Copyright: The Sealtag authors
+Copyright: 2025-$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y) The Sealtag authors
 License: MIT or Apache-2.0
  The full texts are in /usr/share/doc/sealtag/licenses/sealtag-$version/
  (LICENSE-MIT, LICENSE-APACHE).
@@ -106,7 +109,8 @@ maintainer=${SEALTAG_DEB_MAINTAINER:-Sealtag maintainers <sealtag@example.invali
 cat >"$work/changelog" <<EOF
 sealtag ($version) unstable; urgency=medium
 
-  * Release $version, built from source commit $commit.
+  * Release $version, built from source commit
+    $commit.
     What changed is in the source's git history and README.
 
  -- $maintainer  $(LC_ALL=C date -u -R -d "@$SOURCE_DATE_EPOCH")

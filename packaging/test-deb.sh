@@ -54,6 +54,17 @@ for g in "${groups[@]}"; do
 done
 say "Depends satisfied: $depends"
 
+# Debian's own checker: errors fail the test, warnings are shown. (Its
+# version differs between releases; a new warning should not stop a build.)
+if command -v lintian >/dev/null 2>&1; then
+  report=$(lintian --tag-display-limit 0 "$deb" 2>/dev/null || true)
+  [ -z "$report" ] || printf '%s\n' "$report" >&2
+  ! grep -q '^E: ' <<<"$report" || fail "lintian reports errors (above)"
+  say "lintian: $(grep -c '^E: ' <<<"$report" || true) errors, $(grep -c '^W: ' <<<"$report" || true) warnings"
+else
+  say "lintian not installed: Debian policy checks skipped"
+fi
+
 tmp=$(mktemp -d)
 cleanup() {
   rm -rf "$tmp"

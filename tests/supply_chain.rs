@@ -543,6 +543,26 @@ fn man_pages_and_completions_come_from_the_grammar_without_hidden_commands() {
     ] {
         assert!(man.join(page).is_file(), "{page}");
     }
+    // Every page has a whatis entry (`name \- what it does`, which
+    // `apropos` and lintian's bad-whatis-entry read): every subcommand has
+    // a one-line description.
+    let mut pages = 0;
+    for entry in std::fs::read_dir(&man).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name_line = text
+            .lines()
+            .skip_while(|l| *l != ".SH NAME")
+            .nth(1)
+            .unwrap_or_default();
+        assert!(
+            name_line.contains(" \\- "),
+            "{}: no description in NAME ({name_line:?})",
+            path.display()
+        );
+        pages += 1;
+    }
+    assert!(pages > 40, "{pages} man pages");
     let help = String::from_utf8(sealtag(&["--help"]).stdout).unwrap();
     for hidden in ["generate", "selftest", "screenshot"] {
         assert!(!root.contains(hidden), "{hidden} in the man page");

@@ -547,6 +547,7 @@ pub enum UserCommand {
         #[arg(long)]
         name: String,
     },
+    /// List the project's members: name, role, fingerprint.
     List {
         #[command(flatten)]
         project: ProjectArg,
@@ -660,6 +661,7 @@ pub enum SchemaCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
+    /// Print the audit trail: who did what, when, to which item.
     Log {
         #[command(flatten)]
         project: ProjectArg,
@@ -898,6 +900,7 @@ pub enum TemplateCommand {
         #[arg(long)]
         all_images: bool,
     },
+    /// List the saved templates and their regions.
     List {
         #[command(flatten)]
         project: ProjectArg,
