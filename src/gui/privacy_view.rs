@@ -120,22 +120,9 @@ pub enum DrawMode {
     Crop,
 }
 
-/// A derivative made on the worker thread, not yet on the GPU (textures
-/// are uploaded on the UI thread).
-enum Made {
-    Text(String),
-    Image {
-        preview: egui::ColorImage,
-        width: u32,
-        height: u32,
-        format: String,
-    },
-    Audio {
-        format: String,
-        duration_secs: Option<f64>,
-        bytes: usize,
-    },
-}
+/// A preview as the worker thread makes it: the image not yet on the GPU
+/// (textures are uploaded on the UI thread).
+type Made = Preview<egui::ColorImage>;
 
 /// Decrypts, derives and decodes one preview: the slow part (seconds for
 /// a large photo or a long recording), run off the UI thread.
@@ -145,7 +132,7 @@ fn make_preview(job: &crate::controller::PreviewJob) -> Result<Made, String> {
         ItemKind::Text => Ok(Made::Text(String::from_utf8_lossy(&d.bytes).into_owned())),
         ItemKind::Image => match super::loader::decode_preview(&d.bytes) {
             Ok((_, super::loader::LoadedContent::Image { preview, .. })) => Ok(Made::Image {
-                preview,
+                image: preview,
                 width: d.width.unwrap_or(0),
                 height: d.height.unwrap_or(0),
                 format: d.format,
@@ -161,11 +148,12 @@ fn make_preview(job: &crate::controller::PreviewJob) -> Result<Made, String> {
     }
 }
 
-/// The derivative as the annotator would receive it, ready to show.
-enum Preview {
+/// The derivative as the annotator would receive it, ready to show (`I`
+/// is the image: a texture on the UI thread).
+enum Preview<I = egui::TextureHandle> {
     Text(String),
     Image {
-        texture: egui::TextureHandle,
+        image: I,
         width: u32,
         height: u32,
         format: String,
@@ -501,23 +489,20 @@ impl PrivacyView {
             }
         };
         self.pending = None;
+        let name = format!("privacy-preview-{}", self.item.id);
         self.preview = Some(made.map(|m| match m {
-            Made::Text(t) => Preview::Text(t),
             Made::Image {
-                preview,
+                image,
                 width,
                 height,
                 format,
             } => Preview::Image {
-                texture: ctx.load_texture(
-                    format!("privacy-preview-{}", self.item.id),
-                    preview,
-                    egui::TextureOptions::LINEAR,
-                ),
+                image: ctx.load_texture(name, image, egui::TextureOptions::LINEAR),
                 width,
                 height,
                 format,
             },
+            Made::Text(t) => Preview::Text(t),
             Made::Audio {
                 format,
                 duration_secs,
@@ -1657,7 +1642,7 @@ impl PrivacyView {
                     });
             }
             Some(Ok(Preview::Image {
-                texture,
+                image: texture,
                 width,
                 height,
                 format,
