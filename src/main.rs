@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         eprintln!("sealtag: {e}");
         return ExitCode::from(Exit::Error as u8);
     }
+    quiet_on_broken_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -40,6 +41,26 @@ fn main() -> ExitCode {
             ExitCode::from(Exit::Error as u8)
         }
     }
+}
+
+/// `println!` panics when stdout's reader has gone (`sealtag audit log |
+/// head`): that is the reader's choice, not a failure of ours, so exit 0
+/// without a panic message, as [`is_broken_pipe`] does for written errors.
+/// Output comes after the work it reports is committed, so nothing is lost.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(Exit::Ok as i32);
+        }
+        default(info);
+    }));
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

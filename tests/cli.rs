@@ -1496,18 +1496,27 @@ fn mask_commands_review_proposals_and_preview_the_derivative() {
 /// not an error: exit 0, say nothing.
 #[test]
 fn a_closed_stdout_pipe_is_not_an_error() {
-    let (reader, writer) = std::io::pipe().unwrap();
-    // Closed before the child starts, so its first write gets EPIPE for sure.
-    drop(reader);
-    let out = Command::new(BIN)
-        .args(["selftest", "network"])
-        .stdout(writer)
-        .stderr(std::process::Stdio::piped())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{:?}: {stderr}", out.status);
-    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    let site = Site::new();
+    site.identity("a");
+    // JSON goes through a writer (an io::Error), text through println!
+    // (a panic in std): both paths.
+    for args in [&["selftest", "network"][..], &["identity", "show"][..]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        // Closed before the child starts: its first write gets EPIPE for sure.
+        drop(reader);
+        let out = Command::new(BIN)
+            .arg("--home")
+            .arg(site.home("a"))
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?}: {stderr}", out.status);
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
 }
 
 /// A UTF-16 file is converted to UTF-8 on import, and the report says so:
