@@ -753,3 +753,25 @@ fn the_work_package_dialog_sets_an_expiry() {
     );
     assert!(!laptop.expired());
 }
+
+#[test]
+fn admin_sets_the_retention_period_in_project_settings() {
+    let w = world();
+    let mut h = open_as(&w.admin_home, &w.site, true);
+    h.state_mut()
+        .workspace_mut()
+        .unwrap()
+        .run_command(Command::ProjectSettings);
+    h.run_steps(2);
+    // A click turns the drag value into a text field with its text selected.
+    h.get_by_label("Keep items for (days)").click();
+    h.run_steps(2);
+    h.get_by_label("Keep items for (days)").type_text("30");
+    key(&mut h, Key::Enter);
+    click(&mut h, "Save");
+    assert_eq!(site(&w).project_setting("retention_days").unwrap(), "30");
+    // The purge dialog now counts against the new period.
+    open_menu(&mut h, "File");
+    click(&mut h, "Purge expired items… Ctrl+Shift+T");
+    h.get_by_label_contains("Items are kept for 30 day(s)");
+}

@@ -730,7 +730,7 @@ impl RetentionDialog {
             .show(ctx, |ui| {
                 let off = self.days.trim() == "0" || self.days.trim().is_empty();
                 if off {
-                    ui.label("Retention is off: the project setting retention_days is 0, which keeps every item. Set it with: sealtag settings --project P retention_days N");
+                    ui.label("Retention is off: the project keeps every item (retention_days 0). Set the period in File → Project settings… (Keep items for), or with: sealtag settings --project P retention_days N");
                 } else {
                     ui.label(format!(
                         "Items are kept for {} day(s) after import (project setting retention_days; 0 means keep everything).",

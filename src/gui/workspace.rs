@@ -56,6 +56,15 @@ pub const SHORTCUTS_SETTING: &str = "shortcuts";
 /// The project setting (and user setting of the same name) that covers the
 /// item when the window loses focus.
 pub const PRIVACY_SCREEN_SETTING: &str = "privacy_screen";
+
+/// The Project settings window's fields while it is open.
+struct ProjectSettingsForm {
+    idle_minutes: u32,
+    watermark: String,
+    privacy_screen: bool,
+    /// `retention_days`: 0 keeps every item.
+    retention_days: u32,
+}
 /// How often an open laptop bundle looks at its work package's expiry.
 const EXPIRY_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -168,7 +177,7 @@ pub struct Workspace {
     schema_editor: SchemaEditor,
     /// The admin's project settings window: (idle lock minutes, watermark,
     /// privacy screen), when open.
-    project_settings: Option<(u32, String, bool)>,
+    project_settings: Option<ProjectSettingsForm>,
     /// The reason being typed in the skip dialog, when it is open.
     skip_reason: Option<String>,
     /// The open package dialog (make work, open results, send results).
@@ -1685,10 +1694,16 @@ impl Workspace {
         }
     }
 
-    /// Admin window for idle lock and watermark; each change is validated
-    /// and audited by the controller.
+    /// Admin window for idle lock, watermark, privacy screen and retention;
+    /// each change is validated and audited by the controller.
     fn project_settings_ui(&mut self, ctx: &egui::Context) {
-        let Some((minutes, watermark, privacy_screen)) = &mut self.project_settings else {
+        let Some(ProjectSettingsForm {
+            idle_minutes: minutes,
+            watermark,
+            privacy_screen,
+            retention_days,
+        }) = &mut self.project_settings
+        else {
             return;
         };
         let (mut save, mut close) = (false, false);
@@ -1717,6 +1732,14 @@ impl Workspace {
                         "Hide the item whenever the window loses focus",
                     );
                     ui.end_row();
+                    let l = ui.label("Keep items for (days)");
+                    ui.add(egui::DragValue::new(retention_days).range(0..=36_500))
+                        .labelled_by(l.id)
+                        .on_hover_text(
+                            "0 keeps every item. Older items are erased for good \
+                             (crypto-shredded) by File → Purge expired items…",
+                        );
+                    ui.end_row();
                 });
                 ui.small("Takes effect at each user's next unlock");
                 ui.horizontal(|ui| {
@@ -1727,6 +1750,7 @@ impl Workspace {
         if save {
             let (minutes, watermark) = (minutes.to_string(), watermark.clone());
             let screen = if *privacy_screen { "on" } else { "off" };
+            let days = retention_days.to_string();
             let result = self
                 .session
                 .set_project_setting("idle_lock_minutes", &minutes)
@@ -1734,7 +1758,8 @@ impl Workspace {
                 .and_then(|()| {
                     self.session
                         .set_project_setting(PRIVACY_SCREEN_SETTING, screen)
-                });
+                })
+                .and_then(|()| self.session.set_project_setting("retention_days", &days));
             self.message = Some(match result {
                 Ok(()) => {
                     self.privacy_screen_project = screen == "on";
@@ -2305,11 +2330,18 @@ impl Workspace {
                         .session
                         .project_setting("watermark")
                         .unwrap_or_else(|_| "annotators".into());
-                    self.project_settings = Some((
-                        self.session.idle_lock_minutes(),
+                    let retention_days = self
+                        .session
+                        .project_setting("retention_days")
+                        .ok()
+                        .and_then(|d| d.parse().ok())
+                        .unwrap_or(0);
+                    self.project_settings = Some(ProjectSettingsForm {
+                        idle_minutes: self.session.idle_lock_minutes(),
                         watermark,
-                        self.privacy_screen_project,
-                    ));
+                        privacy_screen: self.privacy_screen_project,
+                        retention_days,
+                    });
                 } else {
                     self.message = Some("Only admins change project settings".into());
                 }
