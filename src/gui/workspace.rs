@@ -1741,7 +1741,7 @@ impl Workspace {
                         );
                     ui.end_row();
                 });
-                ui.small("Takes effect at each user's next unlock");
+                ui.small("Takes effect at each user's next unlock. Keeping items for 0 days keeps every item.");
                 ui.horizontal(|ui| {
                     save = ui.button("Save").clicked();
                     close = ui.button("Cancel").clicked();
