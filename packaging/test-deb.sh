@@ -115,6 +115,11 @@ fi
 bash -c "source '$prefix/usr/share/bash-completion/completions/sealtag' && complete -p sealtag" >/dev/null ||
   fail "bash completion"
 grep -q '^Exec=sealtag$' "$prefix/usr/share/applications/sealtag.desktop" || fail "desktop entry"
+if command -v desktop-file-validate >/dev/null 2>&1; then
+  desktop-file-validate "$prefix/usr/share/applications/sealtag.desktop" >&2 || fail "desktop-file-validate"
+else
+  say "desktop-file-validate not installed: desktop entry syntax not checked"
+fi
 sha=$(sha256sum "$bin" | cut -d' ' -f1)
 grep -q "\"content\": \"$sha\"" "$doc/sbom.cdx.json" || fail "the SBOM does not record the installed binary's SHA-256"
 # The reproducible-build flags took effect: no path of this build machine

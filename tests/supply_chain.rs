@@ -613,7 +613,11 @@ fn desktop_entry_starts_the_app_and_has_no_network_keys() {
     assert_eq!(keys["Exec"], "sealtag");
     assert_eq!(keys["Icon"], "sealtag");
     assert_eq!(keys["Terminal"], "false");
-    assert_eq!(keys["Categories"], "Graphics;Science;");
+    // One main category (desktop-file-validate warns on two: the app would
+    // show twice in menus).
+    assert_eq!(keys["Categories"], "Graphics;2DGraphics;");
+    // The window sets app id "sealtag": this groups it under the launcher.
+    assert_eq!(keys["StartupWMClass"], "sealtag");
     for key in keys.keys() {
         let lower = key.to_ascii_lowercase();
         assert!(
