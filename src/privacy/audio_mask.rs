@@ -2,11 +2,13 @@
 //! receives instead of the original when spoken names, numbers or addresses
 //! must not leave the site.
 //!
-//! [`derive_audio`] either decodes the recording, silences or bleeps time
-//! ranges ([`apply_ranges`]), keeps a time window ([`cut_window`]) and writes
-//! a plain 16-bit WAV ([`encode_wav`]), or, when nothing is masked, returns
-//! the same recording with its tags removed ([`strip_tags`]). Tags carry
-//! names, phone numbers and free-text comments as often as the audio does.
+//! [`derive_audio`] either decodes the recording packet by packet, silences
+//! or bleeps time ranges, keeps a time window and appends what is kept to a
+//! plain 16-bit WAV, or, when nothing is masked, returns the same recording
+//! with its tags removed ([`strip_tags`]). Tags carry names, phone numbers
+//! and free-text comments as often as the audio does. The whole-recording
+//! functions ([`decode_pcm`], [`apply_ranges`], [`cut_window`],
+//! [`encode_wav`]) share the per-packet code, so both give the same bytes.
 //!
 //! Times are seconds of the original recording; a range covers frames
 //! `floor(start * rate) .. ceil(end * rate)`, so a masked word is never
@@ -15,6 +17,7 @@
 
 use std::f64::consts::TAU;
 use std::io::{Cursor, ErrorKind};
+use std::ops::Range;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -83,13 +86,6 @@ impl Pcm {
     /// Length in seconds.
     pub fn duration_secs(&self) -> f64 {
         seconds(self.frames(), self.sample_rate)
-    }
-
-    /// Frame index of `secs`, rounded with `round` (floor or ceil), clamped
-    /// to `0 ..= frames`.
-    fn frame_at(&self, secs: f64, round: fn(f64) -> f64) -> u64 {
-        // `as` maps NaN to 0 and saturates, so no input can wrap.
-        (round(secs * f64::from(self.sample_rate)).max(0.0) as u64).min(self.frames())
     }
 }
 
@@ -243,15 +239,30 @@ fn check_shape(sample_rate: u32, channels: u16) -> Result<(), MaskError> {
     Ok(())
 }
 
+/// One decoded packet, as [`decode_each`] hands it to its sink.
+struct Packet<'a> {
+    sample_rate: u32,
+    channels: u16,
+    /// Frame number, in the whole recording, of the packet's first frame.
+    first_frame: u64,
+    /// The recording's length in frames as its header states it, if it does
+    /// (a claim: the decoded length is what counts).
+    header_frames: Option<u64>,
+    /// Interleaved; the sink may change them in place (masking), since the
+    /// buffer is reused for the next packet anyway.
+    samples: &'a mut [i16],
+}
+
 /// Decodes every packet of the first audio track, handing each packet's
-/// interleaved samples to `sink`; refuses recordings longer than `max_secs`
-/// (from the header when it says, else as soon as the decoded length does).
-/// Returns (sample rate, channels, frames).
+/// interleaved samples to `sink` (which may stop the decoding with an
+/// error); refuses recordings longer than `max_secs` (from the header when
+/// it says, else as soon as the decoded length does). Only one packet's
+/// samples are held at a time. Returns (sample rate, channels, frames).
 fn decode_each(
     bytes: Arc<Vec<u8>>,
     format: &'static str,
     max_secs: f64,
-    sink: impl FnMut(&[i16]),
+    sink: impl FnMut(Packet<'_>) -> Result<(), MaskError>,
 ) -> Result<(u32, u16, u64), MaskError> {
     contained(format, || {
         decode_each_unguarded(bytes, format, max_secs, sink)
@@ -275,7 +286,7 @@ fn decode_each_unguarded(
     bytes: Arc<Vec<u8>>,
     format: &'static str,
     max_secs: f64,
-    mut sink: impl FnMut(&[i16]),
+    mut sink: impl FnMut(Packet<'_>) -> Result<(), MaskError>,
 ) -> Result<(u32, u16, u64), MaskError> {
     let (mut reader, track_id, params) = open(bytes, format)?;
     let mut shape: Option<(u32, u16)> = match (params.sample_rate, params.channels) {
@@ -349,11 +360,18 @@ fn decode_each_unguarded(
         }
         chunk.clear();
         interleave(buffer, &mut chunk);
+        let first_frame = frames;
         frames = frames.saturating_add((chunk.len() / usize::from(got.1.max(1))) as u64);
         if let Some(e) = too_long(frames, got.0) {
             return Err(e);
         }
-        sink(&chunk);
+        sink(Packet {
+            sample_rate: got.0,
+            channels: got.1,
+            first_frame,
+            header_frames: params.n_frames,
+            samples: &mut chunk,
+        })?;
         packet_index = packet_index.saturating_add(1);
     }
     match shape {
@@ -368,8 +386,9 @@ pub fn decode_pcm(bytes: &[u8], format: &str, max_secs: f64) -> Result<Pcm, Mask
     let name = audio_format(format).ok_or_else(|| unsupported(format))?;
     let mut samples = Vec::new();
     let (sample_rate, channels, _) =
-        decode_each(Arc::new(bytes.to_vec()), name, max_secs, |chunk| {
-            samples.extend_from_slice(chunk);
+        decode_each(Arc::new(bytes.to_vec()), name, max_secs, |packet| {
+            samples.extend_from_slice(packet.samples);
+            Ok(())
         })?;
     Ok(Pcm {
         sample_rate,
@@ -380,13 +399,65 @@ pub fn decode_pcm(bytes: &[u8], format: &str, max_secs: f64) -> Result<Pcm, Mask
 
 // ---------------------------------------------------------------------------
 // Masking and cutting
+//
+// One implementation serves the whole recording ([`apply_ranges`],
+// [`cut_window`]) and the packet-by-packet path of [`derive_audio`]: every
+// function below works on a chunk of interleaved samples that starts at a
+// given frame of the recording (frame 0 for a whole recording).
 
-/// Frames floor(start*sr) .. ceil(end*sr), clamped, all channels. Mute = 0;
-/// Tone = 1 kHz sine at -20 dBFS (amplitude 3277), phase starting at 0 at
-/// the range start. Ranges apply in order; a range with a non-finite bound
-/// or ending before it starts is skipped ([`derive_audio`] refuses it).
-pub fn apply_ranges(pcm: &mut Pcm, ranges: &[AudioRange]) {
-    let channels = usize::from(pcm.channels);
+/// Frame index of `secs`, rounded with `round` (floor or ceil). Not clamped
+/// to the recording: callers intersect with the frames a chunk holds.
+fn frame_at(secs: f64, sample_rate: u32, round: fn(f64) -> f64) -> u64 {
+    // `as` maps NaN to 0 and saturates, so no input can wrap.
+    round(secs * f64::from(sample_rate)).max(0.0) as u64
+}
+
+/// Frames `floor(start * rate) .. ceil(end * rate)` of the recording: the
+/// rule for ranges and windows alike, so rounding never shortens a masked
+/// word or a kept window. Empty (or inverted) when `end <= start`.
+fn frame_span(start_secs: f64, end_secs: f64, sample_rate: u32) -> Range<u64> {
+    frame_at(start_secs, sample_rate, f64::floor)..frame_at(end_secs, sample_rate, f64::ceil)
+}
+
+/// The frames of `span` among `from .. to`; empty if they do not meet.
+fn clip(span: &Range<u64>, from: u64, to: u64) -> Range<u64> {
+    // min/max rather than clamp: clamp panics on an inverted span.
+    let start = span.start.max(from).min(to);
+    start..span.end.min(to).max(start)
+}
+
+/// Indices into `samples` (interleaved, `channels` wide, holding frames
+/// `first_frame ..` of the recording) of the whole frames inside `span`.
+/// A trailing partial frame is never included.
+fn samples_in(
+    span: &Range<u64>,
+    first_frame: u64,
+    samples: &[i16],
+    channels: usize,
+) -> Range<usize> {
+    let Some(frames) = samples.len().checked_div(channels) else {
+        return 0..0;
+    };
+    let hit = clip(span, first_frame, first_frame.saturating_add(frames as u64));
+    // Both ends lie within the chunk, whose frame count is a usize.
+    let index = |frame: u64| usize::try_from(frame - first_frame).map_or(0, |f| f * channels);
+    index(hit.start)..index(hit.end)
+}
+
+/// Masks `ranges` in `samples`, which hold frames `first_frame ..` of the
+/// recording. Mute = 0; Tone = 1 kHz sine at -20 dBFS whose phase counts
+/// from the range start, not the chunk start. Each range writes values that
+/// depend only on the frame number, so masking chunk by chunk gives the same
+/// samples as masking the whole recording at once, and later ranges win
+/// where ranges overlap either way.
+fn mask_chunk(
+    samples: &mut [i16],
+    sample_rate: u32,
+    channels: u16,
+    first_frame: u64,
+    ranges: &[AudioRange],
+) {
+    let channels = usize::from(channels);
     if channels == 0 {
         return;
     }
@@ -394,41 +465,43 @@ pub fn apply_ranges(pcm: &mut Pcm, ranges: &[AudioRange]) {
         if validate_range(range).is_err() {
             continue;
         }
-        let start = pcm.frame_at(range.start_secs, f64::floor);
-        let end = pcm.frame_at(range.end_secs, f64::ceil);
-        let (Ok(lo), Ok(hi)) = (usize::try_from(start), usize::try_from(end)) else {
-            continue;
-        };
-        let Some(frames) = pcm
-            .samples
-            .get_mut(lo.saturating_mul(channels)..hi.saturating_mul(channels))
-        else {
+        let span = frame_span(range.start_secs, range.end_secs, sample_rate);
+        let hit = samples_in(&span, first_frame, samples, channels);
+        // The tone phase of the first frame hit: its distance from the range start.
+        let offset = first_frame
+            .saturating_add((hit.start / channels) as u64)
+            .saturating_sub(span.start);
+        let Some(frames) = samples.get_mut(hit) else {
             continue;
         };
         match range.style {
             AudioStyle::Mute => frames.fill(0),
             AudioStyle::Tone => {
-                for (offset, frame) in frames.chunks_exact_mut(channels).enumerate() {
-                    frame.fill(tone_sample(offset as u64, pcm.sample_rate));
+                for (k, frame) in frames.chunks_exact_mut(channels).enumerate() {
+                    frame.fill(tone_sample(offset + k as u64, sample_rate));
                 }
             }
         }
     }
 }
 
+/// Frames floor(start*sr) .. ceil(end*sr), clamped, all channels. Mute = 0;
+/// Tone = 1 kHz sine at -20 dBFS (amplitude 3277), phase starting at 0 at
+/// the range start. Ranges apply in order; a range with a non-finite bound
+/// or ending before it starts is skipped ([`derive_audio`] refuses it).
+pub fn apply_ranges(pcm: &mut Pcm, ranges: &[AudioRange]) {
+    mask_chunk(&mut pcm.samples, pcm.sample_rate, pcm.channels, 0, ranges);
+}
+
 /// Keep frames floor(start*sr) .. ceil(end*sr). Returns the start frame
 /// actually used. Bounds are clamped to the recording; a window that ends
 /// before it starts (or is not a number) leaves nothing.
 pub fn cut_window(pcm: &mut Pcm, start_secs: f64, end_secs: f64) -> u64 {
-    let channels = usize::from(pcm.channels);
-    let start = pcm.frame_at(start_secs, f64::floor);
-    let end = pcm.frame_at(end_secs, f64::ceil).max(start);
-    let lo = usize::try_from(start).unwrap_or(usize::MAX);
-    let hi = usize::try_from(end).unwrap_or(usize::MAX);
-    pcm.samples
-        .truncate(hi.saturating_mul(channels).min(pcm.samples.len()));
-    pcm.samples
-        .drain(..lo.saturating_mul(channels).min(pcm.samples.len()));
+    let span = frame_span(start_secs, end_secs, pcm.sample_rate);
+    let start = span.start.min(pcm.frames());
+    let keep = samples_in(&span, 0, &pcm.samples, usize::from(pcm.channels));
+    pcm.samples.truncate(keep.end);
+    pcm.samples.drain(..keep.start);
     start
 }
 
@@ -448,30 +521,197 @@ fn validate_range(range: &AudioRange) -> Result<(), String> {
 
 const WAV_HEADER_LEN: usize = 44;
 
-/// 16-bit PCM RIFF, nothing but fmt + data chunks. A recording too large
-/// for WAV's 32-bit sizes gets saturated size fields; [`derive_audio`]
-/// refuses those before encoding.
-pub fn encode_wav(pcm: &Pcm) -> Vec<u8> {
-    let data_len = u32::try_from(pcm.samples.len().saturating_mul(2)).unwrap_or(u32::MAX);
-    let block_align = pcm.channels.saturating_mul(2);
-    let byte_rate = pcm.sample_rate.saturating_mul(u32::from(block_align));
-    let mut out = Vec::with_capacity(WAV_HEADER_LEN + pcm.samples.len() * 2);
+/// RIFF header of a 16-bit PCM WAV with `data_len` bytes of samples: fmt +
+/// data chunks, nothing else. The RIFF size saturates like `data_len`.
+fn wav_header(sample_rate: u32, channels: u16, data_len: u32) -> Vec<u8> {
+    let block_align = channels.saturating_mul(2);
+    let byte_rate = sample_rate.saturating_mul(u32::from(block_align));
+    let mut out = Vec::with_capacity(WAV_HEADER_LEN);
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&data_len.saturating_add(36).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
     out.extend_from_slice(&16u32.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes()); // integer PCM
-    out.extend_from_slice(&pcm.channels.to_le_bytes());
-    out.extend_from_slice(&pcm.sample_rate.to_le_bytes());
+    out.extend_from_slice(&channels.to_le_bytes());
+    out.extend_from_slice(&sample_rate.to_le_bytes());
     out.extend_from_slice(&byte_rate.to_le_bytes());
     out.extend_from_slice(&block_align.to_le_bytes());
     out.extend_from_slice(&16u16.to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&data_len.to_le_bytes());
-    for s in &pcm.samples {
-        out.extend_from_slice(&s.to_le_bytes());
-    }
     out
+}
+
+/// Refuses `data_bytes` of samples that WAV's 32-bit sizes cannot describe
+/// (the RIFF size counts the data plus the 36 header bytes after it).
+fn check_wav_size(data_bytes: u64) -> Result<(), MaskError> {
+    if data_bytes.saturating_add(36) > u64::from(u32::MAX) {
+        return Err(MaskError::WavTooLarge { bytes: data_bytes });
+    }
+    Ok(())
+}
+
+/// Bytes of samples for `frames` frames of `channels` 16-bit channels.
+fn wav_data_bytes(frames: u64, channels: u16) -> u64 {
+    frames.saturating_mul(u64::from(channels)).saturating_mul(2)
+}
+
+/// A 16-bit WAV built in memory as samples arrive: the header goes first
+/// with no sizes, [`WavWriter::finish`] writes them.
+struct WavWriter {
+    sample_rate: u32,
+    channels: u16,
+    out: Vec<u8>,
+}
+
+impl WavWriter {
+    fn new(sample_rate: u32, channels: u16, data_capacity: u64) -> Self {
+        let mut out = Vec::new();
+        // Only a hint: a header's frame count is a claim, so a reservation
+        // that cannot be had is skipped (the Vec grows as samples come)
+        // rather than aborting the process.
+        let _ = out.try_reserve_exact(
+            usize::try_from(data_capacity)
+                .unwrap_or(usize::MAX)
+                .saturating_add(WAV_HEADER_LEN),
+        );
+        out.extend_from_slice(&wav_header(sample_rate, channels, 0));
+        WavWriter {
+            sample_rate,
+            channels,
+            out,
+        }
+    }
+
+    /// Bytes of samples written so far.
+    fn data_len(&self) -> u64 {
+        (self.out.len() - WAV_HEADER_LEN) as u64
+    }
+
+    fn push(&mut self, samples: &[i16]) {
+        for s in samples {
+            self.out.extend_from_slice(&s.to_le_bytes());
+        }
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        let data_len = u32::try_from(self.data_len()).unwrap_or(u32::MAX);
+        // Same length as the placeholder written by `new`: patched in place.
+        let header = wav_header(self.sample_rate, self.channels, data_len);
+        self.out[..WAV_HEADER_LEN].copy_from_slice(&header);
+        self.out
+    }
+}
+
+/// 16-bit PCM RIFF, nothing but fmt + data chunks. A recording too large
+/// for WAV's 32-bit sizes gets saturated size fields; [`derive_audio`]
+/// refuses those before encoding.
+pub fn encode_wav(pcm: &Pcm) -> Vec<u8> {
+    let mut wav = WavWriter::new(
+        pcm.sample_rate,
+        pcm.channels,
+        wav_data_bytes(pcm.samples.len() as u64, 1),
+    );
+    wav.push(&pcm.samples);
+    wav.finish()
+}
+
+/// What [`stream_wav`] made.
+struct Streamed {
+    wav: Vec<u8>,
+    sample_rate: u32,
+    /// Frames in `wav`.
+    frames: u64,
+    /// Frames in the whole recording.
+    recording_frames: u64,
+}
+
+/// Fails up front when the header's frame count says the output cannot be a
+/// WAV; returns the expected data bytes to reserve (None without a count).
+fn expected_wav_bytes(
+    header_frames: Option<u64>,
+    window: Option<&Range<u64>>,
+    channels: u16,
+) -> Result<Option<u64>, MaskError> {
+    let Some(total) = header_frames else {
+        return Ok(None);
+    };
+    let frames = match window {
+        Some(span) => {
+            let kept = clip(span, 0, total);
+            kept.end - kept.start
+        }
+        None => total,
+    };
+    let bytes = wav_data_bytes(frames, channels);
+    check_wav_size(bytes)?;
+    Ok(Some(bytes))
+}
+
+/// Decodes `bytes` packet by packet and appends the frames inside `window`
+/// (all frames without one), with `ranges` masked, to a 16-bit WAV. The
+/// recording is never held decoded: besides the decoder's copy of the input,
+/// the peak is the output plus one packet.
+fn stream_wav(
+    bytes: &[u8],
+    format: &'static str,
+    ranges: &[AudioRange],
+    window: Option<(f64, f64)>,
+    max_secs: f64,
+) -> Result<Streamed, MaskError> {
+    let mut wav: Option<WavWriter> = None;
+    let (sample_rate, _, recording_frames) =
+        decode_each(Arc::new(bytes.to_vec()), format, max_secs, |packet| {
+            let keep = window.map(|(s, e)| frame_span(s, e, packet.sample_rate));
+            let writer = match &mut wav {
+                Some(writer) => writer,
+                None => {
+                    let expected =
+                        expected_wav_bytes(packet.header_frames, keep.as_ref(), packet.channels)?;
+                    wav.insert(WavWriter::new(
+                        packet.sample_rate,
+                        packet.channels,
+                        expected.unwrap_or(0),
+                    ))
+                }
+            };
+            let channels = usize::from(packet.channels).max(1);
+            let kept = match &keep {
+                Some(span) => samples_in(span, packet.first_frame, packet.samples, channels),
+                None => 0..packet.samples.len(),
+            };
+            let kept_first = packet
+                .first_frame
+                .saturating_add((kept.start / channels) as u64);
+            let Some(kept) = packet.samples.get_mut(kept) else {
+                return Ok(());
+            };
+            // Without a frame count in the header, refuse as soon as the
+            // running size no longer fits, not after decoding it all.
+            check_wav_size(
+                writer
+                    .data_len()
+                    .saturating_add(wav_data_bytes(kept.len() as u64, 1)),
+            )?;
+            mask_chunk(
+                kept,
+                packet.sample_rate,
+                packet.channels,
+                kept_first,
+                ranges,
+            );
+            writer.push(kept);
+            Ok(())
+        })?;
+    // `decode_each` only succeeds after a packet with frames, which made the writer.
+    let wav = wav.ok_or(MaskError::AudioEmpty)?;
+    let frames = wav.data_len() / wav_data_bytes(1, wav.channels).max(1);
+    Ok(Streamed {
+        wav: wav.finish(),
+        sample_rate,
+        frames,
+        recording_frames,
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -528,9 +768,9 @@ fn strip_tags_within(
         Some("flac") => Ok((strip_flac(bytes)?, "flac", None)),
         Some("mp3") => Ok((strip_mp3(bytes)?, "mp3", None)),
         Some("ogg") => {
-            let pcm = decode_pcm(bytes, "ogg", max_secs)?;
-            let duration = pcm.duration_secs();
-            Ok((wav_of(&pcm)?, "wav", Some(duration)))
+            let out = stream_wav(bytes, "ogg", &[], None, max_secs)?;
+            let duration = seconds(out.frames, out.sample_rate);
+            Ok((out.wav, "wav", Some(duration)))
         }
         _ => Err(unsupported(format)),
     }
@@ -859,14 +1099,6 @@ fn strip_mp3(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
 // ---------------------------------------------------------------------------
 // Derivatives
 
-fn wav_of(pcm: &Pcm) -> Result<Vec<u8>, MaskError> {
-    let bytes = (pcm.samples.len() as u64).saturating_mul(2);
-    if bytes + 36 > u64::from(u32::MAX) {
-        return Err(MaskError::WavTooLarge { bytes });
-    }
-    Ok(encode_wav(pcm))
-}
-
 /// Opens a stripped file (which proves its container still parses) and
 /// returns it with its duration: from the header where that is exact (WAV
 /// data size, FLAC STREAMINFO), else by decoding every packet (MP3, whose
@@ -894,7 +1126,7 @@ fn measure(
     let duration = match from_header {
         Some(secs) => secs,
         None => {
-            let (rate, _, frames) = decode_each(Arc::clone(&shared), format, max_secs, |_| {})?;
+            let (rate, _, frames) = decode_each(Arc::clone(&shared), format, max_secs, |_| Ok(()))?;
             seconds(frames, rate)
         }
     };
@@ -906,6 +1138,10 @@ fn measure(
 /// What a work package carries: if there are ranges or a window, decode →
 /// apply ranges (in ORIGINAL seconds) → cut window → WAV; else strip_tags.
 /// Returns (bytes, format, duration_secs).
+///
+/// The masked path runs packet by packet ([`stream_wav`]): memory is the
+/// output WAV plus one packet (and the decoder's copy of the input), never
+/// the decoded recording, so a 10 s window of a 4 h recording costs 10 s.
 ///
 /// The duration of a stripped file is measured on the output: from the WAV
 /// data size or FLAC STREAMINFO when they give it, else by decoding (MP3),
@@ -952,20 +1188,18 @@ pub fn derive_audio(
         return Ok((out, out_format, duration));
     }
 
-    let mut pcm = decode_pcm(bytes, name, max_secs)?;
-    apply_ranges(&mut pcm, ranges);
-    if let Some((start_secs, end_secs)) = window {
-        let total = pcm.duration_secs();
-        cut_window(&mut pcm, start_secs, end_secs);
-        if pcm.samples.is_empty() {
-            return Err(MaskError::InvalidWindow {
-                start_secs,
-                end_secs,
-                reason: format!("it holds no audio of the {total:.3} s recording"),
-            });
-        }
+    let out = stream_wav(bytes, name, ranges, window, max_secs)?;
+    if let Some((start_secs, end_secs)) = window
+        && out.frames == 0
+    {
+        let total = seconds(out.recording_frames, out.sample_rate);
+        return Err(MaskError::InvalidWindow {
+            start_secs,
+            end_secs,
+            reason: format!("it holds no audio of the {total:.3} s recording"),
+        });
     }
-    Ok((wav_of(&pcm)?, "wav", pcm.duration_secs()))
+    Ok((out.wav, "wav", seconds(out.frames, out.sample_rate)))
 }
 
 #[cfg(test)]
@@ -1280,6 +1514,175 @@ mod tests {
                 assert!(decode_pcm(garbage, format, 60.0).is_err(), "{format}");
             }
         }
+    }
+
+    /// Interleaved PCM of reproducible non-zero noise (xorshift), so every
+    /// misplaced or repeated sample shows.
+    fn noise(sample_rate: u32, channels: u16, frames: usize) -> Pcm {
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ u64::from(sample_rate);
+        let samples = (0..frames * usize::from(channels))
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 48) as i16 | 1
+            })
+            .collect();
+        Pcm {
+            sample_rate,
+            channels,
+            samples,
+        }
+    }
+
+    /// The whole-buffer path `derive_audio` took before it streamed.
+    fn whole_buffer(wav: &[u8], ranges: &[AudioRange], window: Option<(f64, f64)>) -> Vec<u8> {
+        let mut pcm = decode_pcm(wav, "wav", 60.0).unwrap();
+        apply_ranges(&mut pcm, ranges);
+        if let Some((s, e)) = window {
+            cut_window(&mut pcm, s, e);
+        }
+        encode_wav(&pcm)
+    }
+
+    /// The documented rules applied frame by frame, sharing no code with the
+    /// module: floor/ceil spans, later ranges win, tone phase from the range
+    /// start.
+    fn by_the_rules(pcm: &Pcm, ranges: &[AudioRange], window: Option<(f64, f64)>) -> Vec<i16> {
+        let rate = f64::from(pcm.sample_rate);
+        let (lo, hi) = window.map_or((0.0, f64::INFINITY), |(s, e)| {
+            ((s * rate).floor(), (e * rate).ceil())
+        });
+        let mut out = Vec::new();
+        for (f, frame) in pcm
+            .samples
+            .chunks_exact(usize::from(pcm.channels))
+            .enumerate()
+        {
+            let f = f as f64;
+            if f < lo || f >= hi {
+                continue;
+            }
+            let mut value = None;
+            for r in ranges {
+                let (a, b) = (
+                    (r.start_secs * rate).floor().max(0.0),
+                    (r.end_secs * rate).ceil(),
+                );
+                if (a..b).contains(&f) {
+                    value = Some(match r.style {
+                        AudioStyle::Mute => 0,
+                        AudioStyle::Tone => {
+                            (3277.0 * (TAU * 1000.0 * (f - a) / rate).sin()).round() as i16
+                        }
+                    });
+                }
+            }
+            match value {
+                Some(v) => out.extend(std::iter::repeat_n(v, frame.len())),
+                None => out.extend_from_slice(frame),
+            }
+        }
+        out
+    }
+
+    fn span(start_secs: f64, end_secs: f64, style: AudioStyle) -> AudioRange {
+        AudioRange {
+            start_secs,
+            end_secs,
+            style,
+        }
+    }
+
+    #[test]
+    fn streamed_derivative_is_byte_identical_to_the_whole_buffer_path() {
+        use AudioStyle::{Mute, Tone};
+        // WAV packets are 1152 frames: these bounds fall inside packets.
+        let all = [
+            span(0.0101, 0.0702, Mute),
+            span(0.05, 0.3, Tone), // overlaps the one before: later wins
+            span(0.29, 0.31, Mute),
+            span(1.2, 2.9, Tone),  // partly outside the windows below
+            span(3.0, 99.0, Mute), // runs past the end
+        ];
+        let tone_only = [span(0.0, 1.5, Tone)];
+        let windows = [
+            None,
+            Some((0.0371, 2.5)),
+            Some((2.0, 100.0)),
+            Some((-1.0, 0.02)),
+            Some((1.23456, 1.23457)), // a single frame
+        ];
+        for (rate, channels) in [(22_050, 1), (44_100, 2), (8_000, 2), (44_100, 1)] {
+            // 3.3 s plus a few frames: the last packet is a short one.
+            let pcm = noise(rate, channels, (f64::from(rate) * 3.3) as usize + 7);
+            let wav = encode_wav(&pcm);
+            for ranges in [&all[..], &tone_only, &[]] {
+                for window in windows {
+                    let case = format!("{rate} Hz, {channels} ch, {ranges:?}, {window:?}");
+                    let (out, format, secs) =
+                        derive_audio(&wav, "wav", ranges, window, 60.0).unwrap();
+                    assert_eq!(format, "wav", "{case}");
+                    assert!(out == whole_buffer(&wav, ranges, window), "{case}");
+                    let got = decode_pcm(&out, "wav", 60.0).unwrap();
+                    assert!(got.samples == by_the_rules(&pcm, ranges, window), "{case}");
+                    assert_eq!(secs, got.duration_secs(), "{case}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wav_size_limit_is_checked_from_the_header_and_as_the_output_grows() {
+        let limit = u64::from(u32::MAX) - 36;
+        assert!(check_wav_size(limit).is_ok());
+        assert!(matches!(
+            check_wav_size(limit + 1),
+            Err(MaskError::WavTooLarge { bytes }) if bytes == limit + 1
+        ));
+        assert!(check_wav_size(u64::MAX).is_err());
+        // 4 h of 96 kHz stereo is 5.5 GB of samples: refused from the header,
+        // before a packet is decoded.
+        let four_hours = 4 * 3600 * 96_000;
+        assert!(matches!(
+            expected_wav_bytes(Some(four_hours), None, 2),
+            Err(MaskError::WavTooLarge {
+                bytes: 5_529_600_000
+            })
+        ));
+        // A 10 s window of it fits, and is what the writer reserves.
+        let window = frame_span(600.0, 610.0, 96_000);
+        assert_eq!(
+            expected_wav_bytes(Some(four_hours), Some(&window), 2).unwrap(),
+            Some(3_840_000)
+        );
+        let past_the_end = frame_span(5.0, 6.0, 8000);
+        assert_eq!(
+            expected_wav_bytes(Some(100), Some(&past_the_end), 1).unwrap(),
+            Some(0)
+        );
+        assert_eq!(expected_wav_bytes(None, None, 2).unwrap(), None);
+        assert!(expected_wav_bytes(Some(u64::MAX), None, 32).is_err());
+    }
+
+    #[test]
+    fn streamed_derive_still_refuses_long_recordings_and_empty_windows() {
+        let wav = encode_wav(&noise(1000, 2, 1000));
+        let mute = [span(0.1, 0.2, AudioStyle::Mute)];
+        let err = derive_audio(&wav, "wav", &mute, Some((0.0, 0.5)), 0.5).unwrap_err();
+        assert!(matches!(err, MaskError::AudioTooLong { .. }), "{err}");
+        for window in [(1.0, 2.0), (5.0, 6.0)] {
+            let err = derive_audio(&wav, "wav", &mute, Some(window), 60.0).unwrap_err();
+            assert!(matches!(err, MaskError::InvalidWindow { .. }), "{err}");
+            assert!(
+                err.to_string()
+                    .ends_with("it holds no audio of the 1.000 s recording"),
+                "{err}"
+            );
+        }
+        // The last frame alone is audio.
+        let (out, _, secs) = derive_audio(&wav, "wav", &mute, Some((0.999, 5.0)), 60.0).unwrap();
+        assert_eq!((out.len(), secs), (44 + 4, 0.001));
     }
 
     #[test]
