@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use image::{ImageEncoder, RgbaImage};
 use sealtag::privacy::audio_mask::{
     self, AudioRange, AudioStyle, MaskError, Pcm, apply_ranges, cut_window, decode_pcm,
-    derive_audio, encode_wav, strip_tags,
+    derive_audio, encode_wav, sample_rate, strip_tags,
 };
 use sealtag::privacy::image_mask::{Crop, Region, RegionStyle, Shape, apply_regions, derive_image};
 
@@ -417,6 +417,29 @@ fn windows_cut_from_floor_of_start_to_ceil_of_end() {
             assert_eq!(*s, original.samples[i], "frame {i}");
         }
     }
+}
+
+/// `mask window --secs` snaps to whole samples and needs only the rate: it
+/// comes from the header, and must be the one decoding finds.
+#[test]
+fn the_header_sample_rate_is_the_decoded_one_in_every_container() {
+    for (format, file, rate) in [
+        ("wav", "privacy/call_01_telephone_16k.wav", 16_000),
+        ("flac", "import/call_02_16k.flac", 16_000),
+        ("ogg", "import/call_03_22k.ogg", 22_050),
+        ("mp3", "import/call_04_22k.mp3", 22_050),
+    ] {
+        let bytes = fixture(file);
+        let decoded = decode_pcm(&bytes, format, MAX_SECS).unwrap().sample_rate;
+        assert_eq!(decoded, rate, "{file}");
+        assert_eq!(
+            sample_rate(&bytes, format, MAX_SECS).unwrap(),
+            rate,
+            "{file}"
+        );
+    }
+    assert!(sample_rate(b"RIFF\0\0\0\0WAVE", "wav", MAX_SECS).is_err());
+    assert!(sample_rate(b"whatever", "aiff", MAX_SECS).is_err());
 }
 
 /// derive_audio decodes, masks and cuts packet by packet; the result must be

@@ -654,13 +654,12 @@ impl Session {
 
     fn sample_rate(&self, item_id: i64, item: &ItemSummary) -> Result<u32> {
         let bytes = self.item_original(item_id)?;
-        let pcm = crate::privacy::audio_mask::decode_pcm(
+        crate::privacy::audio_mask::sample_rate(
             &bytes,
             &item.format,
             derive_limits().max_audio_secs,
         )
-        .map_err(|e| CoreError::Invalid(format!("item {item_id} could not be decoded: {e}")))?;
-        Ok(pcm.sample_rate)
+        .map_err(|e| CoreError::Invalid(format!("item {item_id} could not be decoded: {e}")))
     }
 
     fn item_original(&self, item_id: i64) -> Result<zeroize::Zeroizing<Vec<u8>>> {

@@ -380,6 +380,19 @@ fn decode_each_unguarded(
     }
 }
 
+/// A recording's sample rate from its container header, without decoding
+/// it (snapping a window to whole samples needs only this); decodes when
+/// the header does not say.
+pub fn sample_rate(bytes: &[u8], format: &str, max_secs: f64) -> Result<u32, MaskError> {
+    let name = audio_format(format).ok_or_else(|| unsupported(format))?;
+    let shared = Arc::new(bytes.to_vec());
+    let (_, _, params) = contained(name, || open(Arc::clone(&shared), name))?;
+    match params.sample_rate {
+        Some(rate) if rate > 0 => Ok(rate),
+        _ => decode_each(shared, name, max_secs, |_| Ok(())).map(|(rate, _, _)| rate),
+    }
+}
+
 /// Decodes a whole recording ("wav", "flac", "ogg" or "mp3") to 16-bit
 /// interleaved samples, refusing one longer than `max_secs`.
 pub fn decode_pcm(bytes: &[u8], format: &str, max_secs: f64) -> Result<Pcm, MaskError> {
