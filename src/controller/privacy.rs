@@ -245,10 +245,19 @@ impl Session {
         let conn = self.project.store.conn();
         let mut found: Vec<(i64, MaskSpec, String)> = Vec::new();
         let mut report = ProposeReport::default();
-        for item in store::list_items(conn, None)? {
-            if only.is_some_and(|ids| !ids.contains(&item.id)) {
-                continue;
+        // One item (the Privacy screen's Propose) is read by id, not found
+        // by listing a project that may hold 100,000.
+        let items = match only {
+            Some(ids) => {
+                let mut items = Vec::with_capacity(ids.len());
+                for id in ids.iter().collect::<BTreeSet<_>>() {
+                    items.extend(store::item_summary_by_id(conn, *id)?);
+                }
+                items
             }
+            None => store::list_items(conn, None)?,
+        };
+        for item in items {
             let known: Vec<MaskSpec> = store::item_masks(conn, item.id)?
                 .into_iter()
                 .map(|m| m.spec)
