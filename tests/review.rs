@@ -311,6 +311,20 @@ fn two_annotators_and_a_reviewer_through_packages() {
     assert_eq!(consensus.len(), 1);
     assert_eq!(consensus[0].geometry, bbox(11.0));
     let report = admin.quality_report().unwrap();
+    // Progress counts every item once, by status, as the item list has them.
+    let items = admin.items().unwrap();
+    assert_eq!(report.items, items.len());
+    for (status, n) in &report.progress {
+        let listed = items.iter().filter(|i| &i.status == status).count();
+        assert_eq!(*n, listed, "{status}");
+    }
+    assert_eq!(
+        report.progress.iter().map(|(_, n)| n).sum::<usize>(),
+        items.len(),
+        "{:?}",
+        report.progress
+    );
+    assert!(report.progress.iter().filter(|(_, n)| *n > 0).count() >= 2);
     assert_eq!(report.overlap_items, 2);
     assert_eq!(report.pairs.len(), 1);
     let pair = &report.pairs[0];

@@ -476,13 +476,13 @@ impl Session {
                 .map(|c| c.name.clone())
                 .unwrap_or_else(|| format!("class {id}"))
         };
-        let items = store::list_items(conn, None)?;
+        let counts = store::item_status_counts(conn)?;
         let mut report = QualityReport {
-            items: items.len(),
+            items: counts.values().sum(),
             ..QualityReport::default()
         };
         for status in crate::model::ITEM_STATUSES {
-            let n = items.iter().filter(|i| i.status == status).count();
+            let n = counts.get(status).copied().unwrap_or(0);
             report.progress.push((status.to_string(), n));
         }
         let assignments = store::all_assignments(conn)?;

@@ -432,6 +432,19 @@ pub fn list_items(conn: &Connection, only_assigned_to: Option<i64>) -> Result<Ve
     Ok(rows)
 }
 
+/// How many items are in each status: a count in SQL, where listing every
+/// item's summary would read (and count the labels of) the whole project.
+pub fn item_status_counts(conn: &Connection) -> Result<std::collections::BTreeMap<String, usize>> {
+    let mut stmt = conn.prepare("SELECT status, count(*) FROM items GROUP BY status")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut counts = std::collections::BTreeMap::new();
+    for row in rows {
+        let (status, n) = row?;
+        counts.insert(status, usize::try_from(n).unwrap_or(0));
+    }
+    Ok(counts)
+}
+
 pub fn item_summary_by_id(conn: &Connection, item_id: i64) -> Result<Option<ItemSummary>> {
     Ok(conn
         .query_row(
