@@ -4,10 +4,12 @@
 
 #![cfg(feature = "gui")]
 
+mod kit;
+
 use age::secrecy::SecretString;
 use egui::{Event, Key, Modifiers, PointerButton, Pos2};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use kit::{H, step_until};
 use sealtag::controller::Session;
 use sealtag::demo::{self, DEMO_ADMIN_PASSPHRASE, DEMO_PASSPHRASE};
 use sealtag::gui::SealtagApp;
@@ -24,41 +26,16 @@ fn demo() -> Demo {
     Demo { _dir: dir, paths }
 }
 
-fn harness(d: &Demo) -> Harness<'static, SealtagApp> {
-    app_harness(SealtagApp::new(
+fn harness(d: &Demo) -> H {
+    kit::harness(SealtagApp::new(
         d.paths.annotator_home.clone(),
         Some(d.paths.project.clone()),
         true,
     ))
 }
 
-fn app_harness(app: SealtagApp) -> Harness<'static, SealtagApp> {
-    // 60 fps steps, so two clicks a few frames apart make a double-click.
-    // Emoji in the demo texts have no glyph in egui's test fonts: draw tofu.
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_step_dt(1.0 / 60.0)
-        .allow_missing_glyphs()
-        .build_ui_state(|ui, app: &mut SealtagApp| app.show(ui), app)
-}
-
-fn step_until(
-    h: &mut Harness<'static, SealtagApp>,
-    what: &str,
-    done: impl Fn(&SealtagApp) -> bool,
-) {
-    for _ in 0..400 {
-        if done(h.state()) {
-            return;
-        }
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// Types the passphrase, unlocks, and waits for the first image.
-fn unlock(mut h: Harness<'static, SealtagApp>, passphrase: &str) -> Harness<'static, SealtagApp> {
+fn unlock(mut h: H, passphrase: &str) -> H {
     h.run_steps(2);
     h.get_by_label("Passphrase").type_text(passphrase);
     h.run_steps(1);
@@ -71,7 +48,7 @@ fn unlock(mut h: Harness<'static, SealtagApp>, passphrase: &str) -> Harness<'sta
 }
 
 /// The demo, unlocked by its annotator.
-fn unlocked(d: &Demo) -> Harness<'static, SealtagApp> {
+fn unlocked(d: &Demo) -> H {
     unlock(harness(d), DEMO_PASSPHRASE)
 }
 
@@ -86,7 +63,7 @@ fn stored(d: &Demo, item_id: i64) -> Vec<Annotation> {
     s.annotations(item_id).unwrap()
 }
 
-fn screen(h: &Harness<'static, SealtagApp>, x: f64, y: f64) -> Pos2 {
+fn screen(h: &H, x: f64, y: f64) -> Pos2 {
     h.state()
         .workspace()
         .unwrap()
@@ -95,17 +72,11 @@ fn screen(h: &Harness<'static, SealtagApp>, x: f64, y: f64) -> Pos2 {
         .to_screen(x, y)
 }
 
-fn item_id(h: &Harness<'static, SealtagApp>) -> i64 {
+fn item_id(h: &H) -> i64 {
     h.state().workspace().unwrap().current_item().unwrap().id
 }
 
-fn button(
-    h: &Harness<'static, SealtagApp>,
-    pos: Pos2,
-    button: PointerButton,
-    pressed: bool,
-    modifiers: Modifiers,
-) {
+fn button(h: &H, pos: Pos2, button: PointerButton, pressed: bool, modifiers: Modifiers) {
     h.event_modifiers(
         Event::PointerButton {
             pos,
@@ -117,12 +88,7 @@ fn button(
     );
 }
 
-fn click_with(
-    h: &mut Harness<'static, SealtagApp>,
-    pos: Pos2,
-    modifiers: Modifiers,
-    which: PointerButton,
-) {
+fn click_with(h: &mut H, pos: Pos2, modifiers: Modifiers, which: PointerButton) {
     h.hover_at(pos);
     h.run_steps(1);
     button(h, pos, which, true, modifiers);
@@ -131,11 +97,11 @@ fn click_with(
     h.run_steps(2);
 }
 
-fn click(h: &mut Harness<'static, SealtagApp>, pos: Pos2) {
+fn click(h: &mut H, pos: Pos2) {
     click_with(h, pos, Modifiers::NONE, PointerButton::Primary);
 }
 
-fn drag(h: &mut Harness<'static, SealtagApp>, from: Pos2, to: Pos2) {
+fn drag(h: &mut H, from: Pos2, to: Pos2) {
     h.hover_at(from);
     h.run_steps(1);
     h.drag_at(from);
@@ -148,38 +114,32 @@ fn drag(h: &mut Harness<'static, SealtagApp>, from: Pos2, to: Pos2) {
     h.run_steps(2);
 }
 
-fn click_px(h: &mut Harness<'static, SealtagApp>, x: f64, y: f64) {
+fn click_px(h: &mut H, x: f64, y: f64) {
     let p = screen(h, x, y);
     click(h, p);
 }
 
-fn click_px_with(
-    h: &mut Harness<'static, SealtagApp>,
-    x: f64,
-    y: f64,
-    m: Modifiers,
-    b: PointerButton,
-) {
+fn click_px_with(h: &mut H, x: f64, y: f64, m: Modifiers, b: PointerButton) {
     let p = screen(h, x, y);
     click_with(h, p, m, b);
 }
 
-fn drag_px(h: &mut Harness<'static, SealtagApp>, from: (f64, f64), to: (f64, f64)) {
+fn drag_px(h: &mut H, from: (f64, f64), to: (f64, f64)) {
     let (a, b) = (screen(h, from.0, from.1), screen(h, to.0, to.1));
     drag(h, a, b);
 }
 
-fn key(h: &mut Harness<'static, SealtagApp>, k: Key) {
+fn key(h: &mut H, k: Key) {
     h.key_press(k);
     h.run_steps(2);
 }
 
-fn key_mod(h: &mut Harness<'static, SealtagApp>, m: Modifiers, k: Key) {
+fn key_mod(h: &mut H, m: Modifiers, k: Key) {
     h.key_press_modifiers(m, k);
     h.run_steps(2);
 }
 
-fn tol(h: &Harness<'static, SealtagApp>) -> f64 {
+fn tol(h: &H) -> f64 {
     1.0 / h.state().workspace().unwrap().canvas_view().unwrap().scale as f64 + 0.05
 }
 
@@ -566,13 +526,13 @@ fn wheel_zooms_to_the_cursor_and_fit_restores() {
 }
 
 /// The demo opened by its admin (who may edit the schema).
-fn admin_harness(d: &Demo) -> Harness<'static, SealtagApp> {
+fn admin_harness(d: &Demo) -> H {
     let app = SealtagApp::new(
         d.paths.admin_home.clone(),
         Some(d.paths.project.clone()),
         false,
     );
-    unlock(app_harness(app), DEMO_ADMIN_PASSPHRASE)
+    unlock(kit::harness(app), DEMO_ADMIN_PASSPHRASE)
 }
 
 #[test]
@@ -660,7 +620,7 @@ fn a_24_megapixel_image_opens_from_a_preview_and_zooms_to_full_resolution() {
     drop(s);
 
     let app = SealtagApp::new(home.clone(), Some(project.clone()), false);
-    let mut h = unlock(app_harness(app), "large image test");
+    let mut h = unlock(kit::harness(app), "large image test");
     assert!(
         !h.state().workspace().unwrap().shows_full_resolution(),
         "zoomed out: the preview is enough"
@@ -835,7 +795,7 @@ fn admin_changes_watermark_and_idle_lock_in_project_settings() {
 
 /// Opens the first support-chat record of the demo ("Moved house 🏠➡️🏡 new
 /// address: 8 Placeholder Lane, …").
-fn at_first_chat(h: &mut Harness<'static, SealtagApp>) -> i64 {
+fn at_first_chat(h: &mut H) -> i64 {
     for _ in 0..5 {
         key(h, Key::D);
     }

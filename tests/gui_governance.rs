@@ -10,10 +10,12 @@
 
 #![cfg(feature = "gui")]
 
+mod kit;
+
 use age::secrecy::SecretString;
-use egui::{Event, Key, Modifiers, PointerButton, Pos2};
-use egui_kittest::Harness;
+use egui::{Event, Key, Modifiers, Pos2};
 use egui_kittest::kittest::Queryable;
+use kit::{H, click, click_at, harness, key, open_menu, step_until, type_into};
 use sealtag::controller::{GovernanceChange, Session};
 use sealtag::crypto::UnlockedIdentity;
 use sealtag::governance::anomalies::FlagKind;
@@ -93,32 +95,9 @@ fn site(w: &World) -> Session {
     Session::open(&w.site, w.admin.clone(), None).unwrap()
 }
 
-fn harness(app: SealtagApp) -> Harness<'static, SealtagApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_step_dt(1.0 / 60.0)
-        .allow_missing_glyphs()
-        .build_ui_state(|ui, app: &mut SealtagApp| app.show(ui), app)
-}
-
-fn step_until(
-    h: &mut Harness<'static, SealtagApp>,
-    what: &str,
-    done: impl Fn(&SealtagApp) -> bool,
-) {
-    for _ in 0..600 {
-        if done(h.state()) {
-            return;
-        }
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// Unlocks `home` on `project` and waits for the workspace (and, when the
 /// role has items, the first image).
-fn open_as(home: &Home, project: &Path, wait_for_image: bool) -> Harness<'static, SealtagApp> {
+fn open_as(home: &Home, project: &Path, wait_for_image: bool) -> H {
     let mut h = harness(SealtagApp::new(
         home.clone(),
         Some(project.to_path_buf()),
@@ -138,14 +117,14 @@ fn open_as(home: &Home, project: &Path, wait_for_image: bool) -> Harness<'static
     h
 }
 
-fn current(h: &Harness<'static, SealtagApp>) -> Option<i64> {
+fn current(h: &H) -> Option<i64> {
     h.state()
         .workspace()
         .and_then(|ws| ws.current_item())
         .map(|i| i.id)
 }
 
-fn queue(h: &Harness<'static, SealtagApp>) -> Vec<i64> {
+fn queue(h: &H) -> Vec<i64> {
     h.state()
         .workspace()
         .unwrap()
@@ -155,51 +134,12 @@ fn queue(h: &Harness<'static, SealtagApp>) -> Vec<i64> {
         .collect()
 }
 
-fn message(h: &Harness<'static, SealtagApp>) -> String {
+fn message(h: &H) -> String {
     h.state()
         .workspace()
         .and_then(|ws| ws.message())
         .unwrap_or_default()
         .to_string()
-}
-
-fn click(h: &mut Harness<'static, SealtagApp>, label: &str) {
-    h.get_by_label(label).click();
-    h.run_steps(3);
-}
-
-fn click_at(h: &mut Harness<'static, SealtagApp>, pos: Pos2) {
-    h.hover_at(pos);
-    h.run_steps(1);
-    for pressed in [true, false] {
-        h.event(Event::PointerButton {
-            pos,
-            button: PointerButton::Primary,
-            pressed,
-            modifiers: Modifiers::NONE,
-        });
-        h.run_steps(1);
-    }
-    h.run_steps(2);
-}
-
-/// Opens a menu of the menu bar (press and release in separate frames, as
-/// a person does).
-fn open_menu(h: &mut Harness<'static, SealtagApp>, name: &str) {
-    let pos = h.get_by_label(name).rect().center();
-    click_at(h, pos);
-}
-
-fn type_into(h: &mut Harness<'static, SealtagApp>, label: &str, text: &str) {
-    h.get_by_label(label).click();
-    h.run_steps(1);
-    h.get_by_label(label).type_text(text);
-    h.run_steps(1);
-}
-
-fn key(h: &mut Harness<'static, SealtagApp>, k: Key) {
-    h.key_press(k);
-    h.run_steps(3);
 }
 
 fn box_label(s: &mut Session, item: i64) {

@@ -6,9 +6,11 @@
 
 #![cfg(feature = "gui")]
 
+mod kit;
+
 use age::secrecy::SecretString;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use kit::{H, harness, step_until, type_into};
 use sealtag::controller::Session;
 use sealtag::crypto::UnlockedIdentity;
 use sealtag::gui::SealtagApp;
@@ -69,30 +71,7 @@ fn world() -> World {
     }
 }
 
-fn harness(app: SealtagApp) -> Harness<'static, SealtagApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_step_dt(1.0 / 60.0)
-        .allow_missing_glyphs()
-        .build_ui_state(|ui, app: &mut SealtagApp| app.show(ui), app)
-}
-
-fn step_until(
-    h: &mut Harness<'static, SealtagApp>,
-    what: &str,
-    done: impl Fn(&SealtagApp) -> bool,
-) {
-    for _ in 0..600 {
-        if done(h.state()) {
-            return;
-        }
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-fn unlock(h: &mut Harness<'static, SealtagApp>) {
+fn unlock(h: &mut H) {
     h.run_steps(2);
     h.get_by_label("Passphrase").type_text(PASS);
     h.run_steps(1);
@@ -115,13 +94,6 @@ fn workspace_outcome(app: &SealtagApp) -> Option<Result<String, String>> {
     app.workspace()
         .and_then(|w| w.package_dialog())
         .and_then(|d| d.outcome.clone())
-}
-
-fn type_into(h: &mut Harness<'static, SealtagApp>, label: &str, text: &str) {
-    h.get_by_label(label).click();
-    h.run_steps(1);
-    h.get_by_label(label).type_text(text);
-    h.run_steps(1);
 }
 
 #[test]

@@ -8,10 +8,12 @@
 
 #![cfg(feature = "gui")]
 
+mod kit;
+
 use age::secrecy::SecretString;
-use egui::{Event, Key, Modifiers, PointerButton, Pos2};
-use egui_kittest::Harness;
+use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
+use kit::{H, click, click_at, drag, harness, open_menu, step_until};
 use sealtag::controller::Session;
 use sealtag::gui::SealtagApp;
 use sealtag::gui::commands::Command;
@@ -155,31 +157,8 @@ fn masks(w: &World, item: i64) -> Vec<MaskRow> {
     site(w).item_privacy(item).unwrap().masks
 }
 
-fn harness(app: SealtagApp) -> Harness<'static, SealtagApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_step_dt(1.0 / 60.0)
-        .allow_missing_glyphs()
-        .build_ui_state(|ui, app: &mut SealtagApp| app.show(ui), app)
-}
-
-fn step_until(
-    h: &mut Harness<'static, SealtagApp>,
-    what: &str,
-    done: impl Fn(&SealtagApp) -> bool,
-) {
-    for _ in 0..600 {
-        if done(h.state()) {
-            return;
-        }
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// Waits for the preview the worker thread is making.
-fn preview_made(h: &mut Harness<'static, SealtagApp>) {
+fn preview_made(h: &mut H) {
     step_until(h, "the preview", |app| {
         app.workspace()
             .and_then(|ws| ws.privacy_view())
@@ -189,7 +168,7 @@ fn preview_made(h: &mut Harness<'static, SealtagApp>) {
 }
 
 /// Unlocks `home` on the site and waits for the first item (the text).
-fn open_as(w: &World, home: &Home) -> Harness<'static, SealtagApp> {
+fn open_as(w: &World, home: &Home) -> H {
     let mut h = harness(SealtagApp::new(home.clone(), Some(w.site.clone()), false));
     h.run_steps(2);
     h.get_by_label("Passphrase").type_text(PASS);
@@ -203,53 +182,12 @@ fn open_as(w: &World, home: &Home) -> Harness<'static, SealtagApp> {
     h
 }
 
-fn view<'a>(h: &'a Harness<'static, SealtagApp>) -> &'a PrivacyView {
+fn view(h: &H) -> &PrivacyView {
     h.state()
         .workspace()
         .unwrap()
         .privacy_view()
         .expect("the privacy window is open")
-}
-
-fn click(h: &mut Harness<'static, SealtagApp>, label: &str) {
-    h.get_by_label(label).click();
-    h.run_steps(3);
-}
-
-/// Opens a menu of the menu bar (press and release in separate frames, as
-/// a person does).
-fn open_menu(h: &mut Harness<'static, SealtagApp>, name: &str) {
-    let pos = h.get_by_label(name).rect().center();
-    click_at(h, pos);
-}
-
-fn drag(h: &mut Harness<'static, SealtagApp>, from: Pos2, to: Pos2) {
-    h.hover_at(from);
-    h.run_steps(1);
-    h.drag_at(from);
-    h.run_steps(1);
-    for i in 1..=5 {
-        h.hover_at(from + (to - from) * (i as f32 / 5.0));
-        h.run_steps(1);
-    }
-    h.drop_at(to);
-    h.run_steps(3);
-}
-
-fn click_at(h: &mut Harness<'static, SealtagApp>, pos: Pos2) {
-    h.hover_at(pos);
-    h.run_steps(1);
-    for pressed in [true, false] {
-        h.event(Event::PointerButton {
-            pos,
-            button: PointerButton::Primary,
-            pressed,
-            modifiers: Modifiers::NONE,
-        });
-        h.run_steps(1);
-    }
-    // Far enough apart that two clicks are not a double-click.
-    h.run_steps(30);
 }
 
 fn text_mask(rows: &[MaskRow], pii: PiiType) -> &MaskRow {
@@ -420,9 +358,7 @@ fn admin_draws_regions_crops_and_uses_labels_and_templates_on_images() {
     open_menu(&mut h, "File");
     click(&mut h, "Privacy & masking… Ctrl+Shift+P");
     assert_eq!(view(&h).item_id(), w.image);
-    let px = |h: &Harness<'static, SealtagApp>, x: f64, y: f64| {
-        view(h).image_to_screen(x, y).expect("the image is drawn")
-    };
+    let px = |h: &H, x: f64, y: f64| view(h).image_to_screen(x, y).expect("the image is drawn");
     // Screen points per pixel decide how close a drawn corner can be.
     let tol = {
         let a = px(&h, 0.0, 0.0);

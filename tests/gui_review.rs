@@ -5,10 +5,12 @@
 
 #![cfg(feature = "gui")]
 
+mod kit;
+
 use age::secrecy::SecretString;
 use egui::{Key, Modifiers};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use kit::{H, harness, key};
 use sealtag::controller::Session;
 use sealtag::gui::SealtagApp;
 use sealtag::gui::commands::Command;
@@ -88,15 +90,7 @@ fn world() -> World {
     }
 }
 
-fn harness(app: SealtagApp) -> Harness<'static, SealtagApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_step_dt(1.0 / 60.0)
-        .allow_missing_glyphs()
-        .build_ui_state(|ui, app: &mut SealtagApp| app.show(ui), app)
-}
-
-fn open_as(home: &Home, site: &std::path::Path) -> Harness<'static, SealtagApp> {
+fn open_as(home: &Home, site: &std::path::Path) -> H {
     let mut h = harness(SealtagApp::new(
         home.clone(),
         Some(site.to_path_buf()),
@@ -117,13 +111,8 @@ fn open_as(home: &Home, site: &std::path::Path) -> Harness<'static, SealtagApp> 
     h
 }
 
-fn current(h: &Harness<'static, SealtagApp>) -> i64 {
+fn current(h: &H) -> i64 {
     h.state().workspace().unwrap().current_item().unwrap().id
-}
-
-fn key(h: &mut Harness<'static, SealtagApp>, k: Key) {
-    h.key_press(k);
-    h.run_steps(2);
 }
 
 fn states(w: &World) -> Vec<(i64, String, usize, usize)> {
