@@ -105,15 +105,8 @@ impl Peaks {
 }
 
 /// Encoded audio shared between the decoder thread, the waveform and the
-/// player without copying it (a long recording is hundreds of MB).
-#[derive(Clone, Debug)]
-pub struct SharedAudio(pub std::sync::Arc<Vec<u8>>);
-
-impl AsRef<[u8]> for SharedAudio {
-    fn as_ref(&self) -> &[u8] {
-        self.0.as_slice()
-    }
-}
+/// player without copying it, wiped when the last of them drops it.
+pub type SharedAudio = crate::crypto::SharedPlaintext;
 
 /// Decodes `bytes` (`format`: wav, flac, ogg, mp3) packet by packet and
 /// keeps only the per-block min/max: memory is the peaks, not the PCM.
@@ -122,11 +115,7 @@ pub fn compute_peaks(
     format: &str,
     frames_per_block: u32,
 ) -> Result<Peaks, PeaksError> {
-    compute_peaks_shared(
-        SharedAudio(std::sync::Arc::new(bytes)),
-        format,
-        frames_per_block,
-    )
+    compute_peaks_shared(SharedAudio::new(bytes), format, frames_per_block)
 }
 
 /// [`compute_peaks`] over bytes that stay shared with others.

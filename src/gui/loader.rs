@@ -109,7 +109,7 @@ impl Loader {
 /// Decrypts and decodes one item, handing results to `send` (images: the
 /// preview, then the tiles). Returns false when the receiver is gone.
 fn decode(item: &ItemBlobRef, send: &mut dyn FnMut(LoadedContent) -> bool) -> bool {
-    let content = match item.decrypt() {
+    let mut content = match item.decrypt() {
         Ok(c) => c,
         Err(e) => return send(LoadedContent::Failed(e.to_string())),
     };
@@ -124,8 +124,9 @@ fn decode(item: &ItemBlobRef, send: &mut dyn FnMut(LoadedContent) -> bool) -> bo
             Err(failed) => send(failed),
         },
         ItemKind::Audio => {
-            // One copy out of the zeroizing buffer, then shared by reference.
-            let bytes = crate::peaks::SharedAudio(std::sync::Arc::new(content.bytes.to_vec()));
+            // Moved out of the decrypted buffer (no copy), then shared by
+            // reference and wiped when waveform and player are done with it.
+            let bytes = crate::peaks::SharedAudio::new(std::mem::take(&mut *content.bytes));
             let (peaks, peaks_new) = match item.cached_peaks() {
                 Some(p) => (Some(p), false),
                 None => (

@@ -18,7 +18,6 @@
 use std::f64::consts::TAU;
 use std::io::{Cursor, ErrorKind};
 use std::ops::Range;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
@@ -136,14 +135,9 @@ fn unsupported(format: &str) -> MaskError {
 // ---------------------------------------------------------------------------
 // Decoding
 
-/// Lets symphonia (which wants an owned `'static` source) read shared bytes.
-struct SharedBytes(Arc<Vec<u8>>);
-
-impl AsRef<[u8]> for SharedBytes {
-    fn as_ref(&self) -> &[u8] {
-        self.0.as_slice()
-    }
-}
+/// Symphonia wants an owned `'static` source: the decrypted recording is
+/// shared with it by reference, and wiped when the last reader drops it.
+type Shared = crate::crypto::SharedPlaintext;
 
 fn is_eof(err: &AudioError) -> bool {
     matches!(err, AudioError::IoError(e) if e.kind() == ErrorKind::UnexpectedEof)
@@ -151,17 +145,17 @@ fn is_eof(err: &AudioError) -> bool {
 
 /// Opens the container and picks its first audio track.
 fn open(
-    bytes: Arc<Vec<u8>>,
+    bytes: Shared,
     format: &'static str,
 ) -> Result<(Box<dyn FormatReader>, u32, CodecParameters), MaskError> {
     let open_error = |message: String| MaskError::AudioOpen { format, message };
     // Fields symphonia panics on, overflows on or allocates blindly from (see
     // `import::audio_guard`); nothing here would contain a panic or an allocation failure.
-    if let Some(message) = crate::import::demuxer_hazard(format, bytes.as_slice()) {
+    if let Some(message) = crate::import::demuxer_hazard(format, bytes.as_ref()) {
         return Err(MaskError::Malformed { format, message });
     }
     let stream = MediaSourceStream::new(
-        Box::new(Cursor::new(SharedBytes(bytes))),
+        Box::new(Cursor::new(bytes)),
         MediaSourceStreamOptions::default(),
     );
     let mut hint = Hint::new();
@@ -259,7 +253,7 @@ struct Packet<'a> {
 /// it says, else as soon as the decoded length does). Only one packet's
 /// samples are held at a time. Returns (sample rate, channels, frames).
 fn decode_each(
-    bytes: Arc<Vec<u8>>,
+    bytes: Shared,
     format: &'static str,
     max_secs: f64,
     sink: impl FnMut(Packet<'_>) -> Result<(), MaskError>,
@@ -283,7 +277,7 @@ fn contained<T>(
 }
 
 fn decode_each_unguarded(
-    bytes: Arc<Vec<u8>>,
+    bytes: Shared,
     format: &'static str,
     max_secs: f64,
     mut sink: impl FnMut(Packet<'_>) -> Result<(), MaskError>,
@@ -385,8 +379,8 @@ fn decode_each_unguarded(
 /// the header does not say.
 pub fn sample_rate(bytes: &[u8], format: &str, max_secs: f64) -> Result<u32, MaskError> {
     let name = audio_format(format).ok_or_else(|| unsupported(format))?;
-    let shared = Arc::new(bytes.to_vec());
-    let (_, _, params) = contained(name, || open(Arc::clone(&shared), name))?;
+    let shared = Shared::new(bytes.to_vec());
+    let (_, _, params) = contained(name, || open(shared.clone(), name))?;
     match params.sample_rate {
         Some(rate) if rate > 0 => Ok(rate),
         _ => decode_each(shared, name, max_secs, |_| Ok(())).map(|(rate, _, _)| rate),
@@ -399,7 +393,7 @@ pub fn decode_pcm(bytes: &[u8], format: &str, max_secs: f64) -> Result<Pcm, Mask
     let name = audio_format(format).ok_or_else(|| unsupported(format))?;
     let mut samples = Vec::new();
     let (sample_rate, channels, _) =
-        decode_each(Arc::new(bytes.to_vec()), name, max_secs, |packet| {
+        decode_each(Shared::new(bytes.to_vec()), name, max_secs, |packet| {
             samples.extend_from_slice(packet.samples);
             Ok(())
         })?;
@@ -674,7 +668,7 @@ fn stream_wav(
 ) -> Result<Streamed, MaskError> {
     let mut wav: Option<WavWriter> = None;
     let (sample_rate, _, recording_frames) =
-        decode_each(Arc::new(bytes.to_vec()), format, max_secs, |packet| {
+        decode_each(Shared::new(bytes.to_vec()), format, max_secs, |packet| {
             let keep = window.map(|(s, e)| frame_span(s, e, packet.sample_rate));
             let writer = match &mut wav {
                 Some(writer) => writer,
@@ -1121,8 +1115,8 @@ fn measure(
     format: &'static str,
     max_secs: f64,
 ) -> Result<(Vec<u8>, f64), MaskError> {
-    let shared = Arc::new(bytes);
-    let (_, _, params) = contained(format, || open(Arc::clone(&shared), format))?;
+    let shared = Shared::new(bytes);
+    let (_, _, params) = contained(format, || open(shared.clone(), format))?;
     let from_header = match (format, params.sample_rate, params.n_frames) {
         ("wav" | "flac", Some(rate), Some(frames)) if rate > 0 && frames > 0 => {
             let secs = seconds(frames, rate);
@@ -1139,12 +1133,16 @@ fn measure(
     let duration = match from_header {
         Some(secs) => secs,
         None => {
-            let (rate, _, frames) = decode_each(Arc::clone(&shared), format, max_secs, |_| Ok(()))?;
+            let (rate, _, frames) = decode_each(shared.clone(), format, max_secs, |_| Ok(()))?;
             seconds(frames, rate)
         }
     };
     // Every clone handed to symphonia is dropped by now; the copy is only a fallback.
-    let bytes = Arc::try_unwrap(shared).unwrap_or_else(|arc| arc.as_ref().clone());
+    // Moved out, not copied (the emptied buffer has nothing left to wipe).
+    let bytes = shared
+        .try_unwrap()
+        .map(|mut plain| std::mem::take(&mut *plain))
+        .unwrap_or_else(|still_shared| still_shared.as_ref().to_vec());
     Ok((bytes, duration))
 }
 
