@@ -9,7 +9,7 @@ mod kit;
 use age::secrecy::SecretString;
 use egui::{Event, Key, Modifiers, PointerButton, Pos2};
 use egui_kittest::kittest::Queryable;
-use kit::{H, step_until};
+use kit::{H, drag, step_until};
 use sealtag::controller::Session;
 use sealtag::demo::{self, DEMO_ADMIN_PASSPHRASE, DEMO_PASSPHRASE};
 use sealtag::gui::SealtagApp;
@@ -99,19 +99,6 @@ fn click_with(h: &mut H, pos: Pos2, modifiers: Modifiers, which: PointerButton) 
 
 fn click(h: &mut H, pos: Pos2) {
     click_with(h, pos, Modifiers::NONE, PointerButton::Primary);
-}
-
-fn drag(h: &mut H, from: Pos2, to: Pos2) {
-    h.hover_at(from);
-    h.run_steps(1);
-    h.drag_at(from);
-    h.run_steps(1);
-    for i in 1..=5 {
-        h.hover_at(from + (to - from) * (i as f32 / 5.0));
-        h.run_steps(1);
-    }
-    h.drop_at(to);
-    h.run_steps(2);
 }
 
 fn click_px(h: &mut H, x: f64, y: f64) {

@@ -15,7 +15,7 @@ mod kit;
 use age::secrecy::SecretString;
 use egui::{Event, Key, Modifiers, Pos2};
 use egui_kittest::kittest::Queryable;
-use kit::{H, click, click_at, harness, key, open_menu, step_until, type_into};
+use kit::{H, click, click_at, harness, key, open_menu, run_command, step_until, type_into};
 use sealtag::controller::{GovernanceChange, Session};
 use sealtag::crypto::UnlockedIdentity;
 use sealtag::governance::anomalies::FlagKind;
@@ -387,11 +387,7 @@ fn auditor_reads_the_access_review_and_anomalies_annotators_cannot() {
     assert!(h.query_by_label_contains("Access review").is_none());
     assert!(h.query_by_label_contains("Incidents").is_none());
     key(&mut h, Key::Escape);
-    h.state_mut()
-        .workspace_mut()
-        .unwrap()
-        .run_command(Command::AccessReview);
-    h.run_steps(2);
+    run_command(&mut h, Command::AccessReview);
     assert!(h.state().workspace().unwrap().access_view().is_none());
     assert!(
         message(&h).contains("admins and auditors"),
@@ -564,11 +560,7 @@ fn the_privacy_screen_hides_on_the_panic_key_and_on_focus_loss() {
 fn admin_turns_the_privacy_screen_on_in_project_settings() {
     let w = world();
     let mut h = open_as(&w.admin_home, &w.site, true);
-    h.state_mut()
-        .workspace_mut()
-        .unwrap()
-        .run_command(Command::ProjectSettings);
-    h.run_steps(2);
+    run_command(&mut h, Command::ProjectSettings);
     click(&mut h, "Hide the item whenever the window loses focus");
     click(&mut h, "Save");
     assert_eq!(site(&w).project_setting("privacy_screen").unwrap(), "on");
@@ -649,11 +641,7 @@ fn the_consent_group_saves_consent_and_purposes() {
 fn the_work_package_dialog_sets_an_expiry() {
     let w = world();
     let mut h = open_as(&w.admin_home, &w.site, true);
-    h.state_mut()
-        .workspace_mut()
-        .unwrap()
-        .run_command(Command::MakeWorkPackage);
-    h.run_steps(2);
+    run_command(&mut h, Command::MakeWorkPackage);
     h.get_by_label("For").click();
     h.run_steps(2);
     h.get_by_label_contains("Ann (annotator)").click();
@@ -698,11 +686,7 @@ fn the_work_package_dialog_sets_an_expiry() {
 fn admin_sets_the_retention_period_in_project_settings() {
     let w = world();
     let mut h = open_as(&w.admin_home, &w.site, true);
-    h.state_mut()
-        .workspace_mut()
-        .unwrap()
-        .run_command(Command::ProjectSettings);
-    h.run_steps(2);
+    run_command(&mut h, Command::ProjectSettings);
     // A click turns the drag value into a text field with its text selected.
     h.get_by_label("Keep items for (days)").click();
     h.run_steps(2);

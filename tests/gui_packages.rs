@@ -10,7 +10,7 @@ mod kit;
 
 use age::secrecy::SecretString;
 use egui_kittest::kittest::Queryable;
-use kit::{H, harness, step_until, type_into};
+use kit::{H, harness, run_command, step_until, type_into};
 use sealtag::controller::Session;
 use sealtag::crypto::UnlockedIdentity;
 use sealtag::gui::SealtagApp;
@@ -192,11 +192,7 @@ fn annotator_opens_a_work_package_from_the_picker_and_sends_results() {
     step_until(&mut h, "the site workspace", |app| {
         app.workspace().is_some()
     });
-    h.state_mut()
-        .workspace_mut()
-        .unwrap()
-        .run_command(Command::OpenResultsPackage);
-    h.run_steps(2);
+    run_command(&mut h, Command::OpenResultsPackage);
     let bad = w.dir.path().join("bad-results.sealpkg");
     flipped_copy(&results, &bad);
     type_into(&mut h, "Package file", bad.to_str().unwrap());
@@ -241,11 +237,7 @@ fn admin_makes_a_work_package_with_the_dialog() {
     step_until(&mut h, "the site workspace", |app| {
         app.workspace().is_some()
     });
-    h.state_mut()
-        .workspace_mut()
-        .unwrap()
-        .run_command(Command::MakeWorkPackage);
-    h.run_steps(2);
+    run_command(&mut h, Command::MakeWorkPackage);
     h.get_by_label("For").click();
     h.run_steps(2);
     h.get_by_label_contains("Ann (annotator)").click();
@@ -284,11 +276,7 @@ fn admin_exports_a_signed_dataset_with_the_dialog() {
     step_until(&mut h, "the site workspace", |app| {
         app.workspace().is_some()
     });
-    h.state_mut()
-        .workspace_mut()
-        .unwrap()
-        .run_command(Command::ExportDataset);
-    h.run_steps(2);
+    run_command(&mut h, Command::ExportDataset);
     h.get_by_label("All items (not only approved)").click();
     h.run_steps(1);
     let out = w.dir.path().join("dataset");

@@ -13,7 +13,7 @@ mod kit;
 use age::secrecy::SecretString;
 use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
-use kit::{H, click, click_at, drag, harness, open_menu, step_until};
+use kit::{H, click, click_at, drag, harness, open_menu, run_command, step_until};
 use sealtag::controller::Session;
 use sealtag::gui::SealtagApp;
 use sealtag::gui::commands::Command;
@@ -330,11 +330,7 @@ fn annotators_do_not_get_the_privacy_screen() {
     h.run_steps(2);
     h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::P);
     h.run_steps(2);
-    h.state_mut()
-        .workspace_mut()
-        .unwrap()
-        .run_command(Command::PrivacyScreen);
-    h.run_steps(2);
+    run_command(&mut h, Command::PrivacyScreen);
     let ws = h.state().workspace().unwrap();
     assert!(ws.privacy_view().is_none());
     assert!(

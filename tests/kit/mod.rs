@@ -98,3 +98,13 @@ pub fn drag(h: &mut H, from: Pos2, to: Pos2) {
     h.drop_at(to);
     h.run_steps(3);
 }
+
+/// Runs a workspace command (as its menu entry or shortcut would) and lets
+/// the window it opens appear.
+pub fn run_command(h: &mut H, command: sealtag::gui::commands::Command) {
+    h.state_mut()
+        .workspace_mut()
+        .expect("a workspace is open")
+        .run_command(command);
+    h.run_steps(2);
+}
