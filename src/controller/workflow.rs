@@ -42,6 +42,13 @@ pub const PROJECT_SETTINGS: &[(&str, &str)] = &[
     ("quality_gate", "0"),
     ("pii_names", ""),
     ("package_names", "original"),
+    // Record fields (JSONL/CSV columns kept as item metadata) that travel in
+    // work packages: none unless allow-listed here, comma-separated.
+    ("package_fields", ""),
+    // The country whose national phone formats the PII detector reads
+    // (ISO 3166-1 alpha-2, e.g. GB); numbers with a country code are found
+    // whatever it is.
+    ("pii_region", "US"),
     ("mask_pii", "off"),
     ("mask_classes", ""),
     ("mask_style", "block"),
@@ -60,6 +67,25 @@ pub const PROJECT_SETTINGS: &[(&str, &str)] = &[
     ("anomaly_unlabeled_days", "7"),
     ("anomaly_export_items", "1000"),
 ];
+
+/// The `package_fields` setting: distinct field names, comma-separated,
+/// each 1–64 characters of letters, digits, `_`, `-` or `.`.
+pub fn parse_field_list(value: &str) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let ok = name.chars().count() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !ok {
+            return None;
+        }
+        if !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+        }
+    }
+    Some(out)
+}
 
 /// Guidelines travel in every work package; keep them a document, not a dump.
 const MAX_GUIDELINES_CHARS: usize = 64 * 1024;
@@ -232,6 +258,8 @@ impl Session {
             "quality_gate" => value.parse::<f64>().is_ok_and(|g| (0.0..=1.0).contains(&g)),
             "pii_names" => value.chars().count() <= MAX_GUIDELINES_CHARS,
             "package_names" => matches!(value, "original" | "opaque"),
+            "package_fields" => parse_field_list(value).is_some(),
+            "pii_region" => crate::privacy::pii::valid_region(value),
             "mask_pii" => matches!(value, "off" | "auto"),
             "mask_classes" => value.chars().count() <= 1024,
             "mask_style" => crate::privacy::derive::parse_mask_style(value).is_some(),
@@ -250,7 +278,7 @@ impl Session {
         };
         if !valid {
             return Err(CoreError::Invalid(format!(
-                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; mask_pii: off or auto; mask_classes: class names whose labels are filled in annotators' images, comma-separated; mask_style: block, tag or char:X; mask_region_style: fill, blur or pixelate; mask_audio_style: mute or tone; anomaly_views_per_hour: item views in any hour above which a person is flagged, 0 = off; anomaly_failed_unlocks: failed unlocks within 15 minutes that are flagged, 0 = off; working_hours: HH-HH or HH:MM-HH:MM (e.g. 08-18), exports and packages outside are flagged, empty = off; working_hours_utc_offset: ±HH:MM added to UTC for working_hours, e.g. +02:00; anomaly_unlabeled_days: days a viewed item may go without a label change by the viewer, 0 = off; anomaly_export_items: exports and packages of more items are flagged, 0 = off; retention_days: days items are kept, 0 = no limit; privacy_screen: on or off, on hides the item when the window loses focus)"
+                "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; package_fields: record fields that travel in work packages, comma-separated names (empty: none); pii_region: two-letter country code for national phone formats, e.g. GB; mask_pii: off or auto; mask_classes: class names whose labels are filled in annotators' images, comma-separated; mask_style: block, tag or char:X; mask_region_style: fill, blur or pixelate; mask_audio_style: mute or tone; anomaly_views_per_hour: item views in any hour above which a person is flagged, 0 = off; anomaly_failed_unlocks: failed unlocks within 15 minutes that are flagged, 0 = off; working_hours: HH-HH or HH:MM-HH:MM (e.g. 08-18), exports and packages outside are flagged, empty = off; working_hours_utc_offset: ±HH:MM added to UTC for working_hours, e.g. +02:00; anomaly_unlabeled_days: days a viewed item may go without a label change by the viewer, 0 = off; anomaly_export_items: exports and packages of more items are flagged, 0 = off; retention_days: days items are kept, 0 = no limit; privacy_screen: on or off, on hides the item when the window loses focus)"
             )));
         }
         self.write(|tx, pid, actor| {

@@ -534,6 +534,12 @@ pub fn mask(text: &str, spans: &[PiiSpan], style: MaskStyle) -> String {
         .collect()
 }
 
+/// Whether `code` is a region the detector accepts for national phone
+/// formats (the `pii_region` setting): an ISO 3166-1 alpha-2 code.
+pub fn valid_region(code: &str) -> bool {
+    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
 /// Luhn checksum over digit values (0–9), most significant first.
 pub fn luhn_valid(digits: &[u8]) -> bool {
     if digits.is_empty() || digits.iter().any(|&d| d > 9) {
