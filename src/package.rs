@@ -402,6 +402,11 @@ pub fn open_package<R: Read>(
 }
 
 impl<R: Read> OpenedPackage<R> {
+    /// How many members were read so far (the index of the next one).
+    pub fn position(&self) -> usize {
+        self.next
+    }
+
     /// Total bytes of all members, for progress bars.
     pub fn total_bytes(&self) -> u64 {
         self.manifest.members.iter().map(|m| m.size).sum()

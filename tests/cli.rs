@@ -1592,3 +1592,88 @@ fn import_reports_files_converted_from_utf16() {
         "{text}"
     );
 }
+
+/// `package inspect` shows the recipient what travelled: the allow-listed
+/// record fields (set with `settings package_fields`), no unlisted field and
+/// no hash of an original; a second import of the same file is reported as
+/// a duplicate; the laptop's items carry their copy's hash.
+#[test]
+fn package_inspect_shows_what_travels_and_nothing_else() {
+    let site = site_with_project();
+    site.enrol("ann", "annotator");
+    let records = site.dir.path().join("chats.jsonl");
+    std::fs::write(
+        &records,
+        concat!(
+            r#"{"text":"Order 1 arrived.","customer_email":"zoe@example.org","lang":"en","channel":"chat"}"#,
+            "\n",
+            r#"{"text":"Order 2 did not.","customer_email":"yan@example.org","lang":"fr","channel":"mail"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let image = format!("{FIXTURES}/import/astronaut.jpg");
+    site.ok(
+        "admin",
+        &["import", "--project", &site.p(), records.to_str().unwrap(), &image],
+    );
+    let again = site.ok("admin", &["import", "--project", &site.p(), &image]);
+    assert!(
+        again.contains("duplicate") && again.contains("already in the project as item 3"),
+        "{again}"
+    );
+    site.ok(
+        "admin",
+        &["settings", "--project", &site.p(), "package_fields", "lang,channel"],
+    );
+    let bad = site.run(
+        "admin",
+        &["settings", "--project", &site.p(), "package_fields", "a b"],
+    );
+    assert_eq!(code(&bad), 1);
+    assert!(stderr(&bad).contains("package_fields"), "{}", stderr(&bad));
+    site.ok("admin", &["assign", "--project", &site.p(), "--to", "ann"]);
+    let originals = site.json("admin", &["items", "--project", &site.p(), "--json"]);
+    let work = site.dir.path().join("ann.sealpkg");
+    let w = work.to_str().unwrap();
+    site.ok(
+        "admin",
+        &["package", "work", "--project", &site.p(), "--to", "ann", "--out", w],
+    );
+
+    let seen = site.json("ann", &["package", "inspect", w, "--json"]);
+    assert_eq!(seen["manifest"]["kind"], "work");
+    let items = seen["work"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["fields"], serde_json::json!({"lang": "en", "channel": "chat"}));
+    assert_eq!(items[2]["fields"], serde_json::json!({}));
+    assert!(items.iter().all(|i| i.get("sha256").is_none()));
+    let everything = seen.to_string();
+    assert!(!everything.contains("customer_email") && !everything.contains("zoe@"));
+    for o in originals.as_array().unwrap() {
+        assert!(!everything.contains(o["sha256"].as_str().unwrap()));
+    }
+    let text = site.ok("ann", &["package", "inspect", w]);
+    assert!(text.contains("fields: channel=\"chat\", lang=\"en\""), "{text}");
+    assert!(text.contains("fields: none"), "{text}");
+    assert!(text.contains("metadata stripped"), "{text}");
+    // Nothing was applied: the annotator has no project yet.
+    assert!(!site.home("ann").join("projects").exists());
+    // Someone it is not sealed to cannot inspect it.
+    let refused = site.run("admin", &["package", "inspect", w]);
+    assert_eq!(code(&refused), 1);
+
+    let admin_fpr = site.json("admin", &["identity", "show", "--json"])["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let opened = site.json(
+        "ann",
+        &["package", "open", w, "--signer", &admin_fpr, "--json"],
+    );
+    let laptop = opened["bundle"].as_str().unwrap().to_string();
+    let copies = site.json("ann", &["items", "--project", &laptop, "--json"]);
+    for (copy, inspected) in copies.as_array().unwrap().iter().zip(items) {
+        assert_eq!(copy["sha256"], inspected["media_sha256"]);
+    }
+}

@@ -341,6 +341,15 @@ pub enum PackageCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show what a package holds — kind, signer, recipients, every item
+    /// with every field it carries, each member with size and SHA-256, the
+    /// masks and windows applied — without applying anything (recipients
+    /// only: the package is sealed to them).
+    Inspect {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// The packages made and applied in a project.
     List {
         #[command(flatten)]

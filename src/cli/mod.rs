@@ -372,6 +372,14 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                             println!("          {path}: {e}");
                         }
                     }
+                    "duplicate" => println!(
+                        "duplicate {path}: already in the project as item {}; skipped",
+                        file.duplicate_of
+                            .iter()
+                            .map(|id| id.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                     _ => println!("rejected  {path}: {}", file.errors.join("; ")),
                 }
             })?;
@@ -1263,6 +1271,16 @@ fn package_command(cli: &Cli, home: &Home, cmd: &PackageCommand) -> Result<Exit>
             }
             Ok(Exit::Ok)
         }
+        PackageCommand::Inspect { file, json } => {
+            let identity = unlock(cli, home)?;
+            let seen = crate::controller::inspect_package(file, &identity, home)?;
+            if *json {
+                print_json(&seen)?;
+            } else {
+                print_inspection(&seen);
+            }
+            Ok(Exit::Ok)
+        }
         PackageCommand::List { project, json } => {
             let mut s = open(cli, home, &project.path)?;
             let rows = s.packages()?;
@@ -1293,6 +1311,124 @@ fn package_command(cli: &Cli, home: &Home, cmd: &PackageCommand) -> Result<Exit>
                 }
             }
             Ok(Exit::Ok)
+        }
+    }
+}
+
+/// `package inspect` for people: the manifest, then what the documents say.
+fn print_inspection(seen: &crate::controller::Inspection) {
+    let m = &seen.manifest;
+    println!(
+        "{:?} package {} of project {} (format {})",
+        m.kind, m.package_id, m.project_id, m.format_version
+    );
+    println!(
+        "signed by {}{} on {}, sequence {}; signature checked",
+        m.sender,
+        seen.signer_name
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default(),
+        format_time(m.created_ms),
+        m.sequence
+    );
+    println!("sealed to: {}", m.recipients.join(", "));
+    println!("{} member(s), every SHA-256 checked:", m.members.len());
+    for e in &m.members {
+        println!("  {:<28} {:>12} B  sha256 {}", e.name, e.size, e.sha256);
+    }
+    if let Some(w) = &seen.work {
+        println!(
+            "work for {} ({}, {}) in \"{}\"; results go to {}",
+            w.recipient.name,
+            w.recipient.fingerprint,
+            w.recipient.role,
+            w.project_name,
+            w.site
+                .iter()
+                .map(|p| format!("{} ({})", p.name, p.fingerprint))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if let Some(at) = w.expires_at_ms {
+            println!("expires {}", format_time(at));
+        }
+        println!(
+            "{} class(es): {}; guidelines {} chars; {} pre-label(s); {} comment(s)",
+            w.classes.len(),
+            w.classes.join(", "),
+            w.guidelines_chars,
+            w.prelabels,
+            w.comments
+        );
+        println!("{} item(s):", w.items.len());
+        for i in &w.items {
+            let it = &i.item;
+            let extent = match (it.width, it.height, it.duration_secs, it.char_len) {
+                (Some(w), Some(h), _, _) => format!(" {w}×{h} px"),
+                (_, _, Some(s), _) => format!(" {s:.2} s"),
+                (_, _, _, Some(c)) => format!(" {c} chars"),
+                _ => String::new(),
+            };
+            println!(
+                "  item {} {} \"{}\" {}{}; {} ({}), privacy version {}",
+                it.id,
+                it.kind.as_str(),
+                it.name,
+                it.format,
+                extent,
+                it.purpose,
+                it.state,
+                it.privacy_version
+            );
+            if i.fields.is_empty() {
+                println!("    fields: none");
+            } else {
+                let fields: Vec<String> =
+                    i.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                println!("    fields: {}", fields.join(", "));
+            }
+            println!(
+                "    media: {} {} B sha256 {}",
+                it.media,
+                i.media_bytes.unwrap_or(0),
+                i.media_sha256.as_deref().unwrap_or("(missing)")
+            );
+            let p = &it.privacy;
+            let mut applied = Vec::new();
+            if let Some(win) = &p.window {
+                applied.push(format!("window {}", win.describe()));
+            }
+            applied.extend(p.masks.iter().cloned());
+            if p.auto_pii {
+                applied.push("automatic PII masking".into());
+            }
+            if p.metadata_stripped {
+                applied.push("metadata stripped".into());
+            }
+            if p.unchanged {
+                applied.push("sent as stored".into());
+            }
+            println!("    privacy: {}", applied.join("; "));
+            if i.prelabels > 0 {
+                println!("    pre-labels: {}", i.prelabels);
+            }
+        }
+        let settings: Vec<String> = w.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!("settings: {}", settings.join(", "));
+    }
+    if let Some(r) = &seen.results {
+        println!(
+            "results from laptop bundle {} ({}): {} item(s), {} comment(s), {} incident(s), {} audit row(s)",
+            r.laptop_project_id,
+            if r.full { "full" } else { "changes since the last" },
+            r.items.len(),
+            r.comments,
+            r.incidents,
+            r.audit_rows
+        );
+        for (id, state, labels) in &r.items {
+            println!("  item {id}: {state}, {labels} label(s)");
         }
     }
 }

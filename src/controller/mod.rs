@@ -10,6 +10,7 @@
 mod access;
 mod export;
 mod governance;
+mod inspect;
 mod labels;
 mod packages;
 mod privacy;
@@ -19,6 +20,7 @@ mod schema;
 mod workflow;
 
 pub use export::{ExportOptions, ExportReport, PrelabelReport, strip_jpeg, strip_png};
+pub use inspect::{InspectedItem, Inspection, ResultsView, WorkView, inspect_package};
 pub use governance::{GovernanceChange, INCIDENT_KINDS, Resolution, ShredReport, covers};
 pub use packages::{
     MadePackage, MergeReport, PlannedPackage, WorkOpened, default_local_bundle, open_work_package,
@@ -145,7 +147,8 @@ impl ItemBlobRef {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct FileReport {
     pub path: PathBuf,
-    /// `imported`, `partial` or `rejected`.
+    /// `imported`, `partial`, `duplicate` (the content is already an
+    /// item; nothing was added) or `rejected`.
     pub outcome: &'static str,
     pub item_ids: Vec<i64>,
     pub errors: Vec<String>,
@@ -153,6 +156,14 @@ pub struct FileReport {
     /// (offsets into its items, and byte offsets in its record errors,
     /// count the UTF-8 text); `null` otherwise.
     pub converted_from: Option<&'static str>,
+    /// `duplicate`: the item that already holds this file's content.
+    pub duplicate_of: Vec<i64>,
+}
+
+/// A media or `.txt` file imported as one item (not a record of a
+/// JSONL/CSV file, which carries its own fields).
+fn is_whole_file(item: &import::AcceptedItem) -> bool {
+    item.metadata.as_object().is_none_or(|m| m.is_empty())
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -166,7 +177,9 @@ impl ImportReport {
     }
     /// True when every file imported completely.
     pub fn complete(&self) -> bool {
-        self.files.iter().all(|f| f.outcome == "imported")
+        self.files
+            .iter()
+            .all(|f| matches!(f.outcome, "imported" | "duplicate"))
     }
 }
 
@@ -602,9 +615,37 @@ impl Session {
                 item_ids: vec![],
                 errors: vec![reason],
                 converted_from: None,
+                duplicate_of: vec![],
             });
         }
         let pid = self.project.project_id().to_string();
+        // A file whose content is already an item is not imported twice
+        // (re-running an import over a folder adds only the new files).
+        // Records are exempt: short texts ("Thanks!") repeat legitimately,
+        // and each record is its own item with its own fields.
+        let mut duplicate_of = Vec::new();
+        let mut items = items;
+        if items.len() == 1 && is_whole_file(&items[0]) {
+            let sha = hex::encode(items[0].sha256);
+            if let Some(existing) = store::item_with_content(self.project.store.conn(), &sha)? {
+                duplicate_of.push(existing);
+                items.clear();
+            }
+        }
+        if !duplicate_of.is_empty() {
+            let details = json!({"duplicate_of": duplicate_of}).to_string();
+            self.write(|tx, pid, actor| {
+                store::append_audit(tx, pid, actor, "import.duplicate", "file", &details)
+            })?;
+            return Ok(FileReport {
+                path,
+                outcome: "duplicate",
+                item_ids: vec![],
+                errors: vec![],
+                converted_from,
+                duplicate_of,
+            });
+        }
         // Blobs first (complete and fsynced), then one transaction referencing
         // them: a crash in between leaves only unreferenced ciphertext.
         let mut written = Vec::with_capacity(items.len());
@@ -675,7 +716,9 @@ impl Session {
                     actor,
                     "item.import",
                     &format!("item:{id}"),
-                    &json!({"kind": kind, "sha256": sha, "bytes": blob.size, "consent": governance.consent, "purposes": governance.purposes, "subject_key_set": governance.subject_key.is_some()}).to_string(),
+                    // No content hash: a keyed value that dies with the
+                    // item's blob key (crypto::content_id).
+                    &json!({"kind": kind, "content_id": crate::crypto::content_id(&blob.key, &item.bytes), "bytes": blob.size, "consent": governance.consent, "purposes": governance.purposes, "subject_key_set": governance.subject_key.is_some()}).to_string(),
                 )?;
                 ids.push(id);
             }
@@ -701,6 +744,7 @@ impl Session {
             item_ids,
             errors: error_texts,
             converted_from,
+            duplicate_of: vec![],
         })
     }
 

@@ -33,7 +33,7 @@ use crate::package::{
     ProgressFn,
 };
 use crate::permissions::Action;
-use crate::privacy::derive::{PrivacyPlan, derive};
+use crate::privacy::derive::{MaskSpec, PrivacyPlan, derive};
 use crate::privacy::image_mask::{Region, RegionStyle, Shape};
 use crate::privacy::window::Window;
 use crate::project::Project;
@@ -82,11 +82,15 @@ pub struct WorkItem {
     pub kind: ItemKind,
     pub name: String,
     pub format: String,
-    pub sha256: String,
+    // No hash of the original travels (a short text's hash confirms a
+    // guessed phone number); the media member's own SHA-256 is in the
+    // signed manifest.
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub duration_secs: Option<f64>,
     pub char_len: Option<u64>,
+    /// The record fields the site allow-listed (`package_fields`), masked
+    /// like the text when `mask_pii` is `auto`; `{}` otherwise.
     pub metadata: String,
     pub purpose: String,
     pub state: String,
@@ -97,6 +101,91 @@ pub struct WorkItem {
     /// newer one (e.g. more masks).
     #[serde(default)]
     pub privacy_version: i64,
+    /// What was done to the original before it was sent, for the
+    /// recipient's inspection (`sealtag package inspect`).
+    #[serde(default)]
+    pub privacy: SentPrivacy,
+}
+
+/// What the site applied to an item's copy: the window it was cut to, the
+/// masks painted, whether automatic PII detection ran. Descriptions name
+/// types and positions, never the masked content.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct SentPrivacy {
+    pub window: Option<Window>,
+    pub masks: Vec<String>,
+    /// `mask_pii = auto`: high-confidence detections in the text, the
+    /// transcripts and the allow-listed fields were masked too.
+    pub auto_pii: bool,
+    /// Metadata removed by allow-list (images and recordings).
+    pub metadata_stripped: bool,
+    /// The item was sent exactly as stored (a text with nothing to mask).
+    pub unchanged: bool,
+}
+
+impl SentPrivacy {
+    fn of(plan: &PrivacyPlan, kind: ItemKind, changes: bool) -> SentPrivacy {
+        let mut masks: Vec<String> = plan
+            .text_spans
+            .iter()
+            .map(|&(start, end, pii_type)| {
+                MaskSpec::Text {
+                    start,
+                    end,
+                    pii_type,
+                }
+                .describe()
+            })
+            .collect();
+        masks.extend(plan.regions.iter().map(|r| {
+            MaskSpec::Region { region: r.clone() }.describe()
+        }));
+        masks.extend(plan.audio.iter().map(|r| MaskSpec::Audio { range: r.clone() }.describe()));
+        SentPrivacy {
+            window: plan.window,
+            masks,
+            auto_pii: plan.auto.is_some(),
+            metadata_stripped: changes && kind != ItemKind::Text,
+            unchanged: !changes,
+        }
+    }
+}
+
+/// An item's record fields as they travel: only the allow-listed ones,
+/// each string (numbers too: a phone number is often stored as one)
+/// masked by the plan's automatic detection.
+fn travelling_fields(metadata: &str, allowed: &[String], plan: &PrivacyPlan) -> String {
+    let Ok(serde_json::Value::Object(all)) = serde_json::from_str::<serde_json::Value>(metadata)
+    else {
+        return "{}".into();
+    };
+    fn masked(value: &serde_json::Value, plan: &PrivacyPlan) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => Value::String(plan.mask_transcript(s)),
+            Value::Number(n) => {
+                let text = n.to_string();
+                let out = plan.mask_transcript(&text);
+                if out == text {
+                    value.clone()
+                } else {
+                    Value::String(out)
+                }
+            }
+            Value::Array(a) => Value::Array(a.iter().map(|v| masked(v, plan)).collect()),
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), masked(v, plan)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    let kept: serde_json::Map<String, serde_json::Value> = allowed
+        .iter()
+        .filter_map(|name| all.get(name).map(|v| (name.clone(), masked(v, plan))))
+        .collect();
+    serde_json::Value::Object(kept).to_string()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -394,7 +483,7 @@ fn refused(check: &str, why: impl std::fmt::Display) -> CoreError {
     CoreError::Package(format!("{check} check failed: {why}"))
 }
 
-fn package_err(e: PackageError) -> CoreError {
+pub(super) fn package_err(e: PackageError) -> CoreError {
     match e {
         PackageError::Cancelled => CoreError::Cancelled,
         PackageError::Io(e) => CoreError::Io(e.to_string()),
@@ -506,6 +595,11 @@ impl Session {
             .collect();
         let mut comments = Vec::new();
         let opaque_names = self.project_setting("package_names")? == "opaque";
+        // Record fields travel only when allow-listed (by construction: a
+        // field the admin never named cannot leave).
+        let allowed_fields =
+            super::workflow::parse_field_list(&self.project_setting("package_fields")?)
+                .unwrap_or_default();
         let mut privacy = Vec::new();
         // Labels not sent because they fall outside an item's window; a
         // relation to one of them cannot be sent either.
@@ -579,16 +673,20 @@ impl Session {
                     summary.name
                 },
                 format: out_format,
-                sha256: summary.sha256,
                 width: extent.map(|e| e.0).or(summary.width),
                 height: extent.map(|e| e.1).or(summary.height),
                 duration_secs: secs.or(summary.duration_secs),
                 char_len: chars.or(summary.char_len),
-                metadata: store::item_metadata(conn, *item_id)?,
+                metadata: travelling_fields(
+                    &store::item_metadata(conn, *item_id)?,
+                    &allowed_fields,
+                    &plan,
+                ),
                 purpose: purpose.to_string(),
                 state: state.clone(),
                 media: member.clone(),
                 privacy_version: plan.version,
+                privacy: SentPrivacy::default(),
             });
             for c in store::item_comments(conn, *item_id)? {
                 let readable = user.role != Role::Annotator
@@ -647,6 +745,9 @@ impl Session {
             };
             let conn = self.project.store.conn();
             privacy.push((*item_id, plan.version, plan.window));
+            if let Some(sent) = items.last_mut() {
+                sent.privacy = SentPrivacy::of(&plan, summary_kind, changes);
+            }
             let window = plan.window;
             let sent_plan = plan.clone();
             let transform = if changes {
@@ -1765,6 +1866,15 @@ fn check_segment(
 /// An item's name in a package when names are opaque: its id and the
 /// extension only (`item-000042.jpg`; a record of a JSONL file keeps no
 /// trace of the file or record id).
+/// The SHA-256 the signed manifest gives a member (empty if absent).
+fn media_hash(m: &Manifest, member: &str) -> String {
+    m.members
+        .iter()
+        .find(|e| e.name == member)
+        .map(|e| e.sha256.clone())
+        .unwrap_or_default()
+}
+
 fn opaque_name(item_id: i64, name: &str) -> String {
     let ext = name
         .rsplit_once('.')
@@ -2285,7 +2395,13 @@ fn install_work(
             if store::item_privacy(&tx, item.id)?.0 != item.privacy_version {
                 let old = store::item_blob(&tx, item.id)?.map(|(b, _)| b);
                 store::insert_blob(&tx, &blob.blob_id, &blob.key, blob.size)?;
-                store::replace_item_media(&tx, item.id, &blob.blob_id, &item.format)?;
+                store::replace_item_media(
+                    &tx,
+                    item.id,
+                    &blob.blob_id,
+                    &item.format,
+                    &media_hash(m, &item.media),
+                )?;
                 store::put_privacy_version(&tx, item.id, item.privacy_version)?;
                 remasked.push((item.id, old));
             }
@@ -2305,7 +2421,9 @@ fn install_work(
                 kind: item.kind,
                 name: &item.name,
                 format: &item.format,
-                sha256: &item.sha256,
+                // The copy's own hash (from the signed manifest): the
+                // original's never reaches a laptop.
+                sha256: &media_hash(m, &item.media),
                 blob_id: &blob.blob_id,
                 width: item.width,
                 height: item.height,

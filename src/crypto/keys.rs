@@ -80,3 +80,40 @@ impl MasterKey {
         mac.finalize().into_bytes().into()
     }
 }
+
+/// The identity of an item's content as the audit trail records it: an
+/// HMAC-SHA256 of the bytes under a key derived from the item's own blob
+/// key. While the item exists, whoever can read its blob key can check that
+/// a file is that item; once the item is erased its blob key is gone, and
+/// the value confirms nothing, not even a guess (a plain SHA-256 would let
+/// anyone holding the trail test candidate contents forever).
+pub fn content_id(blob_key: &SecretBytes<32>, content: &[u8]) -> String {
+    let hk = Hkdf::<Sha256>::new(None, blob_key.expose());
+    let mut key = [0u8; 32];
+    if hk.expand(b"sealtag/v1/audit-content-id", &mut key).is_err() {
+        unreachable!("HKDF output length 32 is always valid");
+    }
+    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&key) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts keys of any length"),
+    };
+    key.zeroize();
+    mac.update(content);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+#[cfg(test)]
+mod content_id_tests {
+    use super::*;
+
+    #[test]
+    fn content_id_depends_on_the_key_and_is_not_the_plain_hash() {
+        let a = SecretBytes::<32>::random();
+        let b = SecretBytes::<32>::random();
+        let data = b"call me on 07700 900123";
+        assert_eq!(content_id(&a, data), content_id(&a, data));
+        assert_ne!(content_id(&a, data), content_id(&b, data));
+        assert_ne!(content_id(&a, data), crate::crypto::sha256_hex(data));
+        assert_ne!(content_id(&a, data), content_id(&a, b"call me on 07700 900124"));
+    }
+}

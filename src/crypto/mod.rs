@@ -11,7 +11,7 @@ pub use blob::{
     encrypt_blob,
 };
 pub use identity::{IdentityError, PublicIdentity, UnlockedIdentity};
-pub use keys::{MasterKey, SecretBytes};
+pub use keys::{MasterKey, SecretBytes, content_id};
 
 use sha2::{Digest, Sha256};
 

@@ -9,6 +9,7 @@ pub mod canvas;
 pub mod commands;
 pub mod fonts;
 pub mod governance_view;
+pub mod inspect_view;
 pub mod keymap;
 pub mod loader;
 pub mod packages;
@@ -266,6 +267,12 @@ impl SealtagApp {
                                 ));
                                 ui.close();
                             }
+                            if ui.button("Inspect package…").clicked() {
+                                self.package_dialog = Some(packages::PackageDialog::new(
+                                    packages::DialogKind::Inspect,
+                                ));
+                                ui.close();
+                            }
                         });
                     });
                 });
@@ -435,6 +442,14 @@ impl SealtagApp {
                 self.package_dialog =
                     Some(packages::PackageDialog::new(packages::DialogKind::OpenWork));
             }
+            if ui
+                .button("Inspect package…")
+                .on_hover_text("See what a .sealpkg sealed to you holds, without opening it")
+                .clicked()
+            {
+                self.package_dialog =
+                    Some(packages::PackageDialog::new(packages::DialogKind::Inspect));
+            }
             if let Some(msg) = &self.message {
                 ui.colored_label(Color32::from_rgb(240, 110, 110), msg);
             }
@@ -462,7 +477,11 @@ impl SealtagApp {
         match request {
             Some(packages::DialogRequest::Start) => {
                 if let Screen::Picker(identity) = &self.screen {
-                    dialog.start_open_work((**identity).clone(), self.home.clone());
+                    if dialog.kind == packages::DialogKind::Inspect {
+                        dialog.start_inspect((**identity).clone(), self.home.clone());
+                    } else {
+                        dialog.start_open_work((**identity).clone(), self.home.clone());
+                    }
                 }
             }
             Some(packages::DialogRequest::OpenBundle(path)) => {

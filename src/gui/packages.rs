@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
-use crate::controller::{CoreError, MadePackage, MergeReport, PlannedPackage, WorkOpened};
+use crate::controller::{
+    CoreError, Inspection, MadePackage, MergeReport, PlannedPackage, WorkOpened,
+};
 use crate::crypto::UnlockedIdentity;
 use crate::home::Home;
 use crate::package::{Manifest, PackageError, Progress};
@@ -27,6 +29,8 @@ pub enum DialogKind {
     MakeResults,
     /// Admin: verify and merge a results package.
     OpenResults,
+    /// Anyone it is sealed to: show what a package holds, apply nothing.
+    Inspect,
 }
 
 impl DialogKind {
@@ -36,6 +40,7 @@ impl DialogKind {
             DialogKind::MakeWork => "Make work package",
             DialogKind::MakeResults => "Send results to the site",
             DialogKind::OpenResults => "Open results package",
+            DialogKind::Inspect => "Inspect package",
         }
     }
     fn action(self) -> &'static str {
@@ -44,11 +49,15 @@ impl DialogKind {
             DialogKind::MakeWork => "Make package",
             DialogKind::MakeResults => "Make results package",
             DialogKind::OpenResults => "Verify and merge",
+            DialogKind::Inspect => "Inspect",
         }
     }
     /// Whether the file field names a package to read (else one to write).
     fn reads(self) -> bool {
-        matches!(self, DialogKind::OpenWork | DialogKind::OpenResults)
+        matches!(
+            self,
+            DialogKind::OpenWork | DialogKind::OpenResults | DialogKind::Inspect
+        )
     }
 }
 
@@ -88,6 +97,7 @@ enum Job {
         out: PathBuf,
     },
     OpenWork(JoinHandle<Result<WorkOpened, CoreError>>),
+    Inspect(JoinHandle<Result<Inspection, CoreError>>),
 }
 
 /// A finished sealing job, for the owner to record through the controller.
@@ -115,6 +125,8 @@ pub struct PackageDialog {
     /// The last outcome: Ok(summary) or Err(what failed).
     pub outcome: Option<Result<String, String>>,
     opened: Option<PathBuf>,
+    /// Inspect: what the package holds, once checked.
+    pub inspection: Option<Inspection>,
 }
 
 impl PackageDialog {
@@ -130,6 +142,7 @@ impl PackageDialog {
             job: None,
             outcome: None,
             opened: None,
+            inspection: None,
         }
     }
 
@@ -189,11 +202,25 @@ impl PackageDialog {
         self.job = Some((Job::OpenWork(handle), shared));
     }
 
+    /// Checks and describes a package on a worker thread (the whole file is
+    /// read to verify every member's hash).
+    pub fn start_inspect(&mut self, identity: UnlockedIdentity, home: Home) {
+        let shared = Arc::new(Shared::default());
+        let file = PathBuf::from(self.file.trim());
+        let handle = std::thread::spawn(move || {
+            crate::controller::inspect_package(&file, &identity, &home)
+        });
+        self.outcome = None;
+        self.inspection = None;
+        self.job = Some((Job::Inspect(handle), shared));
+    }
+
     /// Collects a finished sealing job; an opening job is finished here.
     pub fn poll(&mut self, ctx: &egui::Context) -> Option<Sealed> {
         let finished = self.job.as_ref().is_some_and(|(job, _)| match job {
             Job::Make { handle, .. } => handle.is_finished(),
             Job::OpenWork(handle) => handle.is_finished(),
+            Job::Inspect(handle) => handle.is_finished(),
         });
         if !finished {
             if self.job.is_some() {
@@ -218,6 +245,18 @@ impl PackageDialog {
                     }
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("the opening thread stopped unexpectedly".into()),
+                });
+                None
+            }
+            Job::Inspect(handle) => {
+                self.outcome = Some(match handle.join() {
+                    Ok(Ok(seen)) => {
+                        let text = super::inspect_view::headline(&seen);
+                        self.inspection = Some(seen);
+                        Ok(text)
+                    }
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("the inspecting thread stopped unexpectedly".into()),
                 });
                 None
             }
@@ -247,7 +286,11 @@ impl PackageDialog {
             .collapsible(false)
             .resizable(false)
             .anchor(egui::Align2::CENTER_TOP, [0.0, 120.0])
-            .default_width(520.0)
+            .default_width(if self.kind == DialogKind::Inspect {
+                760.0
+            } else {
+                520.0
+            })
             .show(ctx, |ui| {
                 let running = self.job.is_some();
                 ui.add_enabled_ui(!running, |ui| self.inputs_ui(ui));
@@ -297,6 +340,9 @@ impl PackageDialog {
                     }
                     None => {}
                 }
+                if let Some(seen) = &self.inspection {
+                    super::inspect_view::show(ui, seen);
+                }
             });
         if close {
             *open = false;
@@ -310,6 +356,7 @@ impl PackageDialog {
             DialogKind::MakeWork => "Seals the items assigned to one person, with the schema, guidelines and pre-labels, so that only they can open it.",
             DialogKind::MakeResults => "Seals your labels, item states and this laptop's audit trail for the site's admins. Carry the file to the site.",
             DialogKind::OpenResults => "Checks a results package (signature, sender enrolled, not replayed, items assigned) and merges it; conflicts are kept, not overwritten.",
+            DialogKind::Inspect => "Shows what a package sealed to you holds — who signed it, who it is sealed to, every item with every field it carries, each member with its size and SHA-256, the masks applied — without opening it into a project.",
         });
         egui::Grid::new("package-inputs")
             .num_columns(2)

@@ -64,6 +64,12 @@ struct ProjectSettingsForm {
     privacy_screen: bool,
     /// `retention_days`: 0 keeps every item.
     retention_days: u32,
+    /// What travels in work packages: `package_names` (original or opaque)
+    /// and `package_fields` (allow-listed record fields, comma-separated).
+    opaque_names: bool,
+    package_fields: String,
+    /// `pii_region`: whose national phone formats the detector reads.
+    pii_region: String,
 }
 /// How often an open laptop bundle looks at its work package's expiry.
 const EXPIRY_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
@@ -1702,6 +1708,9 @@ impl Workspace {
             watermark,
             privacy_screen,
             retention_days,
+            opaque_names,
+            package_fields,
+            pii_region,
         }) = &mut self.project_settings
         else {
             return;
@@ -1740,6 +1749,29 @@ impl Workspace {
                              (crypto-shredded) by File → Purge expired items…",
                         );
                     ui.end_row();
+                    ui.label("File names in work packages");
+                    ui.checkbox(opaque_names, "Replace with opaque ids (item-000042.jpg)");
+                    ui.end_row();
+                    let l = ui.label("Record fields in work packages");
+                    ui.add(
+                        egui::TextEdit::singleline(package_fields)
+                            .hint_text("none (e.g. lang, channel)"),
+                    )
+                    .labelled_by(l.id)
+                    .on_hover_text(
+                        "Only the fields named here travel to annotators, \
+                         comma-separated; with automatic PII masking on, \
+                         their values are masked like the text.",
+                    );
+                    ui.end_row();
+                    let l = ui.label("Phone numbers' country");
+                    ui.add(egui::TextEdit::singleline(pii_region).desired_width(40.0))
+                        .labelled_by(l.id)
+                        .on_hover_text(
+                            "Two-letter country code (GB, DE, TR…) whose national \
+                             formats the PII detector reads, e.g. 020 7946 0958.",
+                        );
+                    ui.end_row();
                 });
                 ui.small("Takes effect at each user's next unlock. Keeping items for 0 days keeps every item.");
                 ui.horizontal(|ui| {
@@ -1751,6 +1783,8 @@ impl Workspace {
             let (minutes, watermark) = (minutes.to_string(), watermark.clone());
             let screen = if *privacy_screen { "on" } else { "off" };
             let days = retention_days.to_string();
+            let names = if *opaque_names { "opaque" } else { "original" };
+            let (fields, region) = (package_fields.clone(), pii_region.trim().to_uppercase());
             let result = self
                 .session
                 .set_project_setting("idle_lock_minutes", &minutes)
@@ -1759,7 +1793,10 @@ impl Workspace {
                     self.session
                         .set_project_setting(PRIVACY_SCREEN_SETTING, screen)
                 })
-                .and_then(|()| self.session.set_project_setting("retention_days", &days));
+                .and_then(|()| self.session.set_project_setting("retention_days", &days))
+                .and_then(|()| self.session.set_project_setting("package_names", names))
+                .and_then(|()| self.session.set_project_setting("package_fields", &fields))
+                .and_then(|()| self.session.set_project_setting("pii_region", &region));
             self.message = Some(match result {
                 Ok(()) => {
                     self.privacy_screen_project = screen == "on";
@@ -2336,11 +2373,15 @@ impl Workspace {
                         .ok()
                         .and_then(|d| d.parse().ok())
                         .unwrap_or(0);
+                    let setting = |key: &str| self.session.project_setting(key).unwrap_or_default();
                     self.project_settings = Some(ProjectSettingsForm {
                         idle_minutes: self.session.idle_lock_minutes(),
                         watermark,
                         privacy_screen: self.privacy_screen_project,
                         retention_days,
+                        opaque_names: setting("package_names") == "opaque",
+                        package_fields: setting("package_fields"),
+                        pii_region: setting("pii_region"),
                     });
                 } else {
                     self.message = Some("Only admins change project settings".into());

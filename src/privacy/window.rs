@@ -26,6 +26,18 @@ pub enum Window {
 }
 
 impl Window {
+    /// Short words for lists and reports (`crop 200×100 at (10, 20)`).
+    pub fn describe(&self) -> String {
+        match *self {
+            Window::Image { x, y, w, h } => format!("crop {w}×{h} at ({x}, {y})"),
+            Window::Text { start, end } => format!("chars {start}..{end}"),
+            Window::Audio {
+                start_secs,
+                end_secs,
+            } => format!("{start_secs:.3}–{end_secs:.3} s"),
+        }
+    }
+
     /// Checks the window against the item's size; says what is wrong.
     pub fn validate(
         &self,

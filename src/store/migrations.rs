@@ -309,4 +309,8 @@ pub const MIGRATIONS: &[&str] = &[
         revoked_at INTEGER NOT NULL
     );
     "#,
+    // 9: finding a file already imported (import skips duplicates).
+    r#"
+    CREATE INDEX items_sha256 ON items(sha256);
+    "#,
 ];

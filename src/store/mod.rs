@@ -392,6 +392,17 @@ pub fn insert_item_as(conn: &Connection, id: Option<i64>, item: &NewItem<'_>) ->
     Ok(conn.last_insert_rowid())
 }
 
+/// The item whose original content has this SHA-256 (hex), if any.
+pub fn item_with_content(conn: &Connection, sha256: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM items WHERE sha256 = ?1 ORDER BY id LIMIT 1",
+            [sha256],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 const ITEM_SUMMARY_SQL: &str = "SELECT i.id, i.kind, i.name, i.format, i.sha256, i.width, i.height, i.duration_secs, i.char_len, i.status,
         (SELECT count(*) FROM annotations a WHERE a.item_id = i.id AND a.deleted = 0)
      FROM items i";

@@ -276,6 +276,7 @@ pub fn replace_item_media(
     item_id: i64,
     blob_id: &str,
     format: &str,
+    sha256: &str,
 ) -> Result<()> {
     let old: Option<String> = conn
         .query_row("SELECT blob_id FROM items WHERE id = ?1", [item_id], |r| {
@@ -283,8 +284,8 @@ pub fn replace_item_media(
         })
         .optional()?;
     conn.execute(
-        "UPDATE items SET blob_id = ?2, format = ?3, peaks_blob_id = NULL WHERE id = ?1",
-        params![item_id, blob_id, format],
+        "UPDATE items SET blob_id = ?2, format = ?3, sha256 = ?4, peaks_blob_id = NULL WHERE id = ?1",
+        params![item_id, blob_id, format, sha256],
     )?;
     if let Some(old) = old {
         conn.execute("DELETE FROM blobs WHERE id = ?1", [old])?;
