@@ -305,3 +305,47 @@ fn admin_exports_a_signed_dataset_with_the_dialog() {
     let manifest = sealtag::package::verify_export_dir(&out).unwrap();
     assert!(manifest.members.iter().any(|m| m.name.ends_with(".json")));
 }
+
+/// The annotator inspects her work package from the picker before opening
+/// it: the dialog names the signer and lists the item, its fields and its
+/// member's hash; nothing is written; a tampered copy names its check.
+#[test]
+fn annotator_inspects_a_work_package_without_opening_it() {
+    let w = world();
+    let mut h = harness(SealtagApp::new(w.ann_home.clone(), None, false));
+    unlock(&mut h);
+    h.get_by_label("Inspect package…").click();
+    h.run_steps(2);
+    let bad = w.dir.path().join("tampered.sealpkg");
+    flipped_copy(&w.work, &bad);
+    type_into(&mut h, "Package file", bad.to_str().unwrap());
+    h.get_by_label("Inspect").click();
+    step_until(&mut h, "the refusal", |app| picker_outcome(app).is_some());
+    let refusal = picker_outcome(h.state()).unwrap().unwrap_err();
+    assert!(refusal.contains("check failed"), "{refusal}");
+
+    h.get_by_label("Package file").click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label("Package file")
+        .type_text(w.work.to_str().unwrap());
+    h.run_steps(1);
+    h.get_by_label("Inspect").click();
+    step_until(&mut h, "the inspection", |app| {
+        picker_outcome(app).is_some_and(|o| o.is_ok())
+    });
+    h.run_steps(2);
+    let seen = h.state().package_dialog().unwrap().inspection.clone().unwrap();
+    let item = &seen.work.as_ref().unwrap().items[0];
+    h.get_by_label_contains("Signature and all 2 member hashes checked");
+    h.get_by_label("astronaut.jpg");
+    h.get_by_label_contains("metadata stripped");
+    h.get_by_label(&item.media_sha256.clone().unwrap());
+    assert!(
+        std::fs::read_dir(w.ann_home.projects_dir())
+            .map(|d| d.count() == 0)
+            .unwrap_or(true),
+        "inspecting writes no bundle"
+    );
+}

@@ -2658,7 +2658,7 @@ impl Workspace {
                     self.reload_after_merge();
                 }
             }
-            DialogKind::OpenWork => {}
+            DialogKind::OpenWork | DialogKind::Inspect => {}
         }
     }
 
