@@ -431,7 +431,7 @@ pub fn scale_figures(
                 &actor,
                 "item.import",
                 &format!("item:{id}"),
-                &format!("{{\"kind\":\"text\",\"sha256\":\"{sha}\",\"bytes\":4096}}"),
+                &format!("{{\"kind\":\"text\",\"content_id\":\"{sha}\",\"bytes\":4096}}"),
             )?;
         }
         tx.commit()?;

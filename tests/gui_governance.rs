@@ -708,7 +708,8 @@ fn admin_allow_lists_record_fields_in_project_settings() {
     let w = world();
     let mut h = open_as(&w.admin_home, &w.site, true);
     run_command(&mut h, Command::ProjectSettings);
-    h.get_by_label("Replace with opaque ids (item-000042.jpg)").click();
+    h.get_by_label("Replace with opaque ids (item-000042.jpg)")
+        .click();
     h.run_steps(1);
     type_into(&mut h, "Record fields in work packages", "lang, channel");
     h.get_by_label("Phone numbers' country").click();
@@ -720,7 +721,10 @@ fn admin_allow_lists_record_fields_in_project_settings() {
     click(&mut h, "Save");
     let s = site(&w);
     assert_eq!(s.project_setting("package_names").unwrap(), "opaque");
-    assert_eq!(s.project_setting("package_fields").unwrap(), "lang, channel");
+    assert_eq!(
+        s.project_setting("package_fields").unwrap(),
+        "lang, channel"
+    );
     assert_eq!(s.project_setting("pii_region").unwrap(), "GB");
     drop(s);
     run_command(&mut h, Command::ProjectSettings);
@@ -728,9 +732,13 @@ fn admin_allow_lists_record_fields_in_project_settings() {
     h.run_steps(1);
     h.key_press_modifiers(Modifiers::COMMAND, Key::A);
     h.run_steps(1);
-    h.get_by_label("Record fields in work packages").type_text("a b");
+    h.get_by_label("Record fields in work packages")
+        .type_text("a b");
     h.run_steps(1);
     click(&mut h, "Save");
     h.get_by_label_contains("is not a valid value for package_fields");
-    assert_eq!(site(&w).project_setting("package_fields").unwrap(), "lang, channel");
+    assert_eq!(
+        site(&w).project_setting("package_fields").unwrap(),
+        "lang, channel"
+    );
 }

@@ -336,7 +336,13 @@ fn annotator_inspects_a_work_package_without_opening_it() {
         picker_outcome(app).is_some_and(|o| o.is_ok())
     });
     h.run_steps(2);
-    let seen = h.state().package_dialog().unwrap().inspection.clone().unwrap();
+    let seen = h
+        .state()
+        .package_dialog()
+        .unwrap()
+        .inspection
+        .clone()
+        .unwrap();
     let item = &seen.work.as_ref().unwrap().items[0];
     h.get_by_label_contains("Signature and all 2 member hashes checked");
     h.get_by_label("astronaut.jpg");

@@ -176,7 +176,10 @@ fn a_work_package_carries_no_original_hash_and_only_allow_listed_fields_masked()
     assert_eq!(first.fields["lang"], "en");
     assert_eq!(first.fields["channel"], "chat");
     let note = first.fields["note"].as_str().unwrap();
-    assert!(note.starts_with("callback ") && !note.contains("900123"), "{note}");
+    assert!(
+        note.starts_with("callback ") && !note.contains("900123"),
+        "{note}"
+    );
     assert_eq!(work.items[1].fields["score"], 4);
     assert!(first.item.privacy.auto_pii);
     let photo = &work.items[2];
@@ -242,17 +245,28 @@ fn the_audit_trail_holds_no_content_hash_and_duplicates_are_still_found() {
         .unwrap();
     assert_eq!(first.outcome, "imported");
     let id = first.item_ids[0];
+    let skip = ImportOptions {
+        skip_duplicates: true,
+        ..ImportOptions::default()
+    };
     let again = s
-        .import_bytes("copy of pin.txt", pin.clone(), &ImportOptions::default())
+        .import_bytes("copy of pin.txt", pin.clone(), &skip)
         .unwrap();
     assert_eq!(again.outcome, "duplicate");
     assert_eq!(again.duplicate_of, vec![id]);
     assert!(again.item_ids.is_empty());
     assert_eq!(s.items().unwrap().len(), 1);
+    // Asked to keep duplicates, the copy is imported and named as one.
+    let kept = s
+        .import_bytes("pin again.txt", pin.clone(), &ImportOptions::default())
+        .unwrap();
+    assert_eq!(kept.outcome, "imported");
+    assert_eq!(kept.duplicate_of, vec![id]);
+    let kept_id = kept.item_ids[0];
     // Records are not deduplicated: the same chat twice is two items.
     let records = "{\"text\":\"Thanks!\"}\n{\"text\":\"Thanks!\"}\n";
     let r = s
-        .import_bytes("thanks.jsonl", records.into(), &ImportOptions::default())
+        .import_bytes("thanks.jsonl", records.into(), &skip)
         .unwrap();
     assert_eq!(r.item_ids.len(), 2);
 
@@ -269,26 +283,32 @@ fn the_audit_trail_holds_no_content_hash_and_duplicates_are_still_found() {
     assert!(details.get("sha256").is_none());
     assert!(log.iter().any(|e| e.action == "import.duplicate"));
     for e in &log {
-        assert!(!e.details.contains(&hash), "{} row holds the hash", e.action);
+        assert!(
+            !e.details.contains(&hash),
+            "{} row holds the hash",
+            e.action
+        );
     }
 
     // Erased: the row stays (the trail is append-only), its value is keyed
     // by a key that is gone, and the same file imports as new.
     s.set_governance(
-        &[id],
+        &[id, kept_id],
         &GovernanceChange {
             subject_key: Some(Some("subject-17".into())),
             ..GovernanceChange::default()
         },
     )
     .unwrap();
-    assert_eq!(s.erase_subject("subject-17").unwrap().items, vec![id]);
+    assert_eq!(
+        s.erase_subject("subject-17").unwrap().items,
+        vec![id, kept_id]
+    );
     let log = s.audit_log().unwrap();
     assert!(log.iter().all(|e| !e.details.contains(&hash)));
-    let after = s
-        .import_bytes("pin.txt", pin, &ImportOptions::default())
-        .unwrap();
+    let after = s.import_bytes("pin.txt", pin, &skip).unwrap();
     assert_eq!(after.outcome, "imported");
+    assert!(after.duplicate_of.is_empty());
     let log = s.audit_log().unwrap();
     let new_row = log
         .iter()

@@ -70,6 +70,10 @@ pub enum Command {
         /// Field or column holding the allowed purposes (comma-separated).
         #[arg(long)]
         purposes_field: Option<String>,
+        /// Import a file again even when its content is already an item
+        /// (by default it is skipped and reported as a duplicate).
+        #[arg(long)]
+        keep_duplicates: bool,
         /// Print the per-file report as JSON.
         #[arg(long)]
         json: bool,

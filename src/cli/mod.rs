@@ -334,6 +334,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
             subject_field,
             consent_field,
             purposes_field,
+            keep_duplicates,
             json,
             paths,
             ..
@@ -344,6 +345,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 subject_field: subject_field.clone(),
                 consent_field: consent_field.clone(),
                 purposes_field: purposes_field.clone(),
+                skip_duplicates: !*keep_duplicates,
                 ..ImportOptions::default()
             };
             let quiet = *json;
@@ -357,6 +359,11 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                     .converted_from
                     .map(|from| format!(" (converted from {from} to UTF-8)"))
                     .unwrap_or_default();
+                let converted = if file.duplicate_of.is_empty() || file.outcome == "duplicate" {
+                    converted
+                } else {
+                    format!("{converted} (same content as item {})", join_ids(&file.duplicate_of))
+                };
                 match file.outcome {
                     "imported" => println!(
                         "imported  {path}: {} item(s){converted}",
@@ -373,12 +380,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                         }
                     }
                     "duplicate" => println!(
-                        "duplicate {path}: already in the project as item {}; skipped",
-                        file.duplicate_of
-                            .iter()
-                            .map(|id| id.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        "duplicate {path}: already in the project as item {}; skipped (--keep-duplicates imports it again)",
+                        join_ids(&file.duplicate_of)
                     ),
                     _ => println!("rejected  {path}: {}", file.errors.join("; ")),
                 }
@@ -1315,6 +1318,13 @@ fn package_command(cli: &Cli, home: &Home, cmd: &PackageCommand) -> Result<Exit>
     }
 }
 
+fn join_ids(ids: &[i64]) -> String {
+    ids.iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `package inspect` for people: the manifest, then what the documents say.
 fn print_inspection(seen: &crate::controller::Inspection) {
     let m = &seen.manifest;
@@ -1421,7 +1431,11 @@ fn print_inspection(seen: &crate::controller::Inspection) {
         println!(
             "results from laptop bundle {} ({}): {} item(s), {} comment(s), {} incident(s), {} audit row(s)",
             r.laptop_project_id,
-            if r.full { "full" } else { "changes since the last" },
+            if r.full {
+                "full"
+            } else {
+                "changes since the last"
+            },
             r.items.len(),
             r.comments,
             r.incidents,

@@ -124,9 +124,7 @@ fn inspect_inner(file: &Path, identity: &UnlockedIdentity) -> Result<Inspection>
             documents.insert(entry.name, value);
         }
     }
-    opened
-        .verify_end()
-        .map_err(super::packages::package_err)?;
+    opened.verify_end().map_err(super::packages::package_err)?;
     let members: BTreeMap<&str, &MemberEntry> = manifest
         .members
         .iter()
@@ -198,9 +196,8 @@ fn next_member<R: io::Read>(
 }
 
 fn typed<T: serde::de::DeserializeOwned>(name: &str, value: &serde_json::Value) -> Result<T> {
-    serde_json::from_value(value.clone()).map_err(|e| {
-        CoreError::Package(format!("format check failed: {name} is malformed: {e}"))
-    })
+    serde_json::from_value(value.clone())
+        .map_err(|e| CoreError::Package(format!("format check failed: {name} is malformed: {e}")))
 }
 
 fn work_view(doc: WorkDoc, members: &BTreeMap<&str, &MemberEntry>) -> WorkView {

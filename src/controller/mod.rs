@@ -20,8 +20,8 @@ mod schema;
 mod workflow;
 
 pub use export::{ExportOptions, ExportReport, PrelabelReport, strip_jpeg, strip_png};
-pub use inspect::{InspectedItem, Inspection, ResultsView, WorkView, inspect_package};
 pub use governance::{GovernanceChange, INCIDENT_KINDS, Resolution, ShredReport, covers};
+pub use inspect::{InspectedItem, Inspection, ResultsView, WorkView, inspect_package};
 pub use packages::{
     MadePackage, MergeReport, PlannedPackage, WorkOpened, default_local_bundle, open_work_package,
     results_check_names,
@@ -156,7 +156,9 @@ pub struct FileReport {
     /// (offsets into its items, and byte offsets in its record errors,
     /// count the UTF-8 text); `null` otherwise.
     pub converted_from: Option<&'static str>,
-    /// `duplicate`: the item that already holds this file's content.
+    /// The item that already held this file's content: with
+    /// `skip_duplicates` the outcome is `duplicate` and nothing was added;
+    /// without, the file was imported again and this says so.
     pub duplicate_of: Vec<i64>,
 }
 
@@ -624,15 +626,13 @@ impl Session {
         // Records are exempt: short texts ("Thanks!") repeat legitimately,
         // and each record is its own item with its own fields.
         let mut duplicate_of = Vec::new();
-        let mut items = items;
         if items.len() == 1 && is_whole_file(&items[0]) {
             let sha = hex::encode(items[0].sha256);
             if let Some(existing) = store::item_with_content(self.project.store.conn(), &sha)? {
                 duplicate_of.push(existing);
-                items.clear();
             }
         }
-        if !duplicate_of.is_empty() {
+        if !duplicate_of.is_empty() && options.skip_duplicates {
             let details = json!({"duplicate_of": duplicate_of}).to_string();
             self.write(|tx, pid, actor| {
                 store::append_audit(tx, pid, actor, "import.duplicate", "file", &details)
@@ -744,7 +744,7 @@ impl Session {
             item_ids,
             errors: error_texts,
             converted_from,
-            duplicate_of: vec![],
+            duplicate_of,
         })
     }
 

@@ -124,7 +124,7 @@ pub struct SentPrivacy {
 }
 
 impl SentPrivacy {
-    fn of(plan: &PrivacyPlan, kind: ItemKind, changes: bool) -> SentPrivacy {
+    fn of(plan: &PrivacyPlan, kind: ItemKind, changes: bool, has_fields: bool) -> SentPrivacy {
         let mut masks: Vec<String> = plan
             .text_spans
             .iter()
@@ -137,14 +137,21 @@ impl SentPrivacy {
                 .describe()
             })
             .collect();
-        masks.extend(plan.regions.iter().map(|r| {
-            MaskSpec::Region { region: r.clone() }.describe()
-        }));
-        masks.extend(plan.audio.iter().map(|r| MaskSpec::Audio { range: r.clone() }.describe()));
+        masks.extend(
+            plan.regions
+                .iter()
+                .map(|r| MaskSpec::Region { region: r.clone() }.describe()),
+        );
+        masks.extend(
+            plan.audio
+                .iter()
+                .map(|r| MaskSpec::Audio { range: *r }.describe()),
+        );
         SentPrivacy {
             window: plan.window,
             masks,
-            auto_pii: plan.auto.is_some(),
+            // Detection reads texts, transcripts and field values, not pixels.
+            auto_pii: plan.auto.is_some() && (kind != ItemKind::Image || has_fields),
             metadata_stripped: changes && kind != ItemKind::Text,
             unchanged: !changes,
         }
@@ -746,7 +753,8 @@ impl Session {
             let conn = self.project.store.conn();
             privacy.push((*item_id, plan.version, plan.window));
             if let Some(sent) = items.last_mut() {
-                sent.privacy = SentPrivacy::of(&plan, summary_kind, changes);
+                let has_fields = sent.metadata != "{}";
+                sent.privacy = SentPrivacy::of(&plan, summary_kind, changes, has_fields);
             }
             let window = plan.window;
             let sent_plan = plan.clone();

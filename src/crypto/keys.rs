@@ -114,6 +114,9 @@ mod content_id_tests {
         assert_eq!(content_id(&a, data), content_id(&a, data));
         assert_ne!(content_id(&a, data), content_id(&b, data));
         assert_ne!(content_id(&a, data), crate::crypto::sha256_hex(data));
-        assert_ne!(content_id(&a, data), content_id(&a, b"call me on 07700 900124"));
+        assert_ne!(
+            content_id(&a, data),
+            content_id(&a, b"call me on 07700 900124")
+        );
     }
 }

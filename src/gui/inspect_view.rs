@@ -32,8 +32,11 @@ fn short(fingerprint: &str) -> &str {
 /// Draws the inspection below the dialog's inputs.
 pub fn show(ui: &mut egui::Ui, seen: &Inspection) {
     let m = &seen.manifest;
+    // The window sits 120 px from the top; the scroll area takes what is
+    // left of the screen below the inputs.
+    let room = (ui.ctx().content_rect().height() - ui.cursor().top() - 40.0).max(200.0);
     egui::ScrollArea::vertical()
-        .max_height(440.0)
+        .max_height(room)
         .auto_shrink([false, true])
         .show(ui, |ui| {
             egui::Grid::new("inspect-manifest")
@@ -45,7 +48,10 @@ pub fn show(ui: &mut egui::Ui, seen: &Inspection) {
                         ui.label(v);
                         ui.end_row();
                     };
-                    row("Package", format!("{} (sequence {})", m.package_id, m.sequence));
+                    row(
+                        "Package",
+                        format!("{} (sequence {})", m.package_id, m.sequence),
+                    );
                     row("Project", m.project_id.clone());
                     row("Signed by", m.sender.clone());
                     row("Sealed to", m.recipients.join("\n"));

@@ -207,9 +207,8 @@ impl PackageDialog {
     pub fn start_inspect(&mut self, identity: UnlockedIdentity, home: Home) {
         let shared = Arc::new(Shared::default());
         let file = PathBuf::from(self.file.trim());
-        let handle = std::thread::spawn(move || {
-            crate::controller::inspect_package(&file, &identity, &home)
-        });
+        let handle =
+            std::thread::spawn(move || crate::controller::inspect_package(&file, &identity, &home));
         self.outcome = None;
         self.inspection = None;
         self.job = Some((Job::Inspect(handle), shared));
@@ -284,7 +283,8 @@ impl PackageDialog {
         let mut close = false;
         egui::Window::new(self.kind.title())
             .collapsible(false)
-            .resizable(false)
+            // An inspection lists every item and member: let it grow.
+            .resizable(self.kind == DialogKind::Inspect)
             .anchor(egui::Align2::CENTER_TOP, [0.0, 120.0])
             .default_width(if self.kind == DialogKind::Inspect {
                 760.0

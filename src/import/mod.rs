@@ -70,6 +70,10 @@ pub struct ImportOptions {
     pub consent_field: Option<String>,
     /// Field holding the allowed purposes (comma- or `;`-separated, or a list).
     pub purposes_field: Option<String>,
+    /// A file whose content is already an item is skipped (reported as a
+    /// `duplicate`) instead of imported again with a note. The CLI sets it
+    /// unless `--keep-duplicates` is given.
+    pub skip_duplicates: bool,
 }
 
 impl ImportOptions {
