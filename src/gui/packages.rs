@@ -291,6 +291,11 @@ impl PackageDialog {
             } else {
                 520.0
             })
+            .default_height(if self.kind == DialogKind::Inspect {
+                600.0
+            } else {
+                0.0
+            })
             .show(ctx, |ui| {
                 let running = self.job.is_some();
                 ui.add_enabled_ui(!running, |ui| self.inputs_ui(ui));
