@@ -357,6 +357,13 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                     .converted_from
                     .map(|from| format!(" (converted from {from} to UTF-8)"))
                     .unwrap_or_default();
+                // The stored image is shorter than the file: say by how much.
+                let converted = match file.trailer_dropped {
+                    Some(n) => format!(
+                        "{converted} ({n} byte(s) after the end of the image dropped, e.g. a motion photo's video)"
+                    ),
+                    None => converted,
+                };
                 match file.outcome {
                     "imported" => println!(
                         "imported  {path}: {} item(s){converted}",

@@ -153,6 +153,9 @@ pub struct FileReport {
     /// (offsets into its items, and byte offsets in its record errors,
     /// count the UTF-8 text); `null` otherwise.
     pub converted_from: Option<&'static str>,
+    /// Images: bytes found after the end of the image (a motion photo's
+    /// video, an MPO's second image) and not stored; `null` when none.
+    pub trailer_dropped: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -602,8 +605,10 @@ impl Session {
                 item_ids: vec![],
                 errors: vec![reason],
                 converted_from: None,
+                trailer_dropped: None,
             });
         }
+        let trailer_dropped = items.iter().filter_map(|i| i.trailer_dropped).reduce(u64::saturating_add);
         let pid = self.project.project_id().to_string();
         // Blobs first (complete and fsynced), then one transaction referencing
         // them: a crash in between leaves only unreferenced ciphertext.
@@ -701,6 +706,7 @@ impl Session {
             item_ids,
             errors: error_texts,
             converted_from,
+            trailer_dropped,
         })
     }
 

@@ -750,11 +750,12 @@ fn syncsafe(bytes: &[u8], at: usize) -> Option<usize> {
     Some(b.iter().fold(0usize, |acc, v| (acc << 7) | usize::from(*v)))
 }
 
-/// Bytes of the same recording without tags: WAV keeps only fmt/data (and
-/// fact) chunks (audio bytes untouched); FLAC keeps STREAMINFO and SEEKTABLE
-/// blocks (fix the last-block flag), frames untouched; MP3 drops an ID3v2
+/// Bytes of the same recording without tags, by allow-list: WAV keeps only
+/// the fmt (cut to its defined fields) and data chunks (audio bytes
+/// untouched); FLAC keeps STREAMINFO and SEEKTABLE blocks (fix the
+/// last-block flag), frames untouched, no appended tags; MP3 drops an ID3v2
 /// tag at the start (syncsafe size, footer flag), an ID3v1 "TAG" 128-byte
-/// trailer and an APEv2 tag; Ogg Vorbis is decoded and returned as WAV
+/// trailer and APEv2 and appended ID3v2 tags; Ogg Vorbis is decoded and returned as WAV
 /// (rewriting Ogg pages is not worth it). Returns (bytes, format name).
 ///
 /// Ogg is decoded under [`DEFAULT_MAX_SECS`]; the other formats are parsed,
@@ -783,9 +784,12 @@ fn strip_tags_within(
     }
 }
 
-/// Keeps the `fmt `, `fact` and `data` chunks of a RIFF WAVE file and drops
-/// the rest (`LIST`/`INFO`, `id3 `, `bext`, `iXML`, cue points, anything
-/// after the RIFF body). A data chunk that claims more than the file holds
+/// Keeps the `fmt ` and `data` chunks of a RIFF WAVE file and drops the
+/// rest (`fact`, `LIST`/`INFO`, `id3 `, `bext`, `iXML`, cue points,
+/// anything after the RIFF body). The `fmt ` chunk is cut to the fields its
+/// format tag defines (16 bytes for PCM and float, 40 for
+/// WAVE_FORMAT_EXTENSIBLE, 18 + cbSize otherwise), so that no bytes hidden
+/// after them survive. A data chunk that claims more than the file holds
 /// (a recording cut short, or a streaming writer's placeholder size) keeps
 /// the whole frames that are there, as the importer accepts such files.
 fn strip_wav(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
@@ -814,6 +818,7 @@ fn strip_wav(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
     };
 
     let mut fmt: Option<&[u8]> = None;
+    // Read only to refuse a duplicate; never written out.
     let mut fact: Option<&[u8]> = None;
     let mut data: Option<&[u8]> = None;
     let mut pos = 12usize;
@@ -888,12 +893,22 @@ fn strip_wav(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
     let data = data
         .get(..data.len() - data.len() % usize::from(block_align))
         .unwrap_or(&[]);
+    let fmt_len = match u16_le(fmt, 0) {
+        Some(1 | 3) => 16,
+        Some(0xFFFE) => 40,
+        _ => u16_le(fmt, 16).map_or(usize::MAX, |extra| 18 + usize::from(extra)),
+    };
+    let Some(fmt) = fmt.get(..fmt_len) else {
+        return Err(malformed(
+            F,
+            format!(
+                "the fmt chunk is {} bytes, shorter than its format tag requires",
+                fmt.len()
+            ),
+        ));
+    };
 
-    let mut chunks: Vec<(&[u8; 4], &[u8])> = vec![(b"fmt ", fmt)];
-    if let Some(fact) = fact {
-        chunks.push((b"fact", fact));
-    }
-    chunks.push((b"data", data));
+    let chunks: [(&[u8; 4], &[u8]); 2] = [(b"fmt ", fmt), (b"data", data)];
     let body_len: usize = 4 + chunks
         .iter()
         .map(|(_, b)| 8 + b.len() + (b.len() & 1))
@@ -945,8 +960,8 @@ fn id3v2_len(bytes: &[u8], pos: usize, format: &'static str) -> Result<Option<us
 
 /// Keeps STREAMINFO and SEEKTABLE, drops VORBIS_COMMENT (tags), PICTURE
 /// (cover art, sometimes a photo of a person), CUESHEET, APPLICATION and
-/// PADDING, plus an ID3v2 tag some taggers put before "fLaC". Frames are
-/// copied untouched.
+/// PADDING, plus an ID3v2 tag some taggers put before "fLaC" and ID3v1 /
+/// APEv2 tags appended after the frames. Frames are copied untouched.
 fn strip_flac(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
     const F: &str = "flac";
     let mut pos = 0usize;
@@ -1005,7 +1020,9 @@ fn strip_flac(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
             break;
         }
     }
-    let frames = bytes.get(pos..).unwrap_or(&[]);
+    // Taggers append ID3v1 and APEv2 tags to FLAC files as to MP3s.
+    let end = tail_tags_start(bytes, pos, F)?;
+    let frames = bytes.get(pos..end).unwrap_or(&[]);
     // Frames start with the 14-bit sync code 0b11111111_111110.
     if let [a, b, ..] = frames
         && (*a != 0xFF || b & 0xFE != 0xF8)
@@ -1033,7 +1050,7 @@ fn strip_flac(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
 
 /// Drops ID3v2 tags at the start and APEv2, ID3v1 (and its "TAG+"
 /// extension) and appended ID3v2 ("3DI" footer) tags at the end, in any
-/// order. MPEG frames, including the Xing/LAME frame that carries the
+/// order ([`tail_tags_start`]). MPEG frames, including the Xing/LAME frame that carries the
 /// gapless delay and padding, are copied untouched.
 fn strip_mp3(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
     const F: &str = "mp3";
@@ -1041,6 +1058,18 @@ fn strip_mp3(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
     while let Some(len) = id3v2_len(bytes, pos, F)? {
         pos += len;
     }
+    let end = tail_tags_start(bytes, pos, F)?;
+    let audio = bytes.get(pos..end).unwrap_or(&[]);
+    if audio.is_empty() {
+        return Err(MaskError::AudioEmpty);
+    }
+    Ok(audio.to_vec())
+}
+
+/// Where the tags appended after the audio that starts at `pos` begin:
+/// APEv2, ID3v1 (and its "TAG+" extension) and appended ID3v2 ("3DI"
+/// footer) tags, in any order.
+fn tail_tags_start(bytes: &[u8], pos: usize, format: &'static str) -> Result<usize, MaskError> {
     let mut end = bytes.len();
     loop {
         let avail = end - pos;
@@ -1065,7 +1094,7 @@ fn strip_mp3(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
             let len = (size as usize).saturating_add(header);
             if (size as usize) < 32 || len > avail {
                 return Err(malformed(
-                    F,
+                    format,
                     format!(
                         "the APEv2 tag ending at byte {end} declares {len} bytes, which do not fit (footer at byte {at})"
                     ),
@@ -1078,14 +1107,14 @@ fn strip_mp3(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
             let at = end - 10;
             let size = syncsafe(bytes, at + 6).ok_or_else(|| {
                 malformed(
-                    F,
+                    format,
                     format!("the ID3v2 footer at byte {at} has an invalid size"),
                 )
             })?;
             let len = size.saturating_add(20);
             if len > avail {
                 return Err(malformed(
-                    F,
+                    format,
                     format!(
                         "the appended ID3v2 tag with its footer at byte {at} runs past the start of the audio"
                     ),
@@ -1096,11 +1125,7 @@ fn strip_mp3(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
         }
         break;
     }
-    let audio = bytes.get(pos..end).unwrap_or(&[]);
-    if audio.is_empty() {
-        return Err(MaskError::AudioEmpty);
-    }
-    Ok(audio.to_vec())
+    Ok(end)
 }
 
 // ---------------------------------------------------------------------------
