@@ -339,7 +339,7 @@ pub fn strip_jpeg_with_orientation(
                 check_decoding_segment(seg)?;
                 match marker {
                     SOS => scans += 1,
-                    0xC0..=0xCF => frames += 1,
+                    0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => frames += 1,
                     _ => {}
                 }
                 decoding.push(seg);
