@@ -34,7 +34,10 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 fn count(haystack: &[u8], needle: &[u8]) -> usize {
-    haystack.windows(needle.len()).filter(|w| *w == needle).count()
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
 }
 
 #[track_caller]
@@ -60,7 +63,11 @@ fn fixture(rel: &str) -> Vec<u8> {
 fn picture() -> RgbImage {
     RgbImage::from_fn(64, 48, |x, y| {
         let v = ((x * 7 + y * 13) % 64) as u8;
-        image::Rgb([40 + v * 2, 200 - v, if (x / 8 + y / 8) % 2 == 0 { 60 } else { 180 }])
+        image::Rgb([
+            40 + v * 2,
+            200 - v,
+            if (x / 8 + y / 8) % 2 == 0 { 60 } else { 180 },
+        ])
     })
 }
 
@@ -158,7 +165,10 @@ fn canary_jpeg() -> Vec<u8> {
     ]
     .concat();
     out.extend(jpeg_segment(0xE0, &jfif));
-    out.extend(jpeg_segment(0xE0, &[b"JFXX\0\x10".to_vec(), canary("APP0-JFXX")].concat()));
+    out.extend(jpeg_segment(
+        0xE0,
+        &[b"JFXX\0\x10".to_vec(), canary("APP0-JFXX")].concat(),
+    ));
     out.extend(jpeg_segment(0xE1, &exif_with_orientation_and_canary()));
     out.extend(jpeg_segment(
         0xE1,
@@ -168,7 +178,10 @@ fn canary_jpeg() -> Vec<u8> {
         ]
         .concat(),
     ));
-    out.extend(jpeg_segment(0xE2, &[b"MPF\0".to_vec(), canary("APP2-MPF")].concat()));
+    out.extend(jpeg_segment(
+        0xE2,
+        &[b"MPF\0".to_vec(), canary("APP2-MPF")].concat(),
+    ));
     out.extend(jpeg_segment(
         0xE2,
         &[b"ICC_PROFILE\0\x01\x01".to_vec(), icc_profile()].concat(),
@@ -223,7 +236,14 @@ fn every_canary_is_in_the_crafted_jpeg_and_it_decodes() {
 #[test]
 fn jpeg_lossless_derivative_keeps_only_decoding_icc_and_orientation() {
     let original = canary_jpeg();
-    let d = derive(ItemKind::Image, "jpeg", &original, &PrivacyPlan::default(), LIMITS).unwrap();
+    let d = derive(
+        ItemKind::Image,
+        "jpeg",
+        &original,
+        &PrivacyPlan::default(),
+        LIMITS,
+    )
+    .unwrap();
     assert_eq!(d.format, "jpeg");
     assert_no_canary("lossless JPEG derivative", &d.bytes);
     // The same pixels: the entropy-coded data were copied, not re-encoded.
@@ -259,7 +279,13 @@ fn jpeg_masked_and_cropped_derivatives_and_the_watermark_carry_no_canary() {
     for c in img.get_pixel(15, 15).0 {
         assert!(c.abs_diff(128) <= 4, "masked pixel {c}");
     }
-    assert!(img.get_pixel(50, 40).0.iter().zip(plain.get_pixel(50, 40).0).all(|(a, b)| a.abs_diff(b) <= 16));
+    assert!(
+        img.get_pixel(50, 40)
+            .0
+            .iter()
+            .zip(plain.get_pixel(50, 40).0)
+            .all(|(a, b)| a.abs_diff(b) <= 16)
+    );
 
     let crop_plan = PrivacyPlan {
         window: Some(Window::Image {
@@ -288,7 +314,10 @@ fn progressive_jpeg_with_restart_markers_is_walked_to_its_end() {
     let original = fixture("strip/progressive_restart.jpg");
     assert_eq!(metadata::jpeg_image_len(&original).unwrap(), original.len());
     let layout = metadata::parse_jpeg(&original).unwrap();
-    assert_eq!(layout.segments.iter().filter(|s| s.marker == 0xDA).count(), 10);
+    assert_eq!(
+        layout.segments.iter().filter(|s| s.marker == 0xDA).count(),
+        10
+    );
     let mut tagged = original[..2].to_vec();
     tagged.extend(jpeg_segment(0xE1, &exif_with_orientation_and_canary()));
     tagged.extend_from_slice(&original[2..]);
@@ -334,7 +363,10 @@ fn damaged_icc_chunks_and_unknown_markers_are_dropped_or_refused_never_copied() 
         matches!(&err, StripError::Malformed { offset, .. } if *offset == sof_at),
         "{err:?}"
     );
-    assert!(err.to_string().contains(&format!("at byte {sof_at}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("at byte {sof_at}")),
+        "{err}"
+    );
 
     // A reserved marker is an error that says where.
     let reserved = with(&[jpeg_segment(0x02, b"xx")]);
@@ -400,14 +432,13 @@ fn canary_png() -> Vec<u8> {
     out.extend(png_chunk(b"iCCP", &icc));
     out.extend(png_chunk(b"gAMA", &45455u32.to_be_bytes()));
     out.extend(png_chunk(b"pHYs", &[0, 0, 11, 19, 0, 0, 11, 19, 1]));
-    out.extend(png_chunk(b"tEXt", &[b"Comment\0".to_vec(), canary("tEXt")].concat()));
+    out.extend(png_chunk(
+        b"tEXt",
+        &[b"Comment\0".to_vec(), canary("tEXt")].concat(),
+    ));
     out.extend(png_chunk(
         b"zTXt",
-        &[
-            b"Author\0\0".to_vec(),
-            zlib_stored(&canary("zTXt")),
-        ]
-        .concat(),
+        &[b"Author\0\0".to_vec(), zlib_stored(&canary("zTXt"))].concat(),
     ));
     out.extend(png_chunk(
         b"iTXt",
@@ -420,7 +451,10 @@ fn canary_png() -> Vec<u8> {
     out.extend(png_chunk(b"prVt", &canary("private-chunk")));
     out.extend(png_chunk(b"tIME", &[0x07, 0xE8, 1, 2, 3, 4, 5]));
     out.extend_from_slice(image);
-    out.extend(png_chunk(b"tEXt", &[b"Note\0".to_vec(), canary("tEXt-after-IDAT")].concat()));
+    out.extend(png_chunk(
+        b"tEXt",
+        &[b"Note\0".to_vec(), canary("tEXt-after-IDAT")].concat(),
+    ));
     out.extend_from_slice(iend);
     out.extend(canary("trailer-after-IEND"));
     out
@@ -442,7 +476,14 @@ fn png_derivatives_and_watermark_keep_only_allowed_chunks() {
     let plain = rgba(&plain_png());
     assert_eq!(rgba(&original), plain);
 
-    let d = derive(ItemKind::Image, "png", &original, &PrivacyPlan::default(), LIMITS).unwrap();
+    let d = derive(
+        ItemKind::Image,
+        "png",
+        &original,
+        &PrivacyPlan::default(),
+        LIMITS,
+    )
+    .unwrap();
     assert_eq!(d.format, "png");
     assert_no_canary("lossless PNG derivative", &d.bytes);
     assert_eq!(rgba(&d.bytes), plain);
@@ -484,7 +525,14 @@ fn png_with_an_unknown_critical_chunk_or_a_bad_crc_is_refused_with_its_offset() 
     critical.extend_from_slice(&base[33..]);
     let err = metadata::strip_png(&critical).unwrap_err();
     assert!(
-        matches!(&err, StripError::Malformed { format: "png", offset: 33, .. }),
+        matches!(
+            &err,
+            StripError::Malformed {
+                format: "png",
+                offset: 33,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("ZZZZ"), "{err}");
@@ -607,7 +655,9 @@ fn canary_tiff() -> (Vec<u8>, RgbImage) {
 /// A GIF with a comment extension, an application extension and a
 /// trailer after its end.
 fn canary_gif() -> Vec<u8> {
-    let img = RgbaImage::from_fn(16, 8, |x, y| image::Rgba([x as u8 * 15, y as u8 * 30, 200, 255]));
+    let img = RgbaImage::from_fn(16, 8, |x, y| {
+        image::Rgba([x as u8 * 15, y as u8 * 30, 200, 255])
+    });
     let mut base = Vec::new();
     image::codecs::gif::GifEncoder::new(&mut base)
         .encode(img.as_raw(), 16, 8, ExtendedColorType::Rgba8)
@@ -644,7 +694,8 @@ fn webp_tiff_and_gif_become_pngs_without_any_canary() {
     let webp = canary_webp();
     let (tiff, tiff_pixels) = canary_tiff();
     let gif = canary_gif();
-    let cases: [(&str, &[u8], usize); 3] = [("webp", &webp, 3), ("tiff", &tiff, 4), ("gif", &gif, 3)];
+    let cases: [(&str, &[u8], usize); 3] =
+        [("webp", &webp, 3), ("tiff", &tiff, 4), ("gif", &gif, 3)];
     for (format, original, canaries) in cases {
         assert_eq!(count(original, CANARY), canaries, "{format}");
         let pixels = rgba(original);
@@ -665,7 +716,10 @@ fn webp_tiff_and_gif_become_pngs_without_any_canary() {
             }
         }
     }
-    assert_eq!(image::load_from_memory(&tiff).unwrap().to_rgb8(), tiff_pixels);
+    assert_eq!(
+        image::load_from_memory(&tiff).unwrap().to_rgb8(),
+        tiff_pixels
+    );
     assert_eq!(rgb(&webp), picture());
 }
 
@@ -696,7 +750,11 @@ fn canary_wav(samples: &[i16], fmt_extra: bool) -> Vec<u8> {
         fmt.extend(hidden);
     }
     let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
-    let info = [b"INFO".to_vec(), riff_chunk(b"INAM", &canary("WAV-LIST-INFO"))].concat();
+    let info = [
+        b"INFO".to_vec(),
+        riff_chunk(b"INAM", &canary("WAV-LIST-INFO")),
+    ]
+    .concat();
     let mut body = b"WAVE".to_vec();
     body.extend(riff_chunk(b"fmt ", &fmt));
     body.extend(riff_chunk(b"fact", &(samples.len() as u32).to_le_bytes()));
@@ -756,7 +814,8 @@ fn canary_flac() -> Vec<u8> {
     let mut kept = Vec::new();
     loop {
         let header = &original[pos..pos + 4];
-        let len = usize::from(header[1]) << 16 | usize::from(header[2]) << 8 | usize::from(header[3]);
+        let len =
+            usize::from(header[1]) << 16 | usize::from(header[2]) << 8 | usize::from(header[3]);
         if header[0] & 0x7F == 0 || header[0] & 0x7F == 3 {
             kept.push(original[pos..pos + 4 + len].to_vec());
         }
@@ -796,7 +855,11 @@ fn canary_flac() -> Vec<u8> {
     }
     out.extend(block(4, false, &vorbis));
     out.extend(block(6, false, &picture));
-    out.extend(block(2, false, &[b"SLTG".to_vec(), canary("FLAC-APPLICATION")].concat()));
+    out.extend(block(
+        2,
+        false,
+        &[b"SLTG".to_vec(), canary("FLAC-APPLICATION")].concat(),
+    ));
     out.extend(block(1, true, &canary("FLAC-PADDING")));
     out.extend_from_slice(&original[pos..]);
     out.extend(apev2_tag(&canary("FLAC-APEv2")));
@@ -826,7 +889,14 @@ fn wav_keeps_only_fmt_and_data_and_the_same_samples() {
     assert_eq!(&out[36..40], b"data");
     assert_eq!(out.len(), 44 + 8000);
     assert_eq!(decode_pcm(&out, "wav", MAX_SECS).unwrap().samples, samples);
-    let d = derive(ItemKind::Audio, "wav", &original, &PrivacyPlan::default(), LIMITS).unwrap();
+    let d = derive(
+        ItemKind::Audio,
+        "wav",
+        &original,
+        &PrivacyPlan::default(),
+        LIMITS,
+    )
+    .unwrap();
     assert_no_canary("WAV derivative", &d.bytes);
     assert_eq!(d.bytes, out);
 }
@@ -842,7 +912,14 @@ fn flac_and_mp3_lose_every_tag_and_keep_the_same_samples() {
         decode_pcm(&out, "flac", MAX_SECS).unwrap(),
         decode_pcm(&reference, "flac", MAX_SECS).unwrap()
     );
-    let d = derive(ItemKind::Audio, "flac", &flac, &PrivacyPlan::default(), LIMITS).unwrap();
+    let d = derive(
+        ItemKind::Audio,
+        "flac",
+        &flac,
+        &PrivacyPlan::default(),
+        LIMITS,
+    )
+    .unwrap();
     assert_no_canary("FLAC derivative", &d.bytes);
 
     let mp3 = canary_mp3();
@@ -854,7 +931,14 @@ fn flac_and_mp3_lose_every_tag_and_keep_the_same_samples() {
         decode_pcm(&out, "mp3", MAX_SECS).unwrap(),
         decode_pcm(&reference, "mp3", MAX_SECS).unwrap()
     );
-    let d = derive(ItemKind::Audio, "mp3", &mp3, &PrivacyPlan::default(), LIMITS).unwrap();
+    let d = derive(
+        ItemKind::Audio,
+        "mp3",
+        &mp3,
+        &PrivacyPlan::default(),
+        LIMITS,
+    )
+    .unwrap();
     assert_no_canary("MP3 derivative", &d.bytes);
 }
 
@@ -879,13 +963,19 @@ fn motion_photo_and_mpo_import_the_first_image_and_report_the_trailer() {
     video.extend_from_slice(&[0xFF, 0xD9, 0xFF, 0xD8]);
     video.extend(canary("motion-photo-video"));
     motion.extend_from_slice(&video);
-    assert_eq!(imported("motion.jpg", motion), (jpeg.clone(), Some(video.len() as u64)));
+    assert_eq!(
+        imported("motion.jpg", motion),
+        (jpeg.clone(), Some(video.len() as u64))
+    );
 
     // An MPO: the first JPEG, then the second one.
     let mut mpo = jpeg.clone();
     let second = canary_jpeg();
     mpo.extend_from_slice(&second);
-    assert_eq!(imported("stereo.jpg", mpo), (jpeg.clone(), Some(second.len() as u64)));
+    assert_eq!(
+        imported("stereo.jpg", mpo),
+        (jpeg.clone(), Some(second.len() as u64))
+    );
 
     // Padding some tools add is dropped (and said) too; a clean file is untouched.
     let mut padded = fixture("bad/control_valid.jpg");
@@ -909,7 +999,10 @@ fn png_with_bytes_after_iend_imports_the_image_only() {
     trailed.extend(canary("after-IEND"));
     trailed.extend(plain_png());
     let dropped = (trailed.len() - png.len()) as u64;
-    assert_eq!(imported("trailed.png", trailed), (png.clone(), Some(dropped)));
+    assert_eq!(
+        imported("trailed.png", trailed),
+        (png.clone(), Some(dropped))
+    );
     assert_eq!(imported("clean.png", png.clone()), (png, None));
 }
 
@@ -919,7 +1012,10 @@ fn truncated_jpegs_are_still_refused_even_when_ff_d9_hides_in_a_segment() {
     let expect_truncated = |name: &str, bytes: Vec<u8>| {
         let len = bytes.len();
         let err = inspect_file(name, bytes, &ImportOptions::default()).expect_err(name);
-        assert!(matches!(err, ImportError::TruncatedJpeg { .. }), "{name}: {err:?}");
+        assert!(
+            matches!(err, ImportError::TruncatedJpeg { .. }),
+            "{name}: {err:?}"
+        );
         assert!(
             err.to_string().starts_with(&format!(
                 "truncated JPEG: no end-of-image marker (FF D9) after {len} bytes"
@@ -941,7 +1037,10 @@ fn truncated_jpegs_are_still_refused_even_when_ff_d9_hides_in_a_segment() {
     let err = inspect_file("cut_then_eoi.jpg", cut_then_eoi, &ImportOptions::default());
     assert!(err.is_err(), "a cut scan must not import");
     // The hostile fixture keeps its message.
-    expect_truncated("truncated_astronaut.jpg", fixture("bad/truncated_astronaut.jpg"));
+    expect_truncated(
+        "truncated_astronaut.jpg",
+        fixture("bad/truncated_astronaut.jpg"),
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -984,14 +1083,24 @@ fn cli_import_reports_the_trailer_and_export_media_carry_no_canary() {
     let out = env.run_ok(&args);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains(&format!("({trailer} byte(s) after the end of the image dropped")),
+        text.contains(&format!(
+            "({trailer} byte(s) after the end of the image dropped"
+        )),
         "{text}"
     );
 
     let export = env.root().join("export");
     let mut args = vec![std::ffi::OsString::from("export")];
     args.extend(env.project_arg().iter().map(|a| a.to_os_string()));
-    for a in ["--format", "jsonl", "--status", "all", "--media", "--unsigned", "--out"] {
+    for a in [
+        "--format",
+        "jsonl",
+        "--status",
+        "all",
+        "--media",
+        "--unsigned",
+        "--out",
+    ] {
         args.push(a.into());
     }
     args.push(export.clone().into_os_string());
@@ -1014,10 +1123,15 @@ fn cli_import_reports_the_trailer_and_export_media_carry_no_canary() {
         std::fs::read(path).unwrap()
     };
     assert_eq!(rgb(&exported("a_motion.jpg")), rgb(&jpeg));
-    assert_eq!(metadata::jpeg_orientation(&exported("a_motion.jpg")), Some(6));
+    assert_eq!(
+        metadata::jpeg_orientation(&exported("a_motion.jpg")),
+        Some(6)
+    );
     assert_eq!(rgba(&exported("b_chunks.png")), rgba(&plain_png()));
     assert_eq!(
-        decode_pcm(&exported("d_call.wav"), "wav", MAX_SECS).unwrap().samples,
+        decode_pcm(&exported("d_call.wav"), "wav", MAX_SECS)
+            .unwrap()
+            .samples,
         sine(4000)
     );
 }

@@ -608,7 +608,10 @@ impl Session {
                 trailer_dropped: None,
             });
         }
-        let trailer_dropped = items.iter().filter_map(|i| i.trailer_dropped).reduce(u64::saturating_add);
+        let trailer_dropped = items
+            .iter()
+            .filter_map(|i| i.trailer_dropped)
+            .reduce(u64::saturating_add);
         let pid = self.project.project_id().to_string();
         // Blobs first (complete and fsynced), then one transaction referencing
         // them: a crash in between leaves only unreferenced ciphertext.

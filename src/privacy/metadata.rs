@@ -89,7 +89,12 @@ pub struct JpegLayout<'a> {
     pub end: usize,
 }
 
-fn truncated(format: &'static str, what: impl Into<String>, offset: usize, len: usize) -> StripError {
+fn truncated(
+    format: &'static str,
+    what: impl Into<String>,
+    offset: usize,
+    len: usize,
+) -> StripError {
     StripError::Truncated {
         format,
         what: what.into(),
@@ -194,7 +199,10 @@ pub fn parse_jpeg(bytes: &[u8]) -> Result<JpegLayout<'_>, StripError> {
 fn scan_end(bytes: &[u8], start: usize) -> Result<usize, StripError> {
     let mut i = start;
     loop {
-        let Some(ff) = bytes.get(i..).and_then(|rest| rest.iter().position(|b| *b == 0xFF)) else {
+        let Some(ff) = bytes
+            .get(i..)
+            .and_then(|rest| rest.iter().position(|b| *b == 0xFF))
+        else {
             return Err(truncated(
                 JPEG,
                 "the entropy-coded data of the scan starting",
@@ -350,7 +358,9 @@ pub fn strip_jpeg_with_orientation(
         return Err(malformed(
             JPEG,
             0,
-            format!("{frames} frame header(s) and {scans} scan(s); one frame with at least one scan is needed"),
+            format!(
+                "{frames} frame header(s) and {scans} scan(s); one frame with at least one scan is needed"
+            ),
         ));
     }
 
@@ -358,7 +368,11 @@ pub fn strip_jpeg_with_orientation(
     out.extend_from_slice(&[0xFF, SOI]);
     if jfif {
         // Version 1.01, no units, 1:1 density, no thumbnail.
-        segment(&mut out, 0xE0, b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00");
+        segment(
+            &mut out,
+            0xE0,
+            b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00",
+        );
     }
     if let Some(o) = orientation.filter(|o| (2..=8).contains(o)) {
         segment(&mut out, 0xE1, &orientation_exif(o));
@@ -368,7 +382,11 @@ pub fn strip_jpeg_with_orientation(
     }
     if let Some(t) = adobe_transform {
         // Version 100, no flags, the transform.
-        segment(&mut out, 0xEE, &[b'A', b'd', b'o', b'b', b'e', 0, 100, 0, 0, 0, 0, t]);
+        segment(
+            &mut out,
+            0xEE,
+            &[b'A', b'd', b'o', b'b', b'e', 0, 100, 0, 0, 0, 0, t],
+        );
     }
     for seg in decoding {
         segment(&mut out, seg.marker, seg.body);
@@ -395,7 +413,9 @@ fn icc_chunks<'a>(segments: &[&JpegSegment<'a>]) -> Vec<&'a [u8]> {
         let (Some(&seq), Some(&n)) = (seg.body.get(12), seg.body.get(13)) else {
             return Vec::new();
         };
-        let slot = usize::from(seq).checked_sub(1).and_then(|i| ordered.get_mut(i));
+        let slot = usize::from(seq)
+            .checked_sub(1)
+            .and_then(|i| ordered.get_mut(i));
         match slot {
             Some(slot @ None) if n == count => *slot = Some(seg.body),
             _ => return Vec::new(),
@@ -409,7 +429,9 @@ fn icc_chunks<'a>(segments: &[&JpegSegment<'a>]) -> Vec<&'a [u8]> {
     let declared = profile
         .get(..4)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
-    if profile.len() < 128 || declared != Some(profile.len()) || profile.get(36..40) != Some(b"acsp")
+    if profile.len() < 128
+        || declared != Some(profile.len())
+        || profile.get(36..40) != Some(b"acsp")
     {
         return Vec::new();
     }
@@ -472,7 +494,10 @@ fn check_decoding_segment(seg: &JpegSegment<'_>) -> Result<(), StripError> {
         0xCC => {}
         // DRI, DNL: one 16-bit number.
         0xDD | 0xDC if body.len() != 2 => {
-            return bad(format!("the FF {marker:02X} segment holds {} bytes, not 2", body.len()));
+            return bad(format!(
+                "the FF {marker:02X} segment holds {} bytes, not 2",
+                body.len()
+            ));
         }
         0xDD | 0xDC => {}
         // SOFn (not DHT, JPG, DAC).
@@ -616,7 +641,9 @@ pub fn strip_png(bytes: &[u8]) -> Result<Vec<u8>, StripError> {
             return bad(format!("the {name} chunk fails its CRC"));
         }
         if (index == 0) != (&chunk.kind == b"IHDR") {
-            return bad(format!("{name} where IHDR is expected first, and only there"));
+            return bad(format!(
+                "{name} where IHDR is expected first, and only there"
+            ));
         }
         let fixed = match &chunk.kind {
             b"IHDR" => Some(13),
@@ -630,7 +657,10 @@ pub fn strip_png(bytes: &[u8]) -> Result<Vec<u8>, StripError> {
         if let Some(n) = fixed
             && chunk.data.len() != n
         {
-            return bad(format!("the {name} chunk holds {} bytes, not {n}", chunk.data.len()));
+            return bad(format!(
+                "the {name} chunk holds {} bytes, not {n}",
+                chunk.data.len()
+            ));
         }
         let data: std::borrow::Cow<'_, [u8]> = match &chunk.kind {
             b"IHDR" | b"PLTE" | b"IDAT" | b"IEND" | b"tRNS" | b"gAMA" | b"cHRM" | b"sRGB"
@@ -665,4 +695,110 @@ fn write_png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(data);
     let crc = crc32(out.get(start..).unwrap_or(&[]));
     out.extend_from_slice(&crc.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(marker: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        segment(&mut out, marker, body);
+        out
+    }
+
+    /// SOI, an APP1 and a COM that hold FF D9, a one-component frame, one
+    /// scan whose data hold a stuffed FF, a restart marker and fill bytes,
+    /// a second (progressive-style) scan, EOI, then a trailer.
+    fn synthetic() -> (Vec<u8>, usize) {
+        let mut j = vec![0xFF, SOI];
+        j.extend(seg(0xE1, b"Exif\0\0\xFF\xD9"));
+        j.extend(seg(0xFE, b"\xFF\xD9"));
+        j.extend(seg(0xDB, &[0; 65]));
+        j.extend(seg(0xC2, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]));
+        let mut dht = vec![0x00, 1];
+        dht.extend([0; 15]);
+        dht.push(0);
+        j.extend(seg(0xC4, &dht));
+        j.extend(seg(SOS, &[1, 1, 0, 0, 63, 0]));
+        j.extend([0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xFF]);
+        j.extend(seg(SOS, &[1, 1, 0, 1, 63, 0]));
+        j.extend([0x78, 0xFF, 0xD7, 0x9A]);
+        j.extend([0xFF, EOI]);
+        let end = j.len();
+        j.extend(b"\0\0\0\x18ftypmp42 video \xFF\xD9");
+        (j, end)
+    }
+
+    #[test]
+    fn the_walker_ends_at_the_real_eoi_past_segments_stuffing_restarts_and_fill() {
+        let (jpeg, end) = synthetic();
+        let layout = parse_jpeg(&jpeg).unwrap();
+        assert_eq!(layout.end, end);
+        let markers: Vec<u8> = layout.segments.iter().map(|s| s.marker).collect();
+        assert_eq!(markers, [0xE1, 0xFE, 0xDB, 0xC2, 0xC4, SOS, SOS, EOI]);
+        assert_eq!(
+            layout.segments[5].scan,
+            [0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]
+        );
+        // Cut anywhere before the EOI: truncated, whatever FF D9 the cut leaves last.
+        for cut in [3, 8, 12, end - 12, end - 3, end - 1] {
+            assert!(
+                matches!(parse_jpeg(&jpeg[..cut]), Err(StripError::Truncated { .. })),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn stripping_keeps_the_scans_and_drops_the_rest() {
+        let (jpeg, _) = synthetic();
+        let out = strip_jpeg(&jpeg).unwrap();
+        assert!(!out.windows(4).any(|w| w == b"Exif" || w == b"ftyp"));
+        let markers: Vec<u8> = parse_jpeg(&out)
+            .unwrap()
+            .segments
+            .iter()
+            .map(|s| s.marker)
+            .collect();
+        assert_eq!(markers, [0xDB, 0xC2, 0xC4, SOS, SOS, EOI]);
+        assert_eq!(parse_jpeg(&out).unwrap().end, out.len());
+    }
+
+    #[test]
+    fn the_synthesized_exif_holds_the_orientation_and_nothing_else() {
+        for o in 1..=8 {
+            let exif = orientation_exif(o);
+            assert_eq!(exif.len(), 32);
+            assert_eq!(exif_orientation(&exif[6..]), Some(o));
+        }
+        assert_eq!(exif_orientation(b"MM\0\x2A\0\0\0\x08\0\x01"), None);
+        assert_eq!(exif_orientation(b"II"), None);
+    }
+
+    #[test]
+    fn icc_chunks_are_kept_in_order_only_when_they_form_one_profile() {
+        let mut profile = vec![0u8; 200];
+        profile[..4].copy_from_slice(&200u32.to_be_bytes());
+        profile[36..40].copy_from_slice(b"acsp");
+        let chunk = |seq: u8, count: u8, data: &[u8]| {
+            let mut body = b"ICC_PROFILE\0".to_vec();
+            body.extend([seq, count]);
+            body.extend_from_slice(data);
+            body
+        };
+        let (a, b) = (chunk(1, 2, &profile[..100]), chunk(2, 2, &profile[100..]));
+        let seg = |body: &[u8]| JpegSegment {
+            marker: 0xE2,
+            offset: 0,
+            body: body.to_vec().leak(),
+            scan: &[],
+        };
+        let (sa, sb) = (seg(&a), seg(&b));
+        assert_eq!(icc_chunks(&[&sb, &sa]), [a.as_slice(), b.as_slice()]);
+        assert!(icc_chunks(&[&sa]).is_empty(), "one chunk of two");
+        assert!(icc_chunks(&[&sa, &sa]).is_empty(), "a duplicate");
+        let short = seg(&chunk(2, 2, &profile[100..150]));
+        assert!(icc_chunks(&[&sa, &short]).is_empty(), "length disagrees");
+    }
 }
