@@ -339,9 +339,9 @@ pub fn strip_jpeg_with_orientation(
                 }
                 adobe_transform = Some(transform);
             }
-            // Application data, comments and the reserved JPGn extensions
-            // carry nothing a decoder needs.
-            0xE0..=0xEF | 0xF0..=0xFD | 0xFE => {}
+            // Application data (APPn), the reserved JPGn extensions and
+            // comments carry nothing a decoder needs.
+            0xE0..=0xFE => {}
             EOI => {}
             marker => {
                 check_decoding_segment(seg)?;
@@ -778,7 +778,7 @@ mod tests {
 
     #[test]
     fn icc_chunks_are_kept_in_order_only_when_they_form_one_profile() {
-        let mut profile = vec![0u8; 200];
+        let mut profile = [0u8; 200];
         profile[..4].copy_from_slice(&200u32.to_be_bytes());
         profile[36..40].copy_from_slice(b"acsp");
         let chunk = |seq: u8, count: u8, data: &[u8]| {
