@@ -353,25 +353,24 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 }
                 let path = file.path.display();
                 // Offsets into the items count the UTF-8 text: say so.
-                let converted = file
+                let mut notes = file
                     .converted_from
                     .map(|from| format!(" (converted from {from} to UTF-8)"))
                     .unwrap_or_default();
                 // The stored image is shorter than the file: say by how much.
-                let converted = match file.trailer_dropped {
-                    Some(n) => format!(
-                        "{converted} ({n} byte(s) after the end of the image dropped, e.g. a motion photo's video)"
-                    ),
-                    None => converted,
-                };
+                if let Some(n) = file.trailer_dropped {
+                    notes.push_str(&format!(
+                        " ({n} byte(s) after the end of the image dropped, e.g. a motion photo's video)"
+                    ));
+                }
                 match file.outcome {
                     "imported" => println!(
-                        "imported  {path}: {} item(s){converted}",
+                        "imported  {path}: {} item(s){notes}",
                         file.item_ids.len()
                     ),
                     "partial" => {
                         println!(
-                            "partial   {path}: {} item(s), {} record(s) rejected{converted}",
+                            "partial   {path}: {} item(s), {} record(s) rejected{notes}",
                             file.item_ids.len(),
                             file.errors.len()
                         );
