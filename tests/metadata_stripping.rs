@@ -1135,3 +1135,81 @@ fn cli_import_reports_the_trailer_and_export_media_carry_no_canary() {
         sine(4000)
     );
 }
+
+/// Through the core: a work package member as the annotator's laptop opens
+/// it, and a watermarked export sealed to a recipient, both from images
+/// imported with every canary (the import already dropped the trailers).
+#[test]
+fn work_package_members_and_watermarked_exports_carry_no_canary() {
+    use sealtag::controller::{ExportOptions, Session, open_work_package};
+    use sealtag::crypto::UnlockedIdentity;
+    use sealtag::home::Home;
+    use sealtag::model::Role;
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("site.sealtag");
+    let admin = UnlockedIdentity::generate("Ada Admin");
+    let ann = UnlockedIdentity::generate("Ann Annotator");
+    let mut s = Session::create_project(&root, "Site", admin.clone()).unwrap();
+    let opts = ImportOptions::default();
+    let mut ids = Vec::new();
+    for (name, bytes) in [("photo.jpg", canary_jpeg()), ("scan.png", canary_png())] {
+        let report = s.import_bytes(name, bytes, &opts).unwrap();
+        assert_eq!(report.outcome, "imported", "{:?}", report.errors);
+        assert!(report.trailer_dropped.is_some(), "{name}");
+        ids.push(report.item_ids[0]);
+    }
+    s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann")
+        .unwrap();
+    s.assign(&ids, "Ann", "annotate").unwrap();
+
+    let consumer = UnlockedIdentity::generate("Consumer");
+    let options = ExportOptions {
+        format: "jsonl".into(),
+        all_statuses: true,
+        media: true,
+        watermark: true,
+        to: vec![consumer.public().to_key_string()],
+        ..ExportOptions::default()
+    };
+    let sealed = dir.path().join("marked.sealpkg");
+    s.export(&options, &sealed, &mut |_| true).unwrap();
+    let work = dir.path().join("ann-work.sealpkg");
+    s.make_work_package("Ann", &work, &mut |_| true).unwrap();
+    s.close().unwrap();
+
+    let mut p =
+        sealtag::package::open_package(std::fs::File::open(&sealed).unwrap(), &consumer).unwrap();
+    let mut media = 0;
+    loop {
+        let mut member = Vec::new();
+        let Some(entry) = p.next_member_to(&mut member) else {
+            break;
+        };
+        let entry = entry.unwrap();
+        assert_no_canary(&entry.name, &member);
+        if entry.name.starts_with("media/") {
+            media += 1;
+            assert_eq!(rgb(&member).dimensions(), (64, 48), "{}", entry.name);
+        }
+    }
+    assert_eq!(media, 2);
+
+    let opened = open_work_package(
+        &work,
+        &ann,
+        &Home::new(dir.path().join("ann-home")),
+        None,
+        Some(&admin.public().fingerprint()),
+        &mut |_| true,
+    )
+    .unwrap();
+    let mut laptop = Session::open(&opened.bundle, ann, None).unwrap();
+    let photo = laptop.load_item(ids[0]).unwrap();
+    assert_no_canary("work package JPEG", &photo.bytes);
+    assert_eq!(rgb(&photo.bytes), rgb(&canary_jpeg()));
+    assert_eq!(metadata::jpeg_orientation(&photo.bytes), Some(6));
+    let scan = laptop.load_item(ids[1]).unwrap();
+    assert_no_canary("work package PNG", &scan.bytes);
+    assert_eq!(rgba(&scan.bytes), rgba(&plain_png()));
+}
