@@ -326,6 +326,25 @@ mod tests {
     }
 
     #[test]
+    fn bytes_after_the_image_are_dropped_and_counted() {
+        let limits = ImportLimits::default();
+        for (format, rel) in [
+            (Format::Jpeg, "bad/control_valid.jpg"),
+            (Format::Png, "import/camera_gray.png"),
+        ] {
+            let clean = fixture(rel);
+            let mut trailed = clean.clone();
+            let trailer = b"\0\0\0\x18ftypmp42 a video \xFF\xD9 IEND";
+            trailed.extend_from_slice(trailer);
+            let image = inspect(format, trailed, &limits).expect(rel);
+            assert_eq!(image.bytes, clean, "{rel}");
+            assert_eq!(image.trailer_dropped, Some(trailer.len() as u64), "{rel}");
+            let image = inspect(format, clean.clone(), &limits).expect(rel);
+            assert_eq!((image.bytes, image.trailer_dropped), (clean, None), "{rel}");
+        }
+    }
+
+    #[test]
     fn truncated_png_is_rejected() {
         let bytes = fixture("import/camera_gray.png");
         let cut = bytes.get(..bytes.len() / 2).expect("half").to_vec();
