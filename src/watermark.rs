@@ -10,6 +10,8 @@
 
 use image::{ImageBuffer, Rgb, RgbImage};
 
+use crate::privacy::metadata;
+
 /// Luminance change per block, in 8-bit levels.
 pub const STRENGTH: i16 = 3;
 const BLOCK: u32 = 16;
@@ -85,7 +87,9 @@ pub fn extract(marked: &RgbImage, original: &RgbImage) -> Option<Vec<bool>> {
 
 /// Decodes, marks and re-encodes an image (JPEG at quality 95, anything
 /// else as PNG); `None` if it cannot be decoded (then it is not exported
-/// unmarked: the caller reports it).
+/// unmarked: the caller reports it). The output passes the metadata
+/// allow-list like every file that leaves; a JPEG keeps its source's EXIF
+/// orientation as the only tag.
 pub fn mark_encoded(bytes: &[u8], format: &str, bits: &[bool]) -> Option<Vec<u8>> {
     let decoded = image::load_from_memory(bytes).ok()?;
     let mut rgb: RgbImage = decoded.to_rgb8();
@@ -94,10 +98,12 @@ pub fn mark_encoded(bytes: &[u8], format: &str, bits: &[bool]) -> Option<Vec<u8>
     if format == "jpeg" {
         let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95);
         rgb.write_with_encoder(encoder).ok()?;
+        let orientation = metadata::jpeg_orientation(bytes);
+        metadata::strip_jpeg_with_orientation(out.get_ref(), orientation).ok()
     } else {
         rgb.write_to(&mut out, image::ImageFormat::Png).ok()?;
+        metadata::strip_png(out.get_ref()).ok()
     }
-    Some(out.into_inner())
 }
 
 /// A blank test image of `w × h` with a gentle gradient.

@@ -25,6 +25,7 @@ use sealtag::model::{BBox, Geometry, ItemKind, Keypoint};
 use sealtag::package::{self, BytesMember, NewPackage, PackageKind};
 use sealtag::privacy::audio_mask::{self, AudioRange, AudioStyle};
 use sealtag::privacy::image_mask::{self, Crop, Region, RegionStyle, Shape};
+use sealtag::privacy::metadata;
 use sealtag::privacy::pii::{self, Detector, InputKind, MaskStyle};
 
 /// What a harness saw; refusals are the expected outcome of most mutated inputs.
@@ -341,8 +342,17 @@ pub fn import_as(name: &str, bytes: &[u8]) -> Checked {
                 if pixels == 0 || pixels > limits.max_image_pixels {
                     return Err(format!("{}: accepted {width} x {height} px", item.name));
                 }
-                if item.bytes != bytes {
-                    return Err(format!("{}: image bytes were changed", item.name));
+                // The stored image is the file up to the image's end; what followed is
+                // dropped and counted, never altered.
+                let dropped = item.trailer_dropped.unwrap_or(0);
+                if !bytes.starts_with(&item.bytes)
+                    || item.bytes.len() as u64 + dropped != bytes.len() as u64
+                    || item.trailer_dropped == Some(0)
+                {
+                    return Err(format!(
+                        "{}: image bytes are not the file up to its reported trailer",
+                        item.name
+                    ));
                 }
             }
             MediaInfo::Audio {
@@ -780,6 +790,55 @@ pub fn image_derive(data: &[u8]) -> Checked {
     }
 }
 
+/// Selector: bit 0 picks JPEG or PNG. What the metadata stripper accepts must parse again,
+/// strip to itself (nothing left to drop), end where its image ends, and hold only allowed
+/// segments or chunks.
+pub fn image_strip(data: &[u8]) -> Checked {
+    let (selector, rest) = select(data);
+    let format = if selector & 1 == 0 { "jpeg" } else { "png" };
+    let out = match metadata::strip_image(format, rest) {
+        Ok(out) => out,
+        Err(e) => {
+            need_message(format, &e.to_string())?;
+            return Ok(Outcome::Refused);
+        }
+    };
+    let again = metadata::strip_image(format, &out)
+        .map_err(|e| format!("{format}: the stripped output is refused: {e}"))?;
+    if again != out {
+        return Err(format!("{format}: stripping the output changes it again"));
+    }
+    if format == "jpeg" {
+        let layout = metadata::parse_jpeg(&out).map_err(|e| format!("jpeg: {e}"))?;
+        if layout.end != out.len() {
+            return Err("jpeg: bytes after EOI survived".into());
+        }
+        if let Some(s) = layout
+            .segments
+            .iter()
+            .find(|s| matches!(s.marker, 0xE3..=0xED | 0xEF..=0xFE))
+        {
+            return Err(format!("jpeg: marker FF {:02X} survived", s.marker));
+        }
+    } else {
+        let layout = metadata::parse_png(&out).map_err(|e| format!("png: {e}"))?;
+        if layout.end != out.len() {
+            return Err("png: bytes after IEND survived".into());
+        }
+        const ALLOWED: [&[u8; 4]; 10] = [
+            b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP",
+            b"pHYs",
+        ];
+        if let Some(c) = layout.chunks.iter().find(|c| !ALLOWED.contains(&&c.kind)) {
+            return Err(format!(
+                "png: chunk {} survived",
+                String::from_utf8_lossy(&c.kind)
+            ));
+        }
+    }
+    Ok(Outcome::Accepted)
+}
+
 // ---------------------------------------------------------------------------
 // Seeds
 
@@ -928,6 +987,16 @@ pub fn seeds(target: &str, keys: &Keys, fixtures: &Path) -> Result<Vec<Vec<u8>>,
                 })
                 .collect()
         }
+        "image_strip" => {
+            let mut seeds = Vec::new();
+            for (ext, bytes) in sample_images() {
+                if ext == "jpg" || ext == "png" {
+                    seeds.push(with(u8::from(ext == "png"), &bytes));
+                }
+            }
+            seeds.push(with(0, &prefix("strip/progressive_restart.jpg", 1 << 20)?));
+            seeds
+        }
         other => return Err(format!("unknown target {other}")),
     })
 }
@@ -946,12 +1015,13 @@ pub fn run(target: &str, keys: &Keys, data: &[u8]) -> Checked {
         "pii_scan" => pii_scan(data),
         "audio_derive" => audio_derive(data),
         "image_derive" => image_derive(data),
+        "image_strip" => image_strip(data),
         other => Err(format!("unknown target {other}")),
     }
 }
 
 /// Every target, in the order the test runs them.
-pub const TARGETS: [&str; 11] = [
+pub const TARGETS: [&str; 12] = [
     "package_reader",
     "bundle_header",
     "import_image",
@@ -963,4 +1033,5 @@ pub const TARGETS: [&str; 11] = [
     "pii_scan",
     "audio_derive",
     "image_derive",
+    "image_strip",
 ];

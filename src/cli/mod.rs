@@ -355,23 +355,30 @@ pub fn run(cli: &Cli, command: &Command) -> Result<Exit> {
                 }
                 let path = file.path.display();
                 // Offsets into the items count the UTF-8 text: say so.
-                let converted = file
+                let mut notes = file
                     .converted_from
                     .map(|from| format!(" (converted from {from} to UTF-8)"))
                     .unwrap_or_default();
-                let converted = if file.duplicate_of.is_empty() || file.outcome == "duplicate" {
-                    converted
-                } else {
-                    format!("{converted} (same content as item {})", join_ids(&file.duplicate_of))
-                };
+                // The stored image is shorter than the file: say by how much.
+                if let Some(n) = file.trailer_dropped {
+                    notes.push_str(&format!(
+                        " ({n} byte(s) after the end of the image dropped, e.g. a motion photo's video)"
+                    ));
+                }
+                if !file.duplicate_of.is_empty() && file.outcome != "duplicate" {
+                    notes.push_str(&format!(
+                        " (same content as item {})",
+                        join_ids(&file.duplicate_of)
+                    ));
+                }
                 match file.outcome {
                     "imported" => println!(
-                        "imported  {path}: {} item(s){converted}",
+                        "imported  {path}: {} item(s){notes}",
                         file.item_ids.len()
                     ),
                     "partial" => {
                         println!(
-                            "partial   {path}: {} item(s), {} record(s) rejected{converted}",
+                            "partial   {path}: {} item(s), {} record(s) rejected{notes}",
                             file.item_ids.len(),
                             file.errors.len()
                         );

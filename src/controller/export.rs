@@ -723,8 +723,9 @@ impl Session {
     }
 }
 
-/// Streams an item's media into `w`, dropping image metadata (EXIF, XMP,
-/// IPTC, text chunks) that could identify people, places or devices.
+/// Streams an item's media into `w` rebuilt from an allow-list of what
+/// decoding needs ([`crate::privacy::metadata`], the audio strippers), so
+/// that no metadata identifying people, places or devices leaves.
 fn write_media(
     source: &ProjectItems<'_>,
     e: &Entry,
@@ -737,7 +738,7 @@ fn write_media(
             .paths
             .read_blob(source.project_id, &e.blob.0, &e.blob.1)
             .map_err(|e| FormatError::Invalid(e.to_string()))?;
-        // Re-encoding drops every metadata segment as well.
+        // Re-encoded, then through the same allow-list.
         let marked = crate::watermark::mark_encoded(&bytes, fmt, bits).ok_or_else(|| {
             FormatError::Invalid(format!(
                 "item {} ({}) could not be decoded to watermark it",

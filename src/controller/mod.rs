@@ -156,6 +156,9 @@ pub struct FileReport {
     /// (offsets into its items, and byte offsets in its record errors,
     /// count the UTF-8 text); `null` otherwise.
     pub converted_from: Option<&'static str>,
+    /// Images: bytes found after the end of the image (a motion photo's
+    /// video, an MPO's second image) and not stored; `null` when none.
+    pub trailer_dropped: Option<u64>,
     /// The item that already held this file's content: with
     /// `skip_duplicates` the outcome is `duplicate` and nothing was added;
     /// without, the file was imported again and this says so.
@@ -618,8 +621,13 @@ impl Session {
                 errors: vec![reason],
                 converted_from: None,
                 duplicate_of: vec![],
+                trailer_dropped: None,
             });
         }
+        let trailer_dropped = items
+            .iter()
+            .filter_map(|i| i.trailer_dropped)
+            .reduce(u64::saturating_add);
         let pid = self.project.project_id().to_string();
         // A file whose content is already an item is not imported twice
         // (re-running an import over a folder adds only the new files).
@@ -643,6 +651,7 @@ impl Session {
                 item_ids: vec![],
                 errors: vec![],
                 converted_from,
+                trailer_dropped,
                 duplicate_of,
             });
         }
@@ -745,6 +754,7 @@ impl Session {
             errors: error_texts,
             converted_from,
             duplicate_of,
+            trailer_dropped,
         })
     }
 

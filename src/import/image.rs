@@ -1,12 +1,15 @@
 //! Image validation: a decompression bomb must be refused from its header before a single
 //! pixel is allocated, and an image is only accepted once it has fully decoded under explicit
-//! limits (pixels are dropped right away; the stored bytes stay the original file).
+//! limits (pixels are dropped right away). The stored bytes are the original file up to the
+//! end of its image: what a phone appends to a JPEG (a motion photo's video, an MPO's second
+//! image) or anything after a PNG's IEND chunk is dropped and reported.
 
 use std::io::Cursor;
 
 use image::{ImageError, ImageFormat, ImageReader, Limits};
 
 use super::{Format, ImportError, ImportLimits, MediaInfo};
+use crate::privacy::metadata::{self, StripError, crc32};
 
 fn image_format(format: Format) -> Option<ImageFormat> {
     Some(match format {
@@ -31,33 +34,6 @@ fn decode_error(format: Format, bytes: &[u8], err: &ImageError) -> ImportError {
         format,
         message: precise.unwrap_or_else(|| err.to_string()),
     }
-}
-
-/// CRC-32 (ISO-HDLC, as PNG uses) lookup table, built at compile time.
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut n = 0;
-    while n < 256 {
-        let mut c = n as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 == 1 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        table[n] = c;
-        n += 1;
-    }
-    table
-};
-
-fn crc32(bytes: &[u8]) -> u32 {
-    !bytes.iter().fold(u32::MAX, |c, &b| {
-        CRC_TABLE[usize::from((c as u8) ^ b)] ^ (c >> 8)
-    })
 }
 
 /// The png crate reports a bad checksum as "CRC error: expected 0x.. have 0x.. while decoding
@@ -92,8 +68,66 @@ fn png_crc_mismatch(bytes: &[u8]) -> Option<String> {
     }
 }
 
-/// Validates an image whose signature already matched `format`.
+/// An image as it will be stored: the file up to the end of its image, and how many bytes
+/// followed that end and were dropped.
+pub(super) struct ImageFile {
+    pub info: MediaInfo,
+    pub bytes: Vec<u8>,
+    pub trailer_dropped: Option<u64>,
+}
+
+/// Where the image in `bytes` ends, when its format says so and something follows it.
+///
+/// A JPEG ends at the first end-of-image marker reached by walking its marker segments and
+/// the entropy-coded data of each scan (an FF D9 inside an EXIF thumbnail, a comment or a
+/// stuffed byte is not the end). zune-jpeg fills a cut-off scan with grey instead of failing,
+/// so reaching that marker is the only reliable sign that the whole image is there: a walk
+/// that runs out of bytes is a truncated JPEG. A JPEG whose structure the walker refuses is
+/// left to the decoder whole, as before, as long as it ends with FF D9 (padding aside).
+/// A PNG ends after its IEND chunk; one the walker refuses is left to the decoder, whose
+/// error is the precise one.
+fn image_len(format: Format, bytes: &[u8]) -> Result<Option<usize>, ImportError> {
+    let truncated = || ImportError::TruncatedJpeg {
+        len: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+    };
+    Ok(match format {
+        Format::Jpeg => match metadata::jpeg_image_len(bytes) {
+            Ok(end) => Some(end),
+            Err(StripError::Truncated { .. }) => return Err(truncated()),
+            Err(_) if !has_jpeg_eoi(bytes) => return Err(truncated()),
+            Err(_) => None,
+        },
+        Format::Png => metadata::png_image_len(bytes).ok(),
+        _ => None,
+    }
+    .filter(|end| *end < bytes.len()))
+}
+
+/// Validates an image whose signature already matched `format` and drops anything after the
+/// image's end (see [`image_len`]).
 pub(super) fn inspect(
+    format: Format,
+    mut bytes: Vec<u8>,
+    limits: &ImportLimits,
+) -> Result<ImageFile, ImportError> {
+    let trailer_dropped = match image_len(format, &bytes)? {
+        Some(end) => {
+            let dropped = bytes.len() - end;
+            bytes.truncate(end);
+            Some(u64::try_from(dropped).unwrap_or(u64::MAX))
+        }
+        None => None,
+    };
+    let info = inspect_image(format, &bytes, limits)?;
+    Ok(ImageFile {
+        info,
+        bytes,
+        trailer_dropped,
+    })
+}
+
+/// Decodes the image under the limits.
+fn inspect_image(
     format: Format,
     bytes: &[u8],
     limits: &ImportLimits,
@@ -101,14 +135,6 @@ pub(super) fn inspect(
     let Some(image_format) = image_format(format) else {
         return Err(ImportError::NotFormat { expected: format });
     };
-
-    // zune-jpeg fills a cut-off scan with grey instead of failing, so the end marker is the
-    // only reliable sign that the whole image is there.
-    if format == Format::Jpeg && !has_jpeg_eoi(bytes) {
-        return Err(ImportError::TruncatedJpeg {
-            len: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
-        });
-    }
 
     // Header pass: no side limits here so that an oversized image is reported with its real
     // dimensions rather than as an opaque decoder limit error.
@@ -297,6 +323,25 @@ mod tests {
         let mut bytes = fixture("bad/control_valid.jpg");
         bytes.extend_from_slice(&[0, 0, b'\n']);
         assert_eq!(info_of("padded.jpg", bytes), image("jpeg", 225, 150));
+    }
+
+    #[test]
+    fn bytes_after_the_image_are_dropped_and_counted() {
+        let limits = ImportLimits::default();
+        for (format, rel) in [
+            (Format::Jpeg, "bad/control_valid.jpg"),
+            (Format::Png, "import/camera_gray.png"),
+        ] {
+            let clean = fixture(rel);
+            let mut trailed = clean.clone();
+            let trailer = b"\0\0\0\x18ftypmp42 a video \xFF\xD9 IEND";
+            trailed.extend_from_slice(trailer);
+            let image = inspect(format, trailed, &limits).expect(rel);
+            assert_eq!(image.bytes, clean, "{rel}");
+            assert_eq!(image.trailer_dropped, Some(trailer.len() as u64), "{rel}");
+            let image = inspect(format, clean.clone(), &limits).expect(rel);
+            assert_eq!((image.bytes, image.trailer_dropped), (clean, None), "{rel}");
+        }
     }
 
     #[test]

@@ -145,7 +145,8 @@ pub struct AcceptedItem {
     pub name: String,
     /// Image, audio or text.
     pub kind: MediaKind,
-    /// Media: the original file bytes, unchanged. Text: the UTF-8 text (a `.txt` file without
+    /// Audio: the original file bytes, unchanged. Images: the original file bytes up to the
+    /// end of the image (see `trailer_dropped`). Text: the UTF-8 text (a `.txt` file without
     /// its byte-order mark and, if it was UTF-16, converted; a record's text field, from a
     /// `.jsonl` / `.csv` file converted the same way).
     pub bytes: Vec<u8>,
@@ -156,6 +157,10 @@ pub struct AcceptedItem {
     /// Records: the other fields as an object, plus `"source_id"` when the record had an id.
     /// Files: `{}`.
     pub metadata: serde_json::Value,
+    /// Images: how many bytes followed the end of the image (a JPEG's end-of-image marker, a
+    /// PNG's IEND chunk) and were dropped, such as the video of a motion photo or the second
+    /// image of an MPO file; `None` when nothing followed.
+    pub trailer_dropped: Option<u64>,
 }
 
 /// One record of a JSONL/CSV file that could not be imported.
@@ -521,6 +526,7 @@ fn make_item(
         sha256,
         info,
         metadata,
+        trailer_dropped: None,
     }
 }
 
@@ -592,8 +598,12 @@ fn inspect_as(
 
     match format {
         Format::Jpeg | Format::Png | Format::Gif | Format::WebP | Format::Tiff | Format::Bmp => {
-            let info = image::inspect(format, &bytes, limits)?;
-            Ok(file_item(bytes, MediaKind::Image, info))
+            let image = image::inspect(format, bytes, limits)?;
+            let mut inspected = file_item(image.bytes, MediaKind::Image, image.info);
+            for item in &mut inspected.items {
+                item.trailer_dropped = image.trailer_dropped;
+            }
+            Ok(inspected)
         }
         Format::Wav | Format::Flac | Format::Ogg | Format::Mp3 => {
             let (info, bytes) = audio::inspect(format, bytes, limits)?;

@@ -750,11 +750,12 @@ fn syncsafe(bytes: &[u8], at: usize) -> Option<usize> {
     Some(b.iter().fold(0usize, |acc, v| (acc << 7) | usize::from(*v)))
 }
 
-/// Bytes of the same recording without tags: WAV keeps only fmt/data (and
-/// fact) chunks (audio bytes untouched); FLAC keeps STREAMINFO and SEEKTABLE
-/// blocks (fix the last-block flag), frames untouched; MP3 drops an ID3v2
+/// Bytes of the same recording without tags, by allow-list: WAV keeps only
+/// the fmt (cut to its defined fields) and data chunks (audio bytes
+/// untouched); FLAC keeps STREAMINFO and SEEKTABLE blocks (fix the
+/// last-block flag), frames untouched, no appended tags; MP3 drops an ID3v2
 /// tag at the start (syncsafe size, footer flag), an ID3v1 "TAG" 128-byte
-/// trailer and an APEv2 tag; Ogg Vorbis is decoded and returned as WAV
+/// trailer and APEv2 and appended ID3v2 tags; Ogg Vorbis is decoded and returned as WAV
 /// (rewriting Ogg pages is not worth it). Returns (bytes, format name).
 ///
 /// Ogg is decoded under [`DEFAULT_MAX_SECS`]; the other formats are parsed,
@@ -783,9 +784,12 @@ fn strip_tags_within(
     }
 }
 
-/// Keeps the `fmt `, `fact` and `data` chunks of a RIFF WAVE file and drops
-/// the rest (`LIST`/`INFO`, `id3 `, `bext`, `iXML`, cue points, anything
-/// after the RIFF body). A data chunk that claims more than the file holds
+/// Keeps the `fmt ` and `data` chunks of a RIFF WAVE file and drops the
+/// rest (`fact`, `LIST`/`INFO`, `id3 `, `bext`, `iXML`, cue points,
+/// anything after the RIFF body). The `fmt ` chunk is cut to the fields its
+/// format tag defines (16 bytes for PCM and float, 40 for
+/// WAVE_FORMAT_EXTENSIBLE, 18 + cbSize otherwise), so that no bytes hidden
+/// after them survive. A data chunk that claims more than the file holds
 /// (a recording cut short, or a streaming writer's placeholder size) keeps
 /// the whole frames that are there, as the importer accepts such files.
 fn strip_wav(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
@@ -814,6 +818,7 @@ fn strip_wav(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
     };
 
     let mut fmt: Option<&[u8]> = None;
+    // Read only to refuse a duplicate; never written out.
     let mut fact: Option<&[u8]> = None;
     let mut data: Option<&[u8]> = None;
     let mut pos = 12usize;
@@ -888,12 +893,22 @@ fn strip_wav(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
     let data = data
         .get(..data.len() - data.len() % usize::from(block_align))
         .unwrap_or(&[]);
+    let fmt_len = match u16_le(fmt, 0) {
+        Some(1 | 3) => 16,
+        Some(0xFFFE) => 40,
+        _ => u16_le(fmt, 16).map_or(usize::MAX, |extra| 18 + usize::from(extra)),
+    };
+    let Some(fmt) = fmt.get(..fmt_len) else {
+        return Err(malformed(
+            F,
+            format!(
+                "the fmt chunk is {} bytes, shorter than its format tag requires",
+                fmt.len()
+            ),
+        ));
+    };
 
-    let mut chunks: Vec<(&[u8; 4], &[u8])> = vec![(b"fmt ", fmt)];
-    if let Some(fact) = fact {
-        chunks.push((b"fact", fact));
-    }
-    chunks.push((b"data", data));
+    let chunks: [(&[u8; 4], &[u8]); 2] = [(b"fmt ", fmt), (b"data", data)];
     let body_len: usize = 4 + chunks
         .iter()
         .map(|(_, b)| 8 + b.len() + (b.len() & 1))
@@ -945,8 +960,8 @@ fn id3v2_len(bytes: &[u8], pos: usize, format: &'static str) -> Result<Option<us
 
 /// Keeps STREAMINFO and SEEKTABLE, drops VORBIS_COMMENT (tags), PICTURE
 /// (cover art, sometimes a photo of a person), CUESHEET, APPLICATION and
-/// PADDING, plus an ID3v2 tag some taggers put before "fLaC". Frames are
-/// copied untouched.
+/// PADDING, plus an ID3v2 tag some taggers put before "fLaC" and ID3v1 /
+/// APEv2 tags appended after the frames. Frames are copied untouched.
 fn strip_flac(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
     const F: &str = "flac";
     let mut pos = 0usize;
@@ -1005,7 +1020,9 @@ fn strip_flac(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
             break;
         }
     }
-    let frames = bytes.get(pos..).unwrap_or(&[]);
+    // Taggers append ID3v1 and APEv2 tags to FLAC files as to MP3s.
+    let end = tail_tags_start(bytes, pos, F)?;
+    let frames = bytes.get(pos..end).unwrap_or(&[]);
     // Frames start with the 14-bit sync code 0b11111111_111110.
     if let [a, b, ..] = frames
         && (*a != 0xFF || b & 0xFE != 0xF8)
@@ -1031,16 +1048,115 @@ fn strip_flac(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
     Ok(out)
 }
 
-/// Drops ID3v2 tags at the start and APEv2, ID3v1 (and its "TAG+"
-/// extension) and appended ID3v2 ("3DI" footer) tags at the end, in any
-/// order. MPEG frames, including the Xing/LAME frame that carries the
-/// gapless delay and padding, are copied untouched.
+/// Keeps only the MPEG audio frames, by allow-list: ID3v2 tags at the start
+/// and APEv2, ID3v1 (and its "TAG+" extension) and appended ID3v2 ("3DI"
+/// footer) tags at the end are cut by their structure ([`tail_tags_start`]),
+/// then the frames in between are walked by their headers and anything that
+/// is not a frame (padding, junk, a tag in the middle) is dropped. Frames,
+/// including the Xing/LAME frame that carries the gapless delay and padding,
+/// are copied untouched; a last frame cut short is kept as it is.
 fn strip_mp3(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
     const F: &str = "mp3";
     let mut pos = 0usize;
     while let Some(len) = id3v2_len(bytes, pos, F)? {
         pos += len;
     }
+    let end = tail_tags_start(bytes, pos, F)?;
+    let audio = bytes.get(pos..end).unwrap_or(&[]);
+    let mut out = Vec::with_capacity(audio.len());
+    let mut i = 0usize;
+    // Right after a frame the next header is trusted (even for a last frame
+    // cut short); after junk, or at the start, a frame only counts when
+    // another one follows it or it ends exactly at the end, so that a stray
+    // sync pattern inside junk is not taken for audio.
+    let mut in_sync = false;
+    while i < audio.len() {
+        let header = audio.get(i..).and_then(mpeg_frame_len);
+        let frame = header.filter(|len| {
+            let next = i.saturating_add(*len);
+            in_sync || next == audio.len() || audio.get(next..).and_then(mpeg_frame_len).is_some()
+        });
+        match frame {
+            Some(len) => {
+                let next = i.saturating_add(len).min(audio.len());
+                out.extend_from_slice(audio.get(i..next).unwrap_or(&[]));
+                i = next;
+                in_sync = true;
+            }
+            None => {
+                i += 1;
+                in_sync = false;
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(MaskError::AudioEmpty);
+    }
+    Ok(out)
+}
+
+/// The length in bytes of the MPEG audio frame whose header starts `bytes`
+/// (ISO/IEC 11172-3 and 13818-3: MPEG 1, 2 and 2.5, layers I to III), or
+/// `None` when it is not a valid header (free-format bitrates included:
+/// their length is not in the header).
+fn mpeg_frame_len(bytes: &[u8]) -> Option<usize> {
+    const V1: [[u16; 15]; 3] = [
+        [
+            0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
+        ],
+        [
+            0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
+        ],
+        [
+            0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+        ],
+    ];
+    const V2: [[u16; 15]; 2] = [
+        [
+            0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
+        ],
+        [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+    ];
+    let [b0, b1, b2, b3, ..] = *bytes else {
+        return None;
+    };
+    if b0 != 0xFF || b1 & 0xE0 != 0xE0 || b3 & 0x03 == 0x02 {
+        return None;
+    }
+    let version = (b1 >> 3) & 3; // 0: 2.5, 1: reserved, 2: 2, 3: 1
+    let layer = (b1 >> 1) & 3; // 1: III, 2: II, 3: I
+    let bitrate_index = usize::from(b2 >> 4);
+    let rate_index = usize::from((b2 >> 2) & 3);
+    let padding = usize::from((b2 >> 1) & 1);
+    if version == 1 || layer == 0 || bitrate_index == 0 || bitrate_index == 15 || rate_index == 3 {
+        return None;
+    }
+    let kbps = usize::from(match (version, layer) {
+        (3, 3) => V1[0][bitrate_index],
+        (3, 2) => V1[1][bitrate_index],
+        (3, _) => V1[2][bitrate_index],
+        (_, 3) => V2[0][bitrate_index],
+        _ => V2[1][bitrate_index],
+    });
+    let rate = [44_100usize, 48_000, 32_000][rate_index]
+        >> match version {
+            3 => 0,
+            2 => 1,
+            _ => 2,
+        };
+    let bits_per_sec = kbps * 1000;
+    Some(match layer {
+        3 => (12 * bits_per_sec / rate + padding) * 4,
+        // Layer III of MPEG 2 and 2.5 has half the samples per frame.
+        1 if version != 3 => 72 * bits_per_sec / rate + padding,
+        _ => 144 * bits_per_sec / rate + padding,
+    })
+}
+
+/// Where the tags appended after the audio that starts at `pos` begin:
+/// APEv2, ID3v1 (and its "TAG+" extension) and appended ID3v2 ("3DI"
+/// footer) tags, in any order.
+fn tail_tags_start(bytes: &[u8], pos: usize, format: &'static str) -> Result<usize, MaskError> {
     let mut end = bytes.len();
     loop {
         let avail = end - pos;
@@ -1065,7 +1181,7 @@ fn strip_mp3(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
             let len = (size as usize).saturating_add(header);
             if (size as usize) < 32 || len > avail {
                 return Err(malformed(
-                    F,
+                    format,
                     format!(
                         "the APEv2 tag ending at byte {end} declares {len} bytes, which do not fit (footer at byte {at})"
                     ),
@@ -1078,14 +1194,14 @@ fn strip_mp3(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
             let at = end - 10;
             let size = syncsafe(bytes, at + 6).ok_or_else(|| {
                 malformed(
-                    F,
+                    format,
                     format!("the ID3v2 footer at byte {at} has an invalid size"),
                 )
             })?;
             let len = size.saturating_add(20);
             if len > avail {
                 return Err(malformed(
-                    F,
+                    format,
                     format!(
                         "the appended ID3v2 tag with its footer at byte {at} runs past the start of the audio"
                     ),
@@ -1096,11 +1212,7 @@ fn strip_mp3(bytes: &[u8]) -> Result<Vec<u8>, MaskError> {
         }
         break;
     }
-    let audio = bytes.get(pos..end).unwrap_or(&[]);
-    if audio.is_empty() {
-        return Err(MaskError::AudioEmpty);
-    }
-    Ok(audio.to_vec())
+    Ok(end)
 }
 
 // ---------------------------------------------------------------------------
@@ -1451,7 +1563,9 @@ mod tests {
 
     #[test]
     fn mp3_loses_id3v2_apev2_and_id3v1() {
-        let frames = b"\xff\xfb\x90\x64 pretend MPEG frames".to_vec();
+        // MPEG 1 layer III, 128 kbit/s, 44.1 kHz, no padding: 417 bytes.
+        let mut frames = b"\xff\xfb\x90\x64 pretend MPEG frame".to_vec();
+        frames.resize(417, 0);
         let mut id3v2 = b"ID3\x04\0\x10\0\0\0\x05hello".to_vec();
         id3v2.extend_from_slice(b"3DI\x04\0\x10\0\0\0\x05");
         let mut ape = b"APETAGEX\xd0\x07\0\0".to_vec();
@@ -1482,6 +1596,41 @@ mod tests {
         let err = strip_tags(&too_long, "mp3").unwrap_err().to_string();
         assert!(err.contains("runs past the end"), "{err}");
         assert!(strip_tags(b"ID3\x03\0\0\0\0\0\0", "mp3").is_err());
+    }
+
+    #[test]
+    fn mp3_keeps_only_whole_frames_and_drops_junk_around_them() {
+        let mut frame = b"\xff\xfb\x90\x64 frame".to_vec();
+        frame.resize(417, 7);
+        // MPEG 2 layer III, 64 kbit/s, 22.05 kHz, padded: 72 * 64000 / 22050 + 1 = 209.
+        let mut short = b"\xff\xf3\x82\x64".to_vec();
+        short.resize(209, 9);
+        assert_eq!(mpeg_frame_len(&frame), Some(417));
+        assert_eq!(mpeg_frame_len(&short), Some(209));
+        // Junk before, between and after; a stray sync pattern inside the junk.
+        let junk = b"junk \xff\xfb\x90\x64 not a frame".to_vec();
+        let tagged = [
+            junk.clone(),
+            frame.clone(),
+            frame.clone(),
+            junk.clone(),
+            short.clone(),
+            short.clone(),
+            junk,
+        ]
+        .concat();
+        let (out, _) = strip_tags(&tagged, "mp3").unwrap();
+        assert_eq!(
+            out,
+            [frame.clone(), frame.clone(), short.clone(), short].concat()
+        );
+        // A last frame cut short is kept as it is.
+        let cut = [frame.clone(), frame[..100].to_vec()].concat();
+        assert_eq!(strip_tags(&cut, "mp3").unwrap().0, cut);
+        assert!(matches!(
+            strip_tags(b"no frames at all", "mp3"),
+            Err(MaskError::AudioEmpty)
+        ));
     }
 
     #[test]

@@ -217,6 +217,8 @@ pub enum DeriveError {
     NotUtf8(usize),
     #[error("the window does not fit: {0}")]
     Window(String),
+    #[error("{0}")]
+    Strip(#[from] super::metadata::StripError),
 }
 
 /// Limits for decoding at derivation time (the items passed import
@@ -274,14 +276,11 @@ pub fn derive(
                 }
                 None => None,
             };
-            // Nothing to paint or cut: drop the metadata losslessly rather
-            // than re-encode (a JPEG would lose quality for nothing).
+            // Nothing to paint or cut: rebuild the file from its allowed
+            // parts rather than re-encode (a JPEG would lose quality for
+            // nothing).
             if plan.regions.is_empty() && crop.is_none() && matches!(format, "jpeg" | "png") {
-                let out = if format == "jpeg" {
-                    super::metadata::strip_jpeg(bytes)
-                } else {
-                    super::metadata::strip_png(bytes)
-                };
+                let out = super::metadata::strip_image(format, bytes)?;
                 return Ok(Derived {
                     bytes: out,
                     format: format.to_string(),

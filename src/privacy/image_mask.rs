@@ -5,7 +5,10 @@
 //! [`Region`]s (rectangles and polygons, in the original image's pixel
 //! coordinates), crops it, and re-encodes it. Re-encoding from raw pixels is
 //! also what strips metadata: EXIF (GPS, camera serials, owner), XMP, IPTC,
-//! ICC profiles, text chunks and thumbnails never reach the encoder.
+//! ICC profiles, text chunks and thumbnails never reach the encoder; the
+//! encoder's output then passes the same allow-list as every other file
+//! that leaves ([`super::metadata`]), which adds back a JPEG source's EXIF
+//! orientation as the only tag.
 //!
 //! # Which pixels a region covers
 //!
@@ -162,6 +165,8 @@ pub enum MaskError {
     },
     #[error("the {format} decoder crashed on this recording; it is corrupt or hostile")]
     DecoderPanic { format: &'static str },
+    #[error("{0}")]
+    Strip(#[from] super::metadata::StripError),
 }
 
 /// The format names as the store keeps them, mapped to the decoder to use.
@@ -595,17 +600,18 @@ fn box_blur_line(
     }
 }
 
-/// True when the file ends with FF D9, ignoring zero / whitespace padding.
-/// zune-jpeg fills a cut-off scan with grey instead of failing, so the end
-/// marker is the only reliable sign that the whole image is there.
-fn has_jpeg_eoi(bytes: &[u8]) -> bool {
-    let end = bytes
-        .iter()
-        .rposition(|b| !matches!(b, 0x00 | b' ' | b'\t' | b'\r' | b'\n'))
-        .map_or(0, |i| i.saturating_add(1));
-    bytes
-        .get(..end)
-        .is_some_and(|trimmed| trimmed.ends_with(&[0xFF, 0xD9]))
+/// The first JPEG image in `bytes`, without anything appended after its
+/// end-of-image marker (a motion photo's video, an MPO's second image).
+/// zune-jpeg fills a cut-off scan with grey instead of failing, so reaching
+/// the end marker by walking the segments and the entropy-coded data is
+/// the only reliable sign that the whole image is there. A file whose
+/// structure the walker refuses is left to the decoder.
+fn first_jpeg(bytes: &[u8]) -> Result<&[u8], MaskError> {
+    match super::metadata::jpeg_image_len(bytes) {
+        Ok(end) => Ok(bytes.get(..end).unwrap_or(bytes)),
+        Err(super::metadata::StripError::Truncated { .. }) => Err(MaskError::TruncatedJpeg),
+        Err(_) => Ok(bytes),
+    }
 }
 
 /// Decode `bytes` (format name as we store it: "jpeg", "png", "webp",
@@ -635,9 +641,12 @@ pub fn derive_image(
             .validate()
             .map_err(|reason| MaskError::InvalidRegion { index, reason })?;
     }
-    if image_format == ImageFormat::Jpeg && !has_jpeg_eoi(bytes) {
-        return Err(MaskError::TruncatedJpeg);
-    }
+    let (bytes, orientation) = if image_format == ImageFormat::Jpeg {
+        let image = first_jpeg(bytes)?;
+        (image, super::metadata::jpeg_orientation(image))
+    } else {
+        (bytes, None)
+    };
     let decode_error = |e: image::ImageError| MaskError::ImageDecode {
         format: name,
         message: e.to_string(),
@@ -703,10 +712,16 @@ pub fn derive_image(
         None => img,
     };
     let (out_w, out_h) = img.dimensions();
+    // The encoders write no metadata of their own today; the allow-list
+    // makes sure of it whatever a future version adds.
     let (bytes, out_format) = if image_format == ImageFormat::Jpeg {
-        (encode_jpeg(&img)?, "jpeg")
+        let encoded = encode_jpeg(&img)?;
+        (
+            super::metadata::strip_jpeg_with_orientation(&encoded, orientation)?,
+            "jpeg",
+        )
     } else {
-        (encode_png(&img)?, "png")
+        (super::metadata::strip_png(&encode_png(&img)?)?, "png")
     };
     Ok((bytes, out_format, out_w, out_h))
 }

@@ -16,7 +16,8 @@
 //! [`window`] maps labels into and out of a crop, excerpt or time window;
 //! [`derive`] turns an item and its privacy plan into the derivative an
 //! annotator receives (the one code path for packages, previews and
-//! exports); [`metadata`] strips JPEG/PNG metadata losslessly.
+//! exports); [`metadata`] rebuilds JPEGs and PNGs from an allow-list of
+//! the parts a decoder needs, which is how metadata is stripped.
 
 pub mod audio_mask;
 pub mod derive;
