@@ -28,7 +28,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use sealtag::privacy::pii::{
-    Confidence, Detector, InputKind, MaskStyle, PiiSpan, PiiType, iban_valid, luhn_valid, mask,
+    Confidence, Detector, InputKind, MaskStyle, PhoneRegion, PiiSpan, PiiType, iban_valid,
+    luhn_valid, mask,
 };
 use serde_json::Value;
 
@@ -226,8 +227,9 @@ fn evaluate_heldout() -> Evaluation {
     })
 }
 
-fn heldout_detector(_region: Option<&str>) -> Detector {
-    Detector::default()
+fn heldout_detector(region: Option<&str>) -> Detector {
+    let region = region.map(|r| PhoneRegion::parse(r).unwrap_or_else(|| panic!("region {r}")));
+    Detector::default().with_region(region.unwrap_or_default())
 }
 
 fn score(docs: &[Doc], scan: impl Fn(&Doc) -> Vec<PiiSpan>) -> Evaluation {
