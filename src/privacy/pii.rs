@@ -1,18 +1,22 @@
 //! PII detection and length-preserving masking for text.
 //!
-//! [`Detector::scan`] proposes spans; a person accepts or rejects them. All
-//! scanners are hand-written (no regex crate), run in time linear in the text
-//! times a small constant (every candidate has a length cap), never panic on
-//! any input, and report both char offsets (Unicode scalar values, Python
-//! `str` / Rust `chars()`) and UTF-8 byte offsets, end-exclusive.
+//! [`Detector::scan`] proposes spans; a person accepts or rejects them. The
+//! scanners are hand-written; phone candidates are validated with
+//! libphonenumber's metadata (`phone`). They read the text folded (`fold`:
+//! NFKC width folding per char, zero-width chars U+200B–U+200D, U+2060,
+//! U+FEFF and soft hyphens removed), run in time linear in the text times a
+//! small constant (every candidate has a length cap), never panic on any
+//! input, and report both char offsets (Unicode scalar values, Python `str` /
+//! Rust `chars()`) and UTF-8 byte offsets into the original text,
+//! end-exclusive; a span covers any invisible char or line break inside it.
 //!
 //! # What is detected
 //!
 //! | type | rule |
 //! |---|---|
-//! | [`PiiType::Email`] | `local@domain.tld`; local part ASCII letters/digits, `._%+-`, Latin letters with diacritics (`zoë`) and combining marks, at most 64 chars; domain ASCII labels (LDH), at least two labels, TLD of 2+ letters |
-//! | [`PiiType::Phone`] | `+CC …` with 8–15 digits; national numbers with a trunk `0` (9–12 digits, first group 2–5 digits and every group 2+, or ungrouped only within 30 chars after a phone keyword such as `phone`, `tel`, `هاتف`, `電話`); NANP `(202) 555-0143`, `212.555.0187`, `212-555-0187`. Separators: space, NBSP, `-`, `.`, full-width `－`, one pair of parentheses. ASCII, full-width and Arabic-Indic digits |
-//! | [`PiiType::CreditCard`] | 13–19 digits, ungrouped or grouped by one kind of separator (space or `-`) with a 4-digit first group; Luhn-valid and a known issuer prefix (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir) → `High`. A card-shaped number that fails either check is proposed only after a card keyword (`card`, `carte`, `Kreditkarte`, `بطاقة`, `カード`, …) and only as [`Confidence::Low`] |
+//! | [`PiiType::Email`] | `local@domain.tld` (RFC 6531): local part of ASCII letters/digits and `._%+-`, letters and digits of any script and combining marks, at most 64 chars; domain labels of letters/digits of any script and `-`, at least two labels, TLD of 2+ letters (all ASCII or none); a run of letters stops where the script changes between Latin and another script (`メールはtanaka@example.jpまで`). Obfuscated: `name [at] domain [dot] tld`, `(at)`/`(dot)`, `{}`, `<>`, any case, optionally spaced, `name [at] domain.tld`; a plain ` at ` only with a bracketed `dot`, a plain ` dot ` only after a bracketed `at` (`detail` `obfuscated`) |
+//! | [`PiiType::Phone`] | a permissive scan for digit runs (`+`, `(+CC)`, groups joined by a space, `-`, `.`, `/` after the area code, parentheses, at most one line break), then libphonenumber's metadata (`phonenumber` crate, see `phone`): `+CC …` and `00CC …` valid or of a possible length for the country code; numbers without a country code valid in the detector's region ([`Detector::with_region`], the `pii_region` setting), else, with a trunk `0`, valid in a region that uses one, else NANP-shaped and valid in the US. Without `+`: every group 2+ digits (a leading NANP `1` and `0(532)` excepted), not a date, not a two-group decimal; an ungrouped run only within 30 chars after a phone keyword (`phone`, `tel`, `هاتف`, `電話`, …). A number wrapped onto a second line is read whole when both lines make one valid number. ASCII, full-width and Arabic-Indic digits |
+//! | [`PiiType::CreditCard`] | 13–19 digits, ungrouped or grouped by one kind of separator (space or `-`) with a 4-digit first group (one line break between groups is accepted for a `High` card only); Luhn-valid and a known issuer prefix (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir) → `High`. A card-shaped number that fails either check is proposed only after a card keyword (`card`, `carte`, `Kreditkarte`, `بطاقة`, `カード`, …) and only as [`Confidence::Low`] |
 //! | [`PiiType::Iban`] | country code + 2 check digits + BBAN with the exact length of that country (table below), optionally grouped by single spaces; mod-97 valid → `High`, failing → `Low` (a structurally perfect IBAN is still somebody's account, mistyped) |
 //! | [`PiiType::IpAddress`] | IPv4 dotted quad, octets ≤ 255 without leading zeros (std's parser), not directly after a version word (`Version 4.1.1.1`); IPv6 candidates of hex digits, `:` and `.` parsed by `std::net::Ipv6Addr`, with at least two non-empty groups |
 //! | [`PiiType::DateOfBirth`] | a date **only in context**: a keyword in the 40 chars before it (`born`, `birth`, `DOB`, `D.O.B.`, `née`/`né`, `naissance`, `geboren`, `geb.`, `Geburtsdatum`, `Geburtstag`, `ميلاد`, `生年月日`, `誕生日`) or in the 15 chars after it (`geboren`, `生まれ`, `生`; full lists in `DOB_BEFORE` / `DOB_AFTER`), with no sentence break (`\n`, `?`, `!`, `。`, `. `) in between. Date formats: `12/04/1985`, `12.04.1985`, `12-04-1985`, `1985-04-12` (any digit script), `April 12, 1985`, `12 Apr 1985`, `3. März 1990`, `12 avril 1985` (English, French and German month names and abbreviations), `1985年4月12日`, `平成2年3月3日` (Japanese eras) |
@@ -23,9 +27,13 @@
 //!
 //! Postal addresses, organisations, free-form names not on the admin list,
 //! licence plates, passport numbers, tax ids other than those above, dates of
-//! birth without a keyword, numbers spelled out in words, IDN (non-ASCII)
-//! e-mail domains, lowercase IBANs, and checksum-failing cards outside a
-//! card context. Scanning is per text: context never crosses records.
+//! birth without a keyword, numbers spelled out in words, obfuscated e-mail
+//! in words other than `at`/`dot` (`[arroba]`), phone extensions
+//! (`089 123456-0`, `ext. 12`), national numbers of a region other than the
+//! default one written without a trunk `0` (`612 345 678` is Spanish only
+//! with `pii_region` `ES`), an e-mail address glued to CJK prose in the
+//! same script, lowercase IBANs, and checksum-failing cards outside a card
+//! context. Scanning is per text: context never crosses records.
 //!
 //! # Overlaps
 //!
@@ -142,7 +150,7 @@ pub struct PiiSpan {
     pub text: String,
     pub confidence: Confidence,
     /// Sub-kind or reason: `ipv4`, `ipv6`, `us_ssn`, `uk_nino`, `fr_nir`,
-    /// `luhn_failed`, `unknown_issuer`, `mod97_failed`.
+    /// `obfuscated` (e-mail), `luhn_failed`, `unknown_issuer`, `mod97_failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }

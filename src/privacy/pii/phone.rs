@@ -306,11 +306,10 @@ fn possible_international(number: &str) -> bool {
 }
 
 /// Whether `number` (digits, `+` first when written) is a valid phone
-/// number: international numbers by their country code (a possible length
-/// is enough); national ones in
-/// the default region, else, when written with a trunk `0`, in any region
-/// that uses one, else, when shaped like a NANP number, in the US; `00`
-/// is read as the international prefix.
+/// number: international numbers by their country code (a possible number
+/// is enough); national ones in the default region, else, after `00`, as
+/// international, else, with a trunk `0`, in any region that uses one,
+/// else, when shaped like a NANP number, in the US.
 fn number_valid(number: &str, nanp_shape: bool, region: PhoneRegion) -> bool {
     if number.starts_with('+') {
         return valid_in(None, number) || possible_international(number);
@@ -318,11 +317,10 @@ fn number_valid(number: &str, nanp_shape: bool, region: PhoneRegion) -> bool {
     if valid_in(Some(region.0), number) {
         return true;
     }
-    let b = number.as_bytes();
     if let Some(rest) = number.strip_prefix("00") {
         return valid_in(None, &format!("+{rest}"));
     }
-    if b.first() == Some(&b'0') {
+    if number.starts_with('0') {
         return trunk_zero_regions()
             .iter()
             .any(|&r| r != region.0 && valid_in(Some(r), number));
