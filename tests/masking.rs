@@ -257,6 +257,39 @@ fn reviewed_text_proposals_decide_what_the_annotator_reads() {
 /// shifted, those outside stay home, and labels made on the excerpt land
 /// on the same characters of the original with the original's bytes.
 #[test]
+fn pii_region_setting_reads_national_phone_formats() {
+    // A Spanish mobile written without country code or trunk prefix is a
+    // phone number only for a project whose pii_region is ES; the setting
+    // reaches both the scan and the automatic masking plan.
+    let text = "Hola, mi móvil es 612 345 678, gracias.";
+    let site = site();
+    let item = site.import("es.txt", text.as_bytes().to_vec());
+    let mut admin = site.admin();
+    let phones = |admin: &mut Session| -> Vec<String> {
+        let det = admin.pii_detector().unwrap();
+        admin
+            .pii_scan(&det)
+            .unwrap()
+            .into_iter()
+            .flat_map(|i| i.spans)
+            .filter(|s| s.kind == PiiType::Phone)
+            .map(|s| s.text)
+            .collect()
+    };
+    assert_eq!(admin.pii_detector().unwrap().region().code(), "US");
+    assert!(phones(&mut admin).is_empty());
+    assert!(admin.set_project_setting("pii_region", "XX").is_err());
+    assert!(admin.set_project_setting("pii_region", "es").is_err());
+    admin.set_project_setting("pii_region", "ES").unwrap();
+    assert_eq!(phones(&mut admin), ["612 345 678"]);
+    admin.set_project_setting("mask_pii", "auto").unwrap();
+    let preview = admin.preview_item(item).unwrap();
+    let masked = String::from_utf8(preview.bytes.to_vec()).unwrap();
+    assert!(!masked.contains("612 345 678"), "{masked}");
+    assert_eq!(masked.chars().count(), text.chars().count());
+}
+
+#[test]
 fn text_excerpt_labels_map_back_to_the_original_exactly() {
     let site = site();
     let text = format!("Ünïcödé préface — {TEXT}");

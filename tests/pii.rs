@@ -8,6 +8,12 @@
 //! transcripts with their PII segments, used as a held-out check: the rules
 //! were written looking at the text fixtures, not at those).
 //!
+//! `tests/fixtures/pii/heldout.jsonl` (issue 16) is a second, larger held-out
+//! set of structured PII in 13 languages/regions, written before the rules
+//! for national phone formats, normalisation and RFC 6531 e-mail were changed
+//! and not used to tune them (its README says what it holds). It is scored
+//! on the structured types only (e-mail, phone, card, IBAN, IP).
+//!
 //! Scoring: a proposal is a true positive when type, char start and char end
 //! equal a ground-truth span (exact match). Ground-truth cards that fail Luhn
 //! and IBANs that fail mod-97 are "don't care" (fixtures README): proposing
@@ -22,7 +28,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use sealtag::privacy::pii::{
-    Confidence, Detector, InputKind, MaskStyle, PiiSpan, PiiType, iban_valid, luhn_valid, mask,
+    Confidence, Detector, InputKind, MaskStyle, PhoneRegion, PiiSpan, PiiType, iban_valid,
+    luhn_valid, mask, valid_region,
 };
 use serde_json::Value;
 
@@ -69,6 +76,9 @@ struct Doc {
     text: String,
     gold: Vec<Gold>,
     hard_negative: bool,
+    /// The held-out set's `region` (the `pii_region` a project holding
+    /// such texts sets); `None` for the tuning set.
+    region: Option<String>,
 }
 
 fn gold_spans(spans: &[Value]) -> Vec<Gold> {
@@ -105,6 +115,7 @@ fn docs() -> Vec<Doc> {
             text: c["text"].as_str().unwrap_or_default().to_string(),
             gold: gold_spans(s["spans"].as_array().expect("spans")),
             hard_negative: notes.iter().any(|n| n == "hard_negative"),
+            region: None,
         });
     }
     assert_eq!(out.len(), 200);
@@ -115,7 +126,52 @@ fn docs() -> Vec<Doc> {
         text: read("text/contract.txt"),
         gold: gold_spans(contract["spans"].as_array().expect("spans")),
         hard_negative: false,
+        region: None,
     });
+    out
+}
+
+/// The five structured types issue 16 sets goals for.
+const STRUCTURED: [PiiType; 5] = [
+    PiiType::Email,
+    PiiType::Phone,
+    PiiType::CreditCard,
+    PiiType::Iban,
+    PiiType::IpAddress,
+];
+
+/// `pii/heldout.jsonl`, after checking that every span's char and byte
+/// offsets slice out the span's `text` (a broken fixture must not score).
+fn heldout_docs() -> Vec<Doc> {
+    let mut out = Vec::new();
+    for line in read("pii/heldout.jsonl").lines() {
+        let v: Value = serde_json::from_str(line).expect("held-out line");
+        let id = v["id"].as_str().expect("id").to_string();
+        let text = v["text"].as_str().expect("text").to_string();
+        let spans = v["spans"].as_array().expect("spans");
+        for s in spans {
+            let want = s["text"].as_str().expect("span text");
+            let (cs, ce) = (
+                s["char_start"].as_u64().expect("char_start") as usize,
+                s["char_end"].as_u64().expect("char_end") as usize,
+            );
+            let (bs, be) = (
+                s["byte_start"].as_u64().expect("byte_start") as usize,
+                s["byte_end"].as_u64().expect("byte_end") as usize,
+            );
+            let by_chars: String = text.chars().skip(cs).take(ce - cs).collect();
+            assert_eq!(by_chars, want, "{id}: char offsets");
+            assert_eq!(text.get(bs..be), Some(want), "{id}: byte offsets");
+        }
+        let notes = v["notes"].as_array().cloned().unwrap_or_default();
+        out.push(Doc {
+            gold: gold_spans(spans),
+            hard_negative: notes.iter().any(|n| n == "hard_negative"),
+            region: v["region"].as_str().map(str::to_string),
+            id,
+            text,
+        });
+    }
     out
 }
 
@@ -154,11 +210,34 @@ struct Evaluation {
 
 fn evaluate() -> Evaluation {
     let det = detector();
+    score(&docs(), |doc| det.scan(&doc.text))
+}
+
+/// The held-out set, structured types only: every record is scanned by a
+/// detector for its region, as a project holding such texts would set
+/// `pii_region`.
+fn evaluate_heldout() -> Evaluation {
+    let docs = heldout_docs();
+    score(&docs, |doc| {
+        heldout_detector(doc.region.as_deref())
+            .scan(&doc.text)
+            .into_iter()
+            .filter(|s| STRUCTURED.contains(&s.kind))
+            .collect()
+    })
+}
+
+fn heldout_detector(region: Option<&str>) -> Detector {
+    let region = region.map(|r| PhoneRegion::parse(r).unwrap_or_else(|| panic!("region {r}")));
+    Detector::default().with_region(region.unwrap_or_default())
+}
+
+fn score(docs: &[Doc], scan: impl Fn(&Doc) -> Vec<PiiSpan>) -> Evaluation {
     let mut per_type: BTreeMap<PiiType, Counts> = BTreeMap::new();
     let mut problems = Vec::new();
     let mut dont_care_proposed = 0;
-    for doc in docs() {
-        let preds = det.scan(&doc.text);
+    for doc in docs {
+        let preds = scan(doc);
         check_offsets(&doc.text, &preds);
         for g in doc.gold.iter().filter(|g| g.valid) {
             let c = per_type.entry(g.kind).or_default();
@@ -298,6 +377,116 @@ fn fixture_evaluation_meets_issue_goals() {
         .filter(|p| p.contains("hard negative") || p.contains("proposed as High"))
         .collect();
     assert!(bad.is_empty(), "{bad:#?}\n{report}");
+}
+
+/// Structured types only, summed (the issue's goals are on these).
+fn structured_overall(ev: &Evaluation) -> Counts {
+    let mut all = Counts::default();
+    for kind in STRUCTURED {
+        let c = ev.per_type.get(&kind).copied().unwrap_or_default();
+        all.tp += c.tp;
+        all.fp += c.fp;
+        all.fn_ += c.fn_;
+        all.gold += c.gold;
+        all.overlap_hits += c.overlap_hits;
+    }
+    all
+}
+
+/// Issue 16's goals on the held-out set: structured recall and precision
+/// of at least 0.95 overall; no structured type below 0.85 in either (IP
+/// addresses are at 0.894 precision / 0.944 recall, see README).
+#[test]
+fn heldout_evaluation_meets_issue_goals() {
+    let ev = evaluate_heldout();
+    let report = table(&ev);
+    if std::env::var_os("PII_EVAL_PRINT").is_some() {
+        eprintln!("held-out set\n{report}");
+    }
+    for kind in STRUCTURED {
+        let c = ev.per_type.get(&kind).copied().unwrap_or_default();
+        assert!(
+            c.gold > 0,
+            "no held-out ground truth for {kind:?}\n{report}"
+        );
+        assert!(
+            c.recall() >= 0.85 && c.precision() >= 0.85,
+            "held-out {kind:?}: recall {:.4}, precision {:.4}\n{report}",
+            c.recall(),
+            c.precision()
+        );
+    }
+    let all = structured_overall(&ev);
+    assert!(
+        all.recall() >= 0.95,
+        "held-out structured recall {:.4} < 0.95\n{report}",
+        all.recall()
+    );
+    assert!(
+        all.precision() >= 0.95,
+        "held-out structured precision {:.4} < 0.95\n{report}",
+        all.precision()
+    );
+}
+
+/// README's evaluation table (between the `pii-eval` markers) states what
+/// these tests measure: a changed rule that moves a figure fails here until
+/// the README says so.
+#[test]
+fn readme_table_matches_both_evaluations() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let table = readme
+        .split("<!-- pii-eval:start -->")
+        .nth(1)
+        .and_then(|t| t.split("<!-- pii-eval:end -->").next())
+        .expect("README has the pii-eval table markers");
+    let tuning = evaluate();
+    let heldout = evaluate_heldout();
+    let cells = |c: Option<Counts>| match c {
+        Some(c) => [
+            c.gold.to_string(),
+            format!("{:.3}", c.precision()),
+            format!("{:.3}", c.recall()),
+        ],
+        None => ["—".to_string(), "—".to_string(), "—".to_string()],
+    };
+    let mut expected: Vec<Vec<String>> = Vec::new();
+    let name = |k: PiiType| match k {
+        PiiType::Email => "email",
+        PiiType::Phone => "phone",
+        PiiType::CreditCard => "credit card",
+        PiiType::Iban => "IBAN",
+        PiiType::IpAddress => "IP address",
+        PiiType::DateOfBirth => "date of birth",
+        PiiType::NationalId => "national id",
+        PiiType::Person => "person (admin list)",
+        PiiType::Address | PiiType::Other => "",
+    };
+    for kind in PiiType::ALL {
+        let structured = STRUCTURED.contains(&kind);
+        let mut row = vec![name(kind).to_string()];
+        row.extend(cells(tuning.per_type.get(&kind).copied()));
+        row.extend(cells(
+            structured.then(|| heldout.per_type.get(&kind).copied().unwrap_or_default()),
+        ));
+        expected.push(row);
+    }
+    let mut row = vec!["structured overall".to_string()];
+    row.extend(cells(Some(structured_overall(&tuning))));
+    row.extend(cells(Some(structured_overall(&heldout))));
+    expected.push(row);
+    let found: Vec<Vec<String>> = table
+        .lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|---") && !l.starts_with("| type"))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().trim_matches('*').to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(found, expected, "README's PII table is out of date");
 }
 
 /// Every span's char and byte offsets slice out exactly its text.
@@ -842,4 +1031,218 @@ fn held_out_call_transcripts() {
         assert_eq!(found, gold, "{}", t["file"]);
     }
     assert_eq!(gold_total, 26);
+}
+
+fn region(code: &str) -> Detector {
+    Detector::default().with_region(PhoneRegion::parse(code).expect("known region"))
+}
+
+#[test]
+fn region_setting_is_checked_against_the_library() {
+    for ok in ["US", "GB", "DE", "TR", "PL", "JP", "BR", "IN"] {
+        assert!(valid_region(ok), "{ok}");
+        assert_eq!(
+            PhoneRegion::parse(ok).map(|r| r.code().to_string()),
+            Some(ok.into())
+        );
+    }
+    // Two upper-case letters are not enough: the library must know them.
+    for bad in ["", "U", "us", "USA", "XX", "ZZ", "EU", "1A"] {
+        assert!(!valid_region(bad), "{bad}");
+    }
+    assert_eq!(Detector::default().region(), PhoneRegion::default());
+    assert_eq!(region("PL").region().code(), "PL");
+    // with_region keeps the names.
+    let det = Detector::new(["Jan Kowalski"]).with_region(PhoneRegion::parse("PL").expect("PL"));
+    assert_eq!(det.names(), ["Jan Kowalski"]);
+}
+
+#[test]
+fn national_numbers_follow_the_default_region() {
+    // Numbers without country code or trunk prefix exist only in a region.
+    for (code, text, number) in [
+        ("ES", "móvil 699 887 766 gracias", "699 887 766"),
+        ("PL", "tel. komórkowy 501 222 333.", "501 222 333"),
+        ("IT", "cellulare 348 765 4321, grazie", "348 765 4321"),
+        ("IN", "mobile 81234 56789 only", "81234 56789"),
+        ("US", "call 1 (415) 555-0132 today", "1 (415) 555-0132"),
+        ("US", "toll free 1-888-555-0177.", "1-888-555-0177"),
+    ] {
+        let spans = region(code).scan(text);
+        check_offsets(text, &spans);
+        assert_eq!(find(&spans, PiiType::Phone), [number], "{code} {text}");
+    }
+    assert!(find(&region("US").scan("móvil 699 887 766"), PiiType::Phone).is_empty());
+    // Trunk-0 numbers of other regions are still found with any default.
+    for text in [
+        "ring 0161 496 0011 please",
+        "Tel. 0711 1234567",
+        "numara 0533 765 43 21",
+        "bel 010 765 4321",
+        "+44 (0)161 496 0011",
+        "0049 30 7654321",
+    ] {
+        let spans = region("US").scan(text);
+        assert_eq!(find(&spans, PiiType::Phone).len(), 1, "{text}: {spans:?}");
+    }
+    // Ids, dates, amounts and decimals are not phone numbers in any region.
+    for code in ["US", "GB", "DE", "ES", "PL"] {
+        for text in [
+            "paid 1.299,00 EUR on 15.03.2024 at 14:30",
+            "ref 0123456789 and 4006381333931",
+            "version 12.0.2 build 20240315",
+            "ISBN 978-3-16-148410-0",
+        ] {
+            let spans = region(code).scan(text);
+            assert!(
+                find(&spans, PiiType::Phone).is_empty(),
+                "{code} {text}: {spans:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn folded_and_broken_numbers_report_original_offsets() {
+    let det = region("GB");
+    for (text, kind, want) in [
+        (
+            "mob ０７７００ ９００４５６ ok",
+            PiiType::Phone,
+            "０７７００ ９００４５６",
+        ),
+        (
+            "tel 020\u{200b}7946\u{200b}0456.",
+            PiiType::Phone,
+            "020\u{200b}7946\u{200b}0456",
+        ),
+        (
+            "call 0161 496\n0022 after six",
+            PiiType::Phone,
+            "0161 496\n0022",
+        ),
+        (
+            "call 0161 496\r\n0022 after six",
+            PiiType::Phone,
+            "0161 496\r\n0022",
+        ),
+        (
+            "fax (+44) 161 496 0033",
+            PiiType::Phone,
+            "(+44) 161 496 0033",
+        ),
+        (
+            "mail ｓａｍ＠ｅｘａｍｐｌｅ．ｏｒｇ thx",
+            PiiType::Email,
+            "ｓａｍ＠ｅｘａｍｐｌｅ．ｏｒｇ",
+        ),
+        (
+            "mail sam\u{ad}.lee@example.org",
+            PiiType::Email,
+            "sam\u{ad}.lee@example.org",
+        ),
+        (
+            "card 5555\u{200b}5555\u{200b}5555\u{200b}4444 ok",
+            PiiType::CreditCard,
+            "5555\u{200b}5555\u{200b}5555\u{200b}4444",
+        ),
+        (
+            "card 4242 4242\n4242 4242 ok",
+            PiiType::CreditCard,
+            "4242 4242\n4242 4242",
+        ),
+        (
+            "card ４２４２ ４２４２ ４２４２ ４２４２",
+            PiiType::CreditCard,
+            "４２４２ ４２４２ ４２４２ ４２４２",
+        ),
+        (
+            "from ２０３．０．１１３．９ today",
+            PiiType::IpAddress,
+            "２０３．０．１１３．９",
+        ),
+    ] {
+        let spans = det.scan(text);
+        check_offsets(text, &spans);
+        assert_eq!(find(&spans, kind), [want], "{text:?}: {spans:?}");
+        let s = spans.iter().find(|s| s.kind == kind).expect("span");
+        assert_eq!(&text[s.byte_start..s.byte_end], want);
+    }
+    // Two numbers on two lines stay two numbers.
+    let text = "0161 496 0011\n0161 496 0022";
+    assert_eq!(
+        find(&det.scan(text), PiiType::Phone),
+        ["0161 496 0011", "0161 496 0022"]
+    );
+    // A card's first line alone, then an unrelated number: not one card.
+    let text = "card 4111 1111 1111 1111\n2024 was the year";
+    assert_eq!(
+        find(&det.scan(text), PiiType::CreditCard),
+        ["4111 1111 1111 1111"]
+    );
+    // Invisible chars around a span are not part of it.
+    let text = "\u{feff}\u{200b}a@example.com\u{200b}";
+    let spans = det.scan(text);
+    check_offsets(text, &spans);
+    assert_eq!(find(&spans, PiiType::Email), ["a@example.com"]);
+}
+
+#[test]
+fn internationalised_and_obfuscated_emails() {
+    let det = Detector::default();
+    for (text, want) in [
+        ("écrire à zoé@société.fr merci", "zoé@société.fr"),
+        ("adres łukasz@poczta.pl", "łukasz@poczta.pl"),
+        ("почта: иван@пример.рф", "иван@пример.рф"),
+        ("メール：すずき@例え.テスト", "すずき@例え.テスト"),
+        ("e-mail müller@bücher.de.", "müller@bücher.de"),
+        (
+            "write to sam [at] example [dot] org now",
+            "sam [at] example [dot] org",
+        ),
+        (
+            "write to sam(at)example(dot)co(dot)uk",
+            "sam(at)example(dot)co(dot)uk",
+        ),
+        ("write to sam {at} example.org", "sam {at} example.org"),
+        (
+            "write to sam at example [dot] org",
+            "sam at example [dot] org",
+        ),
+        (
+            "write to Sam [AT] Example [DOT] Org",
+            "Sam [AT] Example [DOT] Org",
+        ),
+    ] {
+        let spans = det.scan(text);
+        check_offsets(text, &spans);
+        assert_eq!(find(&spans, PiiType::Email), [want], "{text}");
+    }
+    for text in [
+        "we met at example dot com",
+        "look at the (at) sign",
+        "price at 5 [dot] 00",
+        "sam [at] localhost",
+        "user@host",
+    ] {
+        assert!(find(&det.scan(text), PiiType::Email).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn bounded_work_on_phone_shaped_text() {
+    // Thousands of distinct trunk-0 numbers that no region accepts: each is
+    // asked about in every region with a trunk 0, so this is the slow path.
+    let mut text = String::new();
+    for k in 0..3_000u32 {
+        text += &format!("0{:03} {:03} {:02} ", 100 + k % 900, k % 997, k % 89);
+    }
+    let started = std::time::Instant::now();
+    let spans = Detector::default().scan(&text);
+    check_offsets(&text, &spans);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
 }

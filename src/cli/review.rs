@@ -203,7 +203,8 @@ pub fn pii_command(cli: &Cli, home: &Home, cmd: &PiiCommand) -> Result<Exit> {
     if let Some(project) = project {
         let mut s = open(cli, home, project)?;
         let detector = match &listed {
-            Some(list) => Detector::from_name_list(list),
+            // --names replaces the project's list, not its pii_region.
+            Some(list) => Detector::from_name_list(list).with_region(s.pii_detector()?.region()),
             None => s.pii_detector()?,
         };
         let items = s.pii_scan(&detector)?;

@@ -21,7 +21,7 @@ use crate::privacy::derive::{
     DeriveLimits, Derived, MaskSpec, PrivacyPlan, derive, parse_mask_style,
 };
 use crate::privacy::image_mask::{Region, RegionStyle, Shape};
-use crate::privacy::pii::{Confidence, Detector, PiiSpan, PiiType};
+use crate::privacy::pii::{Confidence, Detector, PhoneRegion, PiiSpan, PiiType};
 use crate::privacy::window::{self, Window};
 use crate::store::{self, MaskRow, Template};
 
@@ -39,11 +39,16 @@ pub struct ItemPii {
 
 impl Session {
     /// A detector with this project's person names (the `pii_names`
-    /// setting: one per line).
+    /// setting: one per line) and its default region for national phone
+    /// formats (the `pii_region` setting).
     pub fn pii_detector(&self) -> Result<Detector> {
-        Ok(Detector::from_name_list(
-            &self.project_setting("pii_names")?,
-        ))
+        let code = self.project_setting("pii_region")?;
+        let region = PhoneRegion::parse(&code).ok_or_else(|| {
+            CoreError::Invalid(format!(
+                "pii_region '{code}' is not a region with known phone formats; set a two-letter country code, e.g. sealtag settings --project P pii_region GB"
+            ))
+        })?;
+        Ok(Detector::from_name_list(&self.project_setting("pii_names")?).with_region(region))
     }
 
     /// Runs the PII detector over every text item and every transcript of
@@ -154,7 +159,8 @@ impl Session {
     }
 
     /// The project-wide part of every plan (mask style, automatic
-    /// detection), read once for a whole package rather than per item.
+    /// detection with the project's names and `pii_region`), read once for
+    /// a whole package rather than per item.
     pub(crate) fn plan_defaults(&self) -> Result<PrivacyPlan> {
         Ok(PrivacyPlan {
             style: parse_mask_style(&self.project_setting("mask_style")?),

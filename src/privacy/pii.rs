@@ -1,18 +1,22 @@
 //! PII detection and length-preserving masking for text.
 //!
-//! [`Detector::scan`] proposes spans; a person accepts or rejects them. All
-//! scanners are hand-written (no regex crate), run in time linear in the text
-//! times a small constant (every candidate has a length cap), never panic on
-//! any input, and report both char offsets (Unicode scalar values, Python
-//! `str` / Rust `chars()`) and UTF-8 byte offsets, end-exclusive.
+//! [`Detector::scan`] proposes spans; a person accepts or rejects them. The
+//! scanners are hand-written; phone candidates are validated with
+//! libphonenumber's metadata (`phone`). They read the text folded (`fold`:
+//! NFKC width folding per char, zero-width chars U+200B–U+200D, U+2060,
+//! U+FEFF and soft hyphens removed), run in time linear in the text times a
+//! small constant (every candidate has a length cap), never panic on any
+//! input, and report both char offsets (Unicode scalar values, Python `str` /
+//! Rust `chars()`) and UTF-8 byte offsets into the original text,
+//! end-exclusive; a span covers any invisible char or line break inside it.
 //!
 //! # What is detected
 //!
 //! | type | rule |
 //! |---|---|
-//! | [`PiiType::Email`] | `local@domain.tld`; local part ASCII letters/digits, `._%+-`, Latin letters with diacritics (`zoë`) and combining marks, at most 64 chars; domain ASCII labels (LDH), at least two labels, TLD of 2+ letters |
-//! | [`PiiType::Phone`] | `+CC …` with 8–15 digits; national numbers with a trunk `0` (9–12 digits, first group 2–5 digits and every group 2+, or ungrouped only within 30 chars after a phone keyword such as `phone`, `tel`, `هاتف`, `電話`); NANP `(202) 555-0143`, `212.555.0187`, `212-555-0187`. Separators: space, NBSP, `-`, `.`, full-width `－`, one pair of parentheses. ASCII, full-width and Arabic-Indic digits |
-//! | [`PiiType::CreditCard`] | 13–19 digits, ungrouped or grouped by one kind of separator (space or `-`) with a 4-digit first group; Luhn-valid and a known issuer prefix (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir) → `High`. A card-shaped number that fails either check is proposed only after a card keyword (`card`, `carte`, `Kreditkarte`, `بطاقة`, `カード`, …) and only as [`Confidence::Low`] |
+//! | [`PiiType::Email`] | `local@domain.tld` (RFC 6531): local part of ASCII letters/digits and `._%+-`, letters and digits of any script and combining marks, at most 64 chars; domain labels of letters/digits of any script and `-`, at least two labels, TLD of 2+ letters (all ASCII or none); a run of letters stops where the script changes between Latin and another script (`メールはtanaka@example.jpまで`). Obfuscated: `name [at] domain [dot] tld`, `(at)`/`(dot)`, `{}`, `<>`, any case, optionally spaced, `name [at] domain.tld`; a plain ` at ` only with a bracketed `dot`, a plain ` dot ` only after a bracketed `at` (`detail` `obfuscated`) |
+//! | [`PiiType::Phone`] | a permissive scan for digit runs (`+`, `(+CC)`, groups joined by a space, `-`, `.`, `/` after the area code, parentheses, at most one line break), then libphonenumber's metadata (`phonenumber` crate, see `phone`): `+CC …` and `00CC …` valid or of a possible length for the country code; numbers without a country code valid in the detector's region ([`Detector::with_region`], the `pii_region` setting), else, with a trunk `0`, valid in a region that uses one, else NANP-shaped and valid in the US. Without `+`: every group 2+ digits (a leading NANP `1` and `0(532)` excepted), not a date, not a two-group decimal; an ungrouped run only within 30 chars after a phone keyword (`phone`, `tel`, `هاتف`, `電話`, …). A number wrapped onto a second line is read whole when both lines make one valid number. ASCII, full-width and Arabic-Indic digits |
+//! | [`PiiType::CreditCard`] | 13–19 digits, ungrouped or grouped by one kind of separator (space or `-`) with a 4-digit first group (one line break between groups is accepted for a `High` card only); Luhn-valid and a known issuer prefix (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir) → `High`. A card-shaped number that fails either check is proposed only after a card keyword (`card`, `carte`, `Kreditkarte`, `بطاقة`, `カード`, …) and only as [`Confidence::Low`] |
 //! | [`PiiType::Iban`] | country code + 2 check digits + BBAN with the exact length of that country (table below), optionally grouped by single spaces; mod-97 valid → `High`, failing → `Low` (a structurally perfect IBAN is still somebody's account, mistyped) |
 //! | [`PiiType::IpAddress`] | IPv4 dotted quad, octets ≤ 255 without leading zeros (std's parser), not directly after a version word (`Version 4.1.1.1`); IPv6 candidates of hex digits, `:` and `.` parsed by `std::net::Ipv6Addr`, with at least two non-empty groups |
 //! | [`PiiType::DateOfBirth`] | a date **only in context**: a keyword in the 40 chars before it (`born`, `birth`, `DOB`, `D.O.B.`, `née`/`né`, `naissance`, `geboren`, `geb.`, `Geburtsdatum`, `Geburtstag`, `ميلاد`, `生年月日`, `誕生日`) or in the 15 chars after it (`geboren`, `生まれ`, `生`; full lists in `DOB_BEFORE` / `DOB_AFTER`), with no sentence break (`\n`, `?`, `!`, `。`, `. `) in between. Date formats: `12/04/1985`, `12.04.1985`, `12-04-1985`, `1985-04-12` (any digit script), `April 12, 1985`, `12 Apr 1985`, `3. März 1990`, `12 avril 1985` (English, French and German month names and abbreviations), `1985年4月12日`, `平成2年3月3日` (Japanese eras) |
@@ -23,9 +27,13 @@
 //!
 //! Postal addresses, organisations, free-form names not on the admin list,
 //! licence plates, passport numbers, tax ids other than those above, dates of
-//! birth without a keyword, numbers spelled out in words, IDN (non-ASCII)
-//! e-mail domains, lowercase IBANs, and checksum-failing cards outside a
-//! card context. Scanning is per text: context never crosses records.
+//! birth without a keyword, numbers spelled out in words, obfuscated e-mail
+//! in words other than `at`/`dot` (`[arroba]`), phone extensions
+//! (`089 123456-0`, `ext. 12`), national numbers of a region other than the
+//! default one written without a trunk `0` (`612 345 678` is Spanish only
+//! with `pii_region` `ES`), an e-mail address glued to CJK prose in the
+//! same script, lowercase IBANs, and checksum-failing cards outside a card
+//! context. Scanning is per text: context never crosses records.
 //!
 //! # Overlaps
 //!
@@ -45,6 +53,12 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
+
+mod email;
+mod fold;
+mod phone;
+
+pub use phone::PhoneRegion;
 
 /// The kind of personal data a span holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -136,7 +150,7 @@ pub struct PiiSpan {
     pub text: String,
     pub confidence: Confidence,
     /// Sub-kind or reason: `ipv4`, `ipv6`, `us_ssn`, `uk_nino`, `fr_nir`,
-    /// `luhn_failed`, `unknown_issuer`, `mod97_failed`.
+    /// `obfuscated` (e-mail), `luhn_failed`, `unknown_issuer`, `mod97_failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
@@ -145,10 +159,11 @@ pub struct PiiSpan {
 /// ignored (they are not names, and they would make matching slower).
 pub const MAX_NAME_CHARS: usize = 128;
 
-/// The detector. Holds the admin-provided person names; everything else is
-/// rule-based and needs no configuration.
+/// The detector. Holds the admin-provided person names and the default
+/// region for national phone formats; everything else is rule-based.
 #[derive(Debug, Clone, Default)]
 pub struct Detector {
+    region: PhoneRegion,
     names: Vec<String>,
     /// Name patterns (given form plus NFD variant) as chars.
     patterns: Vec<Vec<char>>,
@@ -190,10 +205,23 @@ impl Detector {
             list.sort_by_key(|&i| std::cmp::Reverse(patterns[i].len()));
         }
         Detector {
+            region: PhoneRegion::default(),
             names,
             patterns,
             by_first,
         }
+    }
+
+    /// The same detector reading national phone numbers (no country code)
+    /// as numbers of `region` first (the `pii_region` setting).
+    #[must_use]
+    pub fn with_region(self, region: PhoneRegion) -> Detector {
+        Detector { region, ..self }
+    }
+
+    /// The default region for national phone formats.
+    pub fn region(&self) -> PhoneRegion {
+        self.region
     }
 
     /// A detector from a name list file's text: one name per line, blank
@@ -212,21 +240,28 @@ impl Detector {
     }
 
     /// Proposes PII spans in `text`: sorted by start, non-overlapping.
+    ///
+    /// The scanners read the folded text (see `fold`: full-width forms
+    /// folded, zero-width chars and soft hyphens removed); every span is
+    /// mapped back and reported in the original's offsets.
     pub fn scan(&self, text: &str) -> Vec<PiiSpan> {
         let t = Text::new(text);
+        let cs = &t.folded.cs;
+        let hidden = |s: usize, e: usize| t.has_hidden(s, e);
         let mut cands = Vec::new();
-        scan_emails(&t.cs, &mut cands);
-        scan_ipv6(&t.cs, &mut cands);
-        scan_ipv4(&t.cs, &mut cands);
-        scan_ibans(&t.cs, &mut cands);
-        scan_cards(&t.cs, &mut cands);
-        scan_ssn(&t.cs, &mut cands);
-        scan_nino(&t.cs, &mut cands);
-        scan_nir(&t.cs, &mut cands);
-        scan_phones(&t.cs, &mut cands);
-        scan_dates_of_birth(&t.cs, &mut cands);
-        self.scan_names(&t.cs, &mut cands);
-        resolve(cands, t.cs.len())
+        email::scan_emails(cs, &mut cands);
+        email::scan_obfuscated_emails(cs, &mut cands);
+        scan_ipv6(cs, &mut cands);
+        scan_ipv4(cs, &mut cands);
+        scan_ibans(cs, &mut cands);
+        scan_cards(cs, &mut cands);
+        scan_ssn(cs, &mut cands);
+        scan_nino(cs, &mut cands);
+        scan_nir(cs, &mut cands);
+        phone::scan_phones(cs, self.region, &hidden, &mut cands);
+        scan_dates_of_birth(cs, &mut cands);
+        self.scan_names(cs, &mut cands);
+        resolve(cands, cs.len())
             .into_iter()
             .map(|c| t.span(c))
             .collect()
@@ -535,9 +570,10 @@ pub fn mask(text: &str, spans: &[PiiSpan], style: MaskStyle) -> String {
 }
 
 /// Whether `code` is a region the detector accepts for national phone
-/// formats (the `pii_region` setting): an ISO 3166-1 alpha-2 code.
+/// formats (the `pii_region` setting): an upper-case ISO 3166-1 alpha-2
+/// code whose numbering plan libphonenumber knows.
 pub fn valid_region(code: &str) -> bool {
-    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+    PhoneRegion::parse(code).is_some()
 }
 
 /// Luhn checksum over digit values (0–9), most significant first.
@@ -699,11 +735,12 @@ fn iban_mod97_ok(chars: &[char]) -> bool {
 // ---------------------------------------------------------------------------
 // Internals
 
-/// The text as chars plus the byte offset of every char (and of the end), so
-/// scanners work on char indices and spans get both offsets exactly.
+/// The text as folded chars (what the scanners read), with the byte offset
+/// of every original char (and of the end), so spans found in the folded
+/// text get exact char and byte offsets into the original.
 struct Text<'a> {
     text: &'a str,
-    cs: Vec<char>,
+    folded: fold::Folded,
     bo: Vec<usize>,
 }
 
@@ -716,16 +753,29 @@ impl<'a> Text<'a> {
             bo.push(b);
         }
         bo.push(text.len());
-        Text { text, cs, bo }
+        Text {
+            text,
+            folded: fold::Folded::new(&cs),
+            bo,
+        }
+    }
+
+    /// Were invisible chars removed between folded chars `s..e`?
+    fn has_hidden(&self, s: usize, e: usize) -> bool {
+        self.folded
+            .source
+            .get(s..e)
+            .is_some_and(|src| src.windows(2).any(|w| w[1] > w[0] + 1))
     }
 
     fn span(&self, c: Cand) -> PiiSpan {
-        let byte_start = self.bo[c.s];
-        let byte_end = self.bo[c.e];
+        let (start, end) = self.folded.original_range(c.s, c.e);
+        let byte_start = self.bo[start];
+        let byte_end = self.bo[end];
         PiiSpan {
             kind: c.kind,
-            start: c.s,
-            end: c.e,
+            start,
+            end,
             byte_start,
             byte_end,
             text: self
@@ -911,64 +961,6 @@ fn keyword_after(cs: &[char], end: usize, window: usize, kws: &[&str]) -> bool {
         let kw: Vec<char> = kw.chars().collect();
         (end..to).any(|k| keyword_at(cs, k, &kw) && !has_break(cs, end, k))
     })
-}
-
-// --- e-mail ---------------------------------------------------------------
-
-fn is_local_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(c, '.' | '_' | '%' | '+' | '-')
-        || (is_latin_letter(c) && !c.is_ascii())
-        || is_combining(c)
-}
-
-fn scan_emails(cs: &[char], out: &mut Vec<Cand>) {
-    const MAX_LOCAL: usize = 64;
-    const MAX_DOMAIN: usize = 253;
-    let n = cs.len();
-    for at in 0..n {
-        if cs[at] != '@' {
-            continue;
-        }
-        let mut s = at;
-        while s > 0 && at - s < MAX_LOCAL && is_local_char(cs[s - 1]) {
-            s -= 1;
-        }
-        if s > 0 && is_local_char(cs[s - 1]) {
-            continue; // local part longer than RFC 5321 allows: not an address
-        }
-        while s < at && cs[s] == '.' {
-            s += 1;
-        }
-        if s == at || cs[at - 1] == '.' || (s + 1..at).any(|k| cs[k] == '.' && cs[k - 1] == '.') {
-            continue;
-        }
-        let mut e = at + 1;
-        while e < n
-            && e - at - 1 < MAX_DOMAIN
-            && (cs[e].is_ascii_alphanumeric() || cs[e] == '-' || cs[e] == '.')
-        {
-            e += 1;
-        }
-        if e < n && e - at > MAX_DOMAIN {
-            continue;
-        }
-        while e > at + 1 && matches!(cs[e - 1], '.' | '-') {
-            e -= 1;
-        }
-        let domain: String = cs[at + 1..e].iter().collect();
-        let labels: Vec<&str> = domain.split('.').collect();
-        let labels_ok = labels.len() >= 2
-            && labels.iter().all(|l| {
-                !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-')
-            });
-        let tld_ok = labels
-            .last()
-            .is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphabetic()));
-        if labels_ok && tld_ok {
-            out.push(Cand::high(PiiType::Email, s, e, None));
-        }
-    }
 }
 
 // --- IP addresses ---------------------------------------------------------
@@ -1158,6 +1150,97 @@ fn issuer_ok(d: &[u8]) -> bool {
     }
 }
 
+/// A card-shaped digit run: groups joined by one kind of separator (space
+/// or `-`), and with `wrap` at most one soft line break between groups (a
+/// chat widget wrapped the number).
+struct CardRun {
+    digits: Vec<u8>,
+    groups: Vec<usize>,
+    end: usize,
+    /// End of the whole digit run: a card never starts inside a longer number.
+    run_end: usize,
+    wrapped: bool,
+}
+
+fn read_card(cs: &[char], i: usize, wrap: bool) -> CardRun {
+    let n = cs.len();
+    let mut digits: Vec<u8> = Vec::with_capacity(19);
+    let mut groups: Vec<usize> = Vec::new();
+    let mut sep: Option<char> = None;
+    let mut wrapped = false;
+    let mut j = i;
+    loop {
+        let g = j;
+        while j < n && digits.len() <= 19 {
+            let Some(d) = digit_value(cs[j]) else { break };
+            digits.push(d);
+            j += 1;
+        }
+        groups.push(j - g);
+        if digits.len() > 19 {
+            break;
+        }
+        if j + 1 < n
+            && matches!(cs[j], ' ' | '-')
+            && is_digit(cs[j + 1])
+            && sep.is_none_or(|s| s == cs[j])
+        {
+            sep = Some(cs[j]);
+            j += 1;
+            continue;
+        }
+        let lb = line_break_len(cs, j);
+        if wrap && lb > 0 && !wrapped && cs.get(j + lb).is_some_and(|&c| is_digit(c)) {
+            wrapped = true;
+            j += lb;
+            continue;
+        }
+        break;
+    }
+    let mut run_end = j;
+    while run_end < n && (is_digit(cs[run_end]) || matches!(cs[run_end], ' ' | '-')) {
+        if !is_digit(cs[run_end]) && !cs.get(run_end + 1).is_some_and(|&c| is_digit(c)) {
+            break;
+        }
+        run_end += 1;
+    }
+    CardRun {
+        digits,
+        groups,
+        end: j,
+        run_end,
+        wrapped,
+    }
+}
+
+/// The card candidate a run makes, if any: Luhn-valid with a known issuer
+/// → `High`; otherwise `Low` after a card word, and never across a line
+/// break.
+fn card_cand(cs: &[char], i: usize, r: &CardRun) -> Option<Cand> {
+    let g = &r.groups;
+    let grouping_ok =
+        g.len() == 1 || (g[0] == 4 && g.len() <= 5 && g.iter().all(|g| (3..=6).contains(g)));
+    if !(13..=19).contains(&r.digits.len()) || r.run_end != r.end || !right_ok(cs, r.end) {
+        return None;
+    }
+    if !grouping_ok {
+        return None;
+    }
+    let luhn = luhn_valid(&r.digits);
+    if luhn && issuer_ok(&r.digits) {
+        Some(Cand::high(PiiType::CreditCard, i, r.end, None))
+    } else if !r.wrapped && keyword_before(cs, i, 30, CARD_WORDS) {
+        let why = if luhn {
+            "unknown_issuer"
+        } else {
+            "luhn_failed"
+        };
+        Some(Cand::low(PiiType::CreditCard, i, r.end, why))
+    } else {
+        None
+    }
+}
+
 fn scan_cards(cs: &[char], out: &mut Vec<Cand>) {
     let n = cs.len();
     let mut i = 0;
@@ -1166,57 +1249,29 @@ fn scan_cards(cs: &[char], out: &mut Vec<Cand>) {
             i += 1;
             continue;
         }
-        let mut digits: Vec<u8> = Vec::with_capacity(19);
-        let mut groups: Vec<usize> = Vec::new();
-        let mut sep: Option<char> = None;
-        let mut j = i;
-        loop {
-            let g = j;
-            while j < n && digits.len() <= 19 {
-                let Some(d) = digit_value(cs[j]) else { break };
-                digits.push(d);
-                j += 1;
-            }
-            groups.push(j - g);
-            if digits.len() > 19 {
-                break;
-            }
-            if j + 1 < n
-                && matches!(cs[j], ' ' | '-')
-                && is_digit(cs[j + 1])
-                && sep.is_none_or(|s| s == cs[j])
-            {
-                sep = Some(cs[j]);
-                j += 1;
-                continue;
-            }
-            break;
-        }
-        // Skip the whole run: a card never starts inside a longer number.
-        let mut run_end = j;
-        while run_end < n && (is_digit(cs[run_end]) || matches!(cs[run_end], ' ' | '-')) {
-            if !is_digit(cs[run_end]) && !cs.get(run_end + 1).is_some_and(|&c| is_digit(c)) {
-                break;
-            }
-            run_end += 1;
-        }
-        let grouping_ok = groups.len() == 1
-            || (groups[0] == 4 && groups.len() <= 5 && groups.iter().all(|g| (3..=6).contains(g)));
-        if (13..=19).contains(&digits.len()) && run_end == j && right_ok(cs, j) && grouping_ok {
-            let luhn = luhn_valid(&digits);
-            let issuer = issuer_ok(&digits);
-            if luhn && issuer {
-                out.push(Cand::high(PiiType::CreditCard, i, j, None));
-            } else if keyword_before(cs, i, 30, CARD_WORDS) {
-                let why = if luhn {
-                    "unknown_issuer"
-                } else {
-                    "luhn_failed"
-                };
-                out.push(Cand::low(PiiType::CreditCard, i, j, why));
+        let plain = read_card(cs, i, false);
+        let mut next = plain.run_end;
+        let mut cand = card_cand(cs, i, &plain);
+        let high = |c: &Option<Cand>| c.is_some_and(|c| c.conf == Confidence::High);
+        if !high(&cand) && line_break_len(cs, plain.end) > 0 {
+            let wrapped = read_card(cs, i, true);
+            let long = card_cand(cs, i, &wrapped);
+            if wrapped.wrapped && high(&long) {
+                cand = long;
+                next = wrapped.run_end;
             }
         }
-        i = run_end.max(i + 1);
+        out.extend(cand);
+        i = next.max(i + 1);
+    }
+}
+
+/// Length of a line break (`\n`, `\r\n`, `\r`) at `k`, 0 if none.
+fn line_break_len(cs: &[char], k: usize) -> usize {
+    match (cs.get(k), cs.get(k + 1)) {
+        (Some('\r'), Some('\n')) => 2,
+        (Some('\n' | '\r'), _) => 1,
+        _ => 0,
     }
 }
 
@@ -1386,198 +1441,10 @@ fn nir_valid(buf: &[char]) -> bool {
     month_ok && key == Some(97 - number % 97)
 }
 
-// --- phone numbers ------------------------------------------------------------
-
-const PHONE_WORDS: &[&str] = &[
-    "phone",
-    "tel",
-    "tel.",
-    "tél",
-    "tél.",
-    "telephone",
-    "téléphone",
-    "telefon",
-    "mobile",
-    "mobil",
-    "cell",
-    "call",
-    "fax",
-    "whatsapp",
-    "handy",
-    "portable",
-    "numéro",
-    "هاتف",
-    "هاتفي",
-    "جوال",
-    "電話",
-    "携帯",
-];
+// --- phone numbers (see `phone`) -----------------------------------------------
 
 fn is_phone_space(c: char) -> bool {
     matches!(c, ' ' | '\u{00A0}')
-}
-
-fn is_phone_dash(c: char) -> bool {
-    matches!(c, '-' | '－' | '\u{2011}' | '.')
-}
-
-struct PhoneRun {
-    end: usize,
-    digits: Vec<u8>,
-    groups: Vec<usize>,
-    seps: Vec<String>,
-    plus: bool,
-    paren_first: bool,
-}
-
-/// Reads a phone-shaped run at `i`: `+`? then digit groups joined by one
-/// separator (space, dash, dot) or a parenthesised group. `None` if the run
-/// is malformed or has more than 15 digits (E.164's maximum).
-fn read_phone(cs: &[char], i: usize) -> Option<PhoneRun> {
-    let n = cs.len();
-    let mut j = i;
-    let plus = cs[j] == '+';
-    if plus {
-        j += 1;
-    }
-    let mut open = false;
-    let mut paren_used = false;
-    let mut paren_first = false;
-    if cs.get(j) == Some(&'(') {
-        open = true;
-        paren_used = true;
-        paren_first = !plus;
-        j += 1;
-    }
-    let mut run = PhoneRun {
-        end: j,
-        digits: Vec::new(),
-        groups: Vec::new(),
-        seps: Vec::new(),
-        plus,
-        paren_first,
-    };
-    loop {
-        let g = j;
-        while j < n {
-            let Some(d) = digit_value(cs[j]) else { break };
-            run.digits.push(d);
-            j += 1;
-            if run.digits.len() > 15 {
-                return None;
-            }
-        }
-        if j == g {
-            return None;
-        }
-        run.groups.push(j - g);
-        let mut sep = String::new();
-        if open {
-            if cs.get(j) != Some(&')') {
-                return None;
-            }
-            sep.push(')');
-            j += 1;
-        }
-        // Separator: at most one space, one dash or dot, and one `(`.
-        let mut k = j;
-        let mut spaces = 0;
-        let mut dashes = 0;
-        let mut opens = false;
-        while k < n && k - j < 3 {
-            let c = cs[k];
-            if is_phone_space(c) && spaces == 0 {
-                spaces += 1;
-            } else if is_phone_dash(c) && dashes == 0 {
-                dashes += 1;
-            } else if c == '(' && !paren_used {
-                opens = true;
-                sep.push(c);
-                k += 1;
-                break;
-            } else {
-                break;
-            }
-            sep.push(c);
-            k += 1;
-        }
-        // A dot joins digits only directly: `212.555.0187`, never `0123. 2`.
-        let dot_ok = !sep.contains('.') || sep == ".";
-        if k < n && is_digit(cs[k]) && !sep.is_empty() && dot_ok {
-            run.seps.push(sep);
-            open = opens;
-            paren_used |= opens;
-            j = k;
-            continue;
-        }
-        run.end = j;
-        return Some(run);
-    }
-}
-
-fn scan_phones(cs: &[char], out: &mut Vec<Cand>) {
-    let n = cs.len();
-    let mut i = 0;
-    while i < n {
-        let c = cs[i];
-        let starts = (c == '+' && cs.get(i + 1).is_some_and(|&d| is_digit(d)))
-            || (c == '(' && cs.get(i + 1).is_some_and(|&d| is_digit(d)))
-            || is_digit(c);
-        // A digit right after `+` belongs to the `+` run (rejected if we are here).
-        if !starts || !left_ok(cs, i) || (i > 0 && cs[i - 1] == '+') {
-            i += 1;
-            continue;
-        }
-        match read_phone(cs, i) {
-            Some(run) => {
-                if right_ok(cs, run.end) && phone_shape_ok(cs, i, &run) {
-                    out.push(Cand::high(PiiType::Phone, i, run.end, None));
-                }
-                // Never start again inside this run: `3704 0044 0532` must
-                // not yield `0044 0532`.
-                i = run.end.max(i + 1);
-            }
-            // `(020 7946 0123)`: the bracket is prose, retry at the digit.
-            None if c == '(' => i += 1,
-            None => {
-                // Skip past the digits so the tail of a too-long number is
-                // not read as a phone number of its own.
-                let mut j = i + 1;
-                while j < n
-                    && (is_digit(cs[j])
-                        || is_phone_space(cs[j])
-                        || is_phone_dash(cs[j])
-                        || matches!(cs[j], '(' | ')'))
-                {
-                    j += 1;
-                }
-                i = j;
-            }
-        }
-    }
-}
-
-fn phone_shape_ok(cs: &[char], i: usize, r: &PhoneRun) -> bool {
-    let nd = r.digits.len();
-    let d = &r.digits;
-    if r.plus {
-        // E.164: country code never starts with 0; 8–15 digits in all.
-        return (8..=15).contains(&nd) && d[0] != 0;
-    }
-    let nanp_groups = r.groups == [3, 3, 4] && d[0] >= 2 && d[3] >= 2;
-    if nanp_groups {
-        let uniform = r.seps.iter().all(|s| *s == r.seps[0]);
-        return r.paren_first || uniform;
-    }
-    if d[0] == 0 && d.get(1).is_some_and(|&x| x != 0) && (9..=12).contains(&nd) {
-        if r.groups.len() == 1 {
-            // An ungrouped 0-number could be anything; near a phone word it
-            // is a phone number (`رقم هاتفي ٠٥٠١٢٣٤٥٦٧`).
-            return keyword_before(cs, i, 30, PHONE_WORDS);
-        }
-        return (2..=5).contains(&r.groups[0]) && r.groups.iter().all(|&g| g >= 2);
-    }
-    false
 }
 
 // --- dates of birth -----------------------------------------------------------
