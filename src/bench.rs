@@ -2,6 +2,7 @@
 //! with synthetic data in a scratch directory that is removed afterwards.
 //! Speed goals live here as printed figures, never as timed unit tests.
 
+use crate::events::AuditAction;
 use age::secrecy::SecretString;
 use serde::Serialize;
 use std::io::Write;
@@ -429,7 +430,7 @@ pub fn scale_figures(
                 &tx,
                 &pid,
                 &actor,
-                "item.import",
+                AuditAction::ItemImport,
                 &format!("item:{id}"),
                 &format!("{{\"kind\":\"text\",\"content_id\":\"{sha}\",\"bytes\":4096}}"),
             )?;
@@ -470,7 +471,7 @@ pub fn scale_figures(
                     &tx,
                     &pid,
                     &actor,
-                    "item.view",
+                    AuditAction::ItemView,
                     &format!("item:{}", written % items.max(1) + 1),
                     "{}",
                 )?;

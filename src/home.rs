@@ -163,7 +163,7 @@ impl Home {
     /// Remembers another refused security check made before any project
     /// was open (a work package that failed verification); written to the
     /// next project this identity opens, as action `action`.
-    pub fn note_security_event(&self, action: &str, reason: &str) {
+    pub fn note_security_event(&self, action: crate::events::AuditAction, reason: &str) {
         self.note_failed_unlock(&format!("@{action} {reason}"));
     }
 

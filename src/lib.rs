@@ -14,6 +14,7 @@ pub mod cli;
 pub mod controller;
 pub mod crypto;
 pub mod demo;
+pub mod events;
 pub mod formats;
 pub mod governance;
 pub mod home;

@@ -1080,7 +1080,11 @@ fn cli_import_reports_the_trailer_and_export_media_carry_no_canary() {
     let again = env.root().join("again");
     std::fs::create_dir(&again).unwrap();
     std::fs::write(again.join("motion.jpg"), &jpeg).unwrap();
-    let mut args = vec![std::ffi::OsString::from("import")];
+    // The same content again: kept on purpose, so the line is printed.
+    let mut args = vec![
+        std::ffi::OsString::from("import"),
+        std::ffi::OsString::from("--keep-duplicates"),
+    ];
     args.extend(env.project_arg().iter().map(|a| a.to_os_string()));
     args.push(again.join("motion.jpg").into_os_string());
     let out = env.run_ok(&args);

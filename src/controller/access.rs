@@ -5,6 +5,7 @@
 //! laptops — and writes each report's own audit row after it was made, so a
 //! report never counts itself.
 
+use crate::events::AuditAction;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -90,7 +91,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "access.review",
+                AuditAction::AccessReview,
                 &format!("project:{pid}"),
                 &details,
             )
@@ -136,7 +137,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "audit.anomalies",
+                AuditAction::AuditAnomalies,
                 &format!("project:{pid}"),
                 &details,
             )

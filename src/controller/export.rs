@@ -6,6 +6,7 @@
 //! the exporting admin), a **sealed export package** for named recipients,
 //! or — only when asked, and audited as such — a plain unsigned folder.
 
+use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -591,9 +592,9 @@ impl Session {
                 pid,
                 actor,
                 if options.unsigned {
-                    "export.unsigned"
+                    AuditAction::ExportUnsigned
                 } else {
-                    "export"
+                    AuditAction::Export
                 },
                 &format!("project:{pid}"),
                 &details,
@@ -693,7 +694,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "prelabels.import",
+                AuditAction::PrelabelsImport,
                 &format!("project:{pid}"),
                 &json!({"format": format, "source": source, "labels": accepted.len(), "items": items.len(), "errors": report.errors.len()}).to_string(),
             )?;

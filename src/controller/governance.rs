@@ -6,6 +6,7 @@
 //! Audit rows written here name counts and ids, never content: an erased
 //! item must not live on in the trail that records its erasure.
 
+use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
 
@@ -120,7 +121,7 @@ impl Session {
                     tx,
                     pid,
                     actor,
-                    "clock.backwards",
+                    AuditAction::ClockBackwards,
                     &format!("project:{pid}"),
                     &json!({"last_seen_ms": seen, "now_ms": now, "behind_ms": seen - now})
                         .to_string(),
@@ -176,7 +177,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "expiry.refused",
+                AuditAction::ExpiryRefused,
                 &format!("project:{pid}"),
                 &json!({"action": action.as_str(), "expired_at_ms": at}).to_string(),
             )
@@ -220,7 +221,7 @@ impl Session {
                     tx,
                     pid,
                     actor,
-                    "item.governance",
+                    AuditAction::ItemGovernance,
                     &format!("item:{id}"),
                     &json!({"consent": g.consent, "purposes": g.purposes, "subject_key_set": g.subject_key.is_some()})
                         .to_string(),
@@ -255,7 +256,11 @@ impl Session {
     pub fn retention_purge(&mut self) -> Result<ShredReport> {
         let ids = self.expired_items()?;
         let days = self.project_setting("retention_days")?;
-        self.shred(&ids, "retention.purge", json!({"retention_days": days}))
+        self.shred(
+            &ids,
+            AuditAction::RetentionPurge,
+            json!({"retention_days": days}),
+        )
     }
 
     /// Removes every item (and label, comment, review, mask…) linked to a
@@ -268,7 +273,7 @@ impl Session {
             return Err(CoreError::Invalid("name the data subject's key".into()));
         }
         let ids = store::items_of_subject(self.project.store.conn(), subject)?;
-        self.shred(&ids, "subject.erase", json!({}))
+        self.shred(&ids, AuditAction::SubjectErase, json!({}))
     }
 
     /// Deletes items, their labels and their blob keys in one transaction
@@ -277,7 +282,7 @@ impl Session {
     fn shred(
         &mut self,
         ids: &[i64],
-        action: &str,
+        action: AuditAction,
         mut details: serde_json::Value,
     ) -> Result<ShredReport> {
         let shredded = self.write(|tx, pid, actor| {
@@ -341,7 +346,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "incident.report",
+                AuditAction::IncidentReport,
                 &format!("item:{item_id}"),
                 &json!({"incident": id, "kind": kind}).to_string(),
             )?;
@@ -391,7 +396,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "incident.resolve",
+                AuditAction::IncidentResolve,
                 &format!("item:{}", incident.item_id),
                 &json!({"incident": id, "resolution": resolution}).to_string(),
             )
@@ -399,7 +404,7 @@ impl Session {
         if resolution == Resolution::Remove {
             return Ok(Some(self.shred(
                 &[incident.item_id],
-                "incident.remove",
+                AuditAction::IncidentRemove,
                 json!({"incident": id}),
             )?));
         }
@@ -422,7 +427,7 @@ impl Session {
             .into_iter()
             .map(|i| i.id)
             .collect();
-        let report = self.shred(&ids, "bundle.erase", json!({}))?;
+        let report = self.shred(&ids, AuditAction::BundleErase, json!({}))?;
         let paths = self.project.paths.clone();
         // No closing audit row or head: the trail is about to go with the
         // bundle it describes.

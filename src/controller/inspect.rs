@@ -20,6 +20,7 @@ use super::packages::{
 };
 use super::{CoreError, Result};
 use crate::crypto::UnlockedIdentity;
+use crate::events::AuditAction;
 use crate::home::Home;
 use crate::package::{self, Manifest, MemberEntry, PackageKind};
 
@@ -92,7 +93,7 @@ pub fn inspect_package(
     let result = inspect_inner(file, identity);
     if let Err(e) = &result {
         home.note_security_event(
-            "package.rejected",
+            AuditAction::PackageRejected,
             &format!(
                 "{} (inspect): {e}",
                 file.file_name()

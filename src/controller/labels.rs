@@ -1,6 +1,7 @@
 //! Label changes: create, update, delete, undo and redo, each validated
 //! against the schema and the item, and committed with its audit row.
 
+use crate::events::AuditAction;
 use serde_json::json;
 
 use super::{Applied, CoreError, Result, Session};
@@ -207,7 +208,7 @@ impl Session {
                         tx,
                         pid,
                         actor,
-                        "label.create",
+                        AuditAction::LabelCreate,
                         &format!("item:{item_id}/annotation:{id}"),
                         &draft_details(&draft),
                     )?;
@@ -241,7 +242,7 @@ impl Session {
                         tx,
                         pid,
                         actor,
-                        "label.update",
+                        AuditAction::LabelUpdate,
                         &format!("item:{item_id}/annotation:{annotation_id}"),
                         &draft_details(&draft),
                     )?;
@@ -270,7 +271,7 @@ impl Session {
                         tx,
                         pid,
                         actor,
-                        "label.delete",
+                        AuditAction::LabelDelete,
                         &format!("item:{item_id}/annotation:{annotation_id}"),
                         "{}",
                     )?;
@@ -319,7 +320,11 @@ impl Session {
                 // Before its first revision the annotation did not exist.
                 None => (current.draft.clone(), true),
             };
-        let (op, mark) = if undo { ("undo", 1) } else { ("redo", 2) };
+        let (op, mark, action) = if undo {
+            ("undo", 1, AuditAction::LabelUndo)
+        } else {
+            ("redo", 2, AuditAction::LabelRedo)
+        };
         let target_item = target.item_id;
         self.write(|tx, pid, actor| {
             let rev = Revision {
@@ -335,7 +340,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                &format!("label.{op}"),
+                action,
                 &format!("item:{target_item}/annotation:{}", target.annotation_id),
                 &json!({"revision": target.revision}).to_string(),
             )?;
@@ -391,7 +396,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "label.copy",
+                AuditAction::LabelCopy,
                 &format!("item:{to_item}"),
                 &json!({"from_item": from_item, "annotations": ids}).to_string(),
             )?;

@@ -32,6 +32,7 @@ pub use review::{Acceptance, Decision, ReviewEntry};
 pub use schema::{SchemaChange, default_schema};
 pub use workflow::{PROJECT_SETTINGS, SpreadReport, WatermarkPolicy};
 
+use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -140,6 +141,28 @@ impl ItemBlobRef {
             bytes,
             metadata: self.metadata.clone(),
         })
+    }
+}
+
+/// The audit row a change writes through [`Session::act`]: what, on what,
+/// and details that name ids and positions, never content.
+pub(crate) struct Event {
+    pub action: crate::events::AuditAction,
+    pub target: String,
+    pub details: serde_json::Value,
+}
+
+impl Event {
+    pub fn new(
+        action: crate::events::AuditAction,
+        target: impl Into<String>,
+        details: serde_json::Value,
+    ) -> Event {
+        Event {
+            action,
+            target: target.into(),
+            details,
+        }
     }
 }
 
@@ -261,7 +284,7 @@ impl Session {
             &tx,
             &pid,
             &fingerprint,
-            "project.create",
+            AuditAction::ProjectCreate,
             &format!("project:{pid}"),
             &json!({"name": name}).to_string(),
         )?;
@@ -269,7 +292,7 @@ impl Session {
             &tx,
             &pid,
             &fingerprint,
-            "user.add",
+            AuditAction::UserAdd,
             &format!("user:{fingerprint}"),
             &json!({"role": "admin", "name": identity.name}).to_string(),
         )?;
@@ -313,9 +336,18 @@ impl Session {
         let pending = home.map(Home::pending_failed_unlocks).unwrap_or_default();
         session.write(|tx, pid, actor| {
             for (at, reason) in &pending {
+                // `@name reason`: another refused check noted by name
+                // (Home::note_security_event); a name this build does not
+                // know is kept in the reason rather than lost.
                 let (action, reason) = match reason.strip_prefix('@') {
-                    Some(rest) => rest.split_once(' ').unwrap_or((rest, "")),
-                    None => ("unlock.failed", reason.as_str()),
+                    Some(rest) => {
+                        let (name, why) = rest.split_once(' ').unwrap_or((rest, ""));
+                        match AuditAction::parse(name) {
+                            Some(a) => (a, why.to_string()),
+                            None => (AuditAction::UnlockFailed, rest.to_string()),
+                        }
+                    }
+                    None => (AuditAction::UnlockFailed, reason.clone()),
                 };
                 store::append_audit(
                     tx,
@@ -330,7 +362,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "session.open",
+                AuditAction::SessionOpen,
                 &format!("project:{pid}"),
                 "{}",
             )
@@ -384,6 +416,47 @@ impl Session {
         Ok(out)
     }
 
+    /// The door for a user's change: the permission check (a refusal is
+    /// audited and returned), then one transaction in which `change` runs
+    /// and the audit row it describes is written, committed together. A
+    /// change made through here cannot forget its check or its row.
+    fn act<T>(
+        &mut self,
+        permission: Action,
+        target: Option<String>,
+        change: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<(T, Event), StoreError>,
+    ) -> Result<T> {
+        self.require(permission, target)?;
+        self.write(|tx, pid, actor| {
+            let (out, event) = change(tx)?;
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                event.action,
+                &event.target,
+                &event.details.to_string(),
+            )?;
+            Ok(out)
+        })
+    }
+
+    /// Writes a row for something that happened to the session rather than
+    /// a change a permission governs (the idle lock, say).
+    fn record(&mut self, event: Event) -> Result<()> {
+        self.write(|tx, pid, actor| {
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                event.action,
+                &event.target,
+                &event.details.to_string(),
+            )
+        })?;
+        Ok(())
+    }
+
     /// Checks the permission table; a refusal is audited, then returned.
     fn require(&mut self, action: Action, target: Option<String>) -> Result<()> {
         match permissions::check(self.user.role, action) {
@@ -401,7 +474,7 @@ impl Session {
             json!({"role": denied.role, "action": denied.action, "target": denied.target})
                 .to_string();
         self.write(|tx, pid, actor| {
-            store::append_audit(tx, pid, actor, "permission.denied", "", &details)
+            store::append_audit(tx, pid, actor, AuditAction::PermissionDenied, "", &details)
         })?;
         Ok(())
     }
@@ -456,7 +529,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "user.add",
+                AuditAction::UserAdd,
                 &format!("user:{fingerprint}"),
                 &json!({"role": role, "name": name}).to_string(),
             )
@@ -475,8 +548,10 @@ impl Session {
             .collect()
     }
 
-    /// Finds a member by fingerprint or exact name.
-    pub fn find_user(&self, who: &str) -> Result<User> {
+    /// Finds a member by fingerprint or exact name. Controller-internal:
+    /// each caller has checked the permission its action needs (the member
+    /// list itself is `ListUsers`, see [`Session::list_users`]).
+    pub(super) fn find_user(&self, who: &str) -> Result<User> {
         let users = store::list_users(self.project.store.conn())?;
         let matches: Vec<_> = users
             .into_iter()
@@ -523,7 +598,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "user.remove",
+                AuditAction::UserRemove,
                 &format!("user:{fpr}"),
                 &json!({"role": user.role}).to_string(),
             )
@@ -535,7 +610,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "project.rekey",
+                AuditAction::ProjectRekey,
                 &format!("project:{pid}"),
                 &json!({"key_slots": recipients.len()}).to_string(),
             )
@@ -612,7 +687,14 @@ impl Session {
         if let Some(reason) = rejected {
             let details = json!({"reason": reason}).to_string();
             self.write(|tx, pid, actor| {
-                store::append_audit(tx, pid, actor, "import.rejected", "file", &details)
+                store::append_audit(
+                    tx,
+                    pid,
+                    actor,
+                    AuditAction::ImportRejected,
+                    "file",
+                    &details,
+                )
             })?;
             return Ok(FileReport {
                 path,
@@ -643,7 +725,14 @@ impl Session {
         if !duplicate_of.is_empty() && options.skip_duplicates {
             let details = json!({"duplicate_of": duplicate_of}).to_string();
             self.write(|tx, pid, actor| {
-                store::append_audit(tx, pid, actor, "import.duplicate", "file", &details)
+                store::append_audit(
+                    tx,
+                    pid,
+                    actor,
+                    AuditAction::ImportDuplicate,
+                    "file",
+                    &details,
+                )
             })?;
             return Ok(FileReport {
                 path,
@@ -723,7 +812,7 @@ impl Session {
                     tx,
                     pid,
                     actor,
-                    "item.import",
+                    AuditAction::ItemImport,
                     &format!("item:{id}"),
                     // No content hash: a keyed value that dies with the
                     // item's blob key (crypto::content_id).
@@ -736,7 +825,7 @@ impl Session {
                     tx,
                     pid,
                     actor,
-                    "import.partial",
+                    AuditAction::ImportPartial,
                     "file",
                     &json!({"imported": ids.len(), "errors": error_texts}).to_string(),
                 )?;
@@ -803,11 +892,20 @@ impl Session {
             .project
             .paths
             .write_blob(&pid, &mut peaks.to_bytes().as_slice())?;
-        let tx = self.project.store.transaction()?;
-        store::insert_blob(&tx, &blob.blob_id, &blob.key, blob.size)?;
-        store::set_item_peaks_blob(&tx, item_id, &blob.blob_id)?;
-        tx.commit()?;
-        Ok(())
+        // Viewing was checked above with the item's scope; the row says a
+        // derived cache was written, like any other change to the bundle.
+        self.act(Action::ViewItem, None, |tx| {
+            store::insert_blob(tx, &blob.blob_id, &blob.key, blob.size)?;
+            store::set_item_peaks_blob(tx, item_id, &blob.blob_id)?;
+            Ok((
+                (),
+                Event::new(
+                    AuditAction::PeaksCache,
+                    format!("item:{item_id}"),
+                    json!({"bytes": blob.size}),
+                ),
+            ))
+        })
     }
 
     /// Records that the user now sees an item (audit "item.view").
@@ -818,7 +916,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "item.view",
+                AuditAction::ItemView,
                 &format!("item:{item_id}"),
                 "{}",
             )
@@ -828,17 +926,12 @@ impl Session {
 
     /// Records that the screen locked itself after idle time.
     pub fn record_idle_lock(&mut self, minutes: u32) -> Result<()> {
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                "session.idle_lock",
-                &format!("project:{pid}"),
-                &json!({"idle_minutes": minutes}).to_string(),
-            )
-        })?;
-        Ok(())
+        let target = format!("project:{}", self.project_id());
+        self.record(Event::new(
+            AuditAction::SessionIdleLock,
+            target,
+            json!({"idle_minutes": minutes}),
+        ))
     }
 
     /// Authorises viewing an item, records the view, and returns where its
@@ -879,7 +972,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "assign",
+                AuditAction::Assign,
                 &format!("user:{}", user.fingerprint),
                 &json!({"items": item_ids, "purpose": purpose, "new": n}).to_string(),
             )?;
@@ -906,7 +999,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "audit.verify",
+                AuditAction::AuditVerify,
                 &format!("project:{pid}"),
                 &details,
             )
@@ -986,7 +1079,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "session.close",
+                AuditAction::SessionClose,
                 &format!("project:{pid}"),
                 "{}",
             )

@@ -15,6 +15,7 @@
 //! Opening verifies everything before it writes anything but an audit
 //! event: a refused package leaves the bundle's content unchanged.
 
+use crate::events::AuditAction;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -955,7 +956,7 @@ impl Session {
                         tx,
                         pid,
                         actor,
-                        "package.create",
+                        AuditAction::PackageCreate,
                         &format!("package:{}", plan.package_id),
                         &details,
                     )
@@ -985,9 +986,9 @@ impl Session {
                         pid,
                         actor,
                         if cancelled {
-                            "package.cancelled"
+                            AuditAction::PackageCancelled
                         } else {
-                            "package.failed"
+                            AuditAction::PackageFailed
                         },
                         &format!("package:{}", plan.package_id),
                         &details,
@@ -1157,7 +1158,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "package.results",
+                AuditAction::PackageResults,
                 &format!("package:{package_id}"),
                 &json!({"sequence": sequence, "items": item_ids, "full": full}).to_string(),
             )
@@ -1241,7 +1242,14 @@ impl Session {
         })
         .to_string();
         if let Err(e) = self.write(|tx, pid, actor| {
-            store::append_audit(tx, pid, actor, "package.rejected", "package", &details)
+            store::append_audit(
+                tx,
+                pid,
+                actor,
+                AuditAction::PackageRejected,
+                "package",
+                &details,
+            )
         }) {
             return e;
         }
@@ -1596,7 +1604,7 @@ impl Session {
                     tx,
                     pid,
                     actor,
-                    "incident.report",
+                    AuditAction::IncidentReport,
                     &format!("item:{}", i.item_id),
                     &json!({"incident": id, "kind": i.kind, "reporter": v.manifest.sender, "package": v.manifest.package_id})
                         .to_string(),
@@ -1633,7 +1641,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "package.merge",
+                AuditAction::PackageMerge,
                 &format!("package:{}", v.manifest.package_id),
                 &json!({
                     "sender": v.manifest.sender,
@@ -1938,7 +1946,7 @@ pub fn open_work_package(
         && !matches!(e, CoreError::Cancelled)
     {
         home.note_security_event(
-            "package.rejected",
+            AuditAction::PackageRejected,
             &format!(
                 "{}: {e}",
                 file.file_name()
@@ -2325,7 +2333,7 @@ fn install_work(
             &tx,
             &pid,
             &my_fpr,
-            "project.create",
+            AuditAction::ProjectCreate,
             &format!("project:{pid}"),
             &json!({"name": doc.project_name, "from_package": m.package_id, "origin_project": m.project_id}).to_string(),
         )?;
@@ -2495,7 +2503,7 @@ fn install_work(
         &tx,
         &pid,
         &my_fpr,
-        "package.open",
+        AuditAction::PackageOpen,
         &format!("package:{}", m.package_id),
         &json!({
             "kind": "work",

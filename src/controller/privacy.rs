@@ -7,6 +7,7 @@
 //! preview of exactly what an annotator will receive. Every decision bumps
 //! the item's privacy version, which each work package records.
 
+use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -96,7 +97,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "pii.scan",
+                AuditAction::PiiScan,
                 &format!("project:{pid}"),
                 &details,
             )
@@ -353,7 +354,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "mask.propose",
+                AuditAction::MaskPropose,
                 &format!("project:{pid}"),
                 &details,
             )
@@ -378,7 +379,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "mask.add",
+                AuditAction::MaskAdd,
                 &format!("item:{item_id}"),
                 &json!({"mask": id, "mask_spec": what, "source": source, "version": version})
                     .to_string(),
@@ -440,7 +441,11 @@ impl Session {
                     tx,
                     pid,
                     actor,
-                    &format!("mask.{}", if accept { "accept" } else { "reject" }),
+                    if accept {
+                        AuditAction::MaskAccept
+                    } else {
+                        AuditAction::MaskReject
+                    },
                     &format!("project:{pid}"),
                     &json!({"masks": changed, "versions": versions}).to_string(),
                 )?;
@@ -522,7 +527,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "mask.from_labels",
+                AuditAction::MaskFromLabels,
                 &format!("project:{pid}"),
                 &json!({"classes": classes, "regions": regions.len(), "versions": items})
                     .to_string(),
@@ -572,7 +577,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "mask.template_save",
+                AuditAction::MaskTemplateSave,
                 &format!("template:{}", t.name),
                 &json!({"from_item": item_id, "regions": t.regions.len(), "size": [width, height]})
                     .to_string(),
@@ -630,7 +635,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "mask.template_apply",
+                AuditAction::MaskTemplateApply,
                 &format!("template:{name}"),
                 &json!({"regions": adds.len(), "versions": versions}).to_string(),
             )
@@ -659,7 +664,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "mask.window",
+                AuditAction::MaskWindow,
                 &format!("item:{item_id}"),
                 &json!({"window": window, "version": version}).to_string(),
             )
@@ -825,7 +830,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "mask.preview",
+                AuditAction::MaskPreview,
                 &format!("item:{item_id}"),
                 &details,
             )

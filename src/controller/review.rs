@@ -4,6 +4,7 @@
 //! assignment through [`crate::model::transition_allowed`] and is audited
 //! in the same transaction.
 
+use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
 
@@ -25,6 +26,15 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// The audit row this decision writes.
+    pub fn audit_action(&self) -> AuditAction {
+        match self {
+            Decision::Approve => AuditAction::ReviewApprove,
+            Decision::Reject { .. } => AuditAction::ReviewReject,
+            Decision::Correct => AuditAction::ReviewCorrect,
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Decision::Approve => "approve",
@@ -199,7 +209,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                &format!("review.{verdict}"),
+                decision.audit_action(),
                 &format!("item:{item_id}"),
                 &json!({"annotator": owner.fingerprint, "comment": comment.is_some()}).to_string(),
             )
@@ -270,7 +280,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "comment.add",
+                AuditAction::CommentAdd,
                 &format!("item:{item_id}"),
                 &json!({"comment": id, "label": annotation_id}).to_string(),
             )?;
@@ -344,7 +354,11 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                if gold { "gold.set" } else { "gold.unset" },
+                if gold {
+                    AuditAction::GoldSet
+                } else {
+                    AuditAction::GoldUnset
+                },
                 &format!("item:{item_id}"),
                 &json!({"labels": n}).to_string(),
             )

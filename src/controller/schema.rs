@@ -2,6 +2,7 @@
 //! attributes and keypoint skeletons. A change that would remove existing
 //! labels is refused until the admin confirms it, and is audited.
 
+use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashSet;
@@ -291,7 +292,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "schema.change",
+                AuditAction::SchemaChange,
                 &format!("schema:v{version}"),
                 &json!({"version": version, "classes": stored.classes.iter().map(|c| &c.name).collect::<Vec<_>>(), "removed_labels": orphaned}).to_string(),
             )?;
@@ -322,7 +323,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "schema.overlap_rules",
+                AuditAction::SchemaOverlapRules,
                 "schema",
                 &json!({"overlapping_spans": spans, "overlapping_segments": segments}).to_string(),
             )

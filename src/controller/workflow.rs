@@ -1,6 +1,7 @@
 //! The assignment workflow on an item (submit, skip) and settings: the
 //! project's (admin) and each user's own (e.g. remapped shortcuts).
 
+use crate::events::AuditAction;
 use serde_json::json;
 
 use super::labels::missing_required;
@@ -200,7 +201,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "item.submit",
+                AuditAction::ItemSubmit,
                 &format!("item:{item_id}"),
                 "{}",
             )
@@ -230,7 +231,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "item.skip",
+                AuditAction::ItemSkip,
                 &format!("item:{item_id}"),
                 &json!({"reason": reason}).to_string(),
             )
@@ -287,7 +288,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "settings.change",
+                AuditAction::SettingsChange,
                 &format!("setting:{key}"),
                 &json!({"value": value}).to_string(),
             )
@@ -335,7 +336,7 @@ impl Session {
                 tx,
                 pid,
                 actor,
-                "settings.user",
+                AuditAction::SettingsUser,
                 &format!("user-setting:{key}"),
                 "{}",
             )

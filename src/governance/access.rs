@@ -116,7 +116,8 @@ pub fn review_people(
         for row in trail.rows {
             latest.insert(row.actor.as_str(), row);
             if trail.chain.is_none()
-                && row.action == "user.add"
+                && crate::events::AuditAction::parse(&row.action)
+                    == Some(crate::events::AuditAction::UserAdd)
                 && let Some(subject) = row.target.strip_prefix("user:")
             {
                 granted.insert(subject, (row.at_ms, row.actor.as_str()));

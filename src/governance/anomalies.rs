@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use super::GovernanceError;
+use crate::events::AuditAction;
 use crate::model::AuditEntry;
 
 const MINUTE_MS: i64 = 60_000;
@@ -336,8 +337,18 @@ fn details(row: &AuditEntry) -> serde_json::Value {
     serde_json::from_str(&row.details).unwrap_or(serde_json::Value::Null)
 }
 
-fn is_export(action: &str) -> bool {
-    action == "export" || action.starts_with("export.")
+/// The row's action, if this build knows it (a laptop running a newer
+/// version may write names we do not; they match no rule).
+fn action(row: &AuditEntry) -> Option<AuditAction> {
+    AuditAction::parse(&row.action)
+}
+
+fn is(row: &AuditEntry, wanted: AuditAction) -> bool {
+    action(row) == Some(wanted)
+}
+
+fn is_export(row: &AuditEntry) -> bool {
+    action(row).is_some_and(AuditAction::is_export)
 }
 
 /// The item an audit target names: `item:12` or `item:12/annotation:5`.
@@ -397,15 +408,15 @@ fn bursts(times: &[i64], window_ms: i64, min_count: usize) -> Vec<(usize, usize)
     out
 }
 
-/// Per person, the (time, seq) of their rows matching `action`, sorted by
+/// Per person, the (time, seq) of their rows matching `wanted`, sorted by
 /// time (then seq, so equal times keep storage order).
-fn per_actor<'a>(
-    rows: &'a [AuditEntry],
-    action: &str,
+fn per_actor(
+    rows: &[AuditEntry],
+    wanted: AuditAction,
     time: impl Fn(&AuditEntry) -> i64,
-) -> BTreeMap<&'a str, Vec<(i64, i64)>> {
+) -> BTreeMap<&str, Vec<(i64, i64)>> {
     let mut by: BTreeMap<&str, Vec<(i64, i64)>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.action == action) {
+    for r in rows.iter().filter(|r| is(r, wanted)) {
         by.entry(r.actor.as_str())
             .or_default()
             .push((time(r), r.seq));
@@ -425,7 +436,7 @@ fn view_rate(
     if t.views_per_hour == 0 {
         return;
     }
-    for (actor, events) in per_actor(rows, "item.view", |r| r.at_ms) {
+    for (actor, events) in per_actor(rows, AuditAction::ItemView, |r| r.at_ms) {
         let times: Vec<i64> = events.iter().map(|e| e.0).collect();
         for (s, e) in bursts(&times, HOUR_MS, t.views_per_hour as usize + 1) {
             let episode = &events[s..=e];
@@ -462,7 +473,7 @@ fn failed_unlocks(
     // written without the keys) and written as rows at the next successful
     // open, all at that moment; `details.at_ms` holds when each happened.
     let when = |r: &AuditEntry| details(r)["at_ms"].as_i64().unwrap_or(r.at_ms);
-    for (actor, events) in per_actor(rows, "unlock.failed", when) {
+    for (actor, events) in per_actor(rows, AuditAction::UnlockFailed, when) {
         let times: Vec<i64> = events.iter().map(|e| e.0).collect();
         for (s, e) in bursts(&times, FAILED_UNLOCK_WINDOW_MS, t.failed_unlocks as usize) {
             let episode = &events[s..=e];
@@ -496,9 +507,9 @@ fn off_hours(
         return;
     };
     for r in rows {
-        let what = if is_export(&r.action) {
+        let what = if is_export(r) {
             "an export"
-        } else if r.action == "package.create" {
+        } else if is(r, AuditAction::PackageCreate) {
             "a package"
         } else {
             continue;
@@ -524,10 +535,8 @@ fn off_hours(
 /// Actions that show a person worked on an item: any label change, and the
 /// deliberate decisions that need none (submit, skip with a reason, a
 /// review decision).
-fn works_on_item(action: &str) -> bool {
-    action.starts_with("label.")
-        || action.starts_with("review.")
-        || matches!(action, "item.submit" | "item.skip")
+fn works_on_item(row: &AuditEntry) -> bool {
+    action(row).is_some_and(AuditAction::is_label_work)
 }
 
 fn viewed_not_labeled(
@@ -546,7 +555,7 @@ fn viewed_not_labeled(
         return;
     };
     let mut work: BTreeMap<(&str, i64), Vec<i64>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| works_on_item(&r.action)) {
+    for r in rows.iter().filter(|r| works_on_item(r)) {
         if let Some(item) = target_item(&r.target) {
             work.entry((r.actor.as_str(), item))
                 .or_default()
@@ -555,7 +564,7 @@ fn viewed_not_labeled(
     }
     // Per person: the views not followed (or preceded) by work on the item.
     let mut idle: BTreeMap<&str, Vec<(&AuditEntry, i64)>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.action == "item.view") {
+    for r in rows.iter().filter(|r| is(r, AuditAction::ItemView)) {
         let Some(item) = target_item(&r.target) else {
             continue;
         };
@@ -609,9 +618,9 @@ fn large_exports(
     }
     for r in rows {
         // An export's details count its items; a package's list them.
-        let (what, items) = if is_export(&r.action) {
+        let (what, items) = if is_export(r) {
             ("an export", details(r)["items"].as_u64())
-        } else if r.action == "package.create" {
+        } else if is(r, AuditAction::PackageCreate) {
             (
                 "a package",
                 details(r)["items"].as_array().map(|a| a.len() as u64),
@@ -639,22 +648,25 @@ fn large_exports(
 fn role_changes(rows: &[AuditEntry], who: &dyn Fn(&str) -> String, flags: &mut Vec<Flag>) {
     // The role each person last had in this trail, to say what changed.
     let mut roles: BTreeMap<&str, String> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.action.starts_with("user.")) {
+    for r in rows
+        .iter()
+        .filter(|r| action(r).is_some_and(AuditAction::is_membership))
+    {
         let Some(subject) = r.target.strip_prefix("user:") else {
             continue;
         };
         let role = details(r)["role"].as_str().map(str::to_string);
         let before = roles.get(subject).cloned();
-        let summary = match r.action.as_str() {
+        let summary = match action(r) {
             // The creator enrolling themselves with the project is not a
             // change anyone made; it is the start of the trail.
-            "user.add" if subject == r.actor => {
+            Some(AuditAction::UserAdd) if subject == r.actor => {
                 if let Some(role) = role {
                     roles.insert(subject, role);
                 }
                 continue;
             }
-            "user.add" => {
+            Some(AuditAction::UserAdd) => {
                 let role = role.clone().unwrap_or_else(|| "an unknown role".into());
                 match before {
                     Some(old) if old != role => format!(
@@ -666,11 +678,11 @@ fn role_changes(rows: &[AuditEntry], who: &dyn Fn(&str) -> String, flags: &mut V
                     None => format!("{} enrolled {} as {role}", who(&r.actor), who(subject)),
                 }
             }
-            "user.remove" => {
+            Some(AuditAction::UserRemove) => {
                 let role = role.clone().or(before).unwrap_or_else(|| "member".into());
                 format!("{} removed {} ({role})", who(&r.actor), who(subject))
             }
-            other => format!("{} changed {} ({other})", who(&r.actor), who(subject)),
+            _ => format!("{} changed {} ({})", who(&r.actor), who(subject), r.action),
         };
         if let Some(role) = role {
             roles.insert(subject, role);

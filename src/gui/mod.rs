@@ -221,11 +221,17 @@ impl SealtagApp {
         let minutes = ws.session().idle_lock_minutes();
         let idle = self.last_input.elapsed();
         if idle.as_secs() >= u64::from(minutes) * 60 {
-            let _ = ws.session_mut().record_idle_lock(minutes);
+            // Lock whatever happens; a row that could not be written is said.
+            let recorded = ws.session_mut().record_idle_lock(minutes);
             self.lock();
-            self.message = Some(format!(
-                "Locked after {minutes} minute(s) without input. Your work is saved."
-            ));
+            self.message = Some(match recorded {
+                Ok(()) => {
+                    format!("Locked after {minutes} minute(s) without input. Your work is saved.")
+                }
+                Err(e) => format!(
+                    "Locked after {minutes} minute(s) without input. Your work is saved, but the lock could not be recorded in the audit trail: {e}"
+                ),
+            });
         } else {
             // Wake up in time to lock even if nothing else repaints.
             let left = std::time::Duration::from_secs(u64::from(minutes) * 60).saturating_sub(idle);

@@ -1056,7 +1056,7 @@ pub fn append_audit(
     conn: &Connection,
     project_id: &str,
     actor: &str,
-    action: &str,
+    action: crate::events::AuditAction,
     target: &str,
     details: &str,
 ) -> Result<i64> {
@@ -1072,6 +1072,7 @@ pub fn append_audit(
         None => (1, audit::genesis_hash(project_id)),
     };
     let at = now_ms();
+    let action = action.as_str();
     let hash = audit::entry_hash(seq, at, actor, action, target, details, &prev);
     conn.execute(
         "INSERT INTO audit(seq, at, actor, action, target, details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
