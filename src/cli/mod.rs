@@ -1411,22 +1411,7 @@ fn print_inspection(seen: &crate::controller::Inspection) {
                 i.media_bytes.unwrap_or(0),
                 i.media_sha256.as_deref().unwrap_or("(missing)")
             );
-            let p = &it.privacy;
-            let mut applied = Vec::new();
-            if let Some(win) = &p.window {
-                applied.push(format!("window {}", win.describe()));
-            }
-            applied.extend(p.masks.iter().cloned());
-            if p.auto_pii {
-                applied.push("automatic PII masking".into());
-            }
-            if p.metadata_stripped {
-                applied.push("metadata stripped".into());
-            }
-            if p.unchanged {
-                applied.push("sent as stored".into());
-            }
-            println!("    privacy: {}", applied.join("; "));
+            println!("    privacy: {}", it.privacy.describe().join("; "));
             if i.prelabels > 0 {
                 println!("    pre-labels: {}", i.prelabels);
             }

@@ -153,6 +153,17 @@ pub(crate) struct Event {
 }
 
 impl Event {
+    fn append(&self, tx: &rusqlite::Transaction<'_>, pid: &str, actor: &str) -> store::Result<i64> {
+        store::append_audit(
+            tx,
+            pid,
+            actor,
+            self.action,
+            &self.target,
+            &self.details.to_string(),
+        )
+    }
+
     pub fn new(
         action: crate::events::AuditAction,
         target: impl Into<String>,
@@ -429,14 +440,7 @@ impl Session {
         self.require(permission, target)?;
         self.write(|tx, pid, actor| {
             let (out, event) = change(tx)?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                event.action,
-                &event.target,
-                &event.details.to_string(),
-            )?;
+            event.append(tx, pid, actor)?;
             Ok(out)
         })
     }
@@ -444,16 +448,7 @@ impl Session {
     /// Writes a row for something that happened to the session rather than
     /// a change a permission governs (the idle lock, say).
     fn record(&mut self, event: Event) -> Result<()> {
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                event.action,
-                &event.target,
-                &event.details.to_string(),
-            )
-        })?;
+        self.write(|tx, pid, actor| event.append(tx, pid, actor))?;
         Ok(())
     }
 

@@ -125,6 +125,26 @@ pub struct SentPrivacy {
 }
 
 impl SentPrivacy {
+    /// What was done, one phrase each, for `package inspect` (CLI and GUI).
+    pub fn describe(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .window
+            .iter()
+            .map(|w| format!("window {}", w.describe()))
+            .collect();
+        out.extend(self.masks.iter().cloned());
+        if self.auto_pii {
+            out.push("automatic PII masking".into());
+        }
+        if self.metadata_stripped {
+            out.push("metadata stripped".into());
+        }
+        if self.unchanged {
+            out.push("sent as stored".into());
+        }
+        out
+    }
+
     fn of(plan: &PrivacyPlan, kind: ItemKind, changes: bool, has_fields: bool) -> SentPrivacy {
         let mut masks: Vec<String> = plan
             .text_spans

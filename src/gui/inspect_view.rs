@@ -126,19 +126,7 @@ fn item_row(ui: &mut egui::Ui, i: &InspectedItem) {
             .collect::<Vec<_>>()
             .join("\n")
     });
-    let p = &it.privacy;
-    let mut applied: Vec<String> = p.window.iter().map(|w| w.describe()).collect();
-    applied.extend(p.masks.iter().cloned());
-    if p.auto_pii {
-        applied.push("automatic PII masking".into());
-    }
-    if p.metadata_stripped {
-        applied.push("metadata stripped".into());
-    }
-    if p.unchanged {
-        applied.push("as stored".into());
-    }
-    ui.label(applied.join("\n"));
+    ui.label(it.privacy.describe().join("\n"));
     ui.label(format!(
         "{} B {}",
         i.media_bytes.unwrap_or(0),
