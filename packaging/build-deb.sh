@@ -34,11 +34,7 @@ bin=${1:-$target/release/sealtag}
 out_dir=$target/deb
 mkdir -p "$out_dir"
 
-if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
-  if [ -f SOURCE_DATE_EPOCH ]; then SOURCE_DATE_EPOCH=$(cat SOURCE_DATE_EPOCH)
-  else SOURCE_DATE_EPOCH=$(git log -1 --format=%ct); fi
-fi
-export SOURCE_DATE_EPOCH
+. packaging/source-date.sh
 
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p;T;q' Cargo.toml)
 arch=$(dpkg --print-architecture)

@@ -8,7 +8,9 @@
 #
 # What it pins (README: "Building from source offline, and reproducibly"):
 #  - SOURCE_DATE_EPOCH = the commit time (or the file SOURCE_DATE_EPOCH in a
-#    source tarball): OpenSSL writes its "built on" date from it;
+#    source tarball, or, in a download without git, the newest source file's
+#    time, which an archive sets to the commit's): OpenSSL writes its
+#    "built on" date from it;
 #  - --remap-path-prefix for the checkout, the target directory, the Cargo
 #    registry cache and vendor/ (panic locations carry source paths);
 #  - OpenSSL's ENGINESDIR/MODULESDIR (compiled-in directories, otherwise
@@ -30,17 +32,7 @@ target=$(cd "$target" && pwd)
 export CARGO_TARGET_DIR=$target
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 
-if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
-  if [ -f SOURCE_DATE_EPOCH ]; then
-    SOURCE_DATE_EPOCH=$(cat SOURCE_DATE_EPOCH)
-  elif git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
-    SOURCE_DATE_EPOCH=$(git -C "$root" log -1 --format=%ct)
-  else
-    echo "build-release: set SOURCE_DATE_EPOCH (not a git checkout, no SOURCE_DATE_EPOCH file)" >&2
-    exit 2
-  fi
-fi
-export SOURCE_DATE_EPOCH
+. packaging/source-date.sh
 
 # Later prefixes win when several match (vendor/ and target/ may be inside
 # the checkout).

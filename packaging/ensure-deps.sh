@@ -3,8 +3,8 @@
 # the Rust toolchain pinned in rust-toolchain.toml (via rustup), the C toolchain for
 # the vendored SQLCipher/OpenSSL build, ALSA headers for audio playback, and the
 # X11/Mesa runtime plus Xvfb used by the GUI smoke test (and named in the
-# .deb's Depends, which the package test installs), lintian and desktop-file-utils
-# for the package test, and fonts for Arabic and CJK text. Safe to run repeatedly.
+# .deb's Depends, which the package test installs), lintian, desktop-file-utils
+# and man-db for the package test, and fonts for Arabic and CJK text. Safe to run repeatedly.
 set -euo pipefail
 
 sudo_cmd=""
@@ -12,7 +12,7 @@ sudo_cmd=""
 need_pkgs=()
 for p in gcc libc6-dev pkg-config libasound2-dev perl make \
          xvfb xauth libxcursor1 libxi6 libxkbcommon-x11-0 libgl1-mesa-dri \
-         libgl1 libx11-6 libx11-xcb1 binutils lintian desktop-file-utils \
+         libgl1 libx11-6 libx11-xcb1 binutils lintian desktop-file-utils man-db \
          fonts-dejavu-core fonts-wqy-microhei; do
   # Captured, not piped into grep -q: under pipefail an early grep exit can
   # fail the pipeline and send an installed package to apt.

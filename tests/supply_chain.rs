@@ -645,6 +645,7 @@ fn packaging_scripts_parse() {
         "vendor.sh",
         "build-offline.sh",
         "test.sh",
+        "source-date.sh",
     ] {
         let path = Path::new(ROOT).join("packaging").join(script);
         let status = Command::new("bash").arg("-n").arg(&path).status().unwrap();
@@ -656,6 +657,43 @@ fn packaging_scripts_parse() {
             "{script} is executable"
         );
     }
+}
+
+/// A source download without git (a ZIP of the repository) still builds:
+/// the build is dated by its newest source file, and the scripts say so.
+#[test]
+fn a_source_download_without_git_is_dated_by_its_newest_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("Cargo.toml"), "").unwrap();
+    std::fs::write(dir.path().join("src/a.rs"), "").unwrap();
+    for (file, at) in [("Cargo.toml", "@1700000000"), ("src/a.rs", "@1700000500")] {
+        let ok = Command::new("touch")
+            .args(["-d", at])
+            .arg(dir.path().join(file))
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+    let script = Path::new(ROOT).join("packaging/source-date.sh");
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c"])
+        .arg(format!(
+            ". '{}'; echo \"$SOURCE_DATE_EPOCH\"",
+            script.display()
+        ))
+        .current_dir(dir.path())
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env("GIT_CEILING_DIRECTORIES", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1700000500");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a git checkout"));
 }
 
 // ---------------------------------------------------------------------------

@@ -181,7 +181,7 @@ fn decode_all(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ImportOptions, inspect_file};
+    use super::super::{ImportOptions, Inspected, inspect_file};
     use super::*;
     use std::path::PathBuf;
 
@@ -343,9 +343,20 @@ mod tests {
         ] {
             let bytes = fixture(rel);
             let name = rel.rsplit('/').next().unwrap_or(rel);
+            // A contained decoder panic would also be an `Err`: it must not
+            // be what these inputs produce (the guards refuse them first).
+            let no_panic = |what: String, r: Result<Inspected, ImportError>| {
+                assert!(
+                    !matches!(r, Err(ImportError::DecoderPanic { .. })),
+                    "{name} {what}: the decoder panicked"
+                );
+            };
             for len in [4usize, 40, 200, 4096, bytes.len() / 3] {
                 let prefix = bytes.get(..len).unwrap_or(&bytes).to_vec();
-                let _ = inspect_file(name, prefix, &ImportOptions::default());
+                no_panic(
+                    format!("cut to {len} bytes"),
+                    inspect_file(name, prefix, &ImportOptions::default()),
+                );
             }
             // Overwrite a stretch in the middle with noise.
             let mut damaged = bytes.clone();
@@ -353,7 +364,10 @@ mod tests {
             for (i, b) in damaged.iter_mut().skip(mid).take(2000).enumerate() {
                 *b = (i as u8).wrapping_mul(37) ^ 0x5A;
             }
-            let _ = inspect_file(name, damaged, &ImportOptions::default());
+            no_panic(
+                "with noise in the middle".into(),
+                inspect_file(name, damaged, &ImportOptions::default()),
+            );
         }
     }
 }
