@@ -126,7 +126,9 @@ fn annotation_json(
         Geometry::Polyline { .. } => return Err("polylines cannot be expressed in COCO"),
         // Written on the image in the images pass.
         Geometry::Tag => return Ok(None),
-        _ => return Err("not image geometry"),
+        Geometry::Segment { .. } | Geometry::Span { .. } | Geometry::Relation { .. } => {
+            return Err("not image geometry");
+        }
     };
     let mut o = Map::new();
     o.insert("id".into(), json!(id));

@@ -169,7 +169,7 @@ fn write_item(
                 stats.skip("tags cannot be expressed in VOC");
                 continue;
             }
-            _ => {
+            Geometry::Segment { .. } | Geometry::Span { .. } | Geometry::Relation { .. } => {
                 stats.skip("not image geometry");
                 continue;
             }

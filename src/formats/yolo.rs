@@ -161,7 +161,11 @@ impl Exporter for YoloExporter {
                             Geometry::Polyline { .. } => "polylines cannot be expressed in YOLO",
                             Geometry::Keypoints { .. } => "keypoints cannot be expressed in YOLO",
                             Geometry::Tag => "tags cannot be expressed in YOLO",
-                            _ => "not image geometry",
+                            // Boxes and polygons were written above.
+                            Geometry::BBox(_) | Geometry::Polygon { .. } => "not image geometry",
+                            Geometry::Segment { .. }
+                            | Geometry::Span { .. }
+                            | Geometry::Relation { .. } => "not image geometry",
                         });
                         continue;
                     }
