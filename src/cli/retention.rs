@@ -88,7 +88,7 @@ pub fn consent_command(cli: &Cli, home: &Home, cmd: &ConsentCommand) -> Result<E
                     subject.clone().map(Some)
                 },
                 consent: consent.clone(),
-                purposes: purposes.as_deref().map(crate::store::split_purposes),
+                purposes: purposes.as_deref().map(crate::controller::parse_purposes),
             };
             if change.subject_key.is_none() && change.consent.is_none() && change.purposes.is_none()
             {
