@@ -39,33 +39,10 @@ pub enum Exit {
     Partial = 3,
 }
 
-/// Where the passphrase comes from, in order: `--passphrase-file`,
-/// `SEALTAG_PASSPHRASE`, a no-echo prompt on a terminal.
-pub fn read_passphrase(cli: &Cli, prompt: &str, confirm: bool) -> Result<SecretString> {
-    if let Some(file) = &cli.passphrase_file {
-        let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(file)
-                .with_context(|| format!("reading passphrase file {}", file.display()))?,
-        );
-        let line = text.lines().next().unwrap_or_default();
-        return Ok(SecretString::from(line.to_string()));
-    }
-    if let Ok(p) = std::env::var("SEALTAG_PASSPHRASE") {
-        return Ok(SecretString::from(p));
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!(
-            "no passphrase: no terminal to prompt on; set SEALTAG_PASSPHRASE or pass --passphrase-file FILE"
-        );
-    }
-    let first = zeroize::Zeroizing::new(rpassword::prompt_password(prompt)?);
-    if confirm {
-        let second = zeroize::Zeroizing::new(rpassword::prompt_password("Repeat passphrase: ")?);
-        if *first != *second {
-            bail!("the two passphrases differ; nothing was created");
-        }
-    }
-    Ok(SecretString::from(first.to_string()))
+/// The passphrase as `--passphrase-file` or the environment give it, or
+/// from a prompt (see [`crate::passphrase::read`]).
+fn read_passphrase(cli: &Cli, prompt: &str, confirm: bool) -> Result<SecretString> {
+    crate::passphrase::read(cli.passphrase_file.as_deref(), prompt, confirm)
 }
 
 fn unlock(cli: &Cli, home: &Home) -> Result<UnlockedIdentity> {
