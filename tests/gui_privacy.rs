@@ -14,6 +14,7 @@ use age::secrecy::SecretString;
 use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 use kit::{H, click, click_at, drag, harness, open_menu, run_command, step_until};
+use sealtag::controller::Mask;
 use sealtag::controller::Session;
 use sealtag::gui::SealtagApp;
 use sealtag::gui::commands::Command;
@@ -25,7 +26,6 @@ use sealtag::privacy::derive::MaskSpec;
 use sealtag::privacy::image_mask::{RegionStyle, Shape};
 use sealtag::privacy::pii::PiiType;
 use sealtag::privacy::window::Window;
-use sealtag::controller::Mask;
 use std::path::PathBuf;
 
 const IMAGE: &str = concat!(

@@ -9,10 +9,10 @@
 use serde::Serialize;
 use serde_json::json;
 
+use super::views::{Incident, ItemGovernance};
 use super::{CoreError, Result, Session};
 use crate::model::{Role, now_ms};
 use crate::permissions::Action;
-use super::views::{Incident, ItemGovernance};
 use crate::store::{self, Governance, Shredded};
 
 /// Incident kinds an annotator can report.

@@ -12,6 +12,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use super::views::{Mask, MaskTemplate};
 use super::{CoreError, Result, Session};
 use crate::import::ImportLimits;
 use crate::model::{Geometry, ItemKind, ItemSummary};
@@ -23,7 +24,6 @@ use crate::privacy::derive::{
 use crate::privacy::image_mask::{Region, RegionStyle, Shape};
 use crate::privacy::pii::{Confidence, Detector, PhoneRegion, PiiSpan, PiiType};
 use crate::privacy::window::{self, Window};
-use super::views::{Mask, MaskTemplate};
 use crate::store::{self, Template};
 
 /// The PII proposals for one text item, or for one transcript of an

@@ -7,10 +7,10 @@
 use serde::Serialize;
 use serde_json::json;
 
+use super::views::Comment;
 use super::{CoreError, Result, Session};
 use crate::model::{AnnotationDraft, ItemSummary, Role, User, now_ms, transition_allowed};
 use crate::permissions::Action;
-use super::views::Comment;
 use crate::store::{self, NewComment};
 
 /// A reviewer's verdict on one annotator's work on an item.

@@ -18,6 +18,7 @@ use egui::{Color32, RichText};
 
 use crate::controller::{
     CoreError, GovernanceChange, Incident, ItemGovernance, Resolution, Session, ShredReport,
+    parse_purposes,
 };
 use crate::governance::access::AccessReview;
 use crate::governance::anomalies::Flag;
@@ -827,7 +828,7 @@ impl ConsentPanel {
 
     /// Saves what the admin entered; the panel then shows what is stored.
     pub fn save(&mut self, session: &mut Session) {
-        let purposes: Vec<String> = crate::controller::parse_purposes(&self.purposes);
+        let purposes: Vec<String> = parse_purposes(&self.purposes);
         let change = GovernanceChange {
             subject_key: None,
             consent: Some(self.consent.clone()),
@@ -899,8 +900,7 @@ impl ConsentPanel {
                 .labelled_by(l.id);
                 ui.end_row();
             });
-        let changed =
-            self.consent != g.consent || crate::controller::parse_purposes(&self.purposes) != g.purposes;
+        let changed = self.consent != g.consent || parse_purposes(&self.purposes) != g.purposes;
         if ui
             .add_enabled(changed, egui::Button::new("Save consent"))
             .clicked()
