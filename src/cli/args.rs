@@ -4,6 +4,13 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+use super::values::{
+    AssignPurpose, Choice, ChoiceParser, Consent, ExportStatus, FormatList, FormatName,
+    IncidentKind, MaskStatus,
+};
+use crate::controller::Resolution;
+use crate::model::Role;
+
 #[derive(Debug, Parser)]
 #[command(name = "sealtag", version, about = "Offline labelling of sensitive data: encrypted bundles, audit chain, no network", long_about = None)]
 pub struct Cli {
@@ -200,8 +207,8 @@ pub struct ImportArgs {
     /// match items by hash, name or path and show as predictions.
     #[arg(long, value_name = "FILE", conflicts_with = "paths")]
     pub prelabels: Option<PathBuf>,
-    /// Format of --prelabels: coco, labelstudio or jsonl.
-    #[arg(long, requires = "prelabels")]
+    /// Format of --prelabels.
+    #[arg(long, requires = "prelabels", value_parser = FormatName(FormatList::Prelabels))]
     pub format: Option<String>,
     /// Name of the model or tool the pre-labels come from.
     #[arg(long, requires = "prelabels", default_value = "import")]
@@ -217,17 +224,15 @@ pub struct ImportArgs {
 pub struct ExportArgs {
     #[command(flatten)]
     pub project: ProjectArg,
-    /// coco, voc, yolo, yolo-seg, labelstudio, asr-jsonl, textgrid,
-    /// webvtt, conll-bio, conll-bilou, spacy-jsonl, doc-classes-csv,
-    /// jsonl, csv.
-    #[arg(long)]
+    /// Dataset format (`--help` says what each one holds).
+    #[arg(long, value_parser = FormatName(FormatList::Export))]
     pub format: String,
     /// A new folder (or, with --to, a new .sealpkg file).
     #[arg(long)]
     pub out: PathBuf,
-    /// approved (default) or all.
-    #[arg(long, default_value = "approved")]
-    pub status: String,
+    /// Which items' labels: approved ones, or all.
+    #[arg(long, default_value = "approved", value_parser = ChoiceParser::<ExportStatus>::new())]
+    pub status: Choice<ExportStatus>,
     /// Also export the media (image metadata stripped).
     #[arg(long)]
     pub media: bool,
@@ -275,9 +280,9 @@ pub struct AssignArgs {
     /// At most this many items (the first in id order).
     #[arg(long)]
     pub count: Option<usize>,
-    /// annotate, review or gold.
-    #[arg(long, default_value = "annotate")]
-    pub purpose: String,
+    /// What they do with the items.
+    #[arg(long, default_value = "annotate", value_parser = ChoiceParser::<AssignPurpose>::new())]
+    pub purpose: Choice<AssignPurpose>,
 }
 
 // The options of `sealtag bench`. No doc comment: the command's help is the
@@ -574,9 +579,9 @@ pub enum UserCommand {
         /// Their public key, as printed by `sealtag identity show`.
         #[arg(long)]
         key: String,
-        /// admin, reviewer, annotator or auditor.
-        #[arg(long)]
-        role: String,
+        /// Their role in the project.
+        #[arg(long, value_parser = ChoiceParser::<Role>::new())]
+        role: Choice<Role>,
         #[arg(long)]
         name: String,
     },
@@ -801,9 +806,9 @@ pub enum MaskCommand {
         project: ProjectArg,
         #[arg(long)]
         item: Option<i64>,
-        /// Only this status: proposed, accepted or rejected.
-        #[arg(long)]
-        status: Option<String>,
+        /// Only this status.
+        #[arg(long, value_parser = ChoiceParser::<MaskStatus>::new())]
+        status: Option<Choice<MaskStatus>>,
         #[arg(long)]
         json: bool,
     },
@@ -969,9 +974,9 @@ pub enum ConsentCommand {
         subject: Option<String>,
         #[arg(long)]
         clear_subject: bool,
-        /// unknown, granted or withdrawn.
-        #[arg(long)]
-        consent: Option<String>,
+        /// What the data subject agreed to.
+        #[arg(long, value_parser = ChoiceParser::<Consent>::new())]
+        consent: Option<Choice<Consent>>,
         /// Allowed purposes, comma-separated (empty string: none).
         #[arg(long)]
         purposes: Option<String>,
@@ -995,9 +1000,9 @@ pub enum IncidentCommand {
         project: ProjectArg,
         #[arg(long)]
         item: i64,
-        /// pii, wrong_data, disturbing or other.
-        #[arg(long)]
-        kind: String,
+        /// What is wrong with it.
+        #[arg(long, value_parser = ChoiceParser::<IncidentKind>::new())]
+        kind: Choice<IncidentKind>,
         #[arg(long)]
         reason: String,
     },
@@ -1016,8 +1021,9 @@ pub enum IncidentCommand {
         #[command(flatten)]
         project: ProjectArg,
         id: i64,
-        #[arg(long = "as")]
-        resolution: String,
+        /// What becomes of the item.
+        #[arg(long = "as", value_parser = ChoiceParser::<Resolution>::new())]
+        resolution: Choice<Resolution>,
         #[arg(long)]
         note: Option<String>,
     },

@@ -24,7 +24,7 @@ pub fn run(cli: &Cli, home: &Home, cmd: &ConsentCommand) -> Result<Exit> {
                 } else {
                     subject.clone().map(Some)
                 },
-                consent: consent.clone(),
+                consent: consent.as_ref().map(|c| c.as_str().to_string()),
                 purposes: purposes.as_deref().map(crate::controller::parse_purposes),
             };
             if change.subject_key.is_none() && change.consent.is_none() && change.purposes.is_none()

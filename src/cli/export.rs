@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use std::io::IsTerminal;
 
 use super::args::ExportArgs;
+use super::values::ExportStatus;
 use super::{Cli, Exit, open, print_json, progress_printer};
 use crate::home::Home;
 
@@ -22,13 +23,15 @@ pub fn run(cli: &Cli, home: &Home, args: &ExportArgs) -> Result<Exit> {
         purpose,
         json,
     } = args;
-    if !matches!(status.as_str(), "approved" | "all") {
-        bail!("--status is approved or all, not '{status}'");
-    }
+    let all_statuses = match status.known() {
+        Some(ExportStatus::Approved) => false,
+        Some(ExportStatus::All) => true,
+        None => bail!("--status is approved or all, not '{status}'"),
+    };
     let mut s = open(cli, home, &project.path)?;
     let options = crate::controller::ExportOptions {
         format: format.clone(),
-        all_statuses: status == "all",
+        all_statuses,
         media: *media,
         to: to.clone(),
         unsigned: *unsigned,

@@ -6,7 +6,6 @@ use anyhow::{Result, anyhow};
 use super::args::IncidentCommand;
 use super::retention::print_shred;
 use super::{Cli, Exit, open, print_json};
-use crate::controller::Resolution;
 use crate::home::Home;
 use crate::model::format_time;
 
@@ -19,7 +18,7 @@ pub fn run(cli: &Cli, home: &Home, cmd: &IncidentCommand) -> Result<Exit> {
             reason,
         } => {
             let mut s = open(cli, home, &project.path)?;
-            let id = s.flag_item(*item, kind, reason)?;
+            let id = s.flag_item(*item, kind.as_str(), reason)?;
             println!("incident {id}: item {item} reported ({kind}); it has left your queue");
         }
         IncidentCommand::List {
@@ -58,7 +57,9 @@ pub fn run(cli: &Cli, home: &Home, cmd: &IncidentCommand) -> Result<Exit> {
             resolution,
             note,
         } => {
-            let r = Resolution::parse(resolution)
+            let r = resolution
+                .known()
+                .copied()
                 .ok_or_else(|| anyhow!("--as is remask, remove or release, not '{resolution}'"))?;
             let mut s = open(cli, home, &project.path)?;
             match s.resolve_incident(*id, r, note.as_deref())? {

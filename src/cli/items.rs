@@ -68,14 +68,14 @@ pub fn assign(cli: &Cli, home: &Home, args: &AssignArgs) -> Result<Exit> {
         bail!("no item matches; nothing was assigned");
     }
     if to.len() == 1 {
-        let n = s.assign(&chosen, &to[0], purpose)?;
+        let n = s.assign(&chosen, &to[0], purpose.as_str())?;
         println!(
             "assigned {n} new item(s) to {} for {purpose} (of {} chosen)",
             to[0],
             chosen.len()
         );
     } else {
-        let r = s.assign_spread(&chosen, to, purpose, *overlap, *overlap_fraction)?;
+        let r = s.assign_spread(&chosen, to, purpose.as_str(), *overlap, *overlap_fraction)?;
         println!(
             "assigned {} new item(s) for {purpose} among {} people; {} item(s) overlap",
             r.new,

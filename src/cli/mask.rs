@@ -121,7 +121,7 @@ pub fn run(cli: &Cli, home: &Home, cmd: &MaskCommand) -> Result<Exit> {
             let mut s = open(cli, home, &project.path)?;
             let mut rows = s.mask_list(*item)?;
             if let Some(st) = status {
-                rows.retain(|m| &m.status == st);
+                rows.retain(|m| m.status == st.as_str());
             }
             if *json {
                 print_json(&rows)?;

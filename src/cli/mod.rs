@@ -33,6 +33,7 @@ mod schema;
 mod selftest;
 mod settings;
 mod user;
+pub mod values;
 mod verify;
 
 use age::secrecy::SecretString;

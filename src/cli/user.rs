@@ -16,7 +16,11 @@ pub fn run(cli: &Cli, home: &Home, cmd: &UserCommand) -> Result<Exit> {
             role,
             name,
         } => {
-            let role: Role = role.parse().map_err(|e: String| anyhow!(e))?;
+            let role: Role = match role.known() {
+                Some(role) => *role,
+                // Refused as before the list was typed: exit 1, the model's message.
+                None => role.as_str().parse().map_err(|e: String| anyhow!(e))?,
+            };
             let mut s = open(cli, home, &project.path)?;
             let user = s.add_user(key, role, name)?;
             println!(
