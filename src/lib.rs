@@ -22,6 +22,7 @@ pub mod import;
 pub mod model;
 pub mod package;
 pub mod packaging;
+pub mod passphrase;
 pub mod peaks;
 pub mod permissions;
 pub mod platform;

@@ -76,9 +76,23 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// Starts the GUI with what it needs from the command line. A passphrase
+/// given to a script is read here (the GUI never prompts on the terminal).
 #[cfg(feature = "gui")]
 fn run_gui(cli: &Cli, demo: bool, project: Option<std::path::PathBuf>) -> anyhow::Result<Exit> {
-    sealtag::gui::run(cli, demo, project)?;
+    let file = cli.passphrase_file.as_deref();
+    let passphrase = sealtag::passphrase::is_preset(file)
+        .then(|| sealtag::passphrase::read(file, "", false))
+        .transpose()?;
+    sealtag::gui::run(sealtag::gui::Launch {
+        home: cli.home.clone(),
+        demo,
+        project,
+        passphrase,
+        exit_after_secs: cli.exit_after_secs,
+        screenshot: cli.screenshot.clone(),
+        run_on_open: cli.run_on_open.clone(),
+    })?;
     Ok(Exit::Ok)
 }
 

@@ -14,6 +14,7 @@ use age::secrecy::SecretString;
 use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 use kit::{H, click, click_at, drag, harness, open_menu, run_command, step_until};
+use sealtag::controller::Mask;
 use sealtag::controller::Session;
 use sealtag::gui::SealtagApp;
 use sealtag::gui::commands::Command;
@@ -25,7 +26,6 @@ use sealtag::privacy::derive::MaskSpec;
 use sealtag::privacy::image_mask::{RegionStyle, Shape};
 use sealtag::privacy::pii::PiiType;
 use sealtag::privacy::window::Window;
-use sealtag::store::MaskRow;
 use std::path::PathBuf;
 
 const IMAGE: &str = concat!(
@@ -153,7 +153,7 @@ fn site(w: &World) -> Session {
 }
 
 /// An item's masking decisions as the controller reports them.
-fn masks(w: &World, item: i64) -> Vec<MaskRow> {
+fn masks(w: &World, item: i64) -> Vec<Mask> {
     site(w).item_privacy(item).unwrap().masks
 }
 
@@ -190,7 +190,7 @@ fn view(h: &H) -> &PrivacyView {
         .expect("the privacy window is open")
 }
 
-fn text_mask(rows: &[MaskRow], pii: PiiType) -> &MaskRow {
+fn text_mask(rows: &[Mask], pii: PiiType) -> &Mask {
     rows.iter()
         .find(|m| matches!(m.spec, MaskSpec::Text { pii_type, .. } if pii_type == pii))
         .unwrap_or_else(|| panic!("no {pii:?} mask in {rows:?}"))
@@ -412,7 +412,7 @@ fn admin_draws_regions_crops_and_uses_labels_and_templates_on_images() {
     click(&mut h, "Masks from labels of class");
     click(&mut h, "Masks from labels of class");
     let rows = masks(&w, w.image);
-    let from_label: Vec<&MaskRow> = rows
+    let from_label: Vec<&Mask> = rows
         .iter()
         .filter(|m| m.source == format!("label:{}", w.face_label))
         .collect();

@@ -4,6 +4,13 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+use super::values::{
+    AssignPurpose, Choice, ChoiceParser, Consent, ExportStatus, FormatList, FormatName,
+    IncidentKind, MaskStatus,
+};
+use crate::controller::Resolution;
+use crate::model::Role;
+
 #[derive(Debug, Parser)]
 #[command(name = "sealtag", version, about = "Offline labelling of sensitive data: encrypted bundles, audit chain, no network", long_about = None)]
 pub struct Cli {
@@ -55,78 +62,10 @@ pub enum Command {
     #[command(subcommand)]
     User(UserCommand),
     /// Import image, audio and text files or whole folders.
-    Import {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// Field (JSONL) or column (CSV) holding the text; default "text".
-        #[arg(long)]
-        text_field: Option<String>,
-        /// Field or column holding the data subject's key (for `erase`).
-        #[arg(long)]
-        subject_field: Option<String>,
-        /// Field or column holding consent (granted/yes/true, withdrawn/no/false).
-        #[arg(long)]
-        consent_field: Option<String>,
-        /// Field or column holding the allowed purposes (comma-separated).
-        #[arg(long)]
-        purposes_field: Option<String>,
-        /// Import a file again even when its content is already an item
-        /// (by default it is skipped and reported as a duplicate).
-        #[arg(long)]
-        keep_duplicates: bool,
-        /// Print the per-file report as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Read pre-labels from this file instead of importing media; they
-        /// match items by hash, name or path and show as predictions.
-        #[arg(long, value_name = "FILE", conflicts_with = "paths")]
-        prelabels: Option<PathBuf>,
-        /// Format of --prelabels: coco, labelstudio or jsonl.
-        #[arg(long, requires = "prelabels")]
-        format: Option<String>,
-        /// Name of the model or tool the pre-labels come from.
-        #[arg(long, requires = "prelabels", default_value = "import")]
-        source: String,
-        /// Files and folders (folders are walked recursively; links are never followed).
-        #[arg(required_unless_present = "prelabels")]
-        paths: Vec<PathBuf>,
-    },
+    Import(ImportArgs),
     /// Export labels (and media) in a standard format: a signed folder by
     /// default, a sealed package with --to, a plain folder with --unsigned.
-    Export {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// coco, voc, yolo, yolo-seg, labelstudio, asr-jsonl, textgrid,
-        /// webvtt, conll-bio, conll-bilou, spacy-jsonl, doc-classes-csv,
-        /// jsonl, csv.
-        #[arg(long)]
-        format: String,
-        /// A new folder (or, with --to, a new .sealpkg file).
-        #[arg(long)]
-        out: PathBuf,
-        /// approved (default) or all.
-        #[arg(long, default_value = "approved")]
-        status: String,
-        /// Also export the media (image metadata stripped).
-        #[arg(long)]
-        media: bool,
-        /// Seal the export to these people (member names, fingerprints or
-        /// public keys); repeat or comma-separate.
-        #[arg(long, value_delimiter = ',')]
-        to: Vec<String>,
-        /// A plain folder without a signed manifest (audited as such).
-        #[arg(long)]
-        unsigned: bool,
-        /// Mark exported images with the recipient's fingerprint (a faint
-        /// forensic pattern; needs --media and --to).
-        #[arg(long)]
-        watermark: bool,
-        /// Only items whose consent covers this purpose (e.g. training).
-        #[arg(long)]
-        purpose: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Export(ExportArgs),
     /// List the items you may see.
     Items {
         #[command(flatten)]
@@ -135,33 +74,7 @@ pub enum Command {
         json: bool,
     },
     /// Assign items to a member.
-    Assign {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// Fingerprint or name of the member; repeat (or comma-separate)
-        /// to share the items among several.
-        #[arg(long, value_delimiter = ',', required = true)]
-        to: Vec<String>,
-        /// With several members: give this many of them each item in the
-        /// overlap fraction (for agreement figures).
-        #[arg(long, default_value_t = 1)]
-        overlap: usize,
-        /// The fraction of items (0–1) that get `--overlap` annotators.
-        #[arg(long, default_value_t = 1.0)]
-        overlap_fraction: f64,
-        /// Item ids, comma separated (default: every item).
-        #[arg(long, value_delimiter = ',')]
-        ids: Vec<i64>,
-        /// Only items matching this, e.g. `status=new` or `kind=image`.
-        #[arg(long, value_name = "FIELD=VALUE")]
-        filter: Vec<String>,
-        /// At most this many items (the first in id order).
-        #[arg(long)]
-        count: Option<usize>,
-        /// annotate, review or gold.
-        #[arg(long, default_value = "annotate")]
-        purpose: String,
-    },
+    Assign(AssignArgs),
     /// Make, open and list sealed packages between the site and laptops.
     #[command(subcommand)]
     Package(PackageCommand),
@@ -246,38 +159,7 @@ pub enum Command {
     },
     /// Measure unlock, open, label commit, blob crypto and audit verify
     /// on this machine (synthetic data in a scratch dir, removed after).
-    Bench {
-        /// How many label commits to time.
-        #[arg(long, default_value_t = 2000)]
-        labels: u32,
-        /// Size of the synthetic blob for the crypto throughput figures.
-        #[arg(long, default_value_t = 64)]
-        blob_mib: u32,
-        /// Also time sealing and opening a work package of this much
-        /// synthetic media (0 skips it; needs about three times that on disk).
-        #[arg(long, default_value_t = 0, value_name = "MIB")]
-        package_mib: u32,
-        /// Also time a COCO export of this many synthetic annotations (0 skips).
-        #[arg(long, default_value_t = 1_000_000, value_name = "N")]
-        export_annotations: usize,
-        /// Items in the big synthetic project (open to a usable queue, RSS; 0 skips).
-        #[arg(long, default_value_t = 100_000, value_name = "N")]
-        items: usize,
-        /// Audit rows in the big synthetic project (verify time; 0 skips).
-        #[arg(long, default_value_t = 1_000_000, value_name = "N")]
-        audit_rows: usize,
-        /// Small sizes for a quick look (1k items, 10k rows, 10k annotations).
-        #[arg(long)]
-        quick: bool,
-        /// Skip the GUI figures (canvas frame time, item switch).
-        #[arg(long)]
-        core_only: bool,
-        /// Also time the waveform overview of this audio file (e.g. a long call).
-        #[arg(long, value_name = "FILE")]
-        audio_file: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
-    },
+    Bench(BenchArgs),
     /// Verify a sealed package addressed to you (decryption, format,
     /// signature, recipient, every member's hash) or a signed export folder
     /// (signature, every file's hash, nothing added or missing). No project
@@ -294,6 +176,149 @@ pub enum Command {
     /// the CycloneDX SBOM (used by packaging/build-deb.sh).
     #[command(subcommand, hide = true)]
     Generate(GenerateCommand),
+}
+
+// The options of `sealtag import`. No doc comment: the command's help is the
+// variant's, in `Command`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    /// Field (JSONL) or column (CSV) holding the text; default "text".
+    #[arg(long)]
+    pub text_field: Option<String>,
+    /// Field or column holding the data subject's key (for `erase`).
+    #[arg(long)]
+    pub subject_field: Option<String>,
+    /// Field or column holding consent (granted/yes/true, withdrawn/no/false).
+    #[arg(long)]
+    pub consent_field: Option<String>,
+    /// Field or column holding the allowed purposes (comma-separated).
+    #[arg(long)]
+    pub purposes_field: Option<String>,
+    /// Import a file again even when its content is already an item
+    /// (by default it is skipped and reported as a duplicate).
+    #[arg(long)]
+    pub keep_duplicates: bool,
+    /// Print the per-file report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Read pre-labels from this file instead of importing media; they
+    /// match items by hash, name or path and show as predictions.
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    pub prelabels: Option<PathBuf>,
+    /// Format of --prelabels.
+    #[arg(long, requires = "prelabels", value_parser = FormatName(FormatList::Prelabels))]
+    pub format: Option<String>,
+    /// Name of the model or tool the pre-labels come from.
+    #[arg(long, requires = "prelabels", default_value = "import")]
+    pub source: String,
+    /// Files and folders (folders are walked recursively; links are never followed).
+    #[arg(required_unless_present = "prelabels")]
+    pub paths: Vec<PathBuf>,
+}
+
+// The options of `sealtag export`. No doc comment: the command's help is the
+// variant's, in `Command`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    /// Dataset format (`--help` says what each one holds).
+    #[arg(long, value_parser = FormatName(FormatList::Export))]
+    pub format: String,
+    /// A new folder (or, with --to, a new .sealpkg file).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Which items' labels: approved ones, or all.
+    #[arg(long, default_value = "approved", value_parser = ChoiceParser::<ExportStatus>::new())]
+    pub status: Choice<ExportStatus>,
+    /// Also export the media (image metadata stripped).
+    #[arg(long)]
+    pub media: bool,
+    /// Seal the export to these people (member names, fingerprints or
+    /// public keys); repeat or comma-separate.
+    #[arg(long, value_delimiter = ',')]
+    pub to: Vec<String>,
+    /// A plain folder without a signed manifest (audited as such).
+    #[arg(long)]
+    pub unsigned: bool,
+    /// Mark exported images with the recipient's fingerprint (a faint
+    /// forensic pattern; needs --media and --to).
+    #[arg(long)]
+    pub watermark: bool,
+    /// Only items whose consent covers this purpose (e.g. training).
+    #[arg(long)]
+    pub purpose: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+// The options of `sealtag assign`. No doc comment: the command's help is the
+// variant's, in `Command`.
+#[derive(Debug, Args)]
+pub struct AssignArgs {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    /// Fingerprint or name of the member; repeat (or comma-separate)
+    /// to share the items among several.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub to: Vec<String>,
+    /// With several members: give this many of them each item in the
+    /// overlap fraction (for agreement figures).
+    #[arg(long, default_value_t = 1)]
+    pub overlap: usize,
+    /// The fraction of items (0–1) that get `--overlap` annotators.
+    #[arg(long, default_value_t = 1.0)]
+    pub overlap_fraction: f64,
+    /// Item ids, comma separated (default: every item).
+    #[arg(long, value_delimiter = ',')]
+    pub ids: Vec<i64>,
+    /// Only items matching this, e.g. `status=new` or `kind=image`.
+    #[arg(long, value_name = "FIELD=VALUE")]
+    pub filter: Vec<String>,
+    /// At most this many items (the first in id order).
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// What they do with the items.
+    #[arg(long, default_value = "annotate", value_parser = ChoiceParser::<AssignPurpose>::new())]
+    pub purpose: Choice<AssignPurpose>,
+}
+
+// The options of `sealtag bench`. No doc comment: the command's help is the
+// variant's, in `Command`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// How many label commits to time.
+    #[arg(long, default_value_t = 2000)]
+    pub labels: u32,
+    /// Size of the synthetic blob for the crypto throughput figures.
+    #[arg(long, default_value_t = 64)]
+    pub blob_mib: u32,
+    /// Also time sealing and opening a work package of this much
+    /// synthetic media (0 skips it; needs about three times that on disk).
+    #[arg(long, default_value_t = 0, value_name = "MIB")]
+    pub package_mib: u32,
+    /// Also time a COCO export of this many synthetic annotations (0 skips).
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub export_annotations: usize,
+    /// Items in the big synthetic project (open to a usable queue, RSS; 0 skips).
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub items: usize,
+    /// Audit rows in the big synthetic project (verify time; 0 skips).
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub audit_rows: usize,
+    /// Small sizes for a quick look (1k items, 10k rows, 10k annotations).
+    #[arg(long)]
+    pub quick: bool,
+    /// Skip the GUI figures (canvas frame time, item switch).
+    #[arg(long)]
+    pub core_only: bool,
+    /// Also time the waveform overview of this audio file (e.g. a long call).
+    #[arg(long, value_name = "FILE")]
+    pub audio_file: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -554,9 +579,9 @@ pub enum UserCommand {
         /// Their public key, as printed by `sealtag identity show`.
         #[arg(long)]
         key: String,
-        /// admin, reviewer, annotator or auditor.
-        #[arg(long)]
-        role: String,
+        /// Their role in the project.
+        #[arg(long, value_parser = ChoiceParser::<Role>::new())]
+        role: Choice<Role>,
         #[arg(long)]
         name: String,
     },
@@ -781,9 +806,9 @@ pub enum MaskCommand {
         project: ProjectArg,
         #[arg(long)]
         item: Option<i64>,
-        /// Only this status: proposed, accepted or rejected.
-        #[arg(long)]
-        status: Option<String>,
+        /// Only this status.
+        #[arg(long, value_parser = ChoiceParser::<MaskStatus>::new())]
+        status: Option<Choice<MaskStatus>>,
         #[arg(long)]
         json: bool,
     },
@@ -949,9 +974,9 @@ pub enum ConsentCommand {
         subject: Option<String>,
         #[arg(long)]
         clear_subject: bool,
-        /// unknown, granted or withdrawn.
-        #[arg(long)]
-        consent: Option<String>,
+        /// What the data subject agreed to.
+        #[arg(long, value_parser = ChoiceParser::<Consent>::new())]
+        consent: Option<Choice<Consent>>,
         /// Allowed purposes, comma-separated (empty string: none).
         #[arg(long)]
         purposes: Option<String>,
@@ -975,9 +1000,9 @@ pub enum IncidentCommand {
         project: ProjectArg,
         #[arg(long)]
         item: i64,
-        /// pii, wrong_data, disturbing or other.
-        #[arg(long)]
-        kind: String,
+        /// What is wrong with it.
+        #[arg(long, value_parser = ChoiceParser::<IncidentKind>::new())]
+        kind: Choice<IncidentKind>,
         #[arg(long)]
         reason: String,
     },
@@ -996,8 +1021,9 @@ pub enum IncidentCommand {
         #[command(flatten)]
         project: ProjectArg,
         id: i64,
-        #[arg(long = "as")]
-        resolution: String,
+        /// What becomes of the item.
+        #[arg(long = "as", value_parser = ChoiceParser::<Resolution>::new())]
+        resolution: Choice<Resolution>,
         #[arg(long)]
         note: Option<String>,
     },

@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use super::args::{MaskCommand, MaskDecision, TemplateCommand};
+use super::args::{MaskCommand, MaskDecision, ProjectArg, TemplateCommand};
 use super::{Cli, Exit, open, print_json};
 use crate::controller::Session;
 use crate::home::Home;
@@ -89,7 +89,7 @@ fn decide(cli: &Cli, home: &Home, d: &MaskDecision, accept: bool) -> Result<Exit
     Ok(Exit::Ok)
 }
 
-pub fn mask_command(cli: &Cli, home: &Home, cmd: &MaskCommand) -> Result<Exit> {
+pub fn run(cli: &Cli, home: &Home, cmd: &MaskCommand) -> Result<Exit> {
     match cmd {
         MaskCommand::Propose {
             project,
@@ -121,7 +121,7 @@ pub fn mask_command(cli: &Cli, home: &Home, cmd: &MaskCommand) -> Result<Exit> {
             let mut s = open(cli, home, &project.path)?;
             let mut rows = s.mask_list(*item)?;
             if let Some(st) = status {
-                rows.retain(|m| &m.status == st);
+                rows.retain(|m| m.status == st.as_str());
             }
             if *json {
                 print_json(&rows)?;
@@ -154,47 +154,17 @@ pub fn mask_command(cli: &Cli, home: &Home, cmd: &MaskCommand) -> Result<Exit> {
             style,
         } => {
             let mut s = open(cli, home, &project.path)?;
-            let spec = if let Some(c) = chars {
-                let (start, end) = range::<u64>(c, "--chars")?;
-                MaskSpec::Text {
-                    start,
-                    end,
-                    pii_type: pii_type(kind)?,
-                }
-            } else if let Some(r) = rect {
-                let v = numbers(r, 4, "--rect")?;
-                MaskSpec::Region {
-                    region: Region {
-                        shape: Shape::Rect {
-                            x: v[0],
-                            y: v[1],
-                            w: v[2],
-                            h: v[3],
-                        },
-                        style: region_style(&s, style.as_deref())?,
-                    },
-                }
-            } else if let Some(p) = poly {
-                MaskSpec::Region {
-                    region: Region {
-                        shape: Shape::Polygon {
-                            points: polygon(p)?,
-                        },
-                        style: region_style(&s, style.as_deref())?,
-                    },
-                }
-            } else if let Some(t) = secs {
-                let (start_secs, end_secs) = range::<f64>(t, "--secs")?;
-                MaskSpec::Audio {
-                    range: AudioRange {
-                        start_secs,
-                        end_secs,
-                        style: audio_style(&s, style.as_deref())?,
-                    },
-                }
-            } else {
-                bail!("say what to mask: --chars, --rect, --polygon or --secs");
-            };
+            let spec = mask_spec(
+                &s,
+                &MaskShape {
+                    chars: chars.as_deref(),
+                    rect: rect.as_deref(),
+                    polygon: poly.as_deref(),
+                    secs: secs.as_deref(),
+                    pii_type: kind,
+                    style: style.as_deref(),
+                },
+            )?;
             let what = spec.describe();
             let id = s.mask_add(*item, spec)?;
             println!("mask {id} on item {item}: {what}");
@@ -233,29 +203,7 @@ pub fn mask_command(cli: &Cli, home: &Home, cmd: &MaskCommand) -> Result<Exit> {
             } else if !from_labels.is_empty() {
                 s.window_from_labels(*item, from_labels, *margin)?
             } else {
-                let w = if let Some(r) = rect {
-                    let v = numbers(r, 4, "--rect")?;
-                    if v.iter().any(|x| *x < 0.0 || x.fract() != 0.0) {
-                        bail!("--rect '{r}': a crop is whole pixels, not negative");
-                    }
-                    Window::Image {
-                        x: v[0] as u32,
-                        y: v[1] as u32,
-                        w: v[2] as u32,
-                        h: v[3] as u32,
-                    }
-                } else if let Some(c) = chars {
-                    let (start, end) = range::<u64>(c, "--chars")?;
-                    Window::Text { start, end }
-                } else if let Some(t) = secs {
-                    let (start_secs, end_secs) = range::<f64>(t, "--secs")?;
-                    Window::Audio {
-                        start_secs,
-                        end_secs,
-                    }
-                } else {
-                    bail!("say which window: --rect, --chars, --secs, --from-labels or --clear");
-                };
+                let w = window_of(rect.as_deref(), chars.as_deref(), secs.as_deref())?;
                 s.set_window(*item, Some(w))?
             };
             match set {
@@ -271,78 +219,168 @@ pub fn mask_command(cli: &Cli, home: &Home, cmd: &MaskCommand) -> Result<Exit> {
             project,
             item,
             json,
-        } => {
-            let mut s = open(cli, home, &project.path)?;
-            let p = s.item_privacy(*item)?;
-            if *json {
-                print_json(&p)?;
-                return Ok(Exit::Ok);
-            }
-            println!("item {}: privacy version {}", p.item_id, p.version);
-            match &p.window {
-                Some(w) => println!("  window: {}", serde_json::to_string(w).unwrap_or_default()),
-                None => println!("  window: whole item"),
-            }
-            for m in &p.masks {
-                println!(
-                    "  mask {:>5} {:<9} {} (from {})",
-                    m.id,
-                    m.status,
-                    m.spec.describe(),
-                    m.source
-                );
-            }
-            for (package, to, version, _) in &p.packages {
-                println!("  sent in {package} to {to} at version {version}");
-            }
-            Ok(Exit::Ok)
-        }
+        } => show(cli, home, project, *item, *json),
         MaskCommand::Preview {
             project,
             item,
             json,
-        } => {
-            let mut s = open(cli, home, &project.path)?;
-            let kind = s
-                .items()?
-                .into_iter()
-                .find(|i| i.id == *item)
-                .map(|i| i.kind)
-                .with_context(|| format!("item {item} not found"))?;
-            let d = s.preview_item(*item)?;
-            let text =
-                (kind == ItemKind::Text).then(|| String::from_utf8_lossy(&d.bytes).into_owned());
-            if *json {
-                print_json(&serde_json::json!({
-                    "item": item,
-                    "format": d.format,
-                    "bytes": d.bytes.len(),
-                    "sha256": crate::crypto::sha256_hex(&d.bytes),
-                    "width": d.width,
-                    "height": d.height,
-                    "duration_secs": d.duration_secs,
-                    "char_len": d.char_len,
-                    "text": text,
-                }))?;
-            } else {
-                println!(
-                    "item {item} as an annotator receives it: {} bytes of {}{}",
-                    d.bytes.len(),
-                    d.format,
-                    match (d.width, d.height, d.duration_secs, d.char_len) {
-                        (Some(w), Some(h), _, _) => format!(", {w}×{h}"),
-                        (_, _, Some(secs), _) => format!(", {secs:.3} s"),
-                        (_, _, _, Some(c)) => format!(", {c} chars"),
-                        _ => String::new(),
-                    }
-                );
-                if let Some(t) = text {
-                    println!("{t}");
-                }
+        } => preview(cli, home, project, *item, *json),
+    }
+}
+
+/// The shape options of `mask add`, of which exactly one is given.
+struct MaskShape<'a> {
+    chars: Option<&'a str>,
+    rect: Option<&'a str>,
+    polygon: Option<&'a str>,
+    secs: Option<&'a str>,
+    pii_type: &'a str,
+    style: Option<&'a str>,
+}
+
+/// The mask `mask add` describes; region and audio styles default to the
+/// project's.
+fn mask_spec(s: &Session, a: &MaskShape<'_>) -> Result<MaskSpec> {
+    Ok(if let Some(c) = a.chars {
+        let (start, end) = range::<u64>(c, "--chars")?;
+        MaskSpec::Text {
+            start,
+            end,
+            pii_type: pii_type(a.pii_type)?,
+        }
+    } else if let Some(r) = a.rect {
+        let v = numbers(r, 4, "--rect")?;
+        MaskSpec::Region {
+            region: Region {
+                shape: Shape::Rect {
+                    x: v[0],
+                    y: v[1],
+                    w: v[2],
+                    h: v[3],
+                },
+                style: region_style(s, a.style)?,
+            },
+        }
+    } else if let Some(p) = a.polygon {
+        MaskSpec::Region {
+            region: Region {
+                shape: Shape::Polygon {
+                    points: polygon(p)?,
+                },
+                style: region_style(s, a.style)?,
+            },
+        }
+    } else if let Some(t) = a.secs {
+        let (start_secs, end_secs) = range::<f64>(t, "--secs")?;
+        MaskSpec::Audio {
+            range: AudioRange {
+                start_secs,
+                end_secs,
+                style: audio_style(s, a.style)?,
+            },
+        }
+    } else {
+        bail!("say what to mask: --chars, --rect, --polygon or --secs");
+    })
+}
+
+/// The window `mask window --rect/--chars/--secs` describes.
+fn window_of(rect: Option<&str>, chars: Option<&str>, secs: Option<&str>) -> Result<Window> {
+    let w = if let Some(r) = rect {
+        let v = numbers(r, 4, "--rect")?;
+        if v.iter().any(|x| *x < 0.0 || x.fract() != 0.0) {
+            bail!("--rect '{r}': a crop is whole pixels, not negative");
+        }
+        Window::Image {
+            x: v[0] as u32,
+            y: v[1] as u32,
+            w: v[2] as u32,
+            h: v[3] as u32,
+        }
+    } else if let Some(c) = chars {
+        let (start, end) = range::<u64>(c, "--chars")?;
+        Window::Text { start, end }
+    } else if let Some(t) = secs {
+        let (start_secs, end_secs) = range::<f64>(t, "--secs")?;
+        Window::Audio {
+            start_secs,
+            end_secs,
+        }
+    } else {
+        bail!("say which window: --rect, --chars, --secs, --from-labels or --clear");
+    };
+    Ok(w)
+}
+
+/// `mask show`: the item's privacy version, window, masks and packages.
+fn show(cli: &Cli, home: &Home, project: &ProjectArg, item: i64, json: bool) -> Result<Exit> {
+    let mut s = open(cli, home, &project.path)?;
+    let p = s.item_privacy(item)?;
+    if json {
+        print_json(&p)?;
+        return Ok(Exit::Ok);
+    }
+    println!("item {}: privacy version {}", p.item_id, p.version);
+    match &p.window {
+        Some(w) => println!("  window: {}", serde_json::to_string(w).unwrap_or_default()),
+        None => println!("  window: whole item"),
+    }
+    for m in &p.masks {
+        println!(
+            "  mask {:>5} {:<9} {} (from {})",
+            m.id,
+            m.status,
+            m.spec.describe(),
+            m.source
+        );
+    }
+    for (package, to, version, _) in &p.packages {
+        println!("  sent in {package} to {to} at version {version}");
+    }
+    Ok(Exit::Ok)
+}
+
+/// `mask preview`: the derivative an annotator would receive, described
+/// (a text's masked form printed); nothing is written.
+fn preview(cli: &Cli, home: &Home, project: &ProjectArg, item: i64, json: bool) -> Result<Exit> {
+    let mut s = open(cli, home, &project.path)?;
+    let kind = s
+        .items()?
+        .into_iter()
+        .find(|i| i.id == item)
+        .map(|i| i.kind)
+        .with_context(|| format!("item {item} not found"))?;
+    let d = s.preview_item(item)?;
+    let text = (kind == ItemKind::Text).then(|| String::from_utf8_lossy(&d.bytes).into_owned());
+    if json {
+        print_json(&serde_json::json!({
+            "item": item,
+            "format": d.format,
+            "bytes": d.bytes.len(),
+            "sha256": crate::crypto::sha256_hex(&d.bytes),
+            "width": d.width,
+            "height": d.height,
+            "duration_secs": d.duration_secs,
+            "char_len": d.char_len,
+            "text": text,
+        }))?;
+    } else {
+        println!(
+            "item {item} as an annotator receives it: {} bytes of {}{}",
+            d.bytes.len(),
+            d.format,
+            match (d.width, d.height, d.duration_secs, d.char_len) {
+                (Some(w), Some(h), _, _) => format!(", {w}×{h}"),
+                (_, _, Some(secs), _) => format!(", {secs:.3} s"),
+                (_, _, _, Some(c)) => format!(", {c} chars"),
+                _ => String::new(),
             }
-            Ok(Exit::Ok)
+        );
+        if let Some(t) = text {
+            println!("{t}");
         }
     }
+    Ok(Exit::Ok)
 }
 
 fn template(cli: &Cli, home: &Home, cmd: &TemplateCommand) -> Result<Exit> {

@@ -10,10 +10,11 @@ use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
 
+use super::views::{Incident, ItemGovernance};
 use super::{CoreError, Result, Session};
 use crate::model::{Role, now_ms};
 use crate::permissions::Action;
-use crate::store::{self, Governance, IncidentRow, Shredded};
+use crate::store::{self, Governance, Shredded};
 
 /// Incident kinds an annotator can report.
 pub const INCIDENT_KINDS: [&str; 4] = ["pii", "wrong_data", "disturbing", "other"];
@@ -231,9 +232,10 @@ impl Session {
         })
     }
 
-    pub fn item_governance(&mut self, item_id: i64) -> Result<Governance> {
+    pub fn item_governance(&mut self, item_id: i64) -> Result<ItemGovernance> {
         self.require_item(Action::ViewItem, item_id)?;
         store::item_governance(self.project.store.conn(), item_id)?
+            .map(ItemGovernance::from)
             .ok_or_else(|| CoreError::NotFound(format!("item {item_id}")))
     }
 
@@ -355,14 +357,17 @@ impl Session {
     }
 
     /// Incidents, newest last (admins; others see their own).
-    pub fn incidents(&mut self) -> Result<Vec<IncidentRow>> {
+    pub fn incidents(&mut self) -> Result<Vec<Incident>> {
         self.require(Action::ListItems, None)?;
         let all = store::incidents(self.project.store.conn())?;
         Ok(if self.user.role == Role::Admin {
-            all
+            all.into_iter().map(Incident::from).collect()
         } else {
             let me = self.user.fingerprint.clone();
-            all.into_iter().filter(|i| i.reporter == me).collect()
+            all.into_iter()
+                .filter(|i| i.reporter == me)
+                .map(Incident::from)
+                .collect()
         })
     }
 

@@ -17,6 +17,7 @@ mod privacy;
 mod quality;
 mod review;
 mod schema;
+mod views;
 mod workflow;
 
 pub use export::{ExportOptions, ExportReport, PrelabelReport, strip_jpeg, strip_png};
@@ -30,6 +31,7 @@ pub use privacy::{ItemPii, ItemPrivacy, PreviewJob, ProposeReport};
 pub use quality::{ClassAgreement, PairFigures, PersonFigures, QualityReport, gold_score};
 pub use review::{Acceptance, Decision, ReviewEntry};
 pub use schema::{SchemaChange, default_schema};
+pub use views::{Comment, Incident, ItemGovernance, Mask, MaskTemplate, parse_purposes};
 pub use workflow::{PROJECT_SETTINGS, SpreadReport, WatermarkPolicy};
 
 use crate::events::AuditAction;

@@ -13,6 +13,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use super::views::{Mask, MaskTemplate};
 use super::{CoreError, Result, Session};
 use crate::import::ImportLimits;
 use crate::model::{Geometry, ItemKind, ItemSummary};
@@ -24,7 +25,7 @@ use crate::privacy::derive::{
 use crate::privacy::image_mask::{Region, RegionStyle, Shape};
 use crate::privacy::pii::{Confidence, Detector, PhoneRegion, PiiSpan, PiiType};
 use crate::privacy::window::{self, Window};
-use crate::store::{self, MaskRow, Template};
+use crate::store::{self, Template};
 
 /// The PII proposals for one text item, or for one transcript of an
 /// audio item (offsets then index the transcript).
@@ -112,7 +113,7 @@ pub struct ItemPrivacy {
     pub item_id: i64,
     pub version: i64,
     pub window: Option<Window>,
-    pub masks: Vec<MaskRow>,
+    pub masks: Vec<Mask>,
     /// Work packages that carried it: (package, recipient, version, at).
     pub packages: Vec<(String, String, i64, i64)>,
 }
@@ -220,23 +221,27 @@ impl Session {
             item_id,
             version,
             window,
-            masks: store::item_masks(conn, item_id)?,
+            masks: store::item_masks(conn, item_id)?
+                .into_iter()
+                .map(Mask::from)
+                .collect(),
             packages: store::item_package_versions(conn, item_id)?,
         })
     }
 
     /// Every masking decision of the project, or of one item (admin).
-    pub fn mask_list(&mut self, item_id: Option<i64>) -> Result<Vec<MaskRow>> {
-        match item_id {
+    pub fn mask_list(&mut self, item_id: Option<i64>) -> Result<Vec<Mask>> {
+        let rows = match item_id {
             Some(id) => {
                 self.require_item(Action::ManagePrivacy, id)?;
-                Ok(store::item_masks(self.project.store.conn(), id)?)
+                store::item_masks(self.project.store.conn(), id)?
             }
             None => {
                 self.require(Action::ManagePrivacy, None)?;
-                Ok(store::all_masks(self.project.store.conn())?)
+                store::all_masks(self.project.store.conn())?
             }
-        }
+        };
+        Ok(rows.into_iter().map(Mask::from).collect())
     }
 
     /// Runs the detector over text items and the transcripts of audio
@@ -538,7 +543,7 @@ impl Session {
 
     /// Saves the accepted regions of `item_id` as a named template (e.g.
     /// an ID-card layout), remembered with the item's size.
-    pub fn template_save(&mut self, name: &str, item_id: i64) -> Result<Template> {
+    pub fn template_save(&mut self, name: &str, item_id: i64) -> Result<MaskTemplate> {
         let item = self.require_item(Action::ManagePrivacy, item_id)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 {
@@ -583,12 +588,15 @@ impl Session {
                     .to_string(),
             )
         })?;
-        Ok(t)
+        Ok(t.into())
     }
 
-    pub fn mask_templates(&mut self) -> Result<Vec<Template>> {
+    pub fn mask_templates(&mut self) -> Result<Vec<MaskTemplate>> {
         self.require(Action::ManagePrivacy, None)?;
-        Ok(store::templates(self.project.store.conn())?)
+        Ok(store::templates(self.project.store.conn())?
+            .into_iter()
+            .map(MaskTemplate::from)
+            .collect())
     }
 
     /// Applies a template's regions to images, scaled to each one's size;

@@ -8,10 +8,11 @@ use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
 
+use super::views::Comment;
 use super::{CoreError, Result, Session};
 use crate::model::{AnnotationDraft, ItemSummary, Role, User, now_ms, transition_allowed};
 use crate::permissions::Action;
-use crate::store::{self, CommentRow, NewComment};
+use crate::store::{self, NewComment};
 
 /// A reviewer's verdict on one annotator's work on an item.
 #[derive(Clone, Debug, PartialEq)]
@@ -291,7 +292,7 @@ impl Session {
     /// The comments on an item this user may read: annotators see what
     /// they wrote and what was written to them; admins and reviewers see
     /// all; auditors none (content).
-    pub fn comments(&mut self, item_id: i64) -> Result<Vec<CommentRow>> {
+    pub fn comments(&mut self, item_id: i64) -> Result<Vec<Comment>> {
         self.require_item(Action::ViewItem, item_id)?;
         let all = store::item_comments(self.project.store.conn(), item_id)?;
         let me = &self.user.fingerprint;
@@ -299,8 +300,9 @@ impl Session {
             Role::Annotator => all
                 .into_iter()
                 .filter(|c| &c.author == me || c.to.as_ref() == Some(me))
+                .map(Comment::from)
                 .collect(),
-            _ => all,
+            _ => all.into_iter().map(Comment::from).collect(),
         })
     }
 

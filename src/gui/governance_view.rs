@@ -16,11 +16,13 @@
 
 use egui::{Color32, RichText};
 
-use crate::controller::{CoreError, GovernanceChange, Resolution, Session, ShredReport};
+use crate::controller::{
+    CoreError, GovernanceChange, Incident, ItemGovernance, Resolution, Session, ShredReport,
+    parse_purposes,
+};
 use crate::governance::access::AccessReview;
 use crate::governance::anomalies::Flag;
 use crate::model::format_time;
-use crate::store::{Governance, IncidentRow};
 
 const ERROR: Color32 = Color32::from_rgb(240, 110, 110);
 const OK: Color32 = Color32::from_rgb(120, 200, 120);
@@ -187,7 +189,7 @@ pub struct Resolved {
 /// The admin's incident queue.
 #[derive(Default)]
 pub struct IncidentsView {
-    rows: Vec<IncidentRow>,
+    rows: Vec<Incident>,
     /// Item names from the admin's queue, to say which item it is.
     names: std::collections::HashMap<i64, String>,
     selected: Option<i64>,
@@ -239,7 +241,7 @@ impl IncidentsView {
         self.selected
     }
 
-    pub fn rows(&self) -> &[IncidentRow] {
+    pub fn rows(&self) -> &[Incident] {
         &self.rows
     }
 
@@ -798,7 +800,7 @@ const CONSENTS: [&str; 3] = ["unknown", "granted", "withdrawn"];
 /// An item's consent and purposes in the side panel; admins may edit them.
 pub struct ConsentPanel {
     item_id: i64,
-    loaded: Result<Governance, String>,
+    loaded: Result<ItemGovernance, String>,
     pub consent: String,
     pub purposes: String,
     pub status: Option<Result<String, String>>,
@@ -826,7 +828,7 @@ impl ConsentPanel {
 
     /// Saves what the admin entered; the panel then shows what is stored.
     pub fn save(&mut self, session: &mut Session) {
-        let purposes: Vec<String> = crate::store::split_purposes(&self.purposes);
+        let purposes: Vec<String> = parse_purposes(&self.purposes);
         let change = GovernanceChange {
             subject_key: None,
             consent: Some(self.consent.clone()),
@@ -898,8 +900,7 @@ impl ConsentPanel {
                 .labelled_by(l.id);
                 ui.end_row();
             });
-        let changed =
-            self.consent != g.consent || crate::store::split_purposes(&self.purposes) != g.purposes;
+        let changed = self.consent != g.consent || parse_purposes(&self.purposes) != g.purposes;
         if ui
             .add_enabled(changed, egui::Button::new("Save consent"))
             .clicked()

@@ -28,7 +28,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use zeroize::Zeroize;
 
-use crate::cli::Cli;
 use crate::controller::Session;
 use crate::crypto::UnlockedIdentity;
 use crate::crypto::identity::DEFAULT_SCRYPT_LOG_N;
@@ -552,9 +551,39 @@ impl eframe::App for SealtagApp {
     }
 }
 
+/// How the window is started: what `main` read from the command line, so
+/// the GUI needs nothing from the CLI.
+pub struct Launch {
+    /// `--home`: the identity directory (default: the platform data dir).
+    pub home: Option<PathBuf>,
+    /// Open the embedded demo project (created first if needed).
+    pub demo: bool,
+    /// Open this project bundle, skipping the picker.
+    pub project: Option<PathBuf>,
+    /// A passphrase given to a script (`--passphrase-file`,
+    /// `SEALTAG_PASSPHRASE`): unlock with it instead of asking. The GUI
+    /// never prompts on the terminal.
+    pub passphrase: Option<SecretString>,
+    /// Test hook: close the window after this many seconds.
+    pub exit_after_secs: Option<f64>,
+    /// Test hook: save a PNG screenshot just before closing.
+    pub screenshot: Option<PathBuf>,
+    /// Workspace command ids to run once a project opens (`--run`).
+    pub run_on_open: Vec<String>,
+}
+
 /// Opens the window. In demo mode, the demo bundle is created first.
-pub fn run(cli: &Cli, demo: bool, project: Option<PathBuf>) -> anyhow::Result<()> {
-    let home = Home::locate(cli.home.clone())?;
+pub fn run(launch: Launch) -> anyhow::Result<()> {
+    let Launch {
+        home,
+        demo,
+        project,
+        passphrase: preset,
+        exit_after_secs,
+        screenshot,
+        run_on_open,
+    } = launch;
+    let home = Home::locate(home)?;
     let (home, project) = if let Some(path) = project {
         (home, Some(path))
     } else if demo {
@@ -564,16 +593,10 @@ pub fn run(cli: &Cli, demo: bool, project: Option<PathBuf>) -> anyhow::Result<()
     } else {
         (home, None)
     };
-    // Scripts (and the smoke test) may pass the passphrase as for the CLI;
-    // the GUI never prompts on the terminal.
-    let preset = (cli.passphrase_file.is_some()
-        || std::env::var_os("SEALTAG_PASSPHRASE").is_some())
-    .then(|| crate::cli::read_passphrase(cli, "", false))
-    .transpose()?;
     let mut app = SealtagApp::new(home, project, demo);
-    app.auto_exit.after_secs = cli.exit_after_secs;
-    app.auto_exit.screenshot = cli.screenshot.clone();
-    for id in &cli.run_on_open {
+    app.auto_exit.after_secs = exit_after_secs;
+    app.auto_exit.screenshot = screenshot;
+    for id in &run_on_open {
         let cmd = commands::Command::from_id(id)
             .ok_or_else(|| anyhow::anyhow!("--run: unknown command '{id}' (e.g. toggle_help, schema_editor, settings, tool_polygon)"))?;
         app.auto_exit.run_on_open.push(cmd);

@@ -23,7 +23,7 @@ use egui::{Align2, Color32, FontId, Key, Pos2, Rect, RichText, Sense, Stroke, St
 
 use super::canvas::View;
 use super::commands::Command;
-use crate::controller::{CoreError, ItemPrivacy, Session};
+use crate::controller::{CoreError, ItemPrivacy, Mask, MaskTemplate, Session};
 use crate::model::{ItemKind, ItemSummary, format_time};
 use crate::peaks::Peaks;
 use crate::privacy::audio_mask::{AudioRange, AudioStyle};
@@ -31,7 +31,6 @@ use crate::privacy::derive::MaskSpec;
 use crate::privacy::image_mask::{Region, RegionStyle, Shape};
 use crate::privacy::pii::PiiType;
 use crate::privacy::window::Window;
-use crate::store::{MaskRow, Template};
 
 const ERROR: Color32 = Color32::from_rgb(240, 110, 110);
 const OK: Color32 = Color32::from_rgb(90, 200, 120);
@@ -169,7 +168,7 @@ enum Preview<I = egui::TextureHandle> {
 pub struct PrivacyView {
     item: ItemSummary,
     privacy: Option<ItemPrivacy>,
-    templates: Vec<Template>,
+    templates: Vec<MaskTemplate>,
     classes: Vec<String>,
     /// Who the item is assigned to for annotation (the preview's caption).
     annotators: Vec<String>,
@@ -736,7 +735,7 @@ impl PrivacyView {
         }
     }
 
-    fn masks(&self) -> &[MaskRow] {
+    fn masks(&self) -> &[Mask] {
         self.privacy.as_ref().map_or(&[], |p| p.masks.as_slice())
     }
 
@@ -877,7 +876,7 @@ impl PrivacyView {
         {
             self.snippets = Some(snippets(t, self.masks()));
         }
-        let mut rows: Vec<&MaskRow> = self.masks().iter().collect();
+        let mut rows: Vec<&Mask> = self.masks().iter().collect();
         rows.sort_by_key(|m| match m.spec {
             MaskSpec::Text { start, .. } => start,
             _ => u64::MAX,
@@ -1674,7 +1673,7 @@ impl PrivacyView {
 /// One mask: status, what it covers, the original's words (texts) and
 /// where it came from; Accept for pending or rejected ones, Reject for
 /// pending or accepted ones.
-fn mask_row_ui(ui: &mut egui::Ui, m: &MaskRow, words: &str, actions: &mut Vec<PrivacyAction>) {
+fn mask_row_ui(ui: &mut egui::Ui, m: &Mask, words: &str, actions: &mut Vec<PrivacyAction>) {
     ui.horizontal_top(|ui| {
         // A fixed-width column for the buttons, so the descriptions line
         // up whichever decisions a row offers.
@@ -1739,7 +1738,7 @@ fn mask_row_ui(ui: &mut egui::Ui, m: &MaskRow, words: &str, actions: &mut Vec<Pr
 }
 
 /// The original's words under each text mask, in one pass over the text.
-fn snippets(text: &str, masks: &[MaskRow]) -> HashMap<i64, String> {
+fn snippets(text: &str, masks: &[Mask]) -> HashMap<i64, String> {
     const MAX: usize = 48;
     let spans: Vec<(i64, usize, usize)> = masks
         .iter()
@@ -1981,7 +1980,7 @@ mod tests {
 
     #[test]
     fn snippets_follow_char_offsets_not_bytes() {
-        let masks = vec![MaskRow {
+        let masks = vec![Mask {
             id: 7,
             item_id: 1,
             spec: MaskSpec::Text {

@@ -194,7 +194,7 @@ pub struct Workspace {
     /// until they choose to correct it).
     correcting: Option<i64>,
     /// Comments on the current item this user may read, and the draft.
-    comments: Vec<crate::store::CommentRow>,
+    comments: Vec<crate::controller::Comment>,
     comment_draft: String,
     /// The quality window, when open.
     quality: Option<QualityView>,
@@ -3019,7 +3019,7 @@ impl Workspace {
     }
 
     /// The comments shown for the current item.
-    pub fn comments(&self) -> &[crate::store::CommentRow] {
+    pub fn comments(&self) -> &[crate::controller::Comment] {
         &self.comments
     }
 

@@ -1,0 +1,145 @@
+//! `sealtag import`: media files and folders into items (one line per file
+//! as it is done), or with `--prelabels` a label file into predictions.
+//! Some files rejected is exit 3 (partial), the rest imported.
+
+use anyhow::{Context, Result, anyhow};
+
+use super::args::ImportArgs;
+use super::{Cli, Exit, open, print_json};
+use crate::home::Home;
+use crate::import::ImportOptions;
+
+pub fn run(cli: &Cli, home: &Home, args: &ImportArgs) -> Result<Exit> {
+    match &args.prelabels {
+        Some(file) => prelabels(cli, home, args, file),
+        None => media(cli, home, args),
+    }
+}
+
+fn prelabels(cli: &Cli, home: &Home, args: &ImportArgs, file: &std::path::Path) -> Result<Exit> {
+    let ImportArgs {
+        project,
+        format,
+        source,
+        json,
+        ..
+    } = args;
+    let mut s = open(cli, home, &project.path)?;
+    let format = format
+        .clone()
+        .ok_or_else(|| anyhow!("say the pre-label format with --format coco|labelstudio|jsonl"))?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let report = s.import_prelabels(&bytes, &format, source)?;
+    if *json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "{} pre-label(s) on {} item(s) from {} ({source})",
+            report.created,
+            report.items.len(),
+            file.display()
+        );
+        for e in &report.errors {
+            println!(
+                "rejected  {}: record {}: {}",
+                file.display(),
+                e.record,
+                e.message
+            );
+        }
+    }
+    Ok(if report.errors.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Partial
+    })
+}
+
+fn media(cli: &Cli, home: &Home, args: &ImportArgs) -> Result<Exit> {
+    let ImportArgs {
+        project,
+        text_field,
+        subject_field,
+        consent_field,
+        purposes_field,
+        keep_duplicates,
+        json,
+        paths,
+        ..
+    } = args;
+    let mut s = open(cli, home, &project.path)?;
+    let options = ImportOptions {
+        text_field: text_field.clone(),
+        subject_field: subject_field.clone(),
+        consent_field: consent_field.clone(),
+        purposes_field: purposes_field.clone(),
+        skip_duplicates: !*keep_duplicates,
+        ..ImportOptions::default()
+    };
+    let quiet = *json;
+    let report = s.import(paths, &options, &mut |file| {
+                if quiet {
+                    return;
+                }
+                let path = file.path.display();
+                // Offsets into the items count the UTF-8 text: say so.
+                let mut notes = file
+                    .converted_from
+                    .map(|from| format!(" (converted from {from} to UTF-8)"))
+                    .unwrap_or_default();
+                // The stored image is shorter than the file: say by how much.
+                if let Some(n) = file.trailer_dropped {
+                    notes.push_str(&format!(
+                        " ({n} byte(s) after the end of the image dropped, e.g. a motion photo's video)"
+                    ));
+                }
+                if !file.duplicate_of.is_empty() && file.outcome != "duplicate" {
+                    notes.push_str(&format!(
+                        " (same content as item {})",
+                        join_ids(&file.duplicate_of)
+                    ));
+                }
+                match file.outcome {
+                    "imported" => println!(
+                        "imported  {path}: {} item(s){notes}",
+                        file.item_ids.len()
+                    ),
+                    "partial" => {
+                        println!(
+                            "partial   {path}: {} item(s), {} record(s) rejected{notes}",
+                            file.item_ids.len(),
+                            file.errors.len()
+                        );
+                        for e in &file.errors {
+                            println!("          {path}: {e}");
+                        }
+                    }
+                    "duplicate" => println!(
+                        "duplicate {path}: already in the project as item {}; skipped (--keep-duplicates imports it again)",
+                        join_ids(&file.duplicate_of)
+                    ),
+                    _ => println!("rejected  {path}: {}", file.errors.join("; ")),
+                }
+            })?;
+    if *json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "{} item(s) imported from {} file(s)",
+            report.imported_items(),
+            report.files.len()
+        );
+    }
+    Ok(if report.complete() {
+        Exit::Ok
+    } else {
+        Exit::Partial
+    })
+}
+
+fn join_ids(ids: &[i64]) -> String {
+    ids.iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
