@@ -39,6 +39,10 @@ use crate::privacy::window::Window;
 use crate::project::Project;
 use crate::store::{self, PackageRow};
 
+mod inspect;
+
+pub use inspect::{InspectedItem, Inspection, ResultsView, WorkView, inspect_package};
+
 /// The JSON document of a work package.
 pub const WORK_DOC: &str = "work.json";
 /// The JSON documents of a results package.
