@@ -15,7 +15,9 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
-use super::{AUDIT_DOC, AuditDoc, Person, RESULTS_DOC, ResultsDoc, WORK_DOC, WorkDoc, WorkItem};
+use super::wire::{
+    AUDIT_DOC, AuditDoc, Person, RESULTS_DOC, ResultsDoc, WORK_DOC, WorkDoc, WorkItem,
+};
 use crate::controller::{CoreError, Result};
 use crate::crypto::UnlockedIdentity;
 use crate::home::Home;
