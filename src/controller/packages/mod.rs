@@ -327,9 +327,12 @@ impl Session {
                     json!({"state": "written", "items": plan.item_ids.len(), "bytes": bytes});
                 let on_success = plan.on_success.clone();
                 self.write(|tx, pid, actor| {
-                    tx.execute(
-                        "UPDATE packages SET manifest_sha256 = ?2, summary = ?3, at = ?4 WHERE id = ?1",
-                        rusqlite::params![plan.package_id, hash, summary.to_string(), now_ms()],
+                    store::set_package_written(
+                        tx,
+                        &plan.package_id,
+                        &hash,
+                        &summary.to_string(),
+                        now_ms(),
                     )?;
                     if plan.kind == PackageKind::Work {
                         for user_id in &recipient_user_ids {
@@ -375,9 +378,10 @@ impl Session {
                         .to_string();
                 let state = if cancelled { "cancelled" } else { "failed" };
                 self.write(|tx, pid, actor| {
-                    tx.execute(
-                        "UPDATE packages SET summary = ?2 WHERE id = ?1",
-                        rusqlite::params![plan.package_id, json!({"state": state}).to_string()],
+                    store::set_package_summary(
+                        tx,
+                        &plan.package_id,
+                        &json!({"state": state}).to_string(),
                     )?;
                     store::append_audit(
                         tx,

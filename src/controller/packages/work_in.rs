@@ -465,13 +465,11 @@ fn sync_prelabels(
                 };
                 store::write_annotation_at(tx, Some(state.id), &rev, now_ms())?;
                 // Keep the site's numbering so later merges line up.
-                tx.execute(
-                    "UPDATE annotations SET revision = ?2 WHERE id = ?1",
-                    rusqlite::params![state.id, pre.revision],
-                )?;
-                tx.execute(
-                    "UPDATE annotation_revisions SET revision = ?3 WHERE annotation_id = ?1 AND revision = ?2",
-                    rusqlite::params![state.id, state.revision + 1, pre.revision],
+                store::renumber_annotation_revision(
+                    tx,
+                    state.id,
+                    state.revision + 1,
+                    pre.revision,
                 )?;
             }
             Some(_) => {}
@@ -663,11 +661,7 @@ fn install_items(
     // An item the site sends again after this laptop reported it has been
     // dealt with there: it returns to the queue.
     for item in &doc.items {
-        tx.execute(
-            "UPDATE incidents SET status = 'released', note = 'sent again by the site'
-             WHERE item_id = ?1 AND status = 'open' AND origin IS NULL",
-            [item.id],
-        )?;
+        store::release_resent_incidents(tx, item.id)?;
     }
     for (item_id, blob) in written {
         let Some(item) = doc.items.iter().find(|i| i.id == *item_id) else {
