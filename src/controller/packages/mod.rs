@@ -244,6 +244,37 @@ fn manifest_hash(manifest: &Manifest) -> String {
     crate::crypto::sha256_hex(&serde_json::to_vec(manifest).unwrap_or_default())
 }
 
+/// The replay check, one for both directions: a package is applied once,
+/// and a sender's packages of one kind only in rising sequence (an older
+/// one is a replay even under a new id). `done` says what happened to the
+/// earlier one ("applied", "opened"); `from` names its sender when known.
+fn check_replay(
+    conn: &rusqlite::Connection,
+    m: &Manifest,
+    done: &str,
+    from: Option<&str>,
+) -> Result<()> {
+    if store::package_known(conn, &m.package_id)? {
+        return Err(refused(
+            "replay",
+            format!("package {} was already {done} here", m.package_id),
+        ));
+    }
+    if let Some(max) = store::max_sequence(conn, &m.sender, kind_name(m.kind), "in")?
+        && m.sequence as i64 <= max
+    {
+        let from = from.map(|name| format!(" from {name}")).unwrap_or_default();
+        return Err(refused(
+            "replay",
+            format!(
+                "sequence {} is not newer than {max}, already {done}{from}",
+                m.sequence
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn kind_name(kind: PackageKind) -> &'static str {
     match kind {
         PackageKind::Work => "work",
@@ -422,5 +453,91 @@ impl Session {
             self.project.store.conn(),
             &["audit", "audit_heads"],
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ledger() -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for step in store::MIGRATIONS {
+            conn.execute_batch(step).unwrap();
+        }
+        conn
+    }
+
+    fn manifest(kind: PackageKind, package_id: &str, sequence: u64) -> Manifest {
+        Manifest {
+            format_version: 1,
+            package_id: package_id.into(),
+            kind,
+            project_id: "p".into(),
+            sender: "fpr-ann".into(),
+            sender_key: "key-ann".into(),
+            recipients: vec![],
+            created_ms: 0,
+            sequence,
+            members: vec![],
+        }
+    }
+
+    fn receive(conn: &rusqlite::Connection, m: &Manifest) {
+        store::insert_package(
+            conn,
+            &PackageRow {
+                id: m.package_id.clone(),
+                kind: kind_name(m.kind).into(),
+                direction: "in".into(),
+                sender: m.sender.clone(),
+                recipients: vec![],
+                sequence: m.sequence as i64,
+                manifest_sha256: String::new(),
+                at_ms: 0,
+                summary: "{}".into(),
+            },
+        )
+        .unwrap();
+    }
+
+    /// Both directions share one check: the same id twice, or a sequence
+    /// not newer than the last of that kind from that sender, is refused.
+    #[test]
+    fn fail_replayed_id_or_old_sequence() {
+        let conn = ledger();
+        let first = manifest(PackageKind::Results, "a", 2);
+        check_replay(&conn, &first, "applied", Some("Ann")).unwrap();
+        receive(&conn, &first);
+        let again = check_replay(&conn, &first, "applied", Some("Ann")).unwrap_err();
+        assert_eq!(
+            again.to_string(),
+            refused("replay", "package a was already applied here").to_string()
+        );
+        let older = manifest(PackageKind::Results, "b", 2);
+        let err = check_replay(&conn, &older, "applied", Some("Ann")).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("sequence 2 is not newer than 2, already applied from Ann"),
+            "{err}"
+        );
+        // Sequences count per kind: a work package with sequence 1 is new.
+        let work = manifest(PackageKind::Work, "c", 1);
+        check_replay(&conn, &work, "opened", None).unwrap();
+        receive(&conn, &work);
+        let err =
+            check_replay(&conn, &manifest(PackageKind::Work, "d", 1), "opened", None).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("sequence 1 is not newer than 1, already opened"),
+            "{err}"
+        );
+        check_replay(
+            &conn,
+            &manifest(PackageKind::Results, "e", 3),
+            "applied",
+            None,
+        )
+        .unwrap();
     }
 }

@@ -14,7 +14,9 @@ use super::wire::{
     AUDIT_DOC, AnnotationDoc, AuditDoc, ItemResult, MAX_DOC_BYTES, RESULTS_DOC, ResultsDoc,
     parse_doc,
 };
-use super::{MergeReport, char_to_byte, kind_name, manifest_hash, package_err, refused};
+use super::{
+    MergeReport, char_to_byte, check_replay, kind_name, manifest_hash, package_err, refused,
+};
 use crate::audit;
 use crate::bundle::BundlePaths;
 use crate::controller::{CoreError, Result, Session};
@@ -99,23 +101,7 @@ impl Session {
         }
         let conn = self.project.store.conn();
         let (signer, before_revocation) = check_signer(conn, &m)?;
-        if store::package_known(conn, &m.package_id)? {
-            return Err(refused(
-                "replay",
-                format!("package {} was already applied here", m.package_id),
-            ));
-        }
-        if let Some(max) = store::max_sequence(conn, &m.sender, "results", "in")?
-            && m.sequence as i64 <= max
-        {
-            return Err(refused(
-                "replay",
-                format!(
-                    "sequence {} is not newer than {max}, already applied from {}",
-                    m.sequence, signer.name
-                ),
-            ));
-        }
+        check_replay(conn, &m, "applied", Some(&signer.name))?;
         // Results hold JSON only: read whole (bounded), hashes checked.
         let total = opened.total_bytes();
         let mut docs = BTreeMap::new();

@@ -13,7 +13,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::wire::{MAX_DOC_BYTES, Person, WORK_DOC, WorkDoc, WorkItem, parse_doc};
-use super::{SITE_ORIGIN, WorkOpened, kind_name, manifest_hash, package_err, refused};
+use super::{
+    SITE_ORIGIN, WorkOpened, check_replay, kind_name, manifest_hash, package_err, refused,
+};
 use crate::bundle::{BundlePaths, NewBlob};
 use crate::controller::{CoreError, Result};
 use crate::crypto::UnlockedIdentity;
@@ -246,23 +248,7 @@ fn existing_bundle(root: &Path, identity: &UnlockedIdentity, m: &Manifest) -> Re
             ),
         ));
     }
-    if store::package_known(conn, &m.package_id)? {
-        return Err(refused(
-            "replay",
-            format!("package {} was already opened here", m.package_id),
-        ));
-    }
-    if let Some(max) = store::max_sequence(conn, &m.sender, "work", "in")?
-        && m.sequence as i64 <= max
-    {
-        return Err(refused(
-            "replay",
-            format!(
-                "sequence {} is not newer than {max}, already opened",
-                m.sequence
-            ),
-        ));
-    }
+    check_replay(conn, m, "opened", None)?;
     Ok(project)
 }
 
