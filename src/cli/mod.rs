@@ -1198,7 +1198,7 @@ fn package_command(cli: &Cli, home: &Home, cmd: &PackageCommand) -> Result<Exit>
             json,
         } => {
             let identity = unlock(cli, home)?;
-            let kind = peek_kind(file, &identity);
+            let kind = crate::controller::package_kind(file, &identity);
             // A package that does not even open is refused where it was
             // meant to go: in the site project if one was named (so the
             // refusal is audited there), else on the laptop side. The site
@@ -1452,15 +1452,6 @@ fn print_inspection(seen: &crate::controller::Inspection) {
             println!("  item {id}: {state}, {labels} label(s)");
         }
     }
-}
-
-/// The kind of a package, if it opens for `identity` (the full checks run
-/// after, in the command that applies it).
-fn peek_kind(file: &Path, identity: &UnlockedIdentity) -> Option<crate::package::PackageKind> {
-    let input = std::io::BufReader::new(std::fs::File::open(file).ok()?);
-    crate::package::open_package(input, identity)
-        .ok()
-        .map(|p| p.manifest.kind)
 }
 
 /// The shape options of `label add`.

@@ -22,7 +22,8 @@ pub use export::{ExportOptions, ExportReport, PrelabelReport, strip_jpeg, strip_
 pub use governance::{GovernanceChange, INCIDENT_KINDS, Resolution, ShredReport, covers};
 pub use packages::{
     InspectedItem, Inspection, MadePackage, MergeReport, PlannedPackage, ResultsView, WorkOpened,
-    WorkView, default_local_bundle, inspect_package, open_work_package, results_check_names,
+    WorkView, default_local_bundle, inspect_package, open_work_package, package_kind,
+    results_check_names,
 };
 pub use privacy::{ItemPii, ItemPrivacy, PreviewJob, ProposeReport};
 pub use quality::{ClassAgreement, PairFigures, PersonFigures, QualityReport, gold_score};

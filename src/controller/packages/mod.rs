@@ -244,6 +244,17 @@ fn manifest_hash(manifest: &Manifest) -> String {
     crate::crypto::sha256_hex(&serde_json::to_vec(manifest).unwrap_or_default())
 }
 
+/// The kind of package `file` is, if `identity` can open it: how a front
+/// end routes a file (a work package opens on the laptop, results merge
+/// into a site project). `None` when it does not open; opening it for real
+/// then refuses it with the check that failed.
+pub fn package_kind(file: &Path, identity: &UnlockedIdentity) -> Option<PackageKind> {
+    let input = io::BufReader::new(std::fs::File::open(file).ok()?);
+    package::open_package(input, identity)
+        .ok()
+        .map(|p| p.manifest.kind)
+}
+
 /// The replay check, one for both directions: a package is applied once,
 /// and a sender's packages of one kind only in rising sequence (an older
 /// one is a replay even under a new id). `done` says what happened to the
