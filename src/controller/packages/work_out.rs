@@ -23,6 +23,28 @@ use crate::privacy::image_mask::{Region, RegionStyle, Shape};
 use crate::privacy::window::Window;
 use crate::store::{self, CommentRow};
 
+/// The furthest ahead a work package may expire (about ten years): every
+/// front end gets the same limit from here.
+pub const MAX_EXPIRY_DAYS: i64 = 3650;
+
+/// A work package's expiry (Unix ms) must lie ahead of `now_ms`, and no
+/// more than [`MAX_EXPIRY_DAYS`] ahead.
+fn check_expiry(at: i64, now_ms: i64) -> Result<()> {
+    if at <= now_ms {
+        return Err(CoreError::Invalid(format!(
+            "the expiry {} is already past",
+            crate::model::format_time(at)
+        )));
+    }
+    if at > now_ms.saturating_add(MAX_EXPIRY_DAYS * 86_400_000) {
+        return Err(CoreError::Invalid(format!(
+            "the expiry {} is more than {MAX_EXPIRY_DAYS} days ahead; choose a date within {MAX_EXPIRY_DAYS} days, or no expiry",
+            crate::model::format_time(at)
+        )));
+    }
+    Ok(())
+}
+
 /// What planning a work package settles once for all its items.
 struct WorkPlanner {
     /// The recipient.
@@ -80,13 +102,8 @@ impl Session {
         expires: Option<i64>,
     ) -> Result<PlannedPackage> {
         self.require(Action::MakePackage, Some(format!("work package for {to}")))?;
-        if let Some(at) = expires
-            && at <= now_ms()
-        {
-            return Err(CoreError::Invalid(format!(
-                "the expiry {} is already past",
-                crate::model::format_time(at)
-            )));
+        if let Some(at) = expires {
+            check_expiry(at, now_ms())?;
         }
         let user = self.find_user(to)?;
         if !matches!(user.role, Role::Annotator | Role::Reviewer) {
@@ -583,4 +600,29 @@ fn opaque_name(item_id: i64, name: &str) -> String {
         .map(|e| format!(".{}", e.to_ascii_lowercase()))
         .unwrap_or_default();
     format!("item-{item_id:06}{ext}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY_MS: i64 = 86_400_000;
+
+    #[test]
+    fn expiry_up_to_the_limit_is_accepted() {
+        let now = 1_700_000_000_000;
+        check_expiry(now + 1, now).unwrap();
+        check_expiry(now + MAX_EXPIRY_DAYS * DAY_MS, now).unwrap();
+    }
+
+    #[test]
+    fn fail_expiry_past_or_beyond_the_limit() {
+        let now = 1_700_000_000_000;
+        let past = check_expiry(now, now).unwrap_err().to_string();
+        assert!(past.contains("already past"), "{past}");
+        let far = check_expiry(now + MAX_EXPIRY_DAYS * DAY_MS + 1, now)
+            .unwrap_err()
+            .to_string();
+        assert!(far.contains("more than 3650 days ahead"), "{far}");
+    }
 }
