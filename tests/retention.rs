@@ -511,6 +511,34 @@ fn expired_work_stops_labelling_sends_results_once_and_erases() {
     assert!(site.admin().erase_laptop_bundle().is_err());
 }
 
+/// The controller holds the one expiry limit every front end meets: no
+/// more than ten years (`MAX_EXPIRY_DAYS`) ahead.
+#[test]
+fn expiry_more_than_ten_years_ahead_is_refused() {
+    let site = site();
+    let mut admin = site.admin();
+    let ids = import_chats(&mut admin);
+    admin.assign(&ids[..1], "Ann", "annotate").unwrap();
+    let day_ms = 86_400_000;
+    let limit_days = sealtag::controller::MAX_EXPIRY_DAYS;
+    assert_eq!(limit_days, 3650);
+    let too_far = sealtag::model::now_ms() + (limit_days + 1) * day_ms;
+    let err = match admin.plan_work_package_expiring("Ann", Some(too_far)) {
+        Ok(_) => panic!("an expiry more than {limit_days} days ahead was accepted"),
+        Err(e) => e,
+    };
+    assert!(matches!(err, CoreError::Invalid(_)), "{err}");
+    assert!(err.to_string().contains("3650 days"), "{err}");
+    // Just within the limit is fine, and the package carries it.
+    let within = sealtag::model::now_ms() + limit_days * day_ms - 60_000;
+    drop(admin);
+    let laptop = site
+        .open_work(&site.work("w.sealpkg", Some(within)))
+        .unwrap();
+    let ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    assert_eq!(ann.expires_at(), Some(within));
+}
+
 #[test]
 fn flagged_items_leave_the_queue_and_reach_the_admin() {
     let site = site();

@@ -10,7 +10,6 @@ use std::path::Path;
 use super::args::PackageCommand;
 use super::{Cli, Exit, open, print_json, progress_printer, unlock};
 use crate::controller::Session;
-use crate::crypto::UnlockedIdentity;
 use crate::home::Home;
 use crate::model::format_time;
 
@@ -150,7 +149,7 @@ fn open_package(
 ) -> Result<Exit> {
     let mut progress = progress_printer();
     let identity = unlock(cli, home)?;
-    let kind = peek_kind(file, &identity);
+    let kind = crate::controller::package_kind(file, &identity);
     // A package that does not even open is refused where it was
     // meant to go: in the site project if one was named (so the
     // refusal is audited there), else on the laptop side. The site
@@ -332,15 +331,6 @@ fn print_inspection(seen: &crate::controller::Inspection) {
             println!("  item {id}: {state}, {labels} label(s)");
         }
     }
-}
-
-/// The kind of a package, if it opens for `identity` (the full checks run
-/// after, in the command that applies it).
-fn peek_kind(file: &Path, identity: &UnlockedIdentity) -> Option<crate::package::PackageKind> {
-    let input = std::io::BufReader::new(std::fs::File::open(file).ok()?);
-    crate::package::open_package(input, identity)
-        .ok()
-        .map(|p| p.manifest.kind)
 }
 
 /// `--expires YYYY-MM-DD` (end of that day, UTC) or `--expires-days N`

@@ -10,7 +10,6 @@
 mod access;
 mod export;
 mod governance;
-mod inspect;
 mod labels;
 mod packages;
 mod privacy;
@@ -22,10 +21,10 @@ mod workflow;
 
 pub use export::{ExportOptions, ExportReport, PrelabelReport, strip_jpeg, strip_png};
 pub use governance::{GovernanceChange, INCIDENT_KINDS, Resolution, ShredReport, covers};
-pub use inspect::{InspectedItem, Inspection, ResultsView, WorkView, inspect_package};
 pub use packages::{
-    MadePackage, MergeReport, PlannedPackage, WorkOpened, default_local_bundle, open_work_package,
-    results_check_names,
+    InspectedItem, Inspection, MAX_EXPIRY_DAYS, MadePackage, MergeReport, PlannedPackage,
+    ResultsView, WorkOpened, WorkView, default_local_bundle, inspect_package, open_work_package,
+    package_kind, results_check_names,
 };
 pub use privacy::{ItemPii, ItemPrivacy, PreviewJob, ProposeReport};
 pub use quality::{ClassAgreement, PairFigures, PersonFigures, QualityReport, gold_score};

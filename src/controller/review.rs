@@ -202,10 +202,7 @@ impl Session {
             store::insert_review(tx, item_id, owner.id, me, verdict, comment_id)?;
             store::set_state_of(tx, item_id, owner.id, &purpose, to, None)?;
             // The reviewer's own review assignment is done too.
-            tx.execute(
-                "UPDATE assignments SET state = ?3, updated_at = ?4 WHERE item_id = ?1 AND user_id = ?2 AND purpose = 'review'",
-                rusqlite::params![item_id, me, to, now_ms()],
-            )?;
+            store::set_review_assignment_state(tx, item_id, me, to)?;
             store::append_audit(
                 tx,
                 pid,

@@ -491,3 +491,59 @@ pub fn content_digest(conn: &Connection, skip: &[&str]) -> Result<String> {
     }
     Ok(hex::encode(h.finalize()))
 }
+
+/// Completes the ledger row of a package that was written: its manifest
+/// hash, its summary and when it was finished.
+pub fn set_package_written(
+    conn: &Connection,
+    package_id: &str,
+    manifest_sha256: &str,
+    summary: &str,
+    at_ms: i64,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE packages SET manifest_sha256 = ?2, summary = ?3, at = ?4 WHERE id = ?1",
+        params![package_id, manifest_sha256, summary, at_ms],
+    )?;
+    Ok(())
+}
+
+/// Sets the summary of a ledger row (a package that failed or was cancelled).
+pub fn set_package_summary(conn: &Connection, package_id: &str, summary: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE packages SET summary = ?2 WHERE id = ?1",
+        params![package_id, summary],
+    )?;
+    Ok(())
+}
+
+/// Renumbers a label's revision `from` to `to` (the label and that
+/// revision row): a laptop keeps the site's numbering so later merges
+/// line up.
+pub fn renumber_annotation_revision(
+    conn: &Connection,
+    annotation_id: i64,
+    from: i64,
+    to: i64,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE annotations SET revision = ?2 WHERE id = ?1",
+        params![annotation_id, to],
+    )?;
+    conn.execute(
+        "UPDATE annotation_revisions SET revision = ?3 WHERE annotation_id = ?1 AND revision = ?2",
+        params![annotation_id, from, to],
+    )?;
+    Ok(())
+}
+
+/// Releases the open incidents this laptop reported on an item the site
+/// has sent again: it was dealt with there, and returns to the queue.
+pub fn release_resent_incidents(conn: &Connection, item_id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE incidents SET status = 'released', note = 'sent again by the site'
+         WHERE item_id = ?1 AND status = 'open' AND origin IS NULL",
+        [item_id],
+    )?;
+    Ok(())
+}

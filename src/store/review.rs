@@ -266,3 +266,18 @@ pub fn last_editor(conn: &Connection, annotation_id: i64) -> Result<Option<i64>>
         )
         .optional()?)
 }
+
+/// Sets the state of a reviewer's own review assignment on an item (done
+/// when they decide on the work under review).
+pub fn set_review_assignment_state(
+    conn: &Connection,
+    item_id: i64,
+    reviewer: i64,
+    state: &str,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE assignments SET state = ?3, updated_at = ?4 WHERE item_id = ?1 AND user_id = ?2 AND purpose = 'review'",
+        params![item_id, reviewer, state, now_ms()],
+    )?;
+    Ok(())
+}

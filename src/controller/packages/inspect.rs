@@ -15,10 +15,10 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
-use super::packages::{
+use super::wire::{
     AUDIT_DOC, AuditDoc, Person, RESULTS_DOC, ResultsDoc, WORK_DOC, WorkDoc, WorkItem,
 };
-use super::{CoreError, Result};
+use crate::controller::{CoreError, Result};
 use crate::crypto::UnlockedIdentity;
 use crate::events::AuditAction;
 use crate::home::Home;
@@ -110,7 +110,7 @@ fn inspect_inner(file: &Path, identity: &UnlockedIdentity) -> Result<Inspection>
         .map_err(|e| CoreError::Io(format!("cannot read {}: {e}", file.display())))?;
     let mut opened =
         package::open_package(io::BufReader::with_capacity(256 * 1024, input), identity)
-            .map_err(super::packages::package_err)?;
+            .map_err(super::package_err)?;
     let manifest = opened.manifest.clone();
     let mut documents = BTreeMap::new();
     while let Some(member) = next_member(&mut opened) {
@@ -125,7 +125,7 @@ fn inspect_inner(file: &Path, identity: &UnlockedIdentity) -> Result<Inspection>
             documents.insert(entry.name, value);
         }
     }
-    opened.verify_end().map_err(super::packages::package_err)?;
+    opened.verify_end().map_err(super::package_err)?;
     let members: BTreeMap<&str, &MemberEntry> = manifest
         .members
         .iter()
@@ -187,12 +187,12 @@ fn next_member<R: io::Read>(
         opened
             .next_member_bytes(MAX_INSPECT_DOC_BYTES)?
             .map(|(e, b)| (e, Some(b)))
-            .map_err(super::packages::package_err)
+            .map_err(super::package_err)
     } else {
         opened
             .next_member_to(&mut io::sink())?
             .map(|e| (e, None))
-            .map_err(super::packages::package_err)
+            .map_err(super::package_err)
     })
 }
 

@@ -1,0 +1,740 @@
+//! Opening a work package on the laptop: every check first (decryption,
+//! format, recipient, signer trust, revocation, replay, every member's
+//! hash), then the local bundle is created or extended with only the
+//! package's items, in one transaction.
+//!
+//! A new bundle is built beside its final place and renamed at the end, so
+//! a refused or cancelled package leaves nothing behind.
+
+use crate::events::AuditAction;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::wire::{MAX_DOC_BYTES, Person, WORK_DOC, WorkDoc, WorkItem, parse_doc};
+use super::{
+    SITE_ORIGIN, WorkOpened, check_replay, kind_name, manifest_hash, package_err, refused,
+};
+use crate::bundle::{BundlePaths, NewBlob};
+use crate::controller::{CoreError, Result};
+use crate::crypto::UnlockedIdentity;
+use crate::home::Home;
+use crate::model::{User, now_ms};
+use crate::package::{self, Manifest, OpenedPackage, PackageKind, ProgressFn};
+use crate::project::Project;
+use crate::store::{self, PackageRow};
+
+/// Media received so far: the item each blob belongs to.
+type Written = Vec<(i64, NewBlob)>;
+
+/// Where a work package's local bundle goes by default.
+pub fn default_local_bundle(home: &Home, origin_project_id: &str, name: &str) -> PathBuf {
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_matches('-')
+        .chars()
+        .take(32)
+        .collect();
+    let short = origin_project_id.get(..8).unwrap_or(origin_project_id);
+    home.projects_dir().join(format!(
+        "{}-{short}.sealtag",
+        if slug.is_empty() { "work" } else { &slug }
+    ))
+}
+
+/// Verifies a work package on the laptop and creates (or extends) the
+/// local bundle holding only its items. Nothing is written unless every
+/// check passes; a refusal is recorded as a security event in the bundle
+/// (or, before one exists, in the next project this identity opens).
+///
+/// `dest` chooses the bundle; by default it is under `home`'s projects.
+/// `expect_signer`, when given, is the fingerprint the site admin read out
+/// to the annotator: the first package of a project is trusted only if it
+/// matches (trust on first use otherwise, with the signer shown).
+pub fn open_work_package(
+    file: &Path,
+    identity: &UnlockedIdentity,
+    home: &Home,
+    dest: Option<&Path>,
+    expect_signer: Option<&str>,
+    progress: ProgressFn<'_>,
+) -> Result<WorkOpened> {
+    let result = open_work_inner(file, identity, home, dest, expect_signer, progress);
+    if let Err(e) = &result
+        && !matches!(e, CoreError::Cancelled)
+    {
+        home.note_security_event(
+            AuditAction::PackageRejected,
+            &format!(
+                "{}: {e}",
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    result
+}
+
+fn open_work_inner(
+    file: &Path,
+    identity: &UnlockedIdentity,
+    home: &Home,
+    dest: Option<&Path>,
+    expect_signer: Option<&str>,
+    progress: ProgressFn<'_>,
+) -> Result<WorkOpened> {
+    let input = File::open(file)
+        .map_err(|e| CoreError::Io(format!("cannot read {}: {e}", file.display())))?;
+    let total = input.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut opened =
+        package::open_package(io::BufReader::with_capacity(256 * 1024, input), identity)
+            .map_err(package_err)?;
+    let m = opened.manifest.clone();
+    if m.kind != PackageKind::Work {
+        return Err(refused(
+            "format",
+            format!(
+                "this is a {} package; open results at the site with --project",
+                kind_name(m.kind)
+            ),
+        ));
+    }
+    let me = identity.public().fingerprint();
+    // The first member is the work document; its hash is checked before use.
+    let (entry, doc_bytes) = opened
+        .next_member_bytes(MAX_DOC_BYTES)
+        .ok_or_else(|| refused("format", "the package holds no work.json"))?
+        .map_err(package_err)?;
+    if entry.name != WORK_DOC {
+        return Err(refused("format", "the first member is not work.json"));
+    }
+    let doc: WorkDoc = parse_doc(WORK_DOC, &doc_bytes)?;
+    if doc.recipient.fingerprint != me {
+        return Err(refused(
+            "recipient",
+            format!("the work inside is for {}, not for you", doc.recipient.name),
+        ));
+    }
+    let root = dest
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| default_local_bundle(home, &m.project_id, &doc.project_name));
+    let existing = BundlePaths::new(&root).header().exists();
+    // Signer trust: a bundle already made from this project trusts only the
+    // site admins it was told about; a first package trusts the fingerprint
+    // read out of band when given, else its signer (shown to the user).
+    let project = if existing {
+        Some(existing_bundle(&root, identity, &m)?)
+    } else {
+        trust_first_package(&m, &doc, expect_signer)?;
+        None
+    };
+    // Where new blobs go until everything checks: the existing bundle, or a
+    // bundle being built beside its final place (renamed at the end).
+    let build_root = if project.is_some() {
+        root.clone()
+    } else {
+        let name = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "bundle".into());
+        root.with_file_name(format!(
+            ".{name}.{}.partial",
+            hex::encode(crate::crypto::random_bytes::<6>())
+        ))
+    };
+    let mut written: Written = Vec::new();
+    let outcome = bundle_to_fill(project, &build_root, identity).and_then(|project| {
+        let done = doc_bytes.len() as u64;
+        receive_media(
+            &mut opened,
+            project,
+            &doc,
+            (done, total),
+            progress,
+            &mut written,
+        )
+    });
+    let mut project = match outcome {
+        Ok(p) => p,
+        Err(e) => {
+            if build_root != root {
+                let _ = std::fs::remove_dir_all(&build_root);
+            } else {
+                // An extended bundle keeps no blob that no row references.
+                let paths = BundlePaths::new(&root);
+                for (_, blob) in &written {
+                    paths.remove_blob(&blob.blob_id);
+                }
+            }
+            return Err(e);
+        }
+    };
+    let created = build_root != root;
+    let items_added = install_work(&mut project, identity, &doc, &m, created, written)?;
+    drop(project);
+    if created {
+        std::fs::rename(&build_root, &root)
+            .map_err(|e| CoreError::Io(format!("{}: {e}", root.display())))?;
+    }
+    home.remember_project(&root);
+    let sender_name = doc
+        .site
+        .iter()
+        .find(|p| p.fingerprint == m.sender)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    Ok(WorkOpened {
+        bundle: root,
+        created,
+        package_id: m.package_id,
+        sender: m.sender,
+        sender_name,
+        items_added,
+        prelabels: doc.prelabels.len(),
+    })
+}
+
+/// Opens the bundle an earlier package of the same project made, and runs
+/// the checks that need it: same project, signer not revoked and one of
+/// the site admins it was told about, no replay.
+fn existing_bundle(root: &Path, identity: &UnlockedIdentity, m: &Manifest) -> Result<Project> {
+    let project = Project::open(root, identity).map_err(CoreError::from)?;
+    let conn = project.store.conn();
+    let origin = store::meta(conn, "origin_project_id")?;
+    if origin.as_deref() != Some(m.project_id.as_str()) {
+        return Err(refused(
+            "project",
+            format!(
+                "{} holds another project's work; choose another place",
+                root.display()
+            ),
+        ));
+    }
+    if let Some(at) = store::revoked_at(conn, &m.sender)?
+        && m.created_ms > at
+    {
+        return Err(refused(
+            "revocation",
+            format!(
+                "{}'s key was revoked by the site at {}; this package was made at {}",
+                m.sender,
+                crate::model::format_time(at),
+                crate::model::format_time(m.created_ms)
+            ),
+        ));
+    }
+    let site: Vec<Person> =
+        serde_json::from_str(&store::meta(conn, "site_recipients")?.unwrap_or_else(|| "[]".into()))
+            .unwrap_or_default();
+    if !site
+        .iter()
+        .any(|p| p.fingerprint == m.sender && p.public_key == m.sender_key)
+    {
+        return Err(refused(
+            "signer",
+            format!(
+                "{} is not an admin of the site this bundle came from",
+                m.sender
+            ),
+        ));
+    }
+    check_replay(conn, m, "opened", None)?;
+    Ok(project)
+}
+
+/// Trust on first use: the first package of a project is trusted if its
+/// signer is the fingerprint read out of band (when one was given) and
+/// one of the site admins the package itself names.
+fn trust_first_package(m: &Manifest, doc: &WorkDoc, expect_signer: Option<&str>) -> Result<()> {
+    if let Some(want) = expect_signer
+        && want.replace(' ', "") != m.sender.replace(' ', "")
+    {
+        return Err(refused(
+            "signer",
+            format!("it was signed by {}, not by {want}", m.sender),
+        ));
+    }
+    if !doc
+        .site
+        .iter()
+        .any(|p| p.fingerprint == m.sender && p.public_key == m.sender_key)
+    {
+        return Err(refused(
+            "signer",
+            format!(
+                "{} is not among the site admins the package names",
+                m.sender
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The bundle the media go into: the existing one, or a new one at
+/// `build_root`.
+fn bundle_to_fill(
+    existing: Option<Project>,
+    build_root: &Path,
+    identity: &UnlockedIdentity,
+) -> Result<Project> {
+    match existing {
+        Some(p) => Ok(p),
+        None => {
+            if let Some(parent) = build_root.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| CoreError::Io(format!("{}: {e}", parent.display())))?;
+            }
+            Ok(Project::create(build_root, identity)?)
+        }
+    }
+}
+
+/// Streams every media member into a blob of `project` (each hash checked
+/// as it ends), then checks the package's end and that every listed item
+/// came. `bytes` is (read so far, total) for progress. Blobs written are
+/// pushed to `written` as they land, so a failure can remove them.
+fn receive_media<R: io::Read>(
+    opened: &mut OpenedPackage<R>,
+    project: Project,
+    doc: &WorkDoc,
+    bytes: (u64, u64),
+    progress: ProgressFn<'_>,
+    written: &mut Written,
+) -> Result<Project> {
+    let pid = project.project_id().to_string();
+    let by_member: BTreeMap<&str, &WorkItem> =
+        doc.items.iter().map(|i| (i.media.as_str(), i)).collect();
+    let (mut done, total) = bytes;
+    let mut last = 0u64;
+    while let Some(mut reader) = opened.next_member_reader() {
+        let name = reader.name().to_string();
+        let Some(item) = by_member.get(name.as_str()) else {
+            return Err(refused(
+                "item",
+                format!("member '{name}' is not one of the items the package lists"),
+            ));
+        };
+        let blob = project.paths.write_blob(
+            &pid,
+            &mut ProgressRead {
+                inner: &mut reader,
+                done: &mut done,
+                last: &mut last,
+                total,
+                progress: &mut *progress,
+                cancelled: false,
+            },
+        );
+        let verdict = reader.finish();
+        let blob = match (blob, verdict) {
+            (Ok(b), Ok(_)) => b,
+            (Ok(b), Err(e)) => {
+                project.paths.remove_blob(&b.blob_id);
+                return Err(package_err(e));
+            }
+            (Err(_), Err(e)) => return Err(package_err(e)),
+            (Err(e), Ok(_)) => {
+                return Err(if e.to_string().contains("cancelled") {
+                    CoreError::Cancelled
+                } else {
+                    CoreError::from(e)
+                });
+            }
+        };
+        written.push((item.id, blob));
+    }
+    opened.verify_end().map_err(package_err)?;
+    let listed: BTreeSet<i64> = doc.items.iter().map(|i| i.id).collect();
+    let delivered: BTreeSet<i64> = written.iter().map(|(id, _)| *id).collect();
+    if listed != delivered {
+        return Err(refused(
+            "item",
+            "the package lists items whose media it does not carry",
+        ));
+    }
+    Ok(project)
+}
+
+/// Counts bytes through a member reader for progress, and cancels.
+struct ProgressRead<'a, 'p, R> {
+    inner: &'a mut R,
+    done: &'a mut u64,
+    last: &'a mut u64,
+    total: u64,
+    progress: ProgressFn<'p>,
+    cancelled: bool,
+}
+
+impl<R: io::Read> io::Read for ProgressRead<'_, '_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        *self.done += n as u64;
+        if *self.done - *self.last >= 4 << 20 {
+            *self.last = *self.done;
+            let p = package::Progress {
+                phase: "reading",
+                done: *self.done,
+                total: self.total,
+            };
+            if !(self.progress)(p) {
+                self.cancelled = true;
+                return Err(io::Error::other("cancelled"));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Brings the site's labels on one item into the laptop bundle: new ones
+/// are copied with their site revision; ones the laptop has (a site label,
+/// or the laptop's own label merged at the site) take the site's state when
+/// the site has a newer revision (a reviewer's correction).
+fn sync_prelabels(
+    tx: &rusqlite::Transaction<'_>,
+    laptop_pid: &str,
+    doc: &WorkDoc,
+    item_id: i64,
+    me: i64,
+) -> Result<()> {
+    let own_prefix = format!("{laptop_pid}:");
+    for pre in doc.prelabels.iter().filter(|p| p.item_id == item_id) {
+        let local = match pre
+            .origin
+            .as_deref()
+            .and_then(|o| o.strip_prefix(&own_prefix))
+        {
+            Some(local_id) => local_id.parse::<i64>().ok(),
+            None => store::annotation_by_origin(tx, &format!("{SITE_ORIGIN}{}", pre.site_id))?
+                .map(|(id, _)| id),
+        };
+        let who = |fpr: &str| -> Result<i64> {
+            Ok(store::user_by_fingerprint(tx, fpr)?
+                .map(|u| u.id)
+                .unwrap_or(me))
+        };
+        match local
+            .map(|id| store::annotation_state(tx, id))
+            .transpose()?
+            .flatten()
+        {
+            None => {
+                let id = store::insert_annotation_copy(
+                    tx,
+                    &format!("{SITE_ORIGIN}{}", pre.site_id),
+                    item_id,
+                    &pre.draft,
+                    pre.revision,
+                    who(&pre.author)?,
+                )?;
+                if let Some(source) = &pre.source {
+                    store::set_prediction(tx, id, source, pre.score)?;
+                }
+            }
+            Some(state) if pre.revision > state.revision => {
+                let editor = who(pre.editor.as_deref().unwrap_or(&pre.author))?;
+                let rev = store::Revision {
+                    item_id,
+                    draft: &pre.draft,
+                    deleted: false,
+                    op: "update",
+                    actor: editor,
+                };
+                store::write_annotation_at(tx, Some(state.id), &rev, now_ms())?;
+                // Keep the site's numbering so later merges line up.
+                store::renumber_annotation_revision(
+                    tx,
+                    state.id,
+                    state.revision + 1,
+                    pre.revision,
+                )?;
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The SHA-256 the signed manifest gives a member (empty if absent).
+fn media_hash(m: &Manifest, member: &str) -> String {
+    m.members
+        .iter()
+        .find(|e| e.name == member)
+        .map(|e| e.sha256.clone())
+        .unwrap_or_default()
+}
+
+/// What installing a work package's items did.
+#[derive(Default)]
+struct Installed {
+    added: Vec<i64>,
+    /// Items sent again whose state the site changed.
+    updated: Vec<i64>,
+    /// Items whose media were replaced by a newer masking, with the old blob.
+    remasked: Vec<(i64, Option<String>)>,
+}
+
+/// Writes a verified work package's rows into the local bundle in one
+/// transaction: people, schema, settings, items, assignments, pre-labels,
+/// the ledger row and the audit row.
+fn install_work(
+    project: &mut Project,
+    identity: &UnlockedIdentity,
+    doc: &WorkDoc,
+    m: &Manifest,
+    created: bool,
+    written: Written,
+) -> Result<Vec<i64>> {
+    let pid = project.project_id().to_string();
+    let my_fpr = identity.public().fingerprint();
+    let hash = manifest_hash(m);
+    let tx = project.store.transaction()?;
+    let mine = install_site(&tx, &pid, &my_fpr, doc, m, created)?;
+    let Installed {
+        added,
+        updated,
+        remasked,
+    } = install_items(&tx, &pid, doc, m, mine.id, &written)?;
+    install_comments(&tx, doc, mine.id)?;
+    store::set_meta(
+        &tx,
+        "acceptance",
+        &serde_json::to_string(&doc.acceptance).unwrap_or_default(),
+    )?;
+    store::insert_package(
+        &tx,
+        &PackageRow {
+            id: m.package_id.clone(),
+            kind: "work".into(),
+            direction: "in".into(),
+            sender: m.sender.clone(),
+            recipients: m.recipients.clone(),
+            sequence: m.sequence as i64,
+            manifest_sha256: hash.clone(),
+            at_ms: now_ms(),
+            summary: json!({"items": added}).to_string(),
+        },
+    )?;
+    store::append_audit(
+        &tx,
+        &pid,
+        &my_fpr,
+        AuditAction::PackageOpen,
+        &format!("package:{}", m.package_id),
+        &json!({
+            "kind": "work",
+            "sender": m.sender,
+            "sequence": m.sequence,
+            "items": added,
+            "updated": updated,
+            "remasked": remasked.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            "manifest_sha256": hash,
+        })
+        .to_string(),
+    )?;
+    tx.commit()?;
+    // Blobs of items that were already present are not referenced: remove.
+    for (item_id, blob) in &written {
+        if !added.contains(item_id) && !remasked.iter().any(|(i, _)| i == item_id) {
+            project.paths.remove_blob(&blob.blob_id);
+        }
+    }
+    // Nor are the media a newer masking replaced.
+    for (_, old) in &remasked {
+        if let Some(old) = old {
+            project.paths.remove_blob(old);
+        }
+    }
+    Ok(added)
+}
+
+/// The site's side of the bundle: its origin (when created), the admins
+/// results go to, revocations, the expiry, the people, the schema and the
+/// settings. Returns the laptop owner's user.
+fn install_site(
+    tx: &rusqlite::Transaction<'_>,
+    pid: &str,
+    my_fpr: &str,
+    doc: &WorkDoc,
+    m: &Manifest,
+    created: bool,
+) -> Result<User> {
+    if created {
+        store::set_meta(tx, "name", &doc.project_name)?;
+        store::set_meta(tx, "created_at", &now_ms().to_string())?;
+        store::set_meta(tx, "origin_project_id", &m.project_id)?;
+        store::append_audit(
+            tx,
+            pid,
+            my_fpr,
+            AuditAction::ProjectCreate,
+            &format!("project:{pid}"),
+            &json!({"name": doc.project_name, "from_package": m.package_id, "origin_project": m.project_id}).to_string(),
+        )?;
+    }
+    store::set_meta(
+        tx,
+        "site_recipients",
+        &serde_json::to_string(&doc.site).unwrap_or_default(),
+    )?;
+    for (fingerprint, at) in &doc.revoked {
+        store::put_revocation(tx, fingerprint, *at)?;
+    }
+    // The newest package decides the expiry (none: no expiry).
+    store::set_meta(
+        tx,
+        "expires_at_ms",
+        &doc.expires_at_ms
+            .map(|at| at.to_string())
+            .unwrap_or_default(),
+    )?;
+    if doc.expires_at_ms.is_some() {
+        store::set_meta(tx, "expired_results_sent", "")?;
+    }
+    let mut people: Vec<&Person> = vec![&doc.recipient];
+    people.extend(doc.site.iter());
+    people.extend(doc.authors.iter());
+    for p in people {
+        if store::user_by_fingerprint(tx, &p.fingerprint)?.is_some() {
+            continue;
+        }
+        let id = store::insert_user(tx, &p.fingerprint, &p.name, &p.public_key, p.role)?;
+        // Only the laptop's owner holds a key slot and may sign in here.
+        if p.fingerprint != my_fpr {
+            store::deactivate_user(tx, id)?;
+        }
+    }
+    let mine = store::user_by_fingerprint(tx, my_fpr)?
+        .ok_or_else(|| CoreError::NotFound("the laptop's own user".into()))?;
+    for (position, class) in doc.schema.classes.iter().enumerate() {
+        store::put_class_with_id(tx, class, position as i64 + 1)?;
+    }
+    for (key, value) in [
+        ("multi_label_tags", doc.schema.multi_label_tags),
+        ("overlapping_spans", doc.schema.overlapping_spans),
+        ("overlapping_segments", doc.schema.overlapping_segments),
+    ] {
+        store::set_setting(tx, key, if value { "true" } else { "false" })?;
+    }
+    store::set_meta(tx, "schema_version", &doc.schema.version.to_string())?;
+    for (key, value) in &doc.settings {
+        store::set_setting(tx, key, value)?;
+    }
+    Ok(mine)
+}
+
+/// The package's items: new ones with their blob, assignment and labels;
+/// ones sent again take the site's state, newer labels and (if the site
+/// masked more since) newer media.
+fn install_items(
+    tx: &rusqlite::Transaction<'_>,
+    pid: &str,
+    doc: &WorkDoc,
+    m: &Manifest,
+    me: i64,
+    written: &Written,
+) -> Result<Installed> {
+    let mut out = Installed::default();
+    // An item the site sends again after this laptop reported it has been
+    // dealt with there: it returns to the queue.
+    for item in &doc.items {
+        store::release_resent_incidents(tx, item.id)?;
+    }
+    for (item_id, blob) in written {
+        let Some(item) = doc.items.iter().find(|i| i.id == *item_id) else {
+            continue;
+        };
+        if store::item_exists(tx, item.id)? {
+            // Sent again (e.g. rejected with a comment): take the site's
+            // state and its newer label revisions; keep the media we have
+            // unless the site changed its masking (never keep a copy the
+            // site has since masked more).
+            if store::item_privacy(tx, item.id)?.0 != item.privacy_version {
+                let old = store::item_blob(tx, item.id)?.map(|(b, _)| b);
+                store::insert_blob(tx, &blob.blob_id, &blob.key, blob.size)?;
+                store::replace_item_media(
+                    tx,
+                    item.id,
+                    &blob.blob_id,
+                    &item.format,
+                    &media_hash(m, &item.media),
+                )?;
+                store::put_privacy_version(tx, item.id, item.privacy_version)?;
+                out.remasked.push((item.id, old));
+            }
+            let local = store::assignment_state(tx, item.id, me)?;
+            if local.as_ref().map(|(s, _)| s.as_str()) != Some(item.state.as_str()) {
+                store::put_assignment(tx, item.id, me, &item.purpose, &item.state, None)?;
+                out.updated.push(item.id);
+            }
+            sync_prelabels(tx, pid, doc, item.id, me)?;
+            continue;
+        }
+        store::insert_blob(tx, &blob.blob_id, &blob.key, blob.size)?;
+        store::insert_item_as(
+            tx,
+            Some(item.id),
+            &store::NewItem {
+                kind: item.kind,
+                name: &item.name,
+                format: &item.format,
+                // The copy's own hash (from the signed manifest): the
+                // original's never reaches a laptop.
+                sha256: &media_hash(m, &item.media),
+                blob_id: &blob.blob_id,
+                width: item.width,
+                height: item.height,
+                duration_secs: item.duration_secs,
+                char_len: item.char_len,
+                metadata: &item.metadata,
+            },
+        )?;
+        store::put_assignment(tx, item.id, me, &item.purpose, &item.state, None)?;
+        store::put_privacy_version(tx, item.id, item.privacy_version)?;
+        sync_prelabels(tx, pid, doc, item.id, me)?;
+        out.added.push(item.id);
+    }
+    Ok(out)
+}
+
+/// Comments the site sent on items this bundle holds, each once.
+fn install_comments(tx: &rusqlite::Transaction<'_>, doc: &WorkDoc, me: i64) -> Result<()> {
+    for c in &doc.comments {
+        let origin = format!("{SITE_ORIGIN}c{}", c.id);
+        if store::comment_origin_known(tx, &origin)? || !store::item_exists(tx, c.item_id)? {
+            continue;
+        }
+        let author = store::user_by_fingerprint(tx, &c.author)?
+            .map(|u| u.id)
+            .unwrap_or(me);
+        let annotation_id = match c.annotation_id {
+            Some(site) => {
+                store::annotation_by_origin(tx, &format!("{SITE_ORIGIN}{site}"))?.map(|(id, _)| id)
+            }
+            None => None,
+        };
+        store::insert_comment(
+            tx,
+            &store::NewComment {
+                item_id: c.item_id,
+                annotation_id,
+                author,
+                to_user: (author != me).then_some(me),
+                body: &c.body,
+                at_ms: c.at_ms,
+                origin: Some(&origin),
+            },
+        )?;
+    }
+    Ok(())
+}
