@@ -1,0 +1,289 @@
+//! The queue and its prefetch: filtering, opening an item (from the decoded
+//! cache or the decoder thread), moving to the next or previous one, and
+//! receiving what the decoder delivers.
+
+use super::*;
+
+impl Workspace {
+    /// Recomputes the filtered queue.
+    pub(super) fn refilter(&mut self) {
+        let needle = self.search.to_lowercase();
+        self.visible = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| self.status_filter.is_none_or(|s| i.status == s))
+            .filter(|(_, i)| needle.is_empty() || i.name.to_lowercase().contains(&needle))
+            .map(|(n, _)| n)
+            .collect();
+    }
+
+    pub(super) fn open_item(&mut self, index: usize) {
+        // After expiry nothing is decrypted: not even an attempt, which
+        // the controller would refuse and audit.
+        if self.expired {
+            return;
+        }
+        let Some(item) = self.items.get(index) else {
+            return;
+        };
+        let item_id = item.id;
+        self.current = Some(index);
+        self.selected.clear();
+        self.canvas.reset_gestures();
+        self.canvas.zoom_fit();
+        self.text_view.clear();
+        self.audio_view.reset();
+        self.playhead = 0.0;
+        self.playing_since = None;
+        self.audio.stop();
+        if let Some(content) = self.cache.remove(&item_id) {
+            if let Err(e) = self.session.record_view(item_id) {
+                self.message = Some(e.to_string());
+            }
+            let ctx = self.loader.ctx();
+            self.show(&ctx, item_id, content);
+        } else {
+            match self.session.open_item(item_id) {
+                Ok(blob) => {
+                    if self.requested.insert(item_id) {
+                        self.loader.request(blob);
+                    }
+                    self.view = ItemView::Loading;
+                }
+                Err(e) => self.view = ItemView::Decoded(LoadedContent::Failed(e.to_string())),
+            }
+        }
+        self.reload_annotations();
+        self.reload_comments();
+        self.reload_work();
+        self.consent = Some(ConsentPanel::load(&mut self.session, item_id));
+        if self.correcting != Some(item_id) {
+            self.correcting = None;
+        }
+        self.prefetch_around(index);
+    }
+
+    /// Decodes the next items in the background (authorised, not yet
+    /// recorded as viewed: that happens when they are shown).
+    pub(super) fn prefetch_around(&mut self, index: usize) {
+        let pos = self.visible.iter().position(|i| *i == index).unwrap_or(0);
+        let ahead: Vec<i64> = self
+            .visible
+            .iter()
+            .skip(pos + 1)
+            .take(PREFETCH_AHEAD)
+            .filter_map(|i| self.items.get(*i).map(|it| it.id))
+            .collect();
+        for id in ahead {
+            if self.cache.contains_key(&id) || self.requested.contains(&id) {
+                continue;
+            }
+            if let Ok(blob) = self.session.prefetch_item(id) {
+                self.requested.insert(id);
+                self.loader.request(blob);
+            }
+        }
+        // Bound memory: keep only items near the current one.
+        if self.cache.len() > CACHE_ITEMS {
+            let keep: HashSet<i64> = self
+                .visible
+                .iter()
+                .skip(pos.saturating_sub(1))
+                .take(PREFETCH_AHEAD + 2)
+                .filter_map(|i| self.items.get(*i).map(|it| it.id))
+                .collect();
+            self.cache.retain(|id, _| keep.contains(id));
+        }
+    }
+
+    pub(super) fn show(&mut self, ctx: &egui::Context, item_id: i64, content: LoadedContent) {
+        self.view = match content {
+            LoadedContent::Image {
+                preview,
+                full,
+                width,
+                height,
+            } => ItemView::Image {
+                preview: ctx.load_texture(
+                    format!("item-{item_id}-preview"),
+                    self.adjust.apply(&preview),
+                    egui::TextureOptions::LINEAR,
+                ),
+                preview_pixels: preview,
+                applied: self.adjust,
+                full_pixels: full,
+                full: None,
+                width,
+                height,
+            },
+            other => {
+                // A waveform computed now is kept (encrypted) for next time.
+                if let LoadedContent::Audio {
+                    peaks: Some(peaks),
+                    peaks_new: true,
+                    ..
+                } = &other
+                    && let Err(e) = self.session.store_peaks(item_id, peaks)
+                {
+                    self.message = Some(format!("Waveform not cached: {e}"));
+                }
+                ItemView::Decoded(other)
+            }
+        };
+    }
+
+    pub(super) fn reload_annotations(&mut self) {
+        let Some(item_id) = self.current_item().map(|i| i.id) else {
+            return;
+        };
+        match self.session.annotations(item_id) {
+            Ok(list) => {
+                let count = list.len() as u64;
+                self.annotations = list;
+                if let Some(item) = self.current.and_then(|i| self.items.get_mut(i)) {
+                    item.label_count = count;
+                    if count > 0 && item.status == "new" {
+                        item.status = "in_progress".into();
+                    }
+                }
+            }
+            Err(e) => self.message = Some(e.to_string()),
+        }
+        let live: HashSet<i64> = self.annotations.iter().map(|a| a.id).collect();
+        self.selected.retain(|id| live.contains(id));
+    }
+
+    /// Receives decoded items from the worker thread.
+    pub(super) fn poll_loader(&mut self, ctx: &egui::Context) {
+        while let Ok(loaded) = self.loader.results.try_recv() {
+            let is_current = self.current_item().map(|i| i.id) == Some(loaded.item_id);
+            if let LoadedContent::Tiles(tiles) = loaded.content {
+                // Full resolution follows its preview: attach it wherever that went.
+                if is_current && let ItemView::Image { full_pixels, .. } = &mut self.view {
+                    *full_pixels = Some(tiles);
+                } else if let Some(LoadedContent::Image { full, .. }) =
+                    self.cache.get_mut(&loaded.item_id)
+                {
+                    *full = Some(tiles);
+                }
+                continue;
+            }
+            self.requested.remove(&loaded.item_id);
+            if is_current && matches!(self.view, ItemView::Loading) {
+                self.show(ctx, loaded.item_id, loaded.content);
+            } else {
+                self.cache.insert(loaded.item_id, loaded.content);
+            }
+        }
+    }
+
+    pub(super) fn set_current_status(&mut self, status: &str) {
+        if let Some(item) = self.current.and_then(|i| self.items.get_mut(i)) {
+            item.status = status.to_string();
+        }
+    }
+
+    pub(super) fn go_next(&mut self) {
+        let pos = self
+            .current
+            .and_then(|c| self.visible.iter().position(|i| *i == c));
+        let next = match pos {
+            Some(p) => self.visible.get(p + 1).copied(),
+            None => self.visible.first().copied(),
+        };
+        if let Some(next) = next {
+            self.open_item(next);
+        }
+    }
+
+    pub(super) fn go_previous(&mut self) {
+        let pos = self
+            .current
+            .and_then(|c| self.visible.iter().position(|i| *i == c));
+        if let Some(prev) = pos
+            .filter(|p| *p > 0)
+            .and_then(|p| self.visible.get(p - 1).copied())
+        {
+            self.open_item(prev);
+        }
+    }
+
+    /// Merged labels and states: refresh the queue and the current item.
+    pub(super) fn reload_after_merge(&mut self) {
+        if let Ok(items) = self.session.items() {
+            self.items = items;
+            self.refilter();
+        }
+        self.reload_annotations();
+    }
+
+    pub(super) fn queue_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        ui.heading("Queue");
+        let mut changed = false;
+        ui.horizontal(|ui| {
+            let label = ui.label("Status");
+            egui::ComboBox::from_id_salt("status-filter")
+                .selected_text(self.status_filter.unwrap_or("all"))
+                .show_ui(ui, |ui| {
+                    changed |= ui
+                        .selectable_value(&mut self.status_filter, None, "all")
+                        .changed();
+                    for s in STATUSES {
+                        changed |= ui
+                            .selectable_value(&mut self.status_filter, Some(s), s)
+                            .changed();
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        let label = ui.label("Search");
+        changed |= ui
+            .add(egui::TextEdit::singleline(&mut self.search).hint_text("name contains…"))
+            .labelled_by(label.id)
+            .changed();
+        if changed {
+            self.refilter();
+        }
+        ui.label(format!(
+            "{} of {} item(s)",
+            self.visible.len(),
+            self.items.len()
+        ));
+        ui.separator();
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+        // show_rows lays out only the visible rows: 100k items stay smooth.
+        // Rows must keep one height for that, so long names are truncated
+        // (the full name is in the tooltip).
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+        egui::ScrollArea::vertical().auto_shrink(false).show_rows(
+            ui,
+            row_height,
+            self.visible.len(),
+            |ui, range| {
+                for row in range {
+                    let Some(index) = self.visible.get(row).copied() else {
+                        continue;
+                    };
+                    let Some(item) = self.items.get(index) else {
+                        continue;
+                    };
+                    let kind = match item.kind {
+                        ItemKind::Image => "IMG",
+                        ItemKind::Audio => "AUD",
+                        ItemKind::Text => "TXT",
+                    };
+                    let text = format!("{kind}  {}  ({})", item.name, item.label_count);
+                    if ui
+                        .selectable_label(self.current == Some(index), text)
+                        .on_hover_text(format!("{} ({})", item.name, item.status))
+                        .clicked()
+                    {
+                        actions.push(WsAction::SelectItem(index));
+                    }
+                }
+            },
+        );
+    }
+}
