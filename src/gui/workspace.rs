@@ -31,7 +31,7 @@ use crate::model::{
 };
 use crate::permissions::{self, Action};
 
-use dialogs::{ProjectSettingsForm, class_names_for_privacy};
+use dialogs::{Dialogs, class_names_for_privacy};
 use playback::AudioOut;
 
 mod dialogs;
@@ -172,36 +172,18 @@ pub struct Workspace {
     loop_selection: bool,
     pub save_state: SaveState,
     message: Option<String>,
-    show_help: bool,
     audio: AudioOut,
     keymap: Keymap,
-    keymap_editor: KeymapEditor,
-    schema_editor: SchemaEditor,
-    /// The admin's project settings window: (idle lock minutes, watermark,
-    /// privacy screen), when open.
-    project_settings: Option<ProjectSettingsForm>,
-    /// The reason being typed in the skip dialog, when it is open.
-    skip_reason: Option<String>,
-    /// The open package dialog (make work, open results, send results).
-    package_dialog: Option<PackageDialog>,
-    /// The comment being typed in the reject dialog, when it is open.
-    reject_comment: Option<String>,
     /// The item a reviewer is correcting (reviewers see work read-only
     /// until they choose to correct it).
     correcting: Option<i64>,
     /// Comments on the current item this user may read, and the draft.
     comments: Vec<crate::store::CommentRow>,
     comment_draft: String,
-    /// The quality window, when open.
-    quality: Option<QualityView>,
-    /// The admin's privacy window for the current item, when open.
-    privacy: Option<PrivacyView>,
     /// Reviewers: who has work on the current item (fingerprint, name,
     /// purpose, state), and whose work the next decision is about.
     item_work: Vec<(String, String, String, String)>,
     review_target: Option<String>,
-    /// The export dialog, when open.
-    export_dialog: Option<ExportDialog>,
     /// An annotator's acceptance rate, for the status bar.
     acceptance: Option<String>,
     opacity: f32,
@@ -209,14 +191,6 @@ pub struct Workspace {
     /// A view slider is being dragged: re-upload textures when it is let go.
     adjusting: bool,
     watermark: Option<String>,
-    /// "Report this item…", when open.
-    report: Option<ReportDialog>,
-    /// The admin's incident queue, when open.
-    incidents: Option<IncidentsView>,
-    /// Access review and anomalies (admins, auditors), when open.
-    access: Option<AccessView>,
-    /// "Purge expired items…", when open.
-    retention: Option<RetentionDialog>,
     /// The current item's consent and purposes (side panel).
     consent: Option<ConsentPanel>,
     /// The privacy screen (panic hotkey, focus loss).
@@ -229,7 +203,8 @@ pub struct Workspace {
     expires_at: Option<i64>,
     expired: bool,
     expiry_checked: std::time::Instant,
-    erase_confirm: EraseConfirm,
+    /// Every window of the workspace, open or not.
+    dialogs: Dialogs,
 }
 
 /// View-only brightness and contrast (the stored image never changes).
@@ -337,40 +312,26 @@ impl Workspace {
             save_state: SaveState::Idle,
             message: (!warnings.is_empty())
                 .then(|| format!("Some saved shortcuts were ignored: {}", warnings.join("; "))),
-            show_help: false,
             audio: AudioOut::default(),
             keymap,
-            keymap_editor: KeymapEditor::default(),
-            schema_editor: SchemaEditor::default(),
-            skip_reason: None,
-            package_dialog: None,
-            reject_comment: None,
             correcting: None,
             comments: Vec::new(),
             comment_draft: String::new(),
-            quality: None,
-            privacy: None,
             item_work: Vec::new(),
             review_target: None,
-            export_dialog: None,
             acceptance: None,
-            project_settings: None,
             opacity: 0.2,
             adjust: Adjust::default(),
             adjusting: false,
             watermark,
-            report: None,
-            incidents: None,
-            access: None,
-            retention: None,
             consent: None,
             shield: Shield::default(),
+            dialogs: Dialogs::default(),
             privacy_screen_project,
             privacy_screen_user,
             expires_at,
             expired,
             expiry_checked: std::time::Instant::now(),
-            erase_confirm: EraseConfirm::default(),
         };
         if ws.session.role() == Role::Annotator
             && let Ok(a) = ws.session.acceptance(None)
@@ -491,19 +452,7 @@ impl Workspace {
         self.check_expiry(&ctx);
         let mut actions = Vec::new();
 
-        let modal_open = self.keymap_editor.open
-            || self.schema_editor.open
-            || self.skip_reason.is_some()
-            || self.project_settings.is_some()
-            || self.package_dialog.is_some()
-            || self.export_dialog.is_some()
-            || self.reject_comment.is_some()
-            || self.report.is_some()
-            || self.retention.is_some()
-            || self.erase_confirm.open
-            // The privacy window has its own keys (Enter closes a polygon,
-            // Escape drops it) and its own item buttons.
-            || self.privacy.is_some();
+        let modal_open = self.dialogs.any_open();
         // In a document, Shift+arrows extend the text selection instead of
         // changing item (the arrows' fixed alternative).
         let is_text = self
@@ -545,7 +494,7 @@ impl Workspace {
                 self.item_ui(ui, &mut actions);
             }
         });
-        if self.show_help {
+        if self.dialogs.show_help {
             self.help_ui(&ctx);
         }
         self.skip_ui(&ctx, &mut actions);
@@ -559,15 +508,15 @@ impl Workspace {
         self.incidents_ui(&ctx);
         self.access_ui(&ctx);
         self.retention_ui(&ctx);
-        let erase = self.erase_confirm.ui(&ctx, &self.session.root());
-        if let Some(keymap) = self.keymap_editor.ui(&ctx) {
+        let erase = self.dialogs.erase_confirm.ui(&ctx, &self.session.root());
+        if let Some(keymap) = self.dialogs.keymap_editor.ui(&ctx) {
             self.save_keymap(keymap);
         }
-        if let Some(action) = self.schema_editor.ui(&ctx) {
+        if let Some(action) = self.dialogs.schema_editor.ui(&ctx) {
             self.apply_schema_action(action);
         }
         if erase {
-            self.erase_confirm.open = false;
+            self.dialogs.erase_confirm.open = false;
             return Some(ShellRequest::EraseBundle);
         }
         self.apply(actions)

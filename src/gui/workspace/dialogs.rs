@@ -48,11 +48,11 @@ impl Workspace {
                 });
                 ui.label("Change shortcuts in File → Settings…");
             });
-        self.show_help = open;
+        self.dialogs.show_help = open;
     }
 
     pub(super) fn skip_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<WsAction>) {
-        let Some(reason) = &mut self.skip_reason else {
+        let Some(reason) = &mut self.dialogs.skip_reason else {
             return;
         };
         let mut close = false;
@@ -74,14 +74,14 @@ impl Workspace {
                 });
             });
         if close {
-            self.skip_reason = None;
+            self.dialogs.skip_reason = None;
         }
     }
 
     /// The reviewer's reject dialog: the comment is required and goes to
     /// the annotator with the item.
     pub(super) fn reject_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<WsAction>) {
-        let Some(comment) = &mut self.reject_comment else {
+        let Some(comment) = &mut self.dialogs.reject_comment else {
             return;
         };
         let mut close = false;
@@ -107,7 +107,7 @@ impl Workspace {
                 });
             });
         if close {
-            self.reject_comment = None;
+            self.dialogs.reject_comment = None;
         }
     }
 
@@ -124,7 +124,7 @@ impl Workspace {
             .and_then(|d| d.parse().ok())
             .unwrap_or(0);
         let setting = |key: &str| self.session.project_setting(key).unwrap_or_default();
-        self.project_settings = Some(ProjectSettingsForm {
+        self.dialogs.project_settings = Some(ProjectSettingsForm {
             idle_minutes: self.session.idle_lock_minutes(),
             watermark,
             privacy_screen: self.privacy_screen_project,
@@ -146,7 +146,7 @@ impl Workspace {
             opaque_names,
             package_fields,
             pii_region,
-        }) = &mut self.project_settings
+        }) = &mut self.dialogs.project_settings
         else {
             return;
         };
@@ -242,7 +242,7 @@ impl Workspace {
             close = true;
         }
         if close {
-            self.project_settings = None;
+            self.dialogs.project_settings = None;
         }
     }
 
@@ -268,7 +268,7 @@ impl Workspace {
         else {
             return;
         };
-        let rules = self.schema_editor.overlap_rules();
+        let rules = self.dialogs.schema_editor.overlap_rules();
         let rules_changed = rules
             != (
                 self.schema.overlapping_spans,
@@ -284,7 +284,7 @@ impl Workspace {
                 Ok(change)
             }) {
             Ok(change) => {
-                self.schema_editor.report(Ok(change.version));
+                self.dialogs.schema_editor.report(Ok(change.version));
                 if let Ok(schema) = self.session.schema() {
                     self.schema = schema;
                 }
@@ -300,10 +300,12 @@ impl Workspace {
                 self.reload_annotations();
             }
             Err(CoreError::NeedsConfirmation { labels, detail }) => {
-                self.schema_editor
+                self.dialogs
+                    .schema_editor
                     .report(Err(SaveProblem::NeedsConfirmation { labels, detail }));
             }
             Err(e) => self
+                .dialogs
                 .schema_editor
                 .report(Err(SaveProblem::Invalid(e.to_string()))),
         }
@@ -311,7 +313,7 @@ impl Workspace {
 
     /// The export dialog: the export runs on its own session and thread.
     pub(super) fn export_ui(&mut self, ctx: &egui::Context) {
-        let Some(dialog) = self.export_dialog.as_mut() else {
+        let Some(dialog) = self.dialogs.export_dialog.as_mut() else {
             return;
         };
         dialog.poll(ctx);
@@ -320,18 +322,18 @@ impl Workspace {
             dialog.start(self.session.root(), self.session.identity().clone());
         }
         if !open && !dialog.is_running() {
-            self.export_dialog = None;
+            self.dialogs.export_dialog = None;
         }
     }
 
     /// The export dialog, if open (tests read its outcome).
     pub fn export_dialog(&self) -> Option<&ExportDialog> {
-        self.export_dialog.as_ref()
+        self.dialogs.export_dialog.as_ref()
     }
 
     /// The quality window (figures recomputed on Refresh).
     pub(super) fn quality_ui(&mut self, ctx: &egui::Context) {
-        let Some(view) = self.quality.as_mut() else {
+        let Some(view) = self.dialogs.quality.as_mut() else {
             return;
         };
         let (mut open, mut refresh) = (true, false);
@@ -346,7 +348,7 @@ impl Workspace {
             }
         }
         if !open {
-            self.quality = None;
+            self.dialogs.quality = None;
         }
     }
 
@@ -354,7 +356,7 @@ impl Workspace {
     /// the original the workspace already decoded, and hands the admin's
     /// decisions to the controller.
     pub(super) fn privacy_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<WsAction>) {
-        let Some(view) = self.privacy.as_mut() else {
+        let Some(view) = self.dialogs.privacy.as_mut() else {
             return;
         };
         let current = self.current.and_then(|i| self.items.get(i));
@@ -404,29 +406,32 @@ impl Workspace {
             }
         }
         if !open {
-            self.privacy = None;
+            self.dialogs.privacy = None;
         }
     }
 
     /// The privacy window, when open (tests read its state).
     pub fn privacy_view(&self) -> Option<&PrivacyView> {
-        self.privacy.as_ref()
+        self.dialogs.privacy.as_ref()
     }
 
     /// The quality window's figures, when open (tests read them).
     pub fn quality_report(&self) -> Option<&crate::controller::QualityReport> {
-        self.quality.as_ref().and_then(|q| q.report.as_ref())
+        self.dialogs
+            .quality
+            .as_ref()
+            .and_then(|q| q.report.as_ref())
     }
 
     /// The open package dialog, if any (tests read its outcome).
     pub fn package_dialog(&self) -> Option<&PackageDialog> {
-        self.package_dialog.as_ref()
+        self.dialogs.package_dialog.as_ref()
     }
 
     /// Shows the package dialog and carries out what it asks through the
     /// controller: plan here, seal on a worker, record here.
     pub(super) fn package_dialog_ui(&mut self, ctx: &egui::Context) {
-        let Some(dialog) = self.package_dialog.as_mut() else {
+        let Some(dialog) = self.dialogs.package_dialog.as_mut() else {
             return;
         };
         if let Some(sealed) = dialog.poll(ctx) {
@@ -438,13 +443,13 @@ impl Workspace {
         let mut open = true;
         let request = dialog.ui(ctx, &mut open);
         if !open {
-            self.package_dialog = None;
+            self.dialogs.package_dialog = None;
             return;
         }
         if request != Some(DialogRequest::Start) {
             return;
         }
-        let Some(dialog) = self.package_dialog.as_mut() else {
+        let Some(dialog) = self.dialogs.package_dialog.as_mut() else {
             return;
         };
         let file = std::path::PathBuf::from(dialog.file.trim());
@@ -473,6 +478,57 @@ impl Workspace {
             }
             DialogKind::OpenWork | DialogKind::Inspect => {}
         }
+    }
+}
+
+/// The workspace's windows: each is `Some` (or `open`) while it shows.
+#[derive(Default)]
+pub(super) struct Dialogs {
+    /// The keyboard shortcuts overlay (F1).
+    pub(super) show_help: bool,
+    pub(super) keymap_editor: KeymapEditor,
+    pub(super) schema_editor: SchemaEditor,
+    /// The admin's project settings window.
+    pub(super) project_settings: Option<ProjectSettingsForm>,
+    /// The reason being typed in the skip dialog.
+    pub(super) skip_reason: Option<String>,
+    /// The comment being typed in the reject dialog.
+    pub(super) reject_comment: Option<String>,
+    /// Make work, open results or send results.
+    pub(super) package_dialog: Option<PackageDialog>,
+    pub(super) export_dialog: Option<ExportDialog>,
+    pub(super) quality: Option<QualityView>,
+    /// The admin's privacy window for the current item.
+    pub(super) privacy: Option<PrivacyView>,
+    /// "Report this item…".
+    pub(super) report: Option<ReportDialog>,
+    /// The admin's incident queue.
+    pub(super) incidents: Option<IncidentsView>,
+    /// Access review and anomalies (admins, auditors).
+    pub(super) access: Option<AccessView>,
+    /// "Purge expired items…".
+    pub(super) retention: Option<RetentionDialog>,
+    pub(super) erase_confirm: EraseConfirm,
+}
+
+impl Dialogs {
+    /// Whether a window that takes the keyboard is open: then key presses
+    /// are not commands. The help, quality, incidents and access windows
+    /// only show figures and lists, so shortcuts keep working over them;
+    /// the privacy window has its own keys (Enter closes a polygon, Escape
+    /// drops it) and its own item buttons.
+    pub(super) fn any_open(&self) -> bool {
+        self.keymap_editor.open
+            || self.schema_editor.open
+            || self.skip_reason.is_some()
+            || self.reject_comment.is_some()
+            || self.project_settings.is_some()
+            || self.package_dialog.is_some()
+            || self.export_dialog.is_some()
+            || self.report.is_some()
+            || self.retention.is_some()
+            || self.erase_confirm.open
+            || self.privacy.is_some()
     }
 }
 

@@ -93,7 +93,7 @@ impl Workspace {
                     });
                 }
                 WsAction::ConfirmSkip => {
-                    let reason = self.skip_reason.take().unwrap_or_default();
+                    let reason = self.dialogs.skip_reason.take().unwrap_or_default();
                     if let Some(item_id) = self.current_item().map(|i| i.id) {
                         match self.session.skip(item_id, &reason) {
                             Ok(()) => {
@@ -102,13 +102,13 @@ impl Workspace {
                             }
                             Err(e) => {
                                 self.message = Some(e.to_string());
-                                self.skip_reason = Some(reason);
+                                self.dialogs.skip_reason = Some(reason);
                             }
                         }
                     }
                 }
                 WsAction::ConfirmReject => {
-                    let comment = self.reject_comment.take().unwrap_or_default();
+                    let comment = self.dialogs.reject_comment.take().unwrap_or_default();
                     if let Some(item_id) = self.current_item().map(|i| i.id) {
                         let decision = crate::controller::Decision::Reject {
                             comment: comment.clone(),
@@ -125,7 +125,7 @@ impl Workspace {
                             }
                             Err(e) => {
                                 self.message = Some(e.to_string());
-                                self.reject_comment = Some(comment);
+                                self.dialogs.reject_comment = Some(comment);
                             }
                         }
                     }
@@ -282,7 +282,7 @@ impl Workspace {
             }
             Command::SkipItem => {
                 if self.current_item().is_some() {
-                    self.skip_reason = Some(String::new());
+                    self.dialogs.skip_reason = Some(String::new());
                 }
             }
             Command::Approve | Command::Correct | Command::Reject => {
@@ -292,7 +292,7 @@ impl Workspace {
                         if self.review_target.is_none() {
                             self.review_target = self.only_submitted();
                         }
-                        self.reject_comment = Some(String::new());
+                        self.dialogs.reject_comment = Some(String::new());
                     }
                     Command::Correct if self.correcting != Some(item_id) => {
                         self.correcting = Some(item_id);
@@ -467,10 +467,10 @@ impl Workspace {
             Command::RelateSelected => self.relate_selected(),
             Command::ZoomFit => self.canvas.zoom_fit(),
             Command::ZoomActual => self.canvas.zoom_actual(),
-            Command::ToggleHelp => self.show_help = !self.show_help,
-            Command::Settings => self.keymap_editor.open_with(&self.keymap),
+            Command::ToggleHelp => self.dialogs.show_help = !self.dialogs.show_help,
+            Command::Settings => self.dialogs.keymap_editor.open_with(&self.keymap),
             Command::ProjectSettings => self.open_project_settings(),
-            Command::SchemaEditor => self.schema_editor.open_with(&self.schema),
+            Command::SchemaEditor => self.dialogs.schema_editor.open_with(&self.schema),
             Command::MakeWorkPackage | Command::OpenResultsPackage => {
                 let kind = if cmd == Command::MakeWorkPackage {
                     DialogKind::MakeWork
@@ -488,9 +488,9 @@ impl Workspace {
                         .map(|u| (format!("{} ({})", u.name, u.role), u.fingerprint))
                         .collect();
                 }
-                self.package_dialog = Some(dialog);
+                self.dialogs.package_dialog = Some(dialog);
             }
-            Command::ExportDataset => self.export_dialog = Some(ExportDialog::default()),
+            Command::ExportDataset => self.dialogs.export_dialog = Some(ExportDialog::default()),
             Command::AcceptPredictions => {
                 let ids: Vec<i64> = self
                     .annotations
@@ -514,17 +514,17 @@ impl Workspace {
                     Ok(r) => view.report = Some(r),
                     Err(e) => view.error = Some(e.to_string()),
                 }
-                self.quality = Some(view);
+                self.dialogs.quality = Some(view);
             }
             Command::PrivacyScreen => {
-                if self.privacy.is_some() {
-                    self.privacy = None;
+                if self.dialogs.privacy.is_some() {
+                    self.dialogs.privacy = None;
                 } else {
                     match self.current_item().cloned() {
                         Some(item) => {
                             let classes =
                                 class_names_for_privacy(&self.schema.classes, &self.annotations);
-                            self.privacy =
+                            self.dialogs.privacy =
                                 Some(PrivacyView::open(&mut self.session, item, classes));
                         }
                         None => self.message = Some("Pick an item in the queue first".into()),
@@ -532,9 +532,9 @@ impl Workspace {
                 }
             }
             Command::SendResults => {
-                self.package_dialog = Some(PackageDialog::new(DialogKind::MakeResults));
+                self.dialogs.package_dialog = Some(PackageDialog::new(DialogKind::MakeResults));
             }
-            Command::EraseBundle => self.erase_confirm.open = true,
+            Command::EraseBundle => self.dialogs.erase_confirm.open = true,
             Command::Lock => return Some(ShellRequest::Lock),
             Command::FlagItem => self.open_report(),
             Command::Incidents => self.open_incidents(),

@@ -22,23 +22,23 @@ impl Workspace {
 
     /// The erase confirmation is showing.
     pub fn is_confirming_erase(&self) -> bool {
-        self.erase_confirm.open
+        self.dialogs.erase_confirm.open
     }
 
     pub fn report_dialog(&self) -> Option<&ReportDialog> {
-        self.report.as_ref()
+        self.dialogs.report.as_ref()
     }
 
     pub fn incidents_view(&self) -> Option<&IncidentsView> {
-        self.incidents.as_ref()
+        self.dialogs.incidents.as_ref()
     }
 
     pub fn access_view(&self) -> Option<&AccessView> {
-        self.access.as_ref()
+        self.dialogs.access.as_ref()
     }
 
     pub fn retention_dialog(&self) -> Option<&RetentionDialog> {
-        self.retention.as_ref()
+        self.dialogs.retention.as_ref()
     }
 
     pub fn consent_panel(&self) -> Option<&ConsentPanel> {
@@ -122,10 +122,10 @@ impl Workspace {
         self.comments.clear();
         self.item_work.clear();
         self.consent = None;
-        self.report = None;
-        self.skip_reason = None;
-        self.reject_comment = None;
-        self.privacy = None;
+        self.dialogs.report = None;
+        self.dialogs.skip_reason = None;
+        self.dialogs.reject_comment = None;
+        self.dialogs.privacy = None;
         self.message = Some("This work package has expired: labelling is closed".into());
     }
 
@@ -159,7 +159,7 @@ impl Workspace {
 
     pub(super) fn open_report(&mut self) {
         match self.current_item() {
-            Some(item) => self.report = Some(ReportDialog::new(item.id, &item.name)),
+            Some(item) => self.dialogs.report = Some(ReportDialog::new(item.id, &item.name)),
             None => self.message = Some("Pick an item in the queue first".into()),
         }
     }
@@ -167,14 +167,14 @@ impl Workspace {
     /// The report dialog: on success the item leaves the queue and the
     /// next one opens.
     pub(super) fn report_ui(&mut self, ctx: &egui::Context) {
-        let Some(dialog) = self.report.as_mut() else {
+        let Some(dialog) = self.dialogs.report.as_mut() else {
             return;
         };
         let request = dialog.ui(ctx);
         let inputs = match request {
             None => return,
             Some(ReportRequest::Cancel) => {
-                self.report = None;
+                self.dialogs.report = None;
                 return;
             }
             Some(ReportRequest::Send) => dialog.inputs(),
@@ -189,7 +189,7 @@ impl Workspace {
         let item_id = dialog.item_id;
         match self.session.flag_item(item_id, kind, &reason) {
             Ok(_) => {
-                self.report = None;
+                self.dialogs.report = None;
                 self.reload_queue(Some(item_id));
                 self.message =
                     Some("Reported: it has left your queue; the site will decide".into());
@@ -246,18 +246,18 @@ impl Workspace {
     }
 
     pub(super) fn open_incidents(&mut self) {
-        if self.incidents.is_some() {
-            self.incidents = None;
+        if self.dialogs.incidents.is_some() {
+            self.dialogs.incidents = None;
         } else {
             let names = self.items.iter().map(|i| (i.id, i.name.clone())).collect();
-            self.incidents = Some(IncidentsView::open(&mut self.session, names));
+            self.dialogs.incidents = Some(IncidentsView::open(&mut self.session, names));
         }
     }
 
     /// The incident queue; after a re-mask the privacy screen opens on the
     /// item, after a removal or release the queue is re-read.
     pub(super) fn incidents_ui(&mut self, ctx: &egui::Context) {
-        let Some(view) = self.incidents.as_mut() else {
+        let Some(view) = self.dialogs.incidents.as_mut() else {
             return;
         };
         let mut open = true;
@@ -270,7 +270,7 @@ impl Workspace {
             None => None,
         };
         if !open {
-            self.incidents = None;
+            self.dialogs.incidents = None;
         }
         let Some(done) = done else {
             return;
@@ -287,7 +287,8 @@ impl Workspace {
                     if let Some(item) = self.items.get(index).cloned() {
                         let classes =
                             class_names_for_privacy(&self.schema.classes, &self.annotations);
-                        self.privacy = Some(PrivacyView::open(&mut self.session, item, classes));
+                        self.dialogs.privacy =
+                            Some(PrivacyView::open(&mut self.session, item, classes));
                     }
                 }
                 None => {
@@ -298,15 +299,15 @@ impl Workspace {
     }
 
     pub(super) fn open_access_review(&mut self) {
-        if self.access.is_some() {
-            self.access = None;
+        if self.dialogs.access.is_some() {
+            self.dialogs.access = None;
         } else {
-            self.access = Some(AccessView::open(&mut self.session));
+            self.dialogs.access = Some(AccessView::open(&mut self.session));
         }
     }
 
     pub(super) fn access_ui(&mut self, ctx: &egui::Context) {
-        let Some(view) = self.access.as_mut() else {
+        let Some(view) = self.dialogs.access.as_mut() else {
             return;
         };
         let (mut open, mut refresh) = (true, false);
@@ -315,16 +316,16 @@ impl Workspace {
             view.refresh(&mut self.session);
         }
         if !open {
-            self.access = None;
+            self.dialogs.access = None;
         }
     }
 
     pub(super) fn open_retention(&mut self) {
-        self.retention = Some(RetentionDialog::open(&mut self.session));
+        self.dialogs.retention = Some(RetentionDialog::open(&mut self.session));
     }
 
     pub(super) fn retention_ui(&mut self, ctx: &egui::Context) {
-        let Some(dialog) = self.retention.as_mut() else {
+        let Some(dialog) = self.dialogs.retention.as_mut() else {
             return;
         };
         let mut open = true;
@@ -333,7 +334,7 @@ impl Workspace {
             .then(|| dialog.purge(&mut self.session))
             .flatten();
         if !open {
-            self.retention = None;
+            self.dialogs.retention = None;
         }
         if let Some(report) = purged
             && !report.items.is_empty()
