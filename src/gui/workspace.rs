@@ -32,10 +32,12 @@ use crate::model::{
 use crate::permissions::{self, Action};
 
 use dialogs::{Dialogs, class_names_for_privacy};
-use playback::AudioOut;
+use expiry::Expiry;
+use playback::Playback;
 
 mod dialogs;
 mod dispatch;
+mod expiry;
 mod governance;
 mod labels;
 mod panels;
@@ -66,9 +68,6 @@ pub const SHORTCUTS_SETTING: &str = "shortcuts";
 /// The project setting (and user setting of the same name) that covers the
 /// item when the window loses focus.
 pub const PRIVACY_SCREEN_SETTING: &str = "privacy_screen";
-
-/// How often an open laptop bundle looks at its work package's expiry.
-const EXPIRY_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Something the user asked for this frame.
 #[derive(Clone, Debug, PartialEq)]
@@ -164,15 +163,8 @@ pub struct Workspace {
     canvas: CanvasState,
     text_view: TextViewState,
     audio_view: AudioViewState,
-    /// Playback position in seconds, and when playback started from it.
-    playhead: f64,
-    playing_since: Option<std::time::Instant>,
-    /// Playback stops (or loops) at this time: a selected segment's end.
-    play_until: Option<(f64, f64)>,
-    loop_selection: bool,
     pub save_state: SaveState,
     message: Option<String>,
-    audio: AudioOut,
     keymap: Keymap,
     /// The item a reviewer is correcting (reviewers see work read-only
     /// until they choose to correct it).
@@ -198,13 +190,12 @@ pub struct Workspace {
     /// `privacy_screen` as the project sets it, and as this user does.
     privacy_screen_project: bool,
     privacy_screen_user: bool,
-    /// A laptop bundle's work-package expiry, and whether it has passed
-    /// (then no item is opened or decoded any more).
-    expires_at: Option<i64>,
-    expired: bool,
-    expiry_checked: std::time::Instant,
     /// Every window of the workspace, open or not.
     dialogs: Dialogs,
+    /// Playback of the current recording.
+    playback: Playback,
+    /// A laptop bundle's work-package expiry.
+    expiry: Expiry,
 }
 
 /// View-only brightness and contrast (the stored image never changes).
@@ -305,14 +296,9 @@ impl Workspace {
             canvas: CanvasState::default(),
             text_view: TextViewState::default(),
             audio_view: AudioViewState::default(),
-            playhead: 0.0,
-            playing_since: None,
-            play_until: None,
-            loop_selection: false,
             save_state: SaveState::Idle,
             message: (!warnings.is_empty())
                 .then(|| format!("Some saved shortcuts were ignored: {}", warnings.join("; "))),
-            audio: AudioOut::default(),
             keymap,
             correcting: None,
             comments: Vec::new(),
@@ -327,11 +313,14 @@ impl Workspace {
             consent: None,
             shield: Shield::default(),
             dialogs: Dialogs::default(),
+            playback: Playback::default(),
+            expiry: Expiry {
+                expires_at,
+                expired,
+                checked_at: std::time::Instant::now(),
+            },
             privacy_screen_project,
             privacy_screen_user,
-            expires_at,
-            expired,
-            expiry_checked: std::time::Instant::now(),
         };
         if ws.session.role() == Role::Annotator
             && let Ok(a) = ws.session.acceptance(None)
@@ -433,10 +422,30 @@ impl Workspace {
         matches!(self.view, ItemView::Image { full: Some(_), .. })
     }
 
+    /// The frame's background work, in one place and before anything is
+    /// drawn (also while the privacy screen is up): decoded items arrive,
+    /// the work package's expiry is looked at, and the export and package
+    /// workers report.
+    fn logic(&mut self, ctx: &egui::Context) {
+        self.poll_loader(ctx);
+        self.check_expiry(ctx);
+        if let Some(dialog) = self.dialogs.export_dialog.as_mut() {
+            dialog.poll(ctx);
+        }
+        if let Some(dialog) = self.dialogs.package_dialog.as_mut()
+            && let Some(sealed) = dialog.poll(ctx)
+        {
+            let made = self
+                .session
+                .finish_package(&sealed.plan, &sealed.out, &sealed.outcome);
+            dialog.show_made(made);
+        }
+    }
+
     /// Draws the workspace and applies what the user did.
     pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<ShellRequest> {
         let ctx = ui.ctx().clone();
-        self.poll_loader(&ctx);
+        self.logic(&ctx);
         // The privacy screen looks at the input before anything else: its
         // hotkey works in dialogs and text fields, and while it is up
         // nothing of the item (or any window about it) is drawn.
@@ -449,7 +458,6 @@ impl Workspace {
             super::shield::Shield::cover_ui(ui);
             return None;
         }
-        self.check_expiry(&ctx);
         let mut actions = Vec::new();
 
         let modal_open = self.dialogs.any_open();
@@ -488,7 +496,7 @@ impl Workspace {
             .default_size(280.0)
             .show(ui, |ui| self.labels_ui(ui, &mut actions));
         egui::CentralPanel::default().show(ui, |ui| {
-            if self.expired {
+            if self.expiry.expired {
                 self.expired_ui(ui, &mut actions);
             } else {
                 self.item_ui(ui, &mut actions);

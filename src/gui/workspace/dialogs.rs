@@ -316,7 +316,6 @@ impl Workspace {
         let Some(dialog) = self.dialogs.export_dialog.as_mut() else {
             return;
         };
-        dialog.poll(ctx);
         let mut open = true;
         if dialog.ui(ctx, &mut open) {
             dialog.start(self.session.root(), self.session.identity().clone());
@@ -429,17 +428,11 @@ impl Workspace {
     }
 
     /// Shows the package dialog and carries out what it asks through the
-    /// controller: plan here, seal on a worker, record here.
+    /// controller: plan here, seal on a worker, record in `logic`.
     pub(super) fn package_dialog_ui(&mut self, ctx: &egui::Context) {
         let Some(dialog) = self.dialogs.package_dialog.as_mut() else {
             return;
         };
-        if let Some(sealed) = dialog.poll(ctx) {
-            let made = self
-                .session
-                .finish_package(&sealed.plan, &sealed.out, &sealed.outcome);
-            dialog.show_made(made);
-        }
         let mut open = true;
         let request = dialog.ui(ctx, &mut open);
         if !open {

@@ -167,15 +167,15 @@ impl Workspace {
                 }
                 WsAction::PlayAudio => {
                     if let ItemView::Decoded(LoadedContent::Audio { bytes, .. }) = &self.view
-                        && let Err(e) = self.audio.play(bytes.clone())
+                        && let Err(e) = self.playback.audio.play(bytes.clone())
                     {
                         self.message = Some(e);
                     }
                 }
                 WsAction::StopAudio => {
-                    self.audio.stop();
-                    self.playing_since = None;
-                    self.playhead = 0.0;
+                    self.playback.audio.stop();
+                    self.playback.playing_since = None;
+                    self.playback.playhead = 0.0;
                 }
                 WsAction::Audio(AudioAction::Create {
                     start_secs,
@@ -220,8 +220,8 @@ impl Workspace {
                     let _ = self.apply(vec![WsAction::SelectAnnotation { id, additive }]);
                 }
                 WsAction::Audio(AudioAction::Seek(t)) => {
-                    self.playhead = t;
-                    if self.playing_since.is_some() {
+                    self.playback.playhead = t;
+                    if self.playback.playing_since.is_some() {
                         self.start_playback();
                     }
                 }
@@ -411,15 +411,16 @@ impl Workspace {
             }
             Command::CopyPrevious => self.copy_previous(),
             Command::PlayPause => {
-                if self.playing_since.is_some() {
-                    self.playhead += self
+                if self.playback.playing_since.is_some() {
+                    self.playback.playhead += self
+                        .playback
                         .playing_since
                         .take()
                         .map_or(0.0, |s| s.elapsed().as_secs_f64());
-                    self.audio.stop();
+                    self.playback.audio.stop();
                 } else {
                     // Plain play runs to the end, not to a segment's end.
-                    self.play_until = None;
+                    self.playback.play_until = None;
                     self.start_playback();
                 }
             }
@@ -434,8 +435,8 @@ impl Workspace {
                 });
                 match segment {
                     Some((start, end)) => {
-                        self.playhead = start;
-                        self.play_until = Some((start, end));
+                        self.playback.playhead = start;
+                        self.playback.play_until = Some((start, end));
                         self.start_playback();
                     }
                     None => self.message = Some("Select a segment to play it".into()),
@@ -444,7 +445,7 @@ impl Workspace {
             Command::SplitSegment => self.split_segment(),
             Command::MergeSegments => self.merge_segments(),
             Command::NextSegment | Command::PreviousSegment => {
-                let playhead = self.playhead;
+                let playhead = self.playback.playhead;
                 let mut segs: Vec<(i64, f64)> = self
                     .annotations
                     .iter()
@@ -461,7 +462,7 @@ impl Workspace {
                 };
                 if let Some((id, start)) = target {
                     self.selected = BTreeSet::from([id]);
-                    self.playhead = start;
+                    self.playback.playhead = start;
                 }
             }
             Command::RelateSelected => self.relate_selected(),
@@ -572,7 +573,7 @@ impl Workspace {
     /// Whether `cmd` may run now: the one place where commands are gated
     /// (keys, menus, bars, `--run` and the windows' buttons all pass here).
     pub(super) fn gate(&self, cmd: Command) -> Gate {
-        if self.expired && !cmd.spec().after_expiry {
+        if self.expiry.expired && !cmd.spec().after_expiry {
             Gate::Expired
         } else if !self.permits(cmd) {
             Gate::Refused(cmd.spec().refusal)

@@ -2,22 +2,14 @@
 //! the privacy screen ([`crate::gui::shield`]) into the workspace: opening
 //! them under the right role, handing their requests to the controller,
 //! and keeping the queue in step afterwards (a reported or erased item
-//! leaves it at once). Kept apart from `workspace.rs` so that file stays
-//! about labelling.
+//! leaves it at once). The work package's expiry is in `expiry.rs`.
 
 use super::*;
-use crate::gui::governance_view::expired_banner_ui;
 
 impl Workspace {
     /// Whether the privacy screen covers the workspace (tests read it).
     pub fn is_hidden(&self) -> bool {
         self.shield.is_hidden()
-    }
-
-    /// Whether this laptop bundle's work package has expired (then no item
-    /// is opened, decoded or shown).
-    pub fn is_expired(&self) -> bool {
-        self.expired
     }
 
     /// The erase confirmation is showing.
@@ -82,60 +74,9 @@ impl Workspace {
     /// Stops playback where it is (the cover went up: nothing of the item
     /// may go on playing either).
     pub(super) fn audio_pause(&mut self) {
-        if let Some(since) = self.playing_since.take() {
-            self.playhead += since.elapsed().as_secs_f64();
-            self.audio.stop();
-        }
-    }
-
-    /// Looks at the work package's expiry now and then; once it has passed,
-    /// everything decoded is dropped and no item is opened again.
-    pub(super) fn check_expiry(&mut self, ctx: &egui::Context) {
-        if self.expired {
-            // The decoder may still deliver an item requested before.
-            self.cache.clear();
-            return;
-        }
-        if self.expires_at.is_none() {
-            return;
-        }
-        ctx.request_repaint_after(EXPIRY_CHECK);
-        if self.expiry_checked.elapsed() < EXPIRY_CHECK {
-            return;
-        }
-        self.expiry_checked = std::time::Instant::now();
-        if self.session.expired() {
-            self.close_items_after_expiry();
-        }
-    }
-
-    fn close_items_after_expiry(&mut self) {
-        self.expired = true;
-        self.audio_pause();
-        self.audio.stop();
-        self.current = None;
-        self.view = ItemView::Empty;
-        self.cache.clear();
-        self.requested.clear();
-        self.annotations.clear();
-        self.selected.clear();
-        self.comments.clear();
-        self.item_work.clear();
-        self.consent = None;
-        self.dialogs.report = None;
-        self.dialogs.skip_reason = None;
-        self.dialogs.reject_comment = None;
-        self.dialogs.privacy = None;
-        self.message = Some("This work package has expired: labelling is closed".into());
-    }
-
-    /// The banner shown instead of the item after expiry.
-    pub(super) fn expired_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
-        let at = self.expires_at.unwrap_or_default();
-        match expired_banner_ui(ui, at) {
-            Some(BannerAction::SendResults) => actions.push(WsAction::Run(Command::SendResults)),
-            Some(BannerAction::Erase) => actions.push(WsAction::Run(Command::EraseBundle)),
-            None => {}
+        if let Some(since) = self.playback.playing_since.take() {
+            self.playback.playhead += since.elapsed().as_secs_f64();
+            self.playback.audio.stop();
         }
     }
 
@@ -230,8 +171,8 @@ impl Workspace {
         self.comments.clear();
         self.item_work.clear();
         self.consent = None;
-        self.audio.stop();
-        self.playing_since = None;
+        self.playback.audio.stop();
+        self.playback.playing_since = None;
         let next = old_pos
             .and_then(|p| {
                 self.visible

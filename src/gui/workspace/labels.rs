@@ -155,7 +155,7 @@ impl Workspace {
     /// Splits the segment under the playhead into two at the playhead; the
     /// transcript stays with the first part. Two changes, each undoable.
     pub(super) fn split_segment(&mut self) {
-        let t = self.playhead;
+        let t = self.playback.playhead;
         let Some(a) = self.annotations.iter().find(|a| {
             matches!(a.geometry, Geometry::Segment { start_secs, end_secs, .. } if start_secs < t && t < end_secs)
         }) else {

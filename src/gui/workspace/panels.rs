@@ -140,9 +140,9 @@ impl Workspace {
                 user.role
             ));
             ui.separator();
-            if let Some(at) = self.expires_at {
+            if let Some(at) = self.expiry.expires_at {
                 let when = crate::gui::governance_view::short_time(at);
-                let text = if self.expired {
+                let text = if self.expiry.expired {
                     format!("Work package expired {when} UTC")
                 } else {
                     format!("Work package expires {when} UTC")
@@ -579,31 +579,32 @@ impl Workspace {
                 peaks,
                 ..
             }) => {
-                if let Some(since) = self.playing_since {
-                    let now = self.playhead + since.elapsed().as_secs_f64();
-                    match self.play_until {
+                if let Some(since) = self.playback.playing_since {
+                    let now = self.playback.playhead + since.elapsed().as_secs_f64();
+                    match self.playback.play_until {
                         // Playing a segment: loop it or stop at its end.
                         Some((start, end)) if now >= end => {
-                            if self.loop_selection {
-                                self.playhead = start;
+                            if self.playback.loop_selection {
+                                self.playback.playhead = start;
                                 actions.push(WsAction::Run(Command::PlaySelection));
                             } else {
-                                self.audio.stop();
-                                self.playing_since = None;
-                                self.playhead = end;
-                                self.play_until = None;
+                                self.playback.audio.stop();
+                                self.playback.playing_since = None;
+                                self.playback.playhead = end;
+                                self.playback.play_until = None;
                             }
                         }
                         _ if now >= *duration_secs => {
-                            self.playing_since = None;
-                            self.playhead = 0.0;
+                            self.playback.playing_since = None;
+                            self.playback.playhead = 0.0;
                         }
                         _ => {}
                     }
                     ui.ctx().request_repaint();
                 }
-                let playhead = self.playhead
+                let playhead = self.playback.playhead
                     + self
+                        .playback
                         .playing_since
                         .map_or(0.0, |s| s.elapsed().as_secs_f64());
                 ui.heading(
@@ -613,7 +614,7 @@ impl Workspace {
                 );
                 ui.horizontal(|ui| {
                     ui.label(format!("{format} audio, {duration_secs:.1} s"));
-                    let label = if self.playing_since.is_some() { "Pause" } else { "Play" };
+                    let label = if self.playback.playing_since.is_some() { "Pause" } else { "Play" };
                     if ui.button(label).on_hover_text(self.keymap.tooltip(Command::PlayPause)).clicked() {
                         actions.push(WsAction::Run(Command::PlayPause));
                     }
@@ -623,7 +624,7 @@ impl Workspace {
                     if ui.button("Play segment").on_hover_text(self.keymap.tooltip(Command::PlaySelection)).clicked() {
                         actions.push(WsAction::Run(Command::PlaySelection));
                     }
-                    ui.checkbox(&mut self.loop_selection, "Loop");
+                    ui.checkbox(&mut self.playback.loop_selection, "Loop");
                     ui.monospace(format!("{playhead:.2} s"));
                     ui.small("drag: new segment · drag an edge: adjust · wheel: zoom · Shift+wheel: scroll");
                 });

@@ -3,15 +3,31 @@
 
 use super::*;
 
+/// Playback of the current recording.
+#[derive(Default)]
+pub(super) struct Playback {
+    /// Position in seconds, and when playback started from it.
+    pub(super) playhead: f64,
+    pub(super) playing_since: Option<std::time::Instant>,
+    /// Playback stops (or loops) at this time: a selected segment's end.
+    pub(super) play_until: Option<(f64, f64)>,
+    pub(super) loop_selection: bool,
+    pub(super) audio: AudioOut,
+}
+
 impl Workspace {
     /// Plays the current recording from the playhead. Without a sound card
     /// the status bar says so (once) and nothing else changes.
     pub(super) fn start_playback(&mut self) {
         if let ItemView::Decoded(LoadedContent::Audio { bytes, .. }) = &self.view {
-            match self.audio.play_from(bytes.clone(), self.playhead) {
-                Ok(()) => self.playing_since = Some(std::time::Instant::now()),
+            match self
+                .playback
+                .audio
+                .play_from(bytes.clone(), self.playback.playhead)
+            {
+                Ok(()) => self.playback.playing_since = Some(std::time::Instant::now()),
                 Err(e) => {
-                    self.playing_since = None;
+                    self.playback.playing_since = None;
                     self.message = Some(e);
                 }
             }

@@ -21,7 +21,7 @@ impl Workspace {
     pub(super) fn open_item(&mut self, index: usize) {
         // After expiry nothing is decrypted: not even an attempt, which
         // the controller would refuse and audit.
-        if self.expired {
+        if self.expiry.expired {
             return;
         }
         let Some(item) = self.items.get(index) else {
@@ -34,9 +34,9 @@ impl Workspace {
         self.canvas.zoom_fit();
         self.text_view.clear();
         self.audio_view.reset();
-        self.playhead = 0.0;
-        self.playing_since = None;
-        self.audio.stop();
+        self.playback.playhead = 0.0;
+        self.playback.playing_since = None;
+        self.playback.audio.stop();
         if let Some(content) = self.cache.remove(&item_id) {
             if let Err(e) = self.session.record_view(item_id) {
                 self.message = Some(e.to_string());
