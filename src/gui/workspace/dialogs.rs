@@ -5,6 +5,43 @@
 use super::*;
 
 impl Workspace {
+    /// Opens the privacy window on the current item, or closes it.
+    pub(super) fn toggle_privacy(&mut self) {
+        if self.dialogs.privacy.is_some() {
+            self.dialogs.privacy = None;
+        } else {
+            match self.current_item().cloned() {
+                Some(item) => {
+                    let classes = class_names_for_privacy(&self.schema.classes, &self.annotations);
+                    self.dialogs.privacy =
+                        Some(PrivacyView::open(&mut self.session, item, classes));
+                }
+                None => self.message = Some("Pick an item in the queue first".into()),
+            }
+        }
+    }
+
+    /// Opens the package dialog to make a work package or open a results package.
+    pub(super) fn open_package_dialog(&mut self, cmd: Command) {
+        let kind = if cmd == Command::MakeWorkPackage {
+            DialogKind::MakeWork
+        } else {
+            DialogKind::OpenResults
+        };
+        let mut dialog = PackageDialog::new(kind);
+        if kind == DialogKind::MakeWork {
+            dialog.people = self
+                .session
+                .list_users()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|u| u.active && matches!(u.role, Role::Annotator | Role::Reviewer))
+                .map(|u| (format!("{} ({})", u.name, u.role), u.fingerprint))
+                .collect();
+        }
+        self.dialogs.package_dialog = Some(dialog);
+    }
+
     pub(super) fn help_ui(&mut self, ctx: &egui::Context) {
         let mut open = true;
         egui::Window::new("Keyboard shortcuts")

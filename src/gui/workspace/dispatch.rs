@@ -38,22 +38,7 @@ impl Workspace {
                     }
                     (None, _) => self.selected.clear(),
                 },
-                WsAction::Canvas(CanvasAction::Create(geometry)) => {
-                    let (Some(item), Some(class_id)) = (self.current_item(), self.active_class)
-                    else {
-                        continue;
-                    };
-                    let z = self.annotations.iter().map(|a| a.z).max().unwrap_or(0);
-                    let mut draft = AnnotationDraft::new(class_id, geometry);
-                    draft.z = z;
-                    let change = LabelChange::Create {
-                        item_id: item.id,
-                        draft,
-                    };
-                    if let Some(id) = self.save(change) {
-                        self.selected = BTreeSet::from([id]);
-                    }
-                }
+                WsAction::Canvas(CanvasAction::Create(geometry)) => self.create_shape(geometry),
                 WsAction::Canvas(CanvasAction::Update { id, geometry }) => {
                     self.edit(id, |d| d.geometry = geometry);
                 }
@@ -92,79 +77,10 @@ impl Workspace {
                         d.attributes.insert(name, value);
                     });
                 }
-                WsAction::ConfirmSkip => {
-                    let reason = self.dialogs.skip_reason.take().unwrap_or_default();
-                    if let Some(item_id) = self.current_item().map(|i| i.id) {
-                        match self.session.skip(item_id, &reason) {
-                            Ok(()) => {
-                                self.set_current_status("skipped");
-                                self.go_next();
-                            }
-                            Err(e) => {
-                                self.message = Some(e.to_string());
-                                self.dialogs.skip_reason = Some(reason);
-                            }
-                        }
-                    }
-                }
-                WsAction::ConfirmReject => {
-                    let comment = self.dialogs.reject_comment.take().unwrap_or_default();
-                    if let Some(item_id) = self.current_item().map(|i| i.id) {
-                        let decision = crate::controller::Decision::Reject {
-                            comment: comment.clone(),
-                        };
-                        let target = self.review_target.take();
-                        match self.session.review(item_id, target.as_deref(), decision) {
-                            Ok(()) => {
-                                self.set_current_status("rejected");
-                                self.reload_work();
-                                self.message = Some(format!(
-                                    "Item {item_id} rejected: it goes back with your comment"
-                                ));
-                                self.go_next();
-                            }
-                            Err(e) => {
-                                self.message = Some(e.to_string());
-                                self.dialogs.reject_comment = Some(comment);
-                            }
-                        }
-                    }
-                }
-                WsAction::ApplyConsensus => {
-                    if let Some(item_id) = self.current_item().map(|i| i.id) {
-                        match self.session.consensus(item_id) {
-                            Ok(drafts) => {
-                                self.correcting = Some(item_id);
-                                let n = drafts.len();
-                                for draft in drafts {
-                                    self.save(LabelChange::Create { item_id, draft });
-                                }
-                                self.message = Some(format!(
-                                    "{n} consensus label(s) added as yours; correct them, then C approves"
-                                ));
-                            }
-                            Err(e) => self.message = Some(e.to_string()),
-                        }
-                    }
-                }
-                WsAction::AddComment => {
-                    let body = std::mem::take(&mut self.comment_draft);
-                    if let Some(item_id) = self.current_item().map(|i| i.id) {
-                        let on = (self.selected.len() == 1)
-                            .then(|| self.selected.iter().next().copied())
-                            .flatten();
-                        match self.session.comment(item_id, on, &body) {
-                            Ok(_) => {
-                                self.save_state = SaveState::Saved { at_ms: now_ms() };
-                                self.reload_comments();
-                            }
-                            Err(e) => {
-                                self.message = Some(e.to_string());
-                                self.comment_draft = body;
-                            }
-                        }
-                    }
-                }
+                WsAction::ConfirmSkip => self.confirm_skip(),
+                WsAction::ConfirmReject => self.confirm_reject(),
+                WsAction::ApplyConsensus => self.apply_consensus(),
+                WsAction::AddComment => self.add_comment(),
                 WsAction::PlayAudio => {
                     if let ItemView::Decoded(LoadedContent::Audio { bytes, .. }) = &self.view
                         && let Err(e) = self.playback.audio.play(bytes.clone())
@@ -180,24 +96,7 @@ impl Workspace {
                 WsAction::Audio(AudioAction::Create {
                     start_secs,
                     end_secs,
-                }) => {
-                    let (Some(item_id), Some(class_id)) =
-                        (self.current_item().map(|i| i.id), self.active_class)
-                    else {
-                        continue;
-                    };
-                    let geometry = Geometry::Segment {
-                        start_secs,
-                        end_secs,
-                        transcript: String::new(),
-                    };
-                    if let Some(id) = self.save(LabelChange::Create {
-                        item_id,
-                        draft: AnnotationDraft::new(class_id, geometry),
-                    }) {
-                        self.selected = BTreeSet::from([id]);
-                    }
-                }
+                }) => self.create_segment(start_secs, end_secs),
                 WsAction::Audio(AudioAction::Resize {
                     id,
                     start_secs,
@@ -267,81 +166,14 @@ impl Workspace {
         match cmd {
             Command::NextItem => self.go_next(),
             Command::PreviousItem => self.go_previous(),
-            Command::SubmitAndNext => {
-                if let Some(item_id) = self.current_item().map(|i| i.id) {
-                    match self.session.submit(item_id) {
-                        Ok(()) => {
-                            self.set_current_status("submitted");
-                            self.save_state = SaveState::Saved { at_ms: now_ms() };
-                            self.message = Some(format!("Item {item_id} submitted"));
-                            self.go_next();
-                        }
-                        Err(e) => self.message = Some(e.to_string()),
-                    }
-                }
-            }
+            Command::SubmitAndNext => self.submit_and_next(),
             Command::SkipItem => {
                 if self.current_item().is_some() {
                     self.dialogs.skip_reason = Some(String::new());
                 }
             }
-            Command::Approve | Command::Correct | Command::Reject => {
-                let item_id = self.current_item().map(|i| i.id)?;
-                match cmd {
-                    Command::Reject => {
-                        if self.review_target.is_none() {
-                            self.review_target = self.only_submitted();
-                        }
-                        self.dialogs.reject_comment = Some(String::new());
-                    }
-                    Command::Correct if self.correcting != Some(item_id) => {
-                        self.correcting = Some(item_id);
-                        self.message = Some(
-                            "Correcting: edit the labels (your edits are yours in the history), then press C again to approve".into(),
-                        );
-                    }
-                    _ => {
-                        let decision = if cmd == Command::Correct {
-                            crate::controller::Decision::Correct
-                        } else {
-                            crate::controller::Decision::Approve
-                        };
-                        let target = self.review_target.take().or_else(|| self.only_submitted());
-                        match self.session.review(item_id, target.as_deref(), decision) {
-                            Ok(()) => {
-                                self.correcting = None;
-                                self.set_current_status("approved");
-                                self.reload_work();
-                                self.save_state = SaveState::Saved { at_ms: now_ms() };
-                                self.message = Some(format!("Item {item_id} approved"));
-                                self.go_next();
-                            }
-                            Err(e) => self.message = Some(e.to_string()),
-                        }
-                    }
-                }
-            }
-            Command::Undo | Command::Redo => {
-                // Across items: the latest change may be on another item.
-                let change = if cmd == Command::Undo {
-                    LabelChange::Undo { item_id: None }
-                } else {
-                    LabelChange::Redo { item_id: None }
-                };
-                match self.session.apply_label(change) {
-                    Ok(applied) => {
-                        self.save_state = SaveState::Saved { at_ms: now_ms() };
-                        if self.current_item().map(|i| i.id) != Some(applied.item_id)
-                            && let Some(index) =
-                                self.items.iter().position(|i| i.id == applied.item_id)
-                        {
-                            self.open_item(index);
-                        }
-                        self.reload_annotations();
-                    }
-                    Err(e) => self.message = Some(e.to_string()),
-                }
-            }
+            Command::Approve | Command::Correct | Command::Reject => self.decide(cmd),
+            Command::Undo | Command::Redo => self.undo_redo(cmd),
             Command::DeleteSelected => {
                 let ids: Vec<i64> = self.selected.iter().copied().collect();
                 for id in ids {
@@ -394,77 +226,13 @@ impl Workspace {
                     self.edit(id, |d| d.locked = !d.locked);
                 }
             }
-            Command::BringForward | Command::SendBackward => {
-                let (lo, hi) = (
-                    self.annotations.iter().map(|a| a.z).min().unwrap_or(0),
-                    self.annotations.iter().map(|a| a.z).max().unwrap_or(0),
-                );
-                let z = if cmd == Command::BringForward {
-                    hi + 1
-                } else {
-                    lo - 1
-                };
-                let ids: Vec<i64> = self.selected.iter().copied().collect();
-                for id in ids {
-                    self.edit(id, |d| d.z = z);
-                }
-            }
+            Command::BringForward | Command::SendBackward => self.restack_selected(cmd),
             Command::CopyPrevious => self.copy_previous(),
-            Command::PlayPause => {
-                if self.playback.playing_since.is_some() {
-                    self.playback.playhead += self
-                        .playback
-                        .playing_since
-                        .take()
-                        .map_or(0.0, |s| s.elapsed().as_secs_f64());
-                    self.playback.audio.stop();
-                } else {
-                    // Plain play runs to the end, not to a segment's end.
-                    self.playback.play_until = None;
-                    self.start_playback();
-                }
-            }
-            Command::PlaySelection => {
-                let segment = self.annotations.iter().find_map(|a| match a.geometry {
-                    Geometry::Segment {
-                        start_secs,
-                        end_secs,
-                        ..
-                    } if self.selected.contains(&a.id) => Some((start_secs, end_secs)),
-                    _ => None,
-                });
-                match segment {
-                    Some((start, end)) => {
-                        self.playback.playhead = start;
-                        self.playback.play_until = Some((start, end));
-                        self.start_playback();
-                    }
-                    None => self.message = Some("Select a segment to play it".into()),
-                }
-            }
+            Command::PlayPause => self.play_pause(),
+            Command::PlaySelection => self.play_selection(),
             Command::SplitSegment => self.split_segment(),
             Command::MergeSegments => self.merge_segments(),
-            Command::NextSegment | Command::PreviousSegment => {
-                let playhead = self.playback.playhead;
-                let mut segs: Vec<(i64, f64)> = self
-                    .annotations
-                    .iter()
-                    .filter_map(|a| match a.geometry {
-                        Geometry::Segment { start_secs, .. } => Some((a.id, start_secs)),
-                        _ => None,
-                    })
-                    .collect();
-                segs.sort_by(|a, b| a.1.total_cmp(&b.1));
-                let target = if cmd == Command::NextSegment {
-                    segs.into_iter().find(|(_, s)| *s > playhead + 1e-6)
-                } else {
-                    segs.into_iter().rev().find(|(_, s)| *s < playhead - 1e-6)
-                };
-                if let Some((id, start)) = target {
-                    self.selected = BTreeSet::from([id]);
-                    self.playback.playhead = start;
-                }
-            }
+            Command::NextSegment | Command::PreviousSegment => self.jump_to_segment(cmd),
             Command::RelateSelected => self.relate_selected(),
             Command::ZoomFit => self.canvas.zoom_fit(),
             Command::ZoomActual => self.canvas.zoom_actual(),
@@ -472,43 +240,9 @@ impl Workspace {
             Command::Settings => self.dialogs.keymap_editor.open_with(&self.keymap),
             Command::ProjectSettings => self.open_project_settings(),
             Command::SchemaEditor => self.dialogs.schema_editor.open_with(&self.schema),
-            Command::MakeWorkPackage | Command::OpenResultsPackage => {
-                let kind = if cmd == Command::MakeWorkPackage {
-                    DialogKind::MakeWork
-                } else {
-                    DialogKind::OpenResults
-                };
-                let mut dialog = PackageDialog::new(kind);
-                if kind == DialogKind::MakeWork {
-                    dialog.people = self
-                        .session
-                        .list_users()
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter(|u| u.active && matches!(u.role, Role::Annotator | Role::Reviewer))
-                        .map(|u| (format!("{} ({})", u.name, u.role), u.fingerprint))
-                        .collect();
-                }
-                self.dialogs.package_dialog = Some(dialog);
-            }
+            Command::MakeWorkPackage | Command::OpenResultsPackage => self.open_package_dialog(cmd),
             Command::ExportDataset => self.dialogs.export_dialog = Some(ExportDialog::default()),
-            Command::AcceptPredictions => {
-                let ids: Vec<i64> = self
-                    .annotations
-                    .iter()
-                    .filter(|a| a.source.is_some())
-                    .filter(|a| self.selected.is_empty() || self.selected.contains(&a.id))
-                    .map(|a| a.id)
-                    .collect();
-                match self.session.accept_predictions(&ids) {
-                    Ok(n) => {
-                        self.save_state = SaveState::Saved { at_ms: now_ms() };
-                        self.message = Some(format!("{n} prediction(s) accepted"));
-                    }
-                    Err(e) => self.save_state = SaveState::Failed(e.to_string()),
-                }
-                self.reload_annotations();
-            }
+            Command::AcceptPredictions => self.accept_predictions(),
             Command::QualityScreen => {
                 let mut view = QualityView::default();
                 match self.session.quality_report() {
@@ -517,21 +251,7 @@ impl Workspace {
                 }
                 self.dialogs.quality = Some(view);
             }
-            Command::PrivacyScreen => {
-                if self.dialogs.privacy.is_some() {
-                    self.dialogs.privacy = None;
-                } else {
-                    match self.current_item().cloned() {
-                        Some(item) => {
-                            let classes =
-                                class_names_for_privacy(&self.schema.classes, &self.annotations);
-                            self.dialogs.privacy =
-                                Some(PrivacyView::open(&mut self.session, item, classes));
-                        }
-                        None => self.message = Some("Pick an item in the queue first".into()),
-                    }
-                }
-            }
+            Command::PrivacyScreen => self.toggle_privacy(),
             Command::SendResults => {
                 self.dialogs.package_dialog = Some(PackageDialog::new(DialogKind::MakeResults));
             }

@@ -4,6 +4,101 @@
 use super::*;
 
 impl Workspace {
+    /// Creates a segment of the active class on the recording and selects it.
+    pub(super) fn create_segment(&mut self, start_secs: f64, end_secs: f64) {
+        let (Some(item_id), Some(class_id)) =
+            (self.current_item().map(|i| i.id), self.active_class)
+        else {
+            return;
+        };
+        let geometry = Geometry::Segment {
+            start_secs,
+            end_secs,
+            transcript: String::new(),
+        };
+        if let Some(id) = self.save(LabelChange::Create {
+            item_id,
+            draft: AnnotationDraft::new(class_id, geometry),
+        }) {
+            self.selected = BTreeSet::from([id]);
+        }
+    }
+
+    /// Creates a label of the active class on top of the others and selects it.
+    pub(super) fn create_shape(&mut self, geometry: Geometry) {
+        let (Some(item), Some(class_id)) = (self.current_item(), self.active_class) else {
+            return;
+        };
+        let z = self.annotations.iter().map(|a| a.z).max().unwrap_or(0);
+        let mut draft = AnnotationDraft::new(class_id, geometry);
+        draft.z = z;
+        let change = LabelChange::Create {
+            item_id: item.id,
+            draft,
+        };
+        if let Some(id) = self.save(change) {
+            self.selected = BTreeSet::from([id]);
+        }
+    }
+
+    /// Makes the selected predictions (or all on the item) the user's own labels.
+    pub(super) fn accept_predictions(&mut self) {
+        let ids: Vec<i64> = self
+            .annotations
+            .iter()
+            .filter(|a| a.source.is_some())
+            .filter(|a| self.selected.is_empty() || self.selected.contains(&a.id))
+            .map(|a| a.id)
+            .collect();
+        match self.session.accept_predictions(&ids) {
+            Ok(n) => {
+                self.save_state = SaveState::Saved { at_ms: now_ms() };
+                self.message = Some(format!("{n} prediction(s) accepted"));
+            }
+            Err(e) => self.save_state = SaveState::Failed(e.to_string()),
+        }
+        self.reload_annotations();
+    }
+
+    /// Puts the selected labels above (or below) all others.
+    pub(super) fn restack_selected(&mut self, cmd: Command) {
+        let (lo, hi) = (
+            self.annotations.iter().map(|a| a.z).min().unwrap_or(0),
+            self.annotations.iter().map(|a| a.z).max().unwrap_or(0),
+        );
+        let z = if cmd == Command::BringForward {
+            hi + 1
+        } else {
+            lo - 1
+        };
+        let ids: Vec<i64> = self.selected.iter().copied().collect();
+        for id in ids {
+            self.edit(id, |d| d.z = z);
+        }
+    }
+
+    /// Undoes or redoes the latest change, opening the item it was on.
+    pub(super) fn undo_redo(&mut self, cmd: Command) {
+        // Across items: the latest change may be on another item.
+        let change = if cmd == Command::Undo {
+            LabelChange::Undo { item_id: None }
+        } else {
+            LabelChange::Redo { item_id: None }
+        };
+        match self.session.apply_label(change) {
+            Ok(applied) => {
+                self.save_state = SaveState::Saved { at_ms: now_ms() };
+                if self.current_item().map(|i| i.id) != Some(applied.item_id)
+                    && let Some(index) = self.items.iter().position(|i| i.id == applied.item_id)
+                {
+                    self.open_item(index);
+                }
+                self.reload_annotations();
+            }
+            Err(e) => self.message = Some(e.to_string()),
+        }
+    }
+
     /// Labels the selected text as a span of `class_id`; false when no text
     /// is selected.
     pub(super) fn create_span_from_selection(&mut self, class_id: i64) -> bool {

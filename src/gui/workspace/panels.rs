@@ -194,252 +194,277 @@ impl Workspace {
         egui::ScrollArea::vertical()
             .id_salt("right-panel")
             .show(ui, |ui| {
-                ui.heading("Classes");
-                for class in &self.schema.classes {
-                    let [r, g, b] = class.rgb();
-                    let key = class.hotkey.map(|k| format!("{k}  ")).unwrap_or_default();
-                    let colour = Color32::from_rgb(r, g, b);
-                    let resp = ui
-                        .horizontal(|ui| {
-                            let (swatch, _) = ui
-                                .allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-                            ui.painter().rect_filled(swatch, 2.0, colour);
-                            ui.selectable_label(
-                                self.active_class == Some(class.id),
-                                format!("{key}{}", class.name),
-                            )
-                        })
-                        .inner;
-                    let tools: Vec<&str> = class.tools.iter().map(|t| t.label()).collect();
-                    let resp = resp.on_hover_text(format!(
-                        "{}{} — tools: {}",
-                        class.name,
-                        class
-                            .hotkey
-                            .map(|k| format!(" (key {k})"))
-                            .unwrap_or_default(),
-                        tools.join(", ")
-                    ));
-                    if resp.clicked() {
-                        actions.push(WsAction::SelectClass(class.id));
-                    }
-                }
-                // Tags classify any item: image, recording or document.
-                let has_item = self.current_item().is_some();
-                let taggable: Vec<&LabelClass> = self
-                    .schema
-                    .classes
-                    .iter()
-                    .filter(|c| c.allows(Tool::Tag))
-                    .collect();
-                if has_item && !taggable.is_empty() {
-                    ui.separator();
-                    ui.heading("Tags");
-                    ui.label(if self.schema.multi_label_tags {
-                        "Several allowed"
-                    } else {
-                        "One per item"
-                    });
-                    ui.horizontal_wrapped(|ui| {
-                        for class in taggable {
-                            let mut on = self
-                                .annotations
-                                .iter()
-                                .any(|a| a.class_id == class.id && a.geometry == Geometry::Tag);
-                            if ui.checkbox(&mut on, &class.name).changed() {
-                                actions.push(WsAction::ToggleTag(class.id));
-                            }
-                        }
-                    });
-                }
-                ui.separator();
-                ui.heading("Labels");
-                let shapes: Vec<&Annotation> = self
-                    .annotations
-                    .iter()
-                    .filter(|a| a.geometry != Geometry::Tag)
-                    .collect();
-                if shapes.is_empty() {
-                    ui.label(match self.current_item().map(|i| i.kind) {
-                        Some(ItemKind::Image) => "None yet: pick a tool and draw on the image",
-                        Some(ItemKind::Text) => {
-                            "None yet: select text, then press a class key (1–9) or Enter"
-                        }
-                        Some(ItemKind::Audio) => "None yet: drag on the waveform to add a segment",
-                        None => "",
-                    });
-                }
-                for a in shapes.iter().rev() {
-                    let class = self.schema.classes.iter().find(|c| c.id == a.class_id);
-                    let name = class.map(|c| c.name.as_str()).unwrap_or("?");
-                    ui.horizontal(|ui| {
-                        let by = self
-                            .creator_name(&a.created_by)
-                            .map(|n| format!(" · {n}"))
-                            .unwrap_or_default();
-                        let predicted = a
-                            .source
-                            .as_ref()
-                            .map(|src| match a.score {
-                                Some(p) => format!(" · predicted {p:.2} ({src})"),
-                                None => format!(" · predicted ({src})"),
-                            })
-                            .unwrap_or_default();
-                        let text = format!(
-                            "#{} {name} · {}{by}{predicted}",
-                            a.id,
-                            a.geometry.tool().label().to_lowercase()
-                        );
-                        let resp = ui.selectable_label(self.selected.contains(&a.id), text);
-                        if resp.clicked() {
-                            let additive = ui.input(|i| i.modifiers.command || i.modifiers.shift);
-                            actions.push(WsAction::SelectAnnotation {
-                                id: Some(a.id),
-                                additive,
-                            });
-                        }
-                        if ui
-                            .small_button(if a.hidden { "show" } else { "hide" })
-                            .on_hover_text(self.keymap.tooltip(Command::ToggleHidden))
-                            .clicked()
-                        {
-                            actions.push(WsAction::SetHidden(a.id, !a.hidden));
-                        }
-                        if ui
-                            .small_button(if a.locked { "unlock" } else { "lock" })
-                            .on_hover_text(self.keymap.tooltip(Command::ToggleLocked))
-                            .clicked()
-                        {
-                            actions.push(WsAction::SetLocked(a.id, !a.locked));
-                        }
-                        if ui
-                            .small_button("x")
-                            .on_hover_text(format!("Delete #{}", a.id))
-                            .clicked()
-                        {
-                            actions.push(WsAction::Delete(a.id));
-                        }
-                    });
-                }
-                // Transcript of the single selected segment, saved when the field is left.
-                if self.selected.len() == 1
-                    && let Some(a) = self
-                        .annotations
-                        .iter()
-                        .find(|a| self.selected.contains(&a.id))
-                    && let Geometry::Segment {
-                        start_secs,
-                        end_secs,
-                        transcript,
-                    } = &a.geometry
-                {
-                    ui.separator();
-                    ui.heading(format!(
-                        "Segment #{} · {start_secs:.2}–{end_secs:.2} s",
-                        a.id
-                    ));
-                    let label = ui.label("Transcript");
-                    let id = ui.scope_id().with(("transcript", a.id));
-                    let mut text = ui
-                        .data_mut(|d| d.get_temp::<String>(id))
-                        .unwrap_or_else(|| transcript.clone());
-                    let resp = ui
-                        .add(
-                            egui::TextEdit::multiline(&mut text)
-                                .desired_rows(3)
-                                .desired_width(f32::INFINITY),
-                        )
-                        .labelled_by(label.id);
-                    if resp.changed() {
-                        ui.data_mut(|d| d.insert_temp(id, text.clone()));
-                    }
-                    if resp.lost_focus() && text != *transcript {
-                        ui.data_mut(|d| d.remove::<String>(id));
-                        actions.push(WsAction::SetTranscript { id: a.id, text });
-                    }
-                }
-                // Attributes of the single selected label.
-                if self.selected.len() == 1
-                    && let Some(a) = self
-                        .annotations
-                        .iter()
-                        .find(|a| self.selected.contains(&a.id))
-                    && let Some(class) = self.schema.classes.iter().find(|c| c.id == a.class_id)
-                    && !class.attributes.is_empty()
-                {
-                    ui.separator();
-                    ui.heading(format!("Attributes of #{}", a.id));
-                    for def in &class.attributes {
-                        let current = a
-                            .attributes
-                            .get(&def.name)
-                            .cloned()
-                            .unwrap_or(serde_json::Value::Null);
-                        let label = if def.required {
-                            format!("{} *", def.name)
-                        } else {
-                            def.name.clone()
-                        };
-                        ui.horizontal(|ui| match &def.kind {
-                            AttributeKind::Bool => {
-                                let mut on = current.as_bool().unwrap_or(false);
-                                if ui.checkbox(&mut on, &label).changed() {
-                                    actions.push(WsAction::SetAttribute {
-                                        id: a.id,
-                                        name: def.name.clone(),
-                                        value: on.into(),
-                                    });
-                                }
-                            }
-                            AttributeKind::Enum { options } => {
-                                let l = ui.label(&label);
-                                let chosen = current.as_str().unwrap_or("—").to_string();
-                                egui::ComboBox::from_id_salt(("attr", a.id, &def.name))
-                                    .selected_text(&chosen)
-                                    .show_ui(ui, |ui| {
-                                        for o in options {
-                                            if ui.selectable_label(chosen == *o, o).clicked() {
-                                                actions.push(WsAction::SetAttribute {
-                                                    id: a.id,
-                                                    name: def.name.clone(),
-                                                    value: o.clone().into(),
-                                                });
-                                            }
-                                        }
-                                    })
-                                    .response
-                                    .labelled_by(l.id);
-                            }
-                            AttributeKind::Text => {
-                                let l = ui.label(&label);
-                                let id = ui.scope_id().with(("attr-text", a.id, &def.name));
-                                let mut text = ui
-                                    .data_mut(|d| d.get_temp::<String>(id))
-                                    .unwrap_or_else(|| current.as_str().unwrap_or("").to_string());
-                                let resp = ui.text_edit_singleline(&mut text).labelled_by(l.id);
-                                if resp.changed() {
-                                    ui.data_mut(|d| d.insert_temp(id, text.clone()));
-                                }
-                                // Saved when the field is left: one revision per edit, not per key.
-                                if resp.lost_focus() && current.as_str() != Some(text.as_str()) {
-                                    ui.data_mut(|d| d.remove::<String>(id));
-                                    actions.push(WsAction::SetAttribute {
-                                        id: a.id,
-                                        name: def.name.clone(),
-                                        value: text.into(),
-                                    });
-                                }
-                            }
-                        });
-                    }
-                    if class.attributes.iter().any(|d| d.required) {
-                        ui.small("* required before submit");
-                    }
-                }
+                self.classes_ui(ui, actions);
+                self.tags_ui(ui, actions);
+                self.label_list_ui(ui, actions);
+                self.transcript_ui(ui, actions);
+                self.attributes_ui(ui, actions);
                 self.consent_ui(ui);
                 self.review_ui(ui, actions);
                 self.comments_ui(ui, actions);
             });
+    }
+
+    /// The schema's classes with their colours and keys; a click makes one active.
+    fn classes_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        ui.heading("Classes");
+        for class in &self.schema.classes {
+            let [r, g, b] = class.rgb();
+            let key = class.hotkey.map(|k| format!("{k}  ")).unwrap_or_default();
+            let colour = Color32::from_rgb(r, g, b);
+            let resp = ui
+                .horizontal(|ui| {
+                    let (swatch, _) =
+                        ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+                    ui.painter().rect_filled(swatch, 2.0, colour);
+                    ui.selectable_label(
+                        self.active_class == Some(class.id),
+                        format!("{key}{}", class.name),
+                    )
+                })
+                .inner;
+            let tools: Vec<&str> = class.tools.iter().map(|t| t.label()).collect();
+            let resp = resp.on_hover_text(format!(
+                "{}{} — tools: {}",
+                class.name,
+                class
+                    .hotkey
+                    .map(|k| format!(" (key {k})"))
+                    .unwrap_or_default(),
+                tools.join(", ")
+            ));
+            if resp.clicked() {
+                actions.push(WsAction::SelectClass(class.id));
+            }
+        }
+    }
+
+    /// Whole-item tags (image, recording or document classes) as checkboxes.
+    fn tags_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        // Tags classify any item: image, recording or document.
+        let has_item = self.current_item().is_some();
+        let taggable: Vec<&LabelClass> = self
+            .schema
+            .classes
+            .iter()
+            .filter(|c| c.allows(Tool::Tag))
+            .collect();
+        if has_item && !taggable.is_empty() {
+            ui.separator();
+            ui.heading("Tags");
+            ui.label(if self.schema.multi_label_tags {
+                "Several allowed"
+            } else {
+                "One per item"
+            });
+            ui.horizontal_wrapped(|ui| {
+                for class in taggable {
+                    let mut on = self
+                        .annotations
+                        .iter()
+                        .any(|a| a.class_id == class.id && a.geometry == Geometry::Tag);
+                    if ui.checkbox(&mut on, &class.name).changed() {
+                        actions.push(WsAction::ToggleTag(class.id));
+                    }
+                }
+            });
+        }
+    }
+
+    /// The item's labels, newest first, each with hide, lock and delete.
+    fn label_list_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        ui.separator();
+        ui.heading("Labels");
+        let shapes: Vec<&Annotation> = self
+            .annotations
+            .iter()
+            .filter(|a| a.geometry != Geometry::Tag)
+            .collect();
+        if shapes.is_empty() {
+            ui.label(match self.current_item().map(|i| i.kind) {
+                Some(ItemKind::Image) => "None yet: pick a tool and draw on the image",
+                Some(ItemKind::Text) => {
+                    "None yet: select text, then press a class key (1–9) or Enter"
+                }
+                Some(ItemKind::Audio) => "None yet: drag on the waveform to add a segment",
+                None => "",
+            });
+        }
+        for a in shapes.iter().rev() {
+            let class = self.schema.classes.iter().find(|c| c.id == a.class_id);
+            let name = class.map(|c| c.name.as_str()).unwrap_or("?");
+            ui.horizontal(|ui| {
+                let by = self
+                    .creator_name(&a.created_by)
+                    .map(|n| format!(" · {n}"))
+                    .unwrap_or_default();
+                let predicted = a
+                    .source
+                    .as_ref()
+                    .map(|src| match a.score {
+                        Some(p) => format!(" · predicted {p:.2} ({src})"),
+                        None => format!(" · predicted ({src})"),
+                    })
+                    .unwrap_or_default();
+                let text = format!(
+                    "#{} {name} · {}{by}{predicted}",
+                    a.id,
+                    a.geometry.tool().label().to_lowercase()
+                );
+                let resp = ui.selectable_label(self.selected.contains(&a.id), text);
+                if resp.clicked() {
+                    let additive = ui.input(|i| i.modifiers.command || i.modifiers.shift);
+                    actions.push(WsAction::SelectAnnotation {
+                        id: Some(a.id),
+                        additive,
+                    });
+                }
+                if ui
+                    .small_button(if a.hidden { "show" } else { "hide" })
+                    .on_hover_text(self.keymap.tooltip(Command::ToggleHidden))
+                    .clicked()
+                {
+                    actions.push(WsAction::SetHidden(a.id, !a.hidden));
+                }
+                if ui
+                    .small_button(if a.locked { "unlock" } else { "lock" })
+                    .on_hover_text(self.keymap.tooltip(Command::ToggleLocked))
+                    .clicked()
+                {
+                    actions.push(WsAction::SetLocked(a.id, !a.locked));
+                }
+                if ui
+                    .small_button("x")
+                    .on_hover_text(format!("Delete #{}", a.id))
+                    .clicked()
+                {
+                    actions.push(WsAction::Delete(a.id));
+                }
+            });
+        }
+    }
+
+    /// The transcript of the single selected segment, saved when the field is left.
+    fn transcript_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        // Transcript of the single selected segment, saved when the field is left.
+        if self.selected.len() == 1
+            && let Some(a) = self
+                .annotations
+                .iter()
+                .find(|a| self.selected.contains(&a.id))
+            && let Geometry::Segment {
+                start_secs,
+                end_secs,
+                transcript,
+            } = &a.geometry
+        {
+            ui.separator();
+            ui.heading(format!(
+                "Segment #{} · {start_secs:.2}–{end_secs:.2} s",
+                a.id
+            ));
+            let label = ui.label("Transcript");
+            let id = ui.scope_id().with(("transcript", a.id));
+            let mut text = ui
+                .data_mut(|d| d.get_temp::<String>(id))
+                .unwrap_or_else(|| transcript.clone());
+            let resp = ui
+                .add(
+                    egui::TextEdit::multiline(&mut text)
+                        .desired_rows(3)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
+            if resp.changed() {
+                ui.data_mut(|d| d.insert_temp(id, text.clone()));
+            }
+            if resp.lost_focus() && text != *transcript {
+                ui.data_mut(|d| d.remove::<String>(id));
+                actions.push(WsAction::SetTranscript { id: a.id, text });
+            }
+        }
+    }
+
+    /// The attributes of the single selected label.
+    fn attributes_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        // Attributes of the single selected label.
+        if self.selected.len() == 1
+            && let Some(a) = self
+                .annotations
+                .iter()
+                .find(|a| self.selected.contains(&a.id))
+            && let Some(class) = self.schema.classes.iter().find(|c| c.id == a.class_id)
+            && !class.attributes.is_empty()
+        {
+            ui.separator();
+            ui.heading(format!("Attributes of #{}", a.id));
+            for def in &class.attributes {
+                let current = a
+                    .attributes
+                    .get(&def.name)
+                    .cloned()
+                    .unwrap_or(serde_json::Value::Null);
+                let label = if def.required {
+                    format!("{} *", def.name)
+                } else {
+                    def.name.clone()
+                };
+                ui.horizontal(|ui| match &def.kind {
+                    AttributeKind::Bool => {
+                        let mut on = current.as_bool().unwrap_or(false);
+                        if ui.checkbox(&mut on, &label).changed() {
+                            actions.push(WsAction::SetAttribute {
+                                id: a.id,
+                                name: def.name.clone(),
+                                value: on.into(),
+                            });
+                        }
+                    }
+                    AttributeKind::Enum { options } => {
+                        let l = ui.label(&label);
+                        let chosen = current.as_str().unwrap_or("—").to_string();
+                        egui::ComboBox::from_id_salt(("attr", a.id, &def.name))
+                            .selected_text(&chosen)
+                            .show_ui(ui, |ui| {
+                                for o in options {
+                                    if ui.selectable_label(chosen == *o, o).clicked() {
+                                        actions.push(WsAction::SetAttribute {
+                                            id: a.id,
+                                            name: def.name.clone(),
+                                            value: o.clone().into(),
+                                        });
+                                    }
+                                }
+                            })
+                            .response
+                            .labelled_by(l.id);
+                    }
+                    AttributeKind::Text => {
+                        let l = ui.label(&label);
+                        let id = ui.scope_id().with(("attr-text", a.id, &def.name));
+                        let mut text = ui
+                            .data_mut(|d| d.get_temp::<String>(id))
+                            .unwrap_or_else(|| current.as_str().unwrap_or("").to_string());
+                        let resp = ui.text_edit_singleline(&mut text).labelled_by(l.id);
+                        if resp.changed() {
+                            ui.data_mut(|d| d.insert_temp(id, text.clone()));
+                        }
+                        // Saved when the field is left: one revision per edit, not per key.
+                        if resp.lost_focus() && current.as_str() != Some(text.as_str()) {
+                            ui.data_mut(|d| d.remove::<String>(id));
+                            actions.push(WsAction::SetAttribute {
+                                id: a.id,
+                                name: def.name.clone(),
+                                value: text.into(),
+                            });
+                        }
+                    }
+                });
+            }
+            if class.attributes.iter().any(|d| d.required) {
+                ui.small("* required before submit");
+            }
+        }
     }
 
     pub(super) fn item_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
@@ -453,7 +478,11 @@ impl Workspace {
         }
     }
 
-    pub(super) fn item_content_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+    /// Keeps the image's textures in step with the view: re-uploads the
+    /// preview once new brightness/contrast is let go (dropping the
+    /// full-resolution tiles), and uploads the tiles when zoomed in beyond
+    /// what the preview holds.
+    fn refresh_image_textures(&mut self, ctx: &egui::Context) {
         let wants_full = match (&self.view, self.canvas.scale()) {
             (
                 ItemView::Image {
@@ -502,7 +531,7 @@ impl Workspace {
                 .enumerate()
                 .map(|(i, t)| {
                     let name = format!("item-tile-{i}");
-                    let tex = ui.ctx().load_texture(
+                    let tex = ctx.load_texture(
                         name,
                         adjust.apply(&t.image),
                         egui::TextureOptions::LINEAR,
@@ -512,6 +541,10 @@ impl Workspace {
                 .collect();
             *full = Some(uploaded);
         }
+    }
+
+    pub(super) fn item_content_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
+        self.refresh_image_textures(ui.ctx());
         let watermark = self.watermark.clone();
         match &self.view {
             ItemView::Empty => {
@@ -579,26 +612,9 @@ impl Workspace {
                 peaks,
                 ..
             }) => {
-                if let Some(since) = self.playback.playing_since {
-                    let now = self.playback.playhead + since.elapsed().as_secs_f64();
-                    match self.playback.play_until {
-                        // Playing a segment: loop it or stop at its end.
-                        Some((start, end)) if now >= end => {
-                            if self.playback.loop_selection {
-                                self.playback.playhead = start;
-                                actions.push(WsAction::Run(Command::PlaySelection));
-                            } else {
-                                self.playback.audio.stop();
-                                self.playback.playing_since = None;
-                                self.playback.playhead = end;
-                                self.playback.play_until = None;
-                            }
-                        }
-                        _ if now >= *duration_secs => {
-                            self.playback.playing_since = None;
-                            self.playback.playhead = 0.0;
-                        }
-                        _ => {}
+                if self.playback.playing_since.is_some() {
+                    if self.playback.tick(*duration_secs) {
+                        actions.push(WsAction::Run(Command::PlaySelection));
                     }
                     ui.ctx().request_repaint();
                 }

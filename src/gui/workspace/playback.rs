@@ -15,7 +15,97 @@ pub(super) struct Playback {
     pub(super) audio: AudioOut,
 }
 
+impl Playback {
+    /// Follows playback along the clock: at a played segment's end it
+    /// stops, or returns true when the segment should play again (Loop);
+    /// at the recording's end it goes back to the start.
+    pub(super) fn tick(&mut self, duration_secs: f64) -> bool {
+        let Some(since) = self.playing_since else {
+            return false;
+        };
+        let now = self.playhead + since.elapsed().as_secs_f64();
+        match self.play_until {
+            // Playing a segment: loop it or stop at its end.
+            Some((start, end)) if now >= end => {
+                if self.loop_selection {
+                    self.playhead = start;
+                    return true;
+                }
+                self.audio.stop();
+                self.playing_since = None;
+                self.playhead = end;
+                self.play_until = None;
+            }
+            _ if now >= duration_secs => {
+                self.playing_since = None;
+                self.playhead = 0.0;
+            }
+            _ => {}
+        }
+        false
+    }
+}
+
 impl Workspace {
+    /// Selects the next (or previous) segment and moves the playhead to its start.
+    pub(super) fn jump_to_segment(&mut self, cmd: Command) {
+        let playhead = self.playback.playhead;
+        let mut segs: Vec<(i64, f64)> = self
+            .annotations
+            .iter()
+            .filter_map(|a| match a.geometry {
+                Geometry::Segment { start_secs, .. } => Some((a.id, start_secs)),
+                _ => None,
+            })
+            .collect();
+        segs.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let target = if cmd == Command::NextSegment {
+            segs.into_iter().find(|(_, s)| *s > playhead + 1e-6)
+        } else {
+            segs.into_iter().rev().find(|(_, s)| *s < playhead - 1e-6)
+        };
+        if let Some((id, start)) = target {
+            self.selected = BTreeSet::from([id]);
+            self.playback.playhead = start;
+        }
+    }
+
+    /// Plays the selected segment (looping it when Loop is on).
+    pub(super) fn play_selection(&mut self) {
+        let segment = self.annotations.iter().find_map(|a| match a.geometry {
+            Geometry::Segment {
+                start_secs,
+                end_secs,
+                ..
+            } if self.selected.contains(&a.id) => Some((start_secs, end_secs)),
+            _ => None,
+        });
+        match segment {
+            Some((start, end)) => {
+                self.playback.playhead = start;
+                self.playback.play_until = Some((start, end));
+                self.start_playback();
+            }
+            None => self.message = Some("Select a segment to play it".into()),
+        }
+    }
+
+    /// Pauses where it is, or plays from the playhead to the end.
+    pub(super) fn play_pause(&mut self) {
+        if self.playback.playing_since.is_some() {
+            self.playback.playhead += self
+                .playback
+                .playing_since
+                .take()
+                .map_or(0.0, |s| s.elapsed().as_secs_f64());
+            self.playback.audio.stop();
+        } else {
+            // Plain play runs to the end, not to a segment's end.
+            self.playback.play_until = None;
+            self.start_playback();
+        }
+    }
+
     /// Plays the current recording from the playhead. Without a sound card
     /// the status bar says so (once) and nothing else changes.
     pub(super) fn start_playback(&mut self) {

@@ -5,6 +5,38 @@
 use super::*;
 
 impl Workspace {
+    /// Skips the current item with the typed reason and opens the next one.
+    pub(super) fn confirm_skip(&mut self) {
+        let reason = self.dialogs.skip_reason.take().unwrap_or_default();
+        if let Some(item_id) = self.current_item().map(|i| i.id) {
+            match self.session.skip(item_id, &reason) {
+                Ok(()) => {
+                    self.set_current_status("skipped");
+                    self.go_next();
+                }
+                Err(e) => {
+                    self.message = Some(e.to_string());
+                    self.dialogs.skip_reason = Some(reason);
+                }
+            }
+        }
+    }
+
+    /// Submits the current item for review and opens the next one.
+    pub(super) fn submit_and_next(&mut self) {
+        if let Some(item_id) = self.current_item().map(|i| i.id) {
+            match self.session.submit(item_id) {
+                Ok(()) => {
+                    self.set_current_status("submitted");
+                    self.save_state = SaveState::Saved { at_ms: now_ms() };
+                    self.message = Some(format!("Item {item_id} submitted"));
+                    self.go_next();
+                }
+                Err(e) => self.message = Some(e.to_string()),
+            }
+        }
+    }
+
     /// Recomputes the filtered queue.
     pub(super) fn refilter(&mut self) {
         let needle = self.search.to_lowercase();

@@ -4,6 +4,110 @@
 use super::*;
 
 impl Workspace {
+    /// Posts the draft comment (on the selected label when exactly one is).
+    pub(super) fn add_comment(&mut self) {
+        let body = std::mem::take(&mut self.comment_draft);
+        if let Some(item_id) = self.current_item().map(|i| i.id) {
+            let on = (self.selected.len() == 1)
+                .then(|| self.selected.iter().next().copied())
+                .flatten();
+            match self.session.comment(item_id, on, &body) {
+                Ok(_) => {
+                    self.save_state = SaveState::Saved { at_ms: now_ms() };
+                    self.reload_comments();
+                }
+                Err(e) => {
+                    self.message = Some(e.to_string());
+                    self.comment_draft = body;
+                }
+            }
+        }
+    }
+
+    /// Adds the consensus labels as the reviewer's own, to correct from.
+    pub(super) fn apply_consensus(&mut self) {
+        if let Some(item_id) = self.current_item().map(|i| i.id) {
+            match self.session.consensus(item_id) {
+                Ok(drafts) => {
+                    self.correcting = Some(item_id);
+                    let n = drafts.len();
+                    for draft in drafts {
+                        self.save(LabelChange::Create { item_id, draft });
+                    }
+                    self.message = Some(format!(
+                        "{n} consensus label(s) added as yours; correct them, then C approves"
+                    ));
+                }
+                Err(e) => self.message = Some(e.to_string()),
+            }
+        }
+    }
+
+    /// Sends the item back with the reviewer's comment.
+    pub(super) fn confirm_reject(&mut self) {
+        let comment = self.dialogs.reject_comment.take().unwrap_or_default();
+        if let Some(item_id) = self.current_item().map(|i| i.id) {
+            let decision = crate::controller::Decision::Reject {
+                comment: comment.clone(),
+            };
+            let target = self.review_target.take();
+            match self.session.review(item_id, target.as_deref(), decision) {
+                Ok(()) => {
+                    self.set_current_status("rejected");
+                    self.reload_work();
+                    self.message = Some(format!(
+                        "Item {item_id} rejected: it goes back with your comment"
+                    ));
+                    self.go_next();
+                }
+                Err(e) => {
+                    self.message = Some(e.to_string());
+                    self.dialogs.reject_comment = Some(comment);
+                }
+            }
+        }
+    }
+
+    /// A reviewer's Approve, Reject (asks for a comment) or Correct (first enters correcting mode, then approves).
+    pub(super) fn decide(&mut self, cmd: Command) {
+        let Some(item_id) = self.current_item().map(|i| i.id) else {
+            return;
+        };
+        match cmd {
+            Command::Reject => {
+                if self.review_target.is_none() {
+                    self.review_target = self.only_submitted();
+                }
+                self.dialogs.reject_comment = Some(String::new());
+            }
+            Command::Correct if self.correcting != Some(item_id) => {
+                self.correcting = Some(item_id);
+                self.message = Some(
+                    "Correcting: edit the labels (your edits are yours in the history), then press C again to approve".into(),
+                );
+            }
+            _ => {
+                let decision = if cmd == Command::Correct {
+                    crate::controller::Decision::Correct
+                } else {
+                    crate::controller::Decision::Approve
+                };
+                let target = self.review_target.take().or_else(|| self.only_submitted());
+                match self.session.review(item_id, target.as_deref(), decision) {
+                    Ok(()) => {
+                        self.correcting = None;
+                        self.set_current_status("approved");
+                        self.reload_work();
+                        self.save_state = SaveState::Saved { at_ms: now_ms() };
+                        self.message = Some(format!("Item {item_id} approved"));
+                        self.go_next();
+                    }
+                    Err(e) => self.message = Some(e.to_string()),
+                }
+            }
+        }
+    }
+
     /// The one person whose work on the current item waits for review.
     pub(super) fn only_submitted(&self) -> Option<String> {
         let waiting: Vec<&String> = self
