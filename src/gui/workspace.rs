@@ -34,6 +34,7 @@ use crate::permissions::{self, Action};
 use dialogs::{Dialogs, class_names_for_privacy};
 use expiry::Expiry;
 use playback::Playback;
+use queue::Queue;
 
 mod dialogs;
 mod dispatch;
@@ -144,22 +145,14 @@ enum ItemView {
 
 pub struct Workspace {
     session: Session,
-    items: Vec<ItemSummary>,
-    /// Indices into `items` that pass the filters, in queue order.
-    visible: Vec<usize>,
-    status_filter: Option<&'static str>,
-    search: String,
-    current: Option<usize>,
+    /// The items, the filters, the current item and what is being decoded.
+    queue: Queue,
     schema: Schema,
     active_class: Option<i64>,
     tool: Tool,
     annotations: Vec<Annotation>,
     selected: BTreeSet<i64>,
     view: ItemView,
-    loader: Loader,
-    /// Decoded items by id, waiting to be shown (prefetch).
-    cache: HashMap<i64, LoadedContent>,
-    requested: HashSet<i64>,
     canvas: CanvasState,
     text_view: TextViewState,
     audio_view: AudioViewState,
@@ -279,20 +272,13 @@ impl Workspace {
         });
         let mut ws = Self {
             session,
-            visible: (0..items.len()).collect(),
-            items,
-            status_filter: None,
-            search: String::new(),
-            current: None,
+            queue: Queue::new(items, loader),
             active_class: schema.classes.first().map(|c| c.id),
             schema,
             tool: Tool::BBox,
             annotations: Vec::new(),
             selected: BTreeSet::new(),
             view: ItemView::Empty,
-            loader,
-            cache: HashMap::new(),
-            requested: HashSet::new(),
             canvas: CanvasState::default(),
             text_view: TextViewState::default(),
             audio_view: AudioViewState::default(),
@@ -334,8 +320,8 @@ impl Workspace {
             ));
         }
         let start = start_item
-            .and_then(|id| ws.items.iter().position(|i| i.id == id))
-            .or((!ws.items.is_empty()).then_some(0));
+            .and_then(|id| ws.queue.items.iter().position(|i| i.id == id))
+            .or((!ws.queue.items.is_empty()).then_some(0));
         if let Some(index) = start {
             ws.open_item(index);
         }
@@ -352,7 +338,7 @@ impl Workspace {
         self.session
     }
     pub fn current_item(&self) -> Option<&ItemSummary> {
-        self.current.and_then(|i| self.items.get(i))
+        self.queue.current.and_then(|i| self.queue.items.get(i))
     }
     pub fn annotations(&self) -> &[Annotation] {
         &self.annotations
@@ -395,9 +381,10 @@ impl Workspace {
         &self.schema.classes
     }
     pub fn visible_items(&self) -> Vec<&ItemSummary> {
-        self.visible
+        self.queue
+            .visible
             .iter()
-            .filter_map(|i| self.items.get(*i))
+            .filter_map(|i| self.queue.items.get(*i))
             .collect()
     }
     pub fn is_loading(&self) -> bool {

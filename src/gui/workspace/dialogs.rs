@@ -395,7 +395,7 @@ impl Workspace {
         let Some(view) = self.dialogs.privacy.as_mut() else {
             return;
         };
-        let current = self.current.and_then(|i| self.items.get(i));
+        let current = self.queue.current.and_then(|i| self.queue.items.get(i));
         if let Some(item) = current
             && item.id != view.item_id()
         {

@@ -29,7 +29,7 @@ impl Workspace {
     pub(super) fn check_expiry(&mut self, ctx: &egui::Context) {
         if self.expiry.expired {
             // The decoder may still deliver an item requested before.
-            self.cache.clear();
+            self.queue.cache.clear();
             return;
         }
         if self.expiry.expires_at.is_none() {
@@ -49,10 +49,10 @@ impl Workspace {
         self.expiry.expired = true;
         self.audio_pause();
         self.playback.audio.stop();
-        self.current = None;
+        self.queue.current = None;
         self.view = ItemView::Empty;
-        self.cache.clear();
-        self.requested.clear();
+        self.queue.cache.clear();
+        self.queue.requested.clear();
         self.annotations.clear();
         self.selected.clear();
         self.comments.clear();

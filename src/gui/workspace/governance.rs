@@ -82,7 +82,7 @@ impl Workspace {
 
     /// The consent group of the side panel (editable by admins).
     pub(super) fn consent_ui(&mut self, ui: &mut egui::Ui) {
-        if self.current.is_none() {
+        if self.queue.current.is_none() {
             return;
         }
         let editable = permissions::allowed(self.session.role(), Action::Import);
@@ -145,8 +145,9 @@ impl Workspace {
     pub(super) fn reload_queue(&mut self, gone: Option<i64>) {
         let current_id = self.current_item().map(|i| i.id);
         let old_pos = self
+            .queue
             .current
-            .and_then(|c| self.visible.iter().position(|i| *i == c));
+            .and_then(|c| self.queue.visible.iter().position(|i| *i == c));
         let items = match self.session.items() {
             Ok(items) => items,
             Err(e) => {
@@ -155,14 +156,16 @@ impl Workspace {
             }
         };
         if let Some(id) = gone {
-            self.cache.remove(&id);
-            self.requested.remove(&id);
+            self.queue.cache.remove(&id);
+            self.queue.requested.remove(&id);
         }
-        self.items = items;
-        self.current = None;
+        self.queue.items = items;
+        self.queue.current = None;
         self.refilter();
-        if let Some(index) = current_id.and_then(|id| self.items.iter().position(|i| i.id == id)) {
-            self.current = Some(index);
+        if let Some(index) =
+            current_id.and_then(|id| self.queue.items.iter().position(|i| i.id == id))
+        {
+            self.queue.current = Some(index);
             return;
         }
         self.view = ItemView::Empty;
@@ -175,11 +178,12 @@ impl Workspace {
         self.playback.playing_since = None;
         let next = old_pos
             .and_then(|p| {
-                self.visible
+                self.queue
+                    .visible
                     .get(p)
-                    .or_else(|| self.visible.get(p.saturating_sub(1)))
+                    .or_else(|| self.queue.visible.get(p.saturating_sub(1)))
             })
-            .or_else(|| self.visible.first())
+            .or_else(|| self.queue.visible.first())
             .copied();
         if let Some(index) = next {
             self.open_item(index);
@@ -190,7 +194,12 @@ impl Workspace {
         if self.dialogs.incidents.is_some() {
             self.dialogs.incidents = None;
         } else {
-            let names = self.items.iter().map(|i| (i.id, i.name.clone())).collect();
+            let names = self
+                .queue
+                .items
+                .iter()
+                .map(|i| (i.id, i.name.clone()))
+                .collect();
             self.dialogs.incidents = Some(IncidentsView::open(&mut self.session, names));
         }
     }
@@ -220,12 +229,12 @@ impl Workspace {
             self.reload_queue(None);
         }
         if let Some(item_id) = done.remask {
-            match self.items.iter().position(|i| i.id == item_id) {
+            match self.queue.items.iter().position(|i| i.id == item_id) {
                 Some(index) => {
-                    if self.current != Some(index) {
+                    if self.queue.current != Some(index) {
                         self.open_item(index);
                     }
-                    if let Some(item) = self.items.get(index).cloned() {
+                    if let Some(item) = self.queue.items.get(index).cloned() {
                         let classes =
                             class_names_for_privacy(&self.schema.classes, &self.annotations);
                         self.dialogs.privacy =

@@ -89,7 +89,11 @@ impl Workspace {
             Ok(applied) => {
                 self.save_state = SaveState::Saved { at_ms: now_ms() };
                 if self.current_item().map(|i| i.id) != Some(applied.item_id)
-                    && let Some(index) = self.items.iter().position(|i| i.id == applied.item_id)
+                    && let Some(index) = self
+                        .queue
+                        .items
+                        .iter()
+                        .position(|i| i.id == applied.item_id)
                 {
                     self.open_item(index);
                 }
@@ -185,17 +189,19 @@ impl Workspace {
     }
 
     pub(super) fn copy_previous(&mut self) {
-        let Some(index) = self.current else { return };
-        let pos = self.visible.iter().position(|i| *i == index);
+        let Some(index) = self.queue.current else {
+            return;
+        };
+        let pos = self.queue.visible.iter().position(|i| *i == index);
         let Some(prev) = pos
             .filter(|p| *p > 0)
-            .and_then(|p| self.visible.get(p - 1))
-            .and_then(|i| self.items.get(*i))
+            .and_then(|p| self.queue.visible.get(p - 1))
+            .and_then(|i| self.queue.items.get(*i))
         else {
             self.message = Some("There is no previous item to copy from".into());
             return;
         };
-        let (from, to) = (prev.id, self.items[index].id);
+        let (from, to) = (prev.id, self.queue.items[index].id);
         match self.session.copy_labels(from, to) {
             Ok(ids) => {
                 self.save_state = SaveState::Saved { at_ms: now_ms() };

@@ -150,8 +150,8 @@ impl Workspace {
                 ui.label(RichText::new(text).color(Color32::from_rgb(240, 175, 40)));
                 ui.separator();
             }
-            if let Some(i) = self.current {
-                ui.label(format!("item {} of {}", i + 1, self.items.len()));
+            if let Some(i) = self.queue.current {
+                ui.label(format!("item {} of {}", i + 1, self.queue.items.len()));
                 ui.separator();
             }
             ui.label(format!("tool: {}", self.tool.label()));

@@ -4,6 +4,39 @@
 
 use super::*;
 
+/// The queue: every item this user may see, the filtered view of it, the
+/// current item, and the decoder's work (requested, decoded and waiting).
+pub(super) struct Queue {
+    pub(super) items: Vec<ItemSummary>,
+    /// Indices into `items` that pass the filters, in queue order.
+    pub(super) visible: Vec<usize>,
+    pub(super) status_filter: Option<&'static str>,
+    pub(super) search: String,
+    /// Index into `items` of the item shown.
+    pub(super) current: Option<usize>,
+    pub(super) loader: Loader,
+    /// Decoded items by id, waiting to be shown (prefetch).
+    pub(super) cache: HashMap<i64, LoadedContent>,
+    /// Items handed to the decoder and not yet delivered.
+    pub(super) requested: HashSet<i64>,
+}
+
+impl Queue {
+    /// All of `items`, unfiltered, none open yet.
+    pub(super) fn new(items: Vec<ItemSummary>, loader: Loader) -> Self {
+        Self {
+            visible: (0..items.len()).collect(),
+            items,
+            status_filter: None,
+            search: String::new(),
+            current: None,
+            loader,
+            cache: HashMap::new(),
+            requested: HashSet::new(),
+        }
+    }
+}
+
 impl Workspace {
     /// Skips the current item with the typed reason and opens the next one.
     pub(super) fn confirm_skip(&mut self) {
@@ -39,12 +72,13 @@ impl Workspace {
 
     /// Recomputes the filtered queue.
     pub(super) fn refilter(&mut self) {
-        let needle = self.search.to_lowercase();
-        self.visible = self
+        let needle = self.queue.search.to_lowercase();
+        self.queue.visible = self
+            .queue
             .items
             .iter()
             .enumerate()
-            .filter(|(_, i)| self.status_filter.is_none_or(|s| i.status == s))
+            .filter(|(_, i)| self.queue.status_filter.is_none_or(|s| i.status == s))
             .filter(|(_, i)| needle.is_empty() || i.name.to_lowercase().contains(&needle))
             .map(|(n, _)| n)
             .collect();
@@ -56,11 +90,11 @@ impl Workspace {
         if self.expiry.expired {
             return;
         }
-        let Some(item) = self.items.get(index) else {
+        let Some(item) = self.queue.items.get(index) else {
             return;
         };
         let item_id = item.id;
-        self.current = Some(index);
+        self.queue.current = Some(index);
         self.selected.clear();
         self.canvas.reset_gestures();
         self.canvas.zoom_fit();
@@ -69,17 +103,17 @@ impl Workspace {
         self.playback.playhead = 0.0;
         self.playback.playing_since = None;
         self.playback.audio.stop();
-        if let Some(content) = self.cache.remove(&item_id) {
+        if let Some(content) = self.queue.cache.remove(&item_id) {
             if let Err(e) = self.session.record_view(item_id) {
                 self.message = Some(e.to_string());
             }
-            let ctx = self.loader.ctx();
+            let ctx = self.queue.loader.ctx();
             self.show(&ctx, item_id, content);
         } else {
             match self.session.open_item(item_id) {
                 Ok(blob) => {
-                    if self.requested.insert(item_id) {
-                        self.loader.request(blob);
+                    if self.queue.requested.insert(item_id) {
+                        self.queue.loader.request(blob);
                     }
                     self.view = ItemView::Loading;
                 }
@@ -99,33 +133,40 @@ impl Workspace {
     /// Decodes the next items in the background (authorised, not yet
     /// recorded as viewed: that happens when they are shown).
     pub(super) fn prefetch_around(&mut self, index: usize) {
-        let pos = self.visible.iter().position(|i| *i == index).unwrap_or(0);
+        let pos = self
+            .queue
+            .visible
+            .iter()
+            .position(|i| *i == index)
+            .unwrap_or(0);
         let ahead: Vec<i64> = self
+            .queue
             .visible
             .iter()
             .skip(pos + 1)
             .take(PREFETCH_AHEAD)
-            .filter_map(|i| self.items.get(*i).map(|it| it.id))
+            .filter_map(|i| self.queue.items.get(*i).map(|it| it.id))
             .collect();
         for id in ahead {
-            if self.cache.contains_key(&id) || self.requested.contains(&id) {
+            if self.queue.cache.contains_key(&id) || self.queue.requested.contains(&id) {
                 continue;
             }
             if let Ok(blob) = self.session.prefetch_item(id) {
-                self.requested.insert(id);
-                self.loader.request(blob);
+                self.queue.requested.insert(id);
+                self.queue.loader.request(blob);
             }
         }
         // Bound memory: keep only items near the current one.
-        if self.cache.len() > CACHE_ITEMS {
+        if self.queue.cache.len() > CACHE_ITEMS {
             let keep: HashSet<i64> = self
+                .queue
                 .visible
                 .iter()
                 .skip(pos.saturating_sub(1))
                 .take(PREFETCH_AHEAD + 2)
-                .filter_map(|i| self.items.get(*i).map(|it| it.id))
+                .filter_map(|i| self.queue.items.get(*i).map(|it| it.id))
                 .collect();
-            self.cache.retain(|id, _| keep.contains(id));
+            self.queue.cache.retain(|id, _| keep.contains(id));
         }
     }
 
@@ -173,7 +214,7 @@ impl Workspace {
             Ok(list) => {
                 let count = list.len() as u64;
                 self.annotations = list;
-                if let Some(item) = self.current.and_then(|i| self.items.get_mut(i)) {
+                if let Some(item) = self.queue.current.and_then(|i| self.queue.items.get_mut(i)) {
                     item.label_count = count;
                     if count > 0 && item.status == "new" {
                         item.status = "in_progress".into();
@@ -188,41 +229,42 @@ impl Workspace {
 
     /// Receives decoded items from the worker thread.
     pub(super) fn poll_loader(&mut self, ctx: &egui::Context) {
-        while let Ok(loaded) = self.loader.results.try_recv() {
+        while let Ok(loaded) = self.queue.loader.results.try_recv() {
             let is_current = self.current_item().map(|i| i.id) == Some(loaded.item_id);
             if let LoadedContent::Tiles(tiles) = loaded.content {
                 // Full resolution follows its preview: attach it wherever that went.
                 if is_current && let ItemView::Image { full_pixels, .. } = &mut self.view {
                     *full_pixels = Some(tiles);
                 } else if let Some(LoadedContent::Image { full, .. }) =
-                    self.cache.get_mut(&loaded.item_id)
+                    self.queue.cache.get_mut(&loaded.item_id)
                 {
                     *full = Some(tiles);
                 }
                 continue;
             }
-            self.requested.remove(&loaded.item_id);
+            self.queue.requested.remove(&loaded.item_id);
             if is_current && matches!(self.view, ItemView::Loading) {
                 self.show(ctx, loaded.item_id, loaded.content);
             } else {
-                self.cache.insert(loaded.item_id, loaded.content);
+                self.queue.cache.insert(loaded.item_id, loaded.content);
             }
         }
     }
 
     pub(super) fn set_current_status(&mut self, status: &str) {
-        if let Some(item) = self.current.and_then(|i| self.items.get_mut(i)) {
+        if let Some(item) = self.queue.current.and_then(|i| self.queue.items.get_mut(i)) {
             item.status = status.to_string();
         }
     }
 
     pub(super) fn go_next(&mut self) {
         let pos = self
+            .queue
             .current
-            .and_then(|c| self.visible.iter().position(|i| *i == c));
+            .and_then(|c| self.queue.visible.iter().position(|i| *i == c));
         let next = match pos {
-            Some(p) => self.visible.get(p + 1).copied(),
-            None => self.visible.first().copied(),
+            Some(p) => self.queue.visible.get(p + 1).copied(),
+            None => self.queue.visible.first().copied(),
         };
         if let Some(next) = next {
             self.open_item(next);
@@ -231,11 +273,12 @@ impl Workspace {
 
     pub(super) fn go_previous(&mut self) {
         let pos = self
+            .queue
             .current
-            .and_then(|c| self.visible.iter().position(|i| *i == c));
+            .and_then(|c| self.queue.visible.iter().position(|i| *i == c));
         if let Some(prev) = pos
             .filter(|p| *p > 0)
-            .and_then(|p| self.visible.get(p - 1).copied())
+            .and_then(|p| self.queue.visible.get(p - 1).copied())
         {
             self.open_item(prev);
         }
@@ -244,7 +287,7 @@ impl Workspace {
     /// Merged labels and states: refresh the queue and the current item.
     pub(super) fn reload_after_merge(&mut self) {
         if let Ok(items) = self.session.items() {
-            self.items = items;
+            self.queue.items = items;
             self.refilter();
         }
         self.reload_annotations();
@@ -256,14 +299,14 @@ impl Workspace {
         ui.horizontal(|ui| {
             let label = ui.label("Status");
             egui::ComboBox::from_id_salt("status-filter")
-                .selected_text(self.status_filter.unwrap_or("all"))
+                .selected_text(self.queue.status_filter.unwrap_or("all"))
                 .show_ui(ui, |ui| {
                     changed |= ui
-                        .selectable_value(&mut self.status_filter, None, "all")
+                        .selectable_value(&mut self.queue.status_filter, None, "all")
                         .changed();
                     for s in STATUSES {
                         changed |= ui
-                            .selectable_value(&mut self.status_filter, Some(s), s)
+                            .selectable_value(&mut self.queue.status_filter, Some(s), s)
                             .changed();
                     }
                 })
@@ -272,7 +315,7 @@ impl Workspace {
         });
         let label = ui.label("Search");
         changed |= ui
-            .add(egui::TextEdit::singleline(&mut self.search).hint_text("name contains…"))
+            .add(egui::TextEdit::singleline(&mut self.queue.search).hint_text("name contains…"))
             .labelled_by(label.id)
             .changed();
         if changed {
@@ -280,8 +323,8 @@ impl Workspace {
         }
         ui.label(format!(
             "{} of {} item(s)",
-            self.visible.len(),
-            self.items.len()
+            self.queue.visible.len(),
+            self.queue.items.len()
         ));
         ui.separator();
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
@@ -292,13 +335,13 @@ impl Workspace {
         egui::ScrollArea::vertical().auto_shrink(false).show_rows(
             ui,
             row_height,
-            self.visible.len(),
+            self.queue.visible.len(),
             |ui, range| {
                 for row in range {
-                    let Some(index) = self.visible.get(row).copied() else {
+                    let Some(index) = self.queue.visible.get(row).copied() else {
                         continue;
                     };
-                    let Some(item) = self.items.get(index) else {
+                    let Some(item) = self.queue.items.get(index) else {
                         continue;
                     };
                     let kind = match item.kind {
@@ -308,7 +351,7 @@ impl Workspace {
                     };
                     let text = format!("{kind}  {}  ({})", item.name, item.label_count);
                     if ui
-                        .selectable_label(self.current == Some(index), text)
+                        .selectable_label(self.queue.current == Some(index), text)
                         .on_hover_text(format!("{} ({})", item.name, item.status))
                         .clicked()
                     {

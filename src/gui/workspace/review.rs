@@ -206,7 +206,7 @@ impl Workspace {
     /// The item's comment thread and a field to add one (on the selected
     /// label when exactly one is selected).
     pub(super) fn comments_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
-        if self.current.is_none() {
+        if self.queue.current.is_none() {
             return;
         }
         ui.separator();
