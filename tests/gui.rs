@@ -440,13 +440,11 @@ fn a_remapped_shortcut_works_and_is_kept_per_user() {
     // A new session of the same user loads the remap.
     let mut h = unlocked(&d);
     assert_eq!(
-        sealtag::gui::keymap::format_shortcut(
-            &h.state()
-                .workspace()
-                .unwrap()
-                .keymap()
-                .shortcut(sealtag::gui::commands::Command::NextItem)
-        ),
+        h.state()
+            .workspace()
+            .unwrap()
+            .keymap()
+            .text(sealtag::gui::commands::Command::NextItem),
         "N"
     );
     key(&mut h, Key::N);
@@ -1122,4 +1120,26 @@ fn schema_editor_sets_the_overlap_rules() {
             .iter()
             .any(|r| r.action == "schema.overlap_rules")
     );
+}
+
+#[test]
+fn the_toolbar_shows_only_the_tools_of_the_items_kind() {
+    let d = demo();
+    let mut h = unlocked(&d);
+    // An image: drawing tools, view sliders and zoom.
+    for label in ["Box", "Polygon", "Keypoints", "Brightness", "Fit"] {
+        h.get_by_label(label);
+    }
+    assert!(h.query_by_label("Relate").is_none());
+    // A document: no drawing tools, no image view; relating spans instead.
+    at_first_chat(&mut h);
+    h.run_steps(2);
+    for label in ["Box", "Polygon", "Keypoints", "Brightness", "Fit"] {
+        assert!(h.query_by_label(label).is_none(), "{label} on a text item");
+    }
+    h.get_by_label("Relate");
+    // The polygon key is ignored on a document: the tool stays as it was.
+    let tool = h.state().workspace().unwrap().tool();
+    key(&mut h, Key::P);
+    assert_eq!(h.state().workspace().unwrap().tool(), tool);
 }

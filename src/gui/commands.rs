@@ -1,174 +1,437 @@
-//! Every workspace command in one enum: the single source of its label, its
-//! default shortcut, and the text of menus, tooltips and the help overlay.
-//! Users may remap shortcuts ([`super::keymap`]); nothing else names keys.
+//! Every workspace command declared once, as one row of [`commands!`]: its
+//! id, label, tooltip, default shortcut, the permission it needs, the item
+//! kinds it applies to, and where it shows (menu, bar). Menus, bars, the
+//! help overlay, the keymap's defaults and the dispatcher's gate all read
+//! that row; users may remap shortcuts ([`super::keymap`]).
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Command {
-    NextItem,
-    PreviousItem,
-    SubmitAndNext,
-    SkipItem,
-    Approve,
-    Reject,
-    Correct,
-    Undo,
-    Redo,
-    DeleteSelected,
-    DuplicateSelected,
-    SelectAll,
-    Deselect,
-    FinishShape,
-    ToolSelect,
-    ToolBox,
-    ToolPolygon,
-    ToolPolyline,
-    ToolPoint,
-    ToolKeypoints,
-    ToggleHidden,
-    ToggleLocked,
-    BringForward,
-    SendBackward,
-    CopyPrevious,
-    ZoomFit,
-    ZoomActual,
-    PlayPause,
-    PlaySelection,
-    SplitSegment,
-    MergeSegments,
-    NextSegment,
-    PreviousSegment,
-    RelateSelected,
-    ToggleHelp,
-    Settings,
-    ProjectSettings,
-    SchemaEditor,
-    MakeWorkPackage,
-    OpenResultsPackage,
-    SendResults,
-    QualityScreen,
-    PrivacyScreen,
-    ExportDataset,
-    AcceptPredictions,
-    Lock,
-    FlagItem,
-    Incidents,
-    AccessReview,
-    RetentionPurge,
-    PanicHide,
+use crate::model::{ItemKind, Tool};
+use crate::permissions::Action;
+
+/// One command's row of the table.
+#[derive(Clone, Copy, Debug)]
+pub struct CommandSpec {
+    /// Stable identifier: stored remaps and `--run` use it. Never change one.
+    pub id: &'static str,
+    /// Menu and help text; "…" when it opens a window that asks more.
+    pub label: &'static str,
+    /// What the label does not say, shown under it on hover ("" for none).
+    pub tooltip: &'static str,
+    /// The shortcut a new user starts with (none for commands that should
+    /// never be a keystroke away).
+    pub shortcut: Option<KeyboardShortcut>,
+    /// Fixed extra keys that do the same (not remappable).
+    pub alternatives: &'static [KeyboardShortcut],
+    /// What the controller will check; the GUI hides what it would refuse.
+    pub permission: Option<Action>,
+    /// Which kind of project it makes sense in.
+    pub scope: Scope,
+    /// Told to a user the permission or scope refuses ("" for none).
+    pub refusal: &'static str,
+    /// The item kinds it applies to (ignored while no item is open).
+    pub kinds: &'static [ItemKind],
+    /// Still runs once a laptop's work package has expired: it neither
+    /// opens, shows nor changes an item.
+    pub after_expiry: bool,
+    /// The menu it is listed in, and its group there (separators between).
+    pub menu: Option<(Menu, u8)>,
+    /// A button on one of the bars, with its short text.
+    pub button: Option<(Bar, &'static str)>,
+    /// The drawing tool it selects.
+    pub tool: Option<Tool>,
+}
+
+/// Where a command makes sense besides the user's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Anywhere,
+    /// The site's own project: review decisions are taken there.
+    SiteProject,
+    /// A laptop bundle made from a work package: it sends results back.
+    LaptopBundle,
+}
+
+/// The workspace's menus, left to right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Menu {
+    File,
+    Edit,
+    Item,
+    View,
+    Help,
+}
+
+impl Menu {
+    pub const ALL: [Menu; 5] = [Menu::File, Menu::Edit, Menu::Item, Menu::View, Menu::Help];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Menu::File => "File",
+            Menu::Edit => "Edit",
+            Menu::Item => "Item",
+            Menu::View => "View",
+            Menu::Help => "Help",
+        }
+    }
+}
+
+/// The rows of buttons besides the menus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bar {
+    /// Right of the menus: moving through the queue, undo.
+    Menu,
+    /// The toolbar's tools, shown for the current item's kind.
+    Tools,
+    /// The toolbar's view buttons, after the view sliders.
+    View,
+}
+
+const ANY_KIND: &[ItemKind] = &[ItemKind::Image, ItemKind::Audio, ItemKind::Text];
+const IMAGE: &[ItemKind] = &[ItemKind::Image];
+const AUDIO: &[ItemKind] = &[ItemKind::Audio];
+const TEXT: &[ItemKind] = &[ItemKind::Text];
+const IMAGE_OR_TEXT: &[ItemKind] = &[ItemKind::Image, ItemKind::Text];
+
+const fn with(modifiers: Modifiers, key: Key) -> Option<KeyboardShortcut> {
+    Some(KeyboardShortcut::new(modifiers, key))
+}
+const fn plain(key: Key) -> Option<KeyboardShortcut> {
+    with(Modifiers::NONE, key)
+}
+const fn ctrl(key: Key) -> Option<KeyboardShortcut> {
+    with(Modifiers::COMMAND, key)
+}
+const fn shift(key: Key) -> Option<KeyboardShortcut> {
+    with(Modifiers::SHIFT, key)
+}
+const fn ctrl_shift(key: Key) -> Option<KeyboardShortcut> {
+    with(
+        Modifiers {
+            shift: true,
+            ..Modifiers::COMMAND
+        },
+        key,
+    )
+}
+
+impl CommandSpec {
+    /// What a row does not say: no shortcut, no permission, any item kind,
+    /// in no menu and on no bar.
+    const BASE: CommandSpec = CommandSpec {
+        id: "",
+        label: "",
+        tooltip: "",
+        shortcut: None,
+        alternatives: &[],
+        permission: None,
+        scope: Scope::Anywhere,
+        refusal: "",
+        kinds: ANY_KIND,
+        after_expiry: false,
+        menu: None,
+        button: None,
+        tool: None,
+    };
+}
+
+/// Declares the [`Command`] enum, [`Command::ALL`] in table order (the
+/// order of menus, bars, help and the keymap editor) and
+/// [`Command::spec`], from one list of rows.
+macro_rules! commands {
+    ($( $(#[doc = $doc:literal])* $variant:ident { $($field:ident: $value:expr),* $(,)? } )*) => {
+        /// A workspace command; see its row in `commands.rs`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Command {
+            $( $(#[doc = $doc])* $variant, )*
+        }
+
+        impl Command {
+            /// Every command, in table order.
+            pub const ALL: [Command; [$(stringify!($variant)),*].len()] =
+                [$(Command::$variant),*];
+
+            /// This command's row.
+            pub fn spec(self) -> &'static CommandSpec {
+                match self {
+                    $( Command::$variant => {
+                        const SPEC: CommandSpec = CommandSpec { $($field: $value,)* ..CommandSpec::BASE };
+                        &SPEC
+                    } )*
+                }
+            }
+        }
+    };
+}
+
+commands! {
+    PreviousItem {
+        id: "previous_item", label: "Previous item", shortcut: plain(Key::A),
+        alternatives: &[KeyboardShortcut::new(Modifiers::NONE, Key::ArrowLeft)],
+        menu: Some((Menu::Item, 0)), button: Some((Bar::Menu, "< Prev")),
+    }
+    NextItem {
+        id: "next_item", label: "Next item", shortcut: plain(Key::D),
+        alternatives: &[KeyboardShortcut::new(Modifiers::NONE, Key::ArrowRight)],
+        menu: Some((Menu::Item, 0)), button: Some((Bar::Menu, "Next >")),
+    }
+    Undo {
+        id: "undo", label: "Undo", shortcut: ctrl(Key::Z),
+        menu: Some((Menu::Edit, 0)), button: Some((Bar::Menu, "Undo")),
+    }
+    Redo {
+        id: "redo", label: "Redo", shortcut: ctrl_shift(Key::Z),
+        alternatives: &[KeyboardShortcut::new(Modifiers::COMMAND, Key::Y)],
+        menu: Some((Menu::Edit, 0)), button: Some((Bar::Menu, "Redo")),
+    }
+    SubmitAndNext {
+        id: "submit_and_next", label: "Submit and next", shortcut: ctrl(Key::Enter),
+        tooltip: "Hands this item to review and opens the next one",
+        menu: Some((Menu::Item, 0)), button: Some((Bar::Menu, "Submit + next")),
+    }
+    SkipItem {
+        id: "skip_item", label: "Skip item…", shortcut: ctrl(Key::K),
+        menu: Some((Menu::Item, 0)), button: Some((Bar::Menu, "Skip…")),
+    }
+    FlagItem {
+        id: "flag_item", label: "Report this item…", shortcut: ctrl_shift(Key::R),
+        tooltip: "Takes it out of your queue until the site decides",
+        permission: Some(Action::ViewItem),
+        refusal: "Items are reported by the people who see them",
+        menu: Some((Menu::Item, 1)),
+    }
+    Approve {
+        id: "approve", label: "Approve and next", shortcut: plain(Key::Y),
+        permission: Some(Action::Review), scope: Scope::SiteProject,
+        refusal: "Only reviewers and admins decide on submitted work",
+        menu: Some((Menu::Item, 2)),
+    }
+    Reject {
+        id: "reject", label: "Reject with a comment…", shortcut: plain(Key::N),
+        permission: Some(Action::Review), scope: Scope::SiteProject,
+        refusal: "Only reviewers and admins decide on submitted work",
+        menu: Some((Menu::Item, 2)),
+    }
+    Correct {
+        id: "correct", label: "Correct (edit, then approve)", shortcut: plain(Key::C),
+        permission: Some(Action::Review), scope: Scope::SiteProject,
+        refusal: "Only reviewers and admins decide on submitted work",
+        menu: Some((Menu::Item, 2)),
+    }
+    SelectAll {
+        id: "select_all", label: "Select all", shortcut: ctrl(Key::A),
+        menu: Some((Menu::Edit, 0)),
+    }
+    Deselect {
+        id: "deselect", label: "Deselect / cancel shape", shortcut: plain(Key::Escape),
+        menu: Some((Menu::Edit, 0)),
+    }
+    DeleteSelected {
+        id: "delete_selected", label: "Delete selected", shortcut: plain(Key::Delete),
+        alternatives: &[KeyboardShortcut::new(Modifiers::NONE, Key::Backspace)],
+        menu: Some((Menu::Edit, 0)),
+    }
+    DuplicateSelected {
+        id: "duplicate_selected", label: "Duplicate selected", shortcut: ctrl(Key::D),
+        menu: Some((Menu::Edit, 0)),
+    }
+    ToggleHidden {
+        id: "toggle_hidden", label: "Hide / show selected", shortcut: plain(Key::H),
+        menu: Some((Menu::Edit, 0)),
+    }
+    ToggleLocked {
+        id: "toggle_locked", label: "Lock / unlock selected", shortcut: shift(Key::L),
+        tooltip: "Locked labels cannot be moved or reshaped by accident",
+        menu: Some((Menu::Edit, 0)),
+    }
+    AcceptPredictions {
+        id: "accept_predictions", label: "Accept predictions (selected, or all on the item)",
+        shortcut: shift(Key::A),
+        menu: Some((Menu::Edit, 0)),
+    }
+    BringForward {
+        id: "bring_forward", label: "Bring forward", shortcut: plain(Key::CloseBracket),
+        menu: Some((Menu::Edit, 0)),
+    }
+    SendBackward {
+        id: "send_backward", label: "Send backward", shortcut: plain(Key::OpenBracket),
+        menu: Some((Menu::Edit, 0)),
+    }
+    CopyPrevious {
+        id: "copy_previous", label: "Copy labels from previous item", shortcut: ctrl_shift(Key::V),
+        menu: Some((Menu::Edit, 0)),
+    }
+    FinishShape {
+        id: "finish_shape", label: "Finish polygon or line", shortcut: plain(Key::Enter),
+        tooltip: "In a document: labels the selected text with the active class",
+        kinds: IMAGE_OR_TEXT,
+    }
+    ToolBox {
+        id: "tool_box", label: "Box tool", shortcut: plain(Key::B),
+        kinds: IMAGE, tool: Some(Tool::BBox),
+        button: Some((Bar::Tools, "Box")),
+    }
+    ToolPolygon {
+        id: "tool_polygon", label: "Polygon tool", shortcut: plain(Key::P),
+        kinds: IMAGE, tool: Some(Tool::Polygon),
+        button: Some((Bar::Tools, "Polygon")),
+    }
+    ToolPolyline {
+        id: "tool_polyline", label: "Polyline tool", shortcut: plain(Key::L),
+        kinds: IMAGE, tool: Some(Tool::Polyline),
+        button: Some((Bar::Tools, "Polyline")),
+    }
+    ToolPoint {
+        id: "tool_point", label: "Point tool", shortcut: plain(Key::O),
+        kinds: IMAGE, tool: Some(Tool::Point),
+        button: Some((Bar::Tools, "Point")),
+    }
+    ToolKeypoints {
+        id: "tool_keypoints", label: "Keypoints tool", shortcut: plain(Key::K),
+        kinds: IMAGE, tool: Some(Tool::Keypoints),
+        button: Some((Bar::Tools, "Keypoints")),
+    }
+    ToolSelect {
+        id: "tool_select", label: "Select tool", shortcut: plain(Key::V),
+        kinds: IMAGE, tool: Some(Tool::Tag),
+        button: Some((Bar::Tools, "Select")),
+    }
+    ZoomFit {
+        id: "zoom_fit", label: "Zoom to fit", shortcut: plain(Key::F),
+        kinds: IMAGE, menu: Some((Menu::View, 0)), button: Some((Bar::View, "Fit")),
+    }
+    ZoomActual {
+        id: "zoom_actual", label: "Zoom 1:1", shortcut: ctrl(Key::Num0),
+        kinds: IMAGE, menu: Some((Menu::View, 0)), button: Some((Bar::View, "1:1")),
+    }
+    PlayPause {
+        id: "play_pause", label: "Play / pause audio", shortcut: plain(Key::Space),
+        kinds: AUDIO,
+    }
+    PlaySelection {
+        id: "play_selection", label: "Play selected segment", shortcut: shift(Key::Space),
+        kinds: AUDIO,
+    }
+    SplitSegment {
+        id: "split_segment", label: "Split segment at playhead", shortcut: plain(Key::S),
+        tooltip: "The transcript stays with the first part",
+        kinds: AUDIO, button: Some((Bar::Tools, "Split")),
+    }
+    MergeSegments {
+        id: "merge_segments", label: "Merge selected segments", shortcut: plain(Key::M),
+        kinds: AUDIO, button: Some((Bar::Tools, "Merge")),
+    }
+    NextSegment {
+        id: "next_segment", label: "Next segment", shortcut: plain(Key::Period),
+        kinds: AUDIO,
+    }
+    PreviousSegment {
+        id: "previous_segment", label: "Previous segment", shortcut: plain(Key::Comma),
+        kinds: AUDIO,
+    }
+    RelateSelected {
+        id: "relate_selected", label: "Relate two selected spans", shortcut: plain(Key::R),
+        tooltip: "Ctrl+click two spans; the relation takes the active relation class",
+        kinds: TEXT, button: Some((Bar::Tools, "Relate")),
+    }
+    Settings {
+        id: "settings", label: "Settings…", shortcut: ctrl(Key::Comma),
+        after_expiry: true, menu: Some((Menu::File, 0)),
+    }
+    SchemaEditor {
+        id: "schema_editor", label: "Schema editor…", shortcut: ctrl_shift(Key::S),
+        permission: Some(Action::EditSchema), refusal: "Only admins edit the schema",
+        menu: Some((Menu::File, 0)),
+    }
+    ProjectSettings {
+        id: "project_settings", label: "Project settings…", shortcut: ctrl_shift(Key::Comma),
+        permission: Some(Action::ManageSettings), refusal: "Only admins change project settings",
+        menu: Some((Menu::File, 0)),
+    }
+    PrivacyScreen {
+        id: "privacy", label: "Privacy & masking…", shortcut: ctrl_shift(Key::P),
+        permission: Some(Action::ManagePrivacy),
+        refusal: "Only admins decide what annotators receive",
+        menu: Some((Menu::File, 1)),
+    }
+    Incidents {
+        id: "incidents", label: "Incidents…", shortcut: ctrl_shift(Key::I),
+        permission: Some(Action::ManagePrivacy), refusal: "Only admins decide on reported items",
+        menu: Some((Menu::File, 1)),
+    }
+    AccessReview {
+        // Auditors too: this is their way into the workspace.
+        id: "access_review", label: "Access review & anomalies…", shortcut: ctrl_shift(Key::G),
+        permission: Some(Action::ReadAudit),
+        refusal: "The access review is for admins and auditors",
+        menu: Some((Menu::File, 1)),
+    }
+    RetentionPurge {
+        id: "retention_purge", label: "Purge expired items…", shortcut: ctrl_shift(Key::T),
+        permission: Some(Action::ManageSettings), refusal: "Only admins purge items",
+        menu: Some((Menu::File, 1)),
+    }
+    MakeWorkPackage {
+        id: "make_work_package", label: "Make work package…", shortcut: ctrl_shift(Key::W),
+        permission: Some(Action::MakePackage),
+        refusal: "Only admins make and open site packages",
+        menu: Some((Menu::File, 1)),
+    }
+    OpenResultsPackage {
+        id: "open_results_package", label: "Open results package…", shortcut: ctrl_shift(Key::O),
+        permission: Some(Action::MakePackage),
+        refusal: "Only admins make and open site packages",
+        menu: Some((Menu::File, 1)),
+    }
+    SendResults {
+        id: "send_results", label: "Send results to the site…", shortcut: ctrl_shift(Key::E),
+        permission: Some(Action::MakeResults), scope: Scope::LaptopBundle,
+        refusal: "Results go back from a bundle made from a work package",
+        after_expiry: true, menu: Some((Menu::File, 1)),
+    }
+    EraseBundle {
+        // No shortcut: erasing is never a keystroke away (it asks first too).
+        id: "erase_bundle", label: "Erase this bundle…",
+        tooltip: "Deletes this laptop's copy of the work package for good",
+        permission: Some(Action::MakeResults), scope: Scope::LaptopBundle,
+        refusal: "Only a bundle made from a work package is erased here",
+        after_expiry: true, menu: Some((Menu::File, 1)),
+    }
+    ExportDataset {
+        id: "export", label: "Export dataset…", shortcut: ctrl_shift(Key::X),
+        permission: Some(Action::Export), refusal: "Only admins export datasets",
+        menu: Some((Menu::File, 1)),
+    }
+    Lock {
+        id: "lock", label: "Lock screen", shortcut: ctrl(Key::L),
+        after_expiry: true, menu: Some((Menu::File, 2)),
+    }
+    QualityScreen {
+        id: "quality", label: "Quality…", shortcut: ctrl_shift(Key::Q),
+        permission: Some(Action::Review), scope: Scope::SiteProject,
+        refusal: "Quality figures are for reviewers and admins",
+        menu: Some((Menu::View, 1)),
+    }
+    PanicHide {
+        // One key, no modifiers: it has to work in a hurry.
+        id: "panic_hide", label: "Hide the screen now", shortcut: plain(Key::F12),
+        tooltip: "Covers the window until you click it",
+        after_expiry: true, menu: Some((Menu::View, 2)),
+    }
+    ToggleHelp {
+        id: "toggle_help", label: "Keyboard shortcuts", shortcut: plain(Key::F1),
+        alternatives: &[
+            KeyboardShortcut::new(Modifiers::NONE, Key::Questionmark),
+            KeyboardShortcut::new(Modifiers::SHIFT, Key::Questionmark),
+        ],
+        after_expiry: true, menu: Some((Menu::Help, 0)),
+    }
 }
 
 impl Command {
-    pub const ALL: [Command; 51] = [
-        Command::NextItem,
-        Command::PreviousItem,
-        Command::SubmitAndNext,
-        Command::SkipItem,
-        Command::Approve,
-        Command::Reject,
-        Command::Correct,
-        Command::Undo,
-        Command::Redo,
-        Command::DeleteSelected,
-        Command::DuplicateSelected,
-        Command::SelectAll,
-        Command::Deselect,
-        Command::FinishShape,
-        Command::ToolSelect,
-        Command::ToolBox,
-        Command::ToolPolygon,
-        Command::ToolPolyline,
-        Command::ToolPoint,
-        Command::ToolKeypoints,
-        Command::ToggleHidden,
-        Command::ToggleLocked,
-        Command::BringForward,
-        Command::SendBackward,
-        Command::CopyPrevious,
-        Command::ZoomFit,
-        Command::ZoomActual,
-        Command::PlayPause,
-        Command::PlaySelection,
-        Command::SplitSegment,
-        Command::MergeSegments,
-        Command::NextSegment,
-        Command::PreviousSegment,
-        Command::RelateSelected,
-        Command::ToggleHelp,
-        Command::Settings,
-        Command::ProjectSettings,
-        Command::SchemaEditor,
-        Command::MakeWorkPackage,
-        Command::OpenResultsPackage,
-        Command::SendResults,
-        Command::QualityScreen,
-        Command::PrivacyScreen,
-        Command::ExportDataset,
-        Command::AcceptPredictions,
-        Command::Lock,
-        Command::FlagItem,
-        Command::Incidents,
-        Command::AccessReview,
-        Command::RetentionPurge,
-        Command::PanicHide,
-    ];
-
-    /// Stable identifier used when storing remapped shortcuts.
+    /// Stable identifier used when storing remapped shortcuts and by `--run`.
     pub fn id(self) -> &'static str {
-        match self {
-            Command::NextItem => "next_item",
-            Command::PreviousItem => "previous_item",
-            Command::SubmitAndNext => "submit_and_next",
-            Command::SkipItem => "skip_item",
-            Command::Approve => "approve",
-            Command::Reject => "reject",
-            Command::Correct => "correct",
-            Command::Undo => "undo",
-            Command::Redo => "redo",
-            Command::DeleteSelected => "delete_selected",
-            Command::DuplicateSelected => "duplicate_selected",
-            Command::SelectAll => "select_all",
-            Command::Deselect => "deselect",
-            Command::FinishShape => "finish_shape",
-            Command::ToolSelect => "tool_select",
-            Command::ToolBox => "tool_box",
-            Command::ToolPolygon => "tool_polygon",
-            Command::ToolPolyline => "tool_polyline",
-            Command::ToolPoint => "tool_point",
-            Command::ToolKeypoints => "tool_keypoints",
-            Command::ToggleHidden => "toggle_hidden",
-            Command::ToggleLocked => "toggle_locked",
-            Command::BringForward => "bring_forward",
-            Command::SendBackward => "send_backward",
-            Command::CopyPrevious => "copy_previous",
-            Command::ZoomFit => "zoom_fit",
-            Command::ZoomActual => "zoom_actual",
-            Command::PlayPause => "play_pause",
-            Command::PlaySelection => "play_selection",
-            Command::SplitSegment => "split_segment",
-            Command::MergeSegments => "merge_segments",
-            Command::NextSegment => "next_segment",
-            Command::PreviousSegment => "previous_segment",
-            Command::RelateSelected => "relate_selected",
-            Command::ToggleHelp => "toggle_help",
-            Command::Settings => "settings",
-            Command::ProjectSettings => "project_settings",
-            Command::SchemaEditor => "schema_editor",
-            Command::MakeWorkPackage => "make_work_package",
-            Command::OpenResultsPackage => "open_results_package",
-            Command::SendResults => "send_results",
-            Command::QualityScreen => "quality",
-            Command::PrivacyScreen => "privacy",
-            Command::ExportDataset => "export",
-            Command::AcceptPredictions => "accept_predictions",
-            Command::Lock => "lock",
-            Command::FlagItem => "flag_item",
-            Command::Incidents => "incidents",
-            Command::AccessReview => "access_review",
-            Command::RetentionPurge => "retention_purge",
-            Command::PanicHide => "panic_hide",
-        }
+        self.spec().id
     }
 
     pub fn from_id(id: &str) -> Option<Command> {
@@ -176,141 +439,51 @@ impl Command {
     }
 
     pub fn label(self) -> &'static str {
-        match self {
-            Command::NextItem => "Next item",
-            Command::PreviousItem => "Previous item",
-            Command::SubmitAndNext => "Submit and next",
-            Command::SkipItem => "Skip item…",
-            Command::Approve => "Approve and next",
-            Command::Reject => "Reject with a comment…",
-            Command::Correct => "Correct (edit, then approve)",
-            Command::Undo => "Undo",
-            Command::Redo => "Redo",
-            Command::DeleteSelected => "Delete selected",
-            Command::DuplicateSelected => "Duplicate selected",
-            Command::SelectAll => "Select all",
-            Command::Deselect => "Deselect / cancel shape",
-            Command::FinishShape => "Finish polygon or line",
-            Command::ToolSelect => "Select tool",
-            Command::ToolBox => "Box tool",
-            Command::ToolPolygon => "Polygon tool",
-            Command::ToolPolyline => "Polyline tool",
-            Command::ToolPoint => "Point tool",
-            Command::ToolKeypoints => "Keypoints tool",
-            Command::ToggleHidden => "Hide / show selected",
-            Command::ToggleLocked => "Lock / unlock selected",
-            Command::BringForward => "Bring forward",
-            Command::SendBackward => "Send backward",
-            Command::CopyPrevious => "Copy labels from previous item",
-            Command::ZoomFit => "Zoom to fit",
-            Command::ZoomActual => "Zoom 1:1",
-            Command::PlayPause => "Play / pause audio",
-            Command::PlaySelection => "Play selected segment",
-            Command::SplitSegment => "Split segment at playhead",
-            Command::MergeSegments => "Merge selected segments",
-            Command::NextSegment => "Next segment",
-            Command::PreviousSegment => "Previous segment",
-            Command::RelateSelected => "Relate two selected spans",
-            Command::ToggleHelp => "Keyboard shortcuts",
-            Command::Settings => "Settings…",
-            Command::ProjectSettings => "Project settings…",
-            Command::SchemaEditor => "Schema editor…",
-            Command::MakeWorkPackage => "Make work package…",
-            Command::OpenResultsPackage => "Open results package…",
-            Command::SendResults => "Send results to the site…",
-            Command::QualityScreen => "Quality…",
-            Command::PrivacyScreen => "Privacy & masking…",
-            Command::ExportDataset => "Export dataset…",
-            Command::AcceptPredictions => "Accept predictions (selected, or all on the item)",
-            Command::Lock => "Lock screen",
-            Command::FlagItem => "Report this item…",
-            Command::Incidents => "Incidents…",
-            Command::AccessReview => "Access review & anomalies…",
-            Command::RetentionPurge => "Purge expired items…",
-            Command::PanicHide => "Hide the screen now",
-        }
+        self.spec().label
     }
 
-    /// The shortcut a new user starts with.
-    pub fn default_shortcut(self) -> KeyboardShortcut {
-        let none = |k| KeyboardShortcut::new(Modifiers::NONE, k);
-        let cmd = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
-        let cmd_shift = |k| KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, k);
-        let shift = |k| KeyboardShortcut::new(Modifiers::SHIFT, k);
-        match self {
-            Command::NextItem => none(Key::D),
-            Command::PreviousItem => none(Key::A),
-            Command::SubmitAndNext => cmd(Key::Enter),
-            Command::SkipItem => cmd(Key::K),
-            Command::Approve => none(Key::Y),
-            Command::Reject => none(Key::N),
-            Command::Correct => none(Key::C),
-            Command::Undo => cmd(Key::Z),
-            Command::Redo => cmd_shift(Key::Z),
-            Command::DeleteSelected => none(Key::Delete),
-            Command::DuplicateSelected => cmd(Key::D),
-            Command::SelectAll => cmd(Key::A),
-            Command::Deselect => none(Key::Escape),
-            Command::FinishShape => none(Key::Enter),
-            Command::ToolSelect => none(Key::V),
-            Command::ToolBox => none(Key::B),
-            Command::ToolPolygon => none(Key::P),
-            Command::ToolPolyline => none(Key::L),
-            Command::ToolPoint => none(Key::O),
-            Command::ToolKeypoints => none(Key::K),
-            Command::ToggleHidden => none(Key::H),
-            Command::ToggleLocked => shift(Key::L),
-            Command::BringForward => none(Key::CloseBracket),
-            Command::SendBackward => none(Key::OpenBracket),
-            Command::CopyPrevious => cmd_shift(Key::V),
-            Command::ZoomFit => none(Key::F),
-            Command::ZoomActual => cmd(Key::Num0),
-            Command::PlayPause => none(Key::Space),
-            Command::PlaySelection => shift(Key::Space),
-            Command::SplitSegment => none(Key::S),
-            Command::MergeSegments => none(Key::M),
-            Command::NextSegment => none(Key::Period),
-            Command::PreviousSegment => none(Key::Comma),
-            Command::RelateSelected => none(Key::R),
-            Command::ToggleHelp => none(Key::F1),
-            Command::Settings => cmd(Key::Comma),
-            Command::ProjectSettings => cmd_shift(Key::Comma),
-            Command::SchemaEditor => cmd_shift(Key::S),
-            Command::MakeWorkPackage => cmd_shift(Key::W),
-            Command::OpenResultsPackage => cmd_shift(Key::O),
-            Command::SendResults => cmd_shift(Key::E),
-            Command::QualityScreen => cmd_shift(Key::Q),
-            Command::PrivacyScreen => cmd_shift(Key::P),
-            Command::ExportDataset => cmd_shift(Key::X),
-            Command::AcceptPredictions => shift(Key::A),
-            Command::Lock => cmd(Key::L),
-            Command::FlagItem => cmd_shift(Key::R),
-            Command::Incidents => cmd_shift(Key::I),
-            Command::AccessReview => cmd_shift(Key::G),
-            Command::RetentionPurge => cmd_shift(Key::T),
-            // One key, no modifiers: it has to work in a hurry.
-            Command::PanicHide => none(Key::F12),
-        }
+    /// The shortcut a new user starts with, if any.
+    pub fn default_shortcut(self) -> Option<KeyboardShortcut> {
+        self.spec().shortcut
     }
 
     /// Fixed extra keys that do the same (arrows for next/previous,
     /// Backspace for delete, Ctrl+Y for redo, `?` for help). Not remappable.
     pub fn alternatives(self) -> &'static [KeyboardShortcut] {
-        const RIGHT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::ArrowRight);
-        const LEFT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::ArrowLeft);
-        const BACKSPACE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::Backspace);
-        const CTRL_Y: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
-        const QUESTION: KeyboardShortcut =
-            KeyboardShortcut::new(Modifiers::NONE, Key::Questionmark);
-        const SHIFT_QUESTION: KeyboardShortcut =
-            KeyboardShortcut::new(Modifiers::SHIFT, Key::Questionmark);
-        match self {
-            Command::NextItem => &[RIGHT],
-            Command::PreviousItem => &[LEFT],
-            Command::DeleteSelected => &[BACKSPACE],
-            Command::Redo => &[CTRL_Y],
-            Command::ToggleHelp => &[QUESTION, SHIFT_QUESTION],
-            _ => &[],
+        self.spec().alternatives
+    }
+
+    /// Whether it applies to an item of `kind`.
+    pub fn applies_to(self, kind: ItemKind) -> bool {
+        self.spec().kinds.contains(&kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_round_trip() {
+        for cmd in Command::ALL {
+            assert_eq!(Command::from_id(cmd.id()), Some(cmd), "{cmd:?}");
+            assert!(!cmd.label().is_empty(), "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn gated_commands_say_why_they_are_refused() {
+        for cmd in Command::ALL {
+            let spec = cmd.spec();
+            let gated = spec.permission.is_some() || spec.scope != Scope::Anywhere;
+            assert_eq!(gated, !spec.refusal.is_empty(), "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn every_command_applies_to_some_kind() {
+        for cmd in Command::ALL {
+            assert!(!cmd.spec().kinds.is_empty(), "{cmd:?}");
         }
     }
 }

@@ -20,19 +20,19 @@ pub struct Keymap {
 }
 
 impl Keymap {
-    /// The shortcut that triggers `cmd` (its remap, else its default).
-    pub fn shortcut(&self, cmd: Command) -> KeyboardShortcut {
+    /// The shortcut that triggers `cmd` (its remap, else its default, if it has one).
+    pub fn shortcut(&self, cmd: Command) -> Option<KeyboardShortcut> {
         self.overrides
             .get(&cmd)
             .copied()
-            .unwrap_or_else(|| cmd.default_shortcut())
+            .or_else(|| cmd.default_shortcut())
     }
 
     /// Remaps `cmd`. Ctrl and ⌘ are stored as egui's platform-neutral
     /// [`Modifiers::COMMAND`].
     pub fn set(&mut self, cmd: Command, shortcut: KeyboardShortcut) {
         let shortcut = normalize(shortcut);
-        if shortcut == normalize(cmd.default_shortcut()) {
+        if Some(shortcut) == cmd.default_shortcut().map(normalize) {
             self.overrides.remove(&cmd);
         } else {
             self.overrides.insert(cmd, shortcut);
@@ -78,7 +78,8 @@ impl Keymap {
 
     /// The shortcut and then the fixed alternatives of `cmd`, normalised.
     fn all_shortcuts(&self, cmd: Command) -> Vec<KeyboardShortcut> {
-        std::iter::once(self.shortcut(cmd))
+        self.shortcut(cmd)
+            .into_iter()
             .chain(cmd.alternatives().iter().copied())
             .map(normalize)
             .collect()
@@ -153,14 +154,25 @@ impl Keymap {
         fired
     }
 
-    /// "Ctrl+Shift+Z" style text for menus/tooltips.
+    /// "Ctrl+Shift+Z" style text for menus/tooltips ("" without a shortcut).
     pub fn text(&self, cmd: Command) -> String {
-        format_shortcut(&self.shortcut(cmd))
+        self.shortcut(cmd)
+            .map(|s| format_shortcut(&s))
+            .unwrap_or_default()
     }
 
-    /// "Undo (Ctrl+Z)".
+    /// "Undo (Ctrl+Z)", and on a second line the command's tooltip, if any.
     pub fn tooltip(&self, cmd: Command) -> String {
-        format!("{} ({})", cmd.label(), self.text(cmd))
+        let mut text = match self.shortcut(cmd) {
+            Some(s) => format!("{} ({})", cmd.label(), format_shortcut(&s)),
+            None => cmd.label().to_owned(),
+        };
+        let more = cmd.spec().tooltip;
+        if !more.is_empty() {
+            text.push('\n');
+            text.push_str(more);
+        }
+        text
     }
 }
 
@@ -405,10 +417,10 @@ impl KeymapEditor {
         }
         if ui
             .add_enabled(self.working.is_remapped(cmd), egui::Button::new("Reset"))
-            .on_hover_text(format!(
-                "Back to {}",
-                format_shortcut(&cmd.default_shortcut())
-            ))
+            .on_hover_text(match cmd.default_shortcut() {
+                Some(s) => format!("Back to {}", format_shortcut(&s)),
+                None => "Back to no shortcut".to_owned(),
+            })
             .clicked()
         {
             self.working.reset(cmd);
@@ -431,16 +443,18 @@ mod tests {
     #[test]
     fn format_parse_round_trip_for_every_default() {
         for cmd in Command::ALL {
-            let s = cmd.default_shortcut();
+            let Some(s) = cmd.default_shortcut() else {
+                continue;
+            };
             let text = format_shortcut(&s);
             assert_eq!(parse_shortcut(&text), Some(normalize(s)), "{cmd:?}: {text}");
         }
         assert_eq!(
-            format_shortcut(&Command::Redo.default_shortcut()),
+            format_shortcut(&Command::Redo.default_shortcut().unwrap()),
             "Ctrl+Shift+Z"
         );
         assert_eq!(
-            format_shortcut(&Command::ToggleHelp.default_shortcut()),
+            format_shortcut(&Command::ToggleHelp.default_shortcut().unwrap()),
             "F1"
         );
         assert_eq!(
@@ -489,11 +503,19 @@ mod tests {
         );
         assert_eq!(km, Keymap::default());
         km.set(Command::Undo, shortcut("U"));
-        assert_eq!(km.shortcut(Command::Undo), shortcut("U"));
+        assert_eq!(km.shortcut(Command::Undo), Some(shortcut("U")));
         assert_eq!(km.tooltip(Command::Undo), "Undo (U)");
         km.reset(Command::Undo);
         assert_eq!(km, Keymap::default());
         assert_eq!(km.tooltip(Command::Undo), "Undo (Ctrl+Z)");
+        // A row's tooltip goes on a second line; no shortcut, no brackets.
+        assert_eq!(
+            km.tooltip(Command::EraseBundle),
+            format!(
+                "Erase this bundle…\n{}",
+                Command::EraseBundle.spec().tooltip
+            )
+        );
         assert_eq!(km.text(Command::Redo), "Ctrl+Shift+Z");
     }
 
@@ -502,7 +524,10 @@ mod tests {
         let mut km = Keymap::default();
         assert_eq!(km.to_json(), "{}");
         km.set(Command::Undo, shortcut("Ctrl+U"));
-        km.set(Command::NextItem, Command::NextItem.default_shortcut());
+        km.set(
+            Command::NextItem,
+            Command::NextItem.default_shortcut().unwrap(),
+        );
         let value: serde_json::Value = serde_json::from_str(&km.to_json()).unwrap();
         assert_eq!(value, serde_json::json!({ "undo": "Ctrl+U" }));
     }
@@ -523,8 +548,8 @@ mod tests {
         let text = r#"{"undo": "Ctrl+U", "no_such_command": "X", "redo": "Ctrl+Nonsense", "next_item": "N"}"#;
         let (km, warnings) = Keymap::from_json(text);
         assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert_eq!(km.shortcut(Command::Undo), shortcut("Ctrl+U"));
-        assert_eq!(km.shortcut(Command::NextItem), shortcut("N"));
+        assert_eq!(km.shortcut(Command::Undo), Some(shortcut("Ctrl+U")));
+        assert_eq!(km.shortcut(Command::NextItem), Some(shortcut("N")));
         assert_eq!(km.shortcut(Command::Redo), Command::Redo.default_shortcut());
 
         let (km, warnings) = Keymap::from_json("not json");
@@ -536,7 +561,10 @@ mod tests {
     fn conflicts_find_a_remap_onto_another_default() {
         let mut km = Keymap::default();
         assert_eq!(km.conflicts(), vec![]);
-        km.set(Command::ZoomFit, Command::ToolBox.default_shortcut());
+        km.set(
+            Command::ZoomFit,
+            Command::ToolBox.default_shortcut().unwrap(),
+        );
         assert_eq!(km.conflicts(), vec![(Command::ToolBox, Command::ZoomFit)]);
         // A fixed alternative counts too: Right is also "next item".
         km.reset(Command::ZoomFit);
@@ -640,7 +668,7 @@ mod tests {
         let (editor, saved) = h.into_state();
         assert!(!editor.open);
         let saved = saved.expect("Save returns the keymap");
-        assert_eq!(saved.shortcut(Command::NextItem), shortcut("N"));
+        assert_eq!(saved.shortcut(Command::NextItem), Some(shortcut("N")));
         assert_eq!(
             saved.shortcut(Command::Undo),
             Command::Undo.default_shortcut()
@@ -671,7 +699,7 @@ mod tests {
         h.run();
         assert_eq!(
             h.state().0.working.shortcut(Command::NextItem),
-            shortcut("Ctrl+Shift+N")
+            Some(shortcut("Ctrl+Shift+N"))
         );
         // Taking another command's key shows a warning.
         h.get_by_label("Change Previous item").click();

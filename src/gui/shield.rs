@@ -50,7 +50,7 @@ impl Shield {
         &mut self,
         ctx: &egui::Context,
         on_focus_loss: bool,
-        panic: KeyboardShortcut,
+        panic: Option<KeyboardShortcut>,
     ) -> bool {
         let focused = ctx.input(|i| i.focused);
         let lost_focus = ctx.input(|i| {
@@ -92,7 +92,9 @@ impl Shield {
             }
             return true;
         }
-        if ctx.input_mut(|i| i.consume_shortcut(&panic)) || (on_focus_loss && lost_focus) {
+        if panic.is_some_and(|panic| ctx.input_mut(|i| i.consume_shortcut(&panic)))
+            || (on_focus_loss && lost_focus)
+        {
             self.hidden = true;
             return true;
         }

@@ -2,11 +2,9 @@
 //! the privacy screen ([`crate::gui::shield`]) into the workspace: opening
 //! them under the right role, handing their requests to the controller,
 //! and keeping the queue in step afterwards (a reported or erased item
-//! leaves it at once). Kept apart from `workspace.rs` so that file stays
-//! about labelling.
+//! leaves it at once). The work package's expiry is in `expiry.rs`.
 
 use super::*;
-use crate::gui::governance_view::expired_banner_ui;
 
 impl Workspace {
     /// Whether the privacy screen covers the workspace (tests read it).
@@ -14,31 +12,25 @@ impl Workspace {
         self.shield.is_hidden()
     }
 
-    /// Whether this laptop bundle's work package has expired (then no item
-    /// is opened, decoded or shown).
-    pub fn is_expired(&self) -> bool {
-        self.expired
-    }
-
     /// The erase confirmation is showing.
     pub fn is_confirming_erase(&self) -> bool {
-        self.erase_confirm.open
+        self.dialogs.erase_confirm.open
     }
 
     pub fn report_dialog(&self) -> Option<&ReportDialog> {
-        self.report.as_ref()
+        self.dialogs.report.as_ref()
     }
 
     pub fn incidents_view(&self) -> Option<&IncidentsView> {
-        self.incidents.as_ref()
+        self.dialogs.incidents.as_ref()
     }
 
     pub fn access_view(&self) -> Option<&AccessView> {
-        self.access.as_ref()
+        self.dialogs.access.as_ref()
     }
 
     pub fn retention_dialog(&self) -> Option<&RetentionDialog> {
-        self.retention.as_ref()
+        self.dialogs.retention.as_ref()
     }
 
     pub fn consent_panel(&self) -> Option<&ConsentPanel> {
@@ -82,66 +74,15 @@ impl Workspace {
     /// Stops playback where it is (the cover went up: nothing of the item
     /// may go on playing either).
     pub(super) fn audio_pause(&mut self) {
-        if let Some(since) = self.playing_since.take() {
-            self.playhead += since.elapsed().as_secs_f64();
-            self.audio.stop();
-        }
-    }
-
-    /// Looks at the work package's expiry now and then; once it has passed,
-    /// everything decoded is dropped and no item is opened again.
-    pub(super) fn check_expiry(&mut self, ctx: &egui::Context) {
-        if self.expired {
-            // The decoder may still deliver an item requested before.
-            self.cache.clear();
-            return;
-        }
-        if self.expires_at.is_none() {
-            return;
-        }
-        ctx.request_repaint_after(EXPIRY_CHECK);
-        if self.expiry_checked.elapsed() < EXPIRY_CHECK {
-            return;
-        }
-        self.expiry_checked = std::time::Instant::now();
-        if self.session.expired() {
-            self.close_items_after_expiry();
-        }
-    }
-
-    fn close_items_after_expiry(&mut self) {
-        self.expired = true;
-        self.audio_pause();
-        self.audio.stop();
-        self.current = None;
-        self.view = ItemView::Empty;
-        self.cache.clear();
-        self.requested.clear();
-        self.annotations.clear();
-        self.selected.clear();
-        self.comments.clear();
-        self.item_work.clear();
-        self.consent = None;
-        self.report = None;
-        self.skip_reason = None;
-        self.reject_comment = None;
-        self.privacy = None;
-        self.message = Some("This work package has expired: labelling is closed".into());
-    }
-
-    /// The banner shown instead of the item after expiry.
-    pub(super) fn expired_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
-        let at = self.expires_at.unwrap_or_default();
-        match expired_banner_ui(ui, at) {
-            Some(BannerAction::SendResults) => actions.push(WsAction::Run(Command::SendResults)),
-            Some(BannerAction::Erase) => self.erase_confirm.open = true,
-            None => {}
+        if let Some(since) = self.playback.playing_since.take() {
+            self.playback.playhead += since.elapsed().as_secs_f64();
+            self.playback.audio.stop();
         }
     }
 
     /// The consent group of the side panel (editable by admins).
     pub(super) fn consent_ui(&mut self, ui: &mut egui::Ui) {
-        if self.current.is_none() {
+        if self.queue.current.is_none() {
             return;
         }
         let editable = permissions::allowed(self.session.role(), Action::Import);
@@ -158,12 +99,8 @@ impl Workspace {
     }
 
     pub(super) fn open_report(&mut self) {
-        if !permissions::allowed(self.session.role(), Action::ViewItem) {
-            self.message = Some("Items are reported by the people who see them".into());
-            return;
-        }
         match self.current_item() {
-            Some(item) => self.report = Some(ReportDialog::new(item.id, &item.name)),
+            Some(item) => self.dialogs.report = Some(ReportDialog::new(item.id, &item.name)),
             None => self.message = Some("Pick an item in the queue first".into()),
         }
     }
@@ -171,14 +108,14 @@ impl Workspace {
     /// The report dialog: on success the item leaves the queue and the
     /// next one opens.
     pub(super) fn report_ui(&mut self, ctx: &egui::Context) {
-        let Some(dialog) = self.report.as_mut() else {
+        let Some(dialog) = self.dialogs.report.as_mut() else {
             return;
         };
         let request = dialog.ui(ctx);
         let inputs = match request {
             None => return,
             Some(ReportRequest::Cancel) => {
-                self.report = None;
+                self.dialogs.report = None;
                 return;
             }
             Some(ReportRequest::Send) => dialog.inputs(),
@@ -193,7 +130,7 @@ impl Workspace {
         let item_id = dialog.item_id;
         match self.session.flag_item(item_id, kind, &reason) {
             Ok(_) => {
-                self.report = None;
+                self.dialogs.report = None;
                 self.reload_queue(Some(item_id));
                 self.message =
                     Some("Reported: it has left your queue; the site will decide".into());
@@ -208,8 +145,9 @@ impl Workspace {
     pub(super) fn reload_queue(&mut self, gone: Option<i64>) {
         let current_id = self.current_item().map(|i| i.id);
         let old_pos = self
+            .queue
             .current
-            .and_then(|c| self.visible.iter().position(|i| *i == c));
+            .and_then(|c| self.queue.visible.iter().position(|i| *i == c));
         let items = match self.session.items() {
             Ok(items) => items,
             Err(e) => {
@@ -218,14 +156,16 @@ impl Workspace {
             }
         };
         if let Some(id) = gone {
-            self.cache.remove(&id);
-            self.requested.remove(&id);
+            self.queue.cache.remove(&id);
+            self.queue.requested.remove(&id);
         }
-        self.items = items;
-        self.current = None;
+        self.queue.items = items;
+        self.queue.current = None;
         self.refilter();
-        if let Some(index) = current_id.and_then(|id| self.items.iter().position(|i| i.id == id)) {
-            self.current = Some(index);
+        if let Some(index) =
+            current_id.and_then(|id| self.queue.items.iter().position(|i| i.id == id))
+        {
+            self.queue.current = Some(index);
             return;
         }
         self.view = ItemView::Empty;
@@ -234,15 +174,16 @@ impl Workspace {
         self.comments.clear();
         self.item_work.clear();
         self.consent = None;
-        self.audio.stop();
-        self.playing_since = None;
+        self.playback.audio.stop();
+        self.playback.playing_since = None;
         let next = old_pos
             .and_then(|p| {
-                self.visible
+                self.queue
+                    .visible
                     .get(p)
-                    .or_else(|| self.visible.get(p.saturating_sub(1)))
+                    .or_else(|| self.queue.visible.get(p.saturating_sub(1)))
             })
-            .or_else(|| self.visible.first())
+            .or_else(|| self.queue.visible.first())
             .copied();
         if let Some(index) = next {
             self.open_item(index);
@@ -250,20 +191,23 @@ impl Workspace {
     }
 
     pub(super) fn open_incidents(&mut self) {
-        if !permissions::allowed(self.session.role(), Action::ManagePrivacy) {
-            self.message = Some("Only admins decide on reported items".into());
-        } else if self.incidents.is_some() {
-            self.incidents = None;
+        if self.dialogs.incidents.is_some() {
+            self.dialogs.incidents = None;
         } else {
-            let names = self.items.iter().map(|i| (i.id, i.name.clone())).collect();
-            self.incidents = Some(IncidentsView::open(&mut self.session, names));
+            let names = self
+                .queue
+                .items
+                .iter()
+                .map(|i| (i.id, i.name.clone()))
+                .collect();
+            self.dialogs.incidents = Some(IncidentsView::open(&mut self.session, names));
         }
     }
 
     /// The incident queue; after a re-mask the privacy screen opens on the
     /// item, after a removal or release the queue is re-read.
     pub(super) fn incidents_ui(&mut self, ctx: &egui::Context) {
-        let Some(view) = self.incidents.as_mut() else {
+        let Some(view) = self.dialogs.incidents.as_mut() else {
             return;
         };
         let mut open = true;
@@ -276,7 +220,7 @@ impl Workspace {
             None => None,
         };
         if !open {
-            self.incidents = None;
+            self.dialogs.incidents = None;
         }
         let Some(done) = done else {
             return;
@@ -285,15 +229,16 @@ impl Workspace {
             self.reload_queue(None);
         }
         if let Some(item_id) = done.remask {
-            match self.items.iter().position(|i| i.id == item_id) {
+            match self.queue.items.iter().position(|i| i.id == item_id) {
                 Some(index) => {
-                    if self.current != Some(index) {
+                    if self.queue.current != Some(index) {
                         self.open_item(index);
                     }
-                    if let Some(item) = self.items.get(index).cloned() {
+                    if let Some(item) = self.queue.items.get(index).cloned() {
                         let classes =
                             class_names_for_privacy(&self.schema.classes, &self.annotations);
-                        self.privacy = Some(PrivacyView::open(&mut self.session, item, classes));
+                        self.dialogs.privacy =
+                            Some(PrivacyView::open(&mut self.session, item, classes));
                     }
                 }
                 None => {
@@ -304,17 +249,15 @@ impl Workspace {
     }
 
     pub(super) fn open_access_review(&mut self) {
-        if !permissions::allowed(self.session.role(), Action::ReadAudit) {
-            self.message = Some("The access review is for admins and auditors".into());
-        } else if self.access.is_some() {
-            self.access = None;
+        if self.dialogs.access.is_some() {
+            self.dialogs.access = None;
         } else {
-            self.access = Some(AccessView::open(&mut self.session));
+            self.dialogs.access = Some(AccessView::open(&mut self.session));
         }
     }
 
     pub(super) fn access_ui(&mut self, ctx: &egui::Context) {
-        let Some(view) = self.access.as_mut() else {
+        let Some(view) = self.dialogs.access.as_mut() else {
             return;
         };
         let (mut open, mut refresh) = (true, false);
@@ -323,20 +266,16 @@ impl Workspace {
             view.refresh(&mut self.session);
         }
         if !open {
-            self.access = None;
+            self.dialogs.access = None;
         }
     }
 
     pub(super) fn open_retention(&mut self) {
-        if !permissions::allowed(self.session.role(), Action::ManageSettings) {
-            self.message = Some("Only admins purge items".into());
-        } else {
-            self.retention = Some(RetentionDialog::open(&mut self.session));
-        }
+        self.dialogs.retention = Some(RetentionDialog::open(&mut self.session));
     }
 
     pub(super) fn retention_ui(&mut self, ctx: &egui::Context) {
-        let Some(dialog) = self.retention.as_mut() else {
+        let Some(dialog) = self.dialogs.retention.as_mut() else {
             return;
         };
         let mut open = true;
@@ -345,7 +284,7 @@ impl Workspace {
             .then(|| dialog.purge(&mut self.session))
             .flatten();
         if !open {
-            self.retention = None;
+            self.dialogs.retention = None;
         }
         if let Some(report) = purged
             && !report.items.is_empty()
