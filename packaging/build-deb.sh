@@ -96,6 +96,13 @@ License: various, see licenses/INDEX
  package's licence files are in licenses/NAME-VERSION/. The CycloneDX SBOM
  sbom.cdx.json lists the same packages with versions, hashes and the
  dependency graph.
+ .
+ It also embeds a subset of the Symbola 2.60 font, Copyright (C)
+ 2007-2015 George Douros, to draw emoji and symbols in texts. Its licence,
+ as Debian's fonts-symbola records it: "Fonts are free for any use; they
+ may be opened, edited, modified, regenerated, packaged and
+ redistributed." How the subset was made is in assets/fonts/README.md of
+ the source.
 EOF
 
 # Debian policy 12.7: every package ships a changelog. The version has no
