@@ -152,13 +152,14 @@ impl PackageDialog {
         if text.is_empty() {
             return Ok(None);
         }
+        // The limit is the controller's (it refuses more than
+        // MAX_EXPIRY_DAYS ahead, for the CLI too); here only the number.
         match text.parse::<u32>() {
             Ok(0) => Ok(None),
-            Ok(days) if days <= 3650 => {
-                Ok(Some(crate::model::now_ms() + i64::from(days) * 86_400_000))
-            }
+            Ok(days) => Ok(Some(crate::model::now_ms() + i64::from(days) * 86_400_000)),
             _ => Err(format!(
-                "'{text}' is not a number of days (1–3650; empty or 0: no expiry)"
+                "'{text}' is not a number of days (1–{}; empty or 0: no expiry)",
+                crate::controller::MAX_EXPIRY_DAYS
             )),
         }
     }
