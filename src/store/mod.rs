@@ -51,6 +51,22 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Runs a `PRAGMA key` / `rekey` with no other connection of this process
+/// keying at the same moment. Seen once in a parallel test run: a fresh
+/// project's first `PRAGMA key` failed ("An error occurred with PRAGMA key
+/// or rekey") while other threads opened databases, which points at
+/// SQLCipher's lazy crypto-provider set-up racing between connections.
+/// A `PRAGMA key` takes microseconds (the key is raw, no KDF), so
+/// serialising it costs nothing; a rekey holds the lock while it
+/// re-encrypts the pages, which only removing a member does.
+fn keying<T>(run: impl FnOnce() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = KEYING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    run()
+}
+
 /// An open, keyed, migrated project database.
 pub struct Store {
     conn: Connection,
@@ -91,7 +107,7 @@ impl Store {
             "PRAGMA key = \"x'{}'\";",
             hex::encode(key.expose())
         ));
-        conn.execute_batch(&pragma)?;
+        keying(|| conn.execute_batch(&pragma))?;
         let decrypt_err = |e: rusqlite::Error| {
             if is_not_a_database(&e) {
                 StoreError::CannotDecrypt {
@@ -183,7 +199,7 @@ impl Store {
             "PRAGMA rekey = \"x'{}'\";",
             hex::encode(key.expose())
         ));
-        self.conn.execute_batch(&pragma)?;
+        keying(|| self.conn.execute_batch(&pragma))?;
         Ok(())
     }
 
