@@ -6,6 +6,7 @@
 //! Audit rows written here name counts and ids, never content: an erased
 //! item must not live on in the trail that records its erasure.
 
+use super::Event;
 use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
@@ -384,7 +385,7 @@ impl Session {
         resolution: Resolution,
         note: Option<&str>,
     ) -> Result<Option<ShredReport>> {
-        self.require(Action::ManagePrivacy, Some(format!("incident {id}")))?;
+        let allowed = self.allow(Action::ManagePrivacy, Some(format!("incident {id}")))?;
         let incident = store::incident(self.project.store.conn(), id)?
             .ok_or_else(|| CoreError::NotFound(format!("incident {id}")))?;
         if incident.status != "open" {
@@ -395,16 +396,16 @@ impl Session {
         }
         let user = self.user.id;
         let note = note.map(str::trim).filter(|n| !n.is_empty());
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             store::resolve_incident(tx, id, resolution.status(), user, note)?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::IncidentResolve,
-                &format!("item:{}", incident.item_id),
-                &json!({"incident": id, "resolution": resolution}).to_string(),
-            )
+            Ok((
+                (),
+                Event::new(
+                    AuditAction::IncidentResolve,
+                    format!("item:{}", incident.item_id),
+                    json!({"incident": id, "resolution": resolution}),
+                ),
+            ))
         })?;
         if resolution == Resolution::Remove {
             return Ok(Some(self.shred(

@@ -145,6 +145,10 @@ impl ItemBlobRef {
     }
 }
 
+/// Proof that the permission table allowed a change: only
+/// [`Session::allow`] makes one, and [`Session::commit`] takes it.
+pub(crate) struct Allowed(());
+
 /// The audit row a change writes through [`Session::act`]: what, on what,
 /// and details that name ids and positions, never content.
 pub(crate) struct Event {
@@ -438,7 +442,26 @@ impl Session {
         target: Option<String>,
         change: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<(T, Event), StoreError>,
     ) -> Result<T> {
+        let allowed = self.allow(permission, target)?;
+        self.commit(allowed, change)
+    }
+
+    /// The permission check of [`Session::act`] on its own, for a change
+    /// that validates its input between the check and the write (so a
+    /// refused user is told "permission denied", not what was wrong with
+    /// their input): the returned proof is what [`Session::commit`] needs.
+    fn allow(&mut self, permission: Action, target: Option<String>) -> Result<Allowed> {
         self.require(permission, target)?;
+        Ok(Allowed(()))
+    }
+
+    /// The transaction of [`Session::act`]: `change` and its audit row,
+    /// committed together, given the proof that the check passed.
+    fn commit<T>(
+        &mut self,
+        _allowed: Allowed,
+        change: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<(T, Event), StoreError>,
+    ) -> Result<T> {
         self.write(|tx, pid, actor| {
             let (out, event) = change(tx)?;
             event.append(tx, pid, actor)?;
@@ -504,7 +527,7 @@ impl Session {
 
     /// Enrols a person: a user row, an audit row and a key slot.
     pub fn add_user(&mut self, public_key: &str, role: Role, name: &str) -> Result<User> {
-        self.require(Action::ManageUsers, Some(format!("add {name}")))?;
+        let allowed = self.allow(Action::ManageUsers, Some(format!("add {name}")))?;
         let public = PublicIdentity::parse(public_key)?;
         let fingerprint = public.fingerprint();
         let existing = store::user_by_fingerprint(self.project.store.conn(), &fingerprint)?;
@@ -514,21 +537,21 @@ impl Session {
             )));
         }
         let key_string = public.to_key_string();
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             match &existing {
                 Some(u) => store::reactivate_user(tx, u.id, name, role)?,
                 None => {
                     store::insert_user(tx, &fingerprint, name, &key_string, role)?;
                 }
             }
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::UserAdd,
-                &format!("user:{fingerprint}"),
-                &json!({"role": role, "name": name}).to_string(),
-            )
+            Ok((
+                (),
+                Event::new(
+                    AuditAction::UserAdd,
+                    format!("user:{fingerprint}"),
+                    json!({"role": role, "name": name}),
+                ),
+            ))
         })?;
         let recipients = self.member_keys()?;
         self.project.add_slot(&recipients)?;
@@ -568,7 +591,7 @@ impl Session {
     /// Removes a person and re-keys the bundle so their old key slot opens
     /// nothing current.
     pub fn remove_user(&mut self, who: &str) -> Result<User> {
-        self.require(Action::ManageUsers, Some(format!("remove {who}")))?;
+        let allowed = self.allow(Action::ManageUsers, Some(format!("remove {who}")))?;
         let user = self.find_user(who)?;
         if user.id == self.user.id {
             return Err(CoreError::Invalid(
@@ -585,19 +608,19 @@ impl Session {
             ));
         }
         let fpr = user.fingerprint.clone();
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             store::deactivate_user(tx, user.id)?;
             // On the revocation list from now on: later work packages carry
             // it, and results signed by this key after now are refused.
             store::put_revocation(tx, &fpr, now_ms())?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::UserRemove,
-                &format!("user:{fpr}"),
-                &json!({"role": user.role}).to_string(),
-            )
+            Ok((
+                (),
+                Event::new(
+                    AuditAction::UserRemove,
+                    format!("user:{fpr}"),
+                    json!({"role": user.role}),
+                ),
+            ))
         })?;
         let recipients = self.member_keys()?;
         self.project.rekey(&recipients)?;
@@ -945,7 +968,7 @@ impl Session {
 
     /// Assigns items to a member for a purpose (admin).
     pub fn assign(&mut self, item_ids: &[i64], who: &str, purpose: &str) -> Result<usize> {
-        self.require(Action::Assign, Some(format!("assign to {who}")))?;
+        let allowed = self.allow(Action::Assign, Some(format!("assign to {who}")))?;
         if !matches!(purpose, "annotate" | "review" | "gold") {
             return Err(CoreError::Invalid(format!(
                 "unknown purpose '{purpose}' (annotate, review or gold)"
@@ -957,22 +980,21 @@ impl Session {
                 return Err(CoreError::NotFound(format!("item {id}")));
             }
         }
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             let mut n = 0;
             for id in item_ids {
                 if store::assign(tx, *id, user.id, purpose)? {
                     n += 1;
                 }
             }
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::Assign,
-                &format!("user:{}", user.fingerprint),
-                &json!({"items": item_ids, "purpose": purpose, "new": n}).to_string(),
-            )?;
-            Ok(n)
+            Ok((
+                n,
+                Event::new(
+                    AuditAction::Assign,
+                    format!("user:{}", user.fingerprint),
+                    json!({"items": item_ids, "purpose": purpose, "new": n}),
+                ),
+            ))
         })
     }
 

@@ -4,6 +4,7 @@
 //! assignment through [`crate::model::transition_allowed`] and is audited
 //! in the same transaction.
 
+use super::Event;
 use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
@@ -324,7 +325,7 @@ impl Session {
     /// (admin), or unmarks it. Gold items travel in work packages like any
     /// other, without their labels.
     pub fn set_gold(&mut self, item_id: i64, gold: bool) -> Result<usize> {
-        self.require(Action::Assign, Some(format!("gold item {item_id}")))?;
+        let allowed = self.allow(Action::Assign, Some(format!("gold item {item_id}")))?;
         self.refuse_on_laptop("choosing gold items")?;
         let conn = self.project.store.conn();
         if store::item_summary_by_id(conn, item_id)?.is_none() {
@@ -347,20 +348,20 @@ impl Session {
             )));
         }
         let n = labels.len();
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             store::set_gold(tx, item_id, gold.then_some(labels.as_slice()))?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                if gold {
-                    AuditAction::GoldSet
-                } else {
-                    AuditAction::GoldUnset
-                },
-                &format!("item:{item_id}"),
-                &json!({"labels": n}).to_string(),
-            )
+            Ok((
+                (),
+                Event::new(
+                    if gold {
+                        AuditAction::GoldSet
+                    } else {
+                        AuditAction::GoldUnset
+                    },
+                    format!("item:{item_id}"),
+                    json!({"labels": n}),
+                ),
+            ))
         })?;
         Ok(n)
     }

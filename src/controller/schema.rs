@@ -2,6 +2,7 @@
 //! attributes and keypoint skeletons. A change that would remove existing
 //! labels is refused until the admin confirms it, and is audited.
 
+use super::Event;
 use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
@@ -307,8 +308,7 @@ impl Session {
     /// Sets whether text spans may overlap and audio segments may overlap
     /// (admin). Existing labels are kept; the rule applies to new edits.
     pub fn set_overlap_rules(&mut self, spans: bool, segments: bool) -> Result<()> {
-        self.require(Action::EditSchema, Some("overlap rules".into()))?;
-        self.write(|tx, pid, actor| {
+        self.act(Action::EditSchema, Some("overlap rules".into()), |tx| {
             store::set_setting(
                 tx,
                 "overlapping_spans",
@@ -319,14 +319,14 @@ impl Session {
                 "overlapping_segments",
                 if segments { "true" } else { "false" },
             )?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::SchemaOverlapRules,
-                "schema",
-                &json!({"overlapping_spans": spans, "overlapping_segments": segments}).to_string(),
-            )
+            Ok((
+                (),
+                Event::new(
+                    AuditAction::SchemaOverlapRules,
+                    "schema",
+                    json!({"overlapping_spans": spans, "overlapping_segments": segments}),
+                ),
+            ))
         })
         .map(|_| ())
     }

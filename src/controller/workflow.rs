@@ -1,6 +1,7 @@
 //! The assignment workflow on an item (submit, skip) and settings: the
 //! project's (admin) and each user's own (e.g. remapped shortcuts).
 
+use super::Event;
 use crate::events::AuditAction;
 use serde_json::json;
 
@@ -251,7 +252,7 @@ impl Session {
 
     /// Changes a project setting (admin), validated and audited.
     pub fn set_project_setting(&mut self, key: &str, value: &str) -> Result<()> {
-        self.require(Action::ManageSettings, Some(format!("setting {key}")))?;
+        let allowed = self.allow(Action::ManageSettings, Some(format!("setting {key}")))?;
         let valid = match key {
             "idle_lock_minutes" => value.parse::<u32>().is_ok_and(|m| (1..=240).contains(&m)),
             "watermark" => WatermarkPolicy::parse(value).is_some(),
@@ -282,16 +283,16 @@ impl Session {
                 "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; package_fields: record fields that travel in work packages, comma-separated names (empty: none); pii_region: two-letter country code for national phone formats, e.g. GB; mask_pii: off or auto; mask_classes: class names whose labels are filled in annotators' images, comma-separated; mask_style: block, tag or char:X; mask_region_style: fill, blur or pixelate; mask_audio_style: mute or tone; anomaly_views_per_hour: item views in any hour above which a person is flagged, 0 = off; anomaly_failed_unlocks: failed unlocks within 15 minutes that are flagged, 0 = off; working_hours: HH-HH or HH:MM-HH:MM (e.g. 08-18), exports and packages outside are flagged, empty = off; working_hours_utc_offset: ±HH:MM added to UTC for working_hours, e.g. +02:00; anomaly_unlabeled_days: days a viewed item may go without a label change by the viewer, 0 = off; anomaly_export_items: exports and packages of more items are flagged, 0 = off; retention_days: days items are kept, 0 = no limit; privacy_screen: on or off, on hides the item when the window loses focus)"
             )));
         }
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             store::set_setting(tx, key, value)?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::SettingsChange,
-                &format!("setting:{key}"),
-                &json!({"value": value}).to_string(),
-            )
+            Ok((
+                (),
+                Event::new(
+                    AuditAction::SettingsChange,
+                    format!("setting:{key}"),
+                    json!({"value": value}),
+                ),
+            ))
         })?;
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! audit rows since the last package under a freshly signed head. It is
 //! sealed to the site admins the work package named.
 
+use crate::controller::Event;
 use crate::events::AuditAction;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -27,7 +28,7 @@ impl Session {
     /// the last one (everything with `full`), item states and skip
     /// reasons, and the audit rows since the last one with a signed head.
     pub fn plan_results_package(&mut self, full: bool) -> Result<PlannedPackage> {
-        self.require(Action::MakeResults, None)?;
+        let allowed = self.allow(Action::MakeResults, None)?;
         let origin = self.origin_project().ok_or_else(|| {
             CoreError::Invalid(
                 "this project was not made from a work package; results go back from a laptop bundle"
@@ -84,15 +85,15 @@ impl Session {
         // head signed now: the site can tell if rows were cut off.
         let item_ids: Vec<i64> = items.iter().map(|i| i.item_id).collect();
         let at = now_ms();
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::PackageResults,
-                &format!("package:{package_id}"),
-                &json!({"sequence": sequence, "items": item_ids, "full": full}).to_string(),
-            )
+        self.commit(allowed, |_| {
+            Ok((
+                (),
+                Event::new(
+                    AuditAction::PackageResults,
+                    format!("package:{package_id}"),
+                    json!({"sequence": sequence, "items": item_ids, "full": full}),
+                ),
+            ))
         })?;
         self.sign_audit_head()?;
         let conn = self.project.store.conn();
