@@ -319,7 +319,7 @@ impl Session {
     /// queue at once and reaches the site's incident queue (directly, or in
     /// the next results package from a laptop).
     pub fn flag_item(&mut self, item_id: i64, kind: &str, reason: &str) -> Result<i64> {
-        self.require_item(Action::ViewItem, item_id)?;
+        let (allowed, _) = self.allow_item(Action::ViewItem, item_id)?;
         if !INCIDENT_KINDS.contains(&kind) {
             return Err(CoreError::Invalid(format!(
                 "incident kind '{kind}' is not one of {}",
@@ -333,7 +333,7 @@ impl Session {
             ));
         }
         let user = self.user.id;
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             let id = store::insert_incident(
                 tx,
                 &store::NewIncident {
@@ -345,15 +345,14 @@ impl Session {
                     origin: None,
                 },
             )?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::IncidentReport,
-                &format!("item:{item_id}"),
-                &json!({"incident": id, "kind": kind}).to_string(),
-            )?;
-            Ok(id)
+            Ok((
+                id,
+                Event::new(
+                    AuditAction::IncidentReport,
+                    format!("item:{item_id}"),
+                    json!({"incident": id, "kind": kind}),
+                ),
+            ))
         })
     }
 

@@ -455,6 +455,13 @@ impl Session {
         Ok(Allowed(()))
     }
 
+    /// [`Session::allow`] for one item, with the assignment scope of
+    /// annotators and reviewers (see [`Session::require_item`]).
+    fn allow_item(&mut self, action: Action, item_id: i64) -> Result<(Allowed, ItemSummary)> {
+        let item = self.require_item(action, item_id)?;
+        Ok((Allowed(()), item))
+    }
+
     /// The transaction of [`Session::act`]: `change` and its audit row,
     /// committed together, given the proof that the check passed.
     fn commit<T>(
@@ -905,15 +912,15 @@ impl Session {
     /// Stores a computed waveform overview (encrypted, like any blob) so the
     /// recording reopens without decoding it again.
     pub fn store_peaks(&mut self, item_id: i64, peaks: &crate::peaks::Peaks) -> Result<()> {
-        self.require_item(Action::ViewItem, item_id)?;
+        let (allowed, _) = self.allow_item(Action::ViewItem, item_id)?;
         let pid = self.project.project_id().to_string();
         let blob = self
             .project
             .paths
             .write_blob(&pid, &mut peaks.to_bytes().as_slice())?;
-        // Viewing was checked above with the item's scope; the row says a
-        // derived cache was written, like any other change to the bundle.
-        self.act(Action::ViewItem, None, |tx| {
+        // The row says a derived cache was written, like any other change
+        // to the bundle.
+        self.commit(allowed, |tx| {
             store::insert_blob(tx, &blob.blob_id, &blob.key, blob.size)?;
             store::set_item_peaks_blob(tx, item_id, &blob.blob_id)?;
             Ok((
@@ -929,16 +936,12 @@ impl Session {
 
     /// Records that the user now sees an item (audit "item.view").
     pub fn record_view(&mut self, item_id: i64) -> Result<()> {
-        self.require_item(Action::ViewItem, item_id)?;
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::ItemView,
-                &format!("item:{item_id}"),
-                "{}",
-            )
+        let (allowed, _) = self.allow_item(Action::ViewItem, item_id)?;
+        self.commit(allowed, |_| {
+            Ok((
+                (),
+                Event::new(AuditAction::ItemView, format!("item:{item_id}"), json!({})),
+            ))
         })?;
         Ok(())
     }

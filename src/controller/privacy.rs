@@ -7,6 +7,7 @@
 //! preview of exactly what an annotator will receive. Every decision bumps
 //! the item's privacy version, which each work package records.
 
+use super::Event;
 use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
@@ -373,23 +374,21 @@ impl Session {
     }
 
     fn mask_add_from(&mut self, item_id: i64, spec: MaskSpec, source: &str) -> Result<i64> {
-        let item = self.require_item(Action::ManagePrivacy, item_id)?;
+        let (allowed, item) = self.allow_item(Action::ManagePrivacy, item_id)?;
         validate_spec(&spec, &item)?;
         let user = self.user.id;
         let what = spec.describe();
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             let id = store::insert_mask(tx, item_id, &spec, "accepted", source, user)?;
             let version = store::bump_privacy(tx, item_id)?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::MaskAdd,
-                &format!("item:{item_id}"),
-                &json!({"mask": id, "mask_spec": what, "source": source, "version": version})
-                    .to_string(),
-            )?;
-            Ok(id)
+            Ok((
+                id,
+                Event::new(
+                    AuditAction::MaskAdd,
+                    format!("item:{item_id}"),
+                    json!({"mask": id, "mask_spec": what, "source": source, "version": version}),
+                ),
+            ))
         })
     }
 
@@ -544,7 +543,7 @@ impl Session {
     /// Saves the accepted regions of `item_id` as a named template (e.g.
     /// an ID-card layout), remembered with the item's size.
     pub fn template_save(&mut self, name: &str, item_id: i64) -> Result<MaskTemplate> {
-        let item = self.require_item(Action::ManagePrivacy, item_id)?;
+        let (allowed, item) = self.allow_item(Action::ManagePrivacy, item_id)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 {
             return Err(CoreError::Invalid(
@@ -576,17 +575,13 @@ impl Session {
             regions,
         };
         let user = self.user.id;
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             store::put_template(tx, &t, user)?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::MaskTemplateSave,
-                &format!("template:{}", t.name),
-                &json!({"from_item": item_id, "regions": t.regions.len(), "size": [width, height]})
-                    .to_string(),
-            )
+            Ok((
+                (),
+                Event::new(AuditAction::MaskTemplateSave, format!("template:{}", t.name), json!({"from_item": item_id, "regions": t.regions.len(), "size": [width, height]})
+                    ),
+            ))
         })?;
         Ok(t.into())
     }
@@ -654,7 +649,7 @@ impl Session {
     /// Sets (or with `None` clears) the window an item travels as. Audio
     /// windows are snapped to whole samples so times map back exactly.
     pub fn set_window(&mut self, item_id: i64, window: Option<Window>) -> Result<Option<Window>> {
-        let item = self.require_item(Action::ManagePrivacy, item_id)?;
+        let (allowed, item) = self.allow_item(Action::ManagePrivacy, item_id)?;
         let window = match window {
             Some(w) => {
                 w.validate(item.width, item.height, item.char_len, item.duration_secs)
@@ -666,16 +661,16 @@ impl Session {
             }
             None => None,
         };
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             let version = store::set_window(tx, item_id, window.as_ref())?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::MaskWindow,
-                &format!("item:{item_id}"),
-                &json!({"window": window, "version": version}).to_string(),
-            )
+            Ok((
+                (),
+                Event::new(
+                    AuditAction::MaskWindow,
+                    format!("item:{item_id}"),
+                    json!({"window": window, "version": version}),
+                ),
+            ))
         })?;
         Ok(window)
     }

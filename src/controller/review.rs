@@ -160,7 +160,7 @@ impl Session {
         annotator: Option<&str>,
         decision: Decision,
     ) -> Result<()> {
-        self.require_item(Action::Review, item_id)?;
+        let (allowed, _) = self.allow_item(Action::Review, item_id)?;
         self.refuse_on_laptop("reviewing")?;
         let (owner, purpose, state) = self.work_owner(item_id, annotator)?;
         let to = match decision {
@@ -184,7 +184,7 @@ impl Session {
         };
         let me = self.user.id;
         let verdict = decision.as_str();
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             let comment_id = match &comment {
                 Some(body) => Some(store::insert_comment(
                     tx,
@@ -204,14 +204,14 @@ impl Session {
             store::set_state_of(tx, item_id, owner.id, &purpose, to, None)?;
             // The reviewer's own review assignment is done too.
             store::set_review_assignment_state(tx, item_id, me, to)?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                decision.audit_action(),
-                &format!("item:{item_id}"),
-                &json!({"annotator": owner.fingerprint, "comment": comment.is_some()}).to_string(),
-            )
+            Ok((
+                (),
+                Event::new(
+                    decision.audit_action(),
+                    format!("item:{item_id}"),
+                    json!({"annotator": owner.fingerprint, "comment": comment.is_some()}),
+                ),
+            ))
         })?;
         Ok(())
     }
@@ -236,7 +236,7 @@ impl Session {
     /// the site (admins and reviewers); admins and reviewers write to the
     /// item's annotators.
     pub fn comment(&mut self, item_id: i64, annotation_id: Option<i64>, body: &str) -> Result<i64> {
-        self.require_item(Action::ViewItem, item_id)?;
+        let (allowed, _) = self.allow_item(Action::ViewItem, item_id)?;
         let body = body.trim();
         if body.is_empty() {
             return Err(CoreError::Invalid("a comment needs some text".into()));
@@ -262,7 +262,7 @@ impl Session {
                 .collect();
             (work.len() == 1).then(|| work[0])
         };
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             let id = store::insert_comment(
                 tx,
                 &NewComment {
@@ -275,15 +275,14 @@ impl Session {
                     origin: None,
                 },
             )?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::CommentAdd,
-                &format!("item:{item_id}"),
-                &json!({"comment": id, "label": annotation_id}).to_string(),
-            )?;
-            Ok(id)
+            Ok((
+                id,
+                Event::new(
+                    AuditAction::CommentAdd,
+                    format!("item:{item_id}"),
+                    json!({"comment": id, "label": annotation_id}),
+                ),
+            ))
         })
     }
 

@@ -164,7 +164,7 @@ impl Session {
     /// Marks an assigned item as submitted. Refused, naming each gap, while a
     /// label lacks a required attribute.
     pub fn submit(&mut self, item_id: i64) -> Result<()> {
-        self.require_item(Action::Submit, item_id)?;
+        let (allowed, _) = self.allow_item(Action::Submit, item_id)?;
         let conn = self.project.store.conn();
         let (state, _) = store::assignment_state(conn, item_id, self.user.id)?
             .ok_or_else(|| CoreError::Invalid(format!("item {item_id} is not assigned to you")))?;
@@ -196,23 +196,23 @@ impl Session {
             )));
         }
         let me = self.user.id;
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             store::set_assignment_state(tx, item_id, me, "submitted", None)?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::ItemSubmit,
-                &format!("item:{item_id}"),
-                "{}",
-            )
+            Ok((
+                (),
+                Event::new(
+                    AuditAction::ItemSubmit,
+                    format!("item:{item_id}"),
+                    json!({}),
+                ),
+            ))
         })?;
         Ok(())
     }
 
     /// Skips an assigned item with a reason the admin will see.
     pub fn skip(&mut self, item_id: i64, reason: &str) -> Result<()> {
-        self.require_item(Action::Submit, item_id)?;
+        let (allowed, _) = self.allow_item(Action::Submit, item_id)?;
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(CoreError::Invalid("say why you skip this item".into()));
@@ -226,16 +226,16 @@ impl Session {
             )));
         }
         let me = self.user.id;
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             store::set_assignment_state(tx, item_id, me, "skipped", Some(reason))?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::ItemSkip,
-                &format!("item:{item_id}"),
-                &json!({"reason": reason}).to_string(),
-            )
+            Ok((
+                (),
+                Event::new(
+                    AuditAction::ItemSkip,
+                    format!("item:{item_id}"),
+                    json!({"reason": reason}),
+                ),
+            ))
         })?;
         Ok(())
     }
