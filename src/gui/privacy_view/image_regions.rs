@@ -1,0 +1,455 @@
+//! The Privacy screen for an image: regions drawn, from labels or from
+//! templates, the crop, and the image with both drawn on it.
+
+use super::*;
+
+impl PrivacyView {
+    pub(super) fn image_controls(&mut self, ui: &mut egui::Ui, actions: &mut Vec<PrivacyAction>) {
+        ui.heading("Regions of the image");
+        ui.horizontal(|ui| {
+            ui.label("Draw");
+            for (mode, name) in [
+                (DrawMode::Rectangle, "Mask rectangle"),
+                (DrawMode::Polygon, "Mask polygon"),
+                (DrawMode::Crop, "Crop rectangle"),
+            ] {
+                if ui.selectable_label(self.mode == mode, name).clicked() {
+                    self.mode = mode;
+                    self.drag = None;
+                    self.polygon.clear();
+                }
+            }
+        });
+        ui.small(match self.mode {
+            DrawMode::Rectangle => "Drag on the image: the rectangle is masked at once",
+            DrawMode::Polygon => {
+                "Click the corners; Enter or a double-click closes the polygon, Escape drops it"
+            }
+            DrawMode::Crop => "Drag the part that may travel, then “Use drawn rectangle as crop”",
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label("Style of new regions");
+            let mut style = self.region_style;
+            egui::ComboBox::from_id_salt("privacy-region-style")
+                .selected_text(region_style_name(style))
+                .show_ui(ui, |ui| {
+                    for s in REGION_STYLES {
+                        ui.selectable_value(&mut style, s, region_style_name(s));
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            if style != self.region_style {
+                actions.push(PrivacyAction::Setting {
+                    key: "mask_region_style",
+                    value: region_style_name(style).into(),
+                });
+            }
+        });
+        if !self.polygon.is_empty() {
+            ui.horizontal(|ui| {
+                ui.label(format!("Polygon: {} point(s)", self.polygon.len()));
+                if ui
+                    .add_enabled(self.polygon.len() >= 3, egui::Button::new("Close polygon"))
+                    .clicked()
+                {
+                    self.close_polygon(actions);
+                }
+                if ui.button("Drop polygon").clicked() {
+                    self.polygon.clear();
+                }
+            });
+        }
+        ui.separator();
+
+        ui.horizontal(|ui| {
+            let go = ui
+                .add_enabled(
+                    !self.label_class.is_empty(),
+                    egui::Button::new("Masks from labels of class"),
+                )
+                .on_hover_text(
+                    "Boxes and polygons of this class (e.g. detector pre-labels of faces or \
+                     plates) become regions; a label already turned into one is skipped",
+                );
+            egui::ComboBox::from_id_salt("privacy-label-class")
+                .selected_text(&self.label_class)
+                .show_ui(ui, |ui| {
+                    for c in &self.classes {
+                        ui.selectable_value(&mut self.label_class, c.clone(), c);
+                    }
+                });
+            if go.clicked() {
+                actions.push(PrivacyAction::FromLabels {
+                    class: self.label_class.clone(),
+                    every_image: self.every_image,
+                });
+            }
+        });
+        ui.checkbox(&mut self.every_image, "on every image, not only this one");
+        ui.separator();
+
+        ui.label(RichText::new("Templates (e.g. an ID-card layout)").strong());
+        ui.horizontal(|ui| {
+            let l = ui.label("Template name");
+            ui.add(egui::TextEdit::singleline(&mut self.template_name).desired_width(160.0))
+                .labelled_by(l.id);
+        });
+        if ui
+            .add_enabled(
+                !self.template_name.trim().is_empty(),
+                egui::Button::new("Save regions as template"),
+            )
+            .on_hover_text("Saves this image's accepted regions under the name, with its size")
+            .clicked()
+        {
+            actions.push(PrivacyAction::SaveTemplate(
+                self.template_name.trim().to_string(),
+            ));
+        }
+        ui.horizontal(|ui| {
+            let apply = ui
+                .add_enabled(
+                    !self.template_choice.is_empty(),
+                    egui::Button::new("Apply template to all images"),
+                )
+                .on_hover_text(
+                    "Adds the template's regions, scaled to each image, to every image \
+                     that does not carry them yet",
+                );
+            egui::ComboBox::from_id_salt("privacy-template")
+                .selected_text(if self.templates.is_empty() {
+                    "none saved"
+                } else {
+                    self.template_choice.as_str()
+                })
+                .show_ui(ui, |ui| {
+                    for t in &self.templates {
+                        let text = format!(
+                            "{} ({} regions, {}×{})",
+                            t.name,
+                            t.regions.len(),
+                            t.width,
+                            t.height
+                        );
+                        ui.selectable_value(&mut self.template_choice, t.name.clone(), text);
+                    }
+                });
+            if apply.clicked() {
+                actions.push(PrivacyAction::ApplyTemplate(self.template_choice.clone()));
+            }
+        });
+        ui.separator();
+
+        ui.label(RichText::new("Window").strong());
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(
+                    self.last_rect.is_some(),
+                    egui::Button::new("Use drawn rectangle as crop"),
+                )
+                .on_hover_text("Only this part of the image travels; labels map back exactly")
+                .clicked()
+                && let Some([x, y, w, h]) = self.last_rect
+            {
+                actions.push(PrivacyAction::SetWindow(Some(Window::Image {
+                    x: x as u32,
+                    y: y as u32,
+                    w: (w as u32).max(1),
+                    h: (h as u32).max(1),
+                })));
+            }
+            if self.window().is_some() && ui.button("Clear window").clicked() {
+                actions.push(PrivacyAction::SetWindow(None));
+            }
+        });
+        ui.separator();
+        self.mask_list_ui(ui, "Regions", actions);
+    }
+
+    pub(super) fn close_polygon(&mut self, actions: &mut Vec<PrivacyAction>) {
+        if self.polygon.len() >= 3 {
+            actions.push(PrivacyAction::Add(MaskSpec::Region {
+                region: Region {
+                    shape: Shape::Polygon {
+                        points: std::mem::take(&mut self.polygon),
+                    },
+                    style: self.region_style,
+                },
+            }));
+        }
+    }
+
+    pub(super) fn image_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        texture: &egui::TextureHandle,
+        width: u32,
+        height: u32,
+        actions: &mut Vec<PrivacyAction>,
+    ) {
+        let (rect, resp) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
+        let view = View::fit(rect, width, height);
+        self.image_view = Some(view);
+        let (w, h) = (f64::from(width), f64::from(height));
+        // Whole pixels, inside the image: what the controller stores.
+        let to_px = |p: Pos2| {
+            let (x, y) = view.to_image(p);
+            [x.round().clamp(0.0, w), y.round().clamp(0.0, h)]
+        };
+        match self.mode {
+            DrawMode::Rectangle | DrawMode::Crop => {
+                if resp.drag_started()
+                    && let Some(p) = ui.input(|i| i.pointer.press_origin())
+                {
+                    self.drag = Some((to_px(p), to_px(p)));
+                }
+                if resp.dragged()
+                    && let (Some((a, _)), Some(p)) = (self.drag, resp.interact_pointer_pos())
+                {
+                    self.drag = Some((a, to_px(p)));
+                }
+                if resp.drag_stopped()
+                    && let Some((a, b)) = self.drag.take()
+                {
+                    let r = rect_of(a, b);
+                    if r[2] >= 1.0 && r[3] >= 1.0 {
+                        self.last_rect = Some(r);
+                        if self.mode == DrawMode::Rectangle {
+                            actions.push(PrivacyAction::Add(MaskSpec::Region {
+                                region: Region {
+                                    shape: Shape::Rect {
+                                        x: r[0],
+                                        y: r[1],
+                                        w: r[2],
+                                        h: r[3],
+                                    },
+                                    style: self.region_style,
+                                },
+                            }));
+                        }
+                    }
+                }
+            }
+            DrawMode::Polygon => {
+                // The second click of a double-click closes instead of
+                // adding a point on top of the first.
+                if resp.double_clicked() {
+                    self.close_polygon(actions);
+                } else if resp.clicked()
+                    && let Some(p) = resp.interact_pointer_pos()
+                {
+                    self.polygon.push(to_px(p));
+                }
+            }
+        }
+        if !ui.ctx().egui_wants_keyboard_input() {
+            if ui.input(|i| i.key_pressed(Key::Enter)) {
+                self.close_polygon(actions);
+            }
+            if ui.input(|i| i.key_pressed(Key::Escape)) {
+                self.polygon.clear();
+                self.drag = None;
+            }
+        }
+
+        let painter = ui.painter_at(rect);
+        painter.image(
+            texture.id(),
+            view.image_rect,
+            Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+            Color32::WHITE,
+        );
+        if let Some(Window::Image { x, y, w, h }) = self.window() {
+            let crop = Rect::from_two_pos(
+                view.to_screen(f64::from(x), f64::from(y)),
+                view.to_screen(f64::from(x + w), f64::from(y + h)),
+            );
+            dim_outside(&painter, view.image_rect, crop);
+            painter.rect_stroke(
+                crop,
+                0.0,
+                Stroke::new(2.0, Color32::WHITE),
+                StrokeKind::Middle,
+            );
+            chip(
+                &painter,
+                crop.left_top(),
+                "crop: only this travels",
+                Color32::WHITE,
+            );
+        }
+        for m in self.masks() {
+            let MaskSpec::Region { region } = &m.spec else {
+                continue;
+            };
+            if m.status == "rejected" {
+                continue;
+            }
+            let colour = status_colour(&m.status);
+            let stroke = Stroke::new(2.0, colour);
+            let corner = match &region.shape {
+                Shape::Rect { x, y, w, h } => {
+                    let r =
+                        Rect::from_two_pos(view.to_screen(*x, *y), view.to_screen(x + w, y + h));
+                    painter.rect(
+                        r,
+                        0.0,
+                        colour.gamma_multiply(0.25),
+                        stroke,
+                        StrokeKind::Middle,
+                    );
+                    r.left_top()
+                }
+                Shape::Polygon { points } => {
+                    let pts: Vec<Pos2> =
+                        points.iter().map(|p| view.to_screen(p[0], p[1])).collect();
+                    painter.add(egui::Shape::closed_line(pts.clone(), stroke));
+                    pts.iter()
+                        .copied()
+                        .reduce(|a, b| a.min(b))
+                        .unwrap_or(rect.left_top())
+                }
+            };
+            let label = format!("#{} {}", m.id, region_style_name(region.style));
+            chip(&painter, corner, &label, colour);
+        }
+        if let Some((a, b)) = self.drag {
+            let r = Rect::from_two_pos(view.to_screen(a[0], a[1]), view.to_screen(b[0], b[1]));
+            painter.rect_stroke(r, 0.0, Stroke::new(2.0, DRAW), StrokeKind::Middle);
+        } else if self.mode == DrawMode::Crop
+            && let Some([x, y, w, h]) = self.last_rect
+        {
+            let r = Rect::from_two_pos(view.to_screen(x, y), view.to_screen(x + w, y + h));
+            let corners = [
+                r.left_top(),
+                r.right_top(),
+                r.right_bottom(),
+                r.left_bottom(),
+                r.left_top(),
+            ];
+            painter.extend(egui::Shape::dashed_line(
+                &corners,
+                Stroke::new(2.0, DRAW),
+                6.0,
+                4.0,
+            ));
+        }
+        if !self.polygon.is_empty() {
+            let mut pts: Vec<Pos2> = self
+                .polygon
+                .iter()
+                .map(|p| view.to_screen(p[0], p[1]))
+                .collect();
+            for p in &pts {
+                painter.circle_filled(*p, 3.5, DRAW);
+            }
+            if let Some(hover) = resp.hover_pos() {
+                pts.push(hover);
+            }
+            painter.add(egui::Shape::line(pts, Stroke::new(2.0, DRAW)));
+        }
+    }
+}
+
+/// Darkens what lies outside `keep` inside `area` (what does not travel).
+pub(super) fn dim_outside(painter: &egui::Painter, area: Rect, keep: Rect) {
+    let shade = Color32::from_black_alpha(140);
+    let keep = keep.intersect(area);
+    for r in [
+        Rect::from_min_max(area.min, egui::pos2(area.max.x, keep.min.y)),
+        Rect::from_min_max(egui::pos2(area.min.x, keep.max.y), area.max),
+        Rect::from_min_max(
+            egui::pos2(area.min.x, keep.min.y),
+            egui::pos2(keep.min.x, keep.max.y),
+        ),
+        Rect::from_min_max(
+            egui::pos2(keep.max.x, keep.min.y),
+            egui::pos2(area.max.x, keep.max.y),
+        ),
+    ] {
+        if r.is_positive() {
+            painter.rect_filled(r, 0.0, shade);
+        }
+    }
+}
+
+/// A small label on a dark chip at `at` (top-left corner of a shape).
+pub(super) fn chip(painter: &egui::Painter, at: Pos2, text: &str, colour: Color32) {
+    let galley = painter.layout_no_wrap(text.to_string(), FontId::proportional(12.0), colour);
+    let rect = Rect::from_min_size(at, galley.size() + Vec2::new(6.0, 2.0));
+    painter.rect_filled(rect, 2.0, Color32::from_black_alpha(170));
+    painter.galley(at + Vec2::new(3.0, 1.0), galley, colour);
+}
+
+/// Applies a template to every image that does not yet carry all of its
+/// regions (scaled to the image), so applying twice, or onto the image it
+/// was saved from, adds nothing.
+pub(super) fn apply_template(session: &mut Session, name: &str) -> Result<String, CoreError> {
+    let template = session
+        .mask_templates()?
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| CoreError::NotFound(format!("template '{name}'")))?;
+    let masks = session.mask_list(None)?;
+    let mut targets = Vec::new();
+    let mut skipped = 0;
+    for item in session.items()? {
+        let (Some(w), Some(h)) = (item.width, item.height) else {
+            continue;
+        };
+        let (sx, sy) = (
+            f64::from(w) / f64::from(template.width.max(1)),
+            f64::from(h) / f64::from(template.height.max(1)),
+        );
+        let carried: Vec<&Region> = masks
+            .iter()
+            .filter(|m| m.item_id == item.id && m.status != "rejected")
+            .filter_map(|m| match &m.spec {
+                MaskSpec::Region { region } => Some(region),
+                _ => None,
+            })
+            .collect();
+        let all_there = template.regions.iter().all(|r| {
+            let scaled = r.scaled(sx, sy);
+            carried.iter().any(|c| regions_close(c, &scaled))
+        });
+        if all_there {
+            skipped += 1;
+        } else {
+            targets.push(item.id);
+        }
+    }
+    let added = if targets.is_empty() {
+        0
+    } else {
+        session.template_apply(name, &targets)?
+    };
+    Ok(format!(
+        "Template '{name}': {added} region(s) added to {} image(s); {skipped} already carried it",
+        targets.len()
+    ))
+}
+
+/// Same shape within half a pixel (scaling is not exact in floating point).
+pub(super) fn regions_close(a: &Region, b: &Region) -> bool {
+    let near = |p: f64, q: f64| (p - q).abs() <= 0.5;
+    match (&a.shape, &b.shape) {
+        (
+            Shape::Rect { x, y, w, h },
+            Shape::Rect {
+                x: x2,
+                y: y2,
+                w: w2,
+                h: h2,
+            },
+        ) => near(*x, *x2) && near(*y, *y2) && near(*w, *w2) && near(*h, *h2),
+        (Shape::Polygon { points: p }, Shape::Polygon { points: q }) => {
+            p.len() == q.len()
+                && p.iter()
+                    .zip(q)
+                    .all(|(a, b)| near(a[0], b[0]) && near(a[1], b[1]))
+        }
+        _ => false,
+    }
+}
