@@ -26,7 +26,7 @@ use crate::privacy::derive::{
 use crate::privacy::image_mask::{Region, RegionStyle, Shape};
 use crate::privacy::pii::{Confidence, Detector, PhoneRegion, PiiSpan, PiiType};
 use crate::privacy::window::{self, Window};
-use crate::store::{self, Template};
+use crate::store;
 
 /// The PII proposals for one text item, or for one transcript of an
 /// audio item (offsets then index the transcript).
@@ -222,10 +222,7 @@ impl Session {
             item_id,
             version,
             window,
-            masks: store::item_masks(conn, item_id)?
-                .into_iter()
-                .map(Mask::from)
-                .collect(),
+            masks: store::item_masks(conn, item_id)?,
             packages: store::item_package_versions(conn, item_id)?,
         })
     }
@@ -242,7 +239,7 @@ impl Session {
                 store::all_masks(self.project.store.conn())?
             }
         };
-        Ok(rows.into_iter().map(Mask::from).collect())
+        Ok(rows)
     }
 
     /// Runs the detector over text items and the transcripts of audio
@@ -568,7 +565,7 @@ impl Session {
                 "item {item_id} has no accepted regions to save"
             )));
         }
-        let t = Template {
+        let t = MaskTemplate {
             name: name.to_string(),
             width,
             height,
@@ -583,15 +580,12 @@ impl Session {
                     ),
             ))
         })?;
-        Ok(t.into())
+        Ok(t)
     }
 
     pub fn mask_templates(&mut self) -> Result<Vec<MaskTemplate>> {
         self.require(Action::ManagePrivacy, None)?;
-        Ok(store::templates(self.project.store.conn())?
-            .into_iter()
-            .map(MaskTemplate::from)
-            .collect())
+        Ok(store::templates(self.project.store.conn())?)
     }
 
     /// Applies a template's regions to images, scaled to each one's size;

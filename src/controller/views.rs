@@ -2,82 +2,13 @@
 //! view types, never `store` rows, so the storage layer can change its rows
 //! (columns kept for sync, like a row's origin) without touching a front end.
 //! Each converts from its row with `From`; field names and JSON are the ones
-//! the CLI has always printed.
+//! the CLI has always printed. Masks and mask templates are privacy-domain
+//! types that the store reads and writes as they are, so they need no copy.
 
 use serde::Serialize;
 
-use crate::privacy::derive::MaskSpec;
-use crate::privacy::image_mask::Region;
+pub use crate::privacy::derive::{Mask, MaskTemplate};
 use crate::store;
-
-/// A masking decision on an item.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Mask {
-    pub id: i64,
-    pub item_id: i64,
-    pub spec: MaskSpec,
-    /// `proposed`, `accepted` or `rejected`.
-    pub status: String,
-    /// `detector`, `admin`, `template:<name>`, `label:<id>`, `transcript:<label id>`.
-    pub source: String,
-    /// Fingerprint of who proposed or drew it.
-    pub created_by: String,
-    pub at_ms: i64,
-    /// Fingerprint of who accepted or rejected it.
-    pub decided_by: Option<String>,
-}
-
-impl From<store::MaskRow> for Mask {
-    fn from(row: store::MaskRow) -> Self {
-        let store::MaskRow {
-            id,
-            item_id,
-            spec,
-            status,
-            source,
-            created_by,
-            at_ms,
-            decided_by,
-        } = row;
-        Self {
-            id,
-            item_id,
-            spec,
-            status,
-            source,
-            created_by,
-            at_ms,
-            decided_by,
-        }
-    }
-}
-
-/// A named set of regions drawn on an image of `width`×`height`; applied
-/// to images of another size, the regions scale with them.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MaskTemplate {
-    pub name: String,
-    pub width: u32,
-    pub height: u32,
-    pub regions: Vec<Region>,
-}
-
-impl From<store::Template> for MaskTemplate {
-    fn from(row: store::Template) -> Self {
-        let store::Template {
-            name,
-            width,
-            height,
-            regions,
-        } = row;
-        Self {
-            name,
-            width,
-            height,
-            regions,
-        }
-    }
-}
 
 /// A comment on an item or one of its labels.
 #[derive(Clone, Debug, PartialEq, Serialize)]

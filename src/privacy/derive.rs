@@ -78,6 +78,33 @@ impl MaskSpec {
     }
 }
 
+/// A masking decision on an item, as stored and as the front ends show it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Mask {
+    pub id: i64,
+    pub item_id: i64,
+    pub spec: MaskSpec,
+    /// `proposed`, `accepted` or `rejected`.
+    pub status: String,
+    /// `detector`, `admin`, `template:<name>`, `label:<id>`, `transcript:<label id>`.
+    pub source: String,
+    /// Fingerprint of who proposed or drew it.
+    pub created_by: String,
+    pub at_ms: i64,
+    /// Fingerprint of who accepted or rejected it.
+    pub decided_by: Option<String>,
+}
+
+/// A named set of regions drawn on an image of `width`×`height`; applied
+/// to images of another size, the regions scale with them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MaskTemplate {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub regions: Vec<Region>,
+}
+
 /// The project's text mask style (`mask_style` setting): `block`,
 /// `tag` or `char:X`.
 pub fn parse_mask_style(value: &str) -> Option<MaskStyle> {

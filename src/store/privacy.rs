@@ -5,24 +5,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, from_json, to_json};
 use crate::model::now_ms;
-use crate::privacy::derive::MaskSpec;
-use crate::privacy::image_mask::Region;
+use crate::privacy::derive::{Mask, MaskSpec, MaskTemplate};
 use crate::privacy::window::Window;
-
-/// A masking decision as stored.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct MaskRow {
-    pub id: i64,
-    pub item_id: i64,
-    pub spec: MaskSpec,
-    /// `proposed`, `accepted` or `rejected`.
-    pub status: String,
-    /// `detector`, `admin`, `template:<name>`, `label:<id>`, `transcript:<label id>`.
-    pub source: String,
-    pub created_by: String,
-    pub at_ms: i64,
-    pub decided_by: Option<String>,
-}
 
 pub fn insert_mask(
     conn: &Connection,
@@ -76,7 +60,7 @@ const MASK_SQL: &str =
     "SELECT m.id, m.item_id, m.spec, m.status, m.source, c.fingerprint, m.at, d.fingerprint
      FROM masks m JOIN users c ON c.id = m.created_by LEFT JOIN users d ON d.id = m.decided_by";
 
-fn mask_rows(conn: &Connection, filter: &str, p: &[&dyn rusqlite::ToSql]) -> Result<Vec<MaskRow>> {
+fn mask_rows(conn: &Connection, filter: &str, p: &[&dyn rusqlite::ToSql]) -> Result<Vec<Mask>> {
     let mut stmt = conn.prepare(&format!("{MASK_SQL} {filter} ORDER BY m.item_id, m.id"))?;
     let raw = stmt
         .query_map(p, |r| {
@@ -95,7 +79,7 @@ fn mask_rows(conn: &Connection, filter: &str, p: &[&dyn rusqlite::ToSql]) -> Res
     raw.into_iter()
         .map(
             |(id, item_id, spec, status, source, created_by, at_ms, decided_by)| {
-                Ok(MaskRow {
+                Ok(Mask {
                     id,
                     item_id,
                     spec: from_json(&spec, "mask")?,
@@ -110,15 +94,15 @@ fn mask_rows(conn: &Connection, filter: &str, p: &[&dyn rusqlite::ToSql]) -> Res
         .collect()
 }
 
-pub fn item_masks(conn: &Connection, item_id: i64) -> Result<Vec<MaskRow>> {
+pub fn item_masks(conn: &Connection, item_id: i64) -> Result<Vec<Mask>> {
     mask_rows(conn, "WHERE m.item_id = ?1", &[&item_id])
 }
 
-pub fn all_masks(conn: &Connection) -> Result<Vec<MaskRow>> {
+pub fn all_masks(conn: &Connection) -> Result<Vec<Mask>> {
     mask_rows(conn, "", &[])
 }
 
-pub fn mask_by_id(conn: &Connection, id: i64) -> Result<Option<MaskRow>> {
+pub fn mask_by_id(conn: &Connection, id: i64) -> Result<Option<Mask>> {
     Ok(mask_rows(conn, "WHERE m.id = ?1", &[&id])?
         .into_iter()
         .next())
@@ -159,17 +143,7 @@ pub fn set_window(conn: &Connection, item_id: i64, window: Option<&Window>) -> R
     Ok(version)
 }
 
-/// A named set of regions drawn on an item of `width`×`height`; applied
-/// to items of another size, the regions scale with them.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Template {
-    pub name: String,
-    pub width: u32,
-    pub height: u32,
-    pub regions: Vec<Region>,
-}
-
-pub fn put_template(conn: &Connection, t: &Template, user: i64) -> Result<()> {
+pub fn put_template(conn: &Connection, t: &MaskTemplate, user: i64) -> Result<()> {
     conn.execute(
         "INSERT INTO mask_templates(name, width, height, regions, created_by, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(name) DO UPDATE SET width = ?2, height = ?3, regions = ?4, created_by = ?5, at = ?6",
@@ -178,7 +152,7 @@ pub fn put_template(conn: &Connection, t: &Template, user: i64) -> Result<()> {
     Ok(())
 }
 
-pub fn templates(conn: &Connection) -> Result<Vec<Template>> {
+pub fn templates(conn: &Connection) -> Result<Vec<MaskTemplate>> {
     let mut stmt =
         conn.prepare("SELECT name, width, height, regions FROM mask_templates ORDER BY name")?;
     let raw = stmt
@@ -193,7 +167,7 @@ pub fn templates(conn: &Connection) -> Result<Vec<Template>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     raw.into_iter()
         .map(|(name, width, height, regions)| {
-            Ok(Template {
+            Ok(MaskTemplate {
                 name,
                 width,
                 height,
