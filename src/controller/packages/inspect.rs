@@ -11,7 +11,6 @@
 
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io;
 use std::path::Path;
 
@@ -106,11 +105,7 @@ pub fn inspect_package(
 }
 
 fn inspect_inner(file: &Path, identity: &UnlockedIdentity) -> Result<Inspection> {
-    let input = File::open(file)
-        .map_err(|e| CoreError::Io(format!("cannot read {}: {e}", file.display())))?;
-    let mut opened =
-        package::open_package(io::BufReader::with_capacity(256 * 1024, input), identity)
-            .map_err(super::package_err)?;
+    let mut opened = super::open_file(file, identity)?;
     let manifest = opened.manifest.clone();
     let mut documents = BTreeMap::new();
     while let Some(member) = next_member(&mut opened) {
@@ -197,7 +192,8 @@ fn next_member<R: io::Read>(
 }
 
 fn typed<T: serde::de::DeserializeOwned>(name: &str, value: &serde_json::Value) -> Result<T> {
-    serde_json::from_value(value.clone())
+    // Read from the parsed value in place: a work.json can be large.
+    T::deserialize(value)
         .map_err(|e| CoreError::Package(format!("format check failed: {name} is malformed: {e}")))
 }
 

@@ -251,10 +251,19 @@ fn manifest_hash(manifest: &Manifest) -> String {
 /// into a site project). `None` when it does not open; opening it for real
 /// then refuses it with the check that failed.
 pub fn package_kind(file: &Path, identity: &UnlockedIdentity) -> Option<PackageKind> {
-    let input = io::BufReader::new(std::fs::File::open(file).ok()?);
-    package::open_package(input, identity)
-        .ok()
-        .map(|p| p.manifest.kind)
+    open_file(file, identity).ok().map(|p| p.manifest.kind)
+}
+
+/// A package file opened for `identity`: decrypted, format and signature
+/// checked, members ready to stream (every opener reads through here).
+pub(super) fn open_file(
+    file: &Path,
+    identity: &UnlockedIdentity,
+) -> Result<package::OpenedPackage<impl io::Read + use<>>> {
+    let input = std::fs::File::open(file)
+        .map_err(|e| CoreError::Io(format!("cannot read {}: {e}", file.display())))?;
+    package::open_package(io::BufReader::with_capacity(256 * 1024, input), identity)
+        .map_err(package_err)
 }
 
 /// The replay check, one for both directions: a package is applied once,

@@ -7,8 +7,6 @@
 use crate::events::AuditAction;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::io;
 use std::path::Path;
 
 use super::wire::{
@@ -83,10 +81,7 @@ impl Session {
     }
 
     fn verify_results(&self, file: &Path, progress: ProgressFn<'_>) -> Result<VerifiedResults> {
-        let input = File::open(file)
-            .map_err(|e| CoreError::Io(format!("cannot read {}: {e}", file.display())))?;
-        let mut opened = package::open_package(io::BufReader::new(input), &self.identity)
-            .map_err(package_err)?;
+        let mut opened = super::open_file(file, &self.identity)?;
         let m = opened.manifest.clone();
         if m.kind != PackageKind::Results {
             return Err(refused(

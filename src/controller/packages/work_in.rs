@@ -9,7 +9,6 @@
 use crate::events::AuditAction;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -94,12 +93,8 @@ fn open_work_inner(
     expect_signer: Option<&str>,
     progress: ProgressFn<'_>,
 ) -> Result<WorkOpened> {
-    let input = File::open(file)
-        .map_err(|e| CoreError::Io(format!("cannot read {}: {e}", file.display())))?;
-    let total = input.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut opened =
-        package::open_package(io::BufReader::with_capacity(256 * 1024, input), identity)
-            .map_err(package_err)?;
+    let total = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let mut opened = super::open_file(file, identity)?;
     let m = opened.manifest.clone();
     if m.kind != PackageKind::Work {
         return Err(refused(
