@@ -51,20 +51,31 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// Runs a `PRAGMA key` / `rekey` with no other connection of this process
-/// keying at the same moment. Seen once in a parallel test run: a fresh
-/// project's first `PRAGMA key` failed ("An error occurred with PRAGMA key
-/// or rekey") while other threads opened databases, which points at
-/// SQLCipher's lazy crypto-provider set-up racing between connections.
-/// A `PRAGMA key` takes microseconds (the key is raw, no KDF), so
-/// serialising it costs nothing; a rekey holds the lock while it
-/// re-encrypts the pages, which only removing a member does.
-fn keying<T>(run: impl FnOnce() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
-    static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = KEYING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    run()
+/// Finishes SQLCipher's process-wide set-up before any database is keyed.
+///
+/// SQLite marks itself initialised *before* it runs SQLCipher's own set-up
+/// (`sqlcipher_extra_init`: private heap, crypto provider, random seed), so
+/// a second thread that opens a database in that window passes the
+/// initialisation check, and its `PRAGMA key` then fails with "sqlcipher not
+/// initialized" (reported as "An error occurred with PRAGMA key or rekey").
+/// Opening one throw-away in-memory connection under a `Once` runs the whole
+/// set-up on one thread while the others wait; `tests/first_use.rs` races
+/// fresh processes to keep it fixed.
+fn sqlcipher_ready() -> rusqlite::Result<()> {
+    static READY: std::sync::OnceLock<std::result::Result<(), String>> = std::sync::OnceLock::new();
+    READY
+        .get_or_init(|| {
+            Connection::open_in_memory()
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|message| {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+                Some(format!("SQLCipher could not initialise: {message}")),
+            )
+        })
 }
 
 /// An open, keyed, migrated project database.
@@ -100,6 +111,7 @@ impl Store {
         } else {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
         };
+        sqlcipher_ready()?;
         let conn = Connection::open_with_flags(path, flags)?;
         // SQLCipher otherwise prints "hmac check failed" on a wrong key.
         let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
@@ -107,7 +119,7 @@ impl Store {
             "PRAGMA key = \"x'{}'\";",
             hex::encode(key.expose())
         ));
-        keying(|| conn.execute_batch(&pragma))?;
+        conn.execute_batch(&pragma)?;
         let decrypt_err = |e: rusqlite::Error| {
             if is_not_a_database(&e) {
                 StoreError::CannotDecrypt {
@@ -199,7 +211,7 @@ impl Store {
             "PRAGMA rekey = \"x'{}'\";",
             hex::encode(key.expose())
         ));
-        keying(|| self.conn.execute_batch(&pragma))?;
+        self.conn.execute_batch(&pragma)?;
         Ok(())
     }
 

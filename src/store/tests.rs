@@ -24,6 +24,7 @@ fn a_version_1_database_upgrades_to_the_fresh_schema() {
     let pid = "0123456789abcdef0123456789abcdef";
     let old = dir.path().join("old.db");
     {
+        sqlcipher_ready().unwrap();
         let conn = Connection::open(&old).unwrap();
         conn.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\";",
