@@ -7,12 +7,13 @@
 use sealtag::controller::{CoreError, ExportOptions, Session, open_work_package};
 use sealtag::crypto::UnlockedIdentity;
 use sealtag::governance::FlagKind;
-use sealtag::home::Home;
 use sealtag::import::ImportOptions;
 use sealtag::model::{AnnotationDraft, BBox, Geometry, LabelChange, Role};
-use sealtag::package;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod site;
+use site::no_progress;
 use std::process::{Command, Output};
 
 const IMAGE: &str = concat!(
@@ -20,31 +21,27 @@ const IMAGE: &str = concat!(
     "/tests/fixtures/import/astronaut.jpg"
 );
 
-fn no_progress() -> impl FnMut(package::Progress) -> bool {
-    |_| true
-}
-
+/// The shared site (Ada, Ann), plus an image and a text assigned to Ann;
+/// Rex (reviewer) enrolled and removed again; Audrey the auditor.
 struct Site {
-    dir: tempfile::TempDir,
-    root: PathBuf,
-    admin: UnlockedIdentity,
-    ann: UnlockedIdentity,
-    ann_home: Home,
+    base: site::Site,
     rex: UnlockedIdentity,
     audrey: UnlockedIdentity,
     image: i64,
 }
 
-/// A site project: an image and a text, both assigned to Ann (annotator);
-/// Rex (reviewer) enrolled and removed again; Audrey the auditor.
+impl std::ops::Deref for Site {
+    type Target = site::Site;
+    fn deref(&self) -> &site::Site {
+        &self.base
+    }
+}
+
 fn site() -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("site.sealtag");
-    let admin = UnlockedIdentity::generate("Ada Admin");
-    let ann = UnlockedIdentity::generate("Ann Annotator");
+    let base = site::Site::new();
     let rex = UnlockedIdentity::generate("Rex Reviewer");
     let audrey = UnlockedIdentity::generate("Audrey Auditor");
-    let mut s = Session::create_project(&root, "Site", admin.clone()).unwrap();
+    let mut s = base.admin();
     let opts = ImportOptions::default();
     let image = s
         .import_bytes("astronaut.jpg", std::fs::read(IMAGE).unwrap(), &opts)
@@ -54,8 +51,6 @@ fn site() -> Site {
         .import_bytes("note.txt", b"A short document.".to_vec(), &opts)
         .unwrap()
         .item_ids[0];
-    s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann")
-        .unwrap();
     s.add_user(&rex.public().to_key_string(), Role::Reviewer, "Rex")
         .unwrap();
     s.add_user(&audrey.public().to_key_string(), Role::Auditor, "Audrey")
@@ -63,25 +58,11 @@ fn site() -> Site {
     s.assign(&[image, text], "Ann", "annotate").unwrap();
     s.remove_user("Rex").unwrap();
     s.close().unwrap();
-    let ann_home = Home::new(dir.path().join("ann-home"));
     Site {
-        root,
-        admin,
-        ann,
-        ann_home,
+        base,
         rex,
         audrey,
         image,
-        dir,
-    }
-}
-
-impl Site {
-    fn open(&self, who: &UnlockedIdentity) -> Session {
-        Session::open(&self.root, who.clone(), None).unwrap()
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
     }
 }
 

@@ -5,114 +5,19 @@
 //! laptop's copy replaced when the site masks more, and the preview equal
 //! byte for byte to what the annotator receives; recordings lose their tags.
 
-use sealtag::controller::{CoreError, Session, open_work_package};
-use sealtag::crypto::UnlockedIdentity;
-use sealtag::home::Home;
-use sealtag::import::ImportOptions;
-use sealtag::model::{AnnotationDraft, BBox, Geometry, LabelChange, Role};
-use sealtag::package;
+use sealtag::controller::{CoreError, Session};
+use sealtag::model::{AnnotationDraft, BBox, Geometry, LabelChange};
 use sealtag::privacy::audio_mask::{AudioRange, AudioStyle};
 use sealtag::privacy::derive::MaskSpec;
 use sealtag::privacy::image_mask::{Region, RegionStyle, Shape};
 use sealtag::privacy::pii::PiiType;
 use sealtag::privacy::window::Window;
-use std::path::{Path, PathBuf};
+
+mod site;
+use site::{Site, fixture};
 
 const TEXT: &str = "Dear support, I am Jane Q. Example. Write to jane.q@example.com or call +44 20 7946 0958. \
 My order ORD-2024-88431 never arrived at 42 Example Street. Regards.";
-
-fn fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(rel),
-    )
-    .unwrap()
-}
-
-fn no_progress() -> impl FnMut(package::Progress) -> bool {
-    |_| true
-}
-
-struct Site {
-    dir: tempfile::TempDir,
-    root: PathBuf,
-    admin: UnlockedIdentity,
-    ann: UnlockedIdentity,
-    ann_home: Home,
-    packages: std::cell::Cell<u32>,
-}
-
-fn site() -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("site.sealtag");
-    let admin = UnlockedIdentity::generate("Ada Admin");
-    let ann = UnlockedIdentity::generate("Ann Annotator");
-    let mut s = Session::create_project(&root, "Site", admin.clone()).unwrap();
-    s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann")
-        .unwrap();
-    s.close().unwrap();
-    let ann_home = Home::new(dir.path().join("ann-home"));
-    Site {
-        root,
-        admin,
-        ann,
-        ann_home,
-        dir,
-        packages: std::cell::Cell::new(0),
-    }
-}
-
-impl Site {
-    fn admin(&self) -> Session {
-        Session::open(&self.root, self.admin.clone(), None).unwrap()
-    }
-    fn import(&self, name: &str, bytes: Vec<u8>) -> i64 {
-        self.admin()
-            .import_bytes(name, bytes, &ImportOptions::default())
-            .unwrap()
-            .item_ids[0]
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    /// Makes Ann's next work package and opens it on her laptop.
-    fn send(&self) -> PathBuf {
-        let n = self.packages.get() + 1;
-        self.packages.set(n);
-        let work = self.path(&format!("work-{n}.sealpkg"));
-        self.admin()
-            .make_work_package("Ann", &work, &mut no_progress())
-            .unwrap();
-        open_work_package(
-            &work,
-            &self.ann,
-            &self.ann_home,
-            None,
-            Some(&self.admin.public().fingerprint()),
-            &mut no_progress(),
-        )
-        .unwrap()
-        .bundle
-    }
-    fn laptop(&self, bundle: &Path) -> Session {
-        Session::open(bundle, self.ann.clone(), None).unwrap()
-    }
-    /// Ann's results, merged at the site.
-    fn return_results(&self, bundle: &Path) {
-        let n = self.packages.get() + 1;
-        self.packages.set(n);
-        let results = self.path(&format!("results-{n}.sealpkg"));
-        self.laptop(bundle)
-            .make_results_package(&results, false, &mut no_progress())
-            .unwrap();
-        let report = self
-            .admin()
-            .open_results_package(&results, &mut no_progress())
-            .unwrap();
-        assert!(report.conflicts.is_empty(), "{:?}", report.conflicts);
-    }
-}
 
 fn class_id(s: &mut Session, name: &str) -> i64 {
     s.classes()
@@ -152,7 +57,7 @@ fn char_range(text: &str, needle: &str) -> (u64, u64) {
 /// audited and versioned, and the package records the version it carried.
 #[test]
 fn reviewed_text_proposals_decide_what_the_annotator_reads() {
-    let site = site();
+    let site = Site::new();
     let item = site.import("ticket.txt", TEXT.as_bytes().to_vec());
     let mut admin = site.admin();
     admin
@@ -262,7 +167,7 @@ fn pii_region_setting_reads_national_phone_formats() {
     // phone number only for a project whose pii_region is ES; the setting
     // reaches both the scan and the automatic masking plan.
     let text = "Hola, mi móvil es 612 345 678, gracias.";
-    let site = site();
+    let site = Site::new();
     let item = site.import("es.txt", text.as_bytes().to_vec());
     let mut admin = site.admin();
     let phones = |admin: &mut Session| -> Vec<String> {
@@ -291,7 +196,7 @@ fn pii_region_setting_reads_national_phone_formats() {
 
 #[test]
 fn text_excerpt_labels_map_back_to_the_original_exactly() {
-    let site = site();
+    let site = Site::new();
     let text = format!("Ünïcödé préface — {TEXT}");
     let item = site.import("ticket.txt", text.as_bytes().to_vec());
     let mut admin = site.admin();
@@ -390,7 +295,7 @@ fn text_excerpt_labels_map_back_to_the_original_exactly() {
 /// filled; boxes drawn on the crop land on the original's pixels.
 #[test]
 fn image_crop_and_regions_map_back_exactly() {
-    let site = site();
+    let site = Site::new();
     let bytes = fixture("privacy/street_plate_fake.jpg");
     let item = site.import("street.jpg", bytes);
     let mut admin = site.admin();
@@ -500,7 +405,7 @@ fn image_crop_and_regions_map_back_exactly() {
 /// mask alone.
 #[test]
 fn audio_window_and_masked_transcripts_map_back() {
-    let site = site();
+    let site = Site::new();
     let item = site.import("call.flac", fixture("import/call_02_16k.flac"));
     let mut admin = site.admin();
     admin.set_project_setting("mask_pii", "auto").unwrap();
@@ -606,7 +511,7 @@ fn audio_window_and_masked_transcripts_map_back() {
 /// laptop's copy; a window cannot change while the item is out.
 #[test]
 fn more_masking_replaces_the_laptops_copy_and_windows_stay_put() {
-    let site = site();
+    let site = Site::new();
     let item = site.import("ticket.txt", TEXT.as_bytes().to_vec());
     let mut admin = site.admin();
     admin.assign(&[item], "Ann", "annotate").unwrap();
@@ -649,7 +554,7 @@ fn more_masking_replaces_the_laptops_copy_and_windows_stay_put() {
 /// other, see the permission matrix test in `core`).
 #[test]
 fn templates_scale_and_annotators_cannot_mask() {
-    let site = site();
+    let site = Site::new();
     let card = site.import("card.png", fixture("privacy/id_card_fake.png"));
     let other = site.import("street.jpg", fixture("privacy/street_plate_fake.jpg"));
     let mut admin = site.admin();
@@ -712,7 +617,7 @@ fn templates_scale_and_annotators_cannot_mask() {
 /// the annotator's copies, which still decode; the Ogg travels as WAV.
 #[test]
 fn work_package_recordings_carry_no_tags() {
-    let site = site();
+    let site = Site::new();
     let ogg = fixture("import/call_03_22k.ogg");
     let mp3 = fixture("import/call_04_22k.mp3");
     let leaks: [&[u8]; 4] = [

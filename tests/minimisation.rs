@@ -10,12 +10,13 @@
 //! - `package inspect` shows the recipient exactly what travelled.
 
 use sealtag::controller::{GovernanceChange, Session, inspect_package, open_work_package};
-use sealtag::crypto::{UnlockedIdentity, sha256_hex};
-use sealtag::home::Home;
+use sealtag::crypto::sha256_hex;
 use sealtag::import::ImportOptions;
-use sealtag::model::Role;
 use sealtag::package;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+mod site;
+use site::{Site, no_progress};
 
 /// Support chats with the fields a CRM export carries. The phone numbers
 /// are in international form so that the detector's default region does not
@@ -40,42 +41,12 @@ const SECRETS: &[&str] = &[
     "7700 900123",
 ];
 
-fn no_progress() -> impl FnMut(package::Progress) -> bool {
-    |_| true
+trait Minimisation {
+    fn package(&self, settings: &[(&str, &str)]) -> PathBuf;
+    fn plaintext(&self, file: &Path) -> Vec<u8>;
 }
 
-struct Site {
-    dir: tempfile::TempDir,
-    root: PathBuf,
-    admin: UnlockedIdentity,
-    ann: UnlockedIdentity,
-    ann_home: Home,
-}
-
-fn site() -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("site.sealtag");
-    let admin = UnlockedIdentity::generate("Ada Admin");
-    let ann = UnlockedIdentity::generate("Ann Annotator");
-    let mut s = Session::create_project(&root, "Site", admin.clone()).unwrap();
-    s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann")
-        .unwrap();
-    s.close().unwrap();
-    let ann_home = Home::new(dir.path().join("ann-home"));
-    Site {
-        dir,
-        root,
-        admin,
-        ann,
-        ann_home,
-    }
-}
-
-impl Site {
-    fn admin(&self) -> Session {
-        Session::open(&self.root, self.admin.clone(), None).unwrap()
-    }
-
+impl Minimisation for Site {
     /// Imports the records and a photo, assigns everything to Ann and
     /// seals her work package.
     fn package(&self, settings: &[(&str, &str)]) -> PathBuf {
@@ -109,7 +80,7 @@ impl Site {
     }
 
     /// Every byte the package holds, decrypted as its recipient.
-    fn plaintext(&self, file: &PathBuf) -> Vec<u8> {
+    fn plaintext(&self, file: &Path) -> Vec<u8> {
         let input = std::fs::File::open(file).unwrap();
         let mut opened = package::open_package(std::io::BufReader::new(input), &self.ann).unwrap();
         let mut all = serde_json::to_vec(&opened.manifest).unwrap();
@@ -130,7 +101,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 /// for the originals' hashes and for every field the admin did not allow.
 #[test]
 fn a_work_package_carries_no_original_hash_and_only_allow_listed_fields_masked() {
-    let site = site();
+    let site = Site::new();
     let file = site.package(&[
         ("mask_pii", "auto"),
         ("package_fields", "lang, channel,note,score"),
@@ -209,7 +180,7 @@ fn a_work_package_carries_no_original_hash_and_only_allow_listed_fields_masked()
 /// hold; an unknown field name in the list is simply absent.
 #[test]
 fn no_record_field_travels_unless_allow_listed() {
-    let site = site();
+    let site = Site::new();
     let file = site.package(&[]);
     let plain = site.plaintext(&file);
     for field in ["lang", "channel", "note", "source_id"] {
@@ -237,7 +208,7 @@ fn no_record_field_travels_unless_allow_listed() {
 /// still recognised (and, once erased, is new again).
 #[test]
 fn the_audit_trail_holds_no_content_hash_and_duplicates_are_still_found() {
-    let site = site();
+    let site = Site::new();
     let mut s = site.admin();
     let pin = b"Your PIN is 4417.".to_vec();
     let first = s

@@ -12,6 +12,9 @@ use sealtag::model::{AnnotationDraft, BBox, Geometry, LabelChange, Role};
 use sealtag::package::{self, BytesMember, NewPackage, PackageKind};
 use std::path::PathBuf;
 
+mod site;
+use site::{audit_details, no_progress};
+
 const IMAGE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/import/astronaut.jpg"
@@ -30,12 +33,10 @@ fn a_box(x: f64) -> Geometry {
     })
 }
 
+/// The shared site, plus Otto (a second annotator) and the items: an image
+/// (pre-labelled) and a text assigned to Ann, another text assigned to Otto.
 struct Site {
-    dir: tempfile::TempDir,
-    root: PathBuf,
-    admin: UnlockedIdentity,
-    ann: UnlockedIdentity,
-    ann_home: Home,
+    base: site::Site,
     other: UnlockedIdentity,
     other_home: Home,
     image: i64,
@@ -44,19 +45,17 @@ struct Site {
     prelabel: i64,
 }
 
-fn no_progress() -> impl FnMut(package::Progress) -> bool {
-    |_| true
+impl std::ops::Deref for Site {
+    type Target = site::Site;
+    fn deref(&self) -> &site::Site {
+        &self.base
+    }
 }
 
-/// A site project with an image (pre-labelled) and a text assigned to
-/// `ann`, and another text assigned to `other`.
 fn site() -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("site.sealtag");
-    let admin = UnlockedIdentity::generate("Ada Admin");
-    let ann = UnlockedIdentity::generate("Ann Annotator");
+    let base = site::Site::new();
     let other = UnlockedIdentity::generate("Otto Other");
-    let mut s = Session::create_project(&root, "Site", admin.clone()).unwrap();
+    let mut s = base.admin();
     let opts = ImportOptions::default();
     let image = s
         .import_bytes("astronaut.jpg", std::fs::read(IMAGE).unwrap(), &opts)
@@ -70,8 +69,6 @@ fn site() -> Site {
         .import_bytes("second.txt", b"Another document entirely.".to_vec(), &opts)
         .unwrap()
         .item_ids[0];
-    s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann")
-        .unwrap();
     s.add_user(&other.public().to_key_string(), Role::Annotator, "Otto")
         .unwrap();
     s.set_project_setting("guidelines", "Box every person. Skip blurry images.")
@@ -87,36 +84,21 @@ fn site() -> Site {
     s.assign(&[image, text], "Ann", "annotate").unwrap();
     s.assign(&[spare], "Otto", "annotate").unwrap();
     s.close().unwrap();
-    let ann_home = Home::new(dir.path().join("ann-home"));
-    let other_home = Home::new(dir.path().join("otto-home"));
     Site {
-        root,
-        admin,
-        ann,
-        ann_home,
+        other_home: Home::new(base.path("otto-home")),
+        base,
         other,
-        other_home,
         image,
         text,
         spare,
         prelabel,
-        dir,
     }
 }
 
 impl Site {
-    fn admin(&self) -> Session {
-        Session::open(&self.root, self.admin.clone(), None).unwrap()
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
     /// Makes Ann's work package and opens it on her "laptop".
     fn ann_laptop(&self) -> PathBuf {
-        let work = self.path("ann-work.sealpkg");
-        self.admin()
-            .make_work_package("Ann", &work, &mut no_progress())
-            .unwrap();
+        let work = self.work("ann-work.sealpkg", None);
         let opened = open_work_package(
             &work,
             &self.ann,
@@ -136,15 +118,6 @@ fn refusal(e: CoreError) -> String {
         CoreError::Package(text) => text,
         other => panic!("expected a package refusal, got {other:?}"),
     }
-}
-
-fn actions(s: &mut Session, action: &str) -> Vec<String> {
-    s.audit_log()
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.action == action)
-        .map(|r| r.details)
-        .collect()
 }
 
 #[test]
@@ -217,7 +190,7 @@ fn work_goes_out_results_come_back_and_merge_with_revisions() {
     assert_eq!(status(site.image), "in_progress");
     assert_eq!(status(site.text), "skipped");
     assert!(admin.verify_audit().unwrap().ok());
-    assert_eq!(actions(&mut admin, "package.merge").len(), 1);
+    assert_eq!(audit_details(&mut admin, "package.merge").len(), 1);
 
     // Later: only what changed travels, and the audit segment continues.
     let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
@@ -257,7 +230,7 @@ fn work_goes_out_results_come_back_and_merge_with_revisions() {
     );
     assert!(err.starts_with("replay check failed"), "{err}");
     assert_eq!(admin.content_digest().unwrap(), before);
-    assert_eq!(actions(&mut admin, "package.rejected").len(), 1);
+    assert_eq!(audit_details(&mut admin, "package.rejected").len(), 1);
     assert!(admin.verify_audit().unwrap().ok());
     admin.close().unwrap();
 }
@@ -463,7 +436,10 @@ fn tamper_sweep_every_refusal_is_named_audited_and_changes_nothing() {
     refusals += 3;
 
     assert_eq!(admin.content_digest().unwrap(), before, "nothing changed");
-    assert_eq!(actions(&mut admin, "package.rejected").len(), refusals);
+    assert_eq!(
+        audit_details(&mut admin, "package.rejected").len(),
+        refusals
+    );
     assert!(admin.verify_audit().unwrap().ok());
 
     // The genuine package still applies; then its replay is refused.
@@ -544,7 +520,7 @@ fn a_cancelled_package_leaves_no_file_and_is_recorded() {
         .filter(|e| e.file_name().to_string_lossy().contains("sealpkg"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-    assert_eq!(actions(&mut admin, "package.cancelled").len(), 1);
+    assert_eq!(audit_details(&mut admin, "package.cancelled").len(), 1);
     // The next package still gets a fresh, higher sequence.
     let made = admin
         .make_work_package("Ann", &out, &mut no_progress())

@@ -5,74 +5,18 @@
 //! revocation, work packages expire on the laptop (a clock turned back does
 //! not revive them), and incidents travel from the laptop to the admin.
 
-use sealtag::controller::{CoreError, GovernanceChange, Resolution, Session, open_work_package};
+use sealtag::controller::{CoreError, GovernanceChange, Resolution, Session};
 use sealtag::crypto::UnlockedIdentity;
-use sealtag::home::Home;
 use sealtag::import::ImportOptions;
-use sealtag::model::{AnnotationDraft, Geometry, LabelChange, Role};
-use sealtag::package;
+use sealtag::model::{AnnotationDraft, Geometry, LabelChange};
 use sealtag::project::Project;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod site;
+use site::{Site, no_progress};
 
 const CANARY_TEXT: &str = "CANARY-7Q4Z-TEXT";
 const CANARY_LABEL: &str = "CANARY-7Q4Z-LABEL";
-
-fn no_progress() -> impl FnMut(package::Progress) -> bool {
-    |_| true
-}
-
-struct Site {
-    dir: tempfile::TempDir,
-    root: PathBuf,
-    admin: UnlockedIdentity,
-    ann: UnlockedIdentity,
-    ann_home: Home,
-}
-
-fn site() -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("site.sealtag");
-    let admin = UnlockedIdentity::generate("Ada Admin");
-    let ann = UnlockedIdentity::generate("Ann Annotator");
-    let mut s = Session::create_project(&root, "Site", admin.clone()).unwrap();
-    s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann")
-        .unwrap();
-    s.close().unwrap();
-    Site {
-        ann_home: Home::new(dir.path().join("ann-home")),
-        root,
-        admin,
-        ann,
-        dir,
-    }
-}
-
-impl Site {
-    fn admin(&self) -> Session {
-        Session::open(&self.root, self.admin.clone(), None).unwrap()
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn work(&self, name: &str, expires: Option<i64>) -> PathBuf {
-        let work = self.path(name);
-        self.admin()
-            .make_work_package_expiring("Ann", &work, expires, &mut no_progress())
-            .unwrap();
-        work
-    }
-    fn open_work(&self, work: &Path) -> sealtag::controller::Result<PathBuf> {
-        open_work_package(
-            work,
-            &self.ann,
-            &self.ann_home,
-            None,
-            Some(&self.admin.public().fingerprint()),
-            &mut no_progress(),
-        )
-        .map(|o| o.bundle)
-    }
-}
 
 /// Support chats with a customer id, consent and purposes per record.
 fn import_chats(s: &mut Session) -> Vec<i64> {
@@ -156,7 +100,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn erasing_a_data_subject_crypto_shreds_their_items() {
-    let site = site();
+    let site = Site::new();
     let mut admin = site.admin();
     let ids = import_chats(&mut admin);
     let class = admin.classes().unwrap()[0].id;
@@ -285,7 +229,7 @@ fn erasing_a_data_subject_crypto_shreds_their_items() {
 
 #[test]
 fn retention_purges_expired_items_and_consent_limits_exports() {
-    let site = site();
+    let site = Site::new();
     let mut admin = site.admin();
     let ids = import_chats(&mut admin);
     admin.set_project_setting("retention_days", "30").unwrap();
@@ -355,7 +299,7 @@ fn retention_purges_expired_items_and_consent_limits_exports() {
 
 #[test]
 fn revoked_keys_are_refused_after_their_revocation_only() {
-    let site = site();
+    let site = Site::new();
     let mut admin = site.admin();
     let ids = import_chats(&mut admin);
     admin.assign(&ids[..2], "Ann", "annotate").unwrap();
@@ -435,7 +379,7 @@ fn revoked_keys_are_refused_after_their_revocation_only() {
 
 #[test]
 fn expired_work_stops_labelling_sends_results_once_and_erases() {
-    let site = site();
+    let site = Site::new();
     let mut admin = site.admin();
     let ids = import_chats(&mut admin);
     admin.assign(&ids[..1], "Ann", "annotate").unwrap();
@@ -515,7 +459,7 @@ fn expired_work_stops_labelling_sends_results_once_and_erases() {
 /// more than ten years (`MAX_EXPIRY_DAYS`) ahead.
 #[test]
 fn expiry_more_than_ten_years_ahead_is_refused() {
-    let site = site();
+    let site = Site::new();
     let mut admin = site.admin();
     let ids = import_chats(&mut admin);
     admin.assign(&ids[..1], "Ann", "annotate").unwrap();
@@ -541,7 +485,7 @@ fn expiry_more_than_ten_years_ahead_is_refused() {
 
 #[test]
 fn flagged_items_leave_the_queue_and_reach_the_admin() {
-    let site = site();
+    let site = Site::new();
     let mut admin = site.admin();
     let ids = import_chats(&mut admin);
     admin.assign(&ids[..2], "Ann", "annotate").unwrap();
@@ -595,7 +539,7 @@ fn flagged_items_leave_the_queue_and_reach_the_admin() {
 /// admin releases it, the next work package brings it back to the queue.
 #[test]
 fn a_released_item_returns_to_the_laptop_queue() {
-    let site = site();
+    let site = Site::new();
     let mut admin = site.admin();
     let ids = import_chats(&mut admin);
     admin.assign(&ids[..2], "Ann", "annotate").unwrap();
