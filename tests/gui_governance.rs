@@ -24,7 +24,6 @@ use sealtag::gui::commands::Command;
 use sealtag::gui::governance_view::flag_rows;
 use sealtag::gui::shield::COVER_TEXT;
 use sealtag::home::Home;
-use sealtag::import::ImportOptions;
 use sealtag::model::{AnnotationDraft, BBox, Geometry, LabelChange, Role, now_ms};
 use sealtag::project::Project;
 use std::path::{Path, PathBuf};
@@ -61,17 +60,7 @@ fn world() -> World {
     let audrey = auditor_home.create_identity("Audrey", &pass, 10).unwrap();
     let site = dir.path().join("site.sealtag");
     let mut s = Session::create_project(&site, "Site", admin.clone()).unwrap();
-    let items: Vec<i64> = (0..4)
-        .map(|i| {
-            s.import_bytes(
-                &format!("img{i}.jpg"),
-                std::fs::read(IMAGE).unwrap(),
-                &ImportOptions::default(),
-            )
-            .unwrap()
-            .item_ids[0]
-        })
-        .collect();
+    let items = kit::import_images(&mut s, IMAGE, 4);
     s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann")
         .unwrap();
     s.add_user(&audrey.public().to_key_string(), Role::Auditor, "Audrey")

@@ -15,7 +15,6 @@ use sealtag::controller::Session;
 use sealtag::gui::SealtagApp;
 use sealtag::gui::commands::Command;
 use sealtag::home::Home;
-use sealtag::import::ImportOptions;
 use sealtag::model::{AnnotationDraft, BBox, Geometry, LabelChange, Role};
 use std::path::PathBuf;
 
@@ -44,17 +43,7 @@ fn world() -> World {
     let ann = sealtag::crypto::UnlockedIdentity::generate("Ann");
     let site = dir.path().join("site.sealtag");
     let mut s = Session::create_project(&site, "Site", admin).unwrap();
-    let items: Vec<i64> = (0..3)
-        .map(|i| {
-            s.import_bytes(
-                &format!("img{i}.jpg"),
-                std::fs::read(IMAGE).unwrap(),
-                &ImportOptions::default(),
-            )
-            .unwrap()
-            .item_ids[0]
-        })
-        .collect();
+    let items = kit::import_images(&mut s, IMAGE, 3);
     s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann")
         .unwrap();
     s.add_user(&rita.public().to_key_string(), Role::Reviewer, "Rita")

@@ -108,3 +108,20 @@ pub fn run_command(h: &mut H, command: sealtag::gui::commands::Command) {
         .run_command(command);
     h.run_steps(2);
 }
+
+/// Imports `count` copies of the image at `path` as `img0.jpg`, `img1.jpg`,
+/// … (the queue shows them in that order) and returns their ids.
+pub fn import_images(s: &mut sealtag::controller::Session, path: &str, count: usize) -> Vec<i64> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    (0..count)
+        .map(|i| {
+            s.import_bytes(
+                &format!("img{i}.jpg"),
+                bytes.clone(),
+                &sealtag::import::ImportOptions::default(),
+            )
+            .unwrap()
+            .item_ids[0]
+        })
+        .collect()
+}
