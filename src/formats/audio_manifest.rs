@@ -31,10 +31,10 @@
 //! WebVTT) share: reading an item's segments and naming per-item files.
 
 use std::collections::HashSet;
-use std::io::{BufWriter, Write};
 
 use serde::Serialize;
 
+use super::common::{export_file, put_json_line};
 use super::{
     ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, ItemSource,
     safe_file_name,
@@ -78,15 +78,8 @@ impl Exporter for AsrJsonl {
         items: &dyn ItemSource,
         out: &mut dyn FileSink,
     ) -> Result<ExportStats, FormatError> {
-        let mut stats = ExportStats::default();
-        // Buffered: one small write per line would be a syscall each when
-        // the sink is a file.
-        let mut w = BufWriter::new(out.file("manifest.jsonl")?);
-        items.for_each(&mut |item| {
-            if !covers(item, self.kinds(), self.name(), &mut stats) {
-                return Ok(());
-            }
-            let segments = audio_segments(item, self.name(), &mut stats);
+        export_file(self, items, out, "manifest.jsonl", |w, item, stats| {
+            let segments = audio_segments(item, self.name(), stats);
             if segments.is_empty() {
                 stats.skip("audio item without segments (left out of asr-jsonl)");
                 return Ok(());
@@ -101,35 +94,13 @@ impl Exporter for AsrJsonl {
                     speaker: s.label.attributes.get("speaker").filter(|v| !v.is_null()),
                     item_id: item.id,
                 };
-                serde_json::to_writer(&mut w, &line)
-                    .map_err(|e| FormatError::Io(std::io::Error::other(e)))?;
-                w.write_all(b"\n")?;
+                put_json_line(w, &line)?;
                 stats.labels += 1;
             }
             stats.items += 1;
             Ok(())
-        })?;
-        w.flush()?;
-        Ok(stats)
+        })
     }
-}
-
-/// Whether `item` is of a kind the format covers; if not, it is counted as
-/// left out (so the export summary says why it is missing).
-pub(crate) fn covers(
-    item: &ExportItem,
-    kinds: &[ItemKind],
-    format: &str,
-    stats: &mut ExportStats,
-) -> bool {
-    if kinds.contains(&item.kind) {
-        return true;
-    }
-    stats.skip(&format!(
-        "{} item (not covered by {format})",
-        item.kind.as_str()
-    ));
-    false
 }
 
 /// A segment of a recording with checked times.

@@ -51,13 +51,13 @@
 //! image's first annotation (or 0 when it has none).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufWriter, Write};
 
 use serde_json::{Map, Value, json};
 
+use super::common::{for_each_of_kind, put_json, put_json_element, write_file};
 use super::{
-    ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo,
-    ItemSource, ParsedLabels, PreLabel, RecordError, match_item,
+    ExportLabel, ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo, ItemSource,
+    ParsedLabels, PreLabel, RecordError, match_item,
 };
 use crate::model::{BBox, Extent, Geometry, ItemKind, Keypoint, Schema};
 
@@ -90,11 +90,6 @@ pub fn polygon_area(points: &[[f64; 2]]) -> f64 {
         })
         .sum();
     twice.abs() / 2.0
-}
-
-/// Writes any serialisable value as JSON into the stream.
-fn put<T: serde::Serialize + ?Sized>(w: &mut dyn Write, v: &T) -> Result<(), FormatError> {
-    serde_json::to_writer(w, v).map_err(|e| FormatError::Io(std::io::Error::other(e)))
 }
 
 /// The COCO annotation object of one label, or why it cannot be one.
@@ -171,86 +166,78 @@ impl Exporter for CocoExporter {
         out: &mut dyn FileSink,
     ) -> Result<ExportStats, FormatError> {
         let mut stats = ExportStats::default();
-        // Buffered: the sink may hash or encrypt per write call.
-        let mut w = BufWriter::new(out.file(COCO_FILE)?);
-        w.write_all(b"{\"info\":")?;
-        put(
-            &mut w,
-            &json!({"description": "Sealtag export", "version": schema.version.to_string()}),
-        )?;
-        w.write_all(b",\"licenses\":[],\n\"categories\":[")?;
-        for (n, class) in schema.classes.iter().enumerate() {
-            let mut c = Map::new();
-            c.insert("id".into(), json!(class.id));
-            c.insert("name".into(), json!(class.name));
-            c.insert("supercategory".into(), json!(""));
-            if let Some(sk) = &class.skeleton {
-                c.insert("keypoints".into(), json!(sk.keypoints));
-                let edges: Vec<[usize; 2]> = sk.edges.iter().map(|[a, b]| [a + 1, b + 1]).collect();
-                c.insert("skeleton".into(), json!(edges));
-            }
-            w.write_all(if n == 0 { b"\n" } else { b",\n" })?;
-            put(&mut w, &Value::Object(c))?;
-        }
-
-        // Pass 1: images (and their tags).
-        w.write_all(b"],\n\"images\":[")?;
-        let mut first = true;
-        items.for_each(&mut |item: &ExportItem| {
-            if item.kind != ItemKind::Image {
-                return Ok(());
-            }
-            let mut o = Map::new();
-            o.insert("id".into(), json!(item.id));
-            o.insert("file_name".into(), json!(item.media_path));
-            o.insert("width".into(), json!(item.width.unwrap_or(0)));
-            o.insert("height".into(), json!(item.height.unwrap_or(0)));
-            // Exported media are renamed (`000042_cat.jpg`); the project's
-            // own name lets the importer find the item again.
-            if item.name != item.media_path {
-                o.insert("original_name".into(), json!(item.name));
-            }
-            let tags: Vec<&str> = item
-                .labels
-                .iter()
-                .filter(|l| l.geometry == Geometry::Tag)
-                .map(|l| l.class.as_str())
-                .collect();
-            if !tags.is_empty() {
-                stats.labels += tags.len();
-                o.insert("tags".into(), json!(tags));
-            }
-            w.write_all(if first { b"\n" } else { b",\n" })?;
-            first = false;
-            put(&mut w, &Value::Object(o))?;
-            stats.items += 1;
-            Ok(())
-        })?;
-
-        // Pass 2: annotations, one at a time.
-        w.write_all(b"],\n\"annotations\":[")?;
-        let mut next_id: u64 = 1;
-        items.for_each(&mut |item: &ExportItem| {
-            if item.kind != ItemKind::Image {
-                return Ok(());
-            }
-            for label in &item.labels {
-                match annotation_json(label, next_id, item.id) {
-                    Ok(Some(a)) => {
-                        w.write_all(if next_id == 1 { b"\n" } else { b",\n" })?;
-                        put(&mut w, &a)?;
-                        next_id += 1;
-                        stats.labels += 1;
-                    }
-                    // Tags: written and counted in pass 1.
-                    Ok(None) => {}
-                    Err(why) => stats.skip(why),
+        write_file(out, COCO_FILE, |w| {
+            w.write_all(b"{\"info\":")?;
+            put_json(
+                w,
+                &json!({"description": "Sealtag export", "version": schema.version.to_string()}),
+            )?;
+            w.write_all(b",\"licenses\":[],\n\"categories\":[")?;
+            for (n, class) in schema.classes.iter().enumerate() {
+                let mut c = Map::new();
+                c.insert("id".into(), json!(class.id));
+                c.insert("name".into(), json!(class.name));
+                c.insert("supercategory".into(), json!(""));
+                if let Some(sk) = &class.skeleton {
+                    c.insert("keypoints".into(), json!(sk.keypoints));
+                    let edges: Vec<[usize; 2]> =
+                        sk.edges.iter().map(|[a, b]| [a + 1, b + 1]).collect();
+                    c.insert("skeleton".into(), json!(edges));
                 }
+                put_json_element(w, n == 0, &Value::Object(c))?;
             }
+
+            // Pass 1: images (and their tags).
+            w.write_all(b"],\n\"images\":[")?;
+            let mut first = true;
+            for_each_of_kind(self, items, |item| {
+                let mut o = Map::new();
+                o.insert("id".into(), json!(item.id));
+                o.insert("file_name".into(), json!(item.media_path));
+                o.insert("width".into(), json!(item.width.unwrap_or(0)));
+                o.insert("height".into(), json!(item.height.unwrap_or(0)));
+                // Exported media are renamed (`000042_cat.jpg`); the project's
+                // own name lets the importer find the item again.
+                if item.name != item.media_path {
+                    o.insert("original_name".into(), json!(item.name));
+                }
+                let tags: Vec<&str> = item
+                    .labels
+                    .iter()
+                    .filter(|l| l.geometry == Geometry::Tag)
+                    .map(|l| l.class.as_str())
+                    .collect();
+                if !tags.is_empty() {
+                    stats.labels += tags.len();
+                    o.insert("tags".into(), json!(tags));
+                }
+                put_json_element(w, first, &Value::Object(o))?;
+                first = false;
+                stats.items += 1;
+                Ok(())
+            })?;
+
+            // Pass 2: annotations, one at a time.
+            w.write_all(b"],\n\"annotations\":[")?;
+            let mut next_id: u64 = 1;
+            for_each_of_kind(self, items, |item| {
+                for label in &item.labels {
+                    match annotation_json(label, next_id, item.id) {
+                        Ok(Some(a)) => {
+                            put_json_element(w, next_id == 1, &a)?;
+                            next_id += 1;
+                            stats.labels += 1;
+                        }
+                        // Tags: written and counted in pass 1.
+                        Ok(None) => {}
+                        Err(why) => stats.skip(why),
+                    }
+                }
+                Ok(())
+            })?;
+            w.write_all(b"\n]}\n")?;
             Ok(())
         })?;
-        w.write_all(b"\n]}\n")?;
-        w.flush()?;
         Ok(stats)
     }
 }
@@ -602,7 +589,7 @@ impl Importer for CocoImporter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::MemorySink;
+    use crate::formats::{ExportItem, MemorySink};
     use crate::model::{LabelClass, Skeleton};
 
     fn schema() -> Schema {

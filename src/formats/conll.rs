@@ -52,9 +52,7 @@
 //! The span rules (checking, trimming, overlap resolution) are shared with
 //! `spacy-jsonl` through [`resolve_spans`].
 
-use std::io::{BufWriter, Write};
-
-use super::audio_manifest::covers;
+use super::common::{export_file, text_of};
 use super::{ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, ItemSource};
 use crate::model::{Geometry, ItemKind, Schema};
 
@@ -113,14 +111,8 @@ impl Exporter for Conll {
         items: &dyn ItemSource,
         out: &mut dyn FileSink,
     ) -> Result<ExportStats, FormatError> {
-        let mut stats = ExportStats::default();
-        let mut w = BufWriter::new(out.file("dataset.conll")?);
-        items.for_each(&mut |item| {
-            if !covers(item, self.kinds(), self.name(), &mut stats) {
-                return Ok(());
-            }
-            let Some(text) = item.text.as_deref() else {
-                stats.skip("text item without its text");
+        export_file(self, items, out, "dataset.conll", |w, item, stats| {
+            let Some(text) = text_of(item, stats) else {
                 return Ok(());
             };
             for label in &item.labels {
@@ -133,14 +125,12 @@ impl Exporter for Conll {
                 }
             }
             let chars: Vec<char> = text.chars().collect();
-            let spans = resolve_spans(item, &chars, &mut stats);
+            let spans = resolve_spans(item, &chars, stats);
             w.write_all(document(&chars, &spans, self.scheme).as_bytes())?;
             stats.items += 1;
             stats.labels += spans.len();
             Ok(())
-        })?;
-        w.flush()?;
-        Ok(stats)
+        })
     }
 }
 

@@ -28,6 +28,7 @@
 //! - Labels other than tags (boxes, segments, spans, …) are counted as
 //!   skipped, by tool.
 
+use super::common::{ALL_KINDS, for_each_covered};
 use super::{ExportStats, Exporter, FileSink, FormatError, ItemSource};
 use crate::model::{Geometry, ItemKind, Schema};
 
@@ -54,7 +55,7 @@ impl Exporter for DocClassesCsv {
         "CSV of item_id, name, class: one row per item and tag class (all item kinds)"
     }
     fn kinds(&self) -> &'static [ItemKind] {
-        &[ItemKind::Image, ItemKind::Audio, ItemKind::Text]
+        ALL_KINDS
     }
     fn export(
         &self,
@@ -70,7 +71,7 @@ impl Exporter for DocClassesCsv {
             .from_writer(out.file("document_classes.csv")?);
         w.write_record(["item_id", "name", "class"])
             .map_err(csv_error)?;
-        items.for_each(&mut |item| {
+        for_each_covered(self, items, &mut stats, |item, stats| {
             let mut written: Vec<&str> = Vec::new();
             for label in &item.labels {
                 if label.geometry != Geometry::Tag {

@@ -60,10 +60,10 @@
 //! project labels) and other result types are per-record errors.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufWriter, Write};
 
 use serde_json::{Map, Value, json};
 
+use super::common::{ALL_KINDS, for_each_covered, put_json_element, write_file};
 use super::{
     ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo,
     ItemSource, ParsedLabels, PreLabel, RecordError, match_item,
@@ -99,10 +99,7 @@ fn object_name(kind: ItemKind) -> &'static str {
 /// The Label Studio results of some labels of one item.
 fn results(item: &ExportItem, labels: &[&ExportLabel], stats: &mut ExportStats) -> Vec<Value> {
     let to = object_name(item.kind);
-    let size = match (item.width, item.height) {
-        (Some(w), Some(h)) if w > 0 && h > 0 => Some((f64::from(w), f64::from(h))),
-        _ => None,
-    };
+    let size = item.image_size();
     let mut out = Vec::new();
     let mut tags: Vec<&str> = Vec::new();
     let mut tag_id = None;
@@ -289,7 +286,7 @@ impl Exporter for LabelStudioExporter {
         "Label Studio JSON tasks (all kinds): annotations and predictions; labelstudio.json"
     }
     fn kinds(&self) -> &'static [ItemKind] {
-        &[ItemKind::Image, ItemKind::Audio, ItemKind::Text]
+        ALL_KINDS
     }
     fn export(
         &self,
@@ -298,18 +295,17 @@ impl Exporter for LabelStudioExporter {
         out: &mut dyn FileSink,
     ) -> Result<ExportStats, FormatError> {
         let mut stats = ExportStats::default();
-        let mut w = BufWriter::new(out.file(LS_FILE)?);
-        w.write_all(b"[")?;
-        items.for_each(&mut |item: &ExportItem| {
-            let task = task_json(item, &mut stats);
-            w.write_all(if stats.items == 0 { b"\n" } else { b",\n" })?;
-            serde_json::to_writer(&mut w, &task)
-                .map_err(|e| FormatError::Io(std::io::Error::other(e)))?;
-            stats.items += 1;
+        write_file(out, LS_FILE, |w| {
+            w.write_all(b"[")?;
+            for_each_covered(self, items, &mut stats, |item, stats| {
+                let task = task_json(item, stats);
+                put_json_element(w, stats.items == 0, &task)?;
+                stats.items += 1;
+                Ok(())
+            })?;
+            w.write_all(b"\n]\n")?;
             Ok(())
         })?;
-        w.write_all(b"\n]\n")?;
-        w.flush()?;
         Ok(stats)
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod audio_manifest;
 pub mod coco;
+mod common;
 pub mod conll;
 pub mod doc_csv;
 pub mod labelstudio;
@@ -78,6 +79,16 @@ pub struct ExportItem {
     /// The text of a text item (span formats need it to tokenise).
     pub text: Option<String>,
     pub labels: Vec<ExportLabel>,
+}
+
+impl ExportItem {
+    /// An image's width and height in pixels, when both are known (not 0).
+    pub fn image_size(&self) -> Option<(f64, f64)> {
+        match (self.width, self.height) {
+            (Some(w), Some(h)) if w > 0 && h > 0 => Some((f64::from(w), f64::from(h))),
+            _ => None,
+        }
+    }
 }
 
 /// Items, delivered one at a time, as many times as an exporter needs

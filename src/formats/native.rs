@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use super::common::{ALL_KINDS, export_file};
 use super::{
     ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo, ItemSource, ParsedLabels,
     PreLabel, RecordError, match_item,
@@ -74,7 +75,7 @@ impl Exporter for Native {
         "Sealtag JSONL: every item and label field, lossless (all kinds)"
     }
     fn kinds(&self) -> &'static [ItemKind] {
-        &[ItemKind::Image, ItemKind::Audio, ItemKind::Text]
+        ALL_KINDS
     }
     fn export(
         &self,
@@ -82,9 +83,7 @@ impl Exporter for Native {
         items: &dyn ItemSource,
         out: &mut dyn FileSink,
     ) -> Result<ExportStats, FormatError> {
-        let w = out.file("labels.jsonl")?;
-        let mut stats = ExportStats::default();
-        items.for_each(&mut |item| {
+        export_file(self, items, out, "labels.jsonl", |w, item, stats| {
             let line = Line {
                 item: ItemLine {
                     id: item.id,
@@ -119,8 +118,7 @@ impl Exporter for Native {
             stats.items += 1;
             stats.labels += item.labels.len();
             Ok(())
-        })?;
-        Ok(stats)
+        })
     }
 }
 

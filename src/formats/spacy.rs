@@ -30,11 +30,10 @@
 //! only in the key name.
 
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
 
 use serde::Serialize;
 
-use super::audio_manifest::covers;
+use super::common::{export_file, put_json_line, text_of};
 use super::conll::resolve_spans;
 use super::{ExportStats, Exporter, FileSink, FormatError, ItemSource};
 use crate::model::{Geometry, ItemKind, Schema};
@@ -78,14 +77,8 @@ impl Exporter for SpacyJsonl {
         items: &dyn ItemSource,
         out: &mut dyn FileSink,
     ) -> Result<ExportStats, FormatError> {
-        let mut stats = ExportStats::default();
-        let mut w = BufWriter::new(out.file("spacy.jsonl")?);
-        items.for_each(&mut |item| {
-            if !covers(item, self.kinds(), self.name(), &mut stats) {
-                return Ok(());
-            }
-            let Some(text) = item.text.as_deref() else {
-                stats.skip("text item without its text");
+        export_file(self, items, out, "spacy.jsonl", |w, item, stats| {
+            let Some(text) = text_of(item, stats) else {
                 return Ok(());
             };
             let mut cats = BTreeMap::new();
@@ -106,7 +99,7 @@ impl Exporter for SpacyJsonl {
                 }
             }
             let chars: Vec<char> = text.chars().collect();
-            let spans = resolve_spans(item, &chars, &mut stats);
+            let spans = resolve_spans(item, &chars, stats);
             stats.labels += spans.len();
             let line = Line {
                 text,
@@ -120,13 +113,9 @@ impl Exporter for SpacyJsonl {
                     name: &item.name,
                 },
             };
-            serde_json::to_writer(&mut w, &line)
-                .map_err(|e| FormatError::Io(std::io::Error::other(e)))?;
-            w.write_all(b"\n")?;
+            put_json_line(w, &line)?;
             stats.items += 1;
             Ok(())
-        })?;
-        w.flush()?;
-        Ok(stats)
+        })
     }
 }

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::common::{ALL_KINDS, for_each_covered};
 use super::{ExportStats, Exporter, FileSink, FormatError, ItemSource};
 use crate::model::{ItemKind, Schema};
 
@@ -18,7 +19,7 @@ impl Exporter for Summary {
         "CSV summary: one row per item with its label counts per class (all kinds)"
     }
     fn kinds(&self) -> &'static [ItemKind] {
-        &[ItemKind::Image, ItemKind::Audio, ItemKind::Text]
+        ALL_KINDS
     }
     fn export(
         &self,
@@ -40,7 +41,7 @@ impl Exporter for Summary {
         ])
         .map_err(err)?;
         let mut stats = ExportStats::default();
-        items.for_each(&mut |item| {
+        for_each_covered(self, items, &mut stats, |item, stats| {
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
             for l in &item.labels {
                 *counts.entry(l.class.as_str()).or_default() += 1;

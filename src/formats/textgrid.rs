@@ -65,7 +65,8 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::audio_manifest::{OutputNames, Seg, audio_segments, covers};
+use super::audio_manifest::{OutputNames, Seg, audio_segments};
+use super::common::{for_each_covered, for_each_of_kind};
 use super::{ExportStats, Exporter, FileSink, FormatError, ItemSource};
 use crate::model::{ItemKind, Schema};
 
@@ -104,12 +105,10 @@ impl Exporter for TextGridExporter {
         // Pass 1: which classes have segments at all, so every file gets the
         // same tiers (only class names are kept).
         let mut used = BTreeSet::new();
-        items.for_each(&mut |item| {
-            if item.kind == ItemKind::Audio {
-                let mut ignore = ExportStats::default();
-                for s in audio_segments(item, self.name(), &mut ignore) {
-                    used.insert(s.label.class.clone());
-                }
+        for_each_of_kind(self, items, |item| {
+            let mut ignore = ExportStats::default();
+            for s in audio_segments(item, self.name(), &mut ignore) {
+                used.insert(s.label.class.clone());
             }
             Ok(())
         })?;
@@ -124,11 +123,8 @@ impl Exporter for TextGridExporter {
 
         let mut stats = ExportStats::default();
         let mut names = OutputNames::default();
-        items.for_each(&mut |item| {
-            if !covers(item, self.kinds(), self.name(), &mut stats) {
-                return Ok(());
-            }
-            let segments = audio_segments(item, self.name(), &mut stats);
+        for_each_covered(self, items, &mut stats, |item, stats| {
+            let segments = audio_segments(item, self.name(), stats);
             let last_end = segments.iter().map(|s| s.end).fold(0.0, f64::max);
             let duration = item
                 .duration_secs
@@ -143,7 +139,7 @@ impl Exporter for TextGridExporter {
                 stats.skip("audio item in an export without segments (no tiers, no TextGrid)");
                 return Ok(());
             }
-            let text = render(&tiers, &segments, xmax, &mut stats);
+            let text = render(&tiers, &segments, xmax, stats);
             let path = names.name_for(item, "TextGrid");
             out.file(&path)?.write_all(text.as_bytes())?;
             stats.items += 1;

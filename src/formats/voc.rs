@@ -35,8 +35,9 @@
 //! `<stem>_<item id>`.
 
 use std::collections::HashSet;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 
+use super::common::{for_each_of_kind, write_file};
 use super::{ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, ItemSource};
 use crate::model::{BBox, Geometry, ItemKind, Schema};
 
@@ -219,23 +220,21 @@ impl Exporter for VocExporter {
         // One stem per image: needed for uniqueness and the image set list.
         let mut used = HashSet::new();
         let mut stems = Vec::new();
-        items.for_each(&mut |item: &ExportItem| {
-            if item.kind != ItemKind::Image {
-                return Ok(());
-            }
+        for_each_of_kind(self, items, |item| {
             let stem = unique_stem(&mut used, &item.media_path, item.id);
-            let mut w = BufWriter::new(out.file(&format!("Annotations/{stem}.xml"))?);
-            write_item(&mut w, item, &mut stats)?;
-            w.flush()?;
+            write_file(out, &format!("Annotations/{stem}.xml"), |w| {
+                write_item(w, item, &mut stats)
+            })?;
             stems.push(stem);
             stats.items += 1;
             Ok(())
         })?;
-        let mut w = BufWriter::new(out.file("ImageSets/Main/default.txt")?);
-        for s in &stems {
-            writeln!(w, "{s}")?;
-        }
-        w.flush()?;
+        write_file(out, "ImageSets/Main/default.txt", |w| {
+            for s in &stems {
+                writeln!(w, "{s}")?;
+            }
+            Ok(())
+        })?;
         Ok(stats)
     }
 }

@@ -41,7 +41,8 @@
 
 use std::fmt::Write as _;
 
-use super::audio_manifest::{OutputNames, audio_segments, covers};
+use super::audio_manifest::{OutputNames, audio_segments};
+use super::common::for_each_covered;
 use super::{ExportStats, Exporter, FileSink, FormatError, ItemSource};
 use crate::model::{ItemKind, Schema};
 
@@ -71,11 +72,8 @@ impl Exporter for WebVtt {
     ) -> Result<ExportStats, FormatError> {
         let mut stats = ExportStats::default();
         let mut names = OutputNames::default();
-        items.for_each(&mut |item| {
-            if !covers(item, self.kinds(), self.name(), &mut stats) {
-                return Ok(());
-            }
-            let mut cues: Vec<_> = audio_segments(item, self.name(), &mut stats)
+        for_each_covered(self, items, &mut stats, |item, stats| {
+            let mut cues: Vec<_> = audio_segments(item, self.name(), stats)
                 .into_iter()
                 .filter_map(|s| {
                     let (start, end) = (millis(s.start), millis(s.end));

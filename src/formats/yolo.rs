@@ -36,10 +36,10 @@
 //! is then called `<stem>_<item id>` (see [`super::voc::unique_stem`]).
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufWriter, Write};
 
+use super::common::{for_each_of_kind, write_file};
 use super::voc::unique_stem;
-use super::{ExportItem, ExportStats, Exporter, FileSink, FormatError, ItemSource};
+use super::{ExportStats, Exporter, FileSink, FormatError, ItemSource};
 use crate::model::{Geometry, ItemKind, Schema};
 
 /// This module's exporters (registered in [`super::exporters`]).
@@ -90,6 +90,51 @@ pub fn yaml_quote(s: &str) -> String {
     out
 }
 
+impl YoloExporter {
+    /// The points a label is written as, in pixels (`yolo`: the box centre
+    /// and size; `yolo-seg`: the polygon), or `None` (counted) when the
+    /// format cannot express it.
+    fn points(&self, geometry: &Geometry, stats: &mut ExportStats) -> Option<Vec<[f64; 2]>> {
+        let pts = match (geometry, self.seg) {
+            (Geometry::BBox(b), false) => {
+                vec![[b.x + b.w / 2.0, b.y + b.h / 2.0], [b.w, b.h]]
+            }
+            (Geometry::BBox(b), true) => vec![
+                [b.x, b.y],
+                [b.x + b.w, b.y],
+                [b.x + b.w, b.y + b.h],
+                [b.x, b.y + b.h],
+            ],
+            (Geometry::Polygon { .. }, false) => match geometry.bounds() {
+                Some(b) => {
+                    stats.skip("polygon written as its bounding box");
+                    vec![[b.x + b.w / 2.0, b.y + b.h / 2.0], [b.w, b.h]]
+                }
+                None => {
+                    stats.skip("polygon without points");
+                    return None;
+                }
+            },
+            (Geometry::Polygon { points }, true) => points.clone(),
+            (g, _) => {
+                stats.skip(match g {
+                    Geometry::Point { .. } => "points cannot be expressed in YOLO",
+                    Geometry::Polyline { .. } => "polylines cannot be expressed in YOLO",
+                    Geometry::Keypoints { .. } => "keypoints cannot be expressed in YOLO",
+                    Geometry::Tag => "tags cannot be expressed in YOLO",
+                    // Boxes and polygons are handled above.
+                    Geometry::BBox(_) | Geometry::Polygon { .. } => "not image geometry",
+                    Geometry::Segment { .. }
+                    | Geometry::Span { .. }
+                    | Geometry::Relation { .. } => "not image geometry",
+                });
+                return None;
+            }
+        };
+        Some(pts)
+    }
+}
+
 impl Exporter for YoloExporter {
     fn name(&self) -> &'static str {
         if self.seg { "yolo-seg" } else { "yolo" }
@@ -118,78 +163,38 @@ impl Exporter for YoloExporter {
             .map(|(n, c)| (c.id, n))
             .collect();
         let mut used = HashSet::new();
-        items.for_each(&mut |item: &ExportItem| {
-            if item.kind != ItemKind::Image {
-                return Ok(());
-            }
+        for_each_of_kind(self, items, |item| {
             let stem = unique_stem(&mut used, &item.media_path, item.id);
-            let mut w = BufWriter::new(out.file(&format!("labels/{stem}.txt"))?);
             stats.items += 1;
-            let size = match (item.width, item.height) {
-                (Some(w), Some(h)) if w > 0 && h > 0 => Some((f64::from(w), f64::from(h))),
-                _ => None,
-            };
-            for label in &item.labels {
-                let Some(class) = index.get(&label.class_id) else {
-                    stats.skip("class is not in the schema");
-                    continue;
-                };
-                let pts: Vec<[f64; 2]> = match (&label.geometry, self.seg) {
-                    (Geometry::BBox(b), false) => {
-                        vec![[b.x + b.w / 2.0, b.y + b.h / 2.0], [b.w, b.h]]
-                    }
-                    (Geometry::BBox(b), true) => vec![
-                        [b.x, b.y],
-                        [b.x + b.w, b.y],
-                        [b.x + b.w, b.y + b.h],
-                        [b.x, b.y + b.h],
-                    ],
-                    (Geometry::Polygon { .. }, false) => match label.geometry.bounds() {
-                        Some(b) => {
-                            stats.skip("polygon written as its bounding box");
-                            vec![[b.x + b.w / 2.0, b.y + b.h / 2.0], [b.w, b.h]]
-                        }
-                        None => {
-                            stats.skip("polygon without points");
-                            continue;
-                        }
-                    },
-                    (Geometry::Polygon { points }, true) => points.clone(),
-                    (g, _) => {
-                        stats.skip(match g {
-                            Geometry::Point { .. } => "points cannot be expressed in YOLO",
-                            Geometry::Polyline { .. } => "polylines cannot be expressed in YOLO",
-                            Geometry::Keypoints { .. } => "keypoints cannot be expressed in YOLO",
-                            Geometry::Tag => "tags cannot be expressed in YOLO",
-                            // Boxes and polygons were written above.
-                            Geometry::BBox(_) | Geometry::Polygon { .. } => "not image geometry",
-                            Geometry::Segment { .. }
-                            | Geometry::Span { .. }
-                            | Geometry::Relation { .. } => "not image geometry",
-                        });
+            let size = item.image_size();
+            write_file(out, &format!("labels/{stem}.txt"), |w| {
+                for label in &item.labels {
+                    let Some(class) = index.get(&label.class_id) else {
+                        stats.skip("class is not in the schema");
                         continue;
+                    };
+                    let Some(pts) = self.points(&label.geometry, &mut stats) else {
+                        continue;
+                    };
+                    let Some((iw, ih)) = size else {
+                        stats.skip("image size unknown");
+                        continue;
+                    };
+                    let mut line = class.to_string();
+                    for [x, y] in pts {
+                        line.push(' ');
+                        line.push_str(&num(x / iw));
+                        line.push(' ');
+                        line.push_str(&num(y / ih));
                     }
-                };
-                let Some((iw, ih)) = size else {
-                    stats.skip("image size unknown");
-                    continue;
-                };
-                let mut line = class.to_string();
-                for [x, y] in pts {
-                    line.push(' ');
-                    line.push_str(&num(x / iw));
-                    line.push(' ');
-                    line.push_str(&num(y / ih));
+                    writeln!(w, "{line}")?;
+                    stats.labels += 1;
                 }
-                writeln!(w, "{line}")?;
-                stats.labels += 1;
-            }
-            w.flush()?;
-            Ok(())
+                Ok(())
+            })
         })?;
 
-        {
-            let mut w = BufWriter::new(out.file("data.yaml")?);
+        write_file(out, "data.yaml", |w| {
             writeln!(w, "# Written by Sealtag ({}).", self.name())?;
             writeln!(w, "path: .")?;
             writeln!(w, "train: images")?;
@@ -199,20 +204,18 @@ impl Exporter for YoloExporter {
             for c in &schema.classes {
                 writeln!(w, "  - {}", yaml_quote(&c.name))?;
             }
-            w.flush()?;
-        }
+            Ok(())
+        })?;
 
         // Second pass rather than a kept list: memory stays per item.
-        let mut w = BufWriter::new(out.file("images.txt")?);
-        items.for_each(&mut |item: &ExportItem| {
-            if item.kind == ItemKind::Image {
+        write_file(out, "images.txt", |w| {
+            for_each_of_kind(self, items, |item| {
                 // A path with a line break would split the list; such names
                 // do not come out of the exporter's media naming.
                 writeln!(w, "{}", item.media_path.replace(['\n', '\r'], "_"))?;
-            }
-            Ok(())
+                Ok(())
+            })
         })?;
-        w.flush()?;
         Ok(stats)
     }
 }
