@@ -19,6 +19,7 @@ pub mod formats;
 pub mod governance;
 pub mod home;
 pub mod import;
+pub mod media;
 pub mod model;
 pub mod package;
 pub mod packaging;

@@ -2,15 +2,9 @@
 //! frames, computed by streaming decode (never holding the PCM), stored
 //! encrypted in the bundle so a long recording reopens instantly.
 
-use std::io::Cursor;
-
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{CODEC_TYPE_NULL, DecoderOptions};
-use symphonia::core::errors::Error as AudioError;
-use symphonia::core::formats::FormatOptions;
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+
+use crate::media::audio::{AudioLimits, open_stream};
 
 /// Frames per block: 256 at 16 kHz is 16 ms, fine enough to place a
 /// segment edge by eye; a 3-hour recording gives 675k blocks (2.7 MB).
@@ -124,33 +118,13 @@ pub fn compute_peaks_shared(
     format: &str,
     frames_per_block: u32,
 ) -> Result<Peaks, PeaksError> {
-    let err = |e: AudioError| PeaksError::Decode(e.to_string());
-    let stream = MediaSourceStream::new(
-        Box::new(Cursor::new(bytes)),
-        MediaSourceStreamOptions::default(),
-    );
-    let mut hint = Hint::new();
-    hint.with_extension(format);
-    let opts = FormatOptions {
-        enable_gapless: true,
-        ..FormatOptions::default()
-    };
-    let mut reader = symphonia::default::get_probe()
-        .format(&hint, stream, &opts, &MetadataOptions::default())
-        .map_err(err)?
-        .format;
-    let track = reader
-        .tracks()
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        .ok_or_else(|| PeaksError::Decode("no audio track".into()))?;
-    let (track_id, params) = (track.id, track.codec_params.clone());
-    let mut decoder = symphonia::default::get_codecs()
-        .make(&params, &DecoderOptions::default())
-        .map_err(err)?;
+    // The hazard checks and limits of import: a damaged or hostile bundle cannot make the
+    // waveform panic in a demuxer or allocate what a tag claims.
+    let mut stream = open_stream(bytes, format, &AudioLimits::default())
+        .map_err(|e| PeaksError::Decode(e.to_string()))?;
     let per = frames_per_block.max(1) as usize;
     let mut peaks = Peaks {
-        sample_rate: params.sample_rate.unwrap_or(0),
+        sample_rate: stream.track().sample_rate().unwrap_or(0),
         frames_per_block: per as u32,
         min: vec![],
         max: vec![],
@@ -158,18 +132,11 @@ pub fn compute_peaks_shared(
     let (mut lo, mut hi, mut in_block) = (f32::MAX, f32::MIN, 0usize);
     let mut samples: Option<SampleBuffer<f32>> = None;
     loop {
-        let packet = match reader.next_packet() {
-            Ok(p) => p,
-            Err(AudioError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(err(e)),
-        };
-        if packet.track_id() != track_id {
-            continue;
-        }
-        let decoded = match decoder.decode(&packet) {
-            Ok(d) => d,
-            Err(AudioError::DecodeError(_)) => continue, // one bad packet: skip it, as players do
-            Err(e) => return Err(err(e)),
+        let decoded = match stream.next_buffer() {
+            Ok(Some(d)) => d,
+            Ok(None) => break,
+            Err(e) if e.packet_only => continue, // one bad packet: skip it, as players do
+            Err(e) => return Err(PeaksError::Decode(e.message)),
         };
         let spec = *decoded.spec();
         if peaks.sample_rate == 0 {

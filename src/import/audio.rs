@@ -2,36 +2,10 @@
 //! decoded, which proves it plays and yields its true duration (headers can lie). Samples are
 //! dropped packet by packet, so memory stays flat however long the file is.
 
-use std::io::{Cursor, ErrorKind};
-use std::sync::Arc;
+use crate::crypto::SharedPlaintext;
+use crate::media::audio::{self as media_audio, AudioLimits, AudioOpenError, seconds};
 
-use symphonia::core::codecs::{CODEC_TYPE_NULL, DecoderOptions};
-use symphonia::core::errors::Error as AudioError;
-use symphonia::core::formats::FormatOptions;
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
-
-use super::{Format, ImportError, ImportLimits, MediaInfo, audio_guard};
-
-/// Lets symphonia (which wants an owned `'static` source) read the file without copying it,
-/// and lets the caller take the bytes back afterwards.
-struct SharedBytes(Arc<Vec<u8>>);
-
-impl AsRef<[u8]> for SharedBytes {
-    fn as_ref(&self) -> &[u8] {
-        self.0.as_slice()
-    }
-}
-
-fn is_eof(err: &AudioError) -> bool {
-    matches!(err, AudioError::IoError(e) if e.kind() == ErrorKind::UnexpectedEof)
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn seconds(frames: u64, sample_rate: u32) -> f64 {
-    frames as f64 / f64::from(sample_rate)
-}
+use super::{Format, ImportError, ImportLimits, MediaInfo};
 
 /// Validates audio whose signature already matched `format`; returns the info and the
 /// unchanged bytes.
@@ -40,118 +14,72 @@ pub(super) fn inspect(
     bytes: Vec<u8>,
     limits: &ImportLimits,
 ) -> Result<(MediaInfo, Vec<u8>), ImportError> {
-    let shared = Arc::new(bytes);
-    let result = decode_all(format, Arc::clone(&shared), limits);
+    // Shared with symphonia (which wants an owned `'static` source) without a copy.
+    let shared = SharedPlaintext::new(bytes);
+    let result = decode_all(format, shared.clone(), limits);
     // Every clone handed to symphonia is dropped by now; the copy is only a fallback.
-    let bytes = Arc::try_unwrap(shared).unwrap_or_else(|arc| arc.as_ref().clone());
+    // Moved out, not copied (the emptied buffer has nothing left to wipe).
+    let bytes = shared
+        .try_unwrap()
+        .map(|mut plain| std::mem::take(&mut *plain))
+        .unwrap_or_else(|still_shared| still_shared.as_ref().to_vec());
     result.map(|info| (info, bytes))
 }
 
-fn check_shape(format: Format, sample_rate: u32, channels: u16) -> Result<(), ImportError> {
-    match audio_guard::shape_problem(sample_rate, channels) {
-        Some(message) => Err(ImportError::AudioOpen { format, message }),
-        None => Ok(()),
+/// The import message for each reason `media` gives for not opening a recording.
+fn open_error(format: Format, err: AudioOpenError) -> ImportError {
+    match err {
+        AudioOpenError::TooLong { secs, limit } => ImportError::AudioTooLong { secs, limit },
+        AudioOpenError::Hazard(message) | AudioOpenError::Open(message) => {
+            ImportError::AudioOpen { format, message }
+        }
+        shape @ (AudioOpenError::SampleRate { .. } | AudioOpenError::Channels { .. }) => {
+            ImportError::AudioOpen {
+                format,
+                message: shape.to_string(),
+            }
+        }
     }
 }
 
 fn decode_all(
     format: Format,
-    shared: Arc<Vec<u8>>,
+    shared: SharedPlaintext,
     limits: &ImportLimits,
 ) -> Result<MediaInfo, ImportError> {
-    let open_error = |message: String| ImportError::AudioOpen { format, message };
     // Fields that make symphonia panic or allocate what a header claims are refused first,
-    // with what and where (see `audio_guard`).
-    if let Some(problem) = audio_guard::demuxer_hazard(format.name(), shared.as_slice()) {
-        return Err(open_error(problem));
-    }
-
-    let source = Box::new(Cursor::new(SharedBytes(shared)));
-    let stream = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
-    let mut hint = Hint::new();
-    hint.with_extension(format.name());
-    let format_options = FormatOptions {
-        enable_gapless: true,
-        ..FormatOptions::default()
+    // with what and where, then an implausible shape or an over-long header (see `media`).
+    let audio_limits = AudioLimits {
+        max_secs: limits.max_audio_secs,
     };
-    let probed = symphonia::default::get_probe()
-        .format(&hint, stream, &format_options, &MetadataOptions::default())
-        .map_err(|e| open_error(e.to_string()))?;
-    let mut reader = probed.format;
-
-    let track = reader
-        .tracks()
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        .ok_or_else(|| open_error("no audio track".to_owned()))?;
-    let track_id = track.id;
-    let params = track.codec_params.clone();
-    let mut sample_rate = params.sample_rate.filter(|&r| r > 0);
-    let mut channels = params
-        .channels
-        .and_then(|c| u16::try_from(c.count()).ok())
-        .filter(|&c| c > 0);
-
-    // An implausible shape is refused before decoding as well as after (when only the decoded
-    // buffers tell it).
-    if let (Some(rate), Some(count)) = (sample_rate, channels) {
-        check_shape(format, rate, count)?;
-    }
-    // Refuse an over-long file from its header before spending time decoding it.
-    if let (Some(rate), Some(n_frames)) = (sample_rate, params.n_frames) {
-        let secs = seconds(n_frames, rate);
-        if secs > limits.max_audio_secs {
-            return Err(ImportError::AudioTooLong {
-                secs,
-                limit: limits.max_audio_secs,
-            });
-        }
-    }
-
-    let mut decoder = symphonia::default::get_codecs()
-        .make(&params, &DecoderOptions::default())
-        .map_err(|e| open_error(e.to_string()))?;
+    let mut stream = media_audio::open_stream(shared, format.name(), &audio_limits)
+        .map_err(|e| open_error(format, e))?;
+    let mut sample_rate = stream.track().sample_rate().filter(|&r| r > 0);
+    let mut channels = stream.track().channels().filter(|&c| c > 0);
 
     let mut frames: u64 = 0;
-    let mut packet_index: u64 = 0;
     loop {
         let at_secs = sample_rate.map_or(0.0, |r| seconds(frames, r));
-        let packet = match reader.next_packet() {
-            Ok(packet) => packet,
-            Err(e) if is_eof(&e) => break,
+        let buffer = match stream.next_buffer() {
+            Ok(Some(buffer)) => buffer,
+            Ok(None) => break,
             Err(e) => {
                 return Err(ImportError::AudioDecode {
-                    packet: packet_index,
+                    packet: e.packet,
                     at_secs,
-                    message: e.to_string(),
+                    message: e.message,
                 });
             }
         };
-        if packet.track_id() != track_id {
-            continue;
+        let spec = buffer.spec();
+        if sample_rate.is_none() && spec.rate > 0 {
+            sample_rate = Some(spec.rate);
         }
-        match decoder.decode(&packet) {
-            Ok(buffer) => {
-                let spec = buffer.spec();
-                if sample_rate.is_none() && spec.rate > 0 {
-                    sample_rate = Some(spec.rate);
-                }
-                if channels.is_none() {
-                    channels = u16::try_from(spec.channels.count()).ok();
-                }
-                let decoded = u64::try_from(buffer.frames()).unwrap_or(u64::MAX);
-                frames = frames.saturating_add(decoded);
-            }
-            Err(e) if is_eof(&e) => break,
-            Err(e) => {
-                return Err(ImportError::AudioDecode {
-                    packet: packet_index,
-                    at_secs,
-                    message: e.to_string(),
-                });
-            }
+        if channels.is_none() {
+            channels = u16::try_from(spec.channels.count()).ok();
         }
-        packet_index = packet_index.saturating_add(1);
+        let decoded = u64::try_from(buffer.frames()).unwrap_or(u64::MAX);
+        frames = frames.saturating_add(decoded);
         // Headers may omit or understate the length; the decoded count is what counts.
         if let Some(rate) = sample_rate {
             let secs = seconds(frames, rate);
@@ -167,7 +95,7 @@ fn decode_all(
     let (Some(sample_rate), Some(channels)) = (sample_rate, channels.filter(|&c| c > 0)) else {
         return Err(ImportError::AudioEmpty);
     };
-    check_shape(format, sample_rate, channels)?;
+    media_audio::check_shape(sample_rate, channels).map_err(|e| open_error(format, e))?;
     if frames == 0 {
         return Err(ImportError::AudioEmpty);
     }

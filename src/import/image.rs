@@ -4,35 +4,53 @@
 //! end of its image: what a phone appends to a JPEG (a motion photo's video, an MPO's second
 //! image) or anything after a PNG's IEND chunk is dropped and reported.
 
-use std::io::Cursor;
-
-use image::{ImageError, ImageFormat, ImageReader, Limits};
-
-use super::{Format, ImportError, ImportLimits, MediaInfo};
+use crate::media::image::{self as media_image, ImageDecodeError, ImageLimits};
+// Where a JPEG or PNG ends is worked out by the metadata stripper's walkers (import depends
+// on privacy for this, never the other way round).
 use crate::privacy::metadata::{self, StripError, crc32};
 
-fn image_format(format: Format) -> Option<ImageFormat> {
-    Some(match format {
-        Format::Jpeg => ImageFormat::Jpeg,
-        Format::Png => ImageFormat::Png,
-        Format::Gif => ImageFormat::Gif,
-        Format::WebP => ImageFormat::WebP,
-        Format::Tiff => ImageFormat::Tiff,
-        Format::Bmp => ImageFormat::Bmp,
-        _ => return None,
-    })
-}
+use super::{Format, ImportError, ImportLimits, MediaInfo};
 
-/// `bytes` is the whole file: a PNG decoder error is replaced by a precise one when a chunk
-/// fails its checksum (see [`png_crc_mismatch`]).
-fn decode_error(format: Format, bytes: &[u8], err: &ImageError) -> ImportError {
-    let precise = match format {
-        Format::Png => png_crc_mismatch(bytes),
-        _ => None,
-    };
-    ImportError::ImageDecode {
-        format,
-        message: precise.unwrap_or_else(|| err.to_string()),
+/// The import message for each reason `media` gives for not decoding an image. `bytes` is the
+/// whole file: a PNG decoder error is replaced by a precise one when a chunk fails its
+/// checksum (see [`png_crc_mismatch`]).
+fn decode_error(format: Format, bytes: &[u8], err: ImageDecodeError) -> ImportError {
+    match err {
+        ImageDecodeError::TooManyPixels {
+            width,
+            height,
+            pixels,
+            limit,
+        } => ImportError::ImageTooManyPixels {
+            width,
+            height,
+            pixels,
+            limit,
+        },
+        ImageDecodeError::SideTooLong {
+            width,
+            height,
+            limit,
+        } => ImportError::ImageSideTooLong {
+            width,
+            height,
+            limit,
+        },
+        ImageDecodeError::Empty { width, height } => ImportError::ImageEmpty { width, height },
+        mismatch @ ImageDecodeError::SizeMismatch { .. } => ImportError::ImageDecode {
+            format,
+            message: mismatch.to_string(),
+        },
+        ImageDecodeError::Decoder(err) => {
+            let precise = match format {
+                Format::Png => png_crc_mismatch(bytes),
+                _ => None,
+            };
+            ImportError::ImageDecode {
+                format,
+                message: precise.unwrap_or_else(|| err.to_string()),
+            }
+        }
     }
 }
 
@@ -126,70 +144,25 @@ pub(super) fn inspect(
     })
 }
 
-/// Decodes the image under the limits.
+/// Decodes the image under the limits (pixels are dropped right away).
 fn inspect_image(
     format: Format,
     bytes: &[u8],
     limits: &ImportLimits,
 ) -> Result<MediaInfo, ImportError> {
-    let Some(image_format) = image_format(format) else {
+    let Some((_, image_format)) = media_image::format_named(format.name()) else {
         return Err(ImportError::NotFormat { expected: format });
     };
-
-    // Header pass: no side limits here so that an oversized image is reported with its real
-    // dimensions rather than as an opaque decoder limit error.
-    let mut header_limits = Limits::default();
-    header_limits.max_image_width = None;
-    header_limits.max_image_height = None;
-    header_limits.max_alloc = Some(limits.max_decode_alloc_bytes);
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
-    reader.limits(header_limits);
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|e| decode_error(format, bytes, &e))?;
-
-    let pixels = u64::from(width).saturating_mul(u64::from(height));
-    if pixels > limits.max_image_pixels {
-        return Err(ImportError::ImageTooManyPixels {
-            width,
-            height,
-            pixels,
-            limit: limits.max_image_pixels,
-        });
-    }
-    if width > limits.max_image_side || height > limits.max_image_side {
-        return Err(ImportError::ImageSideTooLong {
-            width,
-            height,
-            limit: limits.max_image_side,
-        });
-    }
-    if pixels == 0 {
-        return Err(ImportError::ImageEmpty { width, height });
-    }
-
-    let mut decode_limits = Limits::default();
-    decode_limits.max_image_width = Some(limits.max_image_side);
-    decode_limits.max_image_height = Some(limits.max_image_side);
-    decode_limits.max_alloc = Some(limits.max_decode_alloc_bytes);
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
-    reader.limits(decode_limits);
-    let decoded = reader
-        .decode()
-        .map_err(|e| decode_error(format, bytes, &e))?;
-    // A decoder that disagrees with its own header is not trusted either.
-    if decoded.width() != width || decoded.height() != height {
-        return Err(ImportError::ImageDecode {
-            format,
-            message: format!(
-                "header says {width} x {height} px but {} x {} px decoded",
-                decoded.width(),
-                decoded.height()
-            ),
-        });
-    }
+    let image_limits = ImageLimits {
+        max_pixels: limits.max_image_pixels,
+        max_side: Some(limits.max_image_side),
+        max_alloc: limits.max_decode_alloc_bytes,
+        alloc_per_pixel: 0,
+    };
+    let decoded = media_image::decode(bytes, image_format, &image_limits)
+        .map_err(|e| decode_error(format, bytes, e))?;
+    let (width, height) = (decoded.width(), decoded.height());
     drop(decoded);
-
     Ok(MediaInfo::Image {
         format: format.name(),
         width,
@@ -212,6 +185,8 @@ fn has_jpeg_eoi(bytes: &[u8]) -> bool {
 mod tests {
     use super::super::{ImportOptions, inspect_file};
     use super::*;
+    use image::ImageFormat;
+    use std::io::Cursor;
     use std::path::PathBuf;
 
     fn fixture(rel: &str) -> Vec<u8> {

@@ -3,7 +3,6 @@
 //! explicit limits and only then handed on; one bad file never stops a batch or panics.
 
 mod audio;
-mod audio_guard;
 mod image;
 pub mod sniff;
 mod text;
@@ -16,15 +15,14 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use sniff::Format;
+use crate::media;
 
-/// The masking decoder (`privacy::audio_mask`) opens recordings with the same demuxers, so it
-/// runs the same checks before them.
-pub(crate) use audio_guard::demuxer_hazard;
+pub use sniff::Format;
 
 const MIB: u64 = 1024 * 1024;
 
-/// Upper bounds that keep a hostile file from exhausting memory or time.
+/// Upper bounds that keep a hostile file from exhausting memory or time. The media limits
+/// default to [`media`]'s, which masking and the waveform apply as well.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportLimits {
     /// Largest media file read into memory at all.
@@ -46,12 +44,12 @@ pub struct ImportLimits {
 impl Default for ImportLimits {
     fn default() -> Self {
         ImportLimits {
-            max_file_bytes: 512 * MIB,
+            max_file_bytes: media::DEFAULT_MAX_FILE_BYTES,
             max_text_bytes: 64 * MIB,
-            max_image_pixels: 64_000_000,
-            max_image_side: 20_000,
-            max_decode_alloc_bytes: 512 * MIB,
-            max_audio_secs: 4.0 * 3600.0,
+            max_image_pixels: media::DEFAULT_MAX_IMAGE_PIXELS,
+            max_image_side: media::DEFAULT_MAX_IMAGE_SIDE,
+            max_decode_alloc_bytes: media::DEFAULT_MAX_DECODE_ALLOC_BYTES,
+            max_audio_secs: media::DEFAULT_MAX_AUDIO_SECS,
             max_records_per_file: 1_000_000,
         }
     }

@@ -20,19 +20,15 @@ use tags::*;
 pub use tags::{DEFAULT_MAX_SECS, strip_tags};
 
 use std::f64::consts::TAU;
-use std::io::{Cursor, ErrorKind};
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
-use symphonia::core::codecs::{CODEC_TYPE_NULL, CodecParameters, DecoderOptions};
 use symphonia::core::conv::IntoSample;
-use symphonia::core::errors::Error as AudioError;
-use symphonia::core::formats::{FormatOptions, FormatReader};
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
 use symphonia::core::sample::Sample;
+
+use crate::media::audio::{self as media_audio, AudioLimits, AudioOpenError, AudioTrack, seconds};
+pub use crate::media::{MAX_CHANNELS, MAX_SAMPLE_RATE};
 
 pub use super::image_mask::MaskError;
 
@@ -96,11 +92,6 @@ impl Pcm {
 pub const TONE_AMPLITUDE: f64 = 3277.0;
 /// Frequency of the masking tone.
 pub const TONE_HZ: u64 = 1000;
-/// Highest sample rate decoded; a header claiming more is refused, since
-/// the time limit would otherwise allow an unbounded number of samples.
-pub const MAX_SAMPLE_RATE: u32 = 768_000;
-/// Most channels decoded.
-pub const MAX_CHANNELS: u16 = 32;
 
 /// Tone sample `offset` frames after the start of a range.
 fn tone_sample(offset: u64, sample_rate: u32) -> i16 {
@@ -110,14 +101,6 @@ fn tone_sample(offset: u64, sample_rate: u32) -> i16 {
     let step = (offset % rate) * TONE_HZ % rate;
     let phase = TAU * step as f64 / rate as f64;
     (TONE_AMPLITUDE * phase.sin()).round() as i16
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn seconds(frames: u64, sample_rate: u32) -> f64 {
-    if sample_rate == 0 {
-        return 0.0;
-    }
-    frames as f64 / f64::from(sample_rate)
 }
 
 fn audio_format(format: &str) -> Option<&'static str> {
@@ -143,44 +126,29 @@ fn unsupported(format: &str) -> MaskError {
 /// shared with it by reference, and wiped when the last reader drops it.
 type Shared = crate::crypto::SharedPlaintext;
 
-fn is_eof(err: &AudioError) -> bool {
-    matches!(err, AudioError::IoError(e) if e.kind() == ErrorKind::UnexpectedEof)
+/// The masking message for each reason `media` gives for not opening a
+/// recording.
+fn open_error(format: &'static str, err: AudioOpenError) -> MaskError {
+    match err {
+        AudioOpenError::Hazard(message) => MaskError::Malformed { format, message },
+        AudioOpenError::Open(message) => MaskError::AudioOpen { format, message },
+        AudioOpenError::SampleRate { rate } => MaskError::AudioUnsupported {
+            what: "sample rate",
+            message: format!("{rate} Hz (1 Hz to {MAX_SAMPLE_RATE} Hz are decoded)"),
+        },
+        AudioOpenError::Channels { channels } => MaskError::AudioUnsupported {
+            what: "channel count",
+            message: format!("{channels} channels (1 to {MAX_CHANNELS} are decoded)"),
+        },
+        AudioOpenError::TooLong { secs, limit } => MaskError::AudioTooLong { secs, limit },
+    }
 }
 
-/// Opens the container and picks its first audio track.
-fn open(
-    bytes: Shared,
-    format: &'static str,
-) -> Result<(Box<dyn FormatReader>, u32, CodecParameters), MaskError> {
-    let open_error = |message: String| MaskError::AudioOpen { format, message };
-    // Fields symphonia panics on, overflows on or allocates blindly from (see
-    // `import::audio_guard`); nothing here would contain a panic or an allocation failure.
-    if let Some(message) = crate::import::demuxer_hazard(format, bytes.as_ref()) {
-        return Err(MaskError::Malformed { format, message });
-    }
-    let stream = MediaSourceStream::new(
-        Box::new(Cursor::new(bytes)),
-        MediaSourceStreamOptions::default(),
-    );
-    let mut hint = Hint::new();
-    hint.with_extension(format);
-    // Gapless: the MP3 encoder delay and padding are trimmed, so frame
-    // numbers mean the same as in the player the times were taken from.
-    let options = FormatOptions {
-        enable_gapless: true,
-        ..FormatOptions::default()
-    };
-    let probed = symphonia::default::get_probe()
-        .format(&hint, stream, &options, &MetadataOptions::default())
-        .map_err(|e| open_error(e.to_string()))?;
-    let reader = probed.format;
-    let track = reader
-        .tracks()
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        .ok_or_else(|| open_error("no audio track".to_owned()))?;
-    let (id, params) = (track.id, track.codec_params.clone());
-    Ok((reader, id, params))
+/// Opens the container and picks its first audio track, after the checks
+/// for fields symphonia panics on, overflows on or allocates blindly from
+/// (`media::audio_guard`).
+fn open(bytes: Shared, format: &'static str) -> Result<AudioTrack, MaskError> {
+    media_audio::open(bytes, format).map_err(|e| open_error(format, e))
 }
 
 /// Appends `buf` interleaved as i16. Floats are rounded (symphonia's own
@@ -221,20 +189,8 @@ fn interleave(buffer: AudioBufferRef<'_>, out: &mut Vec<i16>) {
     }
 }
 
-fn check_shape(sample_rate: u32, channels: u16) -> Result<(), MaskError> {
-    if sample_rate == 0 || sample_rate > MAX_SAMPLE_RATE {
-        return Err(MaskError::AudioUnsupported {
-            what: "sample rate",
-            message: format!("{sample_rate} Hz (1 Hz to {MAX_SAMPLE_RATE} Hz are decoded)"),
-        });
-    }
-    if channels == 0 || channels > MAX_CHANNELS {
-        return Err(MaskError::AudioUnsupported {
-            what: "channel count",
-            message: format!("{channels} channels (1 to {MAX_CHANNELS} are decoded)"),
-        });
-    }
-    Ok(())
+fn check_shape(format: &'static str, sample_rate: u32, channels: u16) -> Result<(), MaskError> {
+    media_audio::check_shape(sample_rate, channels).map_err(|e| open_error(format, e))
 }
 
 /// One decoded packet, as [`decode_each`] hands it to its sink.
@@ -270,7 +226,7 @@ fn decode_each(
 /// symphonia panics on some corrupt streams, and in builds with overflow checks (debug,
 /// tests, fuzzing) its decoders overflow on corrupt frames (e.g. FLAC's LPC predictor). The
 /// importer contains such a panic; masking does the same, so that one recording is refused
-/// and nothing else is affected. `import::audio_guard` refuses the known causes earlier, with
+/// and nothing else is affected. `media::audio_guard` refuses the known causes earlier, with
 /// a better message.
 fn contained<T>(
     format: &'static str,
@@ -286,56 +242,30 @@ fn decode_each_unguarded(
     max_secs: f64,
     mut sink: impl FnMut(Packet<'_>) -> Result<(), MaskError>,
 ) -> Result<(u32, u16, u64), MaskError> {
-    let (mut reader, track_id, params) = open(bytes, format)?;
-    let mut shape: Option<(u32, u16)> = match (params.sample_rate, params.channels) {
-        (Some(rate), Some(ch)) => {
-            let ch = u16::try_from(ch.count()).unwrap_or(u16::MAX);
-            check_shape(rate, ch)?;
-            Some((rate, ch))
-        }
-        _ => None,
-    };
-    let too_long = |frames: u64, rate: u32| {
-        let secs = seconds(frames, rate);
-        (secs > max_secs).then_some(MaskError::AudioTooLong {
-            secs,
-            limit: max_secs,
-        })
-    };
-    if let (Some((rate, _)), Some(n)) = (shape, params.n_frames)
-        && let Some(e) = too_long(n, rate)
-    {
-        return Err(e);
-    }
-    let mut decoder = symphonia::default::get_codecs()
-        .make(&params, &DecoderOptions::default())
-        .map_err(|e| MaskError::AudioOpen {
-            format,
-            message: e.to_string(),
-        })?;
+    // The header's shape and length are checked before the decoder is made.
+    let limits = AudioLimits { max_secs };
+    let mut stream = open(bytes, format)?
+        .stream(&limits)
+        .map_err(|e| open_error(format, e))?;
+    let header_frames = stream.track().n_frames();
+    let mut shape: Option<(u32, u16)> = stream.track().sample_rate().zip(stream.track().channels());
 
     let mut frames: u64 = 0;
-    let mut packet_index: u64 = 0;
     let mut chunk: Vec<i16> = Vec::new();
     loop {
-        let decode_error = |message: String| MaskError::AudioDecode {
+        // The index the next packet of the track gets when it decodes.
+        let packet_index = stream.packets_decoded();
+        let at_secs = shape.map_or(0.0, |(rate, _)| seconds(frames, rate));
+        let decode_error = |packet: u64, message: String| MaskError::AudioDecode {
             format,
-            packet: packet_index,
-            at_secs: shape.map_or(0.0, |(rate, _)| seconds(frames, rate)),
+            packet,
+            at_secs,
             message,
         };
-        let packet = match reader.next_packet() {
-            Ok(packet) => packet,
-            Err(e) if is_eof(&e) => break,
-            Err(e) => return Err(decode_error(e.to_string())),
-        };
-        if packet.track_id() != track_id {
-            continue;
-        }
-        let buffer = match decoder.decode(&packet) {
-            Ok(buffer) => buffer,
-            Err(e) if is_eof(&e) => break,
-            Err(e) => return Err(decode_error(e.to_string())),
+        let buffer = match stream.next_buffer() {
+            Ok(Some(buffer)) => buffer,
+            Ok(None) => break,
+            Err(e) => return Err(decode_error(e.packet, e.message)),
         };
         let spec = *buffer.spec();
         let got = (
@@ -344,15 +274,18 @@ fn decode_each_unguarded(
         );
         match shape {
             None => {
-                check_shape(got.0, got.1)?;
+                check_shape(format, got.0, got.1)?;
                 shape = Some(got);
             }
             // Interleaved samples only mean something at one rate and layout.
             Some(expected) if expected != got => {
-                return Err(decode_error(format!(
-                    "the stream changes from {} Hz, {} channels to {} Hz, {} channels",
-                    expected.0, expected.1, got.0, got.1
-                )));
+                return Err(decode_error(
+                    packet_index,
+                    format!(
+                        "the stream changes from {} Hz, {} channels to {} Hz, {} channels",
+                        expected.0, expected.1, got.0, got.1
+                    ),
+                ));
             }
             Some(_) => {}
         }
@@ -360,17 +293,20 @@ fn decode_each_unguarded(
         interleave(buffer, &mut chunk);
         let first_frame = frames;
         frames = frames.saturating_add((chunk.len() / usize::from(got.1.max(1))) as u64);
-        if let Some(e) = too_long(frames, got.0) {
-            return Err(e);
+        let secs = seconds(frames, got.0);
+        if secs > max_secs {
+            return Err(MaskError::AudioTooLong {
+                secs,
+                limit: max_secs,
+            });
         }
         sink(Packet {
             sample_rate: got.0,
             channels: got.1,
             first_frame,
-            header_frames: params.n_frames,
+            header_frames,
             samples: &mut chunk,
         })?;
-        packet_index = packet_index.saturating_add(1);
     }
     match shape {
         Some((rate, channels)) if frames > 0 => Ok((rate, channels, frames)),
@@ -384,8 +320,8 @@ fn decode_each_unguarded(
 pub fn sample_rate(bytes: &[u8], format: &str, max_secs: f64) -> Result<u32, MaskError> {
     let name = audio_format(format).ok_or_else(|| unsupported(format))?;
     let shared = Shared::new(bytes.to_vec());
-    let (_, _, params) = contained(name, || open(shared.clone(), name))?;
-    match params.sample_rate {
+    let header_rate = contained(name, || open(shared.clone(), name).map(|t| t.sample_rate()))?;
+    match header_rate {
         Some(rate) if rate > 0 => Ok(rate),
         _ => decode_each(shared, name, max_secs, |_| Ok(())).map(|(rate, _, _)| rate),
     }
@@ -738,8 +674,11 @@ fn measure(
     max_secs: f64,
 ) -> Result<(Vec<u8>, f64), MaskError> {
     let shared = Shared::new(bytes);
-    let (_, _, params) = contained(format, || open(shared.clone(), format))?;
-    let from_header = match (format, params.sample_rate, params.n_frames) {
+    // The track (and with it the reader's clone of the bytes) is dropped here.
+    let header = contained(format, || {
+        open(shared.clone(), format).map(|t| (t.sample_rate(), t.n_frames()))
+    })?;
+    let from_header = match (format, header.0, header.1) {
         ("wav" | "flac", Some(rate), Some(frames)) if rate > 0 && frames > 0 => {
             let secs = seconds(frames, rate);
             if secs > max_secs {
@@ -789,7 +728,7 @@ pub fn derive_audio(
     let name = audio_format(format).ok_or_else(|| unsupported(format))?;
     // Checked here on the original bytes as well as in `open`, so that the offset in the
     // message is the file's own (stripping tags first would shift it).
-    if let Some(message) = crate::import::demuxer_hazard(name, bytes) {
+    if let Some(message) = crate::media::audio_guard::demuxer_hazard(name, bytes) {
         return Err(MaskError::Malformed {
             format: name,
             message,

@@ -33,12 +33,12 @@
 //! alphabet) have been recovered from pixelated and blurred images by
 //! matching candidates. Use `Fill` for anything that must not be read.
 
-use std::io::Cursor;
-
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
-use image::{ExtendedColorType, ImageEncoder, ImageFormat, ImageReader, Limits, RgbaImage};
+use image::{ExtendedColorType, ImageEncoder, ImageFormat, RgbaImage};
 use serde::{Deserialize, Serialize};
+
+use crate::media::image::{self as media_image, ImageDecodeError, ImageLimits};
 
 /// How the pixels of a region are hidden.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -169,17 +169,34 @@ pub enum MaskError {
     Strip(#[from] super::metadata::StripError),
 }
 
-/// The format names as the store keeps them, mapped to the decoder to use.
-fn image_format(format: &str) -> Option<(ImageFormat, &'static str)> {
-    Some(match format {
-        "jpeg" => (ImageFormat::Jpeg, "jpeg"),
-        "png" => (ImageFormat::Png, "png"),
-        "webp" => (ImageFormat::WebP, "webp"),
-        "tiff" => (ImageFormat::Tiff, "tiff"),
-        "bmp" => (ImageFormat::Bmp, "bmp"),
-        "gif" => (ImageFormat::Gif, "gif"),
-        _ => return None,
-    })
+/// The masking message for each reason `media` gives for not decoding an
+/// image of format `name`.
+fn decode_error(name: &'static str, err: ImageDecodeError) -> MaskError {
+    match err {
+        ImageDecodeError::TooManyPixels {
+            width,
+            height,
+            pixels,
+            limit,
+        } => MaskError::ImageTooLarge {
+            width,
+            height,
+            pixels,
+            limit,
+        },
+        ImageDecodeError::Empty { width, height } => MaskError::ImageEmpty { width, height },
+        ImageDecodeError::Decoder(e) => MaskError::ImageDecode {
+            format: name,
+            message: e.to_string(),
+        },
+        // No side limit is set here; the mismatch is the decoder's fault.
+        other @ (ImageDecodeError::SideTooLong { .. } | ImageDecodeError::SizeMismatch { .. }) => {
+            MaskError::ImageDecode {
+                format: name,
+                message: other.to_string(),
+            }
+        }
+    }
 }
 
 const GREY: [u8; 4] = [128, 128, 128, 255];
@@ -631,7 +648,7 @@ pub fn derive_image(
     crop: Option<Crop>,
     max_pixels: u64,
 ) -> Result<(Vec<u8>, &'static str, u32, u32), MaskError> {
-    let Some((image_format, name)) = image_format(format) else {
+    let Some((name, image_format)) = media_image::format_named(format) else {
         return Err(MaskError::UnsupportedFormat {
             format: format.to_owned(),
         });
@@ -647,28 +664,21 @@ pub fn derive_image(
     } else {
         (bytes, None)
     };
-    let decode_error = |e: image::ImageError| MaskError::ImageDecode {
-        format: name,
-        message: e.to_string(),
-    };
 
     // The header first, so that a decompression bomb is refused before any
-    // pixel is allocated.
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
-    reader.limits(Limits::default());
-    let (width, height) = reader.into_dimensions().map_err(decode_error)?;
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels > max_pixels {
-        return Err(MaskError::ImageTooLarge {
-            width,
-            height,
-            pixels,
-            limit: max_pixels,
-        });
-    }
-    if pixels == 0 {
-        return Err(MaskError::ImageEmpty { width, height });
-    }
+    // pixel is allocated. No side limit beyond the pixel count: the item
+    // passed import's. The decode budget is the importer's default, or RGBA
+    // at 16 bits per channel for an image it was told to accept that needs
+    // more.
+    let limits = ImageLimits {
+        max_pixels,
+        max_side: None,
+        max_alloc: crate::media::DEFAULT_MAX_DECODE_ALLOC_BYTES,
+        alloc_per_pixel: 8,
+    };
+    let header = media_image::read_header(bytes, image_format, &limits)
+        .map_err(|e| decode_error(name, e))?;
+    let (width, height) = (header.width, header.height);
     if let Some(c) = crop {
         let fits = c.w > 0
             && c.h > 0
@@ -682,27 +692,7 @@ pub fn derive_image(
             });
         }
     }
-
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(width);
-    limits.max_image_height = Some(height);
-    // The importer's default budget, or RGBA at 16 bits per channel for an
-    // image it was told to accept that needs more.
-    limits.max_alloc = Some(pixels.saturating_mul(8).max(512 << 20));
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
-    reader.limits(limits);
-    let decoded = reader.decode().map_err(decode_error)?;
-    // A decoder that disagrees with its own header is not trusted either.
-    if decoded.width() != width || decoded.height() != height {
-        return Err(MaskError::ImageDecode {
-            format: name,
-            message: format!(
-                "header says {width} x {height} px but {} x {} px decoded",
-                decoded.width(),
-                decoded.height()
-            ),
-        });
-    }
+    let decoded = header.decode().map_err(|e| decode_error(name, e))?;
     let mut img = decoded.to_rgba8();
     drop(decoded);
 

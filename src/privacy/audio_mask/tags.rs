@@ -5,7 +5,7 @@
 use super::*;
 
 /// How long a recording [`strip_tags`] decodes (Ogg only): the import limit.
-pub const DEFAULT_MAX_SECS: f64 = 4.0 * 3600.0;
+pub const DEFAULT_MAX_SECS: f64 = crate::media::DEFAULT_MAX_AUDIO_SECS;
 
 pub(super) fn malformed(format: &'static str, message: String) -> MaskError {
     MaskError::Malformed { format, message }

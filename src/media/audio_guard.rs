@@ -5,42 +5,22 @@
 //! INFO entry: up to 4 GiB from a file of a few hundred bytes). Each was found by fuzzing
 //! (`fuzz/`, `tests/hostile_mutations.rs`).
 //!
-//! The importer contains decoder panics, but "the decoder crashed" says neither what nor
-//! where, the masking decoder (`privacy::audio_mask`) runs the same demuxers without that
-//! net, and an allocation cannot be contained at all. So each check names the field and its
-//! byte offset. A check that cannot walk the structure returns `None` and leaves the file to
-//! symphonia, which reports it in its own words.
+//! [`super::audio::open`] runs them before every probe: import, masking and the waveform
+//! alike. Import and masking contain decoder panics, but "the decoder crashed" says neither
+//! what nor where, and an allocation cannot be contained at all. So each check names the
+//! field and its byte offset. A check that cannot walk the structure returns `None` and
+//! leaves the file to symphonia, which reports it in its own words.
 
-/// Highest sample rate and most channels accepted: the masking decoder's bounds, so every
-/// recording that imports can also be masked. A header claiming 4 GHz would otherwise import
-/// (one "sample" lasting 0.2 ns) and fail later, far from the file it came from.
-pub(crate) const MAX_SAMPLE_RATE: u32 = crate::privacy::audio_mask::MAX_SAMPLE_RATE;
-/// See [`MAX_SAMPLE_RATE`].
-pub(crate) const MAX_CHANNELS: u16 = crate::privacy::audio_mask::MAX_CHANNELS;
+use super::audio::check_shape;
 
 /// How far into an MP3 file Xing/Info tags are looked for: the tag sits in the first frame,
 /// after an ID3v2 tag (which may hold cover art) and whatever junk the demuxer skips.
 const MP3_TAG_SCAN_BYTES: usize = 1 << 20;
 
-/// The problem with a declared sample rate and channel count, if any.
-pub(crate) fn shape_problem(sample_rate: u32, channels: u16) -> Option<String> {
-    if sample_rate == 0 || sample_rate > MAX_SAMPLE_RATE {
-        return Some(format!(
-            "the stream declares a sample rate of {sample_rate} Hz (1 to {MAX_SAMPLE_RATE} Hz are supported)"
-        ));
-    }
-    if channels == 0 || channels > MAX_CHANNELS {
-        return Some(format!(
-            "the stream declares {channels} channels (1 to {MAX_CHANNELS} are supported)"
-        ));
-    }
-    None
-}
-
 /// Every check for `format` ("wav", "flac", "ogg", "mp3"); the first problem found. ID3v2
 /// tags at the start are read by symphonia's probe whatever the format, so they are checked
 /// for every format.
-pub(crate) fn demuxer_hazard(format: &str, bytes: &[u8]) -> Option<String> {
+pub fn demuxer_hazard(format: &str, bytes: &[u8]) -> Option<String> {
     if let Some(problem) = id3v2_problem(bytes) {
         return Some(problem);
     }
@@ -149,7 +129,7 @@ fn wav_problem(bytes: &[u8]) -> Option<String> {
             let channels = bytes.get(at.checked_add(10)?..at.checked_add(12)?)?;
             let channels = u16::from_le_bytes([channels[0], channels[1]]);
             let rate = le32(bytes, at.checked_add(12)?)?;
-            if let Some(problem) = shape_problem(rate, channels) {
+            if let Err(problem) = check_shape(rate, channels) {
                 return Some(format!("fmt chunk at byte offset {at}: {problem}"));
             }
         }
@@ -544,13 +524,5 @@ mod tests {
         ok.extend_from_slice(b"TIT2\0\0\0\x05\0\0\0Call");
         ok.extend_from_slice(&[0; 5]);
         assert_eq!(id3v2_problem(&ok), None);
-    }
-
-    #[test]
-    fn shapes_outside_the_masking_bounds_are_named() {
-        assert_eq!(shape_problem(8_000, 1), None);
-        assert_eq!(shape_problem(MAX_SAMPLE_RATE, MAX_CHANNELS), None);
-        assert!(shape_problem(0, 1).is_some_and(|p| p.contains("0 Hz")));
-        assert!(shape_problem(8_000, 33).is_some_and(|p| p.contains("33 channels")));
     }
 }
