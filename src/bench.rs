@@ -2,13 +2,12 @@
 //! with synthetic data in a scratch directory that is removed afterwards.
 //! Speed goals live here as printed figures, never as timed unit tests.
 
-use crate::events::AuditAction;
 use age::secrecy::SecretString;
 use serde::Serialize;
 use std::io::Write;
 use std::time::Instant;
 
-use crate::controller::Session;
+use crate::controller::{GovernanceChange, Session};
 use crate::crypto::identity::{DEFAULT_SCRYPT_LOG_N, UnlockedIdentity};
 use crate::crypto::{SecretBytes, decrypt_blob_to, encrypt_blob};
 use crate::home::Home;
@@ -52,7 +51,8 @@ pub struct BenchReport {
 #[derive(Debug, Serialize)]
 pub struct ScaleFigures {
     pub scale_items: usize,
-    /// Time to build the synthetic project (not a goal; context).
+    /// Time to build the synthetic project by importing its items as JSONL
+    /// records (not a goal; context: mostly two fsyncs per item's blob).
     pub scale_setup_secs: f64,
     /// The identity is unlocked before the clock starts: open (key slot,
     /// DB key, page HMAC check, migrations check) plus the queue's items.
@@ -385,10 +385,97 @@ fn raw_cipher_secs(data: &[u8]) -> anyhow::Result<f64> {
     Ok(t.elapsed().as_secs_f64())
 }
 
-/// Builds a project with `items` items (sharing one small blob: the queue,
-/// not the media, is what is measured) and one import audit row each,
-/// times opening it to a loaded queue, then grows its trail to
-/// `audit_rows` rows and times verifying it.
+/// Records per JSONL file the big project is imported from. One file is
+/// one import (one transaction with an audit row per record, as
+/// `sealtag import` does it). 10,000 short records are about 1.2 MB; a
+/// file's records are parsed in memory at once, so a smaller file keeps
+/// what the import leaves in the heap from inflating `rss_open_mib`.
+const RECORDS_PER_FILE: usize = 10_000;
+
+/// Items whose governance one consent change sets (one transaction with a
+/// row per item, as `sealtag consent set --items …` writes it).
+const ITEMS_PER_CONSENT_CHANGE: usize = 50_000;
+
+/// `n` JSONL text records numbered from `first`, each a short distinct
+/// document with an id (so the items are named `scale-000.jsonl#doc_…`).
+fn records_jsonl(first: usize, n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(n * 150);
+    for i in first..first + n {
+        // Writing into a Vec cannot fail.
+        let _ = writeln!(
+            out,
+            "{{\"id\":\"doc_{i:07}\",\"text\":\"Ticket {i}: the quick brown fox jumps over the lazy dog; customer {} asks about order {}.\"}}",
+            i.wrapping_mul(2_654_435_761) % 1_000_003,
+            i.wrapping_mul(40_503) % 99_991
+        );
+    }
+    out
+}
+
+/// Imports `items` text records into the session's project, as a user
+/// would: JSONL files of [`RECORDS_PER_FILE`] records, each item with its
+/// own encrypted blob and its own import audit row.
+fn import_records(session: &mut Session, items: usize) -> anyhow::Result<()> {
+    let mut first = 0;
+    while first < items {
+        let n = (items - first).min(RECORDS_PER_FILE);
+        let report = session.import_bytes(
+            &format!("scale-{:03}.jsonl", first / RECORDS_PER_FILE),
+            records_jsonl(first, n),
+            &ImportOptions::default(),
+        )?;
+        anyhow::ensure!(
+            report.item_ids.len() == n && report.errors.is_empty(),
+            "the bench's records were not all imported: {:?}",
+            report.errors.first()
+        );
+        first += n;
+    }
+    Ok(())
+}
+
+/// Grows the project's audit trail to at least `rows` rows the way an
+/// admin's consent changes do: each change sets the allowed purposes of
+/// up to [`ITEMS_PER_CONSENT_CHANGE`] items in one transaction with one
+/// row per item. A project without items gets one imported record first.
+fn grow_trail(session: &mut Session, rows: usize) -> anyhow::Result<()> {
+    // A Session query for the trail's length (its own row included).
+    let mut written = session.verify_audit()?.rows as usize + 1;
+    let mut ids: Vec<i64> = session.items()?.iter().map(|i| i.id).collect();
+    if ids.is_empty() && written < rows {
+        import_records(session, 1)?;
+        written += 1;
+        ids = session.items()?.iter().map(|i| i.id).collect();
+    }
+    let purposes = [
+        vec!["training".to_string()],
+        vec!["training".to_string(), "evaluation".to_string()],
+    ];
+    let (mut at, mut change) = (0, 0);
+    while written < rows {
+        let n = (rows - written)
+            .min(ids.len())
+            .min(ITEMS_PER_CONSENT_CHANGE);
+        let batch: Vec<i64> = (0..n).map(|j| ids[(at + j) % ids.len()]).collect();
+        session.set_governance(
+            &batch,
+            &GovernanceChange {
+                purposes: Some(purposes[change % purposes.len()].clone()),
+                ..GovernanceChange::default()
+            },
+        )?;
+        written += n;
+        at = (at + n) % ids.len();
+        change += 1;
+    }
+    Ok(())
+}
+
+/// Builds a project of `items` text items through the session, as users
+/// build one (records imported from JSONL files; one encrypted blob and
+/// one import audit row per item), times opening it to a loaded queue,
+/// then grows its trail to `audit_rows` rows with consent changes and
+/// times verifying it.
 pub fn scale_figures(
     scratch: &std::path::Path,
     items: usize,
@@ -398,45 +485,9 @@ pub fn scale_figures(
     let setup = Instant::now();
     let identity = UnlockedIdentity::generate("scale");
     let root = scratch.join("scale.sealtag");
-    Session::create_project(&root, "scale", identity.clone())?.close()?;
-    {
-        let mut project = crate::project::Project::open(&root, &identity)?;
-        let pid = project.project_id().to_string();
-        let blob = project
-            .paths
-            .write_blob(&pid, &mut text_chunk(0, 4096).as_slice())?;
-        let actor = identity.public().fingerprint();
-        let tx = project.store.transaction()?;
-        crate::store::insert_blob(&tx, &blob.blob_id, &blob.key, blob.size)?;
-        for i in 0..items {
-            let sha = format!("{i:064x}");
-            let id = crate::store::insert_item(
-                &tx,
-                &crate::store::NewItem {
-                    kind: crate::model::ItemKind::Text,
-                    name: &format!("doc_{i:07}.txt"),
-                    format: "text",
-                    sha256: &sha,
-                    blob_id: &blob.blob_id,
-                    width: None,
-                    height: None,
-                    duration_secs: None,
-                    char_len: Some(4096),
-                    metadata: "{}",
-                },
-            )?;
-            // As an import writes it.
-            crate::store::append_audit(
-                &tx,
-                &pid,
-                &actor,
-                AuditAction::ItemImport,
-                &format!("item:{id}"),
-                &format!("{{\"kind\":\"text\",\"content_id\":\"{sha}\",\"bytes\":4096}}"),
-            )?;
-        }
-        tx.commit()?;
-    }
+    let mut session = Session::create_project(&root, "scale", identity.clone())?;
+    import_records(&mut session, items)?;
+    session.close()?;
     let scale_setup_secs = setup.elapsed().as_secs_f64();
     let cpu = cpu_ms();
     let t = Instant::now();
@@ -456,29 +507,10 @@ pub fn scale_figures(
         "the quality report counted {} items of {items}",
         report.items
     );
+    let queue_items = queue.len();
+    drop(queue);
+    grow_trail(&mut session, audit_rows)?;
     session.close()?;
-    {
-        let mut project = crate::project::Project::open(&root, &identity)?;
-        let pid = project.project_id().to_string();
-        let actor = identity.public().fingerprint();
-        let mut written =
-            crate::store::audit_tip(project.store.conn())?.map_or(0, |(seq, _)| seq as usize);
-        while written < audit_rows {
-            let tx = project.store.transaction()?;
-            for _ in 0..(audit_rows - written).min(50_000) {
-                written += 1;
-                crate::store::append_audit(
-                    &tx,
-                    &pid,
-                    &actor,
-                    AuditAction::ItemView,
-                    &format!("item:{}", written % items.max(1) + 1),
-                    "{}",
-                )?;
-            }
-            tx.commit()?;
-        }
-    }
     let mut session = Session::open(&root, identity, None)?;
     let mut reset = true;
     let (verify, growth) =
@@ -501,7 +533,7 @@ pub fn scale_figures(
         open_session_ms,
         load_queue_ms,
         open_to_queue_cpu_ms,
-        queue_items: queue.len(),
+        queue_items,
         quality_report_ms,
         rss_open_mib,
         audit_rows_verified: verify_again.rows,
@@ -738,6 +770,53 @@ pub fn goals(figures: &serde_json::Value) -> Vec<Goal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The big project is made of what users make: imported records, each
+    /// with an import row, and consent changes with a row per item.
+    #[test]
+    fn scale_data_is_built_through_the_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let identity = UnlockedIdentity::generate("scale test");
+        let root = dir.path().join("scale.sealtag");
+        let mut session = Session::create_project(&root, "scale", identity).unwrap();
+        import_records(&mut session, 7).unwrap();
+        let items = session.items().unwrap();
+        assert_eq!(items.len(), 7);
+        assert!(
+            items
+                .iter()
+                .any(|i| i.name == "scale-000.jsonl#doc_0000006")
+        );
+        let content = session.load_item(items[0].id).unwrap();
+        assert_eq!(content.summary.kind, crate::model::ItemKind::Text);
+        assert!(content.bytes.starts_with(b"Ticket "));
+        assert!(
+            content.metadata["source_id"].is_string(),
+            "{}",
+            content.metadata
+        );
+        grow_trail(&mut session, 40).unwrap();
+        let log = session.audit_log().unwrap();
+        let count = |action: &str| log.iter().filter(|e| e.action == action).count();
+        assert_eq!(count("item.import"), 7);
+        assert!(log.len() >= 40, "{} rows", log.len());
+        assert!(count("item.governance") >= 25, "{} rows", log.len());
+        let verify = session.verify_audit().unwrap();
+        assert!(verify.ok() && verify.rows >= 40, "{verify:?}");
+        let g = session.item_governance(items[0].id).unwrap();
+        assert!(g.purposes.contains(&"training".to_string()), "{g:?}");
+    }
+
+    #[test]
+    fn a_trail_without_items_gets_one_record_to_grow_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let identity = UnlockedIdentity::generate("scale test");
+        let root = dir.path().join("empty.sealtag");
+        let mut session = Session::create_project(&root, "empty", identity).unwrap();
+        grow_trail(&mut session, 12).unwrap();
+        assert_eq!(session.items().unwrap().len(), 1);
+        assert!(session.verify_audit().unwrap().rows >= 12);
+    }
 
     #[test]
     fn goals_judge_only_the_figures_present() {

@@ -142,7 +142,14 @@ pub(crate) fn audio_segments<'a>(
                     stats.skip("segment with impossible times");
                 }
             }
-            other => stats.skip(&format!(
+            other @ (Geometry::BBox(_)
+            | Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. }
+            | Geometry::Tag
+            | Geometry::Span { .. }
+            | Geometry::Relation { .. }) => stats.skip(&format!(
                 "{} label on audio ({format} holds segments only)",
                 other.tool().as_str()
             )),

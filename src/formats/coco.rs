@@ -376,6 +376,251 @@ fn check_inside(g: &Geometry, width: f64, height: f64) -> Result<(), String> {
     })
 }
 
+/// COCO images by their id (as [`id_key`] writes it).
+type ImagesById = HashMap<String, CocoImage>;
+
+/// Per image id: how many annotations refer to it, and the record number
+/// of the first (where a problem with the image is reported).
+type AnnotationsPerImage = HashMap<String, (usize, usize)>;
+
+/// Per image id: the project item it was matched to, or why none was.
+type Matches<'k, 'i> = HashMap<&'k str, Result<&'i ItemInfo, String>>;
+
+/// The lists of a COCO file that the importer reads.
+struct CocoLists<'a> {
+    images: &'a [Value],
+    annotations: &'a [Value],
+    /// Category id → class name.
+    categories: HashMap<String, String>,
+}
+
+/// The top level of a COCO file: `images` and `annotations` are required,
+/// `categories` may be missing (then every annotation's class is unknown).
+fn coco_lists(root: &Value) -> Result<CocoLists<'_>, FormatError> {
+    let Some(root) = root.as_object() else {
+        return Err(FormatError::Invalid(
+            "not a COCO file: the top level is not a JSON object".into(),
+        ));
+    };
+    let (Some(images), Some(annotations)) = (
+        root.get("images").and_then(Value::as_array),
+        root.get("annotations").and_then(Value::as_array),
+    ) else {
+        return Err(FormatError::Invalid(
+            "not a COCO file: it needs \"images\" and \"annotations\" lists".into(),
+        ));
+    };
+    let categories = root
+        .get("categories")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| Some((id_key(c.get("id")?)?, c.get("name")?.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(CocoLists {
+        images,
+        annotations,
+        categories,
+    })
+}
+
+/// The images that can be referred to (those with an id and a file name;
+/// annotations of the others are reported as unknown images).
+fn read_images(images: &[Value]) -> ImagesById {
+    let mut by_id = ImagesById::new();
+    for img in images {
+        let (Some(id), Some(file_name)) = (
+            img.get("id").and_then(id_key),
+            img.get("file_name").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let tags = img
+            .get("tags")
+            .and_then(Value::as_array)
+            .map(|t| {
+                t.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        by_id.insert(
+            id,
+            CocoImage {
+                file_name: file_name.to_string(),
+                original_name: img
+                    .get("original_name")
+                    .and_then(Value::as_str)
+                    .map(String::from),
+                width: img.get("width").and_then(num).unwrap_or(0.0),
+                height: img.get("height").and_then(num).unwrap_or(0.0),
+                tags,
+            },
+        );
+    }
+    by_id
+}
+
+/// Annotation counts and first record per image, for the messages.
+fn count_annotations(annotations: &[Value]) -> AnnotationsPerImage {
+    let mut per_image = AnnotationsPerImage::new();
+    for (n, a) in annotations.iter().enumerate() {
+        if let Some(k) = a.get("image_id").and_then(id_key) {
+            per_image.entry(k).or_insert((0, n + 1)).0 += 1;
+        }
+    }
+    per_image
+}
+
+/// Matches every image that carries something (annotations or tags) to an
+/// item once: on `file_name`, then on `original_name`.
+fn match_images<'k, 'i>(
+    images: &'k ImagesById,
+    per_image: &AnnotationsPerImage,
+    items: &'i [ItemInfo],
+) -> Matches<'k, 'i> {
+    let mut matched = Matches::new();
+    for (key, img) in images {
+        if !per_image.contains_key(key) && img.tags.is_empty() {
+            continue;
+        }
+        let found = match (match_item(items, &img.file_name), &img.original_name) {
+            (Err(_), Some(name)) if match_item(items, name).is_ok() => match_item(items, name),
+            (res, _) => res,
+        };
+        matched.insert(key.as_str(), found);
+    }
+    matched
+}
+
+/// One error per unmatched image with annotations, at its first
+/// annotation, in record order.
+fn unmatched_images(
+    images: &ImagesById,
+    per_image: &AnnotationsPerImage,
+    matched: &Matches<'_, '_>,
+) -> Vec<RecordError> {
+    let mut unmatched = Vec::new();
+    for (key, res) in matched {
+        if let (Err(why), Some((count, first))) = (res, per_image.get(*key)) {
+            let name = &images[*key].file_name;
+            unmatched.push(RecordError {
+                record: *first,
+                message: format!(
+                    "image '{name}' ({count} annotation{}) was not imported: {why}",
+                    if *count == 1 { "" } else { "s" }
+                ),
+            });
+        }
+    }
+    unmatched.sort_by_key(|e| e.record);
+    unmatched
+}
+
+/// The pre-label of annotation number `record`, `None` when its image was
+/// not matched (reported once for the whole image), or why it is refused.
+fn read_annotation(
+    record: usize,
+    a: &Value,
+    images: &ImagesById,
+    matched: &Matches<'_, '_>,
+    categories: &HashMap<String, String>,
+) -> Result<Option<PreLabel>, String> {
+    let Some(a) = a.as_object() else {
+        return Err("an annotation must be a JSON object".into());
+    };
+    let Some(image_key) = a.get("image_id").and_then(id_key) else {
+        return Err("annotation has no image_id".into());
+    };
+    let Some(img) = images.get(&image_key) else {
+        return Err(format!("image_id {image_key} is not in \"images\""));
+    };
+    let item = match matched.get(image_key.as_str()) {
+        Some(Ok(item)) => *item,
+        // Already reported once for the whole image.
+        Some(Err(_)) | None => return Ok(None),
+    };
+    let Some(class) = a
+        .get("category_id")
+        .and_then(id_key)
+        .and_then(|c| categories.get(&c))
+    else {
+        return Err(format!(
+            "category_id {} is not in \"categories\"",
+            a.get("category_id")
+                .map(Value::to_string)
+                .unwrap_or_default()
+        ));
+    };
+    // The COCO file's size is what its coordinates refer to; the
+    // project's size is the fallback for files that omit it.
+    let width = Some(img.width)
+        .filter(|w| *w > 0.0)
+        .or(item.width.map(f64::from))
+        .unwrap_or(0.0);
+    let height = Some(img.height)
+        .filter(|h| *h > 0.0)
+        .or(item.height.map(f64::from))
+        .unwrap_or(0.0);
+    let geometry = annotation_geometry(a, width, height)?;
+    let attributes: BTreeMap<String, Value> = a
+        .get("attributes")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Ok(Some(PreLabel {
+        item_id: item.id,
+        class: class.clone(),
+        geometry,
+        attributes,
+        score: a.get("score").and_then(num),
+        record,
+    }))
+}
+
+/// Image-level tags (this exporter's extension) as tag pre-labels, in image
+/// id order; an unmatched image with tags but no annotations is reported
+/// here (one with annotations was reported with them).
+fn image_tags(
+    images: &ImagesById,
+    per_image: &AnnotationsPerImage,
+    matched: &Matches<'_, '_>,
+    out: &mut ParsedLabels,
+) {
+    let mut tagged: Vec<(&String, &CocoImage)> =
+        images.iter().filter(|(_, i)| !i.tags.is_empty()).collect();
+    tagged.sort_by(|a, b| a.0.cmp(b.0));
+    for (key, img) in tagged {
+        let record = per_image.get(key).map(|(_, first)| *first).unwrap_or(0);
+        match matched.get(key.as_str()) {
+            Some(Ok(item)) => {
+                for t in &img.tags {
+                    out.labels.push(PreLabel {
+                        item_id: item.id,
+                        class: t.clone(),
+                        geometry: Geometry::Tag,
+                        attributes: BTreeMap::new(),
+                        score: None,
+                        record,
+                    });
+                }
+            }
+            Some(Err(why)) if !per_image.contains_key(key) => out.errors.push(RecordError {
+                record,
+                message: format!(
+                    "image '{}' ({} tags) was not imported: {why}",
+                    img.file_name,
+                    img.tags.len()
+                ),
+            }),
+            _ => {}
+        }
+    }
+}
+
 impl Importer for CocoImporter {
     fn name(&self) -> &'static str {
         "coco"
@@ -385,203 +630,23 @@ impl Importer for CocoImporter {
         // serde_json's message names the line and column of the problem.
         let root = parse_json_exact(input)
             .map_err(|e| FormatError::Invalid(format!("not valid COCO JSON: {e}")))?;
-        let Some(root) = root.as_object() else {
-            return Err(FormatError::Invalid(
-                "not a COCO file: the top level is not a JSON object".into(),
-            ));
+        let lists = coco_lists(&root)?;
+        let images = read_images(lists.images);
+        let per_image = count_annotations(lists.annotations);
+        let matched = match_images(&images, &per_image, items);
+        let mut out = ParsedLabels {
+            errors: unmatched_images(&images, &per_image, &matched),
+            ..ParsedLabels::default()
         };
-        let (Some(images), Some(annotations)) = (
-            root.get("images").and_then(Value::as_array),
-            root.get("annotations").and_then(Value::as_array),
-        ) else {
-            return Err(FormatError::Invalid(
-                "not a COCO file: it needs \"images\" and \"annotations\" lists".into(),
-            ));
-        };
-        let categories: HashMap<String, String> = root
-            .get("categories")
-            .and_then(Value::as_array)
-            .map(|cs| {
-                cs.iter()
-                    .filter_map(|c| {
-                        Some((id_key(c.get("id")?)?, c.get("name")?.as_str()?.to_string()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-
-        let mut out = ParsedLabels::default();
-        let mut image_by_id: HashMap<String, CocoImage> = HashMap::new();
-        for img in images {
-            let (Some(id), Some(file_name)) = (
-                img.get("id").and_then(id_key),
-                img.get("file_name").and_then(Value::as_str),
-            ) else {
-                // An image without id or file name cannot be referred to;
-                // its annotations are reported as unknown images below.
-                continue;
-            };
-            let tags = img
-                .get("tags")
-                .and_then(Value::as_array)
-                .map(|t| {
-                    t.iter()
-                        .filter_map(Value::as_str)
-                        .map(String::from)
-                        .collect()
-                })
-                .unwrap_or_default();
-            image_by_id.insert(
-                id,
-                CocoImage {
-                    file_name: file_name.to_string(),
-                    original_name: img
-                        .get("original_name")
-                        .and_then(Value::as_str)
-                        .map(String::from),
-                    width: img.get("width").and_then(num).unwrap_or(0.0),
-                    height: img.get("height").and_then(num).unwrap_or(0.0),
-                    tags,
-                },
-            );
-        }
-
-        // Annotation counts and first record per image, for the messages.
-        let mut per_image: HashMap<String, (usize, usize)> = HashMap::new();
-        for (n, a) in annotations.iter().enumerate() {
-            if let Some(k) = a.get("image_id").and_then(id_key) {
-                per_image.entry(k).or_insert((0, n + 1)).0 += 1;
-            }
-        }
-        // Match every image once.
-        let mut matched: HashMap<&str, Result<&ItemInfo, String>> = HashMap::new();
-        for (key, img) in &image_by_id {
-            // Only images that carry something are matched (and reported).
-            if !per_image.contains_key(key) && img.tags.is_empty() {
-                continue;
-            }
-            let found = match (match_item(items, &img.file_name), &img.original_name) {
-                (Err(_), Some(name)) if match_item(items, name).is_ok() => match_item(items, name),
-                (res, _) => res,
-            };
-            matched.insert(key.as_str(), found);
-        }
-        // Unmatched images: one error each, where their annotations start.
-        let mut unmatched: Vec<RecordError> = Vec::new();
-        for (key, res) in &matched {
-            if let (Err(why), Some((count, first))) = (res, per_image.get(*key)) {
-                let name = &image_by_id[*key].file_name;
-                unmatched.push(RecordError {
-                    record: *first,
-                    message: format!(
-                        "image '{name}' ({count} annotation{}) was not imported: {why}",
-                        if *count == 1 { "" } else { "s" }
-                    ),
-                });
-            }
-        }
-        unmatched.sort_by_key(|e| e.record);
-        out.errors.extend(unmatched);
-
-        for (n, a) in annotations.iter().enumerate() {
+        for (n, a) in lists.annotations.iter().enumerate() {
             let record = n + 1;
-            let err = |message: String| RecordError { record, message };
-            let Some(a) = a.as_object() else {
-                out.errors
-                    .push(err("an annotation must be a JSON object".into()));
-                continue;
-            };
-            let Some(image_key) = a.get("image_id").and_then(id_key) else {
-                out.errors.push(err("annotation has no image_id".into()));
-                continue;
-            };
-            let Some(img) = image_by_id.get(&image_key) else {
-                out.errors
-                    .push(err(format!("image_id {image_key} is not in \"images\"")));
-                continue;
-            };
-            let item = match matched.get(image_key.as_str()) {
-                Some(Ok(item)) => *item,
-                // Already reported once for the whole image.
-                _ => continue,
-            };
-            let Some(class) = a
-                .get("category_id")
-                .and_then(id_key)
-                .and_then(|c| categories.get(&c))
-            else {
-                out.errors.push(err(format!(
-                    "category_id {} is not in \"categories\"",
-                    a.get("category_id")
-                        .map(Value::to_string)
-                        .unwrap_or_default()
-                )));
-                continue;
-            };
-            // The COCO file's size is what its coordinates refer to; the
-            // project's size is the fallback for files that omit it.
-            let width = Some(img.width)
-                .filter(|w| *w > 0.0)
-                .or(item.width.map(f64::from))
-                .unwrap_or(0.0);
-            let height = Some(img.height)
-                .filter(|h| *h > 0.0)
-                .or(item.height.map(f64::from))
-                .unwrap_or(0.0);
-            let geometry = match annotation_geometry(a, width, height) {
-                Ok(g) => g,
-                Err(m) => {
-                    out.errors.push(err(m));
-                    continue;
-                }
-            };
-            let attributes: BTreeMap<String, Value> = a
-                .get("attributes")
-                .and_then(Value::as_object)
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default();
-            out.labels.push(PreLabel {
-                item_id: item.id,
-                class: class.clone(),
-                geometry,
-                attributes,
-                score: a.get("score").and_then(num),
-                record,
-            });
-        }
-
-        // Image-level tags (this exporter's extension).
-        let mut tagged: Vec<(&String, &CocoImage)> = image_by_id
-            .iter()
-            .filter(|(_, i)| !i.tags.is_empty())
-            .collect();
-        tagged.sort_by(|a, b| a.0.cmp(b.0));
-        for (key, img) in tagged {
-            let record = per_image.get(key).map(|(_, first)| *first).unwrap_or(0);
-            match matched.get(key.as_str()) {
-                Some(Ok(item)) => {
-                    for t in &img.tags {
-                        out.labels.push(PreLabel {
-                            item_id: item.id,
-                            class: t.clone(),
-                            geometry: Geometry::Tag,
-                            attributes: BTreeMap::new(),
-                            score: None,
-                            record,
-                        });
-                    }
-                }
-                Some(Err(why)) if !per_image.contains_key(key) => out.errors.push(RecordError {
-                    record,
-                    message: format!(
-                        "image '{}' ({} tags) was not imported: {why}",
-                        img.file_name,
-                        img.tags.len()
-                    ),
-                }),
-                _ => {}
+            match read_annotation(record, a, &images, &matched, &lists.categories) {
+                Ok(Some(label)) => out.labels.push(label),
+                Ok(None) => {}
+                Err(message) => out.errors.push(RecordError { record, message }),
             }
         }
+        image_tags(&images, &per_image, &matched, &mut out);
         Ok(out)
     }
 }
@@ -772,6 +837,87 @@ mod tests {
             p.errors[2].message.contains("negative"),
             "{}",
             p.errors[2].message
+        );
+    }
+
+    /// Image tags become tag pre-labels (record: the image's first
+    /// annotation, or 0); an unmatched image is reported once, with its
+    /// annotations when it has some, else for its tags; `original_name`
+    /// matches when `file_name` does not.
+    #[test]
+    fn image_tags_and_unmatched_images() {
+        let info = |id: i64, name: &str| ItemInfo {
+            id,
+            kind: ItemKind::Image,
+            name: name.into(),
+            sha256: format!("{id:064}"),
+            width: Some(10),
+            height: Some(10),
+            duration_secs: None,
+            char_len: None,
+        };
+        let items = [info(1, "a.jpg"), info(2, "renamed/b.jpg")];
+        let file = json!({
+            "images": [
+                {"id": 1, "file_name": "a.jpg", "width": 10, "height": 10, "tags": ["day", "sun"]},
+                {"id": 2, "file_name": "000002.jpg", "original_name": "renamed/b.jpg",
+                 "width": 10, "height": 10, "tags": ["night"]},
+                {"id": 3, "file_name": "gone.jpg", "tags": ["day", "rain"]},
+                {"id": 4, "file_name": "lost.jpg", "width": 10, "height": 10, "tags": ["x"]},
+                {"id": 5, "width": 10, "height": 10}
+            ],
+            "categories": [{"id": 1, "name": "cat"}],
+            "annotations": [
+                {"id": 1, "image_id": 4, "category_id": 1, "bbox": [0, 0, 5, 5]},
+                {"id": 2, "image_id": 2, "category_id": 1, "bbox": [1, 1, 2, 2]},
+                {"id": 3, "image_id": 5, "category_id": 1, "bbox": [1, 1, 2, 2]},
+                {"id": 4, "image_id": 4, "category_id": 1, "bbox": [0, 0, 5, 5]}
+            ]
+        });
+        let p = CocoImporter
+            .parse(file.to_string().as_bytes(), &items)
+            .unwrap();
+        let labels: Vec<(usize, i64, &str, bool)> = p
+            .labels
+            .iter()
+            .map(|l| {
+                (
+                    l.record,
+                    l.item_id,
+                    l.class.as_str(),
+                    l.geometry == Geometry::Tag,
+                )
+            })
+            .collect();
+        assert_eq!(
+            labels,
+            vec![
+                (2, 2, "cat", false),
+                (0, 1, "day", true),
+                (0, 1, "sun", true),
+                (2, 2, "night", true),
+            ]
+        );
+        let errors: Vec<(usize, &str)> = p
+            .errors
+            .iter()
+            .map(|e| (e.record, e.message.as_str()))
+            .collect();
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert_eq!(errors[0].0, 1);
+        assert!(
+            errors[0]
+                .1
+                .starts_with("image 'lost.jpg' (2 annotations) was not imported"),
+            "{errors:#?}"
+        );
+        assert_eq!(errors[1], (3, "image_id 5 is not in \"images\""));
+        assert_eq!(errors[2].0, 0);
+        assert!(
+            errors[2]
+                .1
+                .starts_with("image 'gone.jpg' (2 tags) was not imported"),
+            "{errors:#?}"
         );
     }
 }
