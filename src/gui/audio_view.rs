@@ -144,13 +144,21 @@ pub fn audio_ui(
     state.last_layout = Some((wave, start, len));
     let segments = annotations
         .iter()
+        .filter(|a| !a.hidden)
         .filter_map(|a| match a.geometry {
             Geometry::Segment {
                 start_secs,
                 end_secs,
                 ..
-            } if !a.hidden => Some((a, start_secs, end_secs)),
-            _ => None,
+            } => Some((a, start_secs, end_secs)),
+            Geometry::BBox(_)
+            | Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. }
+            | Geometry::Tag
+            | Geometry::Span { .. }
+            | Geometry::Relation { .. } => None,
         })
         .collect();
     let frame = Frame {

@@ -385,7 +385,13 @@ fn vertices(g: &Geometry) -> Vec<[f64; 2]> {
     match g {
         Geometry::Polygon { points } | Geometry::Polyline { points } => points.clone(),
         Geometry::Keypoints { points } => points.iter().map(|k| [k.x, k.y]).collect(),
-        _ => vec![],
+        // Boxes are resized by their corners; a point is moved as a whole.
+        Geometry::BBox(_)
+        | Geometry::Point { .. }
+        | Geometry::Tag
+        | Geometry::Segment { .. }
+        | Geometry::Span { .. }
+        | Geometry::Relation { .. } => vec![],
     }
 }
 
@@ -403,7 +409,12 @@ fn with_vertex(g: &Geometry, index: usize, p: [f64; 2]) -> Geometry {
                 k.y = p[1];
             }
         }
-        _ => {}
+        Geometry::BBox(_)
+        | Geometry::Point { .. }
+        | Geometry::Tag
+        | Geometry::Segment { .. }
+        | Geometry::Span { .. }
+        | Geometry::Relation { .. } => {}
     }
     g
 }

@@ -65,11 +65,17 @@ pub fn text_ui(
     let n = chars.len();
     let spans: Vec<SpanAt<'_>> = annotations
         .iter()
+        .filter(|a| !a.hidden)
         .filter_map(|a| match a.geometry {
-            Geometry::Span { start, end, .. } if !a.hidden => {
-                Some((a, start as usize, end as usize))
-            }
-            _ => None,
+            Geometry::Span { start, end, .. } => Some((a, start as usize, end as usize)),
+            Geometry::BBox(_)
+            | Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. }
+            | Geometry::Tag
+            | Geometry::Segment { .. }
+            | Geometry::Relation { .. } => None,
         })
         .collect();
     let text_colour = ui.visuals().text_color();

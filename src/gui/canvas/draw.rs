@@ -347,7 +347,13 @@ fn outline_mesh<'a>(
         let (points, closed) = match &a.geometry {
             Geometry::Polygon { points } => (points, true),
             Geometry::Polyline { points } => (points, false),
-            _ => continue,
+            Geometry::BBox(_)
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. }
+            | Geometry::Tag
+            | Geometry::Segment { .. }
+            | Geometry::Span { .. }
+            | Geometry::Relation { .. } => continue,
         };
         let n = points.len();
         let count = if closed { n } else { n.saturating_sub(1) };

@@ -72,7 +72,15 @@ impl Frame<'_> {
                 let (cx, cy) = corner_pos(b, c);
                 (view.to_screen(cx, cy).distance(origin) <= HANDLE_GRAB).then_some((a.id, c, *b))
             }),
-            _ => None,
+            // Only boxes have corner handles.
+            Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. }
+            | Geometry::Tag
+            | Geometry::Segment { .. }
+            | Geometry::Span { .. }
+            | Geometry::Relation { .. } => None,
         });
         let vertex = self.selected_unlocked().find_map(|a| {
             vertices(&a.geometry).iter().enumerate().find_map(|(i, v)| {
@@ -309,17 +317,15 @@ impl Frame<'_> {
                     .iter()
                     .position(|v| self.view.to_screen(v[0], v[1]).distance(pos) <= VERTEX_GRAB)
             {
-                let min = if matches!(a.geometry, Geometry::Polygon { .. }) {
-                    3
-                } else {
-                    2
-                };
+                let closed = matches!(a.geometry, Geometry::Polygon { .. });
+                let min = if closed { 3 } else { 2 };
                 if points.len() > min {
                     let mut pts = points.clone();
                     pts.remove(i);
-                    let geometry = match a.geometry {
-                        Geometry::Polygon { .. } => Geometry::Polygon { points: pts },
-                        _ => Geometry::Polyline { points: pts },
+                    let geometry = if closed {
+                        Geometry::Polygon { points: pts }
+                    } else {
+                        Geometry::Polyline { points: pts }
                     };
                     actions.push(CanvasAction::Update { id: a.id, geometry });
                 } else {
