@@ -527,8 +527,19 @@ fn class_section(
     op
 }
 
+/// The body of one class's section: its fields, skeleton (keypoint classes),
+/// attributes, and buttons to move or remove it.
 fn class_body(ui: &mut egui::Ui, row: &mut ClassRow, index: usize, count: usize) -> Option<RowOp> {
-    let mut op = None;
+    class_fields(ui, row);
+    if row.class.tools.contains(&Tool::Keypoints) {
+        skeleton_fields(ui, row);
+    }
+    attribute_rows(ui, row);
+    row_buttons(ui, index, count)
+}
+
+/// Name, colour, hotkey and the tools that draw the class.
+fn class_fields(ui: &mut egui::Ui, row: &mut ClassRow) {
     egui::Grid::new("class-grid")
         .num_columns(2)
         .spacing([12.0, 6.0])
@@ -593,39 +604,43 @@ fn class_body(ui: &mut egui::Ui, row: &mut ClassRow, index: usize, count: usize)
             });
             ui.end_row();
         });
+}
 
-    if row.class.tools.contains(&Tool::Keypoints) {
-        ui.add_space(4.0);
-        ui.label(RichText::new("Skeleton").strong());
-        egui::Grid::new("skeleton-grid")
-            .num_columns(2)
-            .spacing([12.0, 6.0])
-            .show(ui, |ui| {
-                let label = ui.label("Keypoint names");
+/// Keypoint names and the edges between them.
+fn skeleton_fields(ui: &mut egui::Ui, row: &mut ClassRow) {
+    ui.add_space(4.0);
+    ui.label(RichText::new("Skeleton").strong());
+    egui::Grid::new("skeleton-grid")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            let label = ui.label("Keypoint names");
+            ui.add(
+                egui::TextEdit::singleline(&mut row.keypoints)
+                    .hint_text("head, left shoulder, right shoulder")
+                    .desired_width(320.0),
+            )
+            .labelled_by(label.id);
+            ui.end_row();
+
+            let label = ui.label("Edges");
+            ui.vertical(|ui| {
                 ui.add(
-                    egui::TextEdit::singleline(&mut row.keypoints)
-                        .hint_text("head, left shoulder, right shoulder")
+                    egui::TextEdit::singleline(&mut row.edges)
+                        .hint_text("0-1, 1-2")
                         .desired_width(320.0),
                 )
                 .labelled_by(label.id);
-                ui.end_row();
-
-                let label = ui.label("Edges");
-                ui.vertical(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut row.edges)
-                            .hint_text("0-1, 1-2")
-                            .desired_width(320.0),
-                    )
-                    .labelled_by(label.id);
-                    if let Err(e) = parse_edges(&row.edges) {
-                        ui.colored_label(ERROR_RED, e);
-                    }
-                });
-                ui.end_row();
+                if let Err(e) = parse_edges(&row.edges) {
+                    ui.colored_label(ERROR_RED, e);
+                }
             });
-    }
+            ui.end_row();
+        });
+}
 
+/// One line per attribute (name, kind, options, required) and a button to add one.
+fn attribute_rows(ui: &mut egui::Ui, row: &mut ClassRow) {
     ui.add_space(4.0);
     ui.label(RichText::new("Attributes").strong());
     let mut remove_attr = None;
@@ -676,7 +691,11 @@ fn class_body(ui: &mut egui::Ui, row: &mut ClassRow, index: usize, count: usize)
             required: false,
         });
     }
+}
 
+/// Move up / Move down / Remove class; returns what was asked.
+fn row_buttons(ui: &mut egui::Ui, index: usize, count: usize) -> Option<RowOp> {
+    let mut op = None;
     ui.add_space(4.0);
     ui.horizontal(|ui| {
         if ui

@@ -47,6 +47,9 @@ pub enum TextAction {
     Select(Option<i64>),
 }
 
+/// A span label on the document: the label and its char range.
+type SpanAt<'a> = (&'a Annotation, usize, usize);
+
 /// Draws the document and handles selection. `selected` spans get a
 /// stronger highlight.
 pub fn text_ui(
@@ -60,19 +63,54 @@ pub fn text_ui(
     let mut actions = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     let n = chars.len();
+    let spans: Vec<SpanAt<'_>> = annotations
+        .iter()
+        .filter(|a| !a.hidden)
+        .filter_map(|a| match a.geometry {
+            Geometry::Span { start, end, .. } => Some((a, start as usize, end as usize)),
+            Geometry::BBox(_)
+            | Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. }
+            | Geometry::Tag
+            | Geometry::Segment { .. }
+            | Geometry::Relation { .. } => None,
+        })
+        .collect();
+    let text_colour = ui.visuals().text_color();
+    let job = layout_job(ui, state, &chars, &spans, classes, selected, text_colour);
+    let galley = ui.fonts_mut(|f| f.layout_job(job));
+    let (rect, response) =
+        ui.allocate_exact_size(galley.size() + Vec2::new(0.0, 8.0), Sense::click_and_drag());
+    let origin = rect.min;
+    let char_at = |pos: egui::Pos2| galley.cursor_from_pos(pos - origin).index.0.min(n);
+    pointer_input(ui, state, &response, char_at, text, &spans, &mut actions);
+    keyboard_selection(ui, state, &chars);
+
+    ui.painter().galley(origin, galley.clone(), text_colour);
+    paint_relations(ui, origin, &galley, &spans, annotations, classes, selected);
+    state.last_galley = Some((origin, galley));
+    actions
+}
+
+/// The text as one layout section per run of equal formatting: spans in
+/// their class colour (the innermost, latest one wins; selected ones
+/// stronger and underlined), the selection on top.
+fn layout_job(
+    ui: &egui::Ui,
+    state: &TextViewState,
+    chars: &[char],
+    spans: &[SpanAt<'_>],
+    classes: &[LabelClass],
+    selected: &std::collections::BTreeSet<i64>,
+    text_colour: Color32,
+) -> LayoutJob {
+    let n = chars.len();
     // Per-char background: the innermost (latest) span wins, selection on top.
     let mut background = vec![Color32::TRANSPARENT; n];
     let mut underline = vec![false; n];
-    let spans: Vec<(&Annotation, usize, usize)> = annotations
-        .iter()
-        .filter_map(|a| match a.geometry {
-            Geometry::Span { start, end, .. } if !a.hidden => {
-                Some((a, start as usize, end as usize))
-            }
-            _ => None,
-        })
-        .collect();
-    for (a, s, e) in &spans {
+    for (a, s, e) in spans {
         let alpha = if selected.contains(&a.id) { 0.55 } else { 0.3 };
         let colour = colour_of(classes, a.class_id).gamma_multiply(alpha);
         for i in *s..(*e).min(n) {
@@ -87,7 +125,6 @@ pub fn text_ui(
     }
     // One layout section per run of equal formatting.
     let font = FontId::proportional(16.0);
-    let text_colour = ui.visuals().text_color();
     let mut job = LayoutJob {
         wrap: egui::text::TextWrapping {
             max_width: ui.available_width().max(100.0),
@@ -109,12 +146,20 @@ pub fn text_ui(
             run_start = i;
         }
     }
-    let galley = ui.fonts_mut(|f| f.layout_job(job));
-    let (rect, response) =
-        ui.allocate_exact_size(galley.size() + Vec2::new(0.0, 8.0), Sense::click_and_drag());
-    let origin = rect.min;
-    let char_at = |pos: egui::Pos2| galley.cursor_from_pos(pos - origin).index.0.min(n);
+    job
+}
 
+/// Mouse: a drag selects (snapped to whole words when let go); a click
+/// selects the innermost span under it and drops the selection.
+fn pointer_input(
+    ui: &egui::Ui,
+    state: &mut TextViewState,
+    response: &egui::Response,
+    char_at: impl Fn(egui::Pos2) -> usize,
+    text: &str,
+    spans: &[SpanAt<'_>],
+    actions: &mut Vec<TextAction>,
+) {
     if response.drag_started()
         && let Some(p) = ui.input(|i| i.pointer.press_origin())
     {
@@ -146,38 +191,51 @@ pub fn text_ui(
         actions.push(TextAction::Select(hit));
         state.selection = None;
     }
+}
 
-    // Keyboard: Shift+arrows move the caret end of the selection (Ctrl: by word).
-    if !ui.ctx().egui_wants_keyboard_input() {
-        let (left, right, word) = ui.input(|i| {
-            let shift = i.modifiers.shift;
-            (
-                shift && i.key_pressed(Key::ArrowLeft),
-                shift && i.key_pressed(Key::ArrowRight),
-                i.modifiers.command,
-            )
-        });
-        if left || right {
-            let (anchor, caret) = state.selection.unwrap_or((0, 0));
-            let mut c = caret;
-            let is_word = |i: usize| chars.get(i).is_some_and(|ch| ch.is_alphanumeric());
-            if right {
-                c = (c + 1).min(n);
-                while word && c < n && is_word(c - 1) && is_word(c) {
-                    c += 1;
-                }
-            } else {
-                c = c.saturating_sub(1);
-                while word && c > 0 && is_word(c - 1) && is_word(c) {
-                    c -= 1;
-                }
-            }
-            state.selection = Some((anchor, c));
-        }
+/// Keyboard: Shift+arrows move the caret end of the selection (Ctrl: by word).
+fn keyboard_selection(ui: &egui::Ui, state: &mut TextViewState, chars: &[char]) {
+    if ui.ctx().egui_wants_keyboard_input() {
+        return;
     }
+    let n = chars.len();
+    let (left, right, word) = ui.input(|i| {
+        let shift = i.modifiers.shift;
+        (
+            shift && i.key_pressed(Key::ArrowLeft),
+            shift && i.key_pressed(Key::ArrowRight),
+            i.modifiers.command,
+        )
+    });
+    if left || right {
+        let (anchor, caret) = state.selection.unwrap_or((0, 0));
+        let mut c = caret;
+        let is_word = |i: usize| chars.get(i).is_some_and(|ch| ch.is_alphanumeric());
+        if right {
+            c = (c + 1).min(n);
+            while word && c < n && is_word(c - 1) && is_word(c) {
+                c += 1;
+            }
+        } else {
+            c = c.saturating_sub(1);
+            while word && c > 0 && is_word(c - 1) && is_word(c) {
+                c -= 1;
+            }
+        }
+        state.selection = Some((anchor, c));
+    }
+}
 
-    ui.painter().galley(origin, galley.clone(), text_colour);
-    // Relations: an arrow from the start of one span to the start of the other.
+/// Relations: an arrow from the start of one span to the start of the other.
+fn paint_relations(
+    ui: &egui::Ui,
+    origin: egui::Pos2,
+    galley: &egui::Galley,
+    spans: &[SpanAt<'_>],
+    annotations: &[Annotation],
+    classes: &[LabelClass],
+    selected: &std::collections::BTreeSet<i64>,
+) {
     let span_start = |id: i64| {
         spans.iter().find(|(a, ..)| a.id == id).map(|(_, s, _)| {
             let r = galley.pos_from_cursor(CCursor::new(*s));
@@ -209,6 +267,4 @@ pub fn text_ui(
             ));
         }
     }
-    state.last_galley = Some((origin, galley));
-    actions
 }

@@ -35,6 +35,7 @@ use dialogs::{Dialogs, class_names_for_privacy};
 use expiry::Expiry;
 use playback::Playback;
 use queue::Queue;
+use review::ReviewState;
 
 mod dialogs;
 mod dispatch;
@@ -159,16 +160,9 @@ pub struct Workspace {
     pub save_state: SaveState,
     message: Option<String>,
     keymap: Keymap,
-    /// The item a reviewer is correcting (reviewers see work read-only
-    /// until they choose to correct it).
-    correcting: Option<i64>,
-    /// Comments on the current item this user may read, and the draft.
-    comments: Vec<crate::controller::Comment>,
-    comment_draft: String,
-    /// Reviewers: who has work on the current item (fingerprint, name,
-    /// purpose, state), and whose work the next decision is about.
-    item_work: Vec<(String, String, String, String)>,
-    review_target: Option<String>,
+    /// Review of the current item: correcting mode, who has work on it,
+    /// and its comment thread.
+    review: ReviewState,
     /// An annotator's acceptance rate, for the status bar.
     acceptance: Option<String>,
     opacity: f32,
@@ -286,11 +280,7 @@ impl Workspace {
             message: (!warnings.is_empty())
                 .then(|| format!("Some saved shortcuts were ignored: {}", warnings.join("; "))),
             keymap,
-            correcting: None,
-            comments: Vec::new(),
-            comment_draft: String::new(),
-            item_work: Vec::new(),
-            review_target: None,
+            review: ReviewState::default(),
             acceptance: None,
             opacity: 0.2,
             adjust: Adjust::default(),
@@ -524,7 +514,7 @@ impl Workspace {
 
     /// The comments shown for the current item.
     pub fn comments(&self) -> &[crate::controller::Comment] {
-        &self.comments
+        &self.review.comments
     }
 }
 

@@ -5,6 +5,20 @@ use super::*;
 
 impl PrivacyView {
     pub(super) fn image_controls(&mut self, ui: &mut egui::Ui, actions: &mut Vec<PrivacyAction>) {
+        self.drawing_controls(ui, actions);
+        ui.separator();
+        self.label_class_controls(ui, actions);
+        ui.separator();
+        self.template_controls(ui, actions);
+        ui.separator();
+        self.window_controls(ui, actions);
+        ui.separator();
+        self.mask_list_ui(ui, "Regions", actions);
+    }
+
+    /// What a drag or click on the image draws, the style of new regions,
+    /// and the polygon being placed.
+    fn drawing_controls(&mut self, ui: &mut egui::Ui, actions: &mut Vec<PrivacyAction>) {
         ui.heading("Regions of the image");
         ui.horizontal(|ui| {
             ui.label("Draw");
@@ -60,8 +74,10 @@ impl PrivacyView {
                 }
             });
         }
-        ui.separator();
+    }
 
+    /// Regions from the boxes and polygons of one class.
+    fn label_class_controls(&mut self, ui: &mut egui::Ui, actions: &mut Vec<PrivacyAction>) {
         ui.horizontal(|ui| {
             let go = ui
                 .add_enabled(
@@ -87,8 +103,10 @@ impl PrivacyView {
             }
         });
         ui.checkbox(&mut self.every_image, "on every image, not only this one");
-        ui.separator();
+    }
 
+    /// Saving this image's regions as a named template, and applying one to every image.
+    fn template_controls(&mut self, ui: &mut egui::Ui, actions: &mut Vec<PrivacyAction>) {
         ui.label(RichText::new("Templates (e.g. an ID-card layout)").strong());
         ui.horizontal(|ui| {
             let l = ui.label("Template name");
@@ -139,8 +157,10 @@ impl PrivacyView {
                 actions.push(PrivacyAction::ApplyTemplate(self.template_choice.clone()));
             }
         });
-        ui.separator();
+    }
 
+    /// The crop: only this part of the image travels.
+    fn window_controls(&mut self, ui: &mut egui::Ui, actions: &mut Vec<PrivacyAction>) {
         ui.label(RichText::new("Window").strong());
         ui.horizontal(|ui| {
             if ui
@@ -163,8 +183,6 @@ impl PrivacyView {
                 actions.push(PrivacyAction::SetWindow(None));
             }
         });
-        ui.separator();
-        self.mask_list_ui(ui, "Regions", actions);
     }
 
     pub(super) fn close_polygon(&mut self, actions: &mut Vec<PrivacyAction>) {
@@ -191,6 +209,31 @@ impl PrivacyView {
         let (rect, resp) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
         let view = View::fit(rect, width, height);
         self.image_view = Some(view);
+        self.image_input(ui, &resp, &view, (width, height), actions);
+
+        let painter = ui.painter_at(rect);
+        painter.image(
+            texture.id(),
+            view.image_rect,
+            Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+            Color32::WHITE,
+        );
+        self.paint_crop(&painter, &view);
+        self.paint_regions(&painter, &view, rect);
+        self.paint_drawing(&painter, &view, resp.hover_pos());
+    }
+
+    /// Drags draw a rectangle (a region at once, or the crop to use); in
+    /// polygon mode clicks place corners. Enter closes the polygon, Escape
+    /// drops what is being drawn.
+    fn image_input(
+        &mut self,
+        ui: &egui::Ui,
+        resp: &egui::Response,
+        view: &View,
+        (width, height): (u32, u32),
+        actions: &mut Vec<PrivacyAction>,
+    ) {
         let (w, h) = (f64::from(width), f64::from(height));
         // Whole pixels, inside the image: what the controller stores.
         let to_px = |p: Pos2| {
@@ -252,20 +295,16 @@ impl PrivacyView {
                 self.drag = None;
             }
         }
+    }
 
-        let painter = ui.painter_at(rect);
-        painter.image(
-            texture.id(),
-            view.image_rect,
-            Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-            Color32::WHITE,
-        );
+    /// The crop, with what lies outside it dimmed.
+    fn paint_crop(&self, painter: &egui::Painter, view: &View) {
         if let Some(Window::Image { x, y, w, h }) = self.window() {
             let crop = Rect::from_two_pos(
                 view.to_screen(f64::from(x), f64::from(y)),
                 view.to_screen(f64::from(x + w), f64::from(y + h)),
             );
-            dim_outside(&painter, view.image_rect, crop);
+            dim_outside(painter, view.image_rect, crop);
             painter.rect_stroke(
                 crop,
                 0.0,
@@ -273,12 +312,16 @@ impl PrivacyView {
                 StrokeKind::Middle,
             );
             chip(
-                &painter,
+                painter,
                 crop.left_top(),
                 "crop: only this travels",
                 Color32::WHITE,
             );
         }
+    }
+
+    /// Every region not rejected, in its status colour with its number and style.
+    fn paint_regions(&self, painter: &egui::Painter, view: &View, rect: Rect) {
         for m in self.masks() {
             let MaskSpec::Region { region } = &m.spec else {
                 continue;
@@ -312,8 +355,13 @@ impl PrivacyView {
                 }
             };
             let label = format!("#{} {}", m.id, region_style_name(region.style));
-            chip(&painter, corner, &label, colour);
+            chip(painter, corner, &label, colour);
         }
+    }
+
+    /// What is being drawn: the rectangle being dragged (or, in crop mode,
+    /// the last one drawn, dashed) and the polygon's corners so far.
+    fn paint_drawing(&self, painter: &egui::Painter, view: &View, hover: Option<Pos2>) {
         if let Some((a, b)) = self.drag {
             let r = Rect::from_two_pos(view.to_screen(a[0], a[1]), view.to_screen(b[0], b[1]));
             painter.rect_stroke(r, 0.0, Stroke::new(2.0, DRAW), StrokeKind::Middle);
@@ -344,7 +392,7 @@ impl PrivacyView {
             for p in &pts {
                 painter.circle_filled(*p, 3.5, DRAW);
             }
-            if let Some(hover) = resp.hover_pos() {
+            if let Some(hover) = hover {
                 pts.push(hover);
             }
             painter.add(egui::Shape::line(pts, Stroke::new(2.0, DRAW)));

@@ -55,8 +55,8 @@ impl Workspace {
         self.queue.requested.clear();
         self.annotations.clear();
         self.selected.clear();
-        self.comments.clear();
-        self.item_work.clear();
+        self.review.comments.clear();
+        self.review.item_work.clear();
         self.consent = None;
         self.dialogs.report = None;
         self.dialogs.skip_reason = None;

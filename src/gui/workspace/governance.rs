@@ -171,8 +171,8 @@ impl Workspace {
         self.view = ItemView::Empty;
         self.annotations.clear();
         self.selected.clear();
-        self.comments.clear();
-        self.item_work.clear();
+        self.review.comments.clear();
+        self.review.item_work.clear();
         self.consent = None;
         self.playback.audio.stop();
         self.playback.playing_since = None;

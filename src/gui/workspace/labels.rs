@@ -302,7 +302,14 @@ impl Workspace {
                     end_secs,
                     transcript,
                 } => Some((a.id, *start_secs, *end_secs, transcript.clone())),
-                _ => None,
+                Geometry::BBox(_)
+                | Geometry::Polygon { .. }
+                | Geometry::Polyline { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+                | Geometry::Tag
+                | Geometry::Span { .. }
+                | Geometry::Relation { .. } => None,
             })
             .collect();
         if segs.len() < 2 {

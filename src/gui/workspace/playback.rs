@@ -55,7 +55,14 @@ impl Workspace {
             .iter()
             .filter_map(|a| match a.geometry {
                 Geometry::Segment { start_secs, .. } => Some((a.id, start_secs)),
-                _ => None,
+                Geometry::BBox(_)
+                | Geometry::Polygon { .. }
+                | Geometry::Polyline { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+                | Geometry::Tag
+                | Geometry::Span { .. }
+                | Geometry::Relation { .. } => None,
             })
             .collect();
         segs.sort_by(|a, b| a.1.total_cmp(&b.1));
@@ -72,14 +79,25 @@ impl Workspace {
 
     /// Plays the selected segment (looping it when Loop is on).
     pub(super) fn play_selection(&mut self) {
-        let segment = self.annotations.iter().find_map(|a| match a.geometry {
-            Geometry::Segment {
-                start_secs,
-                end_secs,
-                ..
-            } if self.selected.contains(&a.id) => Some((start_secs, end_secs)),
-            _ => None,
-        });
+        let segment = self
+            .annotations
+            .iter()
+            .filter(|a| self.selected.contains(&a.id))
+            .find_map(|a| match a.geometry {
+                Geometry::Segment {
+                    start_secs,
+                    end_secs,
+                    ..
+                } => Some((start_secs, end_secs)),
+                Geometry::BBox(_)
+                | Geometry::Polygon { .. }
+                | Geometry::Polyline { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+                | Geometry::Tag
+                | Geometry::Span { .. }
+                | Geometry::Relation { .. } => None,
+            });
         match segment {
             Some((start, end)) => {
                 self.playback.playhead = start;

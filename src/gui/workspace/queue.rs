@@ -124,8 +124,8 @@ impl Workspace {
         self.reload_comments();
         self.reload_work();
         self.consent = Some(ConsentPanel::load(&mut self.session, item_id));
-        if self.correcting != Some(item_id) {
-            self.correcting = None;
+        if self.review.correcting != Some(item_id) {
+            self.review.correcting = None;
         }
         self.prefetch_around(index);
     }

@@ -3,10 +3,25 @@
 
 use super::*;
 
+/// What the workspace keeps about reviewing the current item.
+#[derive(Default)]
+pub(super) struct ReviewState {
+    /// The item a reviewer is correcting (reviewers see work read-only
+    /// until they choose to correct it).
+    pub(super) correcting: Option<i64>,
+    /// Comments on the current item this user may read, and the draft.
+    pub(super) comments: Vec<crate::controller::Comment>,
+    pub(super) comment_draft: String,
+    /// Reviewers: who has work on the current item (fingerprint, name,
+    /// purpose, state), and whose work the next decision is about.
+    pub(super) item_work: Vec<(String, String, String, String)>,
+    pub(super) review_target: Option<String>,
+}
+
 impl Workspace {
     /// Posts the draft comment (on the selected label when exactly one is).
     pub(super) fn add_comment(&mut self) {
-        let body = std::mem::take(&mut self.comment_draft);
+        let body = std::mem::take(&mut self.review.comment_draft);
         if let Some(item_id) = self.current_item().map(|i| i.id) {
             let on = (self.selected.len() == 1)
                 .then(|| self.selected.iter().next().copied())
@@ -18,7 +33,7 @@ impl Workspace {
                 }
                 Err(e) => {
                     self.message = Some(e.to_string());
-                    self.comment_draft = body;
+                    self.review.comment_draft = body;
                 }
             }
         }
@@ -29,7 +44,7 @@ impl Workspace {
         if let Some(item_id) = self.current_item().map(|i| i.id) {
             match self.session.consensus(item_id) {
                 Ok(drafts) => {
-                    self.correcting = Some(item_id);
+                    self.review.correcting = Some(item_id);
                     let n = drafts.len();
                     for draft in drafts {
                         self.save(LabelChange::Create { item_id, draft });
@@ -50,7 +65,7 @@ impl Workspace {
             let decision = crate::controller::Decision::Reject {
                 comment: comment.clone(),
             };
-            let target = self.review_target.take();
+            let target = self.review.review_target.take();
             match self.session.review(item_id, target.as_deref(), decision) {
                 Ok(()) => {
                     self.set_current_status("rejected");
@@ -75,13 +90,13 @@ impl Workspace {
         };
         match cmd {
             Command::Reject => {
-                if self.review_target.is_none() {
-                    self.review_target = self.only_submitted();
+                if self.review.review_target.is_none() {
+                    self.review.review_target = self.only_submitted();
                 }
                 self.dialogs.reject_comment = Some(String::new());
             }
-            Command::Correct if self.correcting != Some(item_id) => {
-                self.correcting = Some(item_id);
+            Command::Correct if self.review.correcting != Some(item_id) => {
+                self.review.correcting = Some(item_id);
                 self.message = Some(
                     "Correcting: edit the labels (your edits are yours in the history), then press C again to approve".into(),
                 );
@@ -92,10 +107,14 @@ impl Workspace {
                 } else {
                     crate::controller::Decision::Approve
                 };
-                let target = self.review_target.take().or_else(|| self.only_submitted());
+                let target = self
+                    .review
+                    .review_target
+                    .take()
+                    .or_else(|| self.only_submitted());
                 match self.session.review(item_id, target.as_deref(), decision) {
                     Ok(()) => {
-                        self.correcting = None;
+                        self.review.correcting = None;
                         self.set_current_status("approved");
                         self.reload_work();
                         self.save_state = SaveState::Saved { at_ms: now_ms() };
@@ -111,6 +130,7 @@ impl Workspace {
     /// The one person whose work on the current item waits for review.
     pub(super) fn only_submitted(&self) -> Option<String> {
         let waiting: Vec<&String> = self
+            .review
             .item_work
             .iter()
             .filter(|(_, _, _, s)| s == "submitted")
@@ -122,12 +142,12 @@ impl Workspace {
     /// Reviewers: each person's work on the item, with its state and the
     /// decisions that apply to it.
     pub(super) fn review_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
-        if self.item_work.is_empty() {
+        if self.review.item_work.is_empty() {
             return;
         }
         ui.separator();
         ui.heading("Review");
-        for (fpr, name, _, state) in &self.item_work {
+        for (fpr, name, _, state) in &self.review.item_work {
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(name).strong());
                 ui.label(state);
@@ -137,7 +157,7 @@ impl Workspace {
                         .on_hover_text(self.keymap.tooltip(Command::Approve))
                         .clicked()
                     {
-                        self.review_target = Some(fpr.clone());
+                        self.review.review_target = Some(fpr.clone());
                         actions.push(WsAction::Run(Command::Approve));
                     }
                     if ui
@@ -145,13 +165,13 @@ impl Workspace {
                         .on_hover_text(self.keymap.tooltip(Command::Reject))
                         .clicked()
                     {
-                        self.review_target = Some(fpr.clone());
+                        self.review.review_target = Some(fpr.clone());
                         actions.push(WsAction::Run(Command::Reject));
                     }
                 }
             });
         }
-        if self.item_work.len() >= 2
+        if self.review.item_work.len() >= 2
             && ui
                 .button("Start from consensus")
                 .on_hover_text("Adds the labels most people agree on (IoU ≥ 0.5, majority) as your own, to correct from")
@@ -171,7 +191,8 @@ impl Workspace {
 
     /// The name of whoever created a label, when the reviewer knows it.
     pub(super) fn creator_name(&self, fingerprint: &str) -> Option<&str> {
-        self.item_work
+        self.review
+            .item_work
             .iter()
             .find(|(f, _, _, _)| f == fingerprint)
             .map(|(_, n, _, _)| n.as_str())
@@ -184,20 +205,21 @@ impl Workspace {
 
     /// Whether a reviewer is in correcting mode on the current item.
     pub fn is_correcting(&self) -> bool {
-        self.correcting.is_some() && self.correcting == self.current_item().map(|i| i.id)
+        self.review.correcting.is_some()
+            && self.review.correcting == self.current_item().map(|i| i.id)
     }
 
     /// Reviewers: the current item's workers and their states.
     pub(super) fn reload_work(&mut self) {
-        self.item_work = match self.current_item().map(|i| i.id) {
+        self.review.item_work = match self.current_item().map(|i| i.id) {
             Some(id) if self.can_review() => self.session.item_work(id).unwrap_or_default(),
             _ => Vec::new(),
         };
-        self.review_target = None;
+        self.review.review_target = None;
     }
 
     pub(super) fn reload_comments(&mut self) {
-        self.comments = match self.current_item().map(|i| i.id) {
+        self.review.comments = match self.current_item().map(|i| i.id) {
             Some(id) => self.session.comments(id).unwrap_or_default(),
             None => Vec::new(),
         };
@@ -211,10 +233,10 @@ impl Workspace {
         }
         ui.separator();
         ui.heading("Comments");
-        if self.comments.is_empty() {
+        if self.review.comments.is_empty() {
             ui.small("None on this item");
         }
-        for c in &self.comments {
+        for c in &self.review.comments {
             ui.group(|ui| {
                 ui.horizontal_wrapped(|ui| {
                     ui.label(RichText::new(&c.author_name).strong());
@@ -233,19 +255,19 @@ impl Workspace {
         });
         let resp = ui
             .add(
-                egui::TextEdit::multiline(&mut self.comment_draft)
+                egui::TextEdit::multiline(&mut self.review.comment_draft)
                     .desired_rows(2)
                     .desired_width(f32::INFINITY),
             )
             .labelled_by(label.id);
         let send = ui
             .add_enabled(
-                !self.comment_draft.trim().is_empty(),
+                !self.review.comment_draft.trim().is_empty(),
                 egui::Button::new("Add comment"),
             )
             .clicked()
             || (resp.has_focus() && ui.input(|i| i.key_pressed(Key::Enter) && i.modifiers.command));
-        if send && !self.comment_draft.trim().is_empty() {
+        if send && !self.review.comment_draft.trim().is_empty() {
             actions.push(WsAction::AddComment);
         }
     }
