@@ -172,7 +172,14 @@ impl SealtagApp {
         let previous = std::mem::replace(&mut self.screen, Screen::Unlock);
         if let Screen::Workspace(ws) = previous {
             self.resume_item = ws.current_item().map(|i| i.id);
-            let _ = ws.into_session().close();
+            // Every change was committed when it was made; only the
+            // session-end audit row can fail here, and the person is told.
+            if let Err(e) = ws.into_session().close() {
+                self.message = Some(format!(
+                    "Locked. Your work is saved, but the end of the session was not recorded: {e}"
+                ));
+                return;
+            }
         }
         self.message = Some("Locked. Your work is saved.".into());
     }
@@ -546,7 +553,11 @@ impl eframe::App for SealtagApp {
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         if let Screen::Workspace(ws) = std::mem::replace(&mut self.screen, Screen::Unlock) {
-            let _ = ws.into_session().close();
+            // The window is gone: stderr is the only place left to say
+            // that the session-end audit row could not be written.
+            if let Err(e) = ws.into_session().close() {
+                eprintln!("sealtag: the end of the session was not recorded: {e}");
+            }
         }
     }
 }

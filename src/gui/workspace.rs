@@ -342,6 +342,23 @@ impl Workspace {
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
     }
+
+    /// The one place a failed controller call becomes what the person
+    /// reads: the status line, worded by [`explain`]. Every error the
+    /// workspace acts on passes here, so none is dropped or shown twice.
+    fn fail(&mut self, e: CoreError) {
+        self.message = Some(explain(&e));
+    }
+
+    /// A controller result: the value, or `None` after [`Self::fail`].
+    fn report<T>(&mut self, result: Result<T, CoreError>) -> Option<T> {
+        result.map_err(|e| self.fail(e)).ok()
+    }
+
+    /// Something worth saying on the status line (not an error).
+    fn tell(&mut self, text: impl Into<String>) {
+        self.message = Some(text.into());
+    }
     pub fn keymap(&self) -> &Keymap {
         &self.keymap
     }
@@ -515,6 +532,17 @@ impl Workspace {
     /// The comments shown for the current item.
     pub fn comments(&self) -> &[crate::controller::Comment] {
         &self.review.comments
+    }
+}
+
+/// How a controller error reads on the status line: a refusal says it is
+/// one, a locked-down state says what to do; the rest is the error's own
+/// message, which already names what failed and why.
+fn explain(e: &CoreError) -> String {
+    match e {
+        CoreError::Denied(d) => format!("{d}; ask a project admin if your work needs it"),
+        CoreError::Cancelled => "Cancelled: nothing was changed".into(),
+        other => other.to_string(),
     }
 }
 

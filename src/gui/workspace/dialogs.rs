@@ -16,7 +16,7 @@ impl Workspace {
                     self.dialogs.privacy =
                         Some(PrivacyView::open(&mut self.session, item, classes));
                 }
-                None => self.message = Some("Pick an item in the queue first".into()),
+                None => self.tell("Pick an item in the queue first"),
             }
         }
     }
@@ -269,13 +269,10 @@ impl Workspace {
                 .and_then(|()| self.session.set_project_setting("package_names", names))
                 .and_then(|()| self.session.set_project_setting("package_fields", &fields))
                 .and_then(|()| self.session.set_project_setting("pii_region", &region));
-            self.message = Some(match result {
-                Ok(()) => {
-                    self.privacy_screen_project = screen == "on";
-                    "Project settings saved".into()
-                }
-                Err(e) => e.to_string(),
-            });
+            if self.report(result).is_some() {
+                self.privacy_screen_project = screen == "on";
+                self.tell("Project settings saved");
+            }
             close = true;
         }
         if close {
@@ -290,9 +287,9 @@ impl Workspace {
         {
             Ok(()) => {
                 self.keymap = keymap;
-                self.message = Some("Shortcuts saved".into());
+                self.tell("Shortcuts saved");
             }
-            Err(e) => self.message = Some(format!("Shortcuts not saved: {e}")),
+            Err(e) => self.tell(format!("Shortcuts not saved: {e}")),
         }
     }
 
@@ -325,7 +322,7 @@ impl Workspace {
                 if let Ok(schema) = self.session.schema() {
                     self.schema = schema;
                 }
-                self.message = Some(format!(
+                self.tell(format!(
                     "Schema saved as version {}{}",
                     change.version,
                     if change.removed_labels > 0 {

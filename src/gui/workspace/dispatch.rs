@@ -65,7 +65,7 @@ impl Workspace {
                         }
                     });
                 }
-                WsAction::Canvas(CanvasAction::Message(m)) => self.message = Some(m),
+                WsAction::Canvas(CanvasAction::Message(m)) => self.tell(m),
                 WsAction::Delete(id) => {
                     self.save(LabelChange::Delete { annotation_id: id });
                 }
@@ -85,7 +85,7 @@ impl Workspace {
                     if let ItemView::Decoded(LoadedContent::Audio { bytes, .. }) = &self.view
                         && let Err(e) = self.playback.audio.play(bytes.clone())
                     {
-                        self.message = Some(e);
+                        self.tell(e);
                     }
                 }
                 WsAction::StopAudio => {
@@ -151,14 +151,13 @@ impl Workspace {
         match self.gate(cmd) {
             Gate::Open => {}
             Gate::Expired => {
-                self.message = Some(
-                    "This work package has expired: send your results to the site, then erase the bundle"
-                        .into(),
+                self.tell(
+                    "This work package has expired: send your results to the site, then erase the bundle",
                 );
                 return None;
             }
             Gate::Refused(why) => {
-                self.message = Some(why.into());
+                self.tell(why);
                 return None;
             }
             Gate::OtherKind => return None,

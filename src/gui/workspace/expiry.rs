@@ -62,7 +62,7 @@ impl Workspace {
         self.dialogs.skip_reason = None;
         self.dialogs.reject_comment = None;
         self.dialogs.privacy = None;
-        self.message = Some("This work package has expired: labelling is closed".into());
+        self.tell("This work package has expired: labelling is closed");
     }
 
     /// The banner shown instead of the item after expiry.

@@ -57,7 +57,7 @@ impl Workspace {
             match self.session.set_user_setting(PRIVACY_SCREEN_SETTING, value) {
                 Ok(()) => {
                     self.privacy_screen_user = on;
-                    self.message = Some(if on {
+                    self.tell(if on {
                         format!(
                             "The item is hidden whenever the window loses focus ({} hides it at once)",
                             self.keymap.text(Command::PanicHide)
@@ -66,7 +66,7 @@ impl Workspace {
                         "Privacy screen off".into()
                     });
                 }
-                Err(e) => self.message = Some(format!("Not saved: {e}")),
+                Err(e) => self.tell(format!("Not saved: {e}")),
             }
         }
     }
@@ -101,7 +101,7 @@ impl Workspace {
     pub(super) fn open_report(&mut self) {
         match self.current_item() {
             Some(item) => self.dialogs.report = Some(ReportDialog::new(item.id, &item.name)),
-            None => self.message = Some("Pick an item in the queue first".into()),
+            None => self.tell("Pick an item in the queue first"),
         }
     }
 
@@ -151,7 +151,7 @@ impl Workspace {
         let items = match self.session.items() {
             Ok(items) => items,
             Err(e) => {
-                self.message = Some(e.to_string());
+                self.fail(e);
                 return;
             }
         };
@@ -242,7 +242,7 @@ impl Workspace {
                     }
                 }
                 None => {
-                    self.message = Some(format!("Item {item_id} is no longer in the project"));
+                    self.tell(format!("Item {item_id} is no longer in the project"));
                 }
             }
         }
@@ -290,7 +290,7 @@ impl Workspace {
             && !report.items.is_empty()
         {
             self.reload_queue(None);
-            self.message = Some(format!(
+            self.tell(format!(
                 "{} item(s) past the retention period erased",
                 report.items.len()
             ));

@@ -53,7 +53,7 @@ impl Workspace {
         match self.session.accept_predictions(&ids) {
             Ok(n) => {
                 self.save_state = SaveState::Saved { at_ms: now_ms() };
-                self.message = Some(format!("{n} prediction(s) accepted"));
+                self.tell(format!("{n} prediction(s) accepted"));
             }
             Err(e) => self.save_state = SaveState::Failed(e.to_string()),
         }
@@ -99,7 +99,7 @@ impl Workspace {
                 }
                 self.reload_annotations();
             }
-            Err(e) => self.message = Some(e.to_string()),
+            Err(e) => self.fail(e),
         }
     }
 
@@ -198,14 +198,14 @@ impl Workspace {
             .and_then(|p| self.queue.visible.get(p - 1))
             .and_then(|i| self.queue.items.get(*i))
         else {
-            self.message = Some("There is no previous item to copy from".into());
+            self.tell("There is no previous item to copy from");
             return;
         };
         let (from, to) = (prev.id, self.queue.items[index].id);
         match self.session.copy_labels(from, to) {
             Ok(ids) => {
                 self.save_state = SaveState::Saved { at_ms: now_ms() };
-                self.message = Some(format!(
+                self.tell(format!(
                     "Copied {} label(s) from the previous item",
                     ids.len()
                 ));
@@ -235,7 +235,7 @@ impl Workspace {
     pub(super) fn save(&mut self, change: LabelChange) -> Option<i64> {
         // Reviewers see the work read-only until they choose to correct it.
         if self.session.role() == Role::Reviewer && !self.is_correcting() {
-            self.message = Some("Read-only while reviewing: press C to correct this item".into());
+            self.tell("Read-only while reviewing: press C to correct this item");
             self.reload_annotations();
             return None;
         }
@@ -260,7 +260,7 @@ impl Workspace {
         let Some(a) = self.annotations.iter().find(|a| {
             matches!(a.geometry, Geometry::Segment { start_secs, end_secs, .. } if start_secs < t && t < end_secs)
         }) else {
-            self.message = Some("Put the playhead inside a segment to split it".into());
+            self.tell("Put the playhead inside a segment to split it");
             return;
         };
         let (id, mut second) = (a.id, AnnotationDraft::from(a));
@@ -313,7 +313,7 @@ impl Workspace {
             })
             .collect();
         if segs.len() < 2 {
-            self.message = Some("Select two or more segments (Ctrl+click) to merge".into());
+            self.tell("Select two or more segments (Ctrl+click) to merge");
             return;
         }
         segs.sort_by(|a, b| a.1.total_cmp(&b.1));
@@ -351,7 +351,7 @@ impl Workspace {
             .map(|a| a.id)
             .collect();
         let [from, to] = spans.as_slice() else {
-            self.message = Some("Select exactly two spans (Ctrl+click) to relate them".into());
+            self.tell("Select exactly two spans (Ctrl+click) to relate them");
             return;
         };
         // The relation's type is the active class if it is a relation class

@@ -104,7 +104,7 @@ impl Workspace {
                 self.playback.play_until = Some((start, end));
                 self.start_playback();
             }
-            None => self.message = Some("Select a segment to play it".into()),
+            None => self.tell("Select a segment to play it"),
         }
     }
 
@@ -136,7 +136,7 @@ impl Workspace {
                 Ok(()) => self.playback.playing_since = Some(std::time::Instant::now()),
                 Err(e) => {
                     self.playback.playing_since = None;
-                    self.message = Some(e);
+                    self.tell(e);
                 }
             }
         }

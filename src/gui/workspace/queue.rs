@@ -48,7 +48,7 @@ impl Workspace {
                     self.go_next();
                 }
                 Err(e) => {
-                    self.message = Some(e.to_string());
+                    self.fail(e);
                     self.dialogs.skip_reason = Some(reason);
                 }
             }
@@ -62,10 +62,10 @@ impl Workspace {
                 Ok(()) => {
                     self.set_current_status("submitted");
                     self.save_state = SaveState::Saved { at_ms: now_ms() };
-                    self.message = Some(format!("Item {item_id} submitted"));
+                    self.tell(format!("Item {item_id} submitted"));
                     self.go_next();
                 }
-                Err(e) => self.message = Some(e.to_string()),
+                Err(e) => self.fail(e),
             }
         }
     }
@@ -104,9 +104,8 @@ impl Workspace {
         self.playback.playing_since = None;
         self.playback.audio.stop();
         if let Some(content) = self.queue.cache.remove(&item_id) {
-            if let Err(e) = self.session.record_view(item_id) {
-                self.message = Some(e.to_string());
-            }
+            let result = self.session.record_view(item_id);
+            self.report(result);
             let ctx = self.queue.loader.ctx();
             self.show(&ctx, item_id, content);
         } else {
@@ -199,7 +198,7 @@ impl Workspace {
                 } = &other
                     && let Err(e) = self.session.store_peaks(item_id, peaks)
                 {
-                    self.message = Some(format!("Waveform not cached: {e}"));
+                    self.tell(format!("Waveform not cached: {e}"));
                 }
                 ItemView::Decoded(other)
             }
@@ -221,7 +220,7 @@ impl Workspace {
                     }
                 }
             }
-            Err(e) => self.message = Some(e.to_string()),
+            Err(e) => self.fail(e),
         }
         let live: HashSet<i64> = self.annotations.iter().map(|a| a.id).collect();
         self.selected.retain(|id| live.contains(id));

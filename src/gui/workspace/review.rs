@@ -32,7 +32,7 @@ impl Workspace {
                     self.reload_comments();
                 }
                 Err(e) => {
-                    self.message = Some(e.to_string());
+                    self.fail(e);
                     self.review.comment_draft = body;
                 }
             }
@@ -49,11 +49,11 @@ impl Workspace {
                     for draft in drafts {
                         self.save(LabelChange::Create { item_id, draft });
                     }
-                    self.message = Some(format!(
+                    self.tell(format!(
                         "{n} consensus label(s) added as yours; correct them, then C approves"
                     ));
                 }
-                Err(e) => self.message = Some(e.to_string()),
+                Err(e) => self.fail(e),
             }
         }
     }
@@ -70,13 +70,13 @@ impl Workspace {
                 Ok(()) => {
                     self.set_current_status("rejected");
                     self.reload_work();
-                    self.message = Some(format!(
+                    self.tell(format!(
                         "Item {item_id} rejected: it goes back with your comment"
                     ));
                     self.go_next();
                 }
                 Err(e) => {
-                    self.message = Some(e.to_string());
+                    self.fail(e);
                     self.dialogs.reject_comment = Some(comment);
                 }
             }
@@ -97,8 +97,8 @@ impl Workspace {
             }
             Command::Correct if self.review.correcting != Some(item_id) => {
                 self.review.correcting = Some(item_id);
-                self.message = Some(
-                    "Correcting: edit the labels (your edits are yours in the history), then press C again to approve".into(),
+                self.tell(
+                    "Correcting: edit the labels (your edits are yours in the history), then press C again to approve",
                 );
             }
             _ => {
@@ -118,10 +118,10 @@ impl Workspace {
                         self.set_current_status("approved");
                         self.reload_work();
                         self.save_state = SaveState::Saved { at_ms: now_ms() };
-                        self.message = Some(format!("Item {item_id} approved"));
+                        self.tell(format!("Item {item_id} approved"));
                         self.go_next();
                     }
-                    Err(e) => self.message = Some(e.to_string()),
+                    Err(e) => self.fail(e),
                 }
             }
         }
