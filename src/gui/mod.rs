@@ -365,6 +365,11 @@ impl SealtagApp {
                     .password(true)
                     .hint_text("Repeat passphrase"),
             );
+            ui.small(format!(
+                "At least {} characters. {}",
+                crate::passphrase::MIN_CHARS,
+                crate::passphrase::STRENGTH_HINT
+            ));
             if ui.button("Create identity").clicked() {
                 submit = true;
             }
@@ -373,13 +378,15 @@ impl SealtagApp {
             }
         });
         if submit {
-            if self.new_name.trim().is_empty() || self.passphrase.len() < 8 {
-                self.message =
-                    Some("Enter a name and a passphrase of at least 8 characters".into());
+            let pass = SecretString::from(self.passphrase.clone());
+            if self.new_name.trim().is_empty() {
+                self.message = Some("Enter your name".into());
+            } else if let Err(e) = crate::passphrase::check_new(&pass) {
+                self.message = Some(e.to_string());
             } else if self.passphrase != self.passphrase_repeat {
                 self.message = Some("The two passphrases differ".into());
             } else {
-                let pass = SecretString::from(std::mem::take(&mut self.passphrase));
+                self.passphrase.zeroize();
                 self.passphrase_repeat.zeroize();
                 match self
                     .home
