@@ -207,34 +207,71 @@ impl SealtagApp {
         matches!(self.screen, Screen::Picker(_))
     }
 
-    /// Locks the workspace after the project's idle time without input.
+    /// Whether the unlocked identity (its secret keys) is in memory: on the
+    /// project picker or in an open project.
+    pub fn holds_identity(&self) -> bool {
+        matches!(self.screen, Screen::Picker(_) | Screen::Workspace(_))
+    }
+
+    /// Whether a passphrase field holds typed text.
+    pub fn has_typed_passphrase(&self) -> bool {
+        !self.passphrase.is_empty() || !self.passphrase_repeat.is_empty()
+    }
+
+    /// The idle lock, on every screen. In a project it locks after the
+    /// project's idle time (and records it); elsewhere after the projects'
+    /// default idle time: the picker forgets the unlocked identity and goes
+    /// back to the unlock screen, and the unlock and create-identity screens
+    /// clear passphrases typed and left there. While the picker's package
+    /// job runs, its worker holds its own copy of the keys, so the lock
+    /// waits for it to finish.
     fn idle_tick(&mut self, ctx: &egui::Context) {
         let active =
             ctx.input(|i| !i.events.is_empty() || i.pointer.is_moving() || i.pointer.any_down());
         if active {
             self.last_input = Instant::now();
         }
-        let Screen::Workspace(ws) = &mut self.screen else {
-            return;
+        let minutes = match &self.screen {
+            Screen::Workspace(ws) => ws.session().idle_lock_minutes(),
+            _ => default_idle_lock_minutes(),
         };
-        let minutes = ws.session().idle_lock_minutes();
+        let limit = std::time::Duration::from_secs(u64::from(minutes) * 60);
         let idle = self.last_input.elapsed();
-        if idle.as_secs() >= u64::from(minutes) * 60 {
-            // Lock whatever happens; a row that could not be written is said.
-            let recorded = ws.session_mut().record_idle_lock(minutes);
-            self.lock();
-            self.message = Some(match recorded {
-                Ok(()) => {
-                    format!("Locked after {minutes} minute(s) without input. Your work is saved.")
-                }
-                Err(e) => format!(
-                    "Locked after {minutes} minute(s) without input. Your work is saved, but the lock could not be recorded in the audit trail: {e}"
-                ),
-            });
-        } else {
+        if idle < limit {
             // Wake up in time to lock even if nothing else repaints.
-            let left = std::time::Duration::from_secs(u64::from(minutes) * 60).saturating_sub(idle);
-            ctx.request_repaint_after(left + std::time::Duration::from_millis(200));
+            ctx.request_repaint_after(limit - idle + std::time::Duration::from_millis(200));
+            return;
+        }
+        match &mut self.screen {
+            Screen::Workspace(ws) => {
+                // Lock whatever happens; a row that could not be written is said.
+                let recorded = ws.session_mut().record_idle_lock(minutes);
+                self.lock();
+                self.message = Some(match recorded {
+                    Ok(()) => format!(
+                        "Locked after {minutes} minute(s) without input. Your work is saved."
+                    ),
+                    Err(e) => format!(
+                        "Locked after {minutes} minute(s) without input. Your work is saved, but the lock could not be recorded in the audit trail: {e}"
+                    ),
+                });
+            }
+            Screen::Picker(_) => {
+                if self.package_dialog.as_ref().is_some_and(|d| d.is_running()) {
+                    ctx.request_repaint_after(std::time::Duration::from_secs(1));
+                    return;
+                }
+                self.package_dialog = None;
+                // Dropping the picker's identity wipes both secret keys.
+                self.screen = Screen::Unlock;
+                self.message = Some(format!(
+                    "Locked after {minutes} minute(s) without input. Your passphrase unlocks again."
+                ));
+            }
+            Screen::Unlock | Screen::CreateIdentity => {
+                self.passphrase.zeroize();
+                self.passphrase_repeat.zeroize();
+            }
         }
     }
 
@@ -544,6 +581,16 @@ impl SealtagApp {
             _ => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
         }
     }
+}
+
+/// The idle time of the screens outside a project (unlock, identity
+/// creation, project picker): the projects' default `idle_lock_minutes`.
+fn default_idle_lock_minutes() -> u32 {
+    crate::controller::PROJECT_SETTINGS
+        .iter()
+        .find(|(key, _)| *key == "idle_lock_minutes")
+        .and_then(|(_, minutes)| minutes.parse().ok())
+        .unwrap_or(10)
 }
 
 impl eframe::App for SealtagApp {
