@@ -20,7 +20,7 @@ pub mod shield;
 pub mod text_view;
 pub mod workspace;
 
-use age::secrecy::SecretString;
+use age::secrecy::{ExposeSecret, SecretString};
 use egui::{Color32, RichText};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,6 +61,9 @@ pub struct SealtagApp {
     screen: Screen,
     passphrase: String,
     passphrase_repeat: String,
+    /// The picker's passphrase change: the current passphrase (the new one
+    /// and its repeat are `passphrase` and `passphrase_repeat`).
+    passphrase_current: String,
     new_name: String,
     message: Option<String>,
     started: Instant,
@@ -77,6 +80,7 @@ impl Drop for SealtagApp {
     fn drop(&mut self) {
         self.passphrase.zeroize();
         self.passphrase_repeat.zeroize();
+        self.passphrase_current.zeroize();
     }
 }
 
@@ -95,6 +99,7 @@ impl SealtagApp {
             screen,
             passphrase: String::new(),
             passphrase_repeat: String::new(),
+            passphrase_current: String::new(),
             new_name: String::new(),
             message: None,
             started: Instant::now(),
@@ -215,7 +220,9 @@ impl SealtagApp {
 
     /// Whether a passphrase field holds typed text.
     pub fn has_typed_passphrase(&self) -> bool {
-        !self.passphrase.is_empty() || !self.passphrase_repeat.is_empty()
+        !self.passphrase.is_empty()
+            || !self.passphrase_repeat.is_empty()
+            || !self.passphrase_current.is_empty()
     }
 
     /// The idle lock, on every screen. In a project it locks after the
@@ -242,6 +249,9 @@ impl SealtagApp {
             ctx.request_repaint_after(limit - idle + std::time::Duration::from_millis(200));
             return;
         }
+        self.passphrase.zeroize();
+        self.passphrase_repeat.zeroize();
+        self.passphrase_current.zeroize();
         match &mut self.screen {
             Screen::Workspace(ws) => {
                 // Lock whatever happens; a row that could not be written is said.
@@ -268,10 +278,8 @@ impl SealtagApp {
                     "Locked after {minutes} minute(s) without input. Your passphrase unlocks again."
                 ));
             }
-            Screen::Unlock | Screen::CreateIdentity => {
-                self.passphrase.zeroize();
-                self.passphrase_repeat.zeroize();
-            }
+            // Nothing else is held there.
+            Screen::Unlock | Screen::CreateIdentity => {}
         }
     }
 
@@ -499,6 +507,8 @@ impl SealtagApp {
                 self.package_dialog =
                     Some(packages::PackageDialog::new(packages::DialogKind::Inspect));
             }
+            ui.add_space(12.0);
+            self.change_passphrase_ui(ui);
             if let Some(msg) = &self.message {
                 ui.colored_label(Color32::from_rgb(240, 110, 110), msg);
             }
@@ -508,6 +518,68 @@ impl SealtagApp {
         {
             self.open_project(&ctx, path, *identity);
         }
+    }
+
+    /// The picker's passphrase change, which also re-seals an identity file
+    /// written at an older, lower scrypt cost (the same passphrase may be
+    /// given again as the new one).
+    fn change_passphrase_ui(&mut self, ui: &mut egui::Ui) {
+        let sealed_at = self.home.identity_scrypt_log_n();
+        let outdated = sealed_at.filter(|n| *n < DEFAULT_SCRYPT_LOG_N);
+        if let Some(n) = outdated {
+            ui.label(
+                RichText::new(format!(
+                    "Your identity file is sealed with scrypt 2^{n}, below today's 2^{DEFAULT_SCRYPT_LOG_N}: change your passphrase to re-seal it (the same one may be given again)."
+                ))
+                .color(Color32::from_rgb(240, 200, 90)),
+            );
+        }
+        let mut submit = false;
+        egui::CollapsingHeader::new("Change passphrase")
+            .default_open(outdated.is_some())
+            .show(ui, |ui| {
+                for (label, text) in [
+                    ("Current passphrase", &mut self.passphrase_current),
+                    ("New passphrase", &mut self.passphrase),
+                    ("Repeat new passphrase", &mut self.passphrase_repeat),
+                ] {
+                    let label = ui.label(label);
+                    ui.add(egui::TextEdit::singleline(text).password(true))
+                        .labelled_by(label.id);
+                }
+                ui.small(format!(
+                    "At least {} characters. {}",
+                    crate::passphrase::MIN_CHARS,
+                    crate::passphrase::STRENGTH_HINT
+                ));
+                submit = ui.button("Save new passphrase").clicked();
+            });
+        if !submit {
+            return;
+        }
+        // Every attempt empties the fields: they are retyped, not kept.
+        let current = SecretString::from(std::mem::take(&mut self.passphrase_current));
+        let new = SecretString::from(std::mem::take(&mut self.passphrase));
+        let repeat = SecretString::from(std::mem::take(&mut self.passphrase_repeat));
+        if let Err(e) = crate::passphrase::check_new(&new) {
+            self.message = Some(e.to_string());
+            return;
+        }
+        if new.expose_secret() != repeat.expose_secret() {
+            self.message = Some("The two new passphrases differ; nothing was changed".into());
+            return;
+        }
+        self.message = Some(
+            match self
+                .home
+                .change_passphrase(&current, &new, DEFAULT_SCRYPT_LOG_N)
+            {
+                Ok(_) => format!(
+                    "Passphrase changed; your identity file is sealed with scrypt 2^{DEFAULT_SCRYPT_LOG_N}."
+                ),
+                Err(e) => format!("The passphrase was not changed: {e}"),
+            },
+        );
     }
 
     /// The picker's work-package dialog: opened on a worker thread with a
