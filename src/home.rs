@@ -23,6 +23,8 @@ pub enum HomeError {
     #[error(transparent)]
     Identity(#[from] IdentityError),
     #[error(transparent)]
+    Passphrase(#[from] crate::passphrase::PassphraseError),
+    #[error(transparent)]
     Bundle(#[from] crate::bundle::BundleError),
     #[error("no home directory could be determined; pass --home DIR or set SEALTAG_HOME")]
     NoDataDir,
@@ -88,13 +90,15 @@ impl Home {
         self.identity_path().exists()
     }
 
-    /// Creates and stores a new identity; refuses to replace an existing one.
+    /// Creates and stores a new identity; refuses to replace an existing one
+    /// and a passphrase that breaks [`crate::passphrase::check_new`].
     pub fn create_identity(
         &self,
         name: &str,
         passphrase: &SecretString,
         scrypt_log_n: u8,
     ) -> Result<UnlockedIdentity, HomeError> {
+        crate::passphrase::check_new(passphrase)?;
         self.ensure()?;
         if self.has_identity() {
             return Err(HomeError::IdentityExists {
@@ -138,6 +142,32 @@ impl Home {
                 Err(e.into())
             }
         }
+    }
+
+    /// Changes the identity's passphrase: opens the file with `current` and
+    /// seals the same keys under `new` at `scrypt_log_n`, replacing the file
+    /// atomically. This is also how a file sealed at an older, lower cost is
+    /// re-wrapped (`new` may equal `current`). A wrong `current` is noted
+    /// like a failed unlock and changes nothing; so does a `new` that breaks
+    /// [`crate::passphrase::check_new`]. The public half does not change.
+    pub fn change_passphrase(
+        &self,
+        current: &SecretString,
+        new: &SecretString,
+        scrypt_log_n: u8,
+    ) -> Result<UnlockedIdentity, HomeError> {
+        crate::passphrase::check_new(new)?;
+        let identity = self.unlock(current)?;
+        let sealed = identity.seal(new, scrypt_log_n)?;
+        write_atomic(&self.identity_path(), &sealed)?;
+        Ok(identity)
+    }
+
+    /// The scrypt cost the identity file was sealed with (from its header;
+    /// no passphrase needed), if there is a readable one.
+    pub fn identity_scrypt_log_n(&self) -> Option<u8> {
+        let sealed = fs::read(self.identity_path()).ok()?;
+        crate::crypto::identity::sealed_scrypt_log_n(&sealed)
     }
 
     /// Remembers a failed unlock (time and reason only) until a project can
@@ -202,5 +232,62 @@ impl Home {
         {
             let _ = write_atomic(&self.recent_path(), &bytes);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pass(s: &str) -> SecretString {
+        SecretString::from(s.to_string())
+    }
+
+    #[test]
+    fn a_passphrase_change_rewraps_the_same_keys_at_the_given_cost() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path());
+        let created = home
+            .create_identity("Ada", &pass("first passphrase"), 10)
+            .unwrap();
+        assert_eq!(home.identity_scrypt_log_n(), Some(10));
+        let before = fs::read(home.identity_path()).unwrap();
+
+        // Wrong current passphrase, or a new one that is too short: nothing changes.
+        assert!(matches!(
+            home.change_passphrase(&pass("wrong"), &pass("second passphrase"), 11),
+            Err(HomeError::Identity(IdentityError::WrongPassphrase))
+        ));
+        assert_eq!(
+            home.pending_failed_unlocks().len(),
+            1,
+            "noted for the audit trail"
+        );
+        assert!(matches!(
+            home.change_passphrase(&pass("first passphrase"), &pass("short"), 11),
+            Err(HomeError::Passphrase(_))
+        ));
+        assert_eq!(fs::read(home.identity_path()).unwrap(), before);
+
+        let changed = home
+            .change_passphrase(&pass("first passphrase"), &pass("second passphrase"), 11)
+            .unwrap();
+        assert_eq!(changed.public(), created.public());
+        assert_eq!(home.identity_scrypt_log_n(), Some(11));
+        assert!(home.unlock(&pass("first passphrase")).is_err());
+        let reopened = home.unlock(&pass("second passphrase")).unwrap();
+        assert_eq!(reopened.public(), created.public());
+        assert_eq!(home.public_identity().unwrap().1, created.public());
+    }
+
+    #[test]
+    fn a_new_identity_needs_a_passphrase_of_eight_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path());
+        assert!(matches!(
+            home.create_identity("Bo", &pass("seven c"), 10),
+            Err(HomeError::Passphrase(_))
+        ));
+        assert!(!home.has_identity());
     }
 }

@@ -7,6 +7,12 @@ use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sealtag");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+/// The scrypt cost of identities the debug binary writes (release builds
+/// ignore it): 2^16, what they cost before 2^18 became the default, so the
+/// suite's hundreds of unlocks stay as fast as they were. The tests of the
+/// real cost remove it.
+const TEST_SCRYPT_ENV: &str = "SEALTAG_TEST_SCRYPT_LOG_N";
+const TEST_SCRYPT_LOG_N: &str = "16";
 
 struct Site {
     dir: tempfile::TempDir,
@@ -32,6 +38,7 @@ impl Site {
             .args(args)
             .env("SEALTAG_PASSPHRASE", format!("pass-of-{who}"))
             .env("TMPDIR", self.dir.path())
+            .env(TEST_SCRYPT_ENV, TEST_SCRYPT_LOG_N)
             .output()
             .unwrap()
     }
@@ -119,6 +126,131 @@ fn identity_show_prints_stable_json() {
     let file = std::fs::read(site.home("alice").join("identity.age")).unwrap();
     assert!(file.starts_with(b"age-encryption.org/v1"));
     assert!(!String::from_utf8_lossy(&file).contains("AGE-SECRET-KEY"));
+}
+
+/// The scrypt work factor (log2 N) of an age file, read from its header:
+/// the recipient stanza line `-> scrypt <salt> <log_n>`.
+fn scrypt_log_n(file: &Path) -> u8 {
+    let bytes = std::fs::read(file).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let stanza = text
+        .lines()
+        .take_while(|l| !l.starts_with("---"))
+        .find_map(|l| l.strip_prefix("-> scrypt "))
+        .unwrap_or_else(|| panic!("no scrypt stanza in {}:\n{text}", file.display()));
+    let args: Vec<&str> = stanza.split(' ').collect();
+    assert_eq!(args.len(), 2, "{stanza}");
+    args[1].parse().unwrap()
+}
+
+/// `sealtag` as `who` with the current and new passphrase given by
+/// environment (a script changing the passphrase).
+fn run_with_passphrases(site: &Site, who: &str, current: &str, new: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--home")
+        .arg(site.home(who))
+        .args(args)
+        .env("SEALTAG_PASSPHRASE", current)
+        .env("SEALTAG_NEW_PASSPHRASE", new)
+        .env_remove(TEST_SCRYPT_ENV)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_new_identity_is_sealed_with_scrypt_2_18() {
+    let site = Site::new();
+    // Without the suite's cost knob: what a person's `identity new` writes.
+    let out = run_with_passphrases(
+        &site,
+        "eve",
+        "pass-of-eve",
+        "",
+        &["identity", "new", "--name", "eve"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(scrypt_log_n(&site.home("eve").join("identity.age")), 18);
+}
+
+#[test]
+fn a_passphrase_change_rewraps_an_old_2_16_identity_at_2_18() {
+    let site = Site::new();
+    let home = sealtag::home::Home::new(site.home("old"));
+    let old = age::secrecy::SecretString::from("old passphrase".to_string());
+    // An identity file as sealtag wrote them before: scrypt 2^16.
+    let created = home.create_identity("old", &old, 16).unwrap();
+    let file = site.home("old").join("identity.age");
+    assert_eq!(scrypt_log_n(&file), 16);
+    let before = std::fs::read(&file).unwrap();
+
+    // A wrong current passphrase changes nothing.
+    let out = run_with_passphrases(
+        &site,
+        "old",
+        "not it",
+        "a new passphrase",
+        &["identity", "passphrase"],
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("wrong passphrase"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+
+    let out = run_with_passphrases(
+        &site,
+        "old",
+        "old passphrase",
+        "a new passphrase",
+        &["identity", "passphrase"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(scrypt_log_n(&file), 18, "re-wrapped at the current cost");
+    // The same keys, now under the new passphrase only.
+    let new = age::secrecy::SecretString::from("a new passphrase".to_string());
+    assert_eq!(home.unlock(&new).unwrap().public(), created.public());
+    assert!(home.unlock(&old).is_err());
+}
+
+#[test]
+fn a_short_or_empty_passphrase_is_refused_for_a_new_identity_and_a_change() {
+    let site = Site::new();
+    for weak in ["", "short", "7 chars"] {
+        let out = run_with_passphrases(
+            &site,
+            "weak",
+            weak,
+            "",
+            &["identity", "new", "--name", "weak"],
+        );
+        assert_eq!(code(&out), 1, "{weak:?} was accepted");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("has {} characters", weak.chars().count()))
+                && err.contains("at least 8")
+                && err.contains("lost or stolen laptop")
+                && err.contains("unrelated words"),
+            "the refusal says what, why and what to do: {err}"
+        );
+        assert!(!site.home("weak").join("identity.age").exists());
+    }
+    // Changing to a short one is refused the same way; the old one still works.
+    site.identity("alice");
+    let file = site.home("alice").join("identity.age");
+    let before = std::fs::read(&file).unwrap();
+    let out = run_with_passphrases(
+        &site,
+        "alice",
+        "pass-of-alice",
+        "short",
+        &["identity", "passphrase"],
+    );
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("at least 8"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    site.ok("alice", &["project", "create", &site.p(), "--name", "x"]);
 }
 
 #[test]
@@ -528,6 +660,7 @@ fn passphrase_file_works_for_scripts() {
             .arg(&pass_file)
             .args(args)
             .env_remove("SEALTAG_PASSPHRASE")
+            .env(TEST_SCRYPT_ENV, TEST_SCRYPT_LOG_N)
             .output()
             .unwrap()
     };

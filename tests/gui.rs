@@ -483,6 +483,107 @@ fn idle_lock_drops_the_session_and_reopens_at_the_same_item() {
     );
 }
 
+/// The project picker holds the unlocked identity (both secret keys) too:
+/// left alone there, the app forgets it after the default idle time and
+/// asks for the passphrase again, as it does in a project.
+#[test]
+fn idle_lock_on_the_project_picker_drops_the_identity() {
+    let d = demo();
+    // No project to open: unlocking leads to the picker.
+    let app = SealtagApp::new(d.paths.annotator_home.clone(), None, false);
+    let mut h = kit::harness(app);
+    h.run_steps(2);
+    h.get_by_label("Passphrase").type_text(DEMO_PASSPHRASE);
+    h.run_steps(1);
+    h.get_by_label("Unlock").click();
+    step_until(&mut h, "the project picker", |app| app.is_picking_project());
+    assert!(h.state().holds_identity());
+    h.state_mut().set_idle_for_test(9 * 60);
+    h.run_steps(2);
+    assert!(h.state().is_picking_project(), "not before 10 minutes");
+    h.state_mut().set_idle_for_test(11 * 60);
+    h.run_steps(2);
+    assert!(h.state().is_locked(), "locked after the default 10 minutes");
+    assert!(!h.state().holds_identity(), "the secret keys are gone");
+    assert!(h.query_by_label("Passphrase").is_some());
+    assert!(h.query_by_label_contains("without input").is_some());
+    // The passphrase brings the picker back.
+    h.get_by_label("Passphrase").type_text(DEMO_PASSPHRASE);
+    h.run_steps(1);
+    h.get_by_label("Unlock").click();
+    step_until(&mut h, "the picker again", |app| app.is_picking_project());
+}
+
+/// A passphrase typed into the unlock screen and left there is cleared
+/// after the idle time: it is a secret too.
+#[test]
+fn idle_time_clears_a_half_typed_passphrase_on_the_unlock_screen() {
+    let d = demo();
+    let app = SealtagApp::new(d.paths.annotator_home.clone(), None, false);
+    let mut h = kit::harness(app);
+    h.run_steps(2);
+    h.get_by_label("Passphrase").type_text("demo-ann");
+    h.run_steps(1);
+    assert!(h.state().has_typed_passphrase());
+    h.state_mut().set_idle_for_test(11 * 60);
+    h.run_steps(2);
+    assert!(!h.state().has_typed_passphrase());
+    assert!(h.state().is_locked());
+}
+
+/// An identity file from before scrypt 2^18: the picker says so, refuses
+/// a short new passphrase with the CLI's words, and a change re-seals the
+/// same keys at 2^18 under the new passphrase.
+#[test]
+fn the_picker_changes_the_passphrase_and_reseals_an_old_identity_at_2_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = sealtag::home::Home::new(dir.path().join("home"));
+    let old = SecretString::from("old passphrase".to_string());
+    let created = home.create_identity("Lia", &old, 16).unwrap();
+    let mut h = kit::harness(SealtagApp::new(home.clone(), None, false));
+    h.run_steps(2);
+    h.get_by_label("Passphrase").type_text("old passphrase");
+    h.run_steps(1);
+    h.get_by_label("Unlock").click();
+    step_until(&mut h, "the project picker", |app| app.is_picking_project());
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("sealed with scrypt 2^16")
+            .is_some()
+    );
+
+    let fill = |h: &mut H, current: &str, new: &str, repeat: &str| {
+        for (label, text) in [
+            ("Current passphrase", current),
+            ("New passphrase", new),
+            ("Repeat new passphrase", repeat),
+        ] {
+            h.get_by_label(label).click();
+            h.run_steps(1);
+            h.get_by_label(label).type_text(text);
+            h.run_steps(1);
+        }
+        h.get_by_label("Save new passphrase").click();
+        h.run_steps(3);
+    };
+    fill(&mut h, "old passphrase", "short", "short");
+    let message = h.state().message().unwrap_or_default().to_string();
+    assert!(
+        message.contains("has 5 characters; at least 8"),
+        "{message}"
+    );
+    assert_eq!(home.identity_scrypt_log_n(), Some(16), "nothing changed");
+
+    fill(&mut h, "old passphrase", "a longer one", "a longer one");
+    let message = h.state().message().unwrap_or_default().to_string();
+    assert!(message.contains("Passphrase changed"), "{message}");
+    assert_eq!(home.identity_scrypt_log_n(), Some(18));
+    let new = SecretString::from("a longer one".to_string());
+    assert_eq!(home.unlock(&new).unwrap().public(), created.public());
+    assert!(home.unlock(&old).is_err());
+    assert!(!h.state().has_typed_passphrase(), "the fields are wiped");
+}
+
 #[test]
 fn wheel_zooms_to_the_cursor_and_fit_restores() {
     let d = demo();

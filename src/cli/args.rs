@@ -537,6 +537,15 @@ pub enum IdentityCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change your passphrase (the current one, then the new one twice on a
+    /// terminal); the file is re-sealed at the current scrypt cost, so giving
+    /// the same passphrase again upgrades an older file.
+    Passphrase {
+        /// Read the new passphrase from this file's first line (or set
+        /// SEALTAG_NEW_PASSPHRASE) instead of prompting.
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,7 +20,7 @@ pub mod shield;
 pub mod text_view;
 pub mod workspace;
 
-use age::secrecy::SecretString;
+use age::secrecy::{ExposeSecret, SecretString};
 use egui::{Color32, RichText};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,6 +61,9 @@ pub struct SealtagApp {
     screen: Screen,
     passphrase: String,
     passphrase_repeat: String,
+    /// The picker's passphrase change: the current passphrase (the new one
+    /// and its repeat are `passphrase` and `passphrase_repeat`).
+    passphrase_current: String,
     new_name: String,
     message: Option<String>,
     started: Instant,
@@ -77,6 +80,7 @@ impl Drop for SealtagApp {
     fn drop(&mut self) {
         self.passphrase.zeroize();
         self.passphrase_repeat.zeroize();
+        self.passphrase_current.zeroize();
     }
 }
 
@@ -95,6 +99,7 @@ impl SealtagApp {
             screen,
             passphrase: String::new(),
             passphrase_repeat: String::new(),
+            passphrase_current: String::new(),
             new_name: String::new(),
             message: None,
             started: Instant::now(),
@@ -214,34 +219,74 @@ impl SealtagApp {
         matches!(self.screen, Screen::Picker(_))
     }
 
-    /// Locks the workspace after the project's idle time without input.
+    /// Whether the unlocked identity (its secret keys) is in memory: on the
+    /// project picker or in an open project.
+    pub fn holds_identity(&self) -> bool {
+        matches!(self.screen, Screen::Picker(_) | Screen::Workspace(_))
+    }
+
+    /// Whether a passphrase field holds typed text.
+    pub fn has_typed_passphrase(&self) -> bool {
+        !self.passphrase.is_empty()
+            || !self.passphrase_repeat.is_empty()
+            || !self.passphrase_current.is_empty()
+    }
+
+    /// The idle lock, on every screen. In a project it locks after the
+    /// project's idle time (and records it); elsewhere after the projects'
+    /// default idle time: the picker forgets the unlocked identity and goes
+    /// back to the unlock screen, and the unlock and create-identity screens
+    /// clear passphrases typed and left there. While the picker's package
+    /// job runs, its worker holds its own copy of the keys, so the lock
+    /// waits for it to finish.
     fn idle_tick(&mut self, ctx: &egui::Context) {
         let active =
             ctx.input(|i| !i.events.is_empty() || i.pointer.is_moving() || i.pointer.any_down());
         if active {
             self.last_input = Instant::now();
         }
-        let Screen::Workspace(ws) = &mut self.screen else {
-            return;
+        let minutes = match &self.screen {
+            Screen::Workspace(ws) => ws.session().idle_lock_minutes(),
+            _ => default_idle_lock_minutes(),
         };
-        let minutes = ws.session().idle_lock_minutes();
+        let limit = std::time::Duration::from_secs(u64::from(minutes) * 60);
         let idle = self.last_input.elapsed();
-        if idle.as_secs() >= u64::from(minutes) * 60 {
-            // Lock whatever happens; a row that could not be written is said.
-            let recorded = ws.session_mut().record_idle_lock(minutes);
-            self.lock();
-            self.message = Some(match recorded {
-                Ok(()) => {
-                    format!("Locked after {minutes} minute(s) without input. Your work is saved.")
-                }
-                Err(e) => format!(
-                    "Locked after {minutes} minute(s) without input. Your work is saved, but the lock could not be recorded in the audit trail: {e}"
-                ),
-            });
-        } else {
+        if idle < limit {
             // Wake up in time to lock even if nothing else repaints.
-            let left = std::time::Duration::from_secs(u64::from(minutes) * 60).saturating_sub(idle);
-            ctx.request_repaint_after(left + std::time::Duration::from_millis(200));
+            ctx.request_repaint_after(limit - idle + std::time::Duration::from_millis(200));
+            return;
+        }
+        self.passphrase.zeroize();
+        self.passphrase_repeat.zeroize();
+        self.passphrase_current.zeroize();
+        match &mut self.screen {
+            Screen::Workspace(ws) => {
+                // Lock whatever happens; a row that could not be written is said.
+                let recorded = ws.session_mut().record_idle_lock(minutes);
+                self.lock();
+                self.message = Some(match recorded {
+                    Ok(()) => format!(
+                        "Locked after {minutes} minute(s) without input. Your work is saved."
+                    ),
+                    Err(e) => format!(
+                        "Locked after {minutes} minute(s) without input. Your work is saved, but the lock could not be recorded in the audit trail: {e}"
+                    ),
+                });
+            }
+            Screen::Picker(_) => {
+                if self.package_dialog.as_ref().is_some_and(|d| d.is_running()) {
+                    ctx.request_repaint_after(std::time::Duration::from_secs(1));
+                    return;
+                }
+                self.package_dialog = None;
+                // Dropping the picker's identity wipes both secret keys.
+                self.screen = Screen::Unlock;
+                self.message = Some(format!(
+                    "Locked after {minutes} minute(s) without input. Your passphrase unlocks again."
+                ));
+            }
+            // Nothing else is held there.
+            Screen::Unlock | Screen::CreateIdentity => {}
         }
     }
 
@@ -372,6 +417,11 @@ impl SealtagApp {
                     .password(true)
                     .hint_text("Repeat passphrase"),
             );
+            ui.small(format!(
+                "At least {} characters. {}",
+                crate::passphrase::MIN_CHARS,
+                crate::passphrase::STRENGTH_HINT
+            ));
             if ui.button("Create identity").clicked() {
                 submit = true;
             }
@@ -380,13 +430,15 @@ impl SealtagApp {
             }
         });
         if submit {
-            if self.new_name.trim().is_empty() || self.passphrase.len() < 8 {
-                self.message =
-                    Some("Enter a name and a passphrase of at least 8 characters".into());
+            let pass = SecretString::from(self.passphrase.clone());
+            if self.new_name.trim().is_empty() {
+                self.message = Some("Enter your name".into());
+            } else if let Err(e) = crate::passphrase::check_new(&pass) {
+                self.message = Some(e.to_string());
             } else if self.passphrase != self.passphrase_repeat {
                 self.message = Some("The two passphrases differ".into());
             } else {
-                let pass = SecretString::from(std::mem::take(&mut self.passphrase));
+                self.passphrase.zeroize();
                 self.passphrase_repeat.zeroize();
                 match self
                     .home
@@ -462,6 +514,8 @@ impl SealtagApp {
                 self.package_dialog =
                     Some(packages::PackageDialog::new(packages::DialogKind::Inspect));
             }
+            ui.add_space(12.0);
+            self.change_passphrase_ui(ui);
             if let Some(msg) = &self.message {
                 ui.colored_label(Color32::from_rgb(240, 110, 110), msg);
             }
@@ -471,6 +525,68 @@ impl SealtagApp {
         {
             self.open_project(&ctx, path, *identity);
         }
+    }
+
+    /// The picker's passphrase change, which also re-seals an identity file
+    /// written at an older, lower scrypt cost (the same passphrase may be
+    /// given again as the new one).
+    fn change_passphrase_ui(&mut self, ui: &mut egui::Ui) {
+        let sealed_at = self.home.identity_scrypt_log_n();
+        let outdated = sealed_at.filter(|n| *n < DEFAULT_SCRYPT_LOG_N);
+        if let Some(n) = outdated {
+            ui.label(
+                RichText::new(format!(
+                    "Your identity file is sealed with scrypt 2^{n}, below today's 2^{DEFAULT_SCRYPT_LOG_N}: change your passphrase to re-seal it (the same one may be given again)."
+                ))
+                .color(Color32::from_rgb(240, 200, 90)),
+            );
+        }
+        let mut submit = false;
+        egui::CollapsingHeader::new("Change passphrase")
+            .default_open(outdated.is_some())
+            .show(ui, |ui| {
+                for (label, text) in [
+                    ("Current passphrase", &mut self.passphrase_current),
+                    ("New passphrase", &mut self.passphrase),
+                    ("Repeat new passphrase", &mut self.passphrase_repeat),
+                ] {
+                    let label = ui.label(label);
+                    ui.add(egui::TextEdit::singleline(text).password(true))
+                        .labelled_by(label.id);
+                }
+                ui.small(format!(
+                    "At least {} characters. {}",
+                    crate::passphrase::MIN_CHARS,
+                    crate::passphrase::STRENGTH_HINT
+                ));
+                submit = ui.button("Save new passphrase").clicked();
+            });
+        if !submit {
+            return;
+        }
+        // Every attempt empties the fields: they are retyped, not kept.
+        let current = SecretString::from(std::mem::take(&mut self.passphrase_current));
+        let new = SecretString::from(std::mem::take(&mut self.passphrase));
+        let repeat = SecretString::from(std::mem::take(&mut self.passphrase_repeat));
+        if let Err(e) = crate::passphrase::check_new(&new) {
+            self.message = Some(e.to_string());
+            return;
+        }
+        if new.expose_secret() != repeat.expose_secret() {
+            self.message = Some("The two new passphrases differ; nothing was changed".into());
+            return;
+        }
+        self.message = Some(
+            match self
+                .home
+                .change_passphrase(&current, &new, DEFAULT_SCRYPT_LOG_N)
+            {
+                Ok(_) => format!(
+                    "Passphrase changed; your identity file is sealed with scrypt 2^{DEFAULT_SCRYPT_LOG_N}."
+                ),
+                Err(e) => format!("The passphrase was not changed: {e}"),
+            },
+        );
     }
 
     /// The picker's work-package dialog: opened on a worker thread with a
@@ -544,6 +660,16 @@ impl SealtagApp {
             _ => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
         }
     }
+}
+
+/// The idle time of the screens outside a project (unlock, identity
+/// creation, project picker): the projects' default `idle_lock_minutes`.
+fn default_idle_lock_minutes() -> u32 {
+    crate::controller::PROJECT_SETTINGS
+        .iter()
+        .find(|(key, _)| *key == "idle_lock_minutes")
+        .and_then(|(_, minutes)| minutes.parse().ok())
+        .unwrap_or(10)
 }
 
 impl eframe::App for SealtagApp {

@@ -80,6 +80,8 @@ impl Env {
             .arg(&self.home)
             .args(args)
             .env("SEALTAG_PASSPHRASE", &self.passphrase)
+            // Identities as cheap as before scrypt 2^18 (debug builds only).
+            .env("SEALTAG_TEST_SCRYPT_LOG_N", "16")
             .env("TMPDIR", &self.tmp)
             .env("SQLITE_TMPDIR", &self.tmp)
             .env("HOME", &self.user_home)
