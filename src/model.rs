@@ -540,7 +540,12 @@ impl Geometry {
                 }
                 return Ok(());
             }
-            _ => {}
+            Geometry::BBox(_)
+            | Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. }
+            | Geometry::Tag => {}
         }
         let pts = self.points();
         if pts.iter().flatten().any(|v| !v.is_finite()) {
@@ -557,7 +562,10 @@ impl Geometry {
             Geometry::Polyline { .. } => 2,
             Geometry::Point { .. } => 1,
             Geometry::Keypoints { .. } => 1,
-            _ => 0,
+            Geometry::Tag
+            | Geometry::Segment { .. }
+            | Geometry::Span { .. }
+            | Geometry::Relation { .. } => 0,
         };
         if pts.len() < min_points {
             return Err(format!(

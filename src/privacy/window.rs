@@ -170,7 +170,21 @@ impl Window {
                 end_secs: e - start_secs,
                 transcript: transcript.clone(),
             }),
-            _ => Some(g.clone()),
+            // Whole-item tags and relations are not placed; a span outside
+            // a text window or a segment outside an audio one cannot occur
+            // (kinds never mix), and passes unchanged like them.
+            (
+                Window::Text { .. } | Window::Audio { .. },
+                Geometry::BBox(_)
+                | Geometry::Polygon { .. }
+                | Geometry::Polyline { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+                | Geometry::Tag
+                | Geometry::Segment { .. }
+                | Geometry::Span { .. }
+                | Geometry::Relation { .. },
+            ) => Some(g.clone()),
         }
     }
 
@@ -201,7 +215,18 @@ impl Window {
                 end_secs: e + start_secs,
                 transcript: transcript.clone(),
             },
-            _ => g.clone(),
+            (
+                Window::Text { .. } | Window::Audio { .. },
+                Geometry::BBox(_)
+                | Geometry::Polygon { .. }
+                | Geometry::Polyline { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+                | Geometry::Tag
+                | Geometry::Segment { .. }
+                | Geometry::Span { .. }
+                | Geometry::Relation { .. },
+            ) => g.clone(),
         }
     }
 }
