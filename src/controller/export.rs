@@ -84,7 +84,7 @@ struct Entry {
 
 /// The project's items and labels, read one item at a time on each pass.
 pub struct ProjectItems<'a> {
-    conn: &'a rusqlite::Connection,
+    conn: &'a store::Db,
     paths: &'a BundlePaths,
     project_id: &'a str,
     entries: Vec<Entry>,

@@ -91,11 +91,6 @@ impl From<BundleError> for CoreError {
         CoreError::Project(ProjectError::Bundle(e))
     }
 }
-impl From<rusqlite::Error> for CoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        CoreError::Store(StoreError::Sql(e))
-    }
-}
 impl From<HeaderError> for CoreError {
     fn from(e: HeaderError) -> Self {
         CoreError::Project(ProjectError::Header(e))
@@ -158,7 +153,7 @@ pub(crate) struct Event {
 }
 
 impl Event {
-    fn append(&self, tx: &rusqlite::Transaction<'_>, pid: &str, actor: &str) -> store::Result<i64> {
+    fn append(&self, tx: &store::Tx<'_>, pid: &str, actor: &str) -> store::Result<i64> {
         store::append_audit(
             tx,
             pid,
@@ -418,11 +413,7 @@ impl Session {
     /// with whatever audit rows it appended.
     fn write<T>(
         &mut self,
-        change: impl FnOnce(
-            &rusqlite::Transaction<'_>,
-            &str,
-            &str,
-        ) -> std::result::Result<T, StoreError>,
+        change: impl FnOnce(&store::Tx<'_>, &str, &str) -> std::result::Result<T, StoreError>,
     ) -> Result<T> {
         let pid = self.project.project_id().to_string();
         let actor = self.user.fingerprint.clone();
@@ -440,7 +431,7 @@ impl Session {
         &mut self,
         permission: Action,
         target: Option<String>,
-        change: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<(T, Event), StoreError>,
+        change: impl FnOnce(&store::Tx<'_>) -> std::result::Result<(T, Event), StoreError>,
     ) -> Result<T> {
         let allowed = self.allow(permission, target)?;
         self.commit(allowed, change)
@@ -467,7 +458,7 @@ impl Session {
     fn commit<T>(
         &mut self,
         _allowed: Allowed,
-        change: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<(T, Event), StoreError>,
+        change: impl FnOnce(&store::Tx<'_>) -> std::result::Result<(T, Event), StoreError>,
     ) -> Result<T> {
         self.write(|tx, pid, actor| {
             let (out, event) = change(tx)?;

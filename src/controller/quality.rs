@@ -234,7 +234,7 @@ pub fn gold_score(labels: &Labels, gold: &Labels) -> f64 {
 /// Scores `annotator`'s labels on the gold items among `items` against the
 /// gold standard, stores each score and returns them (on merge).
 pub(super) fn score_gold_items(
-    conn: &rusqlite::Connection,
+    conn: &store::Db,
     annotator: i64,
     items: &[i64],
 ) -> store::Result<Vec<(i64, f64)>> {
@@ -262,7 +262,7 @@ pub(super) fn score_gold_items(
 /// Items whose only work comes from people whose mean gold score is below
 /// the quality gate: exports leave them out. Cheap (no agreement figures),
 /// so an export asks this instead of building the whole report.
-pub(super) fn held_items(conn: &rusqlite::Connection) -> store::Result<Vec<i64>> {
+pub(super) fn held_items(conn: &store::Db) -> store::Result<Vec<i64>> {
     let Some(gate) = store::setting(conn, "quality_gate")?
         .and_then(|v| v.parse::<f64>().ok())
         .filter(|g| *g > 0.0)
@@ -296,7 +296,7 @@ pub(super) fn held_items(conn: &rusqlite::Connection) -> store::Result<Vec<i64>>
 }
 
 /// Live labels of an item grouped by who created them.
-fn labels_by(conn: &rusqlite::Connection, item: i64) -> store::Result<BTreeMap<String, Labels>> {
+fn labels_by(conn: &store::Db, item: i64) -> store::Result<BTreeMap<String, Labels>> {
     let mut by: BTreeMap<String, Labels> = BTreeMap::new();
     for a in store::list_annotations(conn, item)? {
         by.entry(a.created_by.clone())

@@ -270,12 +270,7 @@ pub(super) fn open_file(
 /// and a sender's packages of one kind only in rising sequence (an older
 /// one is a replay even under a new id). `done` says what happened to the
 /// earlier one ("applied", "opened"); `from` names its sender when known.
-fn check_replay(
-    conn: &rusqlite::Connection,
-    m: &Manifest,
-    done: &str,
-    from: Option<&str>,
-) -> Result<()> {
+fn check_replay(conn: &store::Db, m: &Manifest, done: &str, from: Option<&str>) -> Result<()> {
     if store::package_known(conn, &m.package_id)? {
         return Err(refused(
             "replay",
@@ -482,12 +477,8 @@ impl Session {
 mod tests {
     use super::*;
 
-    fn ledger() -> rusqlite::Connection {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        for step in store::MIGRATIONS {
-            conn.execute_batch(step).unwrap();
-        }
-        conn
+    fn ledger() -> store::Db {
+        store::Db::in_memory().unwrap()
     }
 
     fn manifest(kind: PackageKind, package_id: &str, sequence: u64) -> Manifest {
@@ -505,7 +496,7 @@ mod tests {
         }
     }
 
-    fn receive(conn: &rusqlite::Connection, m: &Manifest) {
+    fn receive(conn: &store::Db, m: &Manifest) {
         store::insert_package(
             conn,
             &PackageRow {

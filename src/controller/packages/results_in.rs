@@ -244,7 +244,7 @@ impl Session {
 /// The signer check: enrolled with the key that signed, an annotator or
 /// reviewer, and not removed — or removed after making the package, which
 /// is accepted and marked (the second value).
-fn check_signer(conn: &rusqlite::Connection, m: &Manifest) -> Result<(User, bool)> {
+fn check_signer(conn: &store::Db, m: &Manifest) -> Result<(User, bool)> {
     let signer = store::user_by_fingerprint(conn, &m.sender)?;
     let signer = match signer {
         Some(u) if u.public_key == m.sender_key => u,
@@ -298,11 +298,7 @@ fn check_signer(conn: &rusqlite::Connection, m: &Manifest) -> Result<(User, bool
 
 /// The item check: results and incidents only about items that were sent
 /// to the signer in a work package.
-fn check_items_sent(
-    conn: &rusqlite::Connection,
-    results: &ResultsDoc,
-    signer: &User,
-) -> Result<()> {
+fn check_items_sent(conn: &store::Db, results: &ResultsDoc, signer: &User) -> Result<()> {
     let sent: BTreeSet<i64> = store::items_sent_to(conn, signer.id)?.into_iter().collect();
     for incident in &results.incidents {
         if !sent.contains(&incident.item_id) {
@@ -333,7 +329,7 @@ fn check_items_sent(
 /// the window, transcripts unmasked, span bytes from the site's text) and
 /// its state — or keeps it as a conflict for the admin.
 fn merge_item(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &store::Tx<'_>,
     ctx: &MergeContext<'_>,
     item: &ItemResult,
     report: &mut MergeReport,
@@ -432,7 +428,7 @@ fn merge_item(
 
 /// The laptop's new comments, each once, except on conflicted items.
 fn merge_comments(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &store::Tx<'_>,
     ctx: &MergeContext<'_>,
     results: &ResultsDoc,
     report: &mut MergeReport,
@@ -478,7 +474,7 @@ fn merge_comments(
 /// The incidents the annotator reported, each once, into the site's
 /// queue with an audit row each. `who` is (project id, actor).
 fn merge_incidents(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &store::Tx<'_>,
     who: (&str, &str),
     ctx: &MergeContext<'_>,
     v: &VerifiedResults,
@@ -529,7 +525,7 @@ struct VerifiedResults {
 
 /// An item's text at the site, decrypted in memory.
 fn site_text(
-    conn: &rusqlite::Connection,
+    conn: &store::Db,
     paths: &BundlePaths,
     project_id: &str,
     item_id: i64,
@@ -573,7 +569,7 @@ fn unmask_transcript(original: &str, sent: &str, back: &str) -> String {
 /// or the one an earlier merge created from it — and its current revision
 /// (0 when there is none yet).
 fn merge_target(
-    conn: &rusqlite::Connection,
+    conn: &store::Db,
     a: &AnnotationDoc,
     laptop: &str,
 ) -> store::Result<(Option<i64>, i64)> {
@@ -590,11 +586,7 @@ fn merge_target(
 }
 
 /// Whether any label revision in `item` is newer than the site's copy.
-fn has_new_revisions(
-    conn: &rusqlite::Connection,
-    item: &ItemResult,
-    laptop: &str,
-) -> store::Result<bool> {
+fn has_new_revisions(conn: &store::Db, item: &ItemResult, laptop: &str) -> store::Result<bool> {
     for a in &item.annotations {
         let (_, current) = merge_target(conn, a, laptop)?;
         if a.revisions.iter().any(|r| r.revision > current) {
@@ -606,7 +598,7 @@ fn has_new_revisions(
 
 /// Why an item's results cannot be merged, if they cannot.
 fn item_conflict(
-    conn: &rusqlite::Connection,
+    conn: &store::Db,
     item: &ItemResult,
     annotator: i64,
     laptop: &str,
@@ -643,7 +635,7 @@ fn item_conflict(
 /// (or starts it), every row hashes and links, and a head signed by the
 /// annotator covers its last row.
 fn check_segment(
-    conn: &rusqlite::Connection,
+    conn: &store::Db,
     doc: &AuditDoc,
     signer: &crate::model::User,
     key: &PublicIdentity,

@@ -492,7 +492,7 @@ fn readable_by(c: &CommentRow, user: &User) -> bool {
 
 /// The filled regions that hide an image's labels of a mask class.
 fn mask_class_regions(
-    conn: &rusqlite::Connection,
+    conn: &store::Db,
     item_id: i64,
     mask_classes: &BTreeSet<i64>,
 ) -> Result<Vec<Region>> {
