@@ -18,7 +18,7 @@ use super::{
 };
 use crate::audit;
 use crate::bundle::BundlePaths;
-use crate::controller::{CoreError, Result, Session};
+use crate::controller::{Allowed, CoreError, Event, Result, Session};
 use crate::crypto::PublicIdentity;
 use crate::model::{Geometry, Role, User, now_ms};
 use crate::package::{self, Manifest, PackageKind, ProgressFn};
@@ -44,21 +44,16 @@ struct MergeContext<'a> {
 
 impl Session {
     /// Writes the audit row of a refused package and returns the refusal.
-    fn reject_package(&mut self, file: &Path, err: CoreError) -> CoreError {
+    fn reject_package(&mut self, allowed: Allowed, file: &Path, err: CoreError) -> CoreError {
         let details = json!({
             "file": file.file_name().map(|n| n.to_string_lossy().into_owned()),
             "reason": err.to_string(),
-        })
-        .to_string();
-        if let Err(e) = self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::PackageRejected,
-                "package",
-                &details,
-            )
+        });
+        if let Err(e) = self.commit(allowed, |_| {
+            Ok((
+                (),
+                Event::new(AuditAction::PackageRejected, "package", details),
+            ))
         }) {
             return e;
         }
@@ -72,11 +67,11 @@ impl Session {
         file: &Path,
         progress: ProgressFn<'_>,
     ) -> Result<MergeReport> {
-        self.require(Action::MakePackage, Some("open a results package".into()))?;
+        let allowed = self.allow(Action::MakePackage, Some("open a results package".into()))?;
         match self.verify_results(file, progress) {
-            Ok(verified) => self.merge_results(verified),
+            Ok(verified) => self.merge_results(allowed, verified),
             Err(CoreError::Cancelled) => Err(CoreError::Cancelled),
-            Err(e) => Err(self.reject_package(file, e)),
+            Err(e) => Err(self.reject_package(allowed, file, e)),
         }
     }
 
@@ -146,7 +141,7 @@ impl Session {
         })
     }
 
-    fn merge_results(&mut self, v: VerifiedResults) -> Result<MergeReport> {
+    fn merge_results(&mut self, allowed: Allowed, v: VerifiedResults) -> Result<MergeReport> {
         let mut report = MergeReport {
             package_id: v.manifest.package_id.clone(),
             sender: v.manifest.sender.clone(),
@@ -179,12 +174,12 @@ impl Session {
                 self.privacy_plan_with(item.item_id, &defaults)?,
             );
         }
-        let report = self.write(|tx, pid, actor| {
+        let report = self.commit(allowed, |tx| {
             for item in &v.results.items {
                 merge_item(tx, &ctx, item, &mut report)?;
             }
             merge_comments(tx, &ctx, &v.results, &mut report)?;
-            merge_incidents(tx, (pid, actor), &ctx, &v, &mut report)?;
+            let mut rows = merge_incidents(tx, &ctx, &v, &mut report)?;
             let gold =
                 crate::controller::quality::score_gold_items(tx, annotator, &report.items_merged)?;
             report.gold_scores = gold;
@@ -212,13 +207,10 @@ impl Session {
                     .to_string(),
                 },
             )?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
+            rows.push(Event::new(
                 AuditAction::PackageMerge,
-                &format!("package:{}", v.manifest.package_id),
-                &json!({
+                format!("package:{}", v.manifest.package_id),
+                json!({
                     "sender": v.manifest.sender,
                     "sequence": v.manifest.sequence,
                     "items": report.items_merged,
@@ -232,10 +224,9 @@ impl Session {
                     "audit_chain": v.audit.chain,
                     "audit_rows": report.audit_rows_added,
                     "manifest_sha256": hash,
-                })
-                .to_string(),
-            )?;
-            Ok(report)
+                }),
+            ));
+            Ok((report, rows))
         })?;
         Ok(report)
     }
@@ -472,15 +463,14 @@ fn merge_comments(
 }
 
 /// The incidents the annotator reported, each once, into the site's
-/// queue with an audit row each. `who` is (project id, actor).
+/// queue; returns their audit rows, one each.
 fn merge_incidents(
     tx: &store::Tx<'_>,
-    who: (&str, &str),
     ctx: &MergeContext<'_>,
     v: &VerifiedResults,
     report: &mut MergeReport,
-) -> store::Result<()> {
-    let (pid, actor) = who;
+) -> store::Result<Vec<Event>> {
+    let mut rows = Vec::new();
     for i in &v.results.incidents {
         let origin = format!("{}:i{}", ctx.laptop, i.id);
         if store::incident_origin_known(tx, &origin)?
@@ -499,18 +489,14 @@ fn merge_incidents(
                 origin: Some(&origin),
             },
         )?;
-        store::append_audit(
-            tx,
-            pid,
-            actor,
+        rows.push(Event::new(
             AuditAction::IncidentReport,
-            &format!("item:{}", i.item_id),
-            &json!({"incident": id, "kind": i.kind, "reporter": v.manifest.sender, "package": v.manifest.package_id})
-                .to_string(),
-        )?;
+            format!("item:{}", i.item_id),
+            json!({"incident": id, "kind": i.kind, "reporter": v.manifest.sender, "package": v.manifest.package_id}),
+        ));
         report.incidents_added += 1;
     }
-    Ok(())
+    Ok(rows)
 }
 
 /// A results package that passed every check, ready to merge.

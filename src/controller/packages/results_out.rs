@@ -80,7 +80,8 @@ impl Session {
         changed.extend(comments.iter().map(|c| c.item_id));
         let items = item_results(conn, self.user.id, &changed)?;
         let rev_row = store::max_revision_row(conn)?;
-        let (package_id, sequence) = self.reserve_package(PackageKind::Results, &recipients)?;
+        let (package_id, sequence) =
+            self.reserve_package(allowed, PackageKind::Results, &recipients)?;
         // The segment ends with this package's own creation event, under a
         // head signed now: the site can tell if rows were cut off.
         let item_ids: Vec<i64> = items.iter().map(|i| i.item_id).collect();
@@ -151,6 +152,7 @@ impl Session {
             )
             .collect(),
             privacy: vec![],
+            allowed,
         })
     }
 
