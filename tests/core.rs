@@ -255,7 +255,7 @@ fn labels_undo_redo_and_reject_boxes_outside_the_image() {
 /// Opens the raw database (as an insider holding a key slot could) to tamper.
 fn tamper(f: &Fixture, sql: &str) {
     let project = Project::open(&f.root, &f.admin).unwrap();
-    project.store.conn().execute_batch(sql).unwrap();
+    project.store.raw_connection().execute_batch(sql).unwrap();
 }
 
 fn verify(f: &Fixture) -> sealtag::audit::VerifyReport {
@@ -287,14 +287,14 @@ fn audit_trail_is_append_only_in_the_database() {
     let project = Project::open(&f.root, &f.admin).unwrap();
     let err = project
         .store
-        .conn()
+        .raw_connection()
         .execute_batch("UPDATE audit SET details = '{}' WHERE seq = 3")
         .unwrap_err();
     assert!(err.to_string().contains("append-only"));
     assert!(
         project
             .store
-            .conn()
+            .raw_connection()
             .execute_batch("DELETE FROM audit WHERE seq = 3")
             .is_err()
     );

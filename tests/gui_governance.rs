@@ -565,7 +565,7 @@ fn retention_purge_erases_a_backdated_item() {
     Project::open(&w.site, &w.admin)
         .unwrap()
         .store
-        .conn()
+        .raw_connection()
         .execute(
             "UPDATE items SET created_at = ?1 WHERE id = ?2",
             rusqlite::params![now_ms() - 40 * DAY_MS, w.items[3]],

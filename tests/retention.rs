@@ -56,7 +56,7 @@ fn find_anywhere(root: &Path, identity: &UnlockedIdentity, needle: &str) -> Vec<
         }
     }
     let project = Project::open(root, identity).unwrap();
-    let conn = project.store.conn();
+    let conn = project.store.raw_connection();
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
         .unwrap()
@@ -129,7 +129,7 @@ fn erasing_a_data_subject_crypto_shreds_their_items() {
         let project = Project::open(&site.root, &site.admin).unwrap();
         let rows: Vec<(String, Vec<u8>)> = project
             .store
-            .conn()
+            .raw_connection()
             .prepare(
                 "SELECT b.id, b.key FROM blobs b JOIN items i ON i.blob_id = b.id ORDER BY i.id",
             )
@@ -187,7 +187,7 @@ fn erasing_a_data_subject_crypto_shreds_their_items() {
         let project = Project::open(&site.root, &site.admin).unwrap();
         project
             .store
-            .conn()
+            .raw_connection()
             .prepare("SELECT key FROM blobs")
             .unwrap()
             .query_map([], |r| r.get(0))
@@ -241,7 +241,7 @@ fn retention_purges_expired_items_and_consent_limits_exports() {
         let old = sealtag::model::now_ms() - 40 * 86_400_000;
         project
             .store
-            .conn()
+            .raw_connection()
             .execute(
                 "UPDATE items SET created_at = ?1 WHERE id IN (?2, ?3)",
                 rusqlite::params![old, ids[2], ids[3]],

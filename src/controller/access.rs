@@ -9,7 +9,7 @@ use crate::events::AuditAction;
 use serde_json::json;
 use std::collections::BTreeMap;
 
-use super::{CoreError, Result, Session};
+use super::{CoreError, Event, Result, Session};
 use crate::governance::access::{self, AccessReview, Member, Trail};
 use crate::governance::anomalies::{self, Flag, Thresholds};
 use crate::model::{AuditEntry, now_ms};
@@ -46,7 +46,7 @@ impl Session {
     /// last activity and packages each way (admin, auditor). Audited as
     /// `access.review`.
     pub fn access_review(&mut self) -> Result<AccessReview> {
-        self.require(Action::ReadAudit, Some("access review".into()))?;
+        let allowed = self.allow(Action::ReadAudit, Some("access review".into()))?;
         let conn = self.project.store.conn();
         let dates: BTreeMap<i64, (i64, Option<i64>)> = store::user_dates(conn)?
             .into_iter()
@@ -84,17 +84,10 @@ impl Session {
             "people": review.people.len(),
             "active": review.active(),
             "peer_chains": peers.len(),
-        })
-        .to_string();
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::AccessReview,
-                &format!("project:{pid}"),
-                &details,
-            )
+        });
+        let target = format!("project:{}", self.project_id());
+        self.commit(allowed, |_| {
+            Ok(((), Event::new(AuditAction::AccessReview, target, details)))
         })?;
         Ok(review)
     }
@@ -103,7 +96,7 @@ impl Session {
     /// the thresholds from the project settings (admin, auditor). Audited
     /// as `audit.anomalies` with the count per kind.
     pub fn audit_anomalies(&mut self) -> Result<Vec<Flag>> {
-        self.require(Action::ReadAudit, Some("audit anomalies".into()))?;
+        let allowed = self.allow(Action::ReadAudit, Some("audit anomalies".into()))?;
         let thresholds = self.anomaly_thresholds()?;
         let names: BTreeMap<String, String> = store::list_users(self.project.store.conn())?
             .into_iter()
@@ -130,17 +123,10 @@ impl Session {
             "by_kind": by_kind,
             "rows_scanned": own.len() + peers.iter().map(|p| p.1.len()).sum::<usize>(),
             "peer_chains": peers.len(),
-        })
-        .to_string();
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::AuditAnomalies,
-                &format!("project:{pid}"),
-                &details,
-            )
+        });
+        let target = format!("project:{}", self.project_id());
+        self.commit(allowed, |_| {
+            Ok(((), Event::new(AuditAction::AuditAnomalies, target, details)))
         })?;
         Ok(flags)
     }

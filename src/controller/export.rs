@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::{CoreError, Result, Session};
+use super::{CoreError, Event, Result, Session};
 use crate::bundle::BundlePaths;
 use crate::crypto::{PublicIdentity, SecretBytes};
 use crate::formats::{
@@ -84,7 +84,7 @@ struct Entry {
 
 /// The project's items and labels, read one item at a time on each pass.
 pub struct ProjectItems<'a> {
-    conn: &'a rusqlite::Connection,
+    conn: &'a store::Db,
     paths: &'a BundlePaths,
     project_id: &'a str,
     entries: Vec<Entry>,
@@ -318,7 +318,7 @@ impl Session {
         out: &Path,
         progress: ProgressFn<'_>,
     ) -> Result<ExportReport> {
-        self.require(Action::Export, Some(format!("export {}", options.format)))?;
+        let allowed = self.allow(Action::Export, Some(format!("export {}", options.format)))?;
         let exporter = formats::exporter(&options.format).ok_or_else(|| {
             CoreError::Invalid(format!(
                 "unknown format '{}' (one of: {})",
@@ -584,22 +584,14 @@ impl Session {
             "purpose": options.purpose,
             "not_consented": report.not_consented,
             "manifest_sha256": report.manifest_sha256,
-        })
-        .to_string();
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                if options.unsigned {
-                    AuditAction::ExportUnsigned
-                } else {
-                    AuditAction::Export
-                },
-                &format!("project:{pid}"),
-                &details,
-            )
-        })?;
+        });
+        let action = if options.unsigned {
+            AuditAction::ExportUnsigned
+        } else {
+            AuditAction::Export
+        };
+        let target = format!("project:{}", self.project_id());
+        self.commit(allowed, |_| Ok(((), Event::new(action, target, details))))?;
         Ok(report)
     }
 
@@ -630,7 +622,7 @@ impl Session {
         format: &str,
         source: &str,
     ) -> Result<PrelabelReport> {
-        self.require(Action::Import, Some(format!("pre-labels ({format})")))?;
+        let allowed = self.allow(Action::Import, Some(format!("pre-labels ({format})")))?;
         let importer = formats::importer(format).ok_or_else(|| {
             CoreError::Invalid(format!(
                 "unknown pre-label format '{format}' (one of: {})",
@@ -676,7 +668,8 @@ impl Session {
         report.errors.sort_by_key(|e| e.record);
         let me = self.user.id;
         let source = source.to_string();
-        let created = self.write(|tx, pid, actor| {
+        let target = format!("project:{}", self.project_id());
+        let created = self.commit(allowed, |tx| {
             let mut items = BTreeSet::new();
             for (item_id, draft, score) in &accepted {
                 let rev = store::Revision {
@@ -690,15 +683,12 @@ impl Session {
                 store::set_prediction(tx, id, &source, *score)?;
                 items.insert(*item_id);
             }
-            store::append_audit(
-                tx,
-                pid,
-                actor,
+            let event = Event::new(
                 AuditAction::PrelabelsImport,
-                &format!("project:{pid}"),
-                &json!({"format": format, "source": source, "labels": accepted.len(), "items": items.len(), "errors": report.errors.len()}).to_string(),
-            )?;
-            Ok(items)
+                target,
+                json!({"format": format, "source": source, "labels": accepted.len(), "items": items.len(), "errors": report.errors.len()}),
+            );
+            Ok((items, event))
         })?;
         report.created = accepted.len();
         report.items = created.into_iter().collect();

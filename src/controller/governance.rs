@@ -6,7 +6,7 @@
 //! Audit rows written here name counts and ids, never content: an erased
 //! item must not live on in the trail that records its erasure.
 
-use super::Event;
+use super::{Allowed, Event, Ungoverned};
 use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
@@ -115,25 +115,21 @@ impl Session {
             .store
             .meta("clock_last_seen_ms")?
             .and_then(|v| v.parse::<i64>().ok());
-        self.write(|tx, pid, actor| {
-            if let Some(seen) = seen
-                && now + 60_000 < seen
-            {
-                store::append_audit(
-                    tx,
-                    pid,
-                    actor,
-                    AuditAction::ClockBackwards,
-                    &format!("project:{pid}"),
-                    &json!({"last_seen_ms": seen, "now_ms": now, "behind_ms": seen - now})
-                        .to_string(),
-                )?;
-            }
+        let target = format!("project:{}", self.project_id());
+        self.record_with(Ungoverned::SessionEvent, |tx| {
             store::set_meta(
                 tx,
                 "clock_last_seen_ms",
                 &now.max(seen.unwrap_or(0)).to_string(),
-            )
+            )?;
+            let backwards = seen.filter(|seen| now + 60_000 < *seen).map(|seen| {
+                Event::new(
+                    AuditAction::ClockBackwards,
+                    target,
+                    json!({"last_seen_ms": seen, "now_ms": now, "behind_ms": seen - now}),
+                )
+            });
+            Ok(((), backwards))
         })
     }
 
@@ -174,22 +170,21 @@ impl Session {
             return Ok(());
         }
         let when = crate::model::format_time(at);
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
+        let target = format!("project:{}", self.project_id());
+        self.record(
+            Ungoverned::Refusal,
+            Event::new(
                 AuditAction::ExpiryRefused,
-                &format!("project:{pid}"),
-                &json!({"action": action.as_str(), "expired_at_ms": at}).to_string(),
-            )
-        })?;
+                target,
+                json!({"action": action.as_str(), "expired_at_ms": at}),
+            ),
+        )?;
         Err(CoreError::Expired { at: when })
     }
 
     /// Sets data subject, consent and allowed purposes of items (admin).
     pub fn set_governance(&mut self, item_ids: &[i64], change: &GovernanceChange) -> Result<()> {
-        self.require(Action::Import, Some("consent and purposes".into()))?;
+        let allowed = self.allow(Action::Import, Some("consent and purposes".into()))?;
         if let Some(c) = &change.consent
             && !CONSENTS.contains(&c.as_str())
         {
@@ -214,22 +209,19 @@ impl Session {
             }
             rows.push((*id, g));
         }
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
+            let mut events = Vec::new();
             for (id, g) in &rows {
                 store::set_item_governance(tx, *id, g)?;
                 // The subject key may itself be personal data: only whether
                 // one is set is recorded.
-                store::append_audit(
-                    tx,
-                    pid,
-                    actor,
+                events.push(Event::new(
                     AuditAction::ItemGovernance,
-                    &format!("item:{id}"),
-                    &json!({"consent": g.consent, "purposes": g.purposes, "subject_key_set": g.subject_key.is_some()})
-                        .to_string(),
-                )?;
+                    format!("item:{id}"),
+                    json!({"consent": g.consent, "purposes": g.purposes, "subject_key_set": g.subject_key.is_some()}),
+                ));
             }
-            Ok(())
+            Ok(((), events))
         })
     }
 
@@ -244,6 +236,11 @@ impl Session {
     /// everything).
     pub fn expired_items(&mut self) -> Result<Vec<i64>> {
         self.require(Action::ManageSettings, Some("retention".into()))?;
+        self.items_past_retention()
+    }
+
+    /// [`Session::expired_items`] without the permission check its callers made.
+    fn items_past_retention(&self) -> Result<Vec<i64>> {
         let days: i64 = self.project_setting("retention_days")?.parse().unwrap_or(0);
         if days <= 0 {
             return Ok(vec![]);
@@ -257,9 +254,11 @@ impl Session {
 
     /// Removes every item past the retention period by crypto-shredding.
     pub fn retention_purge(&mut self) -> Result<ShredReport> {
-        let ids = self.expired_items()?;
+        let allowed = self.allow(Action::ManageSettings, Some("retention".into()))?;
+        let ids = self.items_past_retention()?;
         let days = self.project_setting("retention_days")?;
         self.shred(
+            allowed,
             &ids,
             AuditAction::RetentionPurge,
             json!({"retention_days": days}),
@@ -270,13 +269,13 @@ impl Session {
     /// data subject by crypto-shredding. Erasing an unknown subject is not
     /// an error (a request may come twice); the report says 0 items.
     pub fn erase_subject(&mut self, subject: &str) -> Result<ShredReport> {
-        self.require(Action::ManageUsers, Some("erase a data subject".into()))?;
+        let allowed = self.allow(Action::ManageUsers, Some("erase a data subject".into()))?;
         let subject = subject.trim();
         if subject.is_empty() {
             return Err(CoreError::Invalid("name the data subject's key".into()));
         }
         let ids = store::items_of_subject(self.project.store.conn(), subject)?;
-        self.shred(&ids, AuditAction::SubjectErase, json!({}))
+        self.shred(allowed, &ids, AuditAction::SubjectErase, json!({}))
     }
 
     /// Deletes items, their labels and their blob keys in one transaction
@@ -284,11 +283,13 @@ impl Session {
     /// the WAL so no page that held a key survives in the log.
     fn shred(
         &mut self,
+        allowed: Allowed,
         ids: &[i64],
         action: AuditAction,
         mut details: serde_json::Value,
     ) -> Result<ShredReport> {
-        let shredded = self.write(|tx, pid, actor| {
+        let target = format!("project:{}", self.project_id());
+        let shredded = self.commit(allowed, |tx| {
             let s = store::shred_items(tx, ids)?;
             let report = ShredReport::from(&s);
             if let Some(map) = details.as_object_mut() {
@@ -298,15 +299,7 @@ impl Session {
                 map.insert("comments".into(), json!(report.comments));
                 map.insert("blobs".into(), json!(report.blobs));
             }
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                action,
-                &format!("project:{pid}"),
-                &details.to_string(),
-            )?;
-            Ok(s)
+            Ok((s, Event::new(action, target, details)))
         })?;
         for blob in &shredded.blobs {
             self.project.paths.remove_blob(blob);
@@ -408,6 +401,7 @@ impl Session {
         })?;
         if resolution == Resolution::Remove {
             return Ok(Some(self.shred(
+                allowed,
                 &[incident.item_id],
                 AuditAction::IncidentRemove,
                 json!({"incident": id}),
@@ -432,7 +426,8 @@ impl Session {
             .into_iter()
             .map(|i| i.id)
             .collect();
-        let report = self.shred(&ids, AuditAction::BundleErase, json!({}))?;
+        let allowed = Allowed::ungoverned(Ungoverned::OwnBundle);
+        let report = self.shred(allowed, &ids, AuditAction::BundleErase, json!({}))?;
         let paths = self.project.paths.clone();
         // No closing audit row or head: the trail is about to go with the
         // bundle it describes.

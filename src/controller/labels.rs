@@ -4,7 +4,7 @@
 use crate::events::AuditAction;
 use serde_json::json;
 
-use super::{Applied, CoreError, Result, Session};
+use super::{Allowed, Applied, CoreError, Event, Result, Session};
 use crate::model::{
     AnnotationDraft, AttributeDef, Extent, Geometry, ItemSummary, LabelChange, LabelClass,
 };
@@ -179,22 +179,19 @@ impl Session {
                 )
             }
         };
-        let item = match item_id {
+        let (allowed, item) = match item_id {
             Some(id) => {
-                let item = self.require_item(Action::EditLabels, id)?;
+                let (allowed, item) = self.allow_item(Action::EditLabels, id)?;
                 self.require_editable(id)?;
-                Some(item)
+                (allowed, Some(item))
             }
-            None => {
-                self.require(Action::EditLabels, None)?;
-                None
-            }
+            None => (self.allow(Action::EditLabels, None)?, None),
         };
         let me = self.user.id;
         match (change, item) {
             (LabelChange::Create { item_id, draft }, Some(item)) => {
                 let draft = self.validate_draft(&item, draft, None)?;
-                self.write(|tx, pid, actor| {
+                let (id, seq) = self.commit_seq(allowed, |tx| {
                     let rev = Revision {
                         item_id,
                         draft: &draft,
@@ -204,19 +201,19 @@ impl Session {
                     };
                     let (id, _) = store::write_annotation(tx, None, &rev)?;
                     store::mark_in_progress(tx, item_id, me)?;
-                    let seq = store::append_audit(
-                        tx,
-                        pid,
-                        actor,
-                        AuditAction::LabelCreate,
-                        &format!("item:{item_id}/annotation:{id}"),
-                        &draft_details(&draft),
-                    )?;
-                    Ok(Applied {
-                        annotation_id: id,
-                        item_id,
-                        audit_seq: seq,
-                    })
+                    Ok((
+                        id,
+                        Event::with_text(
+                            AuditAction::LabelCreate,
+                            format!("item:{item_id}/annotation:{id}"),
+                            draft_details(&draft),
+                        ),
+                    ))
+                })?;
+                Ok(Applied {
+                    annotation_id: id,
+                    item_id,
+                    audit_seq: seq,
                 })
             }
             (
@@ -228,7 +225,7 @@ impl Session {
             ) => {
                 let draft = self.validate_draft(&item, draft, Some(annotation_id))?;
                 let item_id = item.id;
-                self.write(|tx, pid, actor| {
+                let ((), seq) = self.commit_seq(allowed, |tx| {
                     let rev = Revision {
                         item_id,
                         draft: &draft,
@@ -238,19 +235,19 @@ impl Session {
                     };
                     store::write_annotation(tx, Some(annotation_id), &rev)?;
                     store::mark_in_progress(tx, item_id, me)?;
-                    let seq = store::append_audit(
-                        tx,
-                        pid,
-                        actor,
-                        AuditAction::LabelUpdate,
-                        &format!("item:{item_id}/annotation:{annotation_id}"),
-                        &draft_details(&draft),
-                    )?;
-                    Ok(Applied {
-                        annotation_id,
-                        item_id,
-                        audit_seq: seq,
-                    })
+                    Ok((
+                        (),
+                        Event::with_text(
+                            AuditAction::LabelUpdate,
+                            format!("item:{item_id}/annotation:{annotation_id}"),
+                            draft_details(&draft),
+                        ),
+                    ))
+                })?;
+                Ok(Applied {
+                    annotation_id,
+                    item_id,
+                    audit_seq: seq,
                 })
             }
             (LabelChange::Delete { annotation_id }, Some(item)) => {
@@ -258,7 +255,7 @@ impl Session {
                     .filter(|s| !s.deleted)
                     .ok_or_else(|| CoreError::NotFound(format!("annotation {annotation_id}")))?;
                 let item_id = item.id;
-                self.write(|tx, pid, actor| {
+                let ((), seq) = self.commit_seq(allowed, |tx| {
                     let rev = Revision {
                         item_id,
                         draft: &state.draft,
@@ -267,23 +264,23 @@ impl Session {
                         actor: me,
                     };
                     store::write_annotation(tx, Some(annotation_id), &rev)?;
-                    let seq = store::append_audit(
-                        tx,
-                        pid,
-                        actor,
-                        AuditAction::LabelDelete,
-                        &format!("item:{item_id}/annotation:{annotation_id}"),
-                        "{}",
-                    )?;
-                    Ok(Applied {
-                        annotation_id,
-                        item_id,
-                        audit_seq: seq,
-                    })
+                    Ok((
+                        (),
+                        Event::new(
+                            AuditAction::LabelDelete,
+                            format!("item:{item_id}/annotation:{annotation_id}"),
+                            json!({}),
+                        ),
+                    ))
+                })?;
+                Ok(Applied {
+                    annotation_id,
+                    item_id,
+                    audit_seq: seq,
                 })
             }
-            (LabelChange::Undo { item_id }, _) => self.undo_or_redo(item_id, true),
-            (LabelChange::Redo { item_id }, _) => self.undo_or_redo(item_id, false),
+            (LabelChange::Undo { item_id }, _) => self.undo_or_redo(allowed, item_id, true),
+            (LabelChange::Redo { item_id }, _) => self.undo_or_redo(allowed, item_id, false),
             (_, None) => Err(CoreError::Invalid("a label change needs an item".into())),
         }
     }
@@ -291,7 +288,12 @@ impl Session {
     /// Undo restores the state before the user's latest change; redo
     /// re-applies the latest undone one. Both are new revisions, so history
     /// is never rewritten and both survive a restart.
-    fn undo_or_redo(&mut self, item_id: Option<i64>, undo: bool) -> Result<Applied> {
+    fn undo_or_redo(
+        &mut self,
+        allowed: Allowed,
+        item_id: Option<i64>,
+        undo: bool,
+    ) -> Result<Applied> {
         let me = self.user.id;
         let conn = self.project.store.conn();
         let target = if undo {
@@ -303,9 +305,11 @@ impl Session {
             CoreError::Invalid(format!("nothing to {}", if undo { "undo" } else { "redo" }))
         })?;
         // The change may be on another item: the user must still be allowed there.
-        if Some(target.item_id) != item_id {
-            self.require_item(Action::EditLabels, target.item_id)?;
-        }
+        let allowed = if Some(target.item_id) == item_id {
+            allowed
+        } else {
+            self.allow_item(Action::EditLabels, target.item_id)?.0
+        };
         let conn = self.project.store.conn();
         let current = store::annotation_state(conn, target.annotation_id)?
             .ok_or_else(|| CoreError::NotFound(format!("annotation {}", target.annotation_id)))?;
@@ -326,7 +330,7 @@ impl Session {
             ("redo", 2, AuditAction::LabelRedo)
         };
         let target_item = target.item_id;
-        self.write(|tx, pid, actor| {
+        let ((), seq) = self.commit_seq(allowed, |tx| {
             let rev = Revision {
                 item_id: target_item,
                 draft: &draft,
@@ -336,19 +340,19 @@ impl Session {
             };
             let (_, revision_row) = store::write_annotation(tx, Some(target.annotation_id), &rev)?;
             store::set_undo_state(tx, target.revision_row, mark, revision_row)?;
-            let seq = store::append_audit(
-                tx,
-                pid,
-                actor,
-                action,
-                &format!("item:{target_item}/annotation:{}", target.annotation_id),
-                &json!({"revision": target.revision}).to_string(),
-            )?;
-            Ok(Applied {
-                annotation_id: target.annotation_id,
-                item_id: target_item,
-                audit_seq: seq,
-            })
+            Ok((
+                (),
+                Event::new(
+                    action,
+                    format!("item:{target_item}/annotation:{}", target.annotation_id),
+                    json!({"revision": target.revision}),
+                ),
+            ))
+        })?;
+        Ok(Applied {
+            annotation_id: target.annotation_id,
+            item_id: target_item,
+            audit_seq: seq,
         })
     }
 
@@ -357,7 +361,7 @@ impl Session {
     /// transaction; each copy is its own undoable revision.
     pub fn copy_labels(&mut self, from_item: i64, to_item: i64) -> Result<Vec<i64>> {
         self.require_item(Action::ViewItem, from_item)?;
-        let target = self.require_item(Action::EditLabels, to_item)?;
+        let (allowed, target) = self.allow_item(Action::EditLabels, to_item)?;
         let source = store::list_annotations(self.project.store.conn(), from_item)?;
         let (w, h) = (
             target.width.unwrap_or(0) as f64,
@@ -376,7 +380,7 @@ impl Session {
             }
         }
         let me = self.user.id;
-        self.write(|tx, pid, actor| {
+        self.commit(allowed, |tx| {
             let mut ids = Vec::new();
             for draft in &drafts {
                 let rev = Revision {
@@ -392,15 +396,12 @@ impl Session {
             if !ids.is_empty() {
                 store::mark_in_progress(tx, to_item, me)?;
             }
-            store::append_audit(
-                tx,
-                pid,
-                actor,
+            let event = Event::new(
                 AuditAction::LabelCopy,
-                &format!("item:{to_item}"),
-                &json!({"from_item": from_item, "annotations": ids}).to_string(),
-            )?;
-            Ok(ids)
+                format!("item:{to_item}"),
+                json!({"from_item": from_item, "annotations": ids}),
+            );
+            Ok((ids, event))
         })
     }
 }

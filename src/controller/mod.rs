@@ -3,9 +3,11 @@
 //! is written in the same transaction. Refusals are audited too.
 //!
 //! Split by subject: this file holds sessions, users, items and audit;
-//! [`labels`] the label changes and undo/redo; [`schema`] the label schema;
-//! [`workflow`] submit, skip and settings; [`access`] the access review
-//! and anomaly flags.
+//! [`proof`] the door every write goes through (the permission check, its
+//! proof [`proof::Allowed`], and the transaction that writes the change
+//! with its audit rows); [`labels`] the label changes and undo/redo;
+//! [`schema`] the label schema; [`workflow`] submit, skip and settings;
+//! [`access`] the access review and anomaly flags.
 
 mod access;
 mod export;
@@ -13,6 +15,7 @@ mod governance;
 mod labels;
 mod packages;
 mod privacy;
+mod proof;
 mod quality;
 mod review;
 mod schema;
@@ -48,6 +51,7 @@ use crate::model::{AuditEntry, ItemKind, ItemSummary, Role, Schema, User, now_ms
 use crate::permissions::{self, Action, Denied};
 use crate::project::{Project, ProjectError};
 use crate::store::{self, StoreError};
+use proof::{Allowed, Event, Ungoverned};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
@@ -89,11 +93,6 @@ pub enum CoreError {
 impl From<BundleError> for CoreError {
     fn from(e: BundleError) -> Self {
         CoreError::Project(ProjectError::Bundle(e))
-    }
-}
-impl From<rusqlite::Error> for CoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        CoreError::Store(StoreError::Sql(e))
     }
 }
 impl From<HeaderError> for CoreError {
@@ -142,43 +141,6 @@ impl ItemBlobRef {
             bytes,
             metadata: self.metadata.clone(),
         })
-    }
-}
-
-/// Proof that the permission table allowed a change: only
-/// [`Session::allow`] makes one, and [`Session::commit`] takes it.
-pub(crate) struct Allowed(());
-
-/// The audit row a change writes through [`Session::act`]: what, on what,
-/// and details that name ids and positions, never content.
-pub(crate) struct Event {
-    pub action: crate::events::AuditAction,
-    pub target: String,
-    pub details: serde_json::Value,
-}
-
-impl Event {
-    fn append(&self, tx: &rusqlite::Transaction<'_>, pid: &str, actor: &str) -> store::Result<i64> {
-        store::append_audit(
-            tx,
-            pid,
-            actor,
-            self.action,
-            &self.target,
-            &self.details.to_string(),
-        )
-    }
-
-    pub fn new(
-        action: crate::events::AuditAction,
-        target: impl Into<String>,
-        details: serde_json::Value,
-    ) -> Event {
-        Event {
-            action,
-            target: target.into(),
-            details,
-        }
     }
 }
 
@@ -350,8 +312,9 @@ impl Session {
             closed: false,
         };
         let pending = home.map(Home::pending_failed_unlocks).unwrap_or_default();
-        session.write(|tx, pid, actor| {
-            for (at, reason) in &pending {
+        let mut rows: Vec<Event> = pending
+            .iter()
+            .map(|(at, reason)| {
                 // `@name reason`: another refused check noted by name
                 // (Home::note_security_event); a name this build does not
                 // know is kept in the reason rather than lost.
@@ -365,24 +328,16 @@ impl Session {
                     }
                     None => (AuditAction::UnlockFailed, reason.clone()),
                 };
-                store::append_audit(
-                    tx,
-                    pid,
-                    actor,
-                    action,
-                    "identity",
-                    &json!({"at_ms": at, "reason": reason}).to_string(),
-                )?;
-            }
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::SessionOpen,
-                &format!("project:{pid}"),
-                "{}",
-            )
-        })?;
+                Event::new(action, "identity", json!({"at_ms": at, "reason": reason}))
+            })
+            .collect();
+        let pid = session.project_id().to_string();
+        rows.push(Event::new(
+            AuditAction::SessionOpen,
+            format!("project:{pid}"),
+            json!({}),
+        ));
+        session.record_with(Ungoverned::SessionEvent, |_| Ok(((), rows)))?;
         if let Some(home) = home {
             home.clear_failed_unlocks();
         }
@@ -412,117 +367,6 @@ impl Session {
             .ok()
             .flatten()
             .unwrap_or_default()
-    }
-
-    /// Runs `change` and returns its result after committing it together
-    /// with whatever audit rows it appended.
-    fn write<T>(
-        &mut self,
-        change: impl FnOnce(
-            &rusqlite::Transaction<'_>,
-            &str,
-            &str,
-        ) -> std::result::Result<T, StoreError>,
-    ) -> Result<T> {
-        let pid = self.project.project_id().to_string();
-        let actor = self.user.fingerprint.clone();
-        let tx = self.project.store.transaction()?;
-        let out = change(&tx, &pid, &actor)?;
-        tx.commit()?;
-        Ok(out)
-    }
-
-    /// The door for a user's change: the permission check (a refusal is
-    /// audited and returned), then one transaction in which `change` runs
-    /// and the audit row it describes is written, committed together. A
-    /// change made through here cannot forget its check or its row.
-    fn act<T>(
-        &mut self,
-        permission: Action,
-        target: Option<String>,
-        change: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<(T, Event), StoreError>,
-    ) -> Result<T> {
-        let allowed = self.allow(permission, target)?;
-        self.commit(allowed, change)
-    }
-
-    /// The permission check of [`Session::act`] on its own, for a change
-    /// that validates its input between the check and the write (so a
-    /// refused user is told "permission denied", not what was wrong with
-    /// their input): the returned proof is what [`Session::commit`] needs.
-    fn allow(&mut self, permission: Action, target: Option<String>) -> Result<Allowed> {
-        self.require(permission, target)?;
-        Ok(Allowed(()))
-    }
-
-    /// [`Session::allow`] for one item, with the assignment scope of
-    /// annotators and reviewers (see [`Session::require_item`]).
-    fn allow_item(&mut self, action: Action, item_id: i64) -> Result<(Allowed, ItemSummary)> {
-        let item = self.require_item(action, item_id)?;
-        Ok((Allowed(()), item))
-    }
-
-    /// The transaction of [`Session::act`]: `change` and its audit row,
-    /// committed together, given the proof that the check passed.
-    fn commit<T>(
-        &mut self,
-        _allowed: Allowed,
-        change: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<(T, Event), StoreError>,
-    ) -> Result<T> {
-        self.write(|tx, pid, actor| {
-            let (out, event) = change(tx)?;
-            event.append(tx, pid, actor)?;
-            Ok(out)
-        })
-    }
-
-    /// Writes a row for something that happened to the session rather than
-    /// a change a permission governs (the idle lock, say).
-    fn record(&mut self, event: Event) -> Result<()> {
-        self.write(|tx, pid, actor| event.append(tx, pid, actor))?;
-        Ok(())
-    }
-
-    /// Checks the permission table; a refusal is audited, then returned.
-    fn require(&mut self, action: Action, target: Option<String>) -> Result<()> {
-        match permissions::check(self.user.role, action) {
-            Ok(()) => self.check_expiry(action),
-            Err(mut denied) => {
-                denied.target = target;
-                self.audit_denied(&denied)?;
-                Err(denied.into())
-            }
-        }
-    }
-
-    fn audit_denied(&mut self, denied: &Denied) -> Result<()> {
-        let details =
-            json!({"role": denied.role, "action": denied.action, "target": denied.target})
-                .to_string();
-        self.write(|tx, pid, actor| {
-            store::append_audit(tx, pid, actor, AuditAction::PermissionDenied, "", &details)
-        })?;
-        Ok(())
-    }
-
-    /// Permission for an action on one item, including the assignment scope
-    /// of annotators and reviewers.
-    fn require_item(&mut self, action: Action, item_id: i64) -> Result<ItemSummary> {
-        self.require(action, Some(format!("item {item_id}")))?;
-        let summary = store::item_summary_by_id(self.project.store.conn(), item_id)?
-            .ok_or_else(|| CoreError::NotFound(format!("item {item_id}")))?;
-        if permissions::scoped_to_assignments(self.user.role)
-            && !store::is_assigned(self.project.store.conn(), item_id, self.user.id)?
-        {
-            let denied = Denied {
-                role: self.user.role,
-                action,
-                target: Some(format!("item {item_id} is not assigned to you")),
-            };
-            self.audit_denied(&denied)?;
-            return Err(denied.into());
-        }
-        Ok(summary)
     }
 
     // ------------------------------------------------------------ users
@@ -631,15 +475,16 @@ impl Session {
         })?;
         let recipients = self.member_keys()?;
         self.project.rekey(&recipients)?;
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::ProjectRekey,
-                &format!("project:{pid}"),
-                &json!({"key_slots": recipients.len()}).to_string(),
-            )
+        let target = format!("project:{}", self.project_id());
+        self.commit(allowed, |_| {
+            Ok((
+                (),
+                Event::new(
+                    AuditAction::ProjectRekey,
+                    target,
+                    json!({"key_slots": recipients.len()}),
+                ),
+            ))
         })?;
         Ok(user)
     }
@@ -653,14 +498,14 @@ impl Session {
         options: &ImportOptions,
         progress: &mut dyn FnMut(&FileReport),
     ) -> Result<ImportReport> {
-        self.require(Action::Import, None)?;
+        let allowed = self.allow(Action::Import, None)?;
         let mut report = ImportReport::default();
         let mut failure = None;
         import::import_paths(inputs, options, &mut |outcome| {
             if failure.is_some() {
                 return;
             }
-            match self.store_outcome(outcome, options) {
+            match self.store_outcome(allowed, outcome, options) {
                 Ok(file) => {
                     progress(&file);
                     report.files.push(file);
@@ -681,16 +526,17 @@ impl Session {
         bytes: Vec<u8>,
         options: &ImportOptions,
     ) -> Result<FileReport> {
-        self.require(Action::Import, None)?;
+        let allowed = self.allow(Action::Import, None)?;
         let outcome = FileOutcome::from_result(
             PathBuf::from(name),
             import::inspect_file(name, bytes, options),
         );
-        self.store_outcome(outcome, options)
+        self.store_outcome(allowed, outcome, options)
     }
 
     fn store_outcome(
         &mut self,
+        allowed: Allowed,
         outcome: FileOutcome,
         options: &ImportOptions,
     ) -> Result<FileReport> {
@@ -711,16 +557,9 @@ impl Session {
             }
         };
         if let Some(reason) = rejected {
-            let details = json!({"reason": reason}).to_string();
-            self.write(|tx, pid, actor| {
-                store::append_audit(
-                    tx,
-                    pid,
-                    actor,
-                    AuditAction::ImportRejected,
-                    "file",
-                    &details,
-                )
+            let details = json!({"reason": reason});
+            self.commit(allowed, |_| {
+                Ok(((), Event::new(AuditAction::ImportRejected, "file", details)))
             })?;
             return Ok(FileReport {
                 path,
@@ -749,16 +588,12 @@ impl Session {
             }
         }
         if !duplicate_of.is_empty() && options.skip_duplicates {
-            let details = json!({"duplicate_of": duplicate_of}).to_string();
-            self.write(|tx, pid, actor| {
-                store::append_audit(
-                    tx,
-                    pid,
-                    actor,
-                    AuditAction::ImportDuplicate,
-                    "file",
-                    &details,
-                )
+            let details = json!({"duplicate_of": duplicate_of});
+            self.commit(allowed, |_| {
+                Ok((
+                    (),
+                    Event::new(AuditAction::ImportDuplicate, "file", details),
+                ))
             })?;
             return Ok(FileReport {
                 path,
@@ -787,8 +622,9 @@ impl Session {
                 None => format!("line {}: {}", e.line, e.message),
             })
             .collect();
-        let item_ids = self.write(|tx, pid, actor| {
+        let item_ids = self.commit(allowed, |tx| {
             let mut ids = Vec::new();
+            let mut rows = Vec::new();
             for (item, blob) in &written {
                 store::insert_blob(tx, &blob.blob_id, &blob.key, blob.size)?;
                 let (format, width, height, duration, chars) = match &item.info {
@@ -834,29 +670,23 @@ impl Session {
                 {
                     store::set_item_governance(tx, id, &governance)?;
                 }
-                store::append_audit(
-                    tx,
-                    pid,
-                    actor,
+                rows.push(Event::new(
                     AuditAction::ItemImport,
-                    &format!("item:{id}"),
+                    format!("item:{id}"),
                     // No content hash: a keyed value that dies with the
                     // item's blob key (crypto::content_id).
-                    &json!({"kind": kind, "content_id": crate::crypto::content_id(&blob.key, &item.bytes), "bytes": blob.size, "consent": governance.consent, "purposes": governance.purposes, "subject_key_set": governance.subject_key.is_some()}).to_string(),
-                )?;
+                    json!({"kind": kind, "content_id": crate::crypto::content_id(&blob.key, &item.bytes), "bytes": blob.size, "consent": governance.consent, "purposes": governance.purposes, "subject_key_set": governance.subject_key.is_some()}),
+                ));
                 ids.push(id);
             }
             if !error_texts.is_empty() {
-                store::append_audit(
-                    tx,
-                    pid,
-                    actor,
+                rows.push(Event::new(
                     AuditAction::ImportPartial,
                     "file",
-                    &json!({"imported": ids.len(), "errors": error_texts}).to_string(),
-                )?;
+                    json!({"imported": ids.len(), "errors": error_texts}),
+                ));
             }
-            Ok(ids)
+            Ok((ids, rows))
         })?;
         Ok(FileReport {
             path,
@@ -949,11 +779,14 @@ impl Session {
     /// Records that the screen locked itself after idle time.
     pub fn record_idle_lock(&mut self, minutes: u32) -> Result<()> {
         let target = format!("project:{}", self.project_id());
-        self.record(Event::new(
-            AuditAction::SessionIdleLock,
-            target,
-            json!({"idle_minutes": minutes}),
-        ))
+        self.record(
+            Ungoverned::SessionEvent,
+            Event::new(
+                AuditAction::SessionIdleLock,
+                target,
+                json!({"idle_minutes": minutes}),
+            ),
+        )
     }
 
     /// Authorises viewing an item, records the view, and returns where its
@@ -1011,19 +844,12 @@ impl Session {
     /// Verifies the chain and the signed heads; the check itself is audited
     /// after it ran, so it never vouches for its own row.
     pub fn verify_audit(&mut self) -> Result<VerifyReport> {
-        self.require(Action::VerifyAudit, None)?;
+        let allowed = self.allow(Action::VerifyAudit, None)?;
         let report = self.verify_audit_unaudited()?;
-        let details =
-            json!({"ok": report.ok(), "rows": report.rows, "problem": report.problem}).to_string();
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::AuditVerify,
-                &format!("project:{pid}"),
-                &details,
-            )
+        let details = json!({"ok": report.ok(), "rows": report.rows, "problem": report.problem});
+        let target = format!("project:{}", self.project_id());
+        self.commit(allowed, |_| {
+            Ok(((), Event::new(AuditAction::AuditVerify, target, details)))
         })?;
         Ok(report)
     }
@@ -1076,7 +902,10 @@ impl Session {
             signature: hex::encode(signature),
             at_ms: now_ms(),
         };
-        store::insert_head(conn, &head)?;
+        self.record_with(Ungoverned::SessionEvent, |tx| {
+            store::insert_head(tx, &head)?;
+            Ok(((), None::<Event>))
+        })?;
         Ok(Some(head))
     }
 
@@ -1095,16 +924,11 @@ impl Session {
             return Ok(());
         }
         self.closed = true;
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::SessionClose,
-                &format!("project:{pid}"),
-                "{}",
-            )
-        })?;
+        let target = format!("project:{}", self.project_id());
+        self.record(
+            Ungoverned::SessionEvent,
+            Event::new(AuditAction::SessionClose, target, json!({})),
+        )?;
         self.sign_audit_head()?;
         Ok(())
     }

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::views::{Mask, MaskTemplate};
-use super::{CoreError, Result, Session};
+use super::{Allowed, CoreError, Result, Session};
 use crate::import::ImportLimits;
 use crate::model::{Geometry, ItemKind, ItemSummary};
 use crate::permissions::Action;
@@ -57,7 +57,7 @@ impl Session {
     /// Runs the PII detector over every text item and every transcript of
     /// an audio item (admin).
     pub fn pii_scan(&mut self, detector: &Detector) -> Result<Vec<ItemPii>> {
-        self.require(Action::Import, Some("PII scan".into()))?;
+        let allowed = self.allow(Action::Import, Some("PII scan".into()))?;
         let conn = self.project.store.conn();
         let mut out = Vec::new();
         for item in store::list_items(conn, None)? {
@@ -93,16 +93,10 @@ impl Session {
             });
         }
         let found: usize = out.iter().map(|i| i.spans.len()).sum();
-        let details = json!({"items": out.len(), "spans": found}).to_string();
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::PiiScan,
-                &format!("project:{pid}"),
-                &details,
-            )
+        let details = json!({"items": out.len(), "spans": found});
+        let target = format!("project:{}", self.project_id());
+        self.commit(allowed, |_| {
+            Ok(((), Event::new(AuditAction::PiiScan, target, details)))
         })?;
         Ok(out)
     }
@@ -249,7 +243,7 @@ impl Session {
     /// range (segment timings are the finest the labels hold). A proposal
     /// already on record, whatever its status, is not proposed again.
     pub fn mask_propose(&mut self, only: Option<&[i64]>) -> Result<ProposeReport> {
-        self.require(Action::ManagePrivacy, Some("mask propose".into()))?;
+        let allowed = self.allow(Action::ManagePrivacy, Some("mask propose".into()))?;
         let detector = self.pii_detector()?;
         let audio_style = self.default_audio_style()?;
         let conn = self.project.store.conn();
@@ -344,8 +338,10 @@ impl Session {
             }
         }
         let details = serde_json::to_string(&report).unwrap_or_default();
-        self.write(|tx, pid, actor| {
-            let user = store::user_by_fingerprint(tx, actor)?
+        let target = format!("project:{}", self.project_id());
+        let actor = self.user.fingerprint.clone();
+        self.commit(allowed, |tx| {
+            let user = store::user_by_fingerprint(tx, &actor)?
                 .map(|u| u.id)
                 .unwrap_or(0);
             for (item_id, spec, source) in &found {
@@ -353,14 +349,10 @@ impl Session {
             }
             // Proposals change nothing an annotator gets until accepted:
             // no version bump.
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::MaskPropose,
-                &format!("project:{pid}"),
-                &details,
-            )
+            Ok((
+                (),
+                Event::with_text(AuditAction::MaskPropose, target, details),
+            ))
         })?;
         Ok(report)
     }
@@ -392,14 +384,14 @@ impl Session {
     /// Accepts or rejects masks by id; returns how many changed. Each
     /// changed item's version goes up; one audit row names them all.
     pub fn mask_decide(&mut self, ids: &[i64], accept: bool) -> Result<usize> {
-        self.require(Action::ManagePrivacy, Some(format!("masks {ids:?}")))?;
+        let allowed = self.allow(Action::ManagePrivacy, Some(format!("masks {ids:?}")))?;
         let conn = self.project.store.conn();
         for id in ids {
             if store::mask_by_id(conn, *id)?.is_none() {
                 return Err(CoreError::NotFound(format!("mask {id}")));
             }
         }
-        self.decide(ids.to_vec(), accept)
+        self.decide(allowed, ids.to_vec(), accept)
     }
 
     /// Accepts or rejects every pending proposal of one type (of one item,
@@ -410,7 +402,7 @@ impl Session {
         accept: bool,
         item_id: Option<i64>,
     ) -> Result<usize> {
-        self.require(
+        let allowed = self.allow(
             Action::ManagePrivacy,
             Some(format!("{} proposals", pii_type.tag())),
         )?;
@@ -420,13 +412,14 @@ impl Session {
             .filter(|m| matches!(m.spec, MaskSpec::Text { pii_type: t, .. } if t == pii_type))
             .map(|m| m.id)
             .collect();
-        self.decide(ids, accept)
+        self.decide(allowed, ids, accept)
     }
 
-    fn decide(&mut self, ids: Vec<i64>, accept: bool) -> Result<usize> {
+    fn decide(&mut self, allowed: Allowed, ids: Vec<i64>, accept: bool) -> Result<usize> {
         let status = if accept { "accepted" } else { "rejected" };
         let user = self.user.id;
-        self.write(|tx, pid, actor| {
+        let target = format!("project:{}", self.project_id());
+        self.commit(allowed, |tx| {
             let mut changed = Vec::new();
             let mut versions = BTreeMap::new();
             for id in &ids {
@@ -437,21 +430,19 @@ impl Session {
                     }
                 }
             }
-            if !changed.is_empty() {
-                store::append_audit(
-                    tx,
-                    pid,
-                    actor,
+            // Nothing changed, nothing to record.
+            let event = (!changed.is_empty()).then(|| {
+                Event::new(
                     if accept {
                         AuditAction::MaskAccept
                     } else {
                         AuditAction::MaskReject
                     },
-                    &format!("project:{pid}"),
-                    &json!({"masks": changed, "versions": versions}).to_string(),
-                )?;
-            }
-            Ok(changed.len())
+                    target,
+                    json!({"masks": changed, "versions": versions}),
+                )
+            });
+            Ok((changed.len(), event))
         })
     }
 
@@ -464,7 +455,7 @@ impl Session {
         style: RegionStyle,
         only: Option<&[i64]>,
     ) -> Result<usize> {
-        self.require(
+        let allowed = self.allow(
             Action::ManagePrivacy,
             Some(format!("masks from {}", classes.join(","))),
         )?;
@@ -509,8 +500,10 @@ impl Session {
                 regions.push((item.id, Region { shape, style }, source));
             }
         }
-        self.write(|tx, pid, actor| {
-            let user = store::user_by_fingerprint(tx, actor)?
+        let target = format!("project:{}", self.project_id());
+        let actor = self.user.fingerprint.clone();
+        self.commit(allowed, |tx| {
+            let user = store::user_by_fingerprint(tx, &actor)?
                 .map(|u| u.id)
                 .unwrap_or(0);
             let mut items = BTreeMap::new();
@@ -524,15 +517,12 @@ impl Session {
             for (item, version) in items.iter_mut() {
                 *version = store::bump_privacy(tx, *item)?;
             }
-            store::append_audit(
-                tx,
-                pid,
-                actor,
+            let event = Event::new(
                 AuditAction::MaskFromLabels,
-                &format!("project:{pid}"),
-                &json!({"classes": classes, "regions": regions.len(), "versions": items})
-                    .to_string(),
-            )
+                target,
+                json!({"classes": classes, "regions": regions.len(), "versions": items}),
+            );
+            Ok(((), event))
         })?;
         Ok(regions.len())
     }
@@ -591,7 +581,7 @@ impl Session {
     /// Applies a template's regions to images, scaled to each one's size;
     /// returns how many regions were added.
     pub fn template_apply(&mut self, name: &str, item_ids: &[i64]) -> Result<usize> {
-        self.require(Action::ManagePrivacy, Some(format!("template {name}")))?;
+        let allowed = self.allow(Action::ManagePrivacy, Some(format!("template {name}")))?;
         let conn = self.project.store.conn();
         let t = store::templates(conn)?
             .into_iter()
@@ -613,8 +603,9 @@ impl Session {
             }
         }
         let source = format!("template:{name}");
-        self.write(|tx, pid, actor| {
-            let user = store::user_by_fingerprint(tx, actor)?
+        let actor = self.user.fingerprint.clone();
+        self.commit(allowed, |tx| {
+            let user = store::user_by_fingerprint(tx, &actor)?
                 .map(|u| u.id)
                 .unwrap_or(0);
             let mut versions = BTreeMap::new();
@@ -628,14 +619,12 @@ impl Session {
             for (item, version) in versions.iter_mut() {
                 *version = store::bump_privacy(tx, *item)?;
             }
-            store::append_audit(
-                tx,
-                pid,
-                actor,
+            let event = Event::new(
                 AuditAction::MaskTemplateApply,
-                &format!("template:{name}"),
-                &json!({"regions": adds.len(), "versions": versions}).to_string(),
-            )
+                format!("template:{name}"),
+                json!({"regions": adds.len(), "versions": versions}),
+            );
+            Ok(((), event))
         })?;
         Ok(adds.len())
     }
@@ -814,23 +803,19 @@ impl Session {
     /// decrypting and deriving a large image or a long recording takes
     /// seconds, which the GUI spends on a worker thread, not in a frame.
     pub fn preview_job(&mut self, item_id: i64) -> Result<PreviewJob> {
-        let item = self.require_item(Action::ManagePrivacy, item_id)?;
+        let (allowed, item) = self.allow_item(Action::ManagePrivacy, item_id)?;
         let plan = self.privacy_plan(item_id)?;
         let (blob_id, key) = store::item_blob(self.project.store.conn(), item_id)?
             .ok_or_else(|| CoreError::NotFound(format!("blob of item {item_id}")))?;
         // Recorded when asked, before the bytes exist: who looked at which
         // privacy version is what an auditor needs, and a preview that
         // fails to derive was still a request to see the item.
-        let details = json!({"version": plan.version}).to_string();
-        self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::MaskPreview,
-                &format!("item:{item_id}"),
-                &details,
-            )
+        let details = json!({"version": plan.version});
+        self.commit(allowed, |_| {
+            Ok((
+                (),
+                Event::new(AuditAction::MaskPreview, format!("item:{item_id}"), details),
+            ))
         })?;
         Ok(PreviewJob {
             item_id,

@@ -234,11 +234,11 @@ pub fn gold_score(labels: &Labels, gold: &Labels) -> f64 {
 /// Scores `annotator`'s labels on the gold items among `items` against the
 /// gold standard, stores each score and returns them (on merge).
 pub(super) fn score_gold_items(
-    conn: &rusqlite::Connection,
+    tx: &store::Tx<'_>,
     annotator: i64,
     items: &[i64],
 ) -> store::Result<Vec<(i64, f64)>> {
-    let Some(fpr) = store::list_users(conn)?
+    let Some(fpr) = store::list_users(tx)?
         .into_iter()
         .find(|u| u.id == annotator)
         .map(|u| u.fingerprint)
@@ -247,13 +247,13 @@ pub(super) fn score_gold_items(
     };
     let mut out = Vec::new();
     for item in items {
-        if !store::is_gold(conn, *item)? {
+        if !store::is_gold(tx, *item)? {
             continue;
         }
-        let gold = store::gold_labels(conn, *item)?;
-        let labels = labels_by(conn, *item)?.remove(&fpr).unwrap_or_default();
+        let gold = store::gold_labels(tx, *item)?;
+        let labels = labels_by(tx, *item)?.remove(&fpr).unwrap_or_default();
         let score = gold_score(&labels, &gold);
-        store::put_gold_score(conn, *item, annotator, score)?;
+        store::put_gold_score(tx, *item, annotator, score)?;
         out.push((*item, score));
     }
     Ok(out)
@@ -262,7 +262,7 @@ pub(super) fn score_gold_items(
 /// Items whose only work comes from people whose mean gold score is below
 /// the quality gate: exports leave them out. Cheap (no agreement figures),
 /// so an export asks this instead of building the whole report.
-pub(super) fn held_items(conn: &rusqlite::Connection) -> store::Result<Vec<i64>> {
+pub(super) fn held_items(conn: &store::Db) -> store::Result<Vec<i64>> {
     let Some(gate) = store::setting(conn, "quality_gate")?
         .and_then(|v| v.parse::<f64>().ok())
         .filter(|g| *g > 0.0)
@@ -296,7 +296,7 @@ pub(super) fn held_items(conn: &rusqlite::Connection) -> store::Result<Vec<i64>>
 }
 
 /// Live labels of an item grouped by who created them.
-fn labels_by(conn: &rusqlite::Connection, item: i64) -> store::Result<BTreeMap<String, Labels>> {
+fn labels_by(conn: &store::Db, item: i64) -> store::Result<BTreeMap<String, Labels>> {
     let mut by: BTreeMap<String, Labels> = BTreeMap::new();
     for a in store::list_annotations(conn, item)? {
         by.entry(a.created_by.clone())

@@ -367,10 +367,7 @@ impl Session {
 }
 
 /// Review counts of one annotator.
-pub(super) fn acceptance_of(
-    conn: &rusqlite::Connection,
-    user_id: i64,
-) -> store::Result<Acceptance> {
+pub(super) fn acceptance_of(conn: &store::Db, user_id: i64) -> store::Result<Acceptance> {
     Ok(store::review_counts(conn)?
         .into_iter()
         .find(|(u, _, _, _)| *u == user_id)

@@ -202,7 +202,7 @@ impl Session {
         multi_label_tags: bool,
         confirm: bool,
     ) -> Result<SchemaChange> {
-        self.require(Action::EditSchema, Some("schema".into()))?;
+        let allowed = self.allow(Action::EditSchema, Some("schema".into()))?;
         validate_classes(&classes)?;
         let conn = self.project.store.conn();
         let existing = store::list_classes(conn)?;
@@ -257,7 +257,8 @@ impl Session {
         let version = self.schema()?.version + 1;
         let me = self.user.id;
         let removed = orphaned.len();
-        self.write(|tx, pid, actor| {
+        let actor = self.user.fingerprint.clone();
+        self.commit(allowed, |tx| {
             for id in &orphaned {
                 if let Some(state) = store::annotation_state(tx, *id)? {
                     let rev = Revision { item_id: state.item_id, draft: &state.draft, deleted: true, op: "delete", actor: me };
@@ -286,18 +287,15 @@ impl Session {
                 overlapping_spans: store::setting(tx, "overlapping_spans")?.is_some_and(|v| v == "true"),
                 overlapping_segments: store::setting(tx, "overlapping_segments")?.is_none_or(|v| v == "true"),
             };
-            store::insert_schema_version(tx, version, &serde_json::to_string(&stored).unwrap_or_default(), actor)?;
+            store::insert_schema_version(tx, version, &serde_json::to_string(&stored).unwrap_or_default(), &actor)?;
             store::set_meta(tx, "schema_version", &version.to_string())?;
             store::set_setting(tx, "multi_label_tags", if multi_label_tags { "true" } else { "false" })?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
+            let event = Event::new(
                 AuditAction::SchemaChange,
-                &format!("schema:v{version}"),
-                &json!({"version": version, "classes": stored.classes.iter().map(|c| &c.name).collect::<Vec<_>>(), "removed_labels": orphaned}).to_string(),
-            )?;
-            Ok(())
+                format!("schema:v{version}"),
+                json!({"version": version, "classes": stored.classes.iter().map(|c| &c.name).collect::<Vec<_>>(), "removed_labels": orphaned}),
+            );
+            Ok(((), event))
         })?;
         Ok(SchemaChange {
             version,

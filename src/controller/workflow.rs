@@ -1,7 +1,7 @@
 //! The assignment workflow on an item (submit, skip) and settings: the
 //! project's (admin) and each user's own (e.g. remapped shortcuts).
 
-use super::Event;
+use super::{Event, Ungoverned};
 use crate::events::AuditAction;
 use serde_json::json;
 
@@ -331,17 +331,16 @@ impl Session {
     /// membership); audited by key, not value.
     pub fn set_user_setting(&mut self, key: &str, value: &str) -> Result<()> {
         let me = self.user.id;
-        self.write(|tx, pid, actor| {
+        self.record_with(Ungoverned::OwnSetting, |tx| {
             store::set_user_setting(tx, me, key, value)?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::SettingsUser,
-                &format!("user-setting:{key}"),
-                "{}",
-            )
-        })?;
-        Ok(())
+            Ok((
+                (),
+                Event::new(
+                    AuditAction::SettingsUser,
+                    format!("user-setting:{key}"),
+                    json!({}),
+                ),
+            ))
+        })
     }
 }

@@ -1,20 +1,20 @@
 //! SQL for governance: consent and purposes, data subjects, retention,
 //! crypto-shredding of items, incidents and the revocation list.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
-use super::Result;
+use super::{Db, Result};
 use crate::model::now_ms;
 
 /// Items whose data subject is `subject`.
-pub fn items_of_subject(conn: &Connection, subject: &str) -> Result<Vec<i64>> {
+pub fn items_of_subject(conn: &Db, subject: &str) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare("SELECT id FROM items WHERE subject_key = ?1 ORDER BY id")?;
     let rows = stmt.query_map([subject], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Items imported before `cutoff_ms`.
-pub fn items_created_before(conn: &Connection, cutoff_ms: i64) -> Result<Vec<i64>> {
+pub fn items_created_before(conn: &Db, cutoff_ms: i64) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare("SELECT id FROM items WHERE created_at < ?1 ORDER BY id")?;
     let rows = stmt.query_map([cutoff_ms], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -28,7 +28,7 @@ pub struct Governance {
     pub purposes: Vec<String>,
 }
 
-pub fn item_governance(conn: &Connection, item_id: i64) -> Result<Option<Governance>> {
+pub fn item_governance(conn: &Db, item_id: i64) -> Result<Option<Governance>> {
     Ok(conn
         .query_row(
             "SELECT subject_key, consent, purposes FROM items WHERE id = ?1",
@@ -53,7 +53,7 @@ pub fn split_purposes(text: &str) -> Vec<String> {
         .collect()
 }
 
-pub fn set_item_governance(conn: &Connection, item_id: i64, g: &Governance) -> Result<()> {
+pub fn set_item_governance(conn: &Db, item_id: i64, g: &Governance) -> Result<()> {
     conn.execute(
         "UPDATE items SET subject_key = ?2, consent = ?3, purposes = ?4 WHERE id = ?1",
         params![item_id, g.subject_key, g.consent, g.purposes.join(",")],
@@ -78,7 +78,7 @@ pub struct Shredded {
 /// disk, in backups or copies, cannot be read with any key that remains).
 /// Package ledger rows keep the bare item ids. `secure_delete` is on, so
 /// freed pages are zeroed; the caller checkpoints the WAL after commit.
-pub fn shred_items(conn: &Connection, ids: &[i64]) -> Result<Shredded> {
+pub fn shred_items(conn: &Db, ids: &[i64]) -> Result<Shredded> {
     let mut out = Shredded::default();
     for id in ids {
         let blobs: Option<(String, Option<String>)> = conn
@@ -144,7 +144,7 @@ pub struct NewIncident<'a> {
     pub origin: Option<&'a str>,
 }
 
-pub fn insert_incident(conn: &Connection, i: &NewIncident<'_>) -> Result<i64> {
+pub fn insert_incident(conn: &Db, i: &NewIncident<'_>) -> Result<i64> {
     conn.execute(
         "INSERT INTO incidents(item_id, reporter, kind, reason, at, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![i.item_id, i.reporter, i.kind, i.reason, i.at_ms, i.origin],
@@ -152,7 +152,7 @@ pub fn insert_incident(conn: &Connection, i: &NewIncident<'_>) -> Result<i64> {
     Ok(conn.last_insert_rowid())
 }
 
-pub fn incident_origin_known(conn: &Connection, origin: &str) -> Result<bool> {
+pub fn incident_origin_known(conn: &Db, origin: &str) -> Result<bool> {
     Ok(conn
         .query_row(
             "SELECT 1 FROM incidents WHERE origin = ?1",
@@ -181,13 +181,13 @@ fn incident_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
     })
 }
 
-pub fn incidents(conn: &Connection) -> Result<Vec<IncidentRow>> {
+pub fn incidents(conn: &Db) -> Result<Vec<IncidentRow>> {
     let mut stmt = conn.prepare(&format!("{INCIDENT_SQL} ORDER BY i.at, i.id"))?;
     let rows = stmt.query_map([], incident_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn incident(conn: &Connection, id: i64) -> Result<Option<IncidentRow>> {
+pub fn incident(conn: &Db, id: i64) -> Result<Option<IncidentRow>> {
     Ok(conn
         .query_row(
             &format!("{INCIDENT_SQL} WHERE i.id = ?1"),
@@ -198,7 +198,7 @@ pub fn incident(conn: &Connection, id: i64) -> Result<Option<IncidentRow>> {
 }
 
 /// Items with an open incident reported by `user_id`: hidden from their queue.
-pub fn flagged_by(conn: &Connection, user_id: i64) -> Result<Vec<i64>> {
+pub fn flagged_by(conn: &Db, user_id: i64) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare(
         "SELECT DISTINCT item_id FROM incidents WHERE reporter = ?1 AND status = 'open'",
     )?;
@@ -207,7 +207,7 @@ pub fn flagged_by(conn: &Connection, user_id: i64) -> Result<Vec<i64>> {
 }
 
 /// Incidents written on this bundle after row `after` (results packages).
-pub fn incidents_after(conn: &Connection, after: i64) -> Result<Vec<IncidentRow>> {
+pub fn incidents_after(conn: &Db, after: i64) -> Result<Vec<IncidentRow>> {
     let mut stmt = conn.prepare(&format!(
         "{INCIDENT_SQL} WHERE i.id > ?1 AND i.origin IS NULL ORDER BY i.id"
     ))?;
@@ -216,7 +216,7 @@ pub fn incidents_after(conn: &Connection, after: i64) -> Result<Vec<IncidentRow>
 }
 
 pub fn resolve_incident(
-    conn: &Connection,
+    conn: &Db,
     id: i64,
     status: &str,
     user: i64,
@@ -231,14 +231,14 @@ pub fn resolve_incident(
 
 /// The revocation list: (fingerprint, revoked at) of every member removed
 /// at this site, or listed as removed by the site a laptop works for.
-pub fn revoked_members(conn: &Connection) -> Result<Vec<(String, i64)>> {
+pub fn revoked_members(conn: &Db) -> Result<Vec<(String, i64)>> {
     let mut stmt =
         conn.prepare("SELECT fingerprint, revoked_at FROM revocations ORDER BY fingerprint")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn put_revocation(conn: &Connection, fingerprint: &str, at_ms: i64) -> Result<()> {
+pub fn put_revocation(conn: &Db, fingerprint: &str, at_ms: i64) -> Result<()> {
     conn.execute(
         "INSERT INTO revocations(fingerprint, revoked_at) VALUES (?1, ?2)
          ON CONFLICT(fingerprint) DO UPDATE SET revoked_at = min(revoked_at, ?2)",
@@ -248,7 +248,7 @@ pub fn put_revocation(conn: &Connection, fingerprint: &str, at_ms: i64) -> Resul
 }
 
 /// When `fingerprint` was revoked, if it was.
-pub fn revoked_at(conn: &Connection, fingerprint: &str) -> Result<Option<i64>> {
+pub fn revoked_at(conn: &Db, fingerprint: &str) -> Result<Option<i64>> {
     Ok(revoked_members(conn)?
         .into_iter()
         .find(|(f, _)| f == fingerprint)

@@ -1,6 +1,11 @@
 //! The only module that speaks SQL. It opens the SQLCipher database with a
 //! raw key, applies migrations, and offers typed reads and writes that the
 //! controller composes into transactions (change + audit row together).
+//!
+//! The rest of the program holds the database only as this module's own
+//! handles, [`Db`] (reads and writes through the functions here) and
+//! [`Tx`] (a write transaction, usable wherever a `&Db` is), so no SQL and
+//! no `rusqlite` type reaches it (`tests/layering.rs` keeps it so).
 
 mod access;
 mod governance;
@@ -26,7 +31,6 @@ pub use migrations::MIGRATIONS;
 pub use packages::*;
 pub use privacy::*;
 pub use review::*;
-pub use rusqlite::Transaction;
 
 /// Schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -80,8 +84,74 @@ fn sqlcipher_ready() -> rusqlite::Result<()> {
 
 /// An open, keyed, migrated project database.
 pub struct Store {
-    conn: Connection,
+    db: Db,
     project_id: String,
+}
+
+/// The project database as the rest of the program holds it: every store
+/// function takes a `&Db` (a [`Tx`] derefs to one). It runs no statement
+/// itself outside this module, so SQL stays here.
+pub struct Db {
+    conn: Connection,
+}
+
+/// The statements the store's functions run, for this module only.
+impl Db {
+    fn execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.conn.execute(sql, params)
+    }
+
+    fn execute_batch(&self, sql: &str) -> rusqlite::Result<()> {
+        self.conn.execute_batch(sql)
+    }
+
+    fn prepare(&self, sql: &str) -> rusqlite::Result<rusqlite::Statement<'_>> {
+        self.conn.prepare(sql)
+    }
+
+    fn query_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.conn.query_row(sql, params, f)
+    }
+
+    fn last_insert_rowid(&self) -> i64 {
+        self.conn.last_insert_rowid()
+    }
+
+    /// An unkeyed in-memory database with every migration applied, for unit
+    /// tests of code that composes store calls.
+    #[cfg(test)]
+    pub(crate) fn in_memory() -> Result<Db> {
+        let conn = Connection::open_in_memory()?;
+        for step in MIGRATIONS {
+            conn.execute_batch(step)?;
+        }
+        Ok(Db { conn })
+    }
+}
+
+/// A write transaction on the project database, begun IMMEDIATE by
+/// [`Store::transaction`]: store functions take it wherever they take a
+/// `&Db`. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx<'c> {
+    tx: rusqlite::Transaction<'c>,
+    db: &'c Db,
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Db;
+    fn deref(&self) -> &Db {
+        self.db
+    }
+}
+
+impl Tx<'_> {
+    pub fn commit(self) -> Result<()> {
+        Ok(self.tx.commit()?)
+    }
 }
 
 fn is_not_a_database(e: &rusqlite::Error) -> bool {
@@ -145,7 +215,7 @@ impl Store {
         )
         .map_err(decrypt_err)?;
         let mut store = Store {
-            conn,
+            db: Db { conn },
             project_id: project_id.to_string(),
         };
         // Check every page's HMAC before the first write, so a damaged or
@@ -174,14 +244,12 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let found: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let found: i64 = self.db.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew { found });
         }
         for (i, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let tx = self.conn.transaction()?;
+            let tx = self.db.conn.transaction()?;
             tx.execute_batch(step)?;
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
             tx.commit()?;
@@ -194,15 +262,28 @@ impl Store {
     }
 
     /// Starts a write transaction (IMMEDIATE: take the write lock up front so
-    /// two processes never interleave half-done changes).
-    pub fn transaction(&mut self) -> Result<Transaction<'_>> {
-        Ok(self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+    /// two processes never interleave half-done changes). `&mut self`: one
+    /// at a time, checked by the compiler.
+    pub fn transaction(&mut self) -> Result<Tx<'_>> {
+        let db = &self.db;
+        let tx = rusqlite::Transaction::new_unchecked(
+            &db.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
+        Ok(Tx { tx, db })
     }
 
-    pub fn conn(&self) -> &Connection {
-        &self.conn
+    /// The database, for the store's functions.
+    pub fn conn(&self) -> &Db {
+        &self.db
+    }
+
+    /// The SQLite connection itself, for tests that read or tamper with the
+    /// database as someone holding its key could. The program never uses
+    /// it (`tests/layering.rs` fails if it is named outside `src/store/`).
+    #[doc(hidden)]
+    pub fn raw_connection(&self) -> &Connection {
+        &self.db.conn
     }
 
     /// Changes the database key in place (SQLCipher re-encrypts every page).
@@ -211,14 +292,14 @@ impl Store {
             "PRAGMA rekey = \"x'{}'\";",
             hex::encode(key.expose())
         ));
-        self.conn.execute_batch(&pragma)?;
+        self.db.execute_batch(&pragma)?;
         Ok(())
     }
 
     /// `PRAGMA integrity_check` and SQLCipher's page-HMAC check.
     pub fn integrity_check(&self) -> Result<()> {
         let result: String = self
-            .conn
+            .db
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if result != "ok" {
             return Err(StoreError::Corrupt(result));
@@ -228,7 +309,7 @@ impl Store {
 
     /// SQLCipher's check of every page's HMAC (tampering and bit rot).
     fn cipher_check(&self) -> Result<()> {
-        let mut stmt = self.conn.prepare("PRAGMA cipher_integrity_check")?;
+        let mut stmt = self.db.prepare("PRAGMA cipher_integrity_check")?;
         let problems: Vec<String> = stmt
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<std::result::Result<_, _>>()?;
@@ -239,11 +320,11 @@ impl Store {
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        meta(&self.conn, key)
+        meta(&self.db, key)
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        set_meta(&self.conn, key, value)
+        set_meta(&self.db, key, value)
     }
 
     /// Moves every page from the WAL into the database and truncates the
@@ -251,7 +332,7 @@ impl Store {
     /// blob key) is left in `project.db-wal`.
     pub fn checkpoint_truncate(&self) -> Result<()> {
         let (busy, _, _): (i64, i64, i64) =
-            self.conn
+            self.db
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })?;
@@ -264,13 +345,13 @@ impl Store {
     }
 }
 
-pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+pub fn meta(conn: &Db, key: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()?)
 }
 
-pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+pub fn set_meta(conn: &Db, key: &str, value: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         params![key, value],
@@ -308,7 +389,7 @@ fn to_user(t: (i64, String, String, String, String, bool)) -> Result<User> {
 const USER_COLS: &str = "id, fingerprint, name, public_key, role, active";
 
 pub fn insert_user(
-    conn: &Connection,
+    conn: &Db,
     fingerprint: &str,
     name: &str,
     public_key: &str,
@@ -322,7 +403,7 @@ pub fn insert_user(
 }
 
 /// Re-activates a previously removed user with a new role and name.
-pub fn reactivate_user(conn: &Connection, id: i64, name: &str, role: Role) -> Result<()> {
+pub fn reactivate_user(conn: &Db, id: i64, name: &str, role: Role) -> Result<()> {
     conn.execute(
         "UPDATE users SET active = 1, removed_at = NULL, name = ?2, role = ?3 WHERE id = ?1",
         params![id, name, role.as_str()],
@@ -330,7 +411,7 @@ pub fn reactivate_user(conn: &Connection, id: i64, name: &str, role: Role) -> Re
     Ok(())
 }
 
-pub fn deactivate_user(conn: &Connection, id: i64) -> Result<()> {
+pub fn deactivate_user(conn: &Db, id: i64) -> Result<()> {
     conn.execute(
         "UPDATE users SET active = 0, removed_at = ?2 WHERE id = ?1",
         params![id, now_ms()],
@@ -339,13 +420,13 @@ pub fn deactivate_user(conn: &Connection, id: i64) -> Result<()> {
     Ok(())
 }
 
-pub fn list_users(conn: &Connection) -> Result<Vec<User>> {
+pub fn list_users(conn: &Db) -> Result<Vec<User>> {
     let mut stmt = conn.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY id"))?;
     let rows = stmt.query_map([], user_from_row)?;
     rows.map(|r| to_user(r?)).collect()
 }
 
-pub fn user_by_fingerprint(conn: &Connection, fingerprint: &str) -> Result<Option<User>> {
+pub fn user_by_fingerprint(conn: &Db, fingerprint: &str) -> Result<Option<User>> {
     let row = conn
         .query_row(
             &format!("SELECT {USER_COLS} FROM users WHERE fingerprint = ?1"),
@@ -358,12 +439,7 @@ pub fn user_by_fingerprint(conn: &Connection, fingerprint: &str) -> Result<Optio
 
 // ---------------------------------------------------------------- blobs and items
 
-pub fn insert_blob(
-    conn: &Connection,
-    blob_id: &str,
-    key: &SecretBytes<32>,
-    size: u64,
-) -> Result<()> {
+pub fn insert_blob(conn: &Db, blob_id: &str, key: &SecretBytes<32>, size: u64) -> Result<()> {
     conn.execute(
         "INSERT INTO blobs(id, key, size, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![blob_id, &key.expose()[..], size as i64, now_ms()],
@@ -372,7 +448,7 @@ pub fn insert_blob(
 }
 
 /// All blob ids the database references (for finding orphaned blob files).
-pub fn blob_ids(conn: &Connection) -> Result<Vec<String>> {
+pub fn blob_ids(conn: &Db) -> Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT id FROM blobs")?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -392,13 +468,13 @@ pub struct NewItem<'a> {
     pub metadata: &'a str,
 }
 
-pub fn insert_item(conn: &Connection, item: &NewItem<'_>) -> Result<i64> {
+pub fn insert_item(conn: &Db, item: &NewItem<'_>) -> Result<i64> {
     insert_item_as(conn, None, item)
 }
 
 /// Inserts an item under a given id (a laptop keeps the site's ids) or the
 /// next free one.
-pub fn insert_item_as(conn: &Connection, id: Option<i64>, item: &NewItem<'_>) -> Result<i64> {
+pub fn insert_item_as(conn: &Db, id: Option<i64>, item: &NewItem<'_>) -> Result<i64> {
     conn.execute(
         "INSERT INTO items(id, kind, name, format, sha256, blob_id, width, height, duration_secs, char_len, metadata, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -421,7 +497,7 @@ pub fn insert_item_as(conn: &Connection, id: Option<i64>, item: &NewItem<'_>) ->
 }
 
 /// The item whose original content has this SHA-256 (hex), if any.
-pub fn item_with_content(conn: &Connection, sha256: &str) -> Result<Option<i64>> {
+pub fn item_with_content(conn: &Db, sha256: &str) -> Result<Option<i64>> {
     Ok(conn
         .query_row(
             "SELECT id FROM items WHERE sha256 = ?1 ORDER BY id LIMIT 1",
@@ -453,7 +529,7 @@ fn item_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemSummary> {
 }
 
 /// Items in id order; `only_assigned_to` limits to one user's assignments.
-pub fn list_items(conn: &Connection, only_assigned_to: Option<i64>) -> Result<Vec<ItemSummary>> {
+pub fn list_items(conn: &Db, only_assigned_to: Option<i64>) -> Result<Vec<ItemSummary>> {
     let rows = match only_assigned_to {
         None => {
             let mut stmt = conn.prepare(&format!("{ITEM_SUMMARY_SQL} ORDER BY i.id"))?;
@@ -473,7 +549,7 @@ pub fn list_items(conn: &Connection, only_assigned_to: Option<i64>) -> Result<Ve
 
 /// How many items are in each status: a count in SQL, where listing every
 /// item's summary would read (and count the labels of) the whole project.
-pub fn item_status_counts(conn: &Connection) -> Result<std::collections::BTreeMap<String, usize>> {
+pub fn item_status_counts(conn: &Db) -> Result<std::collections::BTreeMap<String, usize>> {
     let mut stmt = conn.prepare("SELECT status, count(*) FROM items GROUP BY status")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     let mut counts = std::collections::BTreeMap::new();
@@ -484,7 +560,7 @@ pub fn item_status_counts(conn: &Connection) -> Result<std::collections::BTreeMa
     Ok(counts)
 }
 
-pub fn item_summary_by_id(conn: &Connection, item_id: i64) -> Result<Option<ItemSummary>> {
+pub fn item_summary_by_id(conn: &Db, item_id: i64) -> Result<Option<ItemSummary>> {
     Ok(conn
         .query_row(
             &format!("{ITEM_SUMMARY_SQL} WHERE i.id = ?1"),
@@ -496,7 +572,7 @@ pub fn item_summary_by_id(conn: &Connection, item_id: i64) -> Result<Option<Item
 
 /// The blob an item column (`blob_id` or `peaks_blob_id`) points at, with its key.
 fn item_blob_in(
-    conn: &Connection,
+    conn: &Db,
     item_id: i64,
     column: &str,
 ) -> Result<Option<(String, SecretBytes<32>)>> {
@@ -519,19 +595,16 @@ fn item_blob_in(
 }
 
 /// The blob holding an item's original, with its key.
-pub fn item_blob(conn: &Connection, item_id: i64) -> Result<Option<(String, SecretBytes<32>)>> {
+pub fn item_blob(conn: &Db, item_id: i64) -> Result<Option<(String, SecretBytes<32>)>> {
     item_blob_in(conn, item_id, "blob_id")
 }
 
 /// The cached waveform blob of an audio item, with its key.
-pub fn item_peaks_blob(
-    conn: &Connection,
-    item_id: i64,
-) -> Result<Option<(String, SecretBytes<32>)>> {
+pub fn item_peaks_blob(conn: &Db, item_id: i64) -> Result<Option<(String, SecretBytes<32>)>> {
     item_blob_in(conn, item_id, "peaks_blob_id")
 }
 
-pub fn set_item_peaks_blob(conn: &Connection, item_id: i64, blob_id: &str) -> Result<()> {
+pub fn set_item_peaks_blob(conn: &Db, item_id: i64, blob_id: &str) -> Result<()> {
     conn.execute(
         "UPDATE items SET peaks_blob_id = ?2 WHERE id = ?1",
         params![item_id, blob_id],
@@ -539,7 +612,7 @@ pub fn set_item_peaks_blob(conn: &Connection, item_id: i64, blob_id: &str) -> Re
     Ok(())
 }
 
-pub fn item_metadata(conn: &Connection, item_id: i64) -> Result<String> {
+pub fn item_metadata(conn: &Db, item_id: i64) -> Result<String> {
     Ok(
         conn.query_row("SELECT metadata FROM items WHERE id = ?1", [item_id], |r| {
             r.get(0)
@@ -547,7 +620,7 @@ pub fn item_metadata(conn: &Connection, item_id: i64) -> Result<String> {
     )
 }
 
-pub fn set_item_status(conn: &Connection, item_id: i64, status: &str) -> Result<()> {
+pub fn set_item_status(conn: &Db, item_id: i64, status: &str) -> Result<()> {
     conn.execute(
         "UPDATE items SET status = ?2 WHERE id = ?1",
         params![item_id, status],
@@ -557,7 +630,7 @@ pub fn set_item_status(conn: &Connection, item_id: i64, status: &str) -> Result<
 
 // ---------------------------------------------------------------- assignments
 
-pub fn assign(conn: &Connection, item_id: i64, user_id: i64, purpose: &str) -> Result<bool> {
+pub fn assign(conn: &Db, item_id: i64, user_id: i64, purpose: &str) -> Result<bool> {
     let n = conn.execute(
         "INSERT OR IGNORE INTO assignments(item_id, user_id, purpose, state, updated_at) VALUES (?1, ?2, ?3, 'assigned', ?4)",
         params![item_id, user_id, purpose, now_ms()],
@@ -565,7 +638,7 @@ pub fn assign(conn: &Connection, item_id: i64, user_id: i64, purpose: &str) -> R
     Ok(n > 0)
 }
 
-pub fn is_assigned(conn: &Connection, item_id: i64, user_id: i64) -> Result<bool> {
+pub fn is_assigned(conn: &Db, item_id: i64, user_id: i64) -> Result<bool> {
     Ok(conn
         .query_row(
             "SELECT 1 FROM assignments WHERE item_id = ?1 AND user_id = ?2",
@@ -578,7 +651,7 @@ pub fn is_assigned(conn: &Connection, item_id: i64, user_id: i64) -> Result<bool
 
 /// The state of one assignment and its reason (for skips).
 pub fn assignment_state(
-    conn: &Connection,
+    conn: &Db,
     item_id: i64,
     user_id: i64,
 ) -> Result<Option<(String, Option<String>)>> {
@@ -593,7 +666,7 @@ pub fn assignment_state(
 
 /// Sets the state of a user's assignments on an item, and the item status.
 pub fn set_assignment_state(
-    conn: &Connection,
+    conn: &Db,
     item_id: i64,
     user_id: i64,
     state: &str,
@@ -607,7 +680,7 @@ pub fn set_assignment_state(
 }
 
 /// Moves `assigned` to `in_progress` on first edit (DESIGN §5).
-pub fn mark_in_progress(conn: &Connection, item_id: i64, user_id: i64) -> Result<()> {
+pub fn mark_in_progress(conn: &Db, item_id: i64, user_id: i64) -> Result<()> {
     conn.execute(
         "UPDATE assignments SET state = 'in_progress', updated_at = ?3 WHERE item_id = ?1 AND user_id = ?2 AND state IN ('assigned', 'rejected')",
         params![item_id, user_id, now_ms()],
@@ -630,7 +703,7 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T
 }
 
 /// Inserts a class (its `id` is ignored) and returns the new id.
-pub fn insert_class(conn: &Connection, class: &LabelClass) -> Result<i64> {
+pub fn insert_class(conn: &Db, class: &LabelClass) -> Result<i64> {
     let position: i64 = conn.query_row(
         "SELECT coalesce(max(position), 0) + 1 FROM classes",
         [],
@@ -652,7 +725,7 @@ pub fn insert_class(conn: &Connection, class: &LabelClass) -> Result<i64> {
 }
 
 /// Rewrites a class in place, at list position `position`.
-pub fn update_class(conn: &Connection, class: &LabelClass, position: i64) -> Result<()> {
+pub fn update_class(conn: &Db, class: &LabelClass, position: i64) -> Result<()> {
     conn.execute(
         "UPDATE classes SET name = ?2, colour = ?3, hotkey = ?4, position = ?5, tools = ?6, attributes = ?7, skeleton = ?8, retired = 0 WHERE id = ?1",
         params![
@@ -670,7 +743,7 @@ pub fn update_class(conn: &Connection, class: &LabelClass, position: i64) -> Res
 }
 
 /// Removes a class from the schema; its row stays for old revisions.
-pub fn retire_class(conn: &Connection, class_id: i64) -> Result<()> {
+pub fn retire_class(conn: &Db, class_id: i64) -> Result<()> {
     // A retired class frees its name and hotkey for a new class.
     conn.execute(
         "UPDATE classes SET retired = 1, hotkey = NULL, name = name || ' (retired ' || id || ')' WHERE id = ?1",
@@ -679,7 +752,7 @@ pub fn retire_class(conn: &Connection, class_id: i64) -> Result<()> {
     Ok(())
 }
 
-pub fn list_classes(conn: &Connection) -> Result<Vec<LabelClass>> {
+pub fn list_classes(conn: &Db) -> Result<Vec<LabelClass>> {
     let mut stmt = conn.prepare(
         "SELECT id, name, colour, hotkey, tools, attributes, skeleton FROM classes WHERE retired = 0 ORDER BY position, id",
     )?;
@@ -713,7 +786,7 @@ pub fn list_classes(conn: &Connection) -> Result<Vec<LabelClass>> {
 }
 
 /// Live labels per (class, tool): what a schema change could orphan.
-pub fn label_counts_by_class_and_tool(conn: &Connection) -> Result<Vec<(i64, String, i64)>> {
+pub fn label_counts_by_class_and_tool(conn: &Db) -> Result<Vec<(i64, String, i64)>> {
     let mut stmt = conn.prepare(
         "SELECT class_id, json_extract(geometry, '$.type'), count(*) FROM annotations WHERE deleted = 0 GROUP BY 1, 2",
     )?;
@@ -722,11 +795,7 @@ pub fn label_counts_by_class_and_tool(conn: &Connection) -> Result<Vec<(i64, Str
 }
 
 /// Live annotation ids of a class (optionally only those drawn with `tool`).
-pub fn live_annotation_ids(
-    conn: &Connection,
-    class_id: i64,
-    tool: Option<Tool>,
-) -> Result<Vec<i64>> {
+pub fn live_annotation_ids(conn: &Db, class_id: i64, tool: Option<Tool>) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare(
         "SELECT id FROM annotations WHERE deleted = 0 AND class_id = ?1 AND (?2 IS NULL OR json_extract(geometry, '$.type') = ?2) ORDER BY id",
     )?;
@@ -735,7 +804,7 @@ pub fn live_annotation_ids(
 }
 
 pub fn insert_schema_version(
-    conn: &Connection,
+    conn: &Db,
     version: i64,
     schema_json: &str,
     actor: &str,
@@ -750,7 +819,7 @@ pub fn insert_schema_version(
 // ---------------------------------------------------------------- settings
 
 /// A project-wide setting (admin-controlled).
-pub fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
+pub fn setting(conn: &Db, key: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
             r.get(0)
@@ -758,7 +827,7 @@ pub fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
         .optional()?)
 }
 
-pub fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
+pub fn set_setting(conn: &Db, key: &str, value: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         params![key, value],
@@ -767,7 +836,7 @@ pub fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
 }
 
 /// A personal setting of one user (e.g. remapped shortcuts).
-pub fn user_setting(conn: &Connection, user_id: i64, key: &str) -> Result<Option<String>> {
+pub fn user_setting(conn: &Db, user_id: i64, key: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row(
             "SELECT value FROM user_settings WHERE user_id = ?1 AND key = ?2",
@@ -777,7 +846,7 @@ pub fn user_setting(conn: &Connection, user_id: i64, key: &str) -> Result<Option
         .optional()?)
 }
 
-pub fn set_user_setting(conn: &Connection, user_id: i64, key: &str, value: &str) -> Result<()> {
+pub fn set_user_setting(conn: &Db, user_id: i64, key: &str, value: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO user_settings(user_id, key, value) VALUES (?1, ?2, ?3) ON CONFLICT(user_id, key) DO UPDATE SET value = excluded.value",
         params![user_id, key, value],
@@ -834,7 +903,7 @@ fn to_draft(t: (i64, String, String, bool, bool, i64, bool)) -> Result<(Annotati
     ))
 }
 
-pub fn annotation_state(conn: &Connection, annotation_id: i64) -> Result<Option<AnnotationState>> {
+pub fn annotation_state(conn: &Db, annotation_id: i64) -> Result<Option<AnnotationState>> {
     let row = conn
         .query_row(
             &format!("SELECT id, item_id, revision, {STATE_COLS} FROM annotations WHERE id = ?1"),
@@ -863,7 +932,7 @@ pub fn annotation_state(conn: &Connection, annotation_id: i64) -> Result<Option<
 }
 
 /// Live annotations of an item in drawing order (z, then creation).
-pub fn list_annotations(conn: &Connection, item_id: i64) -> Result<Vec<Annotation>> {
+pub fn list_annotations(conn: &Db, item_id: i64) -> Result<Vec<Annotation>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT a.id, a.item_id, a.revision, u.fingerprint, a.source, a.score, {}
          FROM annotations a JOIN users u ON u.id = a.created_by
@@ -921,7 +990,7 @@ pub struct Revision<'a> {
 /// Writes a new state of an annotation (`None`: a new one) and its revision
 /// row in one go. Returns the annotation id and the revision row id.
 pub fn write_annotation(
-    conn: &Connection,
+    conn: &Db,
     annotation_id: Option<i64>,
     rev: &Revision<'_>,
 ) -> Result<(i64, i64)> {
@@ -931,7 +1000,7 @@ pub fn write_annotation(
 /// [`write_annotation`] at a given time: merged revisions keep the time
 /// the annotator made them.
 pub fn write_annotation_at(
-    conn: &Connection,
+    conn: &Db,
     annotation_id: Option<i64>,
     rev: &Revision<'_>,
     now: i64,
@@ -972,7 +1041,7 @@ pub fn write_annotation_at(
 
 /// Marks a new annotation as a prediction from `source` with `score`.
 pub fn set_prediction(
-    conn: &Connection,
+    conn: &Db,
     annotation_id: i64,
     source: &str,
     score: Option<f64>,
@@ -1003,11 +1072,7 @@ fn revision_ref(r: &rusqlite::Row<'_>) -> rusqlite::Result<RevisionRef> {
 }
 
 /// The newest change by `actor` (on `item_id`, or anywhere) that can be undone.
-pub fn last_undoable(
-    conn: &Connection,
-    item_id: Option<i64>,
-    actor: i64,
-) -> Result<Option<RevisionRef>> {
+pub fn last_undoable(conn: &Db, item_id: Option<i64>, actor: i64) -> Result<Option<RevisionRef>> {
     Ok(conn
         .query_row(
             "SELECT r.id, r.annotation_id, r.revision, a.item_id FROM annotation_revisions r
@@ -1023,11 +1088,7 @@ pub fn last_undoable(
 /// The most recently undone change by `actor` (on `item_id`, or anywhere),
 /// if no fresh edit came after that undo (a new edit clears the redo stack,
 /// as in every editor).
-pub fn last_redoable(
-    conn: &Connection,
-    item_id: Option<i64>,
-    actor: i64,
-) -> Result<Option<RevisionRef>> {
+pub fn last_redoable(conn: &Db, item_id: Option<i64>, actor: i64) -> Result<Option<RevisionRef>> {
     let candidate = conn
         .query_row(
             "SELECT r.id, r.annotation_id, r.revision, a.item_id FROM annotation_revisions r
@@ -1053,7 +1114,7 @@ pub fn last_redoable(
 
 /// The state an annotation had at `revision` (`None` before it existed).
 pub fn revision_state(
-    conn: &Connection,
+    conn: &Db,
     annotation_id: i64,
     revision: i64,
 ) -> Result<Option<(AnnotationDraft, bool)>> {
@@ -1068,7 +1129,7 @@ pub fn revision_state(
 }
 
 /// Marks a revision undone (1, by the undo revision `by`) or redone (2).
-pub fn set_undo_state(conn: &Connection, revision_row: i64, state: i64, by: i64) -> Result<()> {
+pub fn set_undo_state(conn: &Db, revision_row: i64, state: i64, by: i64) -> Result<()> {
     conn.execute(
         "UPDATE annotation_revisions SET undo_state = ?2, undone_by = CASE WHEN ?2 = 1 THEN ?3 ELSE undone_by END WHERE id = ?1",
         params![revision_row, state, by],
@@ -1081,7 +1142,7 @@ pub fn set_undo_state(conn: &Connection, revision_row: i64, state: i64, by: i64)
 /// Appends one audit row, chained to the previous one. Call inside the same
 /// transaction as the change it records.
 pub fn append_audit(
-    conn: &Connection,
+    conn: &Db,
     project_id: &str,
     actor: &str,
     action: crate::events::AuditAction,
@@ -1110,7 +1171,7 @@ pub fn append_audit(
 }
 
 /// All audit rows in storage order (not sorted by seq, so reordering shows).
-pub fn audit_rows(conn: &Connection) -> Result<Vec<AuditEntry>> {
+pub fn audit_rows(conn: &Db) -> Result<Vec<AuditEntry>> {
     let mut stmt = conn.prepare(
         "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit ORDER BY rowid",
     )?;
@@ -1132,7 +1193,7 @@ pub fn audit_rows(conn: &Connection) -> Result<Vec<AuditEntry>> {
 /// Feeds every audit row, in storage order, to `f` as borrowed fields,
 /// without collecting or copying them (a million-row trail stays out of
 /// memory).
-pub fn each_audit_row(conn: &Connection, mut f: impl FnMut(&audit::RowRef<'_>)) -> Result<()> {
+pub fn each_audit_row(conn: &Db, mut f: impl FnMut(&audit::RowRef<'_>)) -> Result<()> {
     let mut stmt = conn.prepare(
         "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit ORDER BY rowid",
     )?;
@@ -1161,7 +1222,7 @@ pub fn each_audit_row(conn: &Connection, mut f: impl FnMut(&audit::RowRef<'_>)) 
     Ok(())
 }
 
-pub fn audit_tip(conn: &Connection) -> Result<Option<(i64, String)>> {
+pub fn audit_tip(conn: &Db) -> Result<Option<(i64, String)>> {
     Ok(conn
         .query_row(
             "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
@@ -1171,7 +1232,7 @@ pub fn audit_tip(conn: &Connection) -> Result<Option<(i64, String)>> {
         .optional()?)
 }
 
-pub fn insert_head(conn: &Connection, head: &SignedHead) -> Result<()> {
+pub fn insert_head(conn: &Db, head: &SignedHead) -> Result<()> {
     conn.execute(
         "INSERT INTO audit_heads(seq, hash, signer, signature, at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![head.seq, head.hash, head.signer, head.signature, head.at_ms],
@@ -1179,7 +1240,7 @@ pub fn insert_head(conn: &Connection, head: &SignedHead) -> Result<()> {
     Ok(())
 }
 
-pub fn signed_heads(conn: &Connection) -> Result<Vec<SignedHead>> {
+pub fn signed_heads(conn: &Db) -> Result<Vec<SignedHead>> {
     let mut stmt =
         conn.prepare("SELECT seq, hash, signer, signature, at FROM audit_heads ORDER BY id")?;
     let rows = stmt.query_map([], |r| {

@@ -3,9 +3,9 @@
 //! origin, annotators' audit segments kept as their own chains, and
 //! conflicts held for the admin.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
-use super::{Result, STATE_COLS, draft_from_row, to_draft, to_json};
+use super::{Db, Result, STATE_COLS, draft_from_row, to_draft, to_json};
 use crate::audit::SignedHead;
 use crate::model::{AnnotationDraft, AuditEntry, LabelClass, now_ms};
 
@@ -24,7 +24,7 @@ pub struct PackageRow {
     pub summary: String,
 }
 
-pub fn insert_package(conn: &Connection, row: &PackageRow) -> Result<()> {
+pub fn insert_package(conn: &Db, row: &PackageRow) -> Result<()> {
     conn.execute(
         "INSERT INTO packages(id, kind, direction, sender, recipients, sequence, manifest_sha256, at, summary)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -43,7 +43,7 @@ pub fn insert_package(conn: &Connection, row: &PackageRow) -> Result<()> {
     Ok(())
 }
 
-pub fn list_packages(conn: &Connection) -> Result<Vec<PackageRow>> {
+pub fn list_packages(conn: &Db) -> Result<Vec<PackageRow>> {
     let mut stmt = conn.prepare(
         "SELECT id, kind, direction, sender, recipients, sequence, manifest_sha256, at, summary FROM packages ORDER BY at, rowid",
     )?;
@@ -80,7 +80,7 @@ pub fn list_packages(conn: &Connection) -> Result<Vec<PackageRow>> {
 }
 
 /// Whether a package id is already in the ledger (either direction).
-pub fn package_known(conn: &Connection, package_id: &str) -> Result<bool> {
+pub fn package_known(conn: &Db, package_id: &str) -> Result<bool> {
     Ok(conn
         .query_row("SELECT 1 FROM packages WHERE id = ?1", [package_id], |_| {
             Ok(())
@@ -90,12 +90,7 @@ pub fn package_known(conn: &Connection, package_id: &str) -> Result<bool> {
 }
 
 /// The highest sequence seen from `sender` for `kind` in `direction`.
-pub fn max_sequence(
-    conn: &Connection,
-    sender: &str,
-    kind: &str,
-    direction: &str,
-) -> Result<Option<i64>> {
+pub fn max_sequence(conn: &Db, sender: &str, kind: &str, direction: &str) -> Result<Option<i64>> {
     Ok(conn.query_row(
         "SELECT max(sequence) FROM packages WHERE sender = ?1 AND kind = ?2 AND direction = ?3",
         params![sender, kind, direction],
@@ -103,12 +98,7 @@ pub fn max_sequence(
     )?)
 }
 
-pub fn insert_package_item(
-    conn: &Connection,
-    package_id: &str,
-    item_id: i64,
-    user_id: i64,
-) -> Result<()> {
+pub fn insert_package_item(conn: &Db, package_id: &str, item_id: i64, user_id: i64) -> Result<()> {
     conn.execute(
         "INSERT OR IGNORE INTO package_items(package_id, item_id, user_id) VALUES (?1, ?2, ?3)",
         params![package_id, item_id, user_id],
@@ -117,7 +107,7 @@ pub fn insert_package_item(
 }
 
 /// Items that went to `user_id` in any work package made here.
-pub fn items_sent_to(conn: &Connection, user_id: i64) -> Result<Vec<i64>> {
+pub fn items_sent_to(conn: &Db, user_id: i64) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare(
         "SELECT DISTINCT item_id FROM package_items WHERE user_id = ?1 ORDER BY item_id",
     )?;
@@ -129,14 +119,14 @@ pub fn items_sent_to(conn: &Connection, user_id: i64) -> Result<Vec<i64>> {
 pub type AssignmentRow = (i64, String, String, Option<String>);
 
 /// A user's assignments: (item id, purpose, state, reason).
-pub fn assignments_of(conn: &Connection, user_id: i64) -> Result<Vec<AssignmentRow>> {
+pub fn assignments_of(conn: &Db, user_id: i64) -> Result<Vec<AssignmentRow>> {
     assignments_by(conn, "user_id", "item_id", user_id)
 }
 
 /// Assignments where `column = id`, as (`other` column, purpose, state,
 /// reason): one query for "a user's items" and "an item's users".
 pub(super) fn assignments_by(
-    conn: &Connection,
+    conn: &Db,
     column: &str,
     other: &str,
     id: i64,
@@ -151,7 +141,7 @@ pub(super) fn assignments_by(
 /// Writes an assignment with a given state (a local bundle mirrors the
 /// site's), replacing one that exists.
 pub fn put_assignment(
-    conn: &Connection,
+    conn: &Db,
     item_id: i64,
     user_id: i64,
     purpose: &str,
@@ -171,7 +161,7 @@ pub fn put_assignment(
 }
 
 /// Inserts or rewrites a class keeping the id it has at the site.
-pub fn put_class_with_id(conn: &Connection, class: &LabelClass, position: i64) -> Result<()> {
+pub fn put_class_with_id(conn: &Db, class: &LabelClass, position: i64) -> Result<()> {
     conn.execute(
         "INSERT INTO classes(id, name, colour, hotkey, position, tools, attributes, skeleton, retired)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)
@@ -192,7 +182,7 @@ pub fn put_class_with_id(conn: &Connection, class: &LabelClass, position: i64) -
     Ok(())
 }
 
-pub fn item_exists(conn: &Connection, item_id: i64) -> Result<bool> {
+pub fn item_exists(conn: &Db, item_id: i64) -> Result<bool> {
     Ok(conn
         .query_row("SELECT 1 FROM items WHERE id = ?1", [item_id], |_| Ok(()))
         .optional()?
@@ -211,7 +201,7 @@ pub struct AnnotationRecord {
 }
 
 /// Every annotation of an item, deleted ones included, in id order.
-pub fn annotation_records(conn: &Connection, item_id: i64) -> Result<Vec<AnnotationRecord>> {
+pub fn annotation_records(conn: &Db, item_id: i64) -> Result<Vec<AnnotationRecord>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT id, item_id, origin, revision, {STATE_COLS} FROM annotations WHERE item_id = ?1 ORDER BY id"
     ))?;
@@ -252,7 +242,7 @@ pub struct RevisionRecord {
     pub at_ms: i64,
 }
 
-pub fn revision_records(conn: &Connection, annotation_id: i64) -> Result<Vec<RevisionRecord>> {
+pub fn revision_records(conn: &Db, annotation_id: i64) -> Result<Vec<RevisionRecord>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT id, revision, op, actor, at, {STATE_COLS} FROM annotation_revisions WHERE annotation_id = ?1 ORDER BY revision"
     ))?;
@@ -286,7 +276,7 @@ pub fn revision_records(conn: &Connection, annotation_id: i64) -> Result<Vec<Rev
 /// Revisions after `revision` of an annotation made by someone other than
 /// `actor`: edits at the site that a merge must not overwrite.
 pub fn revisions_by_others_after(
-    conn: &Connection,
+    conn: &Db,
     annotation_id: i64,
     revision: i64,
     actor: i64,
@@ -301,7 +291,7 @@ pub fn revisions_by_others_after(
 /// Inserts an annotation as it stands at the site (a pre-label in a local
 /// bundle): same revision number, its origin recorded, one revision row.
 pub fn insert_annotation_copy(
-    conn: &Connection,
+    conn: &Db,
     origin: &str,
     item_id: i64,
     draft: &AnnotationDraft,
@@ -325,7 +315,7 @@ pub fn insert_annotation_copy(
     Ok(id)
 }
 
-pub fn annotation_by_origin(conn: &Connection, origin: &str) -> Result<Option<(i64, i64)>> {
+pub fn annotation_by_origin(conn: &Db, origin: &str) -> Result<Option<(i64, i64)>> {
     Ok(conn
         .query_row(
             "SELECT id, item_id FROM annotations WHERE origin = ?1",
@@ -335,7 +325,7 @@ pub fn annotation_by_origin(conn: &Connection, origin: &str) -> Result<Option<(i
         .optional()?)
 }
 
-pub fn set_annotation_origin(conn: &Connection, annotation_id: i64, origin: &str) -> Result<()> {
+pub fn set_annotation_origin(conn: &Db, annotation_id: i64, origin: &str) -> Result<()> {
     conn.execute(
         "UPDATE annotations SET origin = ?2 WHERE id = ?1",
         params![annotation_id, origin],
@@ -344,7 +334,7 @@ pub fn set_annotation_origin(conn: &Connection, annotation_id: i64, origin: &str
 }
 
 /// The newest revision row id (0 when none): a watermark for "changed since".
-pub fn max_revision_row(conn: &Connection) -> Result<i64> {
+pub fn max_revision_row(conn: &Db) -> Result<i64> {
     Ok(conn.query_row(
         "SELECT coalesce(max(id), 0) FROM annotation_revisions",
         [],
@@ -354,7 +344,7 @@ pub fn max_revision_row(conn: &Connection) -> Result<i64> {
 
 /// Items with a label revision after row `rev_row` or an assignment change
 /// after `since_ms`.
-pub fn items_changed_since(conn: &Connection, rev_row: i64, since_ms: i64) -> Result<Vec<i64>> {
+pub fn items_changed_since(conn: &Db, rev_row: i64, since_ms: i64) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare(
         "SELECT a.item_id FROM annotation_revisions r JOIN annotations a ON a.id = r.annotation_id WHERE r.id > ?1
          UNION SELECT item_id FROM assignments WHERE updated_at > ?2 ORDER BY 1",
@@ -365,7 +355,7 @@ pub fn items_changed_since(conn: &Connection, rev_row: i64, since_ms: i64) -> Re
 
 // ---------------------------------------------------------------- peer audit chains
 
-pub fn peer_audit_tip(conn: &Connection, chain: &str) -> Result<Option<(i64, String)>> {
+pub fn peer_audit_tip(conn: &Db, chain: &str) -> Result<Option<(i64, String)>> {
     Ok(conn
         .query_row(
             "SELECT seq, hash FROM peer_audit WHERE chain = ?1 ORDER BY seq DESC LIMIT 1",
@@ -375,7 +365,7 @@ pub fn peer_audit_tip(conn: &Connection, chain: &str) -> Result<Option<(i64, Str
         .optional()?)
 }
 
-pub fn insert_peer_audit(conn: &Connection, chain: &str, row: &AuditEntry) -> Result<()> {
+pub fn insert_peer_audit(conn: &Db, chain: &str, row: &AuditEntry) -> Result<()> {
     conn.execute(
         "INSERT INTO peer_audit(chain, seq, at, actor, action, target, details, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -394,7 +384,7 @@ pub fn insert_peer_audit(conn: &Connection, chain: &str, row: &AuditEntry) -> Re
     Ok(())
 }
 
-pub fn insert_peer_head(conn: &Connection, chain: &str, head: &SignedHead) -> Result<()> {
+pub fn insert_peer_head(conn: &Db, chain: &str, head: &SignedHead) -> Result<()> {
     conn.execute(
         "INSERT INTO peer_audit_heads(chain, seq, hash, signer, signature, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![chain, head.seq, head.hash, head.signer, head.signature, head.at_ms],
@@ -403,14 +393,14 @@ pub fn insert_peer_head(conn: &Connection, chain: &str, head: &SignedHead) -> Re
 }
 
 /// The chains held for peers: (chain id, rows).
-pub fn peer_chains(conn: &Connection) -> Result<Vec<(String, i64)>> {
+pub fn peer_chains(conn: &Db) -> Result<Vec<(String, i64)>> {
     let mut stmt =
         conn.prepare("SELECT chain, count(*) FROM peer_audit GROUP BY chain ORDER BY chain")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn peer_audit_rows(conn: &Connection, chain: &str) -> Result<Vec<AuditEntry>> {
+pub fn peer_audit_rows(conn: &Db, chain: &str) -> Result<Vec<AuditEntry>> {
     let mut stmt = conn.prepare(
         "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM peer_audit WHERE chain = ?1 ORDER BY seq",
     )?;
@@ -429,7 +419,7 @@ pub fn peer_audit_rows(conn: &Connection, chain: &str) -> Result<Vec<AuditEntry>
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn peer_heads(conn: &Connection, chain: &str) -> Result<Vec<SignedHead>> {
+pub fn peer_heads(conn: &Db, chain: &str) -> Result<Vec<SignedHead>> {
     let mut stmt = conn.prepare(
         "SELECT seq, hash, signer, signature, at FROM peer_audit_heads WHERE chain = ?1 ORDER BY rowid",
     )?;
@@ -446,7 +436,7 @@ pub fn peer_heads(conn: &Connection, chain: &str) -> Result<Vec<SignedHead>> {
 }
 
 pub fn insert_conflict(
-    conn: &Connection,
+    conn: &Db,
     package_id: &str,
     item_id: i64,
     reason: &str,
@@ -459,13 +449,13 @@ pub fn insert_conflict(
     Ok(())
 }
 
-pub fn conflict_count(conn: &Connection) -> Result<i64> {
+pub fn conflict_count(conn: &Db) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM package_conflicts", [], |r| r.get(0))?)
 }
 
 /// A digest of every table's rows except those named in `skip`: proves a
 /// refused package changed nothing but the audit trail.
-pub fn content_digest(conn: &Connection, skip: &[&str]) -> Result<String> {
+pub fn content_digest(conn: &Db, skip: &[&str]) -> Result<String> {
     use sha2::{Digest, Sha256};
     let mut tables: Vec<String> = {
         let mut stmt = conn.prepare(
@@ -495,7 +485,7 @@ pub fn content_digest(conn: &Connection, skip: &[&str]) -> Result<String> {
 /// Completes the ledger row of a package that was written: its manifest
 /// hash, its summary and when it was finished.
 pub fn set_package_written(
-    conn: &Connection,
+    conn: &Db,
     package_id: &str,
     manifest_sha256: &str,
     summary: &str,
@@ -509,7 +499,7 @@ pub fn set_package_written(
 }
 
 /// Sets the summary of a ledger row (a package that failed or was cancelled).
-pub fn set_package_summary(conn: &Connection, package_id: &str, summary: &str) -> Result<()> {
+pub fn set_package_summary(conn: &Db, package_id: &str, summary: &str) -> Result<()> {
     conn.execute(
         "UPDATE packages SET summary = ?2 WHERE id = ?1",
         params![package_id, summary],
@@ -521,7 +511,7 @@ pub fn set_package_summary(conn: &Connection, package_id: &str, summary: &str) -
 /// revision row): a laptop keeps the site's numbering so later merges
 /// line up.
 pub fn renumber_annotation_revision(
-    conn: &Connection,
+    conn: &Db,
     annotation_id: i64,
     from: i64,
     to: i64,
@@ -539,7 +529,7 @@ pub fn renumber_annotation_revision(
 
 /// Releases the open incidents this laptop reported on an item the site
 /// has sent again: it was dealt with there, and returns to the queue.
-pub fn release_resent_incidents(conn: &Connection, item_id: i64) -> Result<()> {
+pub fn release_resent_incidents(conn: &Db, item_id: i64) -> Result<()> {
     conn.execute(
         "UPDATE incidents SET status = 'released', note = 'sent again by the site'
          WHERE item_id = ?1 AND status = 'open' AND origin IS NULL",

@@ -1,15 +1,15 @@
 //! SQL for privacy decisions: masks, per-item privacy versions and
 //! windows, region templates, and what each work package carried.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
-use super::{Result, from_json, to_json};
+use super::{Db, Result, from_json, to_json};
 use crate::model::now_ms;
 use crate::privacy::derive::{Mask, MaskSpec, MaskTemplate};
 use crate::privacy::window::Window;
 
 pub fn insert_mask(
-    conn: &Connection,
+    conn: &Db,
     item_id: i64,
     spec: &MaskSpec,
     status: &str,
@@ -36,7 +36,7 @@ pub fn insert_mask(
 }
 
 /// Sets a mask's status; returns its item when the status changed.
-pub fn decide_mask(conn: &Connection, id: i64, status: &str, user: i64) -> Result<Option<i64>> {
+pub fn decide_mask(conn: &Db, id: i64, status: &str, user: i64) -> Result<Option<i64>> {
     let item: Option<(i64, String)> = conn
         .query_row(
             "SELECT item_id, status FROM masks WHERE id = ?1",
@@ -60,7 +60,7 @@ const MASK_SQL: &str =
     "SELECT m.id, m.item_id, m.spec, m.status, m.source, c.fingerprint, m.at, d.fingerprint
      FROM masks m JOIN users c ON c.id = m.created_by LEFT JOIN users d ON d.id = m.decided_by";
 
-fn mask_rows(conn: &Connection, filter: &str, p: &[&dyn rusqlite::ToSql]) -> Result<Vec<Mask>> {
+fn mask_rows(conn: &Db, filter: &str, p: &[&dyn rusqlite::ToSql]) -> Result<Vec<Mask>> {
     let mut stmt = conn.prepare(&format!("{MASK_SQL} {filter} ORDER BY m.item_id, m.id"))?;
     let raw = stmt
         .query_map(p, |r| {
@@ -94,22 +94,22 @@ fn mask_rows(conn: &Connection, filter: &str, p: &[&dyn rusqlite::ToSql]) -> Res
         .collect()
 }
 
-pub fn item_masks(conn: &Connection, item_id: i64) -> Result<Vec<Mask>> {
+pub fn item_masks(conn: &Db, item_id: i64) -> Result<Vec<Mask>> {
     mask_rows(conn, "WHERE m.item_id = ?1", &[&item_id])
 }
 
-pub fn all_masks(conn: &Connection) -> Result<Vec<Mask>> {
+pub fn all_masks(conn: &Db) -> Result<Vec<Mask>> {
     mask_rows(conn, "", &[])
 }
 
-pub fn mask_by_id(conn: &Connection, id: i64) -> Result<Option<Mask>> {
+pub fn mask_by_id(conn: &Db, id: i64) -> Result<Option<Mask>> {
     Ok(mask_rows(conn, "WHERE m.id = ?1", &[&id])?
         .into_iter()
         .next())
 }
 
 /// An item's privacy version (0 when nothing was ever decided) and window.
-pub fn item_privacy(conn: &Connection, item_id: i64) -> Result<(i64, Option<Window>)> {
+pub fn item_privacy(conn: &Db, item_id: i64) -> Result<(i64, Option<Window>)> {
     let row: Option<(i64, Option<String>)> = conn
         .query_row(
             "SELECT version, window FROM item_privacy WHERE item_id = ?1",
@@ -125,7 +125,7 @@ pub fn item_privacy(conn: &Connection, item_id: i64) -> Result<(i64, Option<Wind
 }
 
 /// Bumps an item's privacy version (every decision does); returns it.
-pub fn bump_privacy(conn: &Connection, item_id: i64) -> Result<i64> {
+pub fn bump_privacy(conn: &Db, item_id: i64) -> Result<i64> {
     conn.execute(
         "INSERT INTO item_privacy(item_id, version, at) VALUES (?1, 1, ?2)
          ON CONFLICT(item_id) DO UPDATE SET version = version + 1, at = ?2",
@@ -134,7 +134,7 @@ pub fn bump_privacy(conn: &Connection, item_id: i64) -> Result<i64> {
     Ok(item_privacy(conn, item_id)?.0)
 }
 
-pub fn set_window(conn: &Connection, item_id: i64, window: Option<&Window>) -> Result<i64> {
+pub fn set_window(conn: &Db, item_id: i64, window: Option<&Window>) -> Result<i64> {
     let version = bump_privacy(conn, item_id)?;
     conn.execute(
         "UPDATE item_privacy SET window = ?2 WHERE item_id = ?1",
@@ -143,7 +143,7 @@ pub fn set_window(conn: &Connection, item_id: i64, window: Option<&Window>) -> R
     Ok(version)
 }
 
-pub fn put_template(conn: &Connection, t: &MaskTemplate, user: i64) -> Result<()> {
+pub fn put_template(conn: &Db, t: &MaskTemplate, user: i64) -> Result<()> {
     conn.execute(
         "INSERT INTO mask_templates(name, width, height, regions, created_by, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(name) DO UPDATE SET width = ?2, height = ?3, regions = ?4, created_by = ?5, at = ?6",
@@ -152,7 +152,7 @@ pub fn put_template(conn: &Connection, t: &MaskTemplate, user: i64) -> Result<()
     Ok(())
 }
 
-pub fn templates(conn: &Connection) -> Result<Vec<MaskTemplate>> {
+pub fn templates(conn: &Db) -> Result<Vec<MaskTemplate>> {
     let mut stmt =
         conn.prepare("SELECT name, width, height, regions FROM mask_templates ORDER BY name")?;
     let raw = stmt
@@ -179,7 +179,7 @@ pub fn templates(conn: &Connection) -> Result<Vec<MaskTemplate>> {
 
 /// Records the privacy version and window a work package carried for an item.
 pub fn set_package_item_privacy(
-    conn: &Connection,
+    conn: &Db,
     package_id: &str,
     item_id: i64,
     version: i64,
@@ -195,11 +195,7 @@ pub fn set_package_item_privacy(
 /// The window of the latest work package that carried `item_id` to
 /// `user_id` (labels coming back are in its coordinates): `None` when
 /// none did, `Some(None)` when it went whole.
-pub fn sent_window(
-    conn: &Connection,
-    item_id: i64,
-    user_id: i64,
-) -> Result<Option<Option<Window>>> {
+pub fn sent_window(conn: &Db, item_id: i64, user_id: i64) -> Result<Option<Option<Window>>> {
     let w: Option<Option<String>> = conn
         .query_row(
             "SELECT pi.window FROM package_items pi JOIN packages p ON p.id = pi.package_id
@@ -218,10 +214,7 @@ pub fn sent_window(
 
 /// Work packages that carried an item: (package id, recipient
 /// fingerprint, privacy version, at).
-pub fn item_package_versions(
-    conn: &Connection,
-    item_id: i64,
-) -> Result<Vec<(String, String, i64, i64)>> {
+pub fn item_package_versions(conn: &Db, item_id: i64) -> Result<Vec<(String, String, i64, i64)>> {
     let mut stmt = conn.prepare(
         "SELECT p.id, u.fingerprint, pi.privacy_version, p.at FROM package_items pi
          JOIN packages p ON p.id = pi.package_id JOIN users u ON u.id = pi.user_id
@@ -234,7 +227,7 @@ pub fn item_package_versions(
 }
 
 /// Sets an item's privacy version as a package stated it (laptops).
-pub fn put_privacy_version(conn: &Connection, item_id: i64, version: i64) -> Result<()> {
+pub fn put_privacy_version(conn: &Db, item_id: i64, version: i64) -> Result<()> {
     conn.execute(
         "INSERT INTO item_privacy(item_id, version, at) VALUES (?1, ?2, ?3)
          ON CONFLICT(item_id) DO UPDATE SET version = ?2, at = ?3",
@@ -246,7 +239,7 @@ pub fn put_privacy_version(conn: &Connection, item_id: i64, version: i64) -> Res
 /// Points an item at new media (a laptop receiving a newer derivative);
 /// the old blob row goes, its file is removed by the caller after commit.
 pub fn replace_item_media(
-    conn: &Connection,
+    conn: &Db,
     item_id: i64,
     blob_id: &str,
     format: &str,
@@ -268,7 +261,7 @@ pub fn replace_item_media(
 }
 
 /// The current geometry of a label, if it exists.
-pub fn annotation_geometry(conn: &Connection, id: i64) -> Result<Option<crate::model::Geometry>> {
+pub fn annotation_geometry(conn: &Db, id: i64) -> Result<Option<crate::model::Geometry>> {
     let g: Option<String> = conn
         .query_row(
             "SELECT geometry FROM annotations WHERE id = ?1",

@@ -1,9 +1,9 @@
 //! SQL for review and quality: comments, review decisions, gold standards
 //! and gold scores, and the per-item view of assignments they need.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
-use super::{Result, from_json, to_json};
+use super::{Db, Result, from_json, to_json};
 use crate::model::{AnnotationDraft, now_ms};
 
 /// A comment as stored, with its author's and addressee's fingerprints.
@@ -32,7 +32,7 @@ pub struct NewComment<'a> {
     pub origin: Option<&'a str>,
 }
 
-pub fn insert_comment(conn: &Connection, c: &NewComment<'_>) -> Result<i64> {
+pub fn insert_comment(conn: &Db, c: &NewComment<'_>) -> Result<i64> {
     conn.execute(
         "INSERT INTO comments(item_id, annotation_id, author, to_user, body, at, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![c.item_id, c.annotation_id, c.author, c.to_user, c.body, c.at_ms, c.origin],
@@ -40,7 +40,7 @@ pub fn insert_comment(conn: &Connection, c: &NewComment<'_>) -> Result<i64> {
     Ok(conn.last_insert_rowid())
 }
 
-pub fn comment_origin_known(conn: &Connection, origin: &str) -> Result<bool> {
+pub fn comment_origin_known(conn: &Db, origin: &str) -> Result<bool> {
     Ok(conn
         .query_row("SELECT 1 FROM comments WHERE origin = ?1", [origin], |_| {
             Ok(())
@@ -50,7 +50,7 @@ pub fn comment_origin_known(conn: &Connection, origin: &str) -> Result<bool> {
 }
 
 /// Comments on an item in time order.
-pub fn item_comments(conn: &Connection, item_id: i64) -> Result<Vec<CommentRow>> {
+pub fn item_comments(conn: &Db, item_id: i64) -> Result<Vec<CommentRow>> {
     let mut stmt = conn.prepare(
         "SELECT c.id, c.item_id, c.annotation_id, a.fingerprint, a.name, t.fingerprint, c.body, c.at, c.origin
          FROM comments c JOIN users a ON a.id = c.author LEFT JOIN users t ON t.id = c.to_user
@@ -73,7 +73,7 @@ pub fn item_comments(conn: &Connection, item_id: i64) -> Result<Vec<CommentRow>>
 }
 
 /// Comments written here (not received) by `author` after comment `after_id`.
-pub fn comments_by_since(conn: &Connection, author: i64, after_id: i64) -> Result<Vec<CommentRow>> {
+pub fn comments_by_since(conn: &Db, author: i64, after_id: i64) -> Result<Vec<CommentRow>> {
     let mut out = Vec::new();
     let items: Vec<i64> = {
         let mut stmt = conn.prepare(
@@ -97,7 +97,7 @@ pub fn comments_by_since(conn: &Connection, author: i64, after_id: i64) -> Resul
     Ok(out)
 }
 
-pub fn max_comment_id(conn: &Connection) -> Result<i64> {
+pub fn max_comment_id(conn: &Db) -> Result<i64> {
     Ok(
         conn.query_row("SELECT coalesce(max(id), 0) FROM comments", [], |r| {
             r.get(0)
@@ -106,7 +106,7 @@ pub fn max_comment_id(conn: &Connection) -> Result<i64> {
 }
 
 pub fn insert_review(
-    conn: &Connection,
+    conn: &Db,
     item_id: i64,
     annotator: i64,
     reviewer: i64,
@@ -121,7 +121,7 @@ pub fn insert_review(
 }
 
 /// Review decisions per annotator: (user id, approved, rejected, corrected).
-pub fn review_counts(conn: &Connection) -> Result<Vec<(i64, i64, i64, i64)>> {
+pub fn review_counts(conn: &Db) -> Result<Vec<(i64, i64, i64, i64)>> {
     let mut stmt = conn.prepare(
         "SELECT annotator, sum(decision = 'approve'), sum(decision = 'reject'), sum(decision = 'correct')
          FROM reviews GROUP BY annotator ORDER BY annotator",
@@ -131,7 +131,7 @@ pub fn review_counts(conn: &Connection) -> Result<Vec<(i64, i64, i64, i64)>> {
 }
 
 /// Rejection comments (the reasons), newest first.
-pub fn rejection_reasons(conn: &Connection) -> Result<Vec<(i64, String)>> {
+pub fn rejection_reasons(conn: &Db) -> Result<Vec<(i64, String)>> {
     let mut stmt = conn.prepare(
         "SELECT r.item_id, c.body FROM reviews r JOIN comments c ON c.id = r.comment_id
          WHERE r.decision = 'reject' ORDER BY r.at DESC, r.id DESC",
@@ -141,13 +141,13 @@ pub fn rejection_reasons(conn: &Connection) -> Result<Vec<(i64, String)>> {
 }
 
 /// Every assignment of an item: (user id, purpose, state, reason).
-pub fn item_assignments(conn: &Connection, item_id: i64) -> Result<Vec<super::AssignmentRow>> {
+pub fn item_assignments(conn: &Db, item_id: i64) -> Result<Vec<super::AssignmentRow>> {
     super::packages::assignments_by(conn, "item_id", "user_id", item_id)
 }
 
 /// Sets one assignment's state (by purpose) and the item's status.
 pub fn set_state_of(
-    conn: &Connection,
+    conn: &Db,
     item_id: i64,
     user_id: i64,
     purpose: &str,
@@ -162,7 +162,7 @@ pub fn set_state_of(
 }
 
 /// Every assignment in the project: (item, user, purpose, state).
-pub fn all_assignments(conn: &Connection) -> Result<Vec<(i64, i64, String, String)>> {
+pub fn all_assignments(conn: &Db) -> Result<Vec<(i64, i64, String, String)>> {
     let mut stmt = conn.prepare(
         "SELECT item_id, user_id, purpose, state FROM assignments ORDER BY item_id, user_id",
     )?;
@@ -172,7 +172,7 @@ pub fn all_assignments(conn: &Connection) -> Result<Vec<(i64, i64, String, Strin
 
 // ---------------------------------------------------------------- gold
 
-pub fn is_gold(conn: &Connection, item_id: i64) -> Result<bool> {
+pub fn is_gold(conn: &Db, item_id: i64) -> Result<bool> {
     Ok(conn
         .query_row("SELECT gold FROM items WHERE id = ?1", [item_id], |r| {
             r.get::<_, bool>(0)
@@ -182,7 +182,7 @@ pub fn is_gold(conn: &Connection, item_id: i64) -> Result<bool> {
 }
 
 /// Marks an item gold with these labels as its standard (or unmarks it).
-pub fn set_gold(conn: &Connection, item_id: i64, labels: Option<&[AnnotationDraft]>) -> Result<()> {
+pub fn set_gold(conn: &Db, item_id: i64, labels: Option<&[AnnotationDraft]>) -> Result<()> {
     conn.execute("DELETE FROM gold_labels WHERE item_id = ?1", [item_id])?;
     conn.execute(
         "UPDATE items SET gold = ?2 WHERE id = ?1",
@@ -197,7 +197,7 @@ pub fn set_gold(conn: &Connection, item_id: i64, labels: Option<&[AnnotationDraf
     Ok(())
 }
 
-pub fn gold_labels(conn: &Connection, item_id: i64) -> Result<Vec<AnnotationDraft>> {
+pub fn gold_labels(conn: &Db, item_id: i64) -> Result<Vec<AnnotationDraft>> {
     let mut stmt = conn.prepare(
         "SELECT class_id, geometry, attributes FROM gold_labels WHERE item_id = ?1 ORDER BY id",
     )?;
@@ -223,13 +223,13 @@ pub fn gold_labels(conn: &Connection, item_id: i64) -> Result<Vec<AnnotationDraf
     Ok(out)
 }
 
-pub fn gold_items(conn: &Connection) -> Result<Vec<i64>> {
+pub fn gold_items(conn: &Db) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare("SELECT id FROM items WHERE gold = 1 ORDER BY id")?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn put_gold_score(conn: &Connection, item_id: i64, user_id: i64, score: f64) -> Result<()> {
+pub fn put_gold_score(conn: &Db, item_id: i64, user_id: i64, score: f64) -> Result<()> {
     conn.execute(
         "INSERT INTO gold_scores(item_id, user_id, score, at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(item_id, user_id) DO UPDATE SET score = excluded.score, at = excluded.at",
@@ -239,7 +239,7 @@ pub fn put_gold_score(conn: &Connection, item_id: i64, user_id: i64, score: f64)
 }
 
 /// Gold scores: (item, user, score).
-pub fn gold_scores(conn: &Connection) -> Result<Vec<(i64, i64, f64)>> {
+pub fn gold_scores(conn: &Db) -> Result<Vec<(i64, i64, f64)>> {
     let mut stmt =
         conn.prepare("SELECT item_id, user_id, score FROM gold_scores ORDER BY user_id, item_id")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
@@ -248,7 +248,7 @@ pub fn gold_scores(conn: &Connection) -> Result<Vec<(i64, i64, f64)>> {
 
 /// Label revisions per annotator and day: (user id, day as unix ms at
 /// 00:00 UTC, revisions) — throughput over time.
-pub fn revisions_per_day(conn: &Connection) -> Result<Vec<(i64, i64, i64)>> {
+pub fn revisions_per_day(conn: &Db) -> Result<Vec<(i64, i64, i64)>> {
     let mut stmt = conn.prepare(
         "SELECT actor, (at / 86400000) * 86400000 AS day, count(*) FROM annotation_revisions GROUP BY actor, day ORDER BY day, actor",
     )?;
@@ -257,7 +257,7 @@ pub fn revisions_per_day(conn: &Connection) -> Result<Vec<(i64, i64, i64)>> {
 }
 
 /// The user who made an annotation's latest revision.
-pub fn last_editor(conn: &Connection, annotation_id: i64) -> Result<Option<i64>> {
+pub fn last_editor(conn: &Db, annotation_id: i64) -> Result<Option<i64>> {
     Ok(conn
         .query_row(
             "SELECT actor FROM annotation_revisions WHERE annotation_id = ?1 ORDER BY revision DESC LIMIT 1",
@@ -270,7 +270,7 @@ pub fn last_editor(conn: &Connection, annotation_id: i64) -> Result<Option<i64>>
 /// Sets the state of a reviewer's own review assignment on an item (done
 /// when they decide on the work under review).
 pub fn set_review_assignment_state(
-    conn: &Connection,
+    conn: &Db,
     item_id: i64,
     reviewer: i64,
     state: &str,

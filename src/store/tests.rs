@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn columns(conn: &Connection) -> Vec<(String, String)> {
+fn columns(conn: &Db) -> Vec<(String, String)> {
     let mut stmt = conn
         .prepare(
             "SELECT m.name, group_concat(c.name) FROM sqlite_master m, pragma_table_info(m.name) c

@@ -27,7 +27,7 @@ use serde_json::json;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::{CoreError, Result, Session};
+use super::{Allowed, CoreError, Event, Result, Session};
 use crate::bundle::BundlePaths;
 use crate::crypto::{PublicIdentity, SecretBytes, UnlockedIdentity};
 use crate::model::{ItemKind, now_ms};
@@ -111,6 +111,9 @@ pub struct PlannedPackage {
     on_success: Vec<(String, String)>,
     /// Per item: the privacy version and window it carries (work packages).
     privacy: Vec<(i64, i64, Option<Window>)>,
+    /// The permission check that planning passed: it covers recording the
+    /// outcome in [`Session::finish_package`].
+    allowed: Allowed,
 }
 
 impl PlannedPackage {
@@ -270,12 +273,7 @@ pub(super) fn open_file(
 /// and a sender's packages of one kind only in rising sequence (an older
 /// one is a replay even under a new id). `done` says what happened to the
 /// earlier one ("applied", "opened"); `from` names its sender when known.
-fn check_replay(
-    conn: &rusqlite::Connection,
-    m: &Manifest,
-    done: &str,
-    from: Option<&str>,
-) -> Result<()> {
+fn check_replay(conn: &store::Db, m: &Manifest, done: &str, from: Option<&str>) -> Result<()> {
     if store::package_known(conn, &m.package_id)? {
         return Err(refused(
             "replay",
@@ -313,9 +311,11 @@ fn char_to_byte(text: &str, chars: usize) -> store::Result<usize> {
 
 impl Session {
     /// Reserves a row in the package ledger before the file exists, so a
-    /// crash after writing can never hand out the same sequence twice.
+    /// crash after writing can never hand out the same sequence twice. No
+    /// audit row yet: [`Session::finish_package`] writes the package's.
     fn reserve_package(
         &mut self,
+        allowed: Allowed,
         kind: PackageKind,
         recipients: &[PublicIdentity],
     ) -> Result<(String, u64)> {
@@ -323,7 +323,7 @@ impl Session {
         let me = self.user.fingerprint.clone();
         let package_id = hex::encode(crate::crypto::random_bytes::<16>());
         let recipients: Vec<String> = recipients.iter().map(|r| r.fingerprint()).collect();
-        let sequence = self.write(|tx, _, _| {
+        let sequence = self.commit(allowed, |tx| {
             let seq = store::max_sequence(tx, &me, kind_str, "out")?.unwrap_or(0) + 1;
             store::insert_package(
                 tx,
@@ -339,7 +339,7 @@ impl Session {
                     summary: json!({"state": "writing"}).to_string(),
                 },
             )?;
-            Ok(seq)
+            Ok((seq, None::<Event>))
         })?;
         Ok((package_id, sequence as u64))
     }
@@ -374,12 +374,11 @@ impl Session {
                     "items": plan.item_ids,
                     "bytes": bytes,
                     "manifest_sha256": hash,
-                })
-                .to_string();
+                });
                 let summary =
                     json!({"state": "written", "items": plan.item_ids.len(), "bytes": bytes});
                 let on_success = plan.on_success.clone();
-                self.write(|tx, pid, actor| {
+                self.commit(plan.allowed, |tx| {
                     store::set_package_written(
                         tx,
                         &plan.package_id,
@@ -406,14 +405,12 @@ impl Session {
                     for (k, v) in &on_success {
                         store::set_meta(tx, k, v)?;
                     }
-                    store::append_audit(
-                        tx,
-                        pid,
-                        actor,
+                    let event = Event::new(
                         AuditAction::PackageCreate,
-                        &format!("package:{}", plan.package_id),
-                        &details,
-                    )
+                        format!("package:{}", plan.package_id),
+                        details,
+                    );
+                    Ok(((), event))
                 })?;
                 Ok(MadePackage {
                     package_id: plan.package_id.clone(),
@@ -427,27 +424,24 @@ impl Session {
             Err(e) => {
                 let cancelled = matches!(e, PackageError::Cancelled);
                 let details =
-                    json!({"kind": kind, "sequence": plan.sequence, "error": e.to_string()})
-                        .to_string();
+                    json!({"kind": kind, "sequence": plan.sequence, "error": e.to_string()});
                 let state = if cancelled { "cancelled" } else { "failed" };
-                self.write(|tx, pid, actor| {
+                self.commit(plan.allowed, |tx| {
                     store::set_package_summary(
                         tx,
                         &plan.package_id,
                         &json!({"state": state}).to_string(),
                     )?;
-                    store::append_audit(
-                        tx,
-                        pid,
-                        actor,
+                    let event = Event::new(
                         if cancelled {
                             AuditAction::PackageCancelled
                         } else {
                             AuditAction::PackageFailed
                         },
-                        &format!("package:{}", plan.package_id),
-                        &details,
-                    )
+                        format!("package:{}", plan.package_id),
+                        details,
+                    );
+                    Ok(((), event))
                 })?;
                 Err(match e {
                     PackageError::Cancelled => CoreError::Cancelled,
@@ -482,12 +476,8 @@ impl Session {
 mod tests {
     use super::*;
 
-    fn ledger() -> rusqlite::Connection {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        for step in store::MIGRATIONS {
-            conn.execute_batch(step).unwrap();
-        }
-        conn
+    fn ledger() -> store::Db {
+        store::Db::in_memory().unwrap()
     }
 
     fn manifest(kind: PackageKind, package_id: &str, sequence: u64) -> Manifest {
@@ -505,7 +495,7 @@ mod tests {
         }
     }
 
-    fn receive(conn: &rusqlite::Connection, m: &Manifest) {
+    fn receive(conn: &store::Db, m: &Manifest) {
         store::insert_package(
             conn,
             &PackageRow {

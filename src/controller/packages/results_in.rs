@@ -18,7 +18,7 @@ use super::{
 };
 use crate::audit;
 use crate::bundle::BundlePaths;
-use crate::controller::{CoreError, Result, Session};
+use crate::controller::{Allowed, CoreError, Event, Result, Session};
 use crate::crypto::PublicIdentity;
 use crate::model::{Geometry, Role, User, now_ms};
 use crate::package::{self, Manifest, PackageKind, ProgressFn};
@@ -44,21 +44,16 @@ struct MergeContext<'a> {
 
 impl Session {
     /// Writes the audit row of a refused package and returns the refusal.
-    fn reject_package(&mut self, file: &Path, err: CoreError) -> CoreError {
+    fn reject_package(&mut self, allowed: Allowed, file: &Path, err: CoreError) -> CoreError {
         let details = json!({
             "file": file.file_name().map(|n| n.to_string_lossy().into_owned()),
             "reason": err.to_string(),
-        })
-        .to_string();
-        if let Err(e) = self.write(|tx, pid, actor| {
-            store::append_audit(
-                tx,
-                pid,
-                actor,
-                AuditAction::PackageRejected,
-                "package",
-                &details,
-            )
+        });
+        if let Err(e) = self.commit(allowed, |_| {
+            Ok((
+                (),
+                Event::new(AuditAction::PackageRejected, "package", details),
+            ))
         }) {
             return e;
         }
@@ -72,11 +67,11 @@ impl Session {
         file: &Path,
         progress: ProgressFn<'_>,
     ) -> Result<MergeReport> {
-        self.require(Action::MakePackage, Some("open a results package".into()))?;
+        let allowed = self.allow(Action::MakePackage, Some("open a results package".into()))?;
         match self.verify_results(file, progress) {
-            Ok(verified) => self.merge_results(verified),
+            Ok(verified) => self.merge_results(allowed, verified),
             Err(CoreError::Cancelled) => Err(CoreError::Cancelled),
-            Err(e) => Err(self.reject_package(file, e)),
+            Err(e) => Err(self.reject_package(allowed, file, e)),
         }
     }
 
@@ -146,7 +141,7 @@ impl Session {
         })
     }
 
-    fn merge_results(&mut self, v: VerifiedResults) -> Result<MergeReport> {
+    fn merge_results(&mut self, allowed: Allowed, v: VerifiedResults) -> Result<MergeReport> {
         let mut report = MergeReport {
             package_id: v.manifest.package_id.clone(),
             sender: v.manifest.sender.clone(),
@@ -179,12 +174,12 @@ impl Session {
                 self.privacy_plan_with(item.item_id, &defaults)?,
             );
         }
-        let report = self.write(|tx, pid, actor| {
+        let report = self.commit(allowed, |tx| {
             for item in &v.results.items {
                 merge_item(tx, &ctx, item, &mut report)?;
             }
             merge_comments(tx, &ctx, &v.results, &mut report)?;
-            merge_incidents(tx, (pid, actor), &ctx, &v, &mut report)?;
+            let mut rows = merge_incidents(tx, &ctx, &v, &mut report)?;
             let gold =
                 crate::controller::quality::score_gold_items(tx, annotator, &report.items_merged)?;
             report.gold_scores = gold;
@@ -212,13 +207,10 @@ impl Session {
                     .to_string(),
                 },
             )?;
-            store::append_audit(
-                tx,
-                pid,
-                actor,
+            rows.push(Event::new(
                 AuditAction::PackageMerge,
-                &format!("package:{}", v.manifest.package_id),
-                &json!({
+                format!("package:{}", v.manifest.package_id),
+                json!({
                     "sender": v.manifest.sender,
                     "sequence": v.manifest.sequence,
                     "items": report.items_merged,
@@ -232,10 +224,9 @@ impl Session {
                     "audit_chain": v.audit.chain,
                     "audit_rows": report.audit_rows_added,
                     "manifest_sha256": hash,
-                })
-                .to_string(),
-            )?;
-            Ok(report)
+                }),
+            ));
+            Ok((report, rows))
         })?;
         Ok(report)
     }
@@ -244,7 +235,7 @@ impl Session {
 /// The signer check: enrolled with the key that signed, an annotator or
 /// reviewer, and not removed — or removed after making the package, which
 /// is accepted and marked (the second value).
-fn check_signer(conn: &rusqlite::Connection, m: &Manifest) -> Result<(User, bool)> {
+fn check_signer(conn: &store::Db, m: &Manifest) -> Result<(User, bool)> {
     let signer = store::user_by_fingerprint(conn, &m.sender)?;
     let signer = match signer {
         Some(u) if u.public_key == m.sender_key => u,
@@ -298,11 +289,7 @@ fn check_signer(conn: &rusqlite::Connection, m: &Manifest) -> Result<(User, bool
 
 /// The item check: results and incidents only about items that were sent
 /// to the signer in a work package.
-fn check_items_sent(
-    conn: &rusqlite::Connection,
-    results: &ResultsDoc,
-    signer: &User,
-) -> Result<()> {
+fn check_items_sent(conn: &store::Db, results: &ResultsDoc, signer: &User) -> Result<()> {
     let sent: BTreeSet<i64> = store::items_sent_to(conn, signer.id)?.into_iter().collect();
     for incident in &results.incidents {
         if !sent.contains(&incident.item_id) {
@@ -333,7 +320,7 @@ fn check_items_sent(
 /// the window, transcripts unmasked, span bytes from the site's text) and
 /// its state — or keeps it as a conflict for the admin.
 fn merge_item(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &store::Tx<'_>,
     ctx: &MergeContext<'_>,
     item: &ItemResult,
     report: &mut MergeReport,
@@ -432,7 +419,7 @@ fn merge_item(
 
 /// The laptop's new comments, each once, except on conflicted items.
 fn merge_comments(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &store::Tx<'_>,
     ctx: &MergeContext<'_>,
     results: &ResultsDoc,
     report: &mut MergeReport,
@@ -476,15 +463,14 @@ fn merge_comments(
 }
 
 /// The incidents the annotator reported, each once, into the site's
-/// queue with an audit row each. `who` is (project id, actor).
+/// queue; returns their audit rows, one each.
 fn merge_incidents(
-    tx: &rusqlite::Transaction<'_>,
-    who: (&str, &str),
+    tx: &store::Tx<'_>,
     ctx: &MergeContext<'_>,
     v: &VerifiedResults,
     report: &mut MergeReport,
-) -> store::Result<()> {
-    let (pid, actor) = who;
+) -> store::Result<Vec<Event>> {
+    let mut rows = Vec::new();
     for i in &v.results.incidents {
         let origin = format!("{}:i{}", ctx.laptop, i.id);
         if store::incident_origin_known(tx, &origin)?
@@ -503,18 +489,14 @@ fn merge_incidents(
                 origin: Some(&origin),
             },
         )?;
-        store::append_audit(
-            tx,
-            pid,
-            actor,
+        rows.push(Event::new(
             AuditAction::IncidentReport,
-            &format!("item:{}", i.item_id),
-            &json!({"incident": id, "kind": i.kind, "reporter": v.manifest.sender, "package": v.manifest.package_id})
-                .to_string(),
-        )?;
+            format!("item:{}", i.item_id),
+            json!({"incident": id, "kind": i.kind, "reporter": v.manifest.sender, "package": v.manifest.package_id}),
+        ));
         report.incidents_added += 1;
     }
-    Ok(())
+    Ok(rows)
 }
 
 /// A results package that passed every check, ready to merge.
@@ -529,7 +511,7 @@ struct VerifiedResults {
 
 /// An item's text at the site, decrypted in memory.
 fn site_text(
-    conn: &rusqlite::Connection,
+    conn: &store::Db,
     paths: &BundlePaths,
     project_id: &str,
     item_id: i64,
@@ -573,7 +555,7 @@ fn unmask_transcript(original: &str, sent: &str, back: &str) -> String {
 /// or the one an earlier merge created from it — and its current revision
 /// (0 when there is none yet).
 fn merge_target(
-    conn: &rusqlite::Connection,
+    conn: &store::Db,
     a: &AnnotationDoc,
     laptop: &str,
 ) -> store::Result<(Option<i64>, i64)> {
@@ -590,11 +572,7 @@ fn merge_target(
 }
 
 /// Whether any label revision in `item` is newer than the site's copy.
-fn has_new_revisions(
-    conn: &rusqlite::Connection,
-    item: &ItemResult,
-    laptop: &str,
-) -> store::Result<bool> {
+fn has_new_revisions(conn: &store::Db, item: &ItemResult, laptop: &str) -> store::Result<bool> {
     for a in &item.annotations {
         let (_, current) = merge_target(conn, a, laptop)?;
         if a.revisions.iter().any(|r| r.revision > current) {
@@ -606,7 +584,7 @@ fn has_new_revisions(
 
 /// Why an item's results cannot be merged, if they cannot.
 fn item_conflict(
-    conn: &rusqlite::Connection,
+    conn: &store::Db,
     item: &ItemResult,
     annotator: i64,
     laptop: &str,
@@ -643,7 +621,7 @@ fn item_conflict(
 /// (or starts it), every row hashes and links, and a head signed by the
 /// annotator covers its last row.
 fn check_segment(
-    conn: &rusqlite::Connection,
+    conn: &store::Db,
     doc: &AuditDoc,
     signer: &crate::model::User,
     key: &PublicIdentity,

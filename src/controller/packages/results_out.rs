@@ -80,7 +80,8 @@ impl Session {
         changed.extend(comments.iter().map(|c| c.item_id));
         let items = item_results(conn, self.user.id, &changed)?;
         let rev_row = store::max_revision_row(conn)?;
-        let (package_id, sequence) = self.reserve_package(PackageKind::Results, &recipients)?;
+        let (package_id, sequence) =
+            self.reserve_package(allowed, PackageKind::Results, &recipients)?;
         // The segment ends with this package's own creation event, under a
         // head signed now: the site can tell if rows were cut off.
         let item_ids: Vec<i64> = items.iter().map(|i| i.item_id).collect();
@@ -151,6 +152,7 @@ impl Session {
             )
             .collect(),
             privacy: vec![],
+            allowed,
         })
     }
 
@@ -169,7 +171,7 @@ impl Session {
 
 /// The site admins the work package named, and their keys: results are
 /// sealed to them.
-fn site_recipients(conn: &rusqlite::Connection) -> Result<(Vec<Person>, Vec<PublicIdentity>)> {
+fn site_recipients(conn: &store::Db) -> Result<(Vec<Person>, Vec<PublicIdentity>)> {
     let site: Vec<Person> =
         serde_json::from_str(&store::meta(conn, "site_recipients")?.unwrap_or_else(|| "[]".into()))
             .map_err(|e| CoreError::Invalid(format!("stored site keys are invalid: {e}")))?;
@@ -187,11 +189,7 @@ fn site_recipients(conn: &rusqlite::Connection) -> Result<(Vec<Person>, Vec<Publ
 
 /// The state and the laptop's own label revisions of each of `me`'s
 /// assigned items in `changed`.
-fn item_results(
-    conn: &rusqlite::Connection,
-    me: i64,
-    changed: &BTreeSet<i64>,
-) -> Result<Vec<ItemResult>> {
+fn item_results(conn: &store::Db, me: i64, changed: &BTreeSet<i64>) -> Result<Vec<ItemResult>> {
     let mut items = Vec::new();
     for (item_id, purpose, state, reason) in store::assignments_of(conn, me)? {
         if !changed.contains(&item_id) {
@@ -210,11 +208,7 @@ fn item_results(
 
 /// An item's labels with revisions made here, each with only those
 /// revisions on top of the newest one that came from the site.
-fn annotation_docs(
-    conn: &rusqlite::Connection,
-    me: i64,
-    item_id: i64,
-) -> Result<Vec<AnnotationDoc>> {
+fn annotation_docs(conn: &store::Db, me: i64, item_id: i64) -> Result<Vec<AnnotationDoc>> {
     let mut annotations = Vec::new();
     for record in store::annotation_records(conn, item_id)? {
         let site_id = record

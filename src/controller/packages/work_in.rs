@@ -396,7 +396,7 @@ impl<R: io::Read> io::Read for ProgressRead<'_, '_, R> {
 /// or the laptop's own label merged at the site) take the site's state when
 /// the site has a newer revision (a reviewer's correction).
 fn sync_prelabels(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &store::Tx<'_>,
     laptop_pid: &str,
     doc: &WorkDoc,
     item_id: i64,
@@ -557,7 +557,7 @@ fn install_work(
 /// results go to, revocations, the expiry, the people, the schema and the
 /// settings. Returns the laptop owner's user.
 fn install_site(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &store::Tx<'_>,
     pid: &str,
     my_fpr: &str,
     doc: &WorkDoc,
@@ -632,7 +632,7 @@ fn install_site(
 /// ones sent again take the site's state, newer labels and (if the site
 /// masked more since) newer media.
 fn install_items(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &store::Tx<'_>,
     pid: &str,
     doc: &WorkDoc,
     m: &Manifest,
@@ -703,7 +703,7 @@ fn install_items(
 }
 
 /// Comments the site sent on items this bundle holds, each once.
-fn install_comments(tx: &rusqlite::Transaction<'_>, doc: &WorkDoc, me: i64) -> Result<()> {
+fn install_comments(tx: &store::Tx<'_>, doc: &WorkDoc, me: i64) -> Result<()> {
     for c in &doc.comments {
         let origin = format!("{SITE_ORIGIN}c{}", c.id);
         if store::comment_origin_known(tx, &origin)? || !store::item_exists(tx, c.item_id)? {

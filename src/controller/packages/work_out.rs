@@ -101,7 +101,7 @@ impl Session {
         to: &str,
         expires: Option<i64>,
     ) -> Result<PlannedPackage> {
-        self.require(Action::MakePackage, Some(format!("work package for {to}")))?;
+        let allowed = self.allow(Action::MakePackage, Some(format!("work package for {to}")))?;
         if let Some(at) = expires {
             check_expiry(at, now_ms())?;
         }
@@ -183,7 +183,7 @@ impl Session {
         };
         let recipient = PublicIdentity::parse(&user.public_key)?;
         let (package_id, sequence) =
-            self.reserve_package(PackageKind::Work, std::slice::from_ref(&recipient))?;
+            self.reserve_package(allowed, PackageKind::Work, std::slice::from_ref(&recipient))?;
         let item_ids: Vec<i64> = doc.items.iter().map(|i| i.id).collect();
         Ok(PlannedPackage {
             kind: PackageKind::Work,
@@ -199,6 +199,7 @@ impl Session {
             blob_project_id: self.project_id().to_string(),
             on_success: vec![],
             privacy,
+            allowed,
         })
     }
 
@@ -492,7 +493,7 @@ fn readable_by(c: &CommentRow, user: &User) -> bool {
 
 /// The filled regions that hide an image's labels of a mask class.
 fn mask_class_regions(
-    conn: &rusqlite::Connection,
+    conn: &store::Db,
     item_id: i64,
     mask_classes: &BTreeSet<i64>,
 ) -> Result<Vec<Region>> {
