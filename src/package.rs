@@ -88,6 +88,38 @@ pub enum PackageError {
     Cancelled,
 }
 
+impl PackageError {
+    /// The named check a refusal failed (`None` for failures that are not
+    /// refusals: I/O, sealing, a locked identity, a cancel). The names are
+    /// the ones the error messages start with.
+    pub fn check(&self) -> Option<&'static str> {
+        match self {
+            PackageError::NotForMe => Some("decryption"),
+            PackageError::Format(_) => Some("format"),
+            PackageError::Signature => Some("signature"),
+            PackageError::NotListed(_) => Some("recipient"),
+            PackageError::MemberHash { .. } => Some("member hash"),
+            PackageError::Member(_) => Some("member"),
+            PackageError::Io(_)
+            | PackageError::Seal(_)
+            | PackageError::Identity(_)
+            | PackageError::Cancelled => None,
+        }
+    }
+
+    /// What the message says after "<check> check failed: ".
+    pub fn why(&self) -> String {
+        let text = self.to_string();
+        match self.check() {
+            Some(check) => text
+                .strip_prefix(&format!("{check} check failed: "))
+                .map(str::to_string)
+                .unwrap_or(text),
+            None => text,
+        }
+    }
+}
+
 /// The fields of a manifest the caller chooses.
 pub struct NewPackage<'a> {
     pub kind: PackageKind,

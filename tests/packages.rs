@@ -115,7 +115,7 @@ impl Site {
 
 fn refusal(e: CoreError) -> String {
     match e {
-        CoreError::Package(text) => text,
+        CoreError::PackageRefused { check, why } => format!("{check} check failed: {why}"),
         other => panic!("expected a package refusal, got {other:?}"),
     }
 }
@@ -436,10 +436,20 @@ fn tamper_sweep_every_refusal_is_named_audited_and_changes_nothing() {
     refusals += 3;
 
     assert_eq!(admin.content_digest().unwrap(), before, "nothing changed");
-    assert_eq!(
-        audit_details(&mut admin, "package.rejected").len(),
-        refusals
-    );
+    let rejected = audit_details(&mut admin, "package.rejected");
+    assert_eq!(rejected.len(), refusals);
+    // Each audit row names the check, typed, not only inside the sentence.
+    for details in &rejected {
+        let row: serde_json::Value = serde_json::from_str(details).unwrap();
+        let check = row["check"].as_str().unwrap_or_else(|| panic!("{row}"));
+        assert!(
+            row["reason"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{check} check failed")),
+            "{row}"
+        );
+    }
     assert!(admin.verify_audit().unwrap().ok());
 
     // The genuine package still applies; then its replay is refused.

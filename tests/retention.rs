@@ -350,7 +350,7 @@ fn revoked_keys_are_refused_after_their_revocation_only() {
         .open_results_package(&after, &mut no_progress())
         .unwrap_err();
     assert!(
-        matches!(&err, CoreError::Package(t) if t.starts_with("revocation check failed")),
+        matches!(&err, CoreError::PackageRefused { check, .. } if check == "revocation"),
         "{err}"
     );
     let merged = admin

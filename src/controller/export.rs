@@ -460,8 +460,7 @@ impl Session {
             };
             let tmp = partial_path(out);
             let result = (|| -> Result<Manifest> {
-                let file = std::fs::File::create(&tmp)
-                    .map_err(|e| CoreError::Io(format!("{}: {e}", tmp.display())))?;
+                let file = std::fs::File::create(&tmp).map_err(CoreError::io(&tmp))?;
                 let new = NewPackage {
                     kind: PackageKind::Export,
                     project_id: &project_id,
@@ -470,17 +469,15 @@ impl Session {
                 };
                 let writer =
                     package::SealedWriter::new(&file, &identity, &recipients, &new, members)
-                        .map_err(|e| CoreError::Package(e.to_string()))?;
+                        .map_err(super::packages::package_err)?;
                 let mut seal = Sink::new(Target::Sealed(Box::new(writer)), &mut *progress);
                 run(&mut seal).map_err(|e| map(e, seal.cancelled))?;
                 let Target::Sealed(writer) = seal.target else {
                     return Err(CoreError::Invalid("export pass mixed up".into()));
                 };
-                let manifest = writer
-                    .finish()
-                    .map_err(|e| CoreError::Package(e.to_string()))?;
-                file.sync_all().map_err(|e| CoreError::Io(e.to_string()))?;
-                std::fs::rename(&tmp, out).map_err(|e| CoreError::Io(e.to_string()))?;
+                let manifest = writer.finish().map_err(super::packages::package_err)?;
+                file.sync_all().map_err(CoreError::io(&tmp))?;
+                std::fs::rename(&tmp, out).map_err(CoreError::io(out))?;
                 Ok(manifest)
             })();
             let manifest = result.inspect_err(|_| {
@@ -500,7 +497,7 @@ impl Session {
             let tmp = partial_path(out);
             let result =
                 (|| -> Result<(formats::ExportStats, Vec<MemberEntry>, Option<String>)> {
-                    std::fs::create_dir_all(&tmp).map_err(|e| CoreError::Io(e.to_string()))?;
+                    std::fs::create_dir_all(&tmp).map_err(CoreError::io(&tmp))?;
                     let mut sink = Sink::new(
                         Target::Folder {
                             root: tmp.clone(),
@@ -530,7 +527,7 @@ impl Session {
                             members: entries.clone(),
                         };
                         let (json, signature) = package::sign_manifest(&manifest, &identity)
-                            .map_err(|e| CoreError::Package(e.to_string()))?;
+                            .map_err(super::packages::package_err)?;
                         crate::bundle::write_atomic(&tmp.join(package::EXPORT_MANIFEST), &json)?;
                         crate::bundle::write_atomic(
                             &tmp.join(package::EXPORT_SIGNATURE),
@@ -538,7 +535,7 @@ impl Session {
                         )?;
                         hash = Some(crate::crypto::sha256_hex(&json));
                     }
-                    std::fs::rename(&tmp, out).map_err(|e| CoreError::Io(e.to_string()))?;
+                    std::fs::rename(&tmp, out).map_err(CoreError::io(out))?;
                     Ok((stats, entries, hash))
                 })();
             let (stats, entries, hash) = result.inspect_err(|_| {

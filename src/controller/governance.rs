@@ -439,8 +439,7 @@ impl Session {
                 let _ = std::fs::write(&header, zeros);
             }
         }
-        std::fs::remove_dir_all(&paths.root)
-            .map_err(|e| CoreError::Io(format!("{}: {e}", paths.root.display())))?;
+        std::fs::remove_dir_all(&paths.root).map_err(CoreError::io(&paths.root))?;
         Ok(report)
     }
 }

@@ -77,17 +77,33 @@ pub enum CoreError {
     NeedsConfirmation { labels: usize, detail: String },
     #[error("{0}")]
     Incomplete(String),
-    /// A package refused: the text names the check that failed.
-    #[error("package refused: {0}")]
-    Package(String),
+    /// A package refused by a named check (`signature`, `replay`,
+    /// `revocation`, …): tests, the GUI and the audit row read `check`.
+    #[error("package refused: {check} check failed: {why}")]
+    PackageRefused { check: String, why: String },
     #[error("cancelled: nothing was changed")]
     Cancelled,
     #[error(
         "this work package expired on {at}: labelling is closed. Send your results to the site (once), then erase this bundle (sealtag project erase)"
     )]
     Expired { at: String },
-    #[error("{0}")]
-    Io(String),
+    /// A file the operation needed could not be read or written.
+    #[error("{}{source}", path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default())]
+    Io {
+        path: Option<PathBuf>,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl CoreError {
+    /// `map_err(CoreError::io(&path))`: an I/O failure on `path`.
+    pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CoreError + '_ {
+        move |source| CoreError::Io {
+            path: Some(path.to_path_buf()),
+            source,
+        }
+    }
 }
 
 impl From<BundleError> for CoreError {

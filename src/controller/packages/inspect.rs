@@ -111,12 +111,11 @@ fn inspect_inner(file: &Path, identity: &UnlockedIdentity) -> Result<Inspection>
     while let Some(member) = next_member(&mut opened) {
         let (entry, bytes) = member?;
         if let Some(bytes) = bytes {
-            let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-                CoreError::Package(format!(
-                    "format check failed: member {} is not JSON: {e}",
-                    entry.name
-                ))
-            })?;
+            let value: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| CoreError::PackageRefused {
+                    check: "format".into(),
+                    why: format!("member {} is not JSON: {e}", entry.name),
+                })?;
             documents.insert(entry.name, value);
         }
     }
@@ -193,8 +192,10 @@ fn next_member<R: io::Read>(
 
 fn typed<T: serde::de::DeserializeOwned>(name: &str, value: &serde_json::Value) -> Result<T> {
     // Read from the parsed value in place: a work.json can be large.
-    T::deserialize(value)
-        .map_err(|e| CoreError::Package(format!("format check failed: {name} is malformed: {e}")))
+    T::deserialize(value).map_err(|e| CoreError::PackageRefused {
+        check: "format".into(),
+        why: format!("{name} is malformed: {e}"),
+    })
 }
 
 fn work_view(doc: WorkDoc, members: &BTreeMap<&str, &MemberEntry>) -> WorkView {

@@ -234,15 +234,24 @@ pub struct WorkOpened {
 
 /// A refused package: the check that failed, in plain words.
 fn refused(check: &str, why: impl std::fmt::Display) -> CoreError {
-    CoreError::Package(format!("{check} check failed: {why}"))
+    CoreError::PackageRefused {
+        check: check.to_string(),
+        why: why.to_string(),
+    }
 }
 
 pub(super) fn package_err(e: PackageError) -> CoreError {
     match e {
         PackageError::Cancelled => CoreError::Cancelled,
-        PackageError::Io(e) => CoreError::Io(e.to_string()),
-        other => CoreError::Package(other.to_string()),
+        PackageError::Io(source) => CoreError::Io { path: None, source },
+        other => refused_by(other),
     }
+}
+
+/// A package-format failure as a refusal: its own check name, or
+/// `package` for the few failures that name none (sealing, identity).
+fn refused_by(e: PackageError) -> CoreError {
+    refused(e.check().unwrap_or("package"), e.why())
 }
 
 fn manifest_hash(manifest: &Manifest) -> String {
@@ -263,8 +272,7 @@ pub(super) fn open_file(
     file: &Path,
     identity: &UnlockedIdentity,
 ) -> Result<package::OpenedPackage<impl io::Read + use<>>> {
-    let input = std::fs::File::open(file)
-        .map_err(|e| CoreError::Io(format!("cannot read {}: {e}", file.display())))?;
+    let input = std::fs::File::open(file).map_err(CoreError::io(file))?;
     package::open_package(io::BufReader::with_capacity(256 * 1024, input), identity)
         .map_err(package_err)
 }
@@ -445,7 +453,7 @@ impl Session {
                 })?;
                 Err(match e {
                     PackageError::Cancelled => CoreError::Cancelled,
-                    other => CoreError::Package(other.to_string()),
+                    other => refused(other.check().unwrap_or("package"), other.why()),
                 })
             }
         }

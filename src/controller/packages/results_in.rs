@@ -45,8 +45,13 @@ struct MergeContext<'a> {
 impl Session {
     /// Writes the audit row of a refused package and returns the refusal.
     fn reject_package(&mut self, allowed: Allowed, file: &Path, err: CoreError) -> CoreError {
+        let check = match &err {
+            CoreError::PackageRefused { check, .. } => Some(check.clone()),
+            _ => None,
+        };
         let details = json!({
             "file": file.file_name().map(|n| n.to_string_lossy().into_owned()),
+            "check": check,
             "reason": err.to_string(),
         });
         if let Err(e) = self.commit(allowed, |_| {

@@ -179,8 +179,7 @@ fn open_work_inner(
     let items_added = install_work(&mut project, identity, &doc, &m, created, written)?;
     drop(project);
     if created {
-        std::fs::rename(&build_root, &root)
-            .map_err(|e| CoreError::Io(format!("{}: {e}", root.display())))?;
+        std::fs::rename(&build_root, &root).map_err(CoreError::io(&root))?;
     }
     home.remember_project(&root);
     let sender_name = doc
@@ -287,8 +286,7 @@ fn bundle_to_fill(
         Some(p) => Ok(p),
         None => {
             if let Some(parent) = build_root.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| CoreError::Io(format!("{}: {e}", parent.display())))?;
+                std::fs::create_dir_all(parent).map_err(CoreError::io(parent))?;
             }
             Ok(Project::create(build_root, identity)?)
         }
