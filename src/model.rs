@@ -95,7 +95,7 @@ pub struct ItemSummary {
     pub height: Option<u32>,
     pub duration_secs: Option<f64>,
     pub char_len: Option<u64>,
-    pub status: String,
+    pub status: ItemStatus,
     pub label_count: u64,
 }
 
@@ -709,32 +709,103 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-/// Item statuses in workflow order (the queue filter, the quality report).
-pub const ITEM_STATUSES: [&str; 6] = [
-    "new",
-    "in_progress",
-    "submitted",
-    "approved",
-    "rejected",
-    "skipped",
-];
+/// A closed vocabulary stored and sent as snake_case text: the enum, its
+/// text both ways, and every value in order.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
 
-/// The assignment state machine (DESIGN §5): `assigned → in_progress →
-/// submitted → approved | rejected → in_progress → …`, and `skipped` from
-/// any state before review. Every state change goes through this check.
-pub fn transition_allowed(from: &str, to: &str) -> bool {
-    matches!(
-        (from, to),
-        ("assigned", "in_progress" | "submitted" | "skipped")
-            | ("in_progress", "submitted" | "skipped")
-            | ("submitted", "approved" | "rejected")
-            | ("rejected", "in_progress" | "submitted" | "skipped")
-    )
+        impl $name {
+            /// Every value, in workflow order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// The value `text` names, if any.
+            pub fn parse(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
 
-/// States in which an annotator may still change their labels.
-pub fn editable_by_annotator(state: &str) -> bool {
-    matches!(state, "assigned" | "in_progress" | "rejected")
+vocabulary! {
+    /// Where an item stands in the workflow (the queue filter, the quality
+    /// report): the latest state of its assignments.
+    ItemStatus {
+        New = "new",
+        InProgress = "in_progress",
+        Submitted = "submitted",
+        Approved = "approved",
+        Rejected = "rejected",
+        Skipped = "skipped",
+    }
+}
+
+vocabulary! {
+    /// Where one person's assignment on an item stands (DESIGN §5).
+    AssignmentState {
+        Assigned = "assigned",
+        InProgress = "in_progress",
+        Submitted = "submitted",
+        Approved = "approved",
+        Rejected = "rejected",
+        Skipped = "skipped",
+    }
+}
+
+impl AssignmentState {
+    /// The item status an assignment in this state gives its item.
+    pub fn item_status(self) -> ItemStatus {
+        match self {
+            AssignmentState::Assigned => ItemStatus::New,
+            AssignmentState::InProgress => ItemStatus::InProgress,
+            AssignmentState::Submitted => ItemStatus::Submitted,
+            AssignmentState::Approved => ItemStatus::Approved,
+            AssignmentState::Rejected => ItemStatus::Rejected,
+            AssignmentState::Skipped => ItemStatus::Skipped,
+        }
+    }
+
+    /// Whether the assignment may move to `to`. The state machine:
+    /// `assigned → in_progress → submitted → approved | rejected →
+    /// in_progress → …`, and `skipped` from any state before review. Every
+    /// state change goes through this check.
+    pub fn may_become(self, to: AssignmentState) -> bool {
+        use AssignmentState::*;
+        matches!(
+            (self, to),
+            (Assigned, InProgress | Submitted | Skipped)
+                | (InProgress, Submitted | Skipped)
+                | (Submitted, Approved | Rejected)
+                | (Rejected, InProgress | Submitted | Skipped)
+        )
+    }
+
+    /// Whether an annotator may still change their labels.
+    pub fn editable_by_annotator(self) -> bool {
+        matches!(
+            self,
+            AssignmentState::Assigned | AssignmentState::InProgress | AssignmentState::Rejected
+        )
+    }
 }
 
 /// Current time as Unix milliseconds.

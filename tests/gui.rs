@@ -390,7 +390,7 @@ fn required_attributes_block_submit_until_set() {
         .find(|i| i.id == item)
         .unwrap()
         .status;
-    assert_eq!(status, "submitted");
+    assert_eq!(status, sealtag::model::ItemStatus::Submitted);
 }
 
 #[test]

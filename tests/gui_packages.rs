@@ -222,7 +222,10 @@ fn annotator_opens_a_work_package_from_the_picker_and_sends_results() {
     let mut s = Session::open(&w.site, admin, None).unwrap();
     let item = s.items().unwrap()[0].id;
     assert_eq!(s.annotations(item).unwrap().len(), 1);
-    assert_eq!(s.items().unwrap()[0].status, "submitted");
+    assert_eq!(
+        s.items().unwrap()[0].status,
+        sealtag::model::ItemStatus::Submitted
+    );
 }
 
 #[test]

@@ -116,7 +116,7 @@ fn states(w: &World) -> Vec<(i64, String, usize, usize)> {
         .map(|i| {
             let labels = s.annotations(i.id).unwrap().len();
             let comments = s.comments(i.id).unwrap().len();
-            (i.id, i.status, labels, comments)
+            (i.id, i.status.to_string(), labels, comments)
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use sealtag::controller::{CoreError, Session, open_work_package};
 use sealtag::crypto::UnlockedIdentity;
 use sealtag::home::Home;
 use sealtag::import::ImportOptions;
-use sealtag::model::{AnnotationDraft, BBox, Geometry, LabelChange, Role};
+use sealtag::model::{AnnotationDraft, BBox, Geometry, ItemStatus, LabelChange, Role};
 use sealtag::package::{self, BytesMember, NewPackage, PackageKind};
 use std::path::PathBuf;
 
@@ -186,9 +186,9 @@ fn work_goes_out_results_come_back_and_merge_with_revisions() {
     assert_eq!(moved.revision, 2, "the pre-label's revision history grew");
     assert!(labels.iter().any(|a| a.geometry == a_box(100.0)));
     let items = admin.items().unwrap();
-    let status = |id: i64| items.iter().find(|i| i.id == id).unwrap().status.clone();
-    assert_eq!(status(site.image), "in_progress");
-    assert_eq!(status(site.text), "skipped");
+    let status = |id: i64| items.iter().find(|i| i.id == id).unwrap().status;
+    assert_eq!(status(site.image), ItemStatus::InProgress);
+    assert_eq!(status(site.text), ItemStatus::Skipped);
     assert!(admin.verify_audit().unwrap().ok());
     assert_eq!(audit_details(&mut admin, "package.merge").len(), 1);
 
@@ -218,7 +218,7 @@ fn work_goes_out_results_come_back_and_merge_with_revisions() {
             .find(|i| i.id == site.image)
             .unwrap()
             .status,
-        "submitted"
+        ItemStatus::Submitted
     );
 
     // Replaying the first package is refused by name, changing nothing.

@@ -55,7 +55,7 @@ pub fn assign(cli: &Cli, home: &Home, args: &AssignArgs) -> Result<Exit> {
         .filter(|i| ids.is_empty() || ids.contains(&i.id))
         .filter(|i| {
             filters.iter().all(|(k, v)| match *k {
-                "status" => i.status == *v,
+                "status" => i.status.as_str() == *v,
                 _ => i.kind.as_str() == *v,
             })
         })

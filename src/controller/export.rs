@@ -20,7 +20,9 @@ use crate::crypto::{PublicIdentity, SecretBytes};
 use crate::formats::{
     self, ExportItem, ExportLabel, FileSink, FormatError, ItemInfo, ItemSource, RecordError,
 };
-use crate::model::{AnnotationDraft, ItemKind, ItemSummary, LabelChange, Schema, now_ms};
+use crate::model::{
+    AnnotationDraft, ItemKind, ItemStatus, ItemSummary, LabelChange, Schema, now_ms,
+};
 use crate::package::{self, Manifest, MemberEntry, NewPackage, PackageKind, ProgressFn};
 use crate::permissions::Action;
 use crate::privacy::derive::PrivacyPlan;
@@ -136,7 +138,7 @@ impl ItemSource for ProjectItems<'_> {
                 height: s.height,
                 duration_secs: s.duration_secs,
                 char_len: s.char_len,
-                status: s.status.clone(),
+                status: s.status.to_string(),
                 media_path: e.media_path.clone(),
                 text,
                 labels,
@@ -379,7 +381,9 @@ impl Session {
         let mut held_out = Vec::new();
         let mut not_consented = 0;
         for s in store::list_items(conn, None)? {
-            if !kinds.contains(&s.kind) || (!options.all_statuses && s.status != "approved") {
+            if !kinds.contains(&s.kind)
+                || (!options.all_statuses && s.status != ItemStatus::Approved)
+            {
                 continue;
             }
             if held.contains(&s.id) {

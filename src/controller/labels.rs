@@ -6,7 +6,8 @@ use serde_json::json;
 
 use super::{Allowed, Applied, CoreError, Event, Result, Session};
 use crate::model::{
-    AnnotationDraft, AttributeDef, Extent, Geometry, ItemSummary, LabelChange, LabelClass,
+    AnnotationDraft, AssignmentState, AttributeDef, Extent, Geometry, ItemSummary, LabelChange,
+    LabelClass,
 };
 use crate::permissions::Action;
 use crate::store::{self, Revision};
@@ -25,16 +26,16 @@ impl Session {
         }
         let state = store::assignment_state(self.project.store.conn(), item_id, self.user.id)?;
         match state {
-            Some((state, _)) if !crate::model::editable_by_annotator(&state) => {
-                Err(CoreError::Invalid(format!(
-                    "item {item_id} is {state}: {}",
-                    match state.as_str() {
-                        "submitted" => "it waits for review and cannot be changed now",
-                        "approved" => "it was approved and is final",
-                        _ => "it cannot be changed",
+            Some((state, _)) if !state.editable_by_annotator() => Err(CoreError::Invalid(format!(
+                "item {item_id} is {state}: {}",
+                match state {
+                    AssignmentState::Submitted => {
+                        "it waits for review and cannot be changed now"
                     }
-                )))
-            }
+                    AssignmentState::Approved => "it was approved and is final",
+                    _ => "it cannot be changed",
+                }
+            ))),
             _ => Ok(()),
         }
     }

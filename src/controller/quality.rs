@@ -481,7 +481,7 @@ impl Session {
             items: counts.values().sum(),
             ..QualityReport::default()
         };
-        for status in crate::model::ITEM_STATUSES {
+        for status in crate::model::ItemStatus::ALL.iter().map(|s| s.as_str()) {
             let n = counts.get(status).copied().unwrap_or(0);
             report.progress.push((status.to_string(), n));
         }

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::views::Comment;
 use super::{CoreError, Result, Session};
-use crate::model::{AnnotationDraft, ItemSummary, Role, User, now_ms, transition_allowed};
+use crate::model::{AnnotationDraft, AssignmentState, ItemSummary, Role, User, now_ms};
 use crate::permissions::Action;
 use crate::store::{self, NewComment};
 
@@ -52,7 +52,7 @@ pub struct ReviewEntry {
     pub item: ItemSummary,
     pub annotator: String,
     pub annotator_name: String,
-    pub state: String,
+    pub state: AssignmentState,
 }
 
 /// How often a person's work was accepted.
@@ -92,7 +92,7 @@ impl Session {
         let users = store::list_users(conn)?;
         let mut out = Vec::new();
         for (item_id, user_id, purpose, state) in store::all_assignments(conn)? {
-            if !WORK_PURPOSES.contains(&purpose.as_str()) || state != "submitted" {
+            if !WORK_PURPOSES.contains(&purpose.as_str()) || state != AssignmentState::Submitted {
                 continue;
             }
             if self.user.role != Role::Admin
@@ -120,7 +120,11 @@ impl Session {
 
     /// The annotator whose submitted work on `item_id` is being decided:
     /// `who` if given, else the only one with work on the item.
-    fn work_owner(&self, item_id: i64, who: Option<&str>) -> Result<(User, String, String)> {
+    fn work_owner(
+        &self,
+        item_id: i64,
+        who: Option<&str>,
+    ) -> Result<(User, String, AssignmentState)> {
         let conn = self.project.store.conn();
         let work: Vec<_> = store::item_assignments(conn, item_id)?
             .into_iter()
@@ -133,7 +137,7 @@ impl Session {
                 let user = users.iter().find(|x| x.id == *u)?;
                 match who {
                     Some(w) if user.fingerprint != w && user.name != w => None,
-                    _ => Some((user.clone(), p.clone(), s.clone())),
+                    _ => Some((user.clone(), p.clone(), *s)),
                 }
             })
             .collect();
@@ -164,10 +168,10 @@ impl Session {
         self.refuse_on_laptop("reviewing")?;
         let (owner, purpose, state) = self.work_owner(item_id, annotator)?;
         let to = match decision {
-            Decision::Reject { .. } => "rejected",
-            Decision::Approve | Decision::Correct => "approved",
+            Decision::Reject { .. } => AssignmentState::Rejected,
+            Decision::Approve | Decision::Correct => AssignmentState::Approved,
         };
-        if !transition_allowed(&state, to) {
+        if !state.may_become(to) {
             return Err(CoreError::Invalid(format!(
                 "item {item_id} is {state} for {}; only submitted work is reviewed",
                 owner.name
@@ -218,7 +222,10 @@ impl Session {
 
     /// Who has work on an item and where it stands (reviewers and admins):
     /// (fingerprint, name, purpose, state).
-    pub fn item_work(&mut self, item_id: i64) -> Result<Vec<(String, String, String, String)>> {
+    pub fn item_work(
+        &mut self,
+        item_id: i64,
+    ) -> Result<Vec<(String, String, String, AssignmentState)>> {
         self.require_item(Action::Review, item_id)?;
         let conn = self.project.store.conn();
         let users = store::list_users(conn)?;

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::labels::missing_required;
 use super::{CoreError, Result, Session};
+use crate::model::AssignmentState;
 use crate::permissions::Action;
 use crate::store;
 
@@ -168,7 +169,7 @@ impl Session {
         let conn = self.project.store.conn();
         let (state, _) = store::assignment_state(conn, item_id, self.user.id)?
             .ok_or_else(|| CoreError::Invalid(format!("item {item_id} is not assigned to you")))?;
-        if !crate::model::transition_allowed(&state, "submitted") {
+        if !state.may_become(AssignmentState::Submitted) {
             return Err(CoreError::Invalid(format!(
                 "item {item_id} is {state}; it cannot be submitted now"
             )));
@@ -197,7 +198,7 @@ impl Session {
         }
         let me = self.user.id;
         self.commit(allowed, |tx| {
-            store::set_assignment_state(tx, item_id, me, "submitted", None)?;
+            store::set_assignment_state(tx, item_id, me, AssignmentState::Submitted, None)?;
             Ok((
                 (),
                 Event::new(
@@ -219,7 +220,7 @@ impl Session {
         }
         if let Some((state, _)) =
             store::assignment_state(self.project.store.conn(), item_id, self.user.id)?
-            && !crate::model::transition_allowed(&state, "skipped")
+            && !state.may_become(AssignmentState::Skipped)
         {
             return Err(CoreError::Invalid(format!(
                 "item {item_id} is {state}; it cannot be skipped now"
@@ -227,7 +228,7 @@ impl Session {
         }
         let me = self.user.id;
         self.commit(allowed, |tx| {
-            store::set_assignment_state(tx, item_id, me, "skipped", Some(reason))?;
+            store::set_assignment_state(tx, item_id, me, AssignmentState::Skipped, Some(reason))?;
             Ok((
                 (),
                 Event::new(

@@ -26,8 +26,8 @@ use super::shield::Shield;
 use super::text_view::{TextAction, TextViewState, text_ui};
 use crate::controller::{CoreError, Session};
 use crate::model::{
-    Annotation, AnnotationDraft, AttributeKind, Geometry, ItemKind, ItemSummary, LabelChange,
-    LabelClass, Role, Schema, Tool, format_time, now_ms,
+    Annotation, AnnotationDraft, AssignmentState, AttributeKind, Geometry, ItemKind, ItemStatus,
+    ItemSummary, LabelChange, LabelClass, Role, Schema, Tool, format_time, now_ms,
 };
 use crate::permissions::{self, Action};
 
@@ -63,8 +63,6 @@ const NUMBER_KEYS: [Key; 9] = [
 const PREFETCH_AHEAD: usize = 2;
 /// Decoded items kept (current, previous, prefetched): bounds memory.
 const CACHE_ITEMS: usize = 4;
-/// Queue status filters, in workflow order.
-pub const STATUSES: [&str; 6] = crate::model::ITEM_STATUSES;
 /// The user setting holding remapped shortcuts.
 pub const SHORTCUTS_SETTING: &str = "shortcuts";
 /// The project setting (and user setting of the same name) that covers the

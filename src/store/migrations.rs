@@ -313,4 +313,10 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX items_sha256 ON items(sha256);
     "#,
+    // 10: item statuses are a closed vocabulary (`model::ItemStatus`). A
+    // laptop bundle used to copy the assignment state `assigned` into its
+    // items' status, which no status filter matched; it means `new`.
+    r#"
+    UPDATE items SET status = 'new' WHERE status = 'assigned';
+    "#,
 ];

@@ -13,6 +13,7 @@ mod migrations;
 mod packages;
 mod privacy;
 mod review;
+mod vocab;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
@@ -21,8 +22,8 @@ use zeroize::Zeroizing;
 use crate::audit::{self, SignedHead};
 use crate::crypto::SecretBytes;
 use crate::model::{
-    Annotation, AnnotationDraft, AuditEntry, Geometry, ItemKind, ItemSummary, LabelClass, Role,
-    Skeleton, Tool, User, now_ms,
+    Annotation, AnnotationDraft, AssignmentState, AuditEntry, Geometry, ItemKind, ItemStatus,
+    ItemSummary, LabelClass, Role, Skeleton, Tool, User, now_ms,
 };
 
 pub use access::*;
@@ -620,7 +621,7 @@ pub fn item_metadata(conn: &Db, item_id: i64) -> Result<String> {
     )
 }
 
-pub fn set_item_status(conn: &Db, item_id: i64, status: &str) -> Result<()> {
+pub fn set_item_status(conn: &Db, item_id: i64, status: ItemStatus) -> Result<()> {
     conn.execute(
         "UPDATE items SET status = ?2 WHERE id = ?1",
         params![item_id, status],
@@ -654,7 +655,7 @@ pub fn assignment_state(
     conn: &Db,
     item_id: i64,
     user_id: i64,
-) -> Result<Option<(String, Option<String>)>> {
+) -> Result<Option<(AssignmentState, Option<String>)>> {
     Ok(conn
         .query_row(
             "SELECT state, reason FROM assignments WHERE item_id = ?1 AND user_id = ?2 ORDER BY purpose LIMIT 1",
@@ -669,14 +670,14 @@ pub fn set_assignment_state(
     conn: &Db,
     item_id: i64,
     user_id: i64,
-    state: &str,
+    state: AssignmentState,
     reason: Option<&str>,
 ) -> Result<()> {
     conn.execute(
         "UPDATE assignments SET state = ?3, reason = ?4, updated_at = ?5 WHERE item_id = ?1 AND user_id = ?2",
         params![item_id, user_id, state, reason, now_ms()],
     )?;
-    set_item_status(conn, item_id, state)
+    set_item_status(conn, item_id, state.item_status())
 }
 
 /// Moves `assigned` to `in_progress` on first edit (DESIGN §5).

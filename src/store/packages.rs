@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Db, Result, STATE_COLS, draft_from_row, to_draft, to_json};
 use crate::audit::SignedHead;
-use crate::model::{AnnotationDraft, AuditEntry, LabelClass, now_ms};
+use crate::model::{AnnotationDraft, AssignmentState, AuditEntry, LabelClass, now_ms};
 
 /// One row of the packages ledger.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,7 +116,7 @@ pub fn items_sent_to(conn: &Db, user_id: i64) -> Result<Vec<i64>> {
 }
 
 /// One assignment row: (item id, purpose, state, skip reason).
-pub type AssignmentRow = (i64, String, String, Option<String>);
+pub type AssignmentRow = (i64, String, AssignmentState, Option<String>);
 
 /// A user's assignments: (item id, purpose, state, reason).
 pub fn assignments_of(conn: &Db, user_id: i64) -> Result<Vec<AssignmentRow>> {
@@ -145,7 +145,7 @@ pub fn put_assignment(
     item_id: i64,
     user_id: i64,
     purpose: &str,
-    state: &str,
+    state: AssignmentState,
     reason: Option<&str>,
 ) -> Result<()> {
     conn.execute(
@@ -155,7 +155,7 @@ pub fn put_assignment(
     )?;
     conn.execute(
         "UPDATE items SET status = ?2 WHERE id = ?1",
-        params![item_id, state],
+        params![item_id, state.item_status()],
     )?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Db, Result, from_json, to_json};
-use crate::model::{AnnotationDraft, now_ms};
+use crate::model::{AnnotationDraft, AssignmentState, now_ms};
 
 /// A comment as stored, with its author's and addressee's fingerprints.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -151,18 +151,18 @@ pub fn set_state_of(
     item_id: i64,
     user_id: i64,
     purpose: &str,
-    state: &str,
+    state: AssignmentState,
     reason: Option<&str>,
 ) -> Result<()> {
     conn.execute(
         "UPDATE assignments SET state = ?4, reason = ?5, updated_at = ?6 WHERE item_id = ?1 AND user_id = ?2 AND purpose = ?3",
         params![item_id, user_id, purpose, state, reason, now_ms()],
     )?;
-    super::set_item_status(conn, item_id, state)
+    super::set_item_status(conn, item_id, state.item_status())
 }
 
 /// Every assignment in the project: (item, user, purpose, state).
-pub fn all_assignments(conn: &Db) -> Result<Vec<(i64, i64, String, String)>> {
+pub fn all_assignments(conn: &Db) -> Result<Vec<(i64, i64, String, AssignmentState)>> {
     let mut stmt = conn.prepare(
         "SELECT item_id, user_id, purpose, state FROM assignments ORDER BY item_id, user_id",
     )?;
@@ -273,7 +273,7 @@ pub fn set_review_assignment_state(
     conn: &Db,
     item_id: i64,
     reviewer: i64,
-    state: &str,
+    state: AssignmentState,
 ) -> Result<()> {
     conn.execute(
         "UPDATE assignments SET state = ?3, updated_at = ?4 WHERE item_id = ?1 AND user_id = ?2 AND purpose = 'review'",

@@ -21,6 +21,7 @@ use crate::controller::{CoreError, Result};
 use crate::crypto::UnlockedIdentity;
 use crate::events::AuditAction;
 use crate::home::Home;
+use crate::model::AssignmentState;
 use crate::package::{self, Manifest, MemberEntry, PackageKind};
 
 /// A JSON document larger than this is listed, not parsed.
@@ -76,7 +77,7 @@ pub struct ResultsView {
     pub laptop_project_id: String,
     pub full: bool,
     /// Item id, state, number of labels.
-    pub items: Vec<(i64, String, usize)>,
+    pub items: Vec<(i64, AssignmentState, usize)>,
     pub comments: usize,
     pub incidents: usize,
     pub audit_rows: usize,
@@ -145,7 +146,7 @@ fn inspect_inner(file: &Path, identity: &UnlockedIdentity) -> Result<Inspection>
                 items: doc
                     .items
                     .iter()
-                    .map(|i| (i.item_id, i.state.clone(), i.annotations.len()))
+                    .map(|i| (i.item_id, i.state, i.annotations.len()))
                     .collect(),
                 comments: doc.comments.len(),
                 incidents: doc.incidents.len(),

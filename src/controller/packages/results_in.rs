@@ -20,7 +20,7 @@ use crate::audit;
 use crate::bundle::BundlePaths;
 use crate::controller::{Allowed, CoreError, Event, Result, Session};
 use crate::crypto::PublicIdentity;
-use crate::model::{Geometry, Role, User, now_ms};
+use crate::model::{AssignmentState, Geometry, Role, User, now_ms};
 use crate::package::{self, Manifest, PackageKind, ProgressFn};
 use crate::permissions::Action;
 use crate::privacy::derive::PrivacyPlan;
@@ -415,7 +415,7 @@ fn merge_item(
         item.item_id,
         annotator,
         &purpose,
-        &item.state,
+        item.state,
         item.reason.as_deref(),
     )?;
     report.items_merged.push(item.item_id);
@@ -599,7 +599,7 @@ fn item_conflict(
             "reassigned: the item is no longer assigned to this annotator".into(),
         ));
     };
-    if state == "approved" {
+    if state == AssignmentState::Approved {
         return Ok(Some("already approved at the site".into()));
     }
     for a in &item.annotations {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use super::refused;
 use crate::audit::SignedHead;
 use crate::controller::{Acceptance, CoreError, Result};
-use crate::model::{AnnotationDraft, AuditEntry, ItemKind, Role, Schema};
+use crate::model::{AnnotationDraft, AssignmentState, AuditEntry, ItemKind, Role, Schema};
 use crate::privacy::window::Window;
 
 /// The JSON document of a work package.
@@ -50,7 +50,7 @@ pub struct WorkItem {
     /// like the text when `mask_pii` is `auto`; `{}` otherwise.
     pub metadata: String,
     pub purpose: String,
-    pub state: String,
+    pub state: AssignmentState,
     /// Name of the member holding the media bytes.
     pub media: String,
     /// The site's privacy version of the item this derivative was made
@@ -171,7 +171,7 @@ pub struct AnnotationDoc {
 pub struct ItemResult {
     pub item_id: i64,
     pub purpose: String,
-    pub state: String,
+    pub state: AssignmentState,
     pub reason: Option<String>,
     pub annotations: Vec<AnnotationDoc>,
 }
@@ -249,7 +249,7 @@ mod tests {
             char_len: Some(120),
             metadata: r#"{"channel":"chat"}"#.into(),
             purpose: "annotate".into(),
-            state: "assigned".into(),
+            state: AssignmentState::Assigned,
             media: "media/42".into(),
             privacy_version: 3,
             privacy: SentPrivacy {
@@ -339,7 +339,7 @@ mod tests {
             items: vec![ItemResult {
                 item_id: 42,
                 purpose: "annotate".into(),
-                state: "submitted".into(),
+                state: AssignmentState::Submitted,
                 reason: Some("unreadable".into()),
                 annotations: vec![AnnotationDoc {
                     local_id: 5,

@@ -666,8 +666,8 @@ fn install_items(
                 out.remasked.push((item.id, old));
             }
             let local = store::assignment_state(tx, item.id, me)?;
-            if local.as_ref().map(|(s, _)| s.as_str()) != Some(item.state.as_str()) {
-                store::put_assignment(tx, item.id, me, &item.purpose, &item.state, None)?;
+            if local.as_ref().map(|(s, _)| *s) != Some(item.state) {
+                store::put_assignment(tx, item.id, me, &item.purpose, item.state, None)?;
                 out.updated.push(item.id);
             }
             sync_prelabels(tx, pid, doc, item.id, me)?;
@@ -692,7 +692,7 @@ fn install_items(
                 metadata: &item.metadata,
             },
         )?;
-        store::put_assignment(tx, item.id, me, &item.purpose, &item.state, None)?;
+        store::put_assignment(tx, item.id, me, &item.purpose, item.state, None)?;
         store::put_privacy_version(tx, item.id, item.privacy_version)?;
         sync_prelabels(tx, pid, doc, item.id, me)?;
         out.added.push(item.id);

@@ -15,7 +15,7 @@ use super::wire::{
 use super::{MadePackage, MediaRef, PlannedPackage, Transform, char_to_byte};
 use crate::controller::{CoreError, PROJECT_SETTINGS, Result, Session};
 use crate::crypto::PublicIdentity;
-use crate::model::{AnnotationDraft, Geometry, ItemKind, Role, User, now_ms};
+use crate::model::{AnnotationDraft, AssignmentState, Geometry, ItemKind, Role, User, now_ms};
 use crate::package::{PackageKind, ProgressFn};
 use crate::permissions::Action;
 use crate::privacy::derive::{MaskSpec, PrivacyPlan, derive};
@@ -134,7 +134,7 @@ impl Session {
             if !seen.insert(*item_id) || flagged.contains(item_id) {
                 continue;
             }
-            self.plan_work_item(&planner, &mut parts, *item_id, purpose, state)?;
+            self.plan_work_item(&planner, &mut parts, *item_id, purpose, *state)?;
         }
         let WorkParts {
             items,
@@ -249,7 +249,7 @@ impl Session {
         parts: &mut WorkParts,
         item_id: i64,
         purpose: &str,
-        state: &str,
+        state: AssignmentState,
     ) -> Result<()> {
         let conn = self.project.store.conn();
         // Gold items look like any other: same purpose, no labels.
@@ -310,7 +310,7 @@ impl Session {
             char_len: chars.or(summary.char_len),
             metadata,
             purpose: purpose.to_string(),
-            state: state.to_string(),
+            state,
             media: member.clone(),
             privacy_version: plan.version,
             privacy: SentPrivacy::default(),

@@ -10,7 +10,7 @@ pub(super) struct Queue {
     pub(super) items: Vec<ItemSummary>,
     /// Indices into `items` that pass the filters, in queue order.
     pub(super) visible: Vec<usize>,
-    pub(super) status_filter: Option<&'static str>,
+    pub(super) status_filter: Option<ItemStatus>,
     pub(super) search: String,
     /// Index into `items` of the item shown.
     pub(super) current: Option<usize>,
@@ -44,7 +44,7 @@ impl Workspace {
         if let Some(item_id) = self.current_item().map(|i| i.id) {
             match self.session.skip(item_id, &reason) {
                 Ok(()) => {
-                    self.set_current_status("skipped");
+                    self.set_current_status(ItemStatus::Skipped);
                     self.go_next();
                 }
                 Err(e) => {
@@ -60,7 +60,7 @@ impl Workspace {
         if let Some(item_id) = self.current_item().map(|i| i.id) {
             match self.session.submit(item_id) {
                 Ok(()) => {
-                    self.set_current_status("submitted");
+                    self.set_current_status(ItemStatus::Submitted);
                     self.save_state = SaveState::Saved { at_ms: now_ms() };
                     self.tell(format!("Item {item_id} submitted"));
                     self.go_next();
@@ -215,8 +215,8 @@ impl Workspace {
                 self.annotations = list;
                 if let Some(item) = self.queue.current.and_then(|i| self.queue.items.get_mut(i)) {
                     item.label_count = count;
-                    if count > 0 && item.status == "new" {
-                        item.status = "in_progress".into();
+                    if count > 0 && item.status == ItemStatus::New {
+                        item.status = ItemStatus::InProgress;
                     }
                 }
             }
@@ -250,9 +250,9 @@ impl Workspace {
         }
     }
 
-    pub(super) fn set_current_status(&mut self, status: &str) {
+    pub(super) fn set_current_status(&mut self, status: ItemStatus) {
         if let Some(item) = self.queue.current.and_then(|i| self.queue.items.get_mut(i)) {
-            item.status = status.to_string();
+            item.status = status;
         }
     }
 
@@ -298,14 +298,14 @@ impl Workspace {
         ui.horizontal(|ui| {
             let label = ui.label("Status");
             egui::ComboBox::from_id_salt("status-filter")
-                .selected_text(self.queue.status_filter.unwrap_or("all"))
+                .selected_text(self.queue.status_filter.map_or("all", ItemStatus::as_str))
                 .show_ui(ui, |ui| {
                     changed |= ui
                         .selectable_value(&mut self.queue.status_filter, None, "all")
                         .changed();
-                    for s in STATUSES {
+                    for &s in ItemStatus::ALL {
                         changed |= ui
-                            .selectable_value(&mut self.queue.status_filter, Some(s), s)
+                            .selectable_value(&mut self.queue.status_filter, Some(s), s.as_str())
                             .changed();
                     }
                 })

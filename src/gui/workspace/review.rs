@@ -14,7 +14,7 @@ pub(super) struct ReviewState {
     pub(super) comment_draft: String,
     /// Reviewers: who has work on the current item (fingerprint, name,
     /// purpose, state), and whose work the next decision is about.
-    pub(super) item_work: Vec<(String, String, String, String)>,
+    pub(super) item_work: Vec<(String, String, String, AssignmentState)>,
     pub(super) review_target: Option<String>,
 }
 
@@ -68,7 +68,7 @@ impl Workspace {
             let target = self.review.review_target.take();
             match self.session.review(item_id, target.as_deref(), decision) {
                 Ok(()) => {
-                    self.set_current_status("rejected");
+                    self.set_current_status(ItemStatus::Rejected);
                     self.reload_work();
                     self.tell(format!(
                         "Item {item_id} rejected: it goes back with your comment"
@@ -115,7 +115,7 @@ impl Workspace {
                 match self.session.review(item_id, target.as_deref(), decision) {
                     Ok(()) => {
                         self.review.correcting = None;
-                        self.set_current_status("approved");
+                        self.set_current_status(ItemStatus::Approved);
                         self.reload_work();
                         self.save_state = SaveState::Saved { at_ms: now_ms() };
                         self.tell(format!("Item {item_id} approved"));
@@ -133,7 +133,7 @@ impl Workspace {
             .review
             .item_work
             .iter()
-            .filter(|(_, _, _, s)| s == "submitted")
+            .filter(|(_, _, _, s)| *s == AssignmentState::Submitted)
             .map(|(f, _, _, _)| f)
             .collect();
         (waiting.len() == 1).then(|| waiting[0].clone())
@@ -150,8 +150,8 @@ impl Workspace {
         for (fpr, name, _, state) in &self.review.item_work {
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(name).strong());
-                ui.label(state);
-                if state == "submitted" {
+                ui.label(state.as_str());
+                if *state == AssignmentState::Submitted {
                     if ui
                         .small_button("Approve")
                         .on_hover_text(self.keymap.tooltip(Command::Approve))
