@@ -165,7 +165,13 @@ fn shapes(labels: &Labels, class_name: &dyn Fn(i64) -> String) -> Vec<(String, S
             let shape = match &d.geometry {
                 Geometry::BBox(b) => Shape::BBox([b.x, b.y, b.w, b.h]),
                 Geometry::Polygon { points } => Shape::Polygon(points.clone()),
-                _ => return None,
+                Geometry::Polyline { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+                | Geometry::Tag
+                | Geometry::Segment { .. }
+                | Geometry::Span { .. }
+                | Geometry::Relation { .. } => return None,
             };
             Some((class_name(d.class_id), shape))
         })
@@ -179,7 +185,14 @@ fn spans(labels: &Labels, class_name: &dyn Fn(i64) -> String) -> Vec<(usize, usi
             Geometry::Span { start, end, .. } => {
                 Some((*start as usize, *end as usize, class_name(d.class_id)))
             }
-            _ => None,
+            Geometry::BBox(_)
+            | Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. }
+            | Geometry::Tag
+            | Geometry::Segment { .. }
+            | Geometry::Relation { .. } => None,
         })
         .collect()
 }
@@ -193,7 +206,14 @@ fn segments(labels: &Labels) -> Vec<(f64, f64, String)> {
                 end_secs,
                 transcript,
             } => Some((*start_secs, *end_secs, transcript.clone())),
-            _ => None,
+            Geometry::BBox(_)
+            | Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. }
+            | Geometry::Tag
+            | Geometry::Span { .. }
+            | Geometry::Relation { .. } => None,
         })
         .collect()
 }
@@ -330,7 +350,13 @@ pub fn consensus(by_person: &BTreeMap<String, Labels>) -> Labels {
             let shape = match &d.geometry {
                 Geometry::BBox(b) => Shape::BBox([b.x, b.y, b.w, b.h]),
                 Geometry::Polygon { points } => Shape::Polygon(points.clone()),
-                _ => continue,
+                Geometry::Polyline { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+                | Geometry::Tag
+                | Geometry::Segment { .. }
+                | Geometry::Span { .. }
+                | Geometry::Relation { .. } => continue,
             };
             let slot = groups.iter_mut().find(|(class, members)| {
                 *class == d.class_id
@@ -389,7 +415,13 @@ pub fn consensus(by_person: &BTreeMap<String, Labels>) -> Labels {
             let key = match &d.geometry {
                 Geometry::Tag => format!("tag:{}", d.class_id),
                 Geometry::Span { start, end, .. } => format!("span:{}:{start}:{end}", d.class_id),
-                _ => continue,
+                Geometry::BBox(_)
+                | Geometry::Polygon { .. }
+                | Geometry::Polyline { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+                | Geometry::Segment { .. }
+                | Geometry::Relation { .. } => continue,
             };
             if seen.insert(key.clone()) {
                 votes
