@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use super::{CoreError, Event, Result, Session};
 use crate::bundle::BundlePaths;
-use crate::crypto::{PublicIdentity, SecretBytes};
+use crate::crypto::{PublicIdentity, SecretBytes, UnlockedIdentity};
 use crate::formats::{
     self, ExportItem, ExportLabel, FileSink, FormatError, ItemInfo, ItemSource, RecordError,
 };
@@ -312,6 +312,305 @@ fn partial_path(out: &Path) -> PathBuf {
     ))
 }
 
+/// The exporter called `name`, or an error listing the ones there are.
+fn exporter_named(name: &str) -> Result<Box<dyn formats::Exporter>> {
+    formats::exporter(name).ok_or_else(|| {
+        CoreError::Invalid(format!(
+            "unknown format '{name}' (one of: {})",
+            formats::exporters()
+                .iter()
+                .map(|e| e.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+/// Refuses an export that would overwrite `out` or asks for both a sealed
+/// and an unsigned delivery.
+fn check_destination(options: &ExportOptions, out: &Path) -> Result<()> {
+    if out.exists() {
+        return Err(CoreError::Invalid(format!(
+            "{} exists; choose a new place (an export never overwrites)",
+            out.display()
+        )));
+    }
+    if options.unsigned && !options.to.is_empty() {
+        return Err(CoreError::Invalid(
+            "--unsigned and --to contradict each other: a sealed export is always signed".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The watermark marking the (first) recipient's copy, when asked for:
+/// it needs a recipient and media.
+fn watermark_bits(
+    options: &ExportOptions,
+    recipients: &[PublicIdentity],
+) -> Result<Option<Vec<bool>>> {
+    if !options.watermark {
+        return Ok(None);
+    }
+    let Some(first) = recipients.first() else {
+        return Err(CoreError::Invalid(
+            "--watermark marks the recipient's copy: name the recipient with --to".into(),
+        ));
+    };
+    if !options.media {
+        return Err(CoreError::Invalid(
+            "--watermark marks exported media: add --media".into(),
+        ));
+    }
+    Ok(crate::watermark::bits_of(&first.fingerprint()))
+}
+
+/// Where an item's media goes in the export (`media/000042_name`), or its
+/// name when media are not exported. Media whose metadata can only go by
+/// re-encoding change format (and so extension): a WebP with EXIF becomes
+/// PNG, an Ogg with Vorbis comments WAV.
+fn media_path(s: &ItemSummary, media: bool) -> String {
+    if !media {
+        return s.name.clone();
+    }
+    let name = formats::safe_file_name(&s.name);
+    let out_format = PrivacyPlan::default().derived_format(s.kind, &s.format);
+    let name = if s.kind != ItemKind::Text && out_format != s.format {
+        let stem = name
+            .rsplit_once('.')
+            .map_or(name.as_str(), |(stem, _)| stem);
+        format!("{stem}.{out_format}")
+    } else {
+        name
+    };
+    format!("media/{:06}_{name}", s.id)
+}
+
+/// The items an export carries, and the ones it leaves out.
+struct Selection {
+    entries: Vec<Entry>,
+    /// Held by the quality gate.
+    held: Vec<i64>,
+    /// Their consent does not cover the export's purpose.
+    not_consented: usize,
+}
+
+/// What one export writes, on each pass through a sink: the format's
+/// files, then (with `media`) each item's media.
+struct ExportPass<'a> {
+    exporter: &'a dyn formats::Exporter,
+    schema: &'a Schema,
+    source: &'a ProjectItems<'a>,
+    media: bool,
+    mark: Option<&'a [bool]>,
+}
+
+impl ExportPass<'_> {
+    fn run(
+        &self,
+        sink: &mut Sink<'_, '_>,
+    ) -> std::result::Result<formats::ExportStats, FormatError> {
+        let stats = self.exporter.export(self.schema, self.source, sink)?;
+        if self.media {
+            for e in &self.source.entries {
+                let w = sink.file(&e.media_path)?;
+                write_media(self.source, e, w, self.mark)?;
+            }
+        }
+        sink.close()?;
+        Ok(stats)
+    }
+}
+
+/// A failed pass: cancelled (by the user, through the sink) or invalid.
+fn pass_failed(e: FormatError, sink_cancelled: bool) -> CoreError {
+    if sink_cancelled || matches!(e, FormatError::Cancelled) {
+        CoreError::Cancelled
+    } else {
+        CoreError::Invalid(format!("export failed: {e}"))
+    }
+}
+
+/// How an export left: its delivery, what the format wrote, and the
+/// files, bytes and manifest hash of what was delivered.
+struct Delivered {
+    delivery: &'static str,
+    stats: formats::ExportStats,
+    files: usize,
+    bytes: u64,
+    manifest_hash: Option<String>,
+}
+
+/// A sealed export package for `recipients`: pass 1 hashes every file
+/// (the manifest lists them first), pass 2 seals them in order into a
+/// temporary file renamed to `out` when complete.
+fn deliver_sealed(
+    pass: &ExportPass<'_>,
+    out: &Path,
+    project_id: &str,
+    identity: &UnlockedIdentity,
+    recipients: &[PublicIdentity],
+    progress: ProgressFn<'_>,
+) -> Result<Delivered> {
+    let mut hash = Sink::new(Target::Hash(Vec::new(), None), &mut *progress);
+    let stats = pass
+        .run(&mut hash)
+        .map_err(|e| pass_failed(e, hash.cancelled))?;
+    let Target::Hash(members, _) = hash.target else {
+        return Err(CoreError::Invalid("export pass mixed up".into()));
+    };
+    let tmp = partial_path(out);
+    let result = (|| -> Result<Manifest> {
+        let file = std::fs::File::create(&tmp).map_err(CoreError::io(&tmp))?;
+        let new = NewPackage {
+            kind: PackageKind::Export,
+            project_id,
+            sequence: 1,
+            package_id: None,
+        };
+        let writer = package::SealedWriter::new(&file, identity, recipients, &new, members)
+            .map_err(super::packages::package_err)?;
+        let mut seal = Sink::new(Target::Sealed(Box::new(writer)), &mut *progress);
+        pass.run(&mut seal)
+            .map_err(|e| pass_failed(e, seal.cancelled))?;
+        let Target::Sealed(writer) = seal.target else {
+            return Err(CoreError::Invalid("export pass mixed up".into()));
+        };
+        let manifest = writer.finish().map_err(super::packages::package_err)?;
+        file.sync_all().map_err(CoreError::io(&tmp))?;
+        std::fs::rename(&tmp, out).map_err(CoreError::io(out))?;
+        Ok(manifest)
+    })();
+    let manifest = result.inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
+    let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+    let hash = crate::crypto::sha256_hex(&serde_json::to_vec(&manifest).unwrap_or_default());
+    Ok(Delivered {
+        delivery: "sealed-package",
+        stats,
+        files: manifest.members.len(),
+        bytes,
+        manifest_hash: Some(hash),
+    })
+}
+
+/// A folder: written under a temporary name, then (unless `unsigned`)
+/// given a manifest of every file's hash signed by the exporting admin,
+/// and renamed to `out` when complete.
+fn deliver_folder(
+    pass: &ExportPass<'_>,
+    out: &Path,
+    project_id: &str,
+    identity: &UnlockedIdentity,
+    unsigned: bool,
+    progress: ProgressFn<'_>,
+) -> Result<Delivered> {
+    let tmp = partial_path(out);
+    let result = (|| -> Result<(formats::ExportStats, Vec<MemberEntry>, Option<String>)> {
+        std::fs::create_dir_all(&tmp).map_err(CoreError::io(&tmp))?;
+        let mut sink = Sink::new(
+            Target::Folder {
+                root: tmp.clone(),
+                file: None,
+                entries: Vec::new(),
+                hasher: None,
+            },
+            &mut *progress,
+        );
+        let stats = pass
+            .run(&mut sink)
+            .map_err(|e| pass_failed(e, sink.cancelled))?;
+        let Target::Folder { entries, .. } = sink.target else {
+            return Err(CoreError::Invalid("export pass mixed up".into()));
+        };
+        let hash = if unsigned {
+            None
+        } else {
+            Some(sign_folder(&tmp, project_id, identity, &entries)?)
+        };
+        std::fs::rename(&tmp, out).map_err(CoreError::io(out))?;
+        Ok((stats, entries, hash))
+    })();
+    let (stats, entries, hash) = result.inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(&tmp);
+    })?;
+    Ok(Delivered {
+        delivery: if unsigned {
+            "unsigned-folder"
+        } else {
+            "signed-folder"
+        },
+        stats,
+        files: entries.len(),
+        bytes: entries.iter().map(|e| e.size).sum(),
+        manifest_hash: hash,
+    })
+}
+
+/// Writes the manifest of an export folder (every file's size and hash)
+/// and its signature by `identity` into `dir`; returns the manifest's hash.
+fn sign_folder(
+    dir: &Path,
+    project_id: &str,
+    identity: &UnlockedIdentity,
+    entries: &[MemberEntry],
+) -> Result<String> {
+    let public = identity.public();
+    let manifest = Manifest {
+        format_version: package::FORMAT_VERSION,
+        package_id: hex::encode(crate::crypto::random_bytes::<16>()),
+        kind: PackageKind::Export,
+        project_id: project_id.to_string(),
+        sender: public.fingerprint(),
+        sender_key: public.to_key_string(),
+        recipients: Vec::new(),
+        created_ms: now_ms(),
+        sequence: 1,
+        members: entries.to_vec(),
+    };
+    let (json, signature) =
+        package::sign_manifest(&manifest, identity).map_err(super::packages::package_err)?;
+    crate::bundle::write_atomic(&dir.join(package::EXPORT_MANIFEST), &json)?;
+    crate::bundle::write_atomic(
+        &dir.join(package::EXPORT_SIGNATURE),
+        format!("{}\n", hex::encode(signature)).as_bytes(),
+    )?;
+    Ok(crate::crypto::sha256_hex(&json))
+}
+
+/// The audit row of an export: what left, how, to whom and what was
+/// left out; never item content.
+fn export_event(
+    report: &ExportReport,
+    options: &ExportOptions,
+    recipients: &[PublicIdentity],
+    watermarked: bool,
+    target: String,
+) -> Event {
+    let details = json!({
+        "format": report.format,
+        "delivery": report.delivery,
+        "items": report.items,
+        "labels": report.labels,
+        "files": report.files,
+        "media": options.media,
+        "statuses": if options.all_statuses { "all" } else { "approved" },
+        "recipients": recipients.iter().map(|r| r.fingerprint()).collect::<Vec<_>>(),
+        "watermark": watermarked,
+        "held": report.held,
+        "purpose": options.purpose,
+        "not_consented": report.not_consented,
+        "manifest_sha256": report.manifest_sha256,
+    });
+    let action = if options.unsigned {
+        AuditAction::ExportUnsigned
+    } else {
+        AuditAction::Export
+    };
+    Event::new(action, target, details)
+}
+
 impl Session {
     /// Exports the project's labels (and media) in `options.format` to `out`.
     pub fn export(
@@ -321,110 +620,18 @@ impl Session {
         progress: ProgressFn<'_>,
     ) -> Result<ExportReport> {
         let allowed = self.allow(Action::Export, Some(format!("export {}", options.format)))?;
-        let exporter = formats::exporter(&options.format).ok_or_else(|| {
-            CoreError::Invalid(format!(
-                "unknown format '{}' (one of: {})",
-                options.format,
-                formats::exporters()
-                    .iter()
-                    .map(|e| e.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
-        if out.exists() {
-            return Err(CoreError::Invalid(format!(
-                "{} exists; choose a new place (an export never overwrites)",
-                out.display()
-            )));
-        }
-        if options.unsigned && !options.to.is_empty() {
-            return Err(CoreError::Invalid(
-                "--unsigned and --to contradict each other: a sealed export is always signed"
-                    .into(),
-            ));
-        }
-        let recipients = options
-            .to
-            .iter()
-            .map(|who| match self.find_user(who) {
-                Ok(u) => PublicIdentity::parse(&u.public_key).map_err(CoreError::from),
-                Err(_) => PublicIdentity::parse(who).map_err(|_| {
-                    CoreError::Invalid(format!(
-                        "'{who}' is neither a member nor a public key (sealtag1:…)"
-                    ))
-                }),
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let mark = if options.watermark {
-            let Some(first) = recipients.first() else {
-                return Err(CoreError::Invalid(
-                    "--watermark marks the recipient's copy: name the recipient with --to".into(),
-                ));
-            };
-            if !options.media {
-                return Err(CoreError::Invalid(
-                    "--watermark marks exported media: add --media".into(),
-                ));
-            }
-            crate::watermark::bits_of(&first.fingerprint())
-        } else {
-            None
-        };
-        let held: BTreeSet<i64> = super::quality::held_items(self.project.store.conn())?
-            .into_iter()
-            .collect();
-        let conn = self.project.store.conn();
+        let exporter = exporter_named(&options.format)?;
+        check_destination(options, out)?;
+        let recipients = self.export_recipients(&options.to)?;
+        let mark = watermark_bits(options, &recipients)?;
+        let Selection {
+            entries,
+            held,
+            not_consented,
+        } = self.select_items(options, exporter.kinds())?;
         let schema = self.schema()?;
-        let kinds = exporter.kinds();
-        let mut entries = Vec::new();
-        let mut held_out = Vec::new();
-        let mut not_consented = 0;
-        for s in store::list_items(conn, None)? {
-            if !kinds.contains(&s.kind)
-                || (!options.all_statuses && s.status != ItemStatus::Approved)
-            {
-                continue;
-            }
-            if held.contains(&s.id) {
-                held_out.push(s.id);
-                continue;
-            }
-            if let Some(purpose) = &options.purpose {
-                let g = store::item_governance(conn, s.id)?.unwrap_or_default();
-                if !super::governance::covers(&g, purpose) {
-                    not_consented += 1;
-                    continue;
-                }
-            }
-            let blob = store::item_blob(conn, s.id)?
-                .ok_or_else(|| CoreError::NotFound(format!("blob of item {}", s.id)))?;
-            let media_path = if options.media {
-                let name = formats::safe_file_name(&s.name);
-                // Media whose metadata can only go by re-encoding change
-                // format (and so extension): a WebP with EXIF becomes PNG,
-                // an Ogg with Vorbis comments WAV.
-                let out_format = PrivacyPlan::default().derived_format(s.kind, &s.format);
-                let name = if s.kind != ItemKind::Text && out_format != s.format {
-                    let stem = name
-                        .rsplit_once('.')
-                        .map_or(name.as_str(), |(stem, _)| stem);
-                    format!("{stem}.{out_format}")
-                } else {
-                    name
-                };
-                format!("media/{:06}_{name}", s.id)
-            } else {
-                s.name.clone()
-            };
-            entries.push(Entry {
-                summary: s,
-                blob,
-                media_path,
-            });
-        }
         let source = ProjectItems {
-            conn,
+            conn: self.project.store.conn(),
             paths: &self.project.paths,
             project_id: self.project.project_id(),
             classes: schema
@@ -434,166 +641,105 @@ impl Session {
                 .collect(),
             entries,
         };
-        let run =
-            |sink: &mut Sink<'_, '_>| -> std::result::Result<formats::ExportStats, FormatError> {
-                let stats = exporter.export(&schema, &source, sink)?;
-                if options.media {
-                    for e in &source.entries {
-                        let w = sink.file(&e.media_path)?;
-                        write_media(&source, e, w, mark.as_deref())?;
-                    }
-                }
-                sink.close()?;
-                Ok(stats)
-            };
-        let map = |e: FormatError, sink_cancelled: bool| -> CoreError {
-            if sink_cancelled || matches!(e, FormatError::Cancelled) {
-                CoreError::Cancelled
-            } else {
-                CoreError::Invalid(format!("export failed: {e}"))
-            }
+        let pass = ExportPass {
+            exporter: exporter.as_ref(),
+            schema: &schema,
+            source: &source,
+            media: options.media,
+            mark: mark.as_deref(),
         };
-        let project_id = self.project.project_id().to_string();
-        let identity = self.identity.clone();
-        let (delivery, stats, files, bytes, manifest_hash) = if !recipients.is_empty() {
-            // Sealed: pass 1 hashes every file, pass 2 seals them in order.
-            let mut hash = Sink::new(Target::Hash(Vec::new(), None), &mut *progress);
-            let stats = run(&mut hash).map_err(|e| map(e, hash.cancelled))?;
-            let Target::Hash(members, _) = hash.target else {
-                return Err(CoreError::Invalid("export pass mixed up".into()));
-            };
-            let tmp = partial_path(out);
-            let result = (|| -> Result<Manifest> {
-                let file = std::fs::File::create(&tmp).map_err(CoreError::io(&tmp))?;
-                let new = NewPackage {
-                    kind: PackageKind::Export,
-                    project_id: &project_id,
-                    sequence: 1,
-                    package_id: None,
-                };
-                let writer =
-                    package::SealedWriter::new(&file, &identity, &recipients, &new, members)
-                        .map_err(super::packages::package_err)?;
-                let mut seal = Sink::new(Target::Sealed(Box::new(writer)), &mut *progress);
-                run(&mut seal).map_err(|e| map(e, seal.cancelled))?;
-                let Target::Sealed(writer) = seal.target else {
-                    return Err(CoreError::Invalid("export pass mixed up".into()));
-                };
-                let manifest = writer.finish().map_err(super::packages::package_err)?;
-                file.sync_all().map_err(CoreError::io(&tmp))?;
-                std::fs::rename(&tmp, out).map_err(CoreError::io(out))?;
-                Ok(manifest)
-            })();
-            let manifest = result.inspect_err(|_| {
-                let _ = std::fs::remove_file(&tmp);
-            })?;
-            let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
-            let hash =
-                crate::crypto::sha256_hex(&serde_json::to_vec(&manifest).unwrap_or_default());
-            (
-                "sealed-package",
-                stats,
-                manifest.members.len(),
-                bytes,
-                Some(hash),
-            )
+        let project_id = self.project.project_id();
+        let delivered = if recipients.is_empty() {
+            deliver_folder(
+                &pass,
+                out,
+                project_id,
+                &self.identity,
+                options.unsigned,
+                progress,
+            )?
         } else {
-            let tmp = partial_path(out);
-            let result =
-                (|| -> Result<(formats::ExportStats, Vec<MemberEntry>, Option<String>)> {
-                    std::fs::create_dir_all(&tmp).map_err(CoreError::io(&tmp))?;
-                    let mut sink = Sink::new(
-                        Target::Folder {
-                            root: tmp.clone(),
-                            file: None,
-                            entries: Vec::new(),
-                            hasher: None,
-                        },
-                        &mut *progress,
-                    );
-                    let stats = run(&mut sink).map_err(|e| map(e, sink.cancelled))?;
-                    let Target::Folder { entries, .. } = sink.target else {
-                        return Err(CoreError::Invalid("export pass mixed up".into()));
-                    };
-                    let mut hash = None;
-                    if !options.unsigned {
-                        let public = identity.public();
-                        let manifest = Manifest {
-                            format_version: package::FORMAT_VERSION,
-                            package_id: hex::encode(crate::crypto::random_bytes::<16>()),
-                            kind: PackageKind::Export,
-                            project_id: project_id.clone(),
-                            sender: public.fingerprint(),
-                            sender_key: public.to_key_string(),
-                            recipients: Vec::new(),
-                            created_ms: now_ms(),
-                            sequence: 1,
-                            members: entries.clone(),
-                        };
-                        let (json, signature) = package::sign_manifest(&manifest, &identity)
-                            .map_err(super::packages::package_err)?;
-                        crate::bundle::write_atomic(&tmp.join(package::EXPORT_MANIFEST), &json)?;
-                        crate::bundle::write_atomic(
-                            &tmp.join(package::EXPORT_SIGNATURE),
-                            format!("{}\n", hex::encode(signature)).as_bytes(),
-                        )?;
-                        hash = Some(crate::crypto::sha256_hex(&json));
-                    }
-                    std::fs::rename(&tmp, out).map_err(CoreError::io(out))?;
-                    Ok((stats, entries, hash))
-                })();
-            let (stats, entries, hash) = result.inspect_err(|_| {
-                let _ = std::fs::remove_dir_all(&tmp);
-            })?;
-            let bytes = entries.iter().map(|e| e.size).sum();
-            (
-                if options.unsigned {
-                    "unsigned-folder"
-                } else {
-                    "signed-folder"
-                },
-                stats,
-                entries.len(),
-                bytes,
-                hash,
-            )
+            deliver_sealed(
+                &pass,
+                out,
+                project_id,
+                &self.identity,
+                &recipients,
+                progress,
+            )?
         };
         let report = ExportReport {
             format: options.format.clone(),
             out: out.to_path_buf(),
-            delivery,
-            items: stats.items,
-            labels: stats.labels,
-            files,
-            bytes,
-            skipped: stats.skipped,
-            held: held_out,
+            delivery: delivered.delivery,
+            items: delivered.stats.items,
+            labels: delivered.stats.labels,
+            files: delivered.files,
+            bytes: delivered.bytes,
+            skipped: delivered.stats.skipped,
+            held,
             not_consented,
-            manifest_sha256: manifest_hash,
-        };
-        let details = json!({
-            "format": report.format,
-            "delivery": report.delivery,
-            "items": report.items,
-            "labels": report.labels,
-            "files": report.files,
-            "media": options.media,
-            "statuses": if options.all_statuses { "all" } else { "approved" },
-            "recipients": recipients.iter().map(|r| r.fingerprint()).collect::<Vec<_>>(),
-            "watermark": mark.is_some(),
-            "held": report.held,
-            "purpose": options.purpose,
-            "not_consented": report.not_consented,
-            "manifest_sha256": report.manifest_sha256,
-        });
-        let action = if options.unsigned {
-            AuditAction::ExportUnsigned
-        } else {
-            AuditAction::Export
+            manifest_sha256: delivered.manifest_hash,
         };
         let target = format!("project:{}", self.project_id());
-        self.commit(allowed, |_| Ok(((), Event::new(action, target, details))))?;
+        let event = export_event(&report, options, &recipients, mark.is_some(), target);
+        self.commit(allowed, |_| Ok(((), event)))?;
         Ok(report)
+    }
+
+    /// The recipients of a sealed export: members by fingerprint or name,
+    /// or public keys of people outside the project.
+    fn export_recipients(&self, to: &[String]) -> Result<Vec<PublicIdentity>> {
+        to.iter()
+            .map(|who| match self.find_user(who) {
+                Ok(u) => PublicIdentity::parse(&u.public_key).map_err(CoreError::from),
+                Err(_) => PublicIdentity::parse(who).map_err(|_| {
+                    CoreError::Invalid(format!(
+                        "'{who}' is neither a member nor a public key (sealtag1:…)"
+                    ))
+                }),
+            })
+            .collect()
+    }
+
+    /// The items of the exporter's kinds (approved ones, unless
+    /// `all_statuses`), less those the quality gate holds and those whose
+    /// consent does not cover the export's purpose.
+    fn select_items(&self, options: &ExportOptions, kinds: &[ItemKind]) -> Result<Selection> {
+        let conn = self.project.store.conn();
+        let held_items: BTreeSet<i64> = super::quality::held_items(conn)?.into_iter().collect();
+        let mut selection = Selection {
+            entries: Vec::new(),
+            held: Vec::new(),
+            not_consented: 0,
+        };
+        for s in store::list_items(conn, None)? {
+            if !kinds.contains(&s.kind)
+                || (!options.all_statuses && s.status != ItemStatus::Approved)
+            {
+                continue;
+            }
+            if held_items.contains(&s.id) {
+                selection.held.push(s.id);
+                continue;
+            }
+            if let Some(purpose) = &options.purpose {
+                let g = store::item_governance(conn, s.id)?.unwrap_or_default();
+                if !super::governance::covers(&g, purpose) {
+                    selection.not_consented += 1;
+                    continue;
+                }
+            }
+            let blob = store::item_blob(conn, s.id)?
+                .ok_or_else(|| CoreError::NotFound(format!("blob of item {}", s.id)))?;
+            let media_path = media_path(&s, options.media);
+            selection.entries.push(Entry {
+                summary: s,
+                blob,
+                media_path,
+            });
+        }
+        Ok(selection)
     }
 
     /// What the importers know about the project's items.

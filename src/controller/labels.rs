@@ -147,7 +147,13 @@ impl Session {
                     }
                 }
             }
-            _ => {}
+            // Nothing beyond the checks above (extent, skeleton).
+            Geometry::Tag
+            | Geometry::BBox(_)
+            | Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. } => {}
         }
         Ok(draft)
     }
@@ -420,7 +426,16 @@ fn draft_details(draft: &AnnotationDraft) -> String {
         } => {
             json!({"segment": {"start_secs": start_secs, "end_secs": end_secs, "transcript_chars": transcript.chars().count()}})
         }
-        other => json!(other),
+        // Positions and ids only: a new kind that carries text must be
+        // reduced here like the transcript above.
+        other @ (Geometry::BBox(_)
+        | Geometry::Polygon { .. }
+        | Geometry::Polyline { .. }
+        | Geometry::Point { .. }
+        | Geometry::Keypoints { .. }
+        | Geometry::Tag
+        | Geometry::Span { .. }
+        | Geometry::Relation { .. }) => json!(other),
     };
     let attributes: Vec<&String> = draft.attributes.keys().collect();
     json!({"class_id": draft.class_id, "geometry": geometry, "attributes": attributes, "hidden": draft.hidden, "locked": draft.locked, "z": draft.z}).to_string()

@@ -43,7 +43,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use crate::audit::{self, SignedHead, VerifyReport};
-use crate::bundle::{BundleError, HeaderError};
+use crate::bundle::{BundleError, HeaderError, NewBlob};
 use crate::crypto::{IdentityError, PublicIdentity, UnlockedIdentity};
 use crate::home::Home;
 use crate::import::{self, FileOutcome, ImportOptions};
@@ -550,59 +550,36 @@ impl Session {
         self.store_outcome(allowed, outcome, options)
     }
 
+    /// Stores what the import made of one file: a rejected file and a
+    /// skipped duplicate leave only their audit row; otherwise the blobs
+    /// are written first, then the items with their rows in one transaction.
     fn store_outcome(
         &mut self,
         allowed: Allowed,
         outcome: FileOutcome,
         options: &ImportOptions,
     ) -> Result<FileReport> {
-        let (path, items, errors, converted_from, rejected) = match outcome {
+        let (path, items, errors, converted_from) = match outcome {
             FileOutcome::Imported {
                 path,
                 items,
                 converted_from,
-            } => (path, items, vec![], converted_from, None),
+            } => (path, items, vec![], converted_from),
             FileOutcome::Partial {
                 path,
                 items,
                 errors,
                 converted_from,
-            } => (path, items, errors, converted_from, None),
+            } => (path, items, errors, converted_from),
             FileOutcome::Rejected { path, error } => {
-                (path, vec![], vec![], None, Some(error.to_string()))
+                return self.reject_file(allowed, path, error.to_string());
             }
         };
-        if let Some(reason) = rejected {
-            let details = json!({"reason": reason});
-            self.commit(allowed, |_| {
-                Ok(((), Event::new(AuditAction::ImportRejected, "file", details)))
-            })?;
-            return Ok(FileReport {
-                path,
-                outcome: "rejected",
-                item_ids: vec![],
-                errors: vec![reason],
-                converted_from: None,
-                duplicate_of: vec![],
-                trailer_dropped: None,
-            });
-        }
         let trailer_dropped = items
             .iter()
             .filter_map(|i| i.trailer_dropped)
             .reduce(u64::saturating_add);
-        let pid = self.project.project_id().to_string();
-        // A file whose content is already an item is not imported twice
-        // (re-running an import over a folder adds only the new files).
-        // Records are exempt: short texts ("Thanks!") repeat legitimately,
-        // and each record is its own item with its own fields.
-        let mut duplicate_of = Vec::new();
-        if items.len() == 1 && is_whole_file(&items[0]) {
-            let sha = hex::encode(items[0].sha256);
-            if let Some(existing) = store::item_with_content(self.project.store.conn(), &sha)? {
-                duplicate_of.push(existing);
-            }
-        }
+        let duplicate_of = self.duplicate_of(&items)?;
         if !duplicate_of.is_empty() && options.skip_duplicates {
             let details = json!({"duplicate_of": duplicate_of});
             self.commit(allowed, |_| {
@@ -621,16 +598,7 @@ impl Session {
                 duplicate_of,
             });
         }
-        // Blobs first (complete and fsynced), then one transaction referencing
-        // them: a crash in between leaves only unreferenced ciphertext.
-        let mut written = Vec::with_capacity(items.len());
-        for item in items {
-            let blob = self
-                .project
-                .paths
-                .write_blob(&pid, &mut item.bytes.as_slice())?;
-            written.push((item, blob));
-        }
+        let written = self.write_blobs(items)?;
         let error_texts: Vec<String> = errors
             .iter()
             .map(|e| match &e.record_id {
@@ -638,72 +606,7 @@ impl Session {
                 None => format!("line {}: {}", e.line, e.message),
             })
             .collect();
-        let item_ids = self.commit(allowed, |tx| {
-            let mut ids = Vec::new();
-            let mut rows = Vec::new();
-            for (item, blob) in &written {
-                store::insert_blob(tx, &blob.blob_id, &blob.key, blob.size)?;
-                let (format, width, height, duration, chars) = match &item.info {
-                    import::MediaInfo::Image {
-                        format,
-                        width,
-                        height,
-                    } => (*format, Some(*width), Some(*height), None, None),
-                    import::MediaInfo::Audio {
-                        format,
-                        duration_secs,
-                        ..
-                    } => (*format, None, None, Some(*duration_secs), None),
-                    import::MediaInfo::Text { char_len } => {
-                        ("text", None, None, None, Some(*char_len))
-                    }
-                };
-                let kind = match item.kind {
-                    import::MediaKind::Image => ItemKind::Image,
-                    import::MediaKind::Audio => ItemKind::Audio,
-                    import::MediaKind::Text => ItemKind::Text,
-                };
-                let sha = hex::encode(item.sha256);
-                let id = store::insert_item(
-                    tx,
-                    &store::NewItem {
-                        kind,
-                        name: &item.name,
-                        format,
-                        sha256: &sha,
-                        blob_id: &blob.blob_id,
-                        width,
-                        height,
-                        duration_secs: duration,
-                        char_len: chars,
-                        metadata: &item.metadata.to_string(),
-                    },
-                )?;
-                let governance = governance_from_record(&item.metadata, options);
-                if governance.subject_key.is_some()
-                    || governance.consent != "unknown"
-                    || !governance.purposes.is_empty()
-                {
-                    store::set_item_governance(tx, id, &governance)?;
-                }
-                rows.push(Event::new(
-                    AuditAction::ItemImport,
-                    format!("item:{id}"),
-                    // No content hash: a keyed value that dies with the
-                    // item's blob key (crypto::content_id).
-                    json!({"kind": kind, "content_id": crate::crypto::content_id(&blob.key, &item.bytes), "bytes": blob.size, "consent": governance.consent, "purposes": governance.purposes, "subject_key_set": governance.subject_key.is_some()}),
-                ));
-                ids.push(id);
-            }
-            if !error_texts.is_empty() {
-                rows.push(Event::new(
-                    AuditAction::ImportPartial,
-                    "file",
-                    json!({"imported": ids.len(), "errors": error_texts}),
-                ));
-            }
-            Ok((ids, rows))
-        })?;
+        let item_ids = self.insert_items(allowed, &written, &error_texts, options)?;
         Ok(FileReport {
             path,
             outcome: if error_texts.is_empty() {
@@ -716,6 +619,108 @@ impl Session {
             converted_from,
             duplicate_of,
             trailer_dropped,
+        })
+    }
+
+    /// Records a file the import refused; nothing else is stored.
+    fn reject_file(
+        &mut self,
+        allowed: Allowed,
+        path: PathBuf,
+        reason: String,
+    ) -> Result<FileReport> {
+        let details = json!({"reason": reason});
+        self.commit(allowed, |_| {
+            Ok(((), Event::new(AuditAction::ImportRejected, "file", details)))
+        })?;
+        Ok(FileReport {
+            path,
+            outcome: "rejected",
+            item_ids: vec![],
+            errors: vec![reason],
+            converted_from: None,
+            duplicate_of: vec![],
+            trailer_dropped: None,
+        })
+    }
+
+    /// The item that already holds this file's content, if any. A file is
+    /// not imported twice (re-running an import over a folder adds only the
+    /// new files); records are exempt: short texts ("Thanks!") repeat
+    /// legitimately, and each record is its own item with its own fields.
+    fn duplicate_of(&self, items: &[import::AcceptedItem]) -> Result<Vec<i64>> {
+        let mut duplicate_of = Vec::new();
+        if items.len() == 1 && is_whole_file(&items[0]) {
+            let sha = hex::encode(items[0].sha256);
+            if let Some(existing) = store::item_with_content(self.project.store.conn(), &sha)? {
+                duplicate_of.push(existing);
+            }
+        }
+        Ok(duplicate_of)
+    }
+
+    /// Encrypts each item's content into its own blob (complete and
+    /// fsynced) before any row refers to it: a crash before the items'
+    /// transaction leaves only unreferenced ciphertext.
+    fn write_blobs(
+        &self,
+        items: Vec<import::AcceptedItem>,
+    ) -> Result<Vec<(import::AcceptedItem, NewBlob)>> {
+        let pid = self.project.project_id();
+        let mut written = Vec::with_capacity(items.len());
+        for item in items {
+            let blob = self
+                .project
+                .paths
+                .write_blob(pid, &mut item.bytes.as_slice())?;
+            written.push((item, blob));
+        }
+        Ok(written)
+    }
+
+    /// One transaction: a blob row, an item row (and its consent and
+    /// purposes, when the record named any) and an `item.import` row per
+    /// item, and an `import.partial` row naming the records left out.
+    fn insert_items(
+        &mut self,
+        allowed: Allowed,
+        written: &[(import::AcceptedItem, NewBlob)],
+        error_texts: &[String],
+        options: &ImportOptions,
+    ) -> Result<Vec<i64>> {
+        self.commit(allowed, |tx| {
+            let mut ids = Vec::new();
+            let mut rows = Vec::new();
+            for (item, blob) in written {
+                store::insert_blob(tx, &blob.blob_id, &blob.key, blob.size)?;
+                let sha = hex::encode(item.sha256);
+                let metadata = item.metadata.to_string();
+                let new = new_item(item, &sha, &blob.blob_id, &metadata);
+                let id = store::insert_item(tx, &new)?;
+                let governance = governance_from_record(&item.metadata, options);
+                if governance.subject_key.is_some()
+                    || governance.consent != "unknown"
+                    || !governance.purposes.is_empty()
+                {
+                    store::set_item_governance(tx, id, &governance)?;
+                }
+                rows.push(Event::new(
+                    AuditAction::ItemImport,
+                    format!("item:{id}"),
+                    // No content hash: a keyed value that dies with the
+                    // item's blob key (crypto::content_id).
+                    json!({"kind": new.kind, "content_id": crate::crypto::content_id(&blob.key, &item.bytes), "bytes": blob.size, "consent": governance.consent, "purposes": governance.purposes, "subject_key_set": governance.subject_key.is_some()}),
+                ));
+                ids.push(id);
+            }
+            if !error_texts.is_empty() {
+                rows.push(Event::new(
+                    AuditAction::ImportPartial,
+                    "file",
+                    json!({"imported": ids.len(), "errors": error_texts}),
+                ));
+            }
+            Ok((ids, rows))
         })
     }
 
@@ -955,6 +960,46 @@ impl Drop for Session {
         // Best effort: a session dropped without close() still leaves a signed
         // head. Errors here have nowhere to go; the chain stays verifiable.
         let _ = self.close_inner();
+    }
+}
+
+/// The item row of an accepted file or record: its kind, format and the
+/// dimensions the validator found.
+fn new_item<'a>(
+    item: &'a import::AcceptedItem,
+    sha256: &'a str,
+    blob_id: &'a str,
+    metadata: &'a str,
+) -> store::NewItem<'a> {
+    let (format, width, height, duration_secs, char_len) = match &item.info {
+        import::MediaInfo::Image {
+            format,
+            width,
+            height,
+        } => (*format, Some(*width), Some(*height), None, None),
+        import::MediaInfo::Audio {
+            format,
+            duration_secs,
+            ..
+        } => (*format, None, None, Some(*duration_secs), None),
+        import::MediaInfo::Text { char_len } => ("text", None, None, None, Some(*char_len)),
+    };
+    let kind = match item.kind {
+        import::MediaKind::Image => ItemKind::Image,
+        import::MediaKind::Audio => ItemKind::Audio,
+        import::MediaKind::Text => ItemKind::Text,
+    };
+    store::NewItem {
+        kind,
+        name: &item.name,
+        format,
+        sha256,
+        blob_id,
+        width,
+        height,
+        duration_secs,
+        char_len,
+        metadata,
     }
 }
 

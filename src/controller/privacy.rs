@@ -495,7 +495,16 @@ impl Session {
                     Geometry::Polygon { points } if points.len() >= 3 => Shape::Polygon {
                         points: points.clone(),
                     },
-                    _ => continue,
+                    // Nothing that encloses an area (a degenerate polygon
+                    // included) becomes a region.
+                    Geometry::Polygon { .. }
+                    | Geometry::Polyline { .. }
+                    | Geometry::Point { .. }
+                    | Geometry::Keypoints { .. }
+                    | Geometry::Tag
+                    | Geometry::Segment { .. }
+                    | Geometry::Span { .. }
+                    | Geometry::Relation { .. } => continue,
                 };
                 regions.push((item.id, Region { shape, style }, source));
             }
@@ -744,7 +753,14 @@ impl Session {
                     .iter()
                     .filter_map(|g| match g {
                         Geometry::Span { start, end, .. } => Some((*start, *end)),
-                        _ => None,
+                        Geometry::BBox(_)
+                        | Geometry::Polygon { .. }
+                        | Geometry::Polyline { .. }
+                        | Geometry::Point { .. }
+                        | Geometry::Keypoints { .. }
+                        | Geometry::Tag
+                        | Geometry::Segment { .. }
+                        | Geometry::Relation { .. } => None,
                     })
                     .collect();
                 let (Some(s), Some(e), Some(len)) = (
@@ -772,7 +788,14 @@ impl Session {
                             end_secs,
                             ..
                         } => Some((*start_secs, *end_secs)),
-                        _ => None,
+                        Geometry::BBox(_)
+                        | Geometry::Polygon { .. }
+                        | Geometry::Polyline { .. }
+                        | Geometry::Point { .. }
+                        | Geometry::Keypoints { .. }
+                        | Geometry::Tag
+                        | Geometry::Span { .. }
+                        | Geometry::Relation { .. } => None,
                     })
                     .collect();
                 let (Some(d), false) = (item.duration_secs, segs.is_empty()) else {

@@ -2,13 +2,14 @@
 //! then one transaction in which the change runs and the audit rows it
 //! describes are written, committed together.
 //!
-//! [`Allowed`] is the proof that the check passed, and only this module
-//! makes one: [`Session::allow`] and [`Session::allow_item`] when the
-//! permission table says yes, and [`Allowed::ungoverned`] (used by
-//! [`Session::record`] / [`Session::record_with`]) for the few writes no
-//! permission governs, each naming why ([`Ungoverned`]). [`Session::commit`] takes the proof, so a
-//! change cannot skip its check, and writes the rows the change returns,
-//! so it cannot forget them. Refusals are audited here too.
+//! [`Allowed`] is the proof that the check passed, and only this module's
+//! constructors make one: [`Session::allow`] and [`Session::allow_item`]
+//! when the permission table says yes, and [`Allowed::ungoverned`] (used
+//! by [`Session::record`] / [`Session::record_with`]) for the few writes
+//! no permission governs, each naming why ([`Ungoverned`]).
+//! [`Session::commit`] takes the proof, so a change cannot skip its check,
+//! and writes the rows the change returns, so it cannot forget them.
+//! Refusals are audited here too.
 
 use serde_json::json;
 
@@ -20,7 +21,7 @@ use crate::store::{self, StoreError};
 
 /// Proof that a write may happen: the permission table allowed the action
 /// (or, for an [`Ungoverned`] write, none governs it). Only this module
-/// makes one. `Copy`: one check covers every write of the action it
+/// can make one (its field is private here). `Copy`: one check covers every write of the action it
 /// allowed (a package's ledger reservation, its audit row and the ledger
 /// update once the file is written, say).
 #[derive(Clone, Copy)]

@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Result, Session};
-use crate::model::{AnnotationDraft, Geometry, Role, User};
+use crate::model::{AnnotationDraft, AssignmentState, Geometry, LabelClass, Role, User};
 use crate::permissions::Action;
 use crate::quality::metrics::{self, Shape, SpanMatch};
 use crate::store;
@@ -165,7 +165,13 @@ fn shapes(labels: &Labels, class_name: &dyn Fn(i64) -> String) -> Vec<(String, S
             let shape = match &d.geometry {
                 Geometry::BBox(b) => Shape::BBox([b.x, b.y, b.w, b.h]),
                 Geometry::Polygon { points } => Shape::Polygon(points.clone()),
-                _ => return None,
+                Geometry::Polyline { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+                | Geometry::Tag
+                | Geometry::Segment { .. }
+                | Geometry::Span { .. }
+                | Geometry::Relation { .. } => return None,
             };
             Some((class_name(d.class_id), shape))
         })
@@ -179,7 +185,14 @@ fn spans(labels: &Labels, class_name: &dyn Fn(i64) -> String) -> Vec<(usize, usi
             Geometry::Span { start, end, .. } => {
                 Some((*start as usize, *end as usize, class_name(d.class_id)))
             }
-            _ => None,
+            Geometry::BBox(_)
+            | Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. }
+            | Geometry::Tag
+            | Geometry::Segment { .. }
+            | Geometry::Relation { .. } => None,
         })
         .collect()
 }
@@ -193,7 +206,14 @@ fn segments(labels: &Labels) -> Vec<(f64, f64, String)> {
                 end_secs,
                 transcript,
             } => Some((*start_secs, *end_secs, transcript.clone())),
-            _ => None,
+            Geometry::BBox(_)
+            | Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. }
+            | Geometry::Tag
+            | Geometry::Span { .. }
+            | Geometry::Relation { .. } => None,
         })
         .collect()
 }
@@ -330,7 +350,13 @@ pub fn consensus(by_person: &BTreeMap<String, Labels>) -> Labels {
             let shape = match &d.geometry {
                 Geometry::BBox(b) => Shape::BBox([b.x, b.y, b.w, b.h]),
                 Geometry::Polygon { points } => Shape::Polygon(points.clone()),
-                _ => continue,
+                Geometry::Polyline { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+                | Geometry::Tag
+                | Geometry::Segment { .. }
+                | Geometry::Span { .. }
+                | Geometry::Relation { .. } => continue,
             };
             let slot = groups.iter_mut().find(|(class, members)| {
                 *class == d.class_id
@@ -389,7 +415,13 @@ pub fn consensus(by_person: &BTreeMap<String, Labels>) -> Labels {
             let key = match &d.geometry {
                 Geometry::Tag => format!("tag:{}", d.class_id),
                 Geometry::Span { start, end, .. } => format!("span:{}:{start}:{end}", d.class_id),
-                _ => continue,
+                Geometry::BBox(_)
+                | Geometry::Polygon { .. }
+                | Geometry::Polyline { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+                | Geometry::Segment { .. }
+                | Geometry::Relation { .. } => continue,
             };
             if seen.insert(key.clone()) {
                 votes
@@ -444,6 +476,344 @@ pub fn consensus(by_person: &BTreeMap<String, Labels>) -> Labels {
     out
 }
 
+/// The items labelled by two or more people, who labelled them, and
+/// their labels: what agreement is measured on.
+struct Overlap<'a> {
+    classes: &'a [LabelClass],
+    /// Each such item with the fingerprints of the people who worked on it.
+    items: Vec<(i64, Vec<String>)>,
+    /// Everyone who worked on one of them, in order.
+    coders: Vec<String>,
+    labels: BTreeMap<i64, BTreeMap<String, Labels>>,
+    empty: Labels,
+}
+
+impl<'a> Overlap<'a> {
+    fn of(
+        conn: &store::Db,
+        users: &[User],
+        classes: &'a [LabelClass],
+        assignments: &[(i64, i64, String, AssignmentState)],
+    ) -> store::Result<Overlap<'a>> {
+        // Who worked on what: (item → fingerprints with annotate/gold work).
+        let mut workers: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for (item, user, purpose, _) in assignments {
+            if purpose != "review"
+                && let Some(u) = users.iter().find(|u| u.id == *user)
+            {
+                workers
+                    .entry(*item)
+                    .or_default()
+                    .push(u.fingerprint.clone());
+            }
+        }
+        let items: Vec<(i64, Vec<String>)> = workers
+            .iter()
+            .filter(|(_, w)| w.len() >= 2)
+            .map(|(i, w)| (*i, w.clone()))
+            .collect();
+        let mut labels: BTreeMap<i64, BTreeMap<String, Labels>> = BTreeMap::new();
+        for (item, _) in &items {
+            labels.insert(*item, labels_by(conn, *item)?);
+        }
+        let coders: Vec<String> = {
+            let mut set = BTreeSet::new();
+            for (_, w) in &items {
+                set.extend(w.iter().cloned());
+            }
+            set.into_iter().collect()
+        };
+        Ok(Overlap {
+            classes,
+            items,
+            coders,
+            labels,
+            empty: Labels::new(),
+        })
+    }
+
+    fn class_name(&self, id: i64) -> String {
+        self.classes
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| format!("class {id}"))
+    }
+
+    fn get(&self, item: i64, who: &str) -> &Labels {
+        self.labels
+            .get(&item)
+            .and_then(|m| m.get(who))
+            .unwrap_or(&self.empty)
+    }
+
+    fn present(&self, item: i64, who: &str, class: i64) -> bool {
+        self.get(item, who).iter().any(|d| d.class_id == class)
+    }
+
+    /// Presence agreement over every class (`None`) or one: units are
+    /// (item, class), values present or absent.
+    fn presence(&self, only: Option<i64>) -> ClassAgreement {
+        let coders = &self.coders;
+        let mut data: Vec<Vec<Option<String>>> = vec![Vec::new(); coders.len()];
+        let mut fleiss_rows: Vec<Vec<u32>> = Vec::new();
+        let k_mode = self.items.iter().map(|(_, w)| w.len()).max().unwrap_or(0);
+        for (item, w) in &self.items {
+            for class in self
+                .classes
+                .iter()
+                .filter(|c| only.is_none_or(|o| o == c.id))
+            {
+                let mut yes = 0u32;
+                for (ci, coder) in coders.iter().enumerate() {
+                    let v = w.contains(coder).then(|| {
+                        let p = self.present(*item, coder, class.id);
+                        yes += u32::from(p);
+                        if p { "yes" } else { "no" }.to_string()
+                    });
+                    data[ci].push(v);
+                }
+                if w.len() == k_mode {
+                    fleiss_rows.push(vec![yes, w.len() as u32 - yes]);
+                }
+            }
+        }
+        ClassAgreement {
+            class: only.map_or_else(|| "overall".to_string(), |id| self.class_name(id)),
+            units: data.first().map_or(0, Vec::len),
+            krippendorff_alpha: metrics::krippendorff_alpha_nominal(&data).ok(),
+            fleiss_kappa: metrics::fleiss_kappa(&fleiss_rows).ok(),
+        }
+    }
+
+    /// Agreement of `a` and `b` on the items both labelled; `None` when
+    /// they share none.
+    fn pair(&self, a: &str, b: &str, name_of: &dyn Fn(&str) -> String) -> Option<PairFigures> {
+        let shared: Vec<i64> = self
+            .items
+            .iter()
+            .filter(|(_, w)| w.iter().any(|f| f == a) && w.iter().any(|f| f == b))
+            .map(|(i, _)| *i)
+            .collect();
+        if shared.is_empty() {
+            return None;
+        }
+        let class_name = |id: i64| self.class_name(id);
+        let mut tally = PairTally::default();
+        for item in &shared {
+            for c in self.classes {
+                tally.pa.push(if self.present(*item, a, c.id) {
+                    "yes"
+                } else {
+                    "no"
+                });
+                tally.pb.push(if self.present(*item, b, c.id) {
+                    "yes"
+                } else {
+                    "no"
+                });
+            }
+            tally.add(self.get(*item, a), self.get(*item, b), &class_name);
+        }
+        Some(tally.figures(name_of(a), name_of(b), shared.len()))
+    }
+
+    /// Presence agreement (Cohen's kappa) of `fpr` with the majority of
+    /// the others on the items they share.
+    fn kappa_vs_consensus(&self, fpr: &str) -> Option<f64> {
+        let mut me_v = Vec::new();
+        let mut cons_v = Vec::new();
+        for (item, w) in self
+            .items
+            .iter()
+            .filter(|(_, w)| w.iter().any(|f| f == fpr))
+        {
+            let others: Vec<&String> = w.iter().filter(|f| **f != fpr).collect();
+            for c in self.classes {
+                let votes = others
+                    .iter()
+                    .filter(|o| self.present(*item, o, c.id))
+                    .count();
+                cons_v.push(if 2 * votes >= others.len().max(1) && votes > 0 {
+                    "yes"
+                } else {
+                    "no"
+                });
+                me_v.push(if self.present(*item, fpr, c.id) {
+                    "yes"
+                } else {
+                    "no"
+                });
+            }
+        }
+        if me_v.is_empty() {
+            None
+        } else {
+            metrics::cohen_kappa(&me_v, &cons_v).ok()
+        }
+    }
+}
+
+/// One pair's comparisons, summed over the items both labelled.
+#[derive(Default)]
+struct PairTally {
+    /// Class presence per (item, class), for Cohen's kappa.
+    pa: Vec<&'static str>,
+    pb: Vec<&'static str>,
+    /// (tp, fp, fn) of shapes, exact spans, overlapping spans, boundaries.
+    shape: (usize, usize, usize),
+    exact: (usize, usize, usize),
+    overlap: (usize, usize, usize),
+    bounds: (usize, usize, usize),
+    ious: Vec<f64>,
+    wers: Vec<f64>,
+    cers: Vec<f64>,
+}
+
+impl PairTally {
+    /// Adds one item's labels by the two people.
+    fn add(&mut self, la: &Labels, lb: &Labels, class_name: &dyn Fn(i64) -> String) {
+        let d = metrics::match_detections(
+            &shapes(la, class_name),
+            &shapes(lb, class_name),
+            IOU_THRESHOLD,
+        );
+        self.shape = (
+            self.shape.0 + d.tp,
+            self.shape.1 + d.fp,
+            self.shape.2 + d.fn_,
+        );
+        self.ious.extend(d.matched_ious.iter().copied());
+        let e = metrics::span_f1(
+            &spans(la, class_name),
+            &spans(lb, class_name),
+            SpanMatch::Exact,
+        );
+        self.exact = (
+            self.exact.0 + e.tp,
+            self.exact.1 + e.fp,
+            self.exact.2 + e.fn_,
+        );
+        let o = metrics::span_f1(
+            &spans(la, class_name),
+            &spans(lb, class_name),
+            SpanMatch::Overlap,
+        );
+        self.overlap = (
+            self.overlap.0 + o.tp,
+            self.overlap.1 + o.fp,
+            self.overlap.2 + o.fn_,
+        );
+        let (sa, sb) = (segments(la), segments(lb));
+        let plain = |s: &[(f64, f64, String)]| -> Vec<(f64, f64)> {
+            s.iter().map(|(x, y, _)| (*x, *y)).collect()
+        };
+        let bf = metrics::segment_boundary_f1(&plain(&sa), &plain(&sb), BOUNDARY_TOLERANCE_SECS);
+        self.bounds = (
+            self.bounds.0 + bf.tp,
+            self.bounds.1 + bf.fp,
+            self.bounds.2 + bf.fn_,
+        );
+        // Transcripts of the segments that overlap most.
+        for (s0, e0, t0) in &sa {
+            let best = sb
+                .iter()
+                .map(|(s1, e1, t1)| ((e0.min(*e1) - s0.max(*s1)).max(0.0), t1))
+                .filter(|(ov, _)| *ov > 0.0)
+                .max_by(|x, y| x.0.total_cmp(&y.0));
+            if let Some((_, t1)) = best
+                && !t0.trim().is_empty()
+            {
+                if let Ok(w) = metrics::wer(t0, t1) {
+                    self.wers.push(w);
+                }
+                if let Ok(c) = metrics::cer(t0, t1) {
+                    self.cers.push(c);
+                }
+            }
+        }
+    }
+
+    fn figures(self, a: String, b: String, items: usize) -> PairFigures {
+        let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+        PairFigures {
+            a,
+            b,
+            items,
+            kappa: metrics::cohen_kappa(&self.pa, &self.pb).ok(),
+            shape_f1: f1_of(self.shape.0, self.shape.1, self.shape.2),
+            shape_mean_iou: mean(&self.ious),
+            span_f1_exact: f1_of(self.exact.0, self.exact.1, self.exact.2),
+            span_f1_overlap: f1_of(self.overlap.0, self.overlap.1, self.overlap.2),
+            segment_boundary_f1: f1_of(self.bounds.0, self.bounds.1, self.bounds.2),
+            wer: mean(&self.wers),
+            cer: mean(&self.cers),
+        }
+    }
+}
+
+/// What the people figures are made of: assignments, review outcomes and
+/// gold scores, and the quality gate.
+struct Work<'a> {
+    assignments: &'a [(i64, i64, String, AssignmentState)],
+    /// (annotator, approved, rejected, corrected).
+    reviews: Vec<(i64, i64, i64, i64)>,
+    /// (item, user, score).
+    scores: &'a [(i64, i64, f64)],
+    gate: Option<f64>,
+}
+
+impl Work<'_> {
+    /// One person's figures: assigned and submitted work, review outcomes,
+    /// gold scores against the gate, and agreement with the others.
+    fn person(&self, u: &User, overlap: &Overlap<'_>) -> PersonFigures {
+        let mine: Vec<_> = self
+            .assignments
+            .iter()
+            .filter(|(_, uid, p, _)| *uid == u.id && p != "review")
+            .collect();
+        let (approved, rejected, corrected) = self
+            .reviews
+            .iter()
+            .find(|(uid, ..)| *uid == u.id)
+            .map(|(_, a, r, c)| (*a, *r, *c))
+            .unwrap_or_default();
+        let golds: Vec<f64> = self
+            .scores
+            .iter()
+            .filter(|(_, uid, _)| *uid == u.id)
+            .map(|(_, _, s)| *s)
+            .collect();
+        let gold_mean = (!golds.is_empty()).then(|| golds.iter().sum::<f64>() / golds.len() as f64);
+        let total = approved + rejected + corrected;
+        PersonFigures {
+            fingerprint: u.fingerprint.clone(),
+            name: u.name.clone(),
+            assigned: mine.len(),
+            submitted: mine
+                .iter()
+                .filter(|(_, _, _, s)| {
+                    matches!(
+                        s,
+                        AssignmentState::Submitted
+                            | AssignmentState::Approved
+                            | AssignmentState::Rejected
+                    )
+                })
+                .count(),
+            approved,
+            corrected,
+            rejected,
+            acceptance: (total > 0).then(|| (approved + corrected) as f64 / total as f64),
+            gold_items: golds.len(),
+            gold_mean,
+            below_gate: matches!((self.gate, gold_mean), (Some(g), Some(m)) if m < g),
+            // Against the consensus of the others: majority presence.
+            kappa_vs_consensus: overlap.kappa_vs_consensus(&u.fingerprint),
+        }
+    }
+}
+
 impl Session {
     /// The consensus of the people who labelled an item (reviewers and
     /// admins), from their live labels.
@@ -469,13 +839,6 @@ impl Session {
         let conn = self.project.store.conn();
         let users = store::list_users(conn)?;
         let classes = store::list_classes(conn)?;
-        let class_name = |id: i64| {
-            classes
-                .iter()
-                .find(|c| c.id == id)
-                .map(|c| c.name.clone())
-                .unwrap_or_else(|| format!("class {id}"))
-        };
         let counts = store::item_status_counts(conn)?;
         let mut report = QualityReport {
             items: counts.values().sum(),
@@ -498,238 +861,36 @@ impl Session {
                 .map(|u| u.name.clone())
                 .unwrap_or_else(|| fpr.to_string())
         };
-
-        // Who worked on what: (item → fingerprints with annotate/gold work).
-        let mut workers: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        for (item, user, purpose, _) in &assignments {
-            if purpose != "review"
-                && let Some(u) = users.iter().find(|u| u.id == *user)
-            {
-                workers
-                    .entry(*item)
-                    .or_default()
-                    .push(u.fingerprint.clone());
-            }
-        }
-        let overlapped: Vec<(i64, Vec<String>)> = workers
-            .iter()
-            .filter(|(_, w)| w.len() >= 2)
-            .map(|(i, w)| (*i, w.clone()))
-            .collect();
-        report.overlap_items = overlapped.len();
-        let mut labels: BTreeMap<i64, BTreeMap<String, Labels>> = BTreeMap::new();
-        for (item, _) in &overlapped {
-            labels.insert(*item, labels_by(conn, *item)?);
-        }
-        let empty = Labels::new();
-        let get = |item: i64, who: &str| -> &Labels {
-            labels.get(&item).and_then(|m| m.get(who)).unwrap_or(&empty)
-        };
-        let present = |item: i64, who: &str, class: i64| -> bool {
-            get(item, who).iter().any(|d| d.class_id == class)
-        };
-
-        // Presence agreement: units are (item, class); values present/absent.
-        let coders: Vec<String> = {
-            let mut set = BTreeSet::new();
-            for (_, w) in &overlapped {
-                set.extend(w.iter().cloned());
-            }
-            set.into_iter().collect()
-        };
-        let presence = |only: Option<i64>| -> ClassAgreement {
-            let mut data: Vec<Vec<Option<String>>> = vec![Vec::new(); coders.len()];
-            let mut fleiss_rows: Vec<Vec<u32>> = Vec::new();
-            let k_mode = overlapped.iter().map(|(_, w)| w.len()).max().unwrap_or(0);
-            for (item, w) in &overlapped {
-                for class in classes.iter().filter(|c| only.is_none_or(|o| o == c.id)) {
-                    let mut yes = 0u32;
-                    for (ci, coder) in coders.iter().enumerate() {
-                        let v = w.contains(coder).then(|| {
-                            let p = present(*item, coder, class.id);
-                            yes += u32::from(p);
-                            if p { "yes" } else { "no" }.to_string()
-                        });
-                        data[ci].push(v);
-                    }
-                    if w.len() == k_mode {
-                        fleiss_rows.push(vec![yes, w.len() as u32 - yes]);
-                    }
-                }
-            }
-            ClassAgreement {
-                class: only.map_or_else(|| "overall".to_string(), class_name),
-                units: data.first().map_or(0, Vec::len),
-                krippendorff_alpha: metrics::krippendorff_alpha_nominal(&data).ok(),
-                fleiss_kappa: metrics::fleiss_kappa(&fleiss_rows).ok(),
-            }
-        };
-        if !overlapped.is_empty() {
-            report.agreement_overall = presence(None);
+        let overlap = Overlap::of(conn, &users, &classes, &assignments)?;
+        report.overlap_items = overlap.items.len();
+        if !overlap.items.is_empty() {
+            report.agreement_overall = overlap.presence(None);
             for c in &classes {
-                report.agreement_per_class.push(presence(Some(c.id)));
+                report
+                    .agreement_per_class
+                    .push(overlap.presence(Some(c.id)));
             }
         }
-
-        // Pairs.
-        for (i, a) in coders.iter().enumerate() {
-            for b in &coders[i + 1..] {
-                let shared: Vec<i64> = overlapped
-                    .iter()
-                    .filter(|(_, w)| w.contains(a) && w.contains(b))
-                    .map(|(i, _)| *i)
-                    .collect();
-                if shared.is_empty() {
-                    continue;
+        for (i, a) in overlap.coders.iter().enumerate() {
+            for b in &overlap.coders[i + 1..] {
+                if let Some(pair) = overlap.pair(a, b, &name_of) {
+                    report.pairs.push(pair);
                 }
-                let mut pa = Vec::new();
-                let mut pb = Vec::new();
-                let (mut shape, mut ious) = ((0, 0, 0), Vec::new());
-                let (mut exact, mut overlap) = ((0, 0, 0), (0, 0, 0));
-                let mut bounds = (0, 0, 0);
-                let (mut wers, mut cers) = (Vec::new(), Vec::new());
-                for item in &shared {
-                    for c in &classes {
-                        pa.push(if present(*item, a, c.id) { "yes" } else { "no" });
-                        pb.push(if present(*item, b, c.id) { "yes" } else { "no" });
-                    }
-                    let (la, lb) = (get(*item, a), get(*item, b));
-                    let d = metrics::match_detections(
-                        &shapes(la, &class_name),
-                        &shapes(lb, &class_name),
-                        IOU_THRESHOLD,
-                    );
-                    shape = (shape.0 + d.tp, shape.1 + d.fp, shape.2 + d.fn_);
-                    ious.extend(d.matched_ious.iter().copied());
-                    let e = metrics::span_f1(
-                        &spans(la, &class_name),
-                        &spans(lb, &class_name),
-                        SpanMatch::Exact,
-                    );
-                    exact = (exact.0 + e.tp, exact.1 + e.fp, exact.2 + e.fn_);
-                    let o = metrics::span_f1(
-                        &spans(la, &class_name),
-                        &spans(lb, &class_name),
-                        SpanMatch::Overlap,
-                    );
-                    overlap = (overlap.0 + o.tp, overlap.1 + o.fp, overlap.2 + o.fn_);
-                    let (sa, sb) = (segments(la), segments(lb));
-                    let plain = |s: &[(f64, f64, String)]| -> Vec<(f64, f64)> {
-                        s.iter().map(|(x, y, _)| (*x, *y)).collect()
-                    };
-                    let bf = metrics::segment_boundary_f1(
-                        &plain(&sa),
-                        &plain(&sb),
-                        BOUNDARY_TOLERANCE_SECS,
-                    );
-                    bounds = (bounds.0 + bf.tp, bounds.1 + bf.fp, bounds.2 + bf.fn_);
-                    // Transcripts of the segments that overlap most.
-                    for (s0, e0, t0) in &sa {
-                        let best = sb
-                            .iter()
-                            .map(|(s1, e1, t1)| ((e0.min(*e1) - s0.max(*s1)).max(0.0), t1))
-                            .filter(|(ov, _)| *ov > 0.0)
-                            .max_by(|x, y| x.0.total_cmp(&y.0));
-                        if let Some((_, t1)) = best
-                            && !t0.trim().is_empty()
-                        {
-                            if let Ok(w) = metrics::wer(t0, t1) {
-                                wers.push(w);
-                            }
-                            if let Ok(c) = metrics::cer(t0, t1) {
-                                cers.push(c);
-                            }
-                        }
-                    }
-                }
-                let mean =
-                    |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
-                report.pairs.push(PairFigures {
-                    a: name_of(a),
-                    b: name_of(b),
-                    items: shared.len(),
-                    kappa: metrics::cohen_kappa(&pa, &pb).ok(),
-                    shape_f1: f1_of(shape.0, shape.1, shape.2),
-                    shape_mean_iou: mean(&ious),
-                    span_f1_exact: f1_of(exact.0, exact.1, exact.2),
-                    span_f1_overlap: f1_of(overlap.0, overlap.1, overlap.2),
-                    segment_boundary_f1: f1_of(bounds.0, bounds.1, bounds.2),
-                    wer: mean(&wers),
-                    cer: mean(&cers),
-                });
             }
         }
-
-        // People.
-        let reviews = store::review_counts(conn)?;
+        let work = Work {
+            assignments: &assignments,
+            reviews: store::review_counts(conn)?,
+            scores: &scores,
+            gate,
+        };
         let workers_of: BTreeSet<i64> = assignments
             .iter()
             .filter(|(_, _, p, _)| p != "review")
             .map(|(_, u, _, _)| *u)
             .collect();
         for u in users.iter().filter(|u| workers_of.contains(&u.id)) {
-            let mine: Vec<_> = assignments
-                .iter()
-                .filter(|(_, uid, p, _)| *uid == u.id && p != "review")
-                .collect();
-            let (approved, rejected, corrected) = reviews
-                .iter()
-                .find(|(uid, ..)| *uid == u.id)
-                .map(|(_, a, r, c)| (*a, *r, *c))
-                .unwrap_or_default();
-            let golds: Vec<f64> = scores
-                .iter()
-                .filter(|(_, uid, _)| *uid == u.id)
-                .map(|(_, _, s)| *s)
-                .collect();
-            let gold_mean =
-                (!golds.is_empty()).then(|| golds.iter().sum::<f64>() / golds.len() as f64);
-            let total = approved + rejected + corrected;
-            // Against the consensus of the others: majority presence.
-            let mut me_v = Vec::new();
-            let mut cons_v = Vec::new();
-            for (item, w) in overlapped
-                .iter()
-                .filter(|(_, w)| w.contains(&u.fingerprint))
-            {
-                let others: Vec<&String> = w.iter().filter(|f| **f != u.fingerprint).collect();
-                for c in &classes {
-                    let votes = others.iter().filter(|o| present(*item, o, c.id)).count();
-                    cons_v.push(if 2 * votes >= others.len().max(1) && votes > 0 {
-                        "yes"
-                    } else {
-                        "no"
-                    });
-                    me_v.push(if present(*item, &u.fingerprint, c.id) {
-                        "yes"
-                    } else {
-                        "no"
-                    });
-                }
-            }
-            report.people.push(PersonFigures {
-                fingerprint: u.fingerprint.clone(),
-                name: u.name.clone(),
-                assigned: mine.len(),
-                submitted: mine
-                    .iter()
-                    .filter(|(_, _, _, s)| {
-                        matches!(s.as_str(), "submitted" | "approved" | "rejected")
-                    })
-                    .count(),
-                approved,
-                corrected,
-                rejected,
-                acceptance: (total > 0).then(|| (approved + corrected) as f64 / total as f64),
-                gold_items: golds.len(),
-                gold_mean,
-                below_gate: matches!((gate, gold_mean), (Some(g), Some(m)) if m < g),
-                kappa_vs_consensus: if me_v.is_empty() {
-                    None
-                } else {
-                    metrics::cohen_kappa(&me_v, &cons_v).ok()
-                },
-            });
+            report.people.push(work.person(u, &overlap));
         }
         for (user, day, n) in store::revisions_per_day(conn)? {
             let fpr = users

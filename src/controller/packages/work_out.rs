@@ -433,7 +433,13 @@ impl Session {
                         *byte_end = char_to_byte(t, *end as usize)? as u64;
                     }
                 }
-                _ => {}
+                Geometry::BBox(_)
+                | Geometry::Polygon { .. }
+                | Geometry::Polyline { .. }
+                | Geometry::Point { .. }
+                | Geometry::Keypoints { .. }
+                | Geometry::Tag
+                | Geometry::Relation { .. } => {}
             }
             parts.prelabels.push(PreLabel {
                 site_id: a.id,
