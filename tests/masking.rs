@@ -576,8 +576,18 @@ fn templates_scale_and_annotators_cannot_mask() {
         .unwrap();
     let t = admin.template_save("id-card", card).unwrap();
     assert_eq!((t.width, t.height, t.regions.len()), (1200, 800, 1));
-    assert_eq!(admin.template_apply("id-card", &[other]).unwrap(), 1);
+    let done = admin.template_apply("id-card", &[card, other]).unwrap();
+    // The card carries the region it was saved from: only the other image
+    // gets it, through the command line and the GUI alike.
+    assert_eq!(
+        (done.regions, done.images, done.already_carried),
+        (1, vec![other], vec![card])
+    );
+    let again = admin.template_apply("id-card", &[card, other]).unwrap();
+    assert_eq!((again.regions, again.already_carried.len()), (0, 2));
+    assert_eq!(admin.mask_list(Some(card)).unwrap().len(), 1);
     let masks = admin.mask_list(Some(other)).unwrap();
+    assert_eq!(masks.len(), 1, "applying twice adds nothing");
     assert_eq!(masks[0].source, "template:id-card");
     // Same size: the same rectangle.
     assert!(matches!(

@@ -416,10 +416,12 @@ fn template(cli: &Cli, home: &Home, cmd: &TemplateCommand) -> Result<Exit> {
             } else {
                 items.clone()
             };
-            let n = s.template_apply(name, &ids)?;
+            let done = s.template_apply(name, &ids)?;
             println!(
-                "template '{name}': {n} region(s) added to {} image(s)",
-                ids.len()
+                "template '{name}': {} region(s) added to {} image(s); {} already carried it",
+                done.regions,
+                done.images.len(),
+                done.already_carried.len()
             );
         }
         TemplateCommand::List { project, json } => {

@@ -29,7 +29,7 @@ pub use packages::{
     ResultsView, WorkOpened, WorkView, default_local_bundle, inspect_package, open_work_package,
     package_kind, results_check_names,
 };
-pub use privacy::{ItemPii, ItemPrivacy, PreviewJob, ProposeReport};
+pub use privacy::{ItemPii, ItemPrivacy, PreviewJob, ProposeReport, TemplateApplied};
 pub use quality::{ClassAgreement, PairFigures, PersonFigures, QualityReport, gold_score};
 pub use review::{Acceptance, Decision, ReviewEntry};
 pub use schema::{SchemaChange, default_schema};

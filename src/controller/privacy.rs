@@ -113,6 +113,17 @@ pub struct ItemPrivacy {
     pub packages: Vec<(String, String, i64, i64)>,
 }
 
+/// What applying a mask template did.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct TemplateApplied {
+    /// Regions added, over all images.
+    pub regions: usize,
+    /// Images that received the template's regions.
+    pub images: Vec<i64>,
+    /// Images left alone: they carried every region already.
+    pub already_carried: Vec<i64>,
+}
+
 /// What a proposal run found.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ProposeReport {
@@ -589,7 +600,11 @@ impl Session {
 
     /// Applies a template's regions to images, scaled to each one's size;
     /// returns how many regions were added.
-    pub fn template_apply(&mut self, name: &str, item_ids: &[i64]) -> Result<usize> {
+    ///
+    /// An image that already carries every region of the template (not
+    /// rejected, within half a pixel once scaled) is left alone, so applying
+    /// twice, or onto the image the template was saved from, adds nothing.
+    pub fn template_apply(&mut self, name: &str, item_ids: &[i64]) -> Result<TemplateApplied> {
         let allowed = self.allow(Action::ManagePrivacy, Some(format!("template {name}")))?;
         let conn = self.project.store.conn();
         let t = store::templates(conn)?
@@ -597,6 +612,7 @@ impl Session {
             .find(|t| t.name == name)
             .ok_or_else(|| CoreError::NotFound(format!("template '{name}'")))?;
         let mut adds = Vec::new();
+        let mut report = TemplateApplied::default();
         for id in item_ids {
             let item = store::item_summary_by_id(conn, *id)?
                 .ok_or_else(|| CoreError::NotFound(format!("item {id}")))?;
@@ -607,9 +623,25 @@ impl Session {
                 f64::from(w) / f64::from(t.width.max(1)),
                 f64::from(h) / f64::from(t.height.max(1)),
             );
-            for r in &t.regions {
-                adds.push((*id, r.scaled(sx, sy)));
+            let scaled: Vec<Region> = t.regions.iter().map(|r| r.scaled(sx, sy)).collect();
+            let carried: Vec<Region> = store::item_masks(conn, *id)?
+                .into_iter()
+                .filter(|m| m.status != "rejected")
+                .filter_map(|m| match m.spec {
+                    MaskSpec::Region { region } => Some(region),
+                    MaskSpec::Text { .. } | MaskSpec::Audio { .. } => None,
+                })
+                .collect();
+            if scaled.iter().all(|r| carried.iter().any(|c| c.close_to(r))) {
+                report.already_carried.push(*id);
+                continue;
             }
+            report.images.push(*id);
+            adds.extend(scaled.into_iter().map(|r| (*id, r)));
+        }
+        report.regions = adds.len();
+        if adds.is_empty() {
+            return Ok(report);
         }
         let source = format!("template:{name}");
         let actor = self.user.fingerprint.clone();
@@ -635,7 +667,7 @@ impl Session {
             );
             Ok(((), event))
         })?;
-        Ok(adds.len())
+        Ok(report)
     }
 
     /// Sets (or with `None` clears) the window an item travels as. Audio

@@ -933,7 +933,6 @@ fn mask_row_ui(ui: &mut egui::Ui, m: &Mask, words: &str, actions: &mut Vec<Priva
 
 #[cfg(test)]
 mod tests {
-    use super::image_regions::regions_close;
     use super::text_spans::snippets;
     use super::*;
 
@@ -964,8 +963,8 @@ mod tests {
                 h: 10.0
             }
         );
-        assert!(regions_close(&scaled, &r.scaled(2.0000001, 0.5)));
-        assert!(!regions_close(&r, &scaled));
+        assert!(scaled.close_to(&r.scaled(2.0000001, 0.5)));
+        assert!(!r.close_to(&scaled));
     }
 
     #[test]

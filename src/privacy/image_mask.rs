@@ -222,6 +222,32 @@ impl Region {
         }
     }
 
+    /// The same shape within half a pixel: scaling is not exact in floating
+    /// point, so a template applied twice, or onto the image it was saved
+    /// from, must count as already there.
+    pub fn close_to(&self, other: &Region) -> bool {
+        let near = |p: f64, q: f64| (p - q).abs() <= 0.5;
+        match (&self.shape, &other.shape) {
+            (
+                Shape::Rect { x, y, w, h },
+                Shape::Rect {
+                    x: x2,
+                    y: y2,
+                    w: w2,
+                    h: h2,
+                },
+            ) => near(*x, *x2) && near(*y, *y2) && near(*w, *w2) && near(*h, *h2),
+            (Shape::Polygon { points: p }, Shape::Polygon { points: q }) => {
+                p.len() == q.len()
+                    && p.iter()
+                        .zip(q)
+                        .all(|(a, b)| near(a[0], b[0]) && near(a[1], b[1]))
+            }
+            (Shape::Rect { .. }, Shape::Polygon { .. })
+            | (Shape::Polygon { .. }, Shape::Rect { .. }) => false,
+        }
+    }
+
     /// Checks that the region describes an area: finite coordinates, a
     /// rectangle with positive width and height, a polygon with 3 to
     /// [`MAX_POLYGON_POINTS`] vertices. [`apply_regions`] skips regions that

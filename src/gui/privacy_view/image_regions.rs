@@ -430,74 +430,20 @@ pub(super) fn chip(painter: &egui::Painter, at: Pos2, text: &str, colour: Color3
     painter.galley(at + Vec2::new(3.0, 1.0), galley, colour);
 }
 
-/// Applies a template to every image that does not yet carry all of its
-/// regions (scaled to the image), so applying twice, or onto the image it
-/// was saved from, adds nothing.
+/// Applies a template to every image; the controller leaves alone those
+/// that already carry it.
 pub(super) fn apply_template(session: &mut Session, name: &str) -> Result<String, CoreError> {
-    let template = session
-        .mask_templates()?
+    let images: Vec<i64> = session
+        .items()?
         .into_iter()
-        .find(|t| t.name == name)
-        .ok_or_else(|| CoreError::NotFound(format!("template '{name}'")))?;
-    let masks = session.mask_list(None)?;
-    let mut targets = Vec::new();
-    let mut skipped = 0;
-    for item in session.items()? {
-        let (Some(w), Some(h)) = (item.width, item.height) else {
-            continue;
-        };
-        let (sx, sy) = (
-            f64::from(w) / f64::from(template.width.max(1)),
-            f64::from(h) / f64::from(template.height.max(1)),
-        );
-        let carried: Vec<&Region> = masks
-            .iter()
-            .filter(|m| m.item_id == item.id && m.status != "rejected")
-            .filter_map(|m| match &m.spec {
-                MaskSpec::Region { region } => Some(region),
-                _ => None,
-            })
-            .collect();
-        let all_there = template.regions.iter().all(|r| {
-            let scaled = r.scaled(sx, sy);
-            carried.iter().any(|c| regions_close(c, &scaled))
-        });
-        if all_there {
-            skipped += 1;
-        } else {
-            targets.push(item.id);
-        }
-    }
-    let added = if targets.is_empty() {
-        0
-    } else {
-        session.template_apply(name, &targets)?
-    };
+        .filter(|i| i.width.is_some() && i.height.is_some())
+        .map(|i| i.id)
+        .collect();
+    let done = session.template_apply(name, &images)?;
     Ok(format!(
-        "Template '{name}': {added} region(s) added to {} image(s); {skipped} already carried it",
-        targets.len()
+        "Template '{name}': {} region(s) added to {} image(s); {} already carried it",
+        done.regions,
+        done.images.len(),
+        done.already_carried.len()
     ))
-}
-
-/// Same shape within half a pixel (scaling is not exact in floating point).
-pub(super) fn regions_close(a: &Region, b: &Region) -> bool {
-    let near = |p: f64, q: f64| (p - q).abs() <= 0.5;
-    match (&a.shape, &b.shape) {
-        (
-            Shape::Rect { x, y, w, h },
-            Shape::Rect {
-                x: x2,
-                y: y2,
-                w: w2,
-                h: h2,
-            },
-        ) => near(*x, *x2) && near(*y, *y2) && near(*w, *w2) && near(*h, *h2),
-        (Shape::Polygon { points: p }, Shape::Polygon { points: q }) => {
-            p.len() == q.len()
-                && p.iter()
-                    .zip(q)
-                    .all(|(a, b)| near(a[0], b[0]) && near(a[1], b[1]))
-        }
-        _ => false,
-    }
 }
