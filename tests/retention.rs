@@ -1,8 +1,8 @@
 //! Governance through the core: erasure of a data subject and retention
 //! purges crypto-shred (no canary left in any file or any decrypted row,
 //! and a copy taken before cannot be read with the keys that remain),
-//! consent limits exports by purpose, revoked keys are refused after their
-//! revocation, work packages expire on the laptop (a clock turned back does
+//! consent limits exports by purpose, revoked keys are refused whatever
+//! time their packages claim, work packages expire on the laptop (a clock turned back does
 //! not revive them), and incidents travel from the laptop to the admin.
 
 use sealtag::controller::{CoreError, GovernanceChange, Resolution, Session};
@@ -298,7 +298,7 @@ fn retention_purges_expired_items_and_consent_limits_exports() {
 }
 
 #[test]
-fn revoked_keys_are_refused_after_their_revocation_only() {
+fn a_revoked_key_is_refused_whatever_time_it_claims_unless_an_admin_accepts_it() {
     let site = Site::new();
     let mut admin = site.admin();
     let ids = import_chats(&mut admin);
@@ -346,24 +346,38 @@ fn revoked_keys_are_refused_after_their_revocation_only() {
         .unwrap();
     drop(ann);
     let mut admin = site.admin();
-    let err = admin
-        .open_results_package(&after, &mut no_progress())
-        .unwrap_err();
-    assert!(
-        matches!(&err, CoreError::Package(t) if t.starts_with("revocation check failed")),
-        "{err}"
-    );
+    // Both are refused: the package made "before" the revocation only says
+    // so (created_ms is the sender's word; a laptop clock set back backdates).
+    for package in [&after, &before] {
+        let err = admin
+            .open_results_package(package, &mut no_progress())
+            .unwrap_err();
+        assert!(
+            matches!(&err, CoreError::Package(t) if t.starts_with("revocation check failed")),
+            "{err}"
+        );
+    }
+    // Accepting them is an admin's explicit, audited decision, and nothing
+    // is merged directly: every item is a conflict to review.
     let merged = admin
-        .open_results_package(&before, &mut no_progress())
+        .open_results_package_accept_revoked(&before, &mut no_progress())
         .unwrap();
     assert!(merged.signed_before_revocation);
-    // Ann's assignments went with her: her work is kept as conflicts.
     assert!(merged.items_merged.is_empty(), "{merged:?}");
     assert!(
         merged
             .conflicts
             .iter()
-            .any(|(item, why)| *item == ids[0] && why.starts_with("reassigned"))
+            .any(|(item, why)| *item == ids[0] && why.contains("--accept-revoked")),
+        "{merged:?}"
+    );
+    assert!(
+        admin
+            .audit_log()
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "package.accept_revoked"
+                && e.details.contains(&site.ann.public().fingerprint()))
     );
     let audit = admin.audit_log().unwrap();
     assert!(
