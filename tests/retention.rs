@@ -590,3 +590,55 @@ fn a_released_item_returns_to_the_laptop_queue() {
     let queue: Vec<i64> = ann.items().unwrap().into_iter().map(|i| i.id).collect();
     assert_eq!(queue, vec![ids[0], ids[1]]);
 }
+
+/// The laptop takes its site admins from the signed membership the work
+/// packages carry: after the package announcing Bob's removal, results go
+/// to Ada only, and work Bob signs from an old copy of the site (where he
+/// is still an admin) is refused.
+#[test]
+fn an_admin_removed_at_the_site_no_longer_signs_work_for_the_laptop() {
+    let site = Site::new();
+    let bob = UnlockedIdentity::generate("Bob Admin");
+    let mut admin = site.admin();
+    let ids = import_chats(&mut admin);
+    admin
+        .add_user(
+            &bob.public().to_key_string(),
+            sealtag::model::Role::Admin,
+            "Bob",
+        )
+        .unwrap();
+    admin.assign(&ids[..1], "Ann", "annotate").unwrap();
+    drop(admin);
+    let stale = site.path("stale.sealtag");
+    copy_dir(&site.root, &stale);
+    let laptop = site.open_work(&site.work("w1.sealpkg", None)).unwrap();
+    let mut admin = site.admin();
+    admin.remove_user("Bob").unwrap();
+    admin.assign(&ids[1..2], "Ann", "annotate").unwrap();
+    drop(admin);
+    site.open_work(&site.work("w2.sealpkg", None)).unwrap();
+    let w3 = site.path("w3.sealpkg");
+    Session::open(&stale, bob.clone(), None)
+        .unwrap()
+        .make_work_package("Ann", &w3, &mut no_progress())
+        .unwrap();
+    let err = site.open_work(&w3).unwrap_err();
+    assert!(
+        matches!(&err, CoreError::Package(t) if t.starts_with("revocation check failed")),
+        "{err}"
+    );
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    let made = ann
+        .make_results_package(&site.path("r.sealpkg"), false, &mut no_progress())
+        .unwrap();
+    assert_eq!(made.recipients.len(), 1, "{:?}", made.recipients);
+    assert!(
+        !made
+            .recipients
+            .iter()
+            .any(|r| r.contains(&bob.public().fingerprint()) || r.contains("Bob")),
+        "{:?}",
+        made.recipients
+    );
+}

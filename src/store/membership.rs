@@ -97,7 +97,8 @@ pub fn audit_has_action(conn: &Db, action: crate::events::AuditAction) -> Result
 pub fn audited_membership_seq(conn: &Db) -> Result<i64> {
     Ok(conn.query_row(
         "SELECT coalesce(max(CAST(json_extract(details, '$.membership_seq') AS INTEGER)), 0) FROM audit
-         WHERE json_valid(details) AND json_extract(details, '$.membership_seq') IS NOT NULL",
+         WHERE action IN ('user.add', 'user.remove', 'settings.change', 'membership.founded', 'membership.adopted')
+           AND json_valid(details) AND json_extract(details, '$.membership_seq') IS NOT NULL",
         [],
         |r| r.get(0),
     )?)
