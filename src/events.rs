@@ -55,6 +55,13 @@ actions! {
     UnlockFailed = "unlock.failed",
     PermissionDenied = "permission.denied",
     SettingsChange = "settings.change",
+    /// The signed membership log started: at project creation, or built
+    /// from the rows of a bundle made before the log existed.
+    MembershipFounded = "membership.founded",
+    MembershipAdopted = "membership.adopted",
+    /// A member, role, revocation or security setting row disagreed with
+    /// the signed membership log; the log's state was put back.
+    MembershipTampered = "membership.tampered",
     SettingsUser = "settings.user",
     SchemaChange = "schema.change",
     SchemaOverlapRules = "schema.overlap_rules",
@@ -103,6 +110,8 @@ actions! {
     PackageResults = "package.results",
     PackageMerge = "package.merge",
     PackageRejected = "package.rejected",
+    /// An admin accepted results signed by a revoked key (kept as conflicts).
+    PackageAcceptRevoked = "package.accept_revoked",
     Export = "export",
     ExportUnsigned = "export.unsigned",
     // Governance.

@@ -20,6 +20,7 @@ pub mod governance;
 pub mod home;
 pub mod import;
 pub mod media;
+pub mod membership;
 pub mod model;
 pub mod package;
 pub mod packaging;

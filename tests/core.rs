@@ -806,3 +806,164 @@ fn segments_stay_inside_the_recording_and_keep_their_transcript() {
     });
     assert!(r.is_err());
 }
+
+// ------------------------------------------------ signed membership (issue 18)
+
+/// A project with Rev (reviewer) and Ann (annotator) enrolled.
+fn project_with_members() -> (Fixture, UnlockedIdentity, UnlockedIdentity) {
+    let f = project_with_image();
+    let rev = UnlockedIdentity::generate("Rev Reviewer");
+    let ann = UnlockedIdentity::generate("Ann Annotator");
+    let mut s = open(&f.root, &f.admin);
+    s.add_user(&rev.public().to_key_string(), Role::Reviewer, "Rev")
+        .unwrap();
+    s.add_user(&ann.public().to_key_string(), Role::Annotator, "Ann")
+        .unwrap();
+    s.close().unwrap();
+    (f, rev, ann)
+}
+
+fn tampered(e: &CoreError) -> bool {
+    matches!(e, CoreError::MembershipTampered { .. })
+}
+
+#[test]
+fn a_role_raised_in_the_database_gives_no_admin_rights_and_is_audited() {
+    let (f, rev, _) = project_with_members();
+    let fpr = rev.public().fingerprint();
+    // The attack: a reviewer holding a key slot makes themself admin.
+    tamper(
+        &f,
+        &format!("UPDATE users SET role = 'admin' WHERE fingerprint = '{fpr}';"),
+    );
+    let err = Session::open(&f.root, copy(&rev), None).unwrap_err();
+    assert!(tampered(&err), "{err}");
+    assert!(err.to_string().contains(&fpr), "{err}");
+    // The next admin open puts the signed role back and records it.
+    let mut s = open(&f.root, &f.admin);
+    assert_eq!(count_action(&mut s, "membership.tampered"), 2);
+    let rows = s.audit_log().unwrap();
+    assert!(rows.iter().any(|r| r.action == "membership.tampered"
+        && r.details.contains("\"restored\":true")
+        && r.details.contains(&fpr)));
+    let users = s.list_users().unwrap();
+    assert_eq!(
+        users.iter().find(|u| u.fingerprint == fpr).unwrap().role,
+        Role::Reviewer
+    );
+    drop(s);
+    let mut s = open(&f.root, &rev);
+    assert_eq!(s.role(), Role::Reviewer);
+    assert!(matches!(
+        s.add_user(
+            &UnlockedIdentity::generate("x").public().to_key_string(),
+            Role::Admin,
+            "x"
+        ),
+        Err(CoreError::Denied(_))
+    ));
+}
+
+#[test]
+fn a_removed_member_put_back_in_the_database_stays_removed() {
+    let (f, _, ann) = project_with_members();
+    let fpr = ann.public().fingerprint();
+    let mut s = open(&f.root, &f.admin);
+    s.remove_user("Ann").unwrap();
+    drop(s);
+    // The attack: the user row re-activated and a fresh row inserted for
+    // a stranger, as an insider with the key can.
+    let stranger = UnlockedIdentity::generate("Mallory");
+    tamper(
+        &f,
+        &format!(
+            "UPDATE users SET active = 1, removed_at = NULL WHERE fingerprint = '{fpr}';
+             INSERT INTO users(fingerprint, name, public_key, role, added_at) VALUES ('{}', 'Mallory', '{}', 'admin', 0);",
+            stranger.public().fingerprint(),
+            stranger.public().to_key_string()
+        ),
+    );
+    let mut s = open(&f.root, &f.admin);
+    let users = s.list_users().unwrap();
+    assert!(!users.iter().find(|u| u.fingerprint == fpr).unwrap().active);
+    assert!(
+        !users
+            .iter()
+            .find(|u| u.fingerprint == stranger.public().fingerprint())
+            .unwrap()
+            .active
+    );
+    let rows = s.audit_log().unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.action == "membership.tampered")
+        .expect("the change is on the trail");
+    assert!(row.details.contains(&fpr) && row.details.contains("never added"));
+}
+
+#[test]
+fn a_security_setting_lowered_in_the_database_keeps_its_signed_value() {
+    let f = project_with_image();
+    let mut s = open(&f.root, &f.admin);
+    s.set_project_setting("watermark", "everyone").unwrap();
+    s.set_project_setting("retention_days", "30").unwrap();
+    // An unsigned setting stays a plain row.
+    s.set_project_setting("guidelines", "be kind").unwrap();
+    drop(s);
+    tamper(
+        &f,
+        "UPDATE settings SET value = 'off' WHERE key = 'watermark';
+         UPDATE settings SET value = '0' WHERE key = 'retention_days';
+         UPDATE settings SET value = 'edited' WHERE key = 'guidelines';",
+    );
+    let mut s = open(&f.root, &f.admin);
+    assert_eq!(s.project_setting("watermark").unwrap(), "everyone");
+    assert_eq!(s.project_setting("retention_days").unwrap(), "30");
+    assert!(s.watermark_on());
+    assert_eq!(s.project_setting("guidelines").unwrap(), "edited");
+    let rows = s.audit_log().unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.action == "membership.tampered")
+        .expect("the change is on the trail");
+    assert!(row.details.contains("watermark") && row.details.contains("retention_days"));
+    assert!(!row.details.contains("guidelines"));
+    drop(s);
+    // Deleting the whole log, or cutting its end off, is refused too.
+    tamper(&f, "DELETE FROM membership_log WHERE seq > 2;");
+    let err = Session::open(&f.root, copy(&f.admin), None).unwrap_err();
+    assert!(
+        tampered(&err) && err.to_string().contains("cut back"),
+        "{err}"
+    );
+    tamper(&f, "DELETE FROM membership_log;");
+    let err = Session::open(&f.root, copy(&f.admin), None).unwrap_err();
+    assert!(
+        tampered(&err) && err.to_string().contains("deleted"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_founding_key_comes_from_the_signed_log_and_old_bundles_adopt_one() {
+    let (f, rev, _) = project_with_members();
+    let s = open(&f.root, &f.admin);
+    assert_eq!(
+        s.founding_key().unwrap().unwrap().to_key_string(),
+        f.admin.public().to_key_string()
+    );
+    drop(s);
+    // A bundle made before the log: no log, no founding row. The first
+    // admin open builds the log from the rows and records it.
+    tamper(
+        &f,
+        "DELETE FROM membership_log; DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;
+         UPDATE audit SET action = 'x.old', details = '{}' WHERE action IN ('membership.founded') OR details LIKE '%membership_seq%';",
+    );
+    let mut s = open(&f.root, &f.admin);
+    assert_eq!(count_action(&mut s, "membership.adopted"), 1);
+    assert!(s.founding_key().unwrap().is_some());
+    drop(s);
+    let s = open(&f.root, &rev);
+    assert_eq!(s.role(), Role::Reviewer);
+}

@@ -1,8 +1,8 @@
 //! Governance through the core: erasure of a data subject and retention
 //! purges crypto-shred (no canary left in any file or any decrypted row,
 //! and a copy taken before cannot be read with the keys that remain),
-//! consent limits exports by purpose, revoked keys are refused after their
-//! revocation, work packages expire on the laptop (a clock turned back does
+//! consent limits exports by purpose, revoked keys are refused whatever
+//! time their packages claim, work packages expire on the laptop (a clock turned back does
 //! not revive them), and incidents travel from the laptop to the admin.
 
 use sealtag::controller::{CoreError, GovernanceChange, Resolution, Session};
@@ -298,7 +298,7 @@ fn retention_purges_expired_items_and_consent_limits_exports() {
 }
 
 #[test]
-fn revoked_keys_are_refused_after_their_revocation_only() {
+fn a_revoked_key_is_refused_whatever_time_it_claims_unless_an_admin_accepts_it() {
     let site = Site::new();
     let mut admin = site.admin();
     let ids = import_chats(&mut admin);
@@ -346,24 +346,38 @@ fn revoked_keys_are_refused_after_their_revocation_only() {
         .unwrap();
     drop(ann);
     let mut admin = site.admin();
-    let err = admin
-        .open_results_package(&after, &mut no_progress())
-        .unwrap_err();
-    assert!(
-        matches!(&err, CoreError::PackageRefused { check, .. } if check == "revocation"),
-        "{err}"
-    );
+    // Both are refused: the package made "before" the revocation only says
+    // so (created_ms is the sender's word; a laptop clock set back backdates).
+    for package in [&after, &before] {
+        let err = admin
+            .open_results_package(package, &mut no_progress())
+            .unwrap_err();
+        assert!(
+            matches!(&err, CoreError::PackageRefused { check, .. } if check == "revocation"),
+            "{err}"
+        );
+    }
+    // Accepting them is an admin's explicit, audited decision, and nothing
+    // is merged directly: every item is a conflict to review.
     let merged = admin
-        .open_results_package(&before, &mut no_progress())
+        .open_results_package_accept_revoked(&before, &mut no_progress())
         .unwrap();
     assert!(merged.signed_before_revocation);
-    // Ann's assignments went with her: her work is kept as conflicts.
     assert!(merged.items_merged.is_empty(), "{merged:?}");
     assert!(
         merged
             .conflicts
             .iter()
-            .any(|(item, why)| *item == ids[0] && why.starts_with("reassigned"))
+            .any(|(item, why)| *item == ids[0] && why.contains("--accept-revoked")),
+        "{merged:?}"
+    );
+    assert!(
+        admin
+            .audit_log()
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "package.accept_revoked"
+                && e.details.contains(&site.ann.public().fingerprint()))
     );
     let audit = admin.audit_log().unwrap();
     assert!(
@@ -575,4 +589,56 @@ fn a_released_item_returns_to_the_laptop_queue() {
     let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
     let queue: Vec<i64> = ann.items().unwrap().into_iter().map(|i| i.id).collect();
     assert_eq!(queue, vec![ids[0], ids[1]]);
+}
+
+/// The laptop takes its site admins from the signed membership the work
+/// packages carry: after the package announcing Bob's removal, results go
+/// to Ada only, and work Bob signs from an old copy of the site (where he
+/// is still an admin) is refused.
+#[test]
+fn an_admin_removed_at_the_site_no_longer_signs_work_for_the_laptop() {
+    let site = Site::new();
+    let bob = UnlockedIdentity::generate("Bob Admin");
+    let mut admin = site.admin();
+    let ids = import_chats(&mut admin);
+    admin
+        .add_user(
+            &bob.public().to_key_string(),
+            sealtag::model::Role::Admin,
+            "Bob",
+        )
+        .unwrap();
+    admin.assign(&ids[..1], "Ann", "annotate").unwrap();
+    drop(admin);
+    let stale = site.path("stale.sealtag");
+    copy_dir(&site.root, &stale);
+    let laptop = site.open_work(&site.work("w1.sealpkg", None)).unwrap();
+    let mut admin = site.admin();
+    admin.remove_user("Bob").unwrap();
+    admin.assign(&ids[1..2], "Ann", "annotate").unwrap();
+    drop(admin);
+    site.open_work(&site.work("w2.sealpkg", None)).unwrap();
+    let w3 = site.path("w3.sealpkg");
+    Session::open(&stale, bob.clone(), None)
+        .unwrap()
+        .make_work_package("Ann", &w3, &mut no_progress())
+        .unwrap();
+    let err = site.open_work(&w3).unwrap_err();
+    assert!(
+        matches!(&err, CoreError::PackageRefused { check, .. } if check == "revocation"),
+        "{err}"
+    );
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    let made = ann
+        .make_results_package(&site.path("r.sealpkg"), false, &mut no_progress())
+        .unwrap();
+    assert_eq!(made.recipients.len(), 1, "{:?}", made.recipients);
+    assert!(
+        !made
+            .recipients
+            .iter()
+            .any(|r| r.contains(&bob.public().fingerprint()) || r.contains("Bob")),
+        "{:?}",
+        made.recipients
+    );
 }

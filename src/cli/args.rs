@@ -367,6 +367,11 @@ pub enum PackageCommand {
         /// you; the package is refused if someone else signed it.
         #[arg(long, value_name = "FINGERPRINT")]
         signer: Option<String>,
+        /// For results signed by a removed member (a revoked key), refused
+        /// otherwise whatever time they claim: accept them anyway, every
+        /// item kept as a conflict for review (admin; audited).
+        #[arg(long)]
+        accept_revoked: bool,
         #[arg(long)]
         json: bool,
     },

@@ -77,6 +77,7 @@ pub fn run(cli: &Cli, home: &Home, cmd: &PackageCommand) -> Result<Exit> {
             file,
             project,
             signer,
+            accept_revoked,
             json,
         } => open_package(
             cli,
@@ -84,6 +85,7 @@ pub fn run(cli: &Cli, home: &Home, cmd: &PackageCommand) -> Result<Exit> {
             file,
             project.as_deref(),
             signer.as_deref(),
+            *accept_revoked,
             *json,
         ),
         PackageCommand::Inspect { file, json } => {
@@ -145,6 +147,7 @@ fn open_package(
     file: &Path,
     project: Option<&Path>,
     signer: Option<&str>,
+    accept_revoked: bool,
     json: bool,
 ) -> Result<Exit> {
     let mut progress = progress_printer();
@@ -171,7 +174,11 @@ fn open_package(
                 "this is a results package: say which site project to merge it into with --project PATH"
             );
         };
-        let report = s.open_results_package(file, &mut progress);
+        let report = if accept_revoked {
+            s.open_results_package_accept_revoked(file, &mut progress)
+        } else {
+            s.open_results_package(file, &mut progress)
+        };
         end_progress_line();
         let report = report?;
         if json {
@@ -196,6 +203,11 @@ fn open_package(
         } else {
             Exit::Partial
         });
+    }
+    if accept_revoked {
+        bail!(
+            "--accept-revoked is for results packages opened at the site (--project SITE); this is a work package"
+        );
     }
     let opened =
         crate::controller::open_work_package(file, &identity, home, project, signer, &mut progress);

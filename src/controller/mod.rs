@@ -13,6 +13,7 @@ mod access;
 mod export;
 mod governance;
 mod labels;
+mod members;
 mod packages;
 mod privacy;
 mod proof;
@@ -94,6 +95,12 @@ pub enum CoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A member, role, revocation or security setting row disagrees with
+    /// the signed membership log (or the log itself was changed).
+    #[error(
+        "refused: the project's membership or security settings were changed outside Sealtag ({what}). The admin-signed membership log decides; ask a project admin to open the project, which puts the signed state back and records this in the audit trail"
+    )]
+    MembershipTampered { what: String },
 }
 
 impl CoreError {
@@ -250,6 +257,18 @@ impl Session {
             &public.to_key_string(),
             Role::Admin,
         )?;
+        // Entry 1 of the signed membership log: the founding admin adds
+        // themself; every later change is signed by an admin.
+        let founding = crate::membership::sign_entry(
+            &pid,
+            None,
+            &identity,
+            crate::membership::KIND_ADD,
+            &public.to_key_string(),
+            &crate::membership::add_value(Role::Admin, &identity.name),
+            now_ms(),
+        );
+        store::append_membership(&tx, &founding)?;
         let schema = schema::default_schema();
         for class in &schema.classes {
             store::insert_class(&tx, class)?;
@@ -288,7 +307,15 @@ impl Session {
             &fingerprint,
             AuditAction::UserAdd,
             &format!("user:{fingerprint}"),
-            &json!({"role": "admin", "name": identity.name}).to_string(),
+            &json!({"role": "admin", "name": identity.name, "membership_seq": 1}).to_string(),
+        )?;
+        store::append_audit(
+            &tx,
+            &pid,
+            &fingerprint,
+            AuditAction::MembershipFounded,
+            &format!("project:{pid}"),
+            &json!({"founder": public.to_key_string(), "membership_seq": 1}).to_string(),
         )?;
         tx.commit()?;
         let user = store::user_by_fingerprint(project.store.conn(), &fingerprint)?
@@ -321,12 +348,28 @@ impl Session {
             Some(u) if u.active => u,
             _ => return Err(CoreError::NotMember { fingerprint }),
         };
+        let found = members::check_membership(project.store.conn(), project.project_id());
         let mut session = Self {
             project,
             identity,
             user,
             closed: false,
         };
+        let settled = found.and_then(|found| session.settle_membership(found));
+        if let Err(e) = settled {
+            if let CoreError::MembershipTampered { what } = &e {
+                // Refused, and the refusal is on the trail.
+                let target = format!("project:{}", session.project_id());
+                let row = Event::new(
+                    AuditAction::MembershipTampered,
+                    target,
+                    json!({"refused": [what], "restored": false}),
+                );
+                session.record(Ungoverned::Refusal, row)?;
+            }
+            session.closed = true;
+            return Err(e);
+        }
         let pending = home.map(Home::pending_failed_unlocks).unwrap_or_default();
         let mut rows: Vec<Event> = pending
             .iter()
@@ -404,6 +447,13 @@ impl Session {
             )));
         }
         let key_string = public.to_key_string();
+        let entry = self.next_entry(
+            crate::membership::KIND_ADD,
+            &key_string,
+            &crate::membership::add_value(role, name),
+            now_ms(),
+        )?;
+        let seq = entry.as_ref().map(|e| e.seq);
         self.commit(allowed, |tx| {
             match &existing {
                 Some(u) => store::reactivate_user(tx, u.id, name, role)?,
@@ -411,12 +461,15 @@ impl Session {
                     store::insert_user(tx, &fingerprint, name, &key_string, role)?;
                 }
             }
+            if let Some(e) = &entry {
+                store::append_membership(tx, e)?;
+            }
             Ok((
                 (),
                 Event::new(
                     AuditAction::UserAdd,
                     format!("user:{fingerprint}"),
-                    json!({"role": role, "name": name}),
+                    json!({"role": role, "name": name, "membership_seq": seq}),
                 ),
             ))
         })?;
@@ -475,17 +528,24 @@ impl Session {
             ));
         }
         let fpr = user.fingerprint.clone();
+        let at = now_ms();
+        let entry = self.next_entry(crate::membership::KIND_REMOVE, &user.public_key, "", at)?;
+        let seq = entry.as_ref().map(|e| e.seq);
         self.commit(allowed, |tx| {
             store::deactivate_user(tx, user.id)?;
             // On the revocation list from now on: later work packages carry
-            // it, and results signed by this key after now are refused.
-            store::put_revocation(tx, &fpr, now_ms())?;
+            // it, and any package signed by this key is refused, whatever
+            // time it claims.
+            store::put_revocation(tx, &fpr, at)?;
+            if let Some(e) = &entry {
+                store::append_membership(tx, e)?;
+            }
             Ok((
                 (),
                 Event::new(
                     AuditAction::UserRemove,
                     format!("user:{fpr}"),
-                    json!({"role": user.role}),
+                    json!({"role": user.role, "membership_seq": seq}),
                 ),
             ))
         })?;

@@ -284,14 +284,33 @@ impl Session {
                 "'{value}' is not a valid value for {key} (idle_lock_minutes: 1–240; watermark: off, annotators, everyone; guidelines: text up to 64 KiB characters; quality_gate: minimum mean gold score 0–1, 0 = off; pii_names: person names, one per line; package_names: original or opaque; package_fields: record fields that travel in work packages, comma-separated names (empty: none); pii_region: two-letter country code for national phone formats, e.g. GB; mask_pii: off or auto; mask_classes: class names whose labels are filled in annotators' images, comma-separated; mask_style: block, tag or char:X; mask_region_style: fill, blur or pixelate; mask_audio_style: mute or tone; anomaly_views_per_hour: item views in any hour above which a person is flagged, 0 = off; anomaly_failed_unlocks: failed unlocks within 15 minutes that are flagged, 0 = off; working_hours: HH-HH or HH:MM-HH:MM (e.g. 08-18), exports and packages outside are flagged, empty = off; working_hours_utc_offset: ±HH:MM added to UTC for working_hours, e.g. +02:00; anomaly_unlabeled_days: days a viewed item may go without a label change by the viewer, 0 = off; anomaly_export_items: exports and packages of more items are flagged, 0 = off; retention_days: days items are kept, 0 = no limit; privacy_screen: on or off, on hides the item when the window loses focus)"
             )));
         }
+        // A security setting is an admin-signed entry of the membership log.
+        let entry = if crate::membership::SECURITY_SETTINGS.contains(&key) {
+            self.next_entry(
+                crate::membership::KIND_SETTING,
+                key,
+                value,
+                crate::model::now_ms(),
+            )?
+        } else {
+            None
+        };
+        let seq = entry.as_ref().map(|e| e.seq);
         self.commit(allowed, |tx| {
             store::set_setting(tx, key, value)?;
+            if let Some(e) = &entry {
+                store::append_membership(tx, e)?;
+            }
+            let details = match seq {
+                Some(seq) => json!({"value": value, "membership_seq": seq}),
+                None => json!({"value": value}),
+            };
             Ok((
                 (),
                 Event::new(
                     AuditAction::SettingsChange,
                     format!("setting:{key}"),
-                    json!({"value": value}),
+                    details,
                 ),
             ))
         })?;

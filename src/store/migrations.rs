@@ -319,4 +319,18 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     UPDATE items SET status = 'new' WHERE status = 'assigned';
     "#,
+    // 11: the signed membership log (crate::membership): members, roles,
+    // removals and security settings, each entry signed by an admin.
+    r#"
+    CREATE TABLE membership_log (
+        seq INTEGER NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        value TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        prev TEXT NOT NULL,
+        signer TEXT NOT NULL,
+        signature TEXT NOT NULL
+    );
+    "#,
 ];

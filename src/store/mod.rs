@@ -9,6 +9,7 @@
 
 mod access;
 mod governance;
+mod membership;
 mod migrations;
 mod packages;
 mod privacy;
@@ -28,6 +29,7 @@ use crate::model::{
 
 pub use access::*;
 pub use governance::*;
+pub use membership::*;
 pub use migrations::MIGRATIONS;
 pub use packages::*;
 pub use privacy::*;

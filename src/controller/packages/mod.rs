@@ -213,8 +213,10 @@ pub struct MergeReport {
     pub comments_added: usize,
     /// Gold items among those merged, with the sender's score on each.
     pub gold_scores: Vec<(i64, f64)>,
-    /// Made by a member since removed, before their removal: accepted,
-    /// and their items kept as conflicts for the admin to decide.
+    /// Signed by a member since removed (a revoked key) and accepted by an
+    /// admin's explicit decision (`--accept-revoked`): every item is kept
+    /// as a conflict for the admin to decide. (The name is kept for the
+    /// report's format; the package's claimed time is not trusted.)
     pub signed_before_revocation: bool,
     /// Incidents the annotator reported, now in the site's queue.
     pub incidents_added: usize,

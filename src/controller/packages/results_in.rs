@@ -40,6 +40,9 @@ struct MergeContext<'a> {
     plans: BTreeMap<i64, PrivacyPlan>,
     paths: BundlePaths,
     project_id: String,
+    /// Results of a revoked signer, accepted by an admin: every item is
+    /// kept as a conflict with this reason.
+    revoked: Option<String>,
 }
 
 impl Session {
@@ -73,14 +76,42 @@ impl Session {
         progress: ProgressFn<'_>,
     ) -> Result<MergeReport> {
         let allowed = self.allow(Action::MakePackage, Some("open a results package".into()))?;
-        match self.verify_results(file, progress) {
+        match self.verify_results(file, progress, false) {
             Ok(verified) => self.merge_results(allowed, verified),
             Err(CoreError::Cancelled) => Err(CoreError::Cancelled),
             Err(e) => Err(self.reject_package(allowed, file, e)),
         }
     }
 
-    fn verify_results(&self, file: &Path, progress: ProgressFn<'_>) -> Result<VerifiedResults> {
+    /// [`Session::open_results_package`] for a package signed by a
+    /// member since removed (revoked), which is otherwise refused whatever
+    /// time it claims: an admin's explicit decision (CLI `package open
+    /// --accept-revoked`), audited as `package.accept_revoked`. Nothing is
+    /// merged directly: every item's results are kept as a conflict for
+    /// review. Every other check still applies.
+    pub fn open_results_package_accept_revoked(
+        &mut self,
+        file: &Path,
+        progress: ProgressFn<'_>,
+    ) -> Result<MergeReport> {
+        self.allow(
+            Action::ManageUsers,
+            Some("accept results from a revoked key".into()),
+        )?;
+        let allowed = self.allow(Action::MakePackage, Some("open a results package".into()))?;
+        match self.verify_results(file, progress, true) {
+            Ok(verified) => self.merge_results(allowed, verified),
+            Err(CoreError::Cancelled) => Err(CoreError::Cancelled),
+            Err(e) => Err(self.reject_package(allowed, file, e)),
+        }
+    }
+
+    fn verify_results(
+        &self,
+        file: &Path,
+        progress: ProgressFn<'_>,
+        accept_revoked: bool,
+    ) -> Result<VerifiedResults> {
         let mut opened = super::open_file(file, &self.identity)?;
         let m = opened.manifest.clone();
         if m.kind != PackageKind::Results {
@@ -103,7 +134,7 @@ impl Session {
             ));
         }
         let conn = self.project.store.conn();
-        let (signer, before_revocation) = check_signer(conn, &m)?;
+        let (signer, revoked_at) = check_signer(conn, &m, accept_revoked)?;
         check_replay(conn, &m, "applied", Some(&signer.name))?;
         // Results hold JSON only: read whole (bounded), hashes checked.
         let total = opened.total_bytes();
@@ -142,7 +173,8 @@ impl Session {
             signer,
             results,
             audit: audit_doc,
-            before_revocation,
+            before_revocation: revoked_at.is_some(),
+            revoked_at,
         })
     }
 
@@ -165,6 +197,12 @@ impl Session {
             plans: BTreeMap::new(),
             paths: self.project.paths.clone(),
             project_id: self.project_id().to_string(),
+            revoked: v.before_revocation.then(|| {
+                format!(
+                    "signed by {}, whose key is revoked: accepted by an admin with --accept-revoked; review before use",
+                    v.manifest.sender
+                )
+            }),
         };
         // Labels come back in the coordinates of the window each item was
         // sent in, and transcripts with the masking they were sent with.
@@ -212,6 +250,18 @@ impl Session {
                     .to_string(),
                 },
             )?;
+            if v.before_revocation {
+                rows.push(Event::new(
+                    AuditAction::PackageAcceptRevoked,
+                    format!("package:{}", v.manifest.package_id),
+                    json!({
+                        "sender": v.manifest.sender,
+                        "claimed_created_ms": v.manifest.created_ms,
+                        "revoked_at_ms": v.revoked_at,
+                        "conflicts": report.conflicts.len(),
+                    }),
+                ));
+            }
             rows.push(Event::new(
                 AuditAction::PackageMerge,
                 format!("package:{}", v.manifest.package_id),
@@ -238,9 +288,15 @@ impl Session {
 }
 
 /// The signer check: enrolled with the key that signed, an annotator or
-/// reviewer, and not removed — or removed after making the package, which
-/// is accepted and marked (the second value).
-fn check_signer(conn: &store::Db, m: &Manifest) -> Result<(User, bool)> {
+/// reviewer, and not removed. A removed member's key is revoked whatever
+/// time the package claims (`created_ms` is the sender's word); with
+/// `accept_revoked` (an admin's audited decision) it is accepted and
+/// marked (the second value: when the key was revoked).
+fn check_signer(
+    conn: &store::Db,
+    m: &Manifest,
+    accept_revoked: bool,
+) -> Result<(User, Option<i64>)> {
     let signer = store::user_by_fingerprint(conn, &m.sender)?;
     let signer = match signer {
         Some(u) if u.public_key == m.sender_key => u,
@@ -260,17 +316,15 @@ fn check_signer(conn: &store::Db, m: &Manifest) -> Result<(User, bool)> {
             ),
         ));
     }
-    // A removed member's key is revoked from the moment of removal: what
-    // they made before is accepted (and marked), nothing made after.
-    let mut before_revocation = false;
+    let mut revoked_at = None;
     if !signer.active {
         match store::revoked_at(conn, &signer.fingerprint)? {
-            Some(at) if m.created_ms <= at => before_revocation = true,
+            Some(at) if accept_revoked => revoked_at = Some(at),
             Some(at) => {
                 return Err(refused(
                     "revocation",
                     format!(
-                        "{} ({})'s key was revoked at {}; this package was made at {}",
+                        "{} ({})'s key was revoked at {}; a package signed by a revoked key is refused whatever time it claims (this one says {}). An admin may accept its results, kept as conflicts for review, with --accept-revoked",
                         signer.name,
                         signer.fingerprint,
                         crate::model::format_time(at),
@@ -289,7 +343,7 @@ fn check_signer(conn: &store::Db, m: &Manifest) -> Result<(User, bool)> {
             }
         }
     }
-    Ok((signer, before_revocation))
+    Ok((signer, revoked_at))
 }
 
 /// The item check: results and incidents only about items that were sent
@@ -339,7 +393,10 @@ fn merge_item(
     {
         return Ok(());
     }
-    let conflict = item_conflict(tx, item, annotator, laptop)?;
+    let conflict = match &ctx.revoked {
+        Some(reason) => Some(reason.clone()),
+        None => item_conflict(tx, item, annotator, laptop)?,
+    };
     if let Some(reason) = conflict {
         store::insert_conflict(
             tx,
@@ -510,8 +567,9 @@ struct VerifiedResults {
     signer: crate::model::User,
     results: ResultsDoc,
     audit: AuditDoc,
-    /// Signed by a member since removed, before the removal.
+    /// Signed by a member since removed, accepted by an admin anyway.
     before_revocation: bool,
+    revoked_at: Option<i64>,
 }
 
 /// An item's text at the site, decrypted in memory.

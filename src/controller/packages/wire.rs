@@ -140,6 +140,12 @@ pub struct WorkDoc {
     /// admins still listed.
     #[serde(default)]
     pub revoked: Vec<(String, i64)>,
+    /// The site's signed membership log (`crate::membership`): the laptop
+    /// replays it, checks it extends the one it pinned, and lets only an
+    /// admin it says is current sign the package and set the admins
+    /// results are sealed to.
+    #[serde(default)]
+    pub membership: Vec<crate::membership::Entry>,
     /// After this time the laptop refuses labelling (app-enforced; see
     /// docs/governance.md).
     #[serde(default)]
@@ -326,6 +332,7 @@ mod tests {
                 rejected: 2,
             },
             revoked: vec![("fpr-old".into(), 1_600_000_000_000)],
+            membership: vec![],
             expires_at_ms: Some(1_800_000_000_000),
         };
         round_trip(WORK_DOC, &doc);

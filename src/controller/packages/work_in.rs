@@ -134,6 +134,12 @@ fn open_work_inner(
         trust_first_package(&m, &doc, expect_signer)?;
         None
     };
+    let pinned = match &project {
+        Some(p) => store::meta(p.store.conn(), MEMBERSHIP_PIN)?
+            .and_then(|text| serde_json::from_str::<Pin>(&text).ok()),
+        None => None,
+    };
+    check_site_membership(&m, pinned.as_ref(), &doc.membership)?;
     // Where new blobs go until everything checks: the existing bundle, or a
     // bundle being built beside its final place (renamed at the end).
     let build_root = if project.is_some() {
@@ -215,13 +221,13 @@ fn existing_bundle(root: &Path, identity: &UnlockedIdentity, m: &Manifest) -> Re
             ),
         ));
     }
-    if let Some(at) = store::revoked_at(conn, &m.sender)?
-        && m.created_ms > at
-    {
+    // Revoked is revoked, whatever time the package claims: its
+    // created_ms is the sender's word.
+    if let Some(at) = store::revoked_at(conn, &m.sender)? {
         return Err(refused(
             "revocation",
             format!(
-                "{}'s key was revoked by the site at {}; this package was made at {}",
+                "{}'s key was revoked by the site at {}; a package it signed is refused whatever time it claims (this one says {})",
                 m.sender,
                 crate::model::format_time(at),
                 crate::model::format_time(m.created_ms)
@@ -245,6 +251,72 @@ fn existing_bundle(root: &Path, identity: &UnlockedIdentity, m: &Manifest) -> Re
     }
     check_replay(conn, m, "opened", None)?;
     Ok(project)
+}
+
+/// Where a laptop bundle keeps the site's membership log position it
+/// trusts (meta key).
+const MEMBERSHIP_PIN: &str = "membership_pin";
+
+/// The site's membership log as far as this laptop has seen it: its
+/// founder, and its last entry's position and hash.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+struct Pin {
+    founder: String,
+    seq: i64,
+    hash: String,
+}
+
+/// The site's signed membership a work package carries: replayed from the
+/// origin project's log, it must extend the log this laptop pinned (same
+/// founder, the pinned entry unchanged), and the package's signer must be
+/// an admin it says is current. Returns the state (`None`: a package from
+/// a site build without the log, accepted only while none is pinned).
+fn check_site_membership(
+    m: &Manifest,
+    pinned: Option<&Pin>,
+    log: &[crate::membership::Entry],
+) -> Result<Option<crate::membership::Membership>> {
+    use crate::membership;
+    if log.is_empty() {
+        return match pinned {
+            Some(_) => Err(refused(
+                "membership",
+                "the package carries no signed membership, but this bundle holds the site's; ask the site admin to send work from a current Sealtag",
+            )),
+            None => Ok(None),
+        };
+    }
+    let state =
+        membership::replay(&m.project_id, log).map_err(|e| refused("membership", e.to_string()))?;
+    if let Some(pin) = pinned {
+        let extends = pin.founder == state.founder
+            && usize::try_from(pin.seq - 1)
+                .ok()
+                .and_then(|i| log.get(i))
+                .is_some_and(|e| membership::entry_hash(&m.project_id, e) == pin.hash);
+        if !extends {
+            return Err(refused(
+                "membership",
+                format!(
+                    "the site's membership in the package does not extend the one this bundle holds (up to entry {}): it was rewritten or comes from an older copy of the site",
+                    pin.seq
+                ),
+            ));
+        }
+    }
+    let current = state.members.get(&m.sender).is_some_and(|s| {
+        s.active && s.role == crate::model::Role::Admin && s.public_key == m.sender_key
+    });
+    if !current {
+        return Err(refused(
+            "signer",
+            format!(
+                "{} is not an admin the site's signed membership says is current",
+                m.sender
+            ),
+        ));
+    }
+    Ok(Some(state))
 }
 
 /// Trust on first use: the first package of a project is trusted if its
@@ -575,13 +647,39 @@ fn install_site(
             &json!({"name": doc.project_name, "from_package": m.package_id, "origin_project": m.project_id}).to_string(),
         )?;
     }
+    // With the site's signed membership (checked before anything was
+    // written), results go only to the admins it says are current, its
+    // removals are revocations here, and its position is pinned.
+    let signed = check_site_membership(m, None, &doc.membership)?;
+    let site: Vec<&Person> = doc
+        .site
+        .iter()
+        .filter(|p| signed.as_ref().is_none_or(|s| s.is_admin(&p.fingerprint)))
+        .collect();
     store::set_meta(
         tx,
         "site_recipients",
-        &serde_json::to_string(&doc.site).unwrap_or_default(),
+        &serde_json::to_string(&site).unwrap_or_default(),
     )?;
     for (fingerprint, at) in &doc.revoked {
         store::put_revocation(tx, fingerprint, *at)?;
+    }
+    if let Some(state) = &signed {
+        for (fingerprint, at) in &state.revoked {
+            store::put_revocation(tx, fingerprint, *at)?;
+        }
+        if let Some((seq, hash)) = &state.tip {
+            let pin = Pin {
+                founder: state.founder.clone(),
+                seq: *seq,
+                hash: hash.clone(),
+            };
+            store::set_meta(
+                tx,
+                MEMBERSHIP_PIN,
+                &serde_json::to_string(&pin).unwrap_or_default(),
+            )?;
+        }
     }
     // The newest package decides the expiry (none: no expiry).
     store::set_meta(
@@ -730,4 +828,117 @@ fn install_comments(tx: &store::Tx<'_>, doc: &WorkDoc, me: i64) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod membership_tests {
+    use super::*;
+    use crate::membership::{self, Entry, KIND_ADD, KIND_REMOVE};
+    use crate::model::Role;
+
+    const SITE: &str = "site-project";
+
+    fn next(
+        log: &mut Vec<Entry>,
+        by: &UnlockedIdentity,
+        kind: &str,
+        who: &UnlockedIdentity,
+        role: Role,
+    ) {
+        let tip = log.last().map(|e| (e.seq, membership::entry_hash(SITE, e)));
+        let value = if kind == KIND_ADD {
+            membership::add_value(role, &who.name)
+        } else {
+            String::new()
+        };
+        log.push(membership::sign_entry(
+            SITE,
+            tip.as_ref().map(|(s, h)| (*s, h.as_str())),
+            by,
+            kind,
+            &who.public().to_key_string(),
+            &value,
+            1,
+        ));
+    }
+
+    fn signed_by(who: &UnlockedIdentity) -> Manifest {
+        Manifest {
+            format_version: 1,
+            package_id: "pkg".into(),
+            kind: PackageKind::Work,
+            project_id: SITE.into(),
+            sender: who.public().fingerprint(),
+            sender_key: who.public().to_key_string(),
+            recipients: vec![],
+            // Claims a time long before any revocation: not trusted.
+            created_ms: 0,
+            sequence: 1,
+            members: vec![],
+        }
+    }
+
+    fn pin(log: &[Entry]) -> Pin {
+        let state = membership::replay(SITE, log).unwrap();
+        let (seq, hash) = state.tip.unwrap();
+        Pin {
+            founder: state.founder,
+            seq,
+            hash,
+        }
+    }
+
+    fn refusal(r: Result<Option<membership::Membership>>) -> String {
+        match r {
+            Err(CoreError::PackageRefused { check, why }) => format!("{check} check failed: {why}"),
+            other => panic!(
+                "not refused: {:?}",
+                other.map(|s| s.map(|s| s.members.len()))
+            ),
+        }
+    }
+
+    /// Bob was an admin and was removed; the laptop holds the membership
+    /// that says so. Nothing Bob signs changes its site admins: not with
+    /// the site's log, not with a log forked from an older copy of the
+    /// site, not with no log at all, whatever time the package claims.
+    #[test]
+    fn only_an_admin_the_pinned_membership_calls_current_may_sign_work() {
+        let ada = UnlockedIdentity::generate("Ada");
+        let bob = UnlockedIdentity::generate("Bob");
+        let mallory = UnlockedIdentity::generate("Mallory");
+        let mut log = Vec::new();
+        next(&mut log, &ada, KIND_ADD, &ada, Role::Admin);
+        next(&mut log, &ada, KIND_ADD, &bob, Role::Admin);
+        let before_removal = log.clone();
+        next(&mut log, &ada, KIND_REMOVE, &bob, Role::Admin);
+        let pinned = pin(&log);
+
+        assert!(
+            check_site_membership(&signed_by(&ada), Some(&pinned), &log)
+                .unwrap()
+                .is_some()
+        );
+        let t = refusal(check_site_membership(&signed_by(&bob), Some(&pinned), &log));
+        assert!(t.starts_with("signer check failed"), "{t}");
+        let mut fork = before_removal.clone();
+        next(&mut fork, &bob, KIND_ADD, &mallory, Role::Admin);
+        let t = refusal(check_site_membership(
+            &signed_by(&bob),
+            Some(&pinned),
+            &fork,
+        ));
+        assert!(t.starts_with("membership check failed"), "{t}");
+        let t = refusal(check_site_membership(&signed_by(&bob), Some(&pinned), &[]));
+        assert!(t.starts_with("membership check failed"), "{t}");
+        // An annotator's forged entry making themself admin does not verify.
+        let mut forged = log.clone();
+        next(&mut forged, &mallory, KIND_ADD, &mallory, Role::Admin);
+        let t = refusal(check_site_membership(
+            &signed_by(&mallory),
+            Some(&pinned),
+            &forged,
+        ));
+        assert!(t.starts_with("membership check failed"), "{t}");
+    }
 }

@@ -179,6 +179,7 @@ impl Session {
             comments,
             acceptance: crate::controller::review::acceptance_of(conn, user.id)?,
             revoked: store::revoked_members(conn)?,
+            membership: store::membership_log(conn)?,
             expires_at_ms: expires,
         };
         let recipient = PublicIdentity::parse(&user.public_key)?;
