@@ -668,8 +668,7 @@ fn check_segment(
         h.seq == seq
             && h.hash == prev
             && h.signer == signer.fingerprint
-            && hex::decode(&h.signature)
-                .is_ok_and(|sig| key.verify(&audit::head_message(&doc.chain, h.seq, &h.hash), &sig))
+            && hex::decode(&h.signature).is_ok_and(|sig| key.verify(&h.message(&doc.chain), &sig))
     });
     if !doc.rows.is_empty() && !covered {
         return Err(fail(format!(

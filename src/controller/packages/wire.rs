@@ -382,6 +382,7 @@ mod tests {
                 signer: "fpr-ann".into(),
                 signature: "22".into(),
                 at_ms: 1_700_000_000_004,
+                prev: None,
             }],
         };
         round_trip(AUDIT_DOC, &audit);
