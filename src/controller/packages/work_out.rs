@@ -156,6 +156,10 @@ impl Session {
                 settings.insert(key.to_string(), self.project_setting(key)?);
             }
         }
+        // The site's trail as of now, signed, travels with the work: the
+        // laptop holds the site to it (check `rollback`).
+        self.sign_audit_head()?;
+        let site_head = self.latest_audit_head()?;
         let conn = self.project.store.conn();
         let WorkPlanner { user, users, .. } = planner;
         let doc = WorkDoc {
@@ -180,6 +184,7 @@ impl Session {
             acceptance: crate::controller::review::acceptance_of(conn, user.id)?,
             revoked: store::revoked_members(conn)?,
             expires_at_ms: expires,
+            site_head,
         };
         let recipient = PublicIdentity::parse(&user.public_key)?;
         let (package_id, sequence) =
