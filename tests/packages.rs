@@ -891,3 +891,50 @@ fn a_site_trail_cut_back_after_work_went_out_is_caught_when_results_return() {
     assert!(why.starts_with("rollback check failed"), "{why}");
     assert_eq!(audit_details(&mut admin, "package.rejected").len(), 1);
 }
+
+#[test]
+fn a_laptop_refuses_work_from_a_site_whose_trail_went_back() {
+    let site = site();
+    let tip = || {
+        let project = sealtag::project::Project::open(&site.root, &site.admin).unwrap();
+        sealtag::store::audit_tip(project.store.conn())
+            .unwrap()
+            .unwrap()
+            .0
+    };
+    let laptop = site.ann_laptop();
+    let cut = tip();
+    // The site works on (its trail grows), and the laptop sees that trail
+    // in the next work package.
+    let mut admin = site.admin();
+    for _ in 0..15 {
+        admin.load_item(site.spare).unwrap();
+    }
+    admin.close().unwrap();
+    let work = site.work("w2.sealpkg", None);
+    site.open_work(&work).unwrap();
+    // An insider cuts the site's trail back to before all that; the next
+    // work package shows a head behind the one the laptop saw.
+    let project = sealtag::project::Project::open(&site.root, &site.admin).unwrap();
+    project
+        .store
+        .raw_connection()
+        .execute_batch(&format!(
+            "DROP TRIGGER audit_no_delete; DROP TRIGGER IF EXISTS audit_heads_no_delete;
+             DELETE FROM audit WHERE seq > {cut}; DELETE FROM audit_heads WHERE seq > {cut};"
+        ))
+        .unwrap();
+    drop(project);
+    let work = site.work("w3.sealpkg", None);
+    let why = refusal(site.open_work(&work).unwrap_err());
+    assert!(why.starts_with("rollback check failed"), "{why}");
+    // Noted in the home, written to the laptop's trail at its next unlock.
+    drop(Session::open(&laptop, site.ann.clone(), Some(&site.ann_home)).unwrap());
+    let project = sealtag::project::Project::open(&laptop, &site.ann).unwrap();
+    let rows = sealtag::store::audit_rows(project.store.conn()).unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.action == "package.rejected" && r.details.contains("rollback")),
+        "{rows:?}"
+    );
+}
