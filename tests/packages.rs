@@ -938,3 +938,28 @@ fn a_laptop_refuses_work_from_a_site_whose_trail_went_back() {
         "{rows:?}"
     );
 }
+
+#[test]
+fn a_laptop_restored_from_an_older_copy_is_caught_by_the_sites_next_work() {
+    let site = site();
+    let laptop = site.ann_laptop();
+    let backup = site.path("laptop-backup");
+    copy_dir(&laptop, &backup);
+    // Ann works and her trail reaches the site.
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    ann.skip(site.text, "unreadable").unwrap();
+    let results = site.path("r1.sealpkg");
+    ann.make_results_package(&results, false, &mut no_progress())
+        .unwrap();
+    ann.close().unwrap();
+    site.admin()
+        .open_results_package(&results, &mut no_progress())
+        .unwrap();
+    // The laptop bundle is put back from the copy: intact on its own.
+    std::fs::remove_dir_all(&laptop).unwrap();
+    copy_dir(&backup, &laptop);
+    let work = site.work("w2.sealpkg", None);
+    let why = refusal(site.open_work(&work).unwrap_err());
+    assert!(why.starts_with("rollback check failed"), "{why}");
+    assert!(why.contains("restored from an older copy"), "{why}");
+}

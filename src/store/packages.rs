@@ -392,6 +392,29 @@ pub fn insert_peer_head(conn: &Db, chain: &str, head: &SignedHead) -> Result<()>
     Ok(())
 }
 
+/// Per laptop chain, the latest head signed by `signer` this site holds.
+pub fn latest_peer_heads_by(conn: &Db, signer: &str) -> Result<Vec<(String, SignedHead)>> {
+    let mut stmt = conn.prepare(
+        "SELECT chain, seq, hash, signer, signature, at, prev FROM peer_audit_heads h
+         WHERE signer = ?1 AND seq = (SELECT max(seq) FROM peer_audit_heads WHERE chain = h.chain)
+         GROUP BY chain ORDER BY chain",
+    )?;
+    let rows = stmt.query_map([signer], |r| {
+        Ok((
+            r.get(0)?,
+            SignedHead {
+                seq: r.get(1)?,
+                hash: r.get(2)?,
+                signer: r.get(3)?,
+                signature: r.get(4)?,
+                at_ms: r.get(5)?,
+                prev: r.get(6)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Keeps `head` as the latest head seen of `chain` (another bundle's own
 /// trail, shown in its packages) unless a later one is already kept.
 pub fn note_seen_head(conn: &Db, chain: &str, head: &SignedHead) -> Result<()> {

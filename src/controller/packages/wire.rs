@@ -151,6 +151,18 @@ pub struct WorkDoc {
     /// reaches it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_head: Option<SignedHead>,
+    /// The latest head the site holds of each laptop trail the recipient
+    /// sent back: a laptop bundle whose own trail no longer reaches it was
+    /// restored from an older copy or cut back (check `rollback`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub laptop_heads: Vec<ChainHead>,
+}
+
+/// A head of one bundle's trail, named by the bundle (chain) id.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ChainHead {
+    pub chain: String,
+    pub head: SignedHead,
 }
 
 /// One revision as it travels in a results package.
@@ -340,6 +352,7 @@ mod tests {
             revoked: vec![("fpr-old".into(), 1_600_000_000_000)],
             expires_at_ms: Some(1_800_000_000_000),
             site_head: None,
+            laptop_heads: Vec::new(),
         };
         round_trip(WORK_DOC, &doc);
     }

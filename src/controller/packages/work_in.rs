@@ -131,6 +131,7 @@ fn open_work_inner(
     let project = if existing {
         let project = existing_bundle(&root, identity, &m)?;
         check_site_rollback(project.store.conn(), &m, &doc)?;
+        check_own_rollback(&project, &doc)?;
         Some(project)
     } else {
         trust_first_package(&m, &doc, expect_signer)?;
@@ -234,6 +235,35 @@ fn check_site_rollback(conn: &store::Db, m: &Manifest, doc: &WorkDoc) -> Result<
         )),
         Some(_) => Ok(()),
     }
+}
+
+/// The site holds this laptop bundle's trail up to the head it sent back;
+/// if the trail here no longer holds that row with that hash, this bundle
+/// was restored from an older copy, or its trail was cut back or
+/// rewritten (check `rollback`).
+fn check_own_rollback(project: &Project, doc: &WorkDoc) -> Result<()> {
+    let pid = project.project_id();
+    let Some(seen) = doc.laptop_heads.iter().find(|h| h.chain == pid) else {
+        return Ok(());
+    };
+    let seen = &seen.head;
+    let why = match store::audit_hash_at(project.store.conn(), seen.seq)? {
+        None => format!(
+            "the site holds this bundle's audit trail up to row {} (signed by {}), but here it ends before that",
+            seen.seq, seen.signer
+        ),
+        Some(hash) if hash != seen.hash => format!(
+            "row {} of this bundle's audit trail differs from the one the site holds",
+            seen.seq
+        ),
+        Some(_) => return Ok(()),
+    };
+    Err(refused(
+        "rollback",
+        format!(
+            "{why}: this laptop bundle was restored from an older copy, or its trail was cut back or rewritten; tell the site's admins"
+        ),
+    ))
 }
 
 /// Opens the bundle an earlier package of the same project made, and runs
