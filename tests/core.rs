@@ -977,3 +977,35 @@ fn segments_stay_inside_the_recording_and_keep_their_transcript() {
     });
     assert!(r.is_err());
 }
+
+#[test]
+fn audit_verify_recomputes_signer_fingerprints_from_the_keys() {
+    let f = busy_project();
+    // An insider with the database key adds a users row pairing their own
+    // key with a fingerprint that is not its own, and signs a head (linked
+    // properly) in that name.
+    let mallory = UnlockedIdentity::generate("Mallory");
+    let claimed = "0000-0000-0000-0000-0000";
+    let project = Project::open(&f.root, &f.admin).unwrap();
+    let conn = project.store.conn();
+    let last = sealtag::store::signed_heads(conn).unwrap().pop().unwrap();
+    let (seq, hash) = sealtag::store::audit_tip(conn).unwrap().unwrap();
+    let pid = project.project_id().to_string();
+    let prev = sealtag::audit::head_link(&last);
+    let signature = mallory.sign(&sealtag::audit::head_message_v2(&pid, seq, &hash, &prev));
+    project
+        .store
+        .raw_connection()
+        .execute_batch(&format!(
+            "INSERT INTO users(fingerprint, name, public_key, role, added_at) VALUES ('{claimed}', 'Ada Admin', '{}', 'admin', 0);
+             INSERT INTO audit_heads(seq, hash, signer, signature, at, prev) VALUES ({seq}, '{hash}', '{claimed}', '{}', 0, '{prev}');",
+            mallory.public().to_key_string(),
+            hex::encode(signature)
+        ))
+        .unwrap();
+    drop(project);
+    let problem = verify(&f)
+        .problem
+        .expect("the claimed fingerprint is not the key's");
+    assert!(problem.what.contains("unknown signer"), "{}", problem.what);
+}
