@@ -126,6 +126,7 @@ actions! {
     ClockBackwards = "clock.backwards",
     // Reading the trail.
     AuditVerify = "audit.verify",
+    AuditAnchor = "audit.anchor",
     AuditAnomalies = "audit.anomalies",
     AccessReview = "access.review",
 }

@@ -1,7 +1,7 @@
 //! End-to-end tests of the `sealtag` binary: the CLI contract (names, JSON,
 //! exit codes) in a fresh temp dir per test, as scripts and other tools use it.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -87,6 +87,10 @@ impl Site {
 
 fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn stderr(out: &Output) -> String {
@@ -606,6 +610,104 @@ fn audit_verify_json_reports_the_chain() {
     assert!(report["rows"].as_i64().unwrap() >= 3);
     assert!(report["signed_heads"].as_i64().unwrap() >= 1);
     assert_eq!(report["head_hash"].as_str().unwrap().len(), 64);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn audit_head_exports_a_checkpoint_that_verify_anchor_holds_the_trail_to() {
+    let site = site_with_project();
+    let backup = site.dir.path().join("backup.sealtag");
+    copy_dir(&site.project(), &backup);
+    site.ok("admin", &["audit", "verify", "--project", &site.p()]);
+    let anchor_path = site.dir.path().join("checkpoint.json");
+    let anchor = anchor_path.to_str().unwrap();
+    let out = site.ok(
+        "admin",
+        &["audit", "head", "--project", &site.p(), "--out", anchor],
+    );
+    assert!(out.contains("checkpoint: row"), "{out}");
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(&anchor_path).unwrap()).unwrap();
+    assert_eq!(file["format"], "sealtag-audit-anchor-v1");
+    assert!(file["head"]["seq"].as_i64().unwrap() >= 3, "{file}");
+    assert_eq!(file["head"]["hash"].as_str().unwrap().len(), 64);
+    assert!(file["public_key"].as_str().is_some());
+    assert!(file["project_id"].as_str().is_some());
+
+    // The live trail extends the checkpoint.
+    let report = site.json(
+        "admin",
+        &[
+            "audit",
+            "verify",
+            "--project",
+            &site.p(),
+            "--anchor",
+            anchor,
+            "--json",
+        ],
+    );
+    assert!(report["problem"].is_null(), "{report}");
+    assert_eq!(report["anchors"], 1);
+    // The verifying session's own opening row is not signed yet.
+    assert_eq!(report["unsigned_tail"]["rows"], 1, "{report}");
+
+    // The bundle restored from the older copy: its own chain is intact,
+    // but it does not reach the checkpoint.
+    std::fs::rename(site.project(), site.dir.path().join("newer.sealtag")).unwrap();
+    copy_dir(&backup, &site.project());
+    site.ok("admin", &["audit", "verify", "--project", &site.p()]);
+    let out = site.run(
+        "admin",
+        &[
+            "audit",
+            "verify",
+            "--project",
+            &site.p(),
+            "--anchor",
+            anchor,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("does not extend the anchor"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A checkpoint edited offline is refused as one.
+    let mut edited = file.clone();
+    edited["head"]["seq"] = json!(1);
+    std::fs::write(&anchor_path, edited.to_string()).unwrap();
+    let out = site.run(
+        "admin",
+        &[
+            "audit",
+            "verify",
+            "--project",
+            &site.p(),
+            "--anchor",
+            anchor,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("not validly signed"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

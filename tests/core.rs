@@ -360,7 +360,8 @@ fn audit_verify_detects_a_forged_head() {
     let f = busy_project();
     tamper(
         &f,
-        "UPDATE audit_heads SET signature = replace(signature, substr(signature, 1, 2), 'ff') WHERE id = 1;",
+        "DROP TRIGGER IF EXISTS audit_heads_no_update;
+         UPDATE audit_heads SET signature = replace(signature, substr(signature, 1, 2), 'ff') WHERE id = 1;",
     );
     assert!(
         verify(&f)
@@ -369,6 +370,176 @@ fn audit_verify_detects_a_forged_head() {
             .what
             .contains("signature")
     );
+}
+
+/// What an insider with the database key can do that the app never
+/// does: drop the guards on the audit tables.
+const UNLOCK_HEADS: &str =
+    "DROP TRIGGER IF EXISTS audit_heads_no_update; DROP TRIGGER IF EXISTS audit_heads_no_delete;";
+
+/// An insider rewrites row `seq`'s details and recomputes every hash from
+/// there on, so the rows form a valid chain again, and removes the signed
+/// heads that would give the rewrite away (all from `seq` on).
+fn rewrite_trail(f: &Fixture, seq: i64) {
+    let project = Project::open(&f.root, &f.admin).unwrap();
+    let conn = project.store.raw_connection();
+    conn.execute_batch(&format!("{UNLOCK_AUDIT} {UNLOCK_HEADS}"))
+        .unwrap();
+    let rows = sealtag::store::audit_rows(project.store.conn()).unwrap();
+    let mut prev = rows[(seq - 2) as usize].hash.clone();
+    for mut row in rows.into_iter().filter(|r| r.seq >= seq) {
+        if row.seq == seq {
+            row.details = "{\"rewritten\":true}".into();
+        }
+        let hash = sealtag::audit::entry_hash(
+            row.seq,
+            row.at_ms,
+            &row.actor,
+            &row.action,
+            &row.target,
+            &row.details,
+            &prev,
+        );
+        conn.execute(
+            "UPDATE audit SET details = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+            (&row.details, &prev, &hash, row.seq),
+        )
+        .unwrap();
+        prev = hash;
+    }
+    conn.execute("DELETE FROM audit_heads WHERE seq >= ?1", [seq])
+        .unwrap();
+}
+
+#[test]
+fn audit_heads_are_append_only_in_the_database() {
+    let f = busy_project();
+    let project = Project::open(&f.root, &f.admin).unwrap();
+    let conn = project.store.raw_connection();
+    let err = conn
+        .execute_batch("UPDATE audit_heads SET seq = 1")
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let err = conn.execute_batch("DELETE FROM audit_heads").unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+}
+
+#[test]
+fn audit_verify_detects_a_removed_head() {
+    let f = busy_project();
+    // Several sessions, several heads; the insider removes one in the
+    // middle (the head covering a row they want to disown).
+    drop(open(&f.root, &f.admin));
+    let project = Project::open(&f.root, &f.admin).unwrap();
+    let heads = sealtag::store::signed_heads(project.store.conn()).unwrap();
+    assert!(heads.len() >= 3, "{heads:?}");
+    project
+        .store
+        .raw_connection()
+        .execute_batch(&format!(
+            "{UNLOCK_HEADS} DELETE FROM audit_heads WHERE id = (SELECT id FROM audit_heads ORDER BY id LIMIT 1 OFFSET 1);"
+        ))
+        .unwrap();
+    drop(project);
+    let problem = verify(&f).problem.expect("removed head detected");
+    assert!(problem.what.contains("does not follow"), "{}", problem.what);
+}
+
+#[test]
+fn a_rebuilt_trail_passes_its_own_heads_but_fails_against_an_anchor() {
+    let f = busy_project();
+    let mut s = open(&f.root, &f.admin);
+    let anchor = s.audit_anchor().unwrap();
+    s.close().unwrap();
+    // The insider rewrites a row before the anchor, recomputes the chain
+    // and drops the heads after it; their next session signs the rebuilt
+    // trail with their own key.
+    rewrite_trail(&f, 6);
+    let own = verify(&f);
+    assert!(
+        own.ok(),
+        "the rebuilt trail agrees with its own heads: {own:?}"
+    );
+    let mut s = open(&f.root, &f.admin);
+    let report = s.verify_audit_anchored(&[anchor]).unwrap();
+    let problem = report.problem.expect("the anchor catches the rewrite");
+    assert!(
+        problem.what.contains("does not extend the anchor"),
+        "{}",
+        problem.what
+    );
+}
+
+#[test]
+fn a_truncated_trail_fails_against_an_anchor() {
+    let f = busy_project();
+    let mut s = open(&f.root, &f.admin);
+    let anchor = s.audit_anchor().unwrap();
+    s.close().unwrap();
+    let cut = anchor.head.seq - 3;
+    tamper(
+        &f,
+        &format!(
+            "{UNLOCK_AUDIT} {UNLOCK_HEADS} DELETE FROM audit WHERE seq > {cut}; DELETE FROM audit_heads WHERE seq > {cut};"
+        ),
+    );
+    assert!(verify(&f).ok(), "the cut trail agrees with its own heads");
+    let mut s = open(&f.root, &f.admin);
+    let report = s
+        .verify_audit_anchored(std::slice::from_ref(&anchor))
+        .unwrap();
+    let problem = report.problem.expect("the anchor catches the cut");
+    assert!(
+        problem.what.contains("does not extend the anchor"),
+        "{}",
+        problem.what
+    );
+    // An anchor edited offline is not a checkpoint.
+    let mut forged = anchor;
+    forged.head.seq = 1;
+    let report = s.verify_audit_anchored(&[forged]).unwrap();
+    assert!(
+        report
+            .problem
+            .expect("forged anchor")
+            .what
+            .contains("not validly signed"),
+    );
+}
+
+#[test]
+fn a_session_ended_without_close_is_signed_at_the_next_open() {
+    let f = busy_project();
+    let mut s = open(&f.root, &f.admin);
+    let class_id = s.classes().unwrap()[0].id;
+    s.apply_label(LabelChange::Create {
+        item_id: f.item,
+        draft: AnnotationDraft::new(class_id, a_box()),
+    })
+    .unwrap();
+    // kill -9: no close, no drop.
+    std::mem::forget(s);
+    let project = Project::open(&f.root, &f.admin).unwrap();
+    let rows = sealtag::store::audit_rows(project.store.conn()).unwrap();
+    let heads = sealtag::store::signed_heads(project.store.conn()).unwrap();
+    let tip = rows.last().unwrap().seq;
+    let before = sealtag::audit::verify_chain(f_pid(&project), &rows, &heads, &|_, _, _| true);
+    let tail = before
+        .unsigned_tail
+        .expect("the crashed session's rows are unsigned");
+    assert_eq!(tail.rows, 2, "session.open and label.create: {tail:?}");
+    assert_eq!(tail.first_seq + tail.rows - 1, tip);
+    drop(project);
+    let mut s = open(&f.root, &f.admin);
+    assert!(s.latest_audit_head().unwrap().unwrap().seq >= tip);
+    let report = s.verify_audit().unwrap();
+    assert!(report.ok(), "{report:?}");
+    // Only this session's own opening row is still unsigned.
+    assert_eq!(report.unsigned_tail.expect("this session").rows, 1);
+}
+
+fn f_pid(project: &Project) -> &str {
+    project.project_id()
 }
 
 #[test]
@@ -805,6 +976,38 @@ fn segments_stay_inside_the_recording_and_keep_their_transcript() {
         draft: AnnotationDraft::new(person, seg(3.0, 2.0)),
     });
     assert!(r.is_err());
+}
+
+#[test]
+fn audit_verify_recomputes_signer_fingerprints_from_the_keys() {
+    let f = busy_project();
+    // An insider with the database key adds a users row pairing their own
+    // key with a fingerprint that is not its own, and signs a head (linked
+    // properly) in that name.
+    let mallory = UnlockedIdentity::generate("Mallory");
+    let claimed = "0000-0000-0000-0000-0000";
+    let project = Project::open(&f.root, &f.admin).unwrap();
+    let conn = project.store.conn();
+    let last = sealtag::store::signed_heads(conn).unwrap().pop().unwrap();
+    let (seq, hash) = sealtag::store::audit_tip(conn).unwrap().unwrap();
+    let pid = project.project_id().to_string();
+    let prev = sealtag::audit::head_link(&last);
+    let signature = mallory.sign(&sealtag::audit::head_message_v2(&pid, seq, &hash, &prev));
+    project
+        .store
+        .raw_connection()
+        .execute_batch(&format!(
+            "INSERT INTO users(fingerprint, name, public_key, role, added_at) VALUES ('{claimed}', 'Ada Admin', '{}', 'admin', 0);
+             INSERT INTO audit_heads(seq, hash, signer, signature, at, prev) VALUES ({seq}, '{hash}', '{claimed}', '{}', 0, '{prev}');",
+            mallory.public().to_key_string(),
+            hex::encode(signature)
+        ))
+        .unwrap();
+    drop(project);
+    let problem = verify(&f)
+        .problem
+        .expect("the claimed fingerprint is not the key's");
+    assert!(problem.what.contains("unknown signer"), "{}", problem.what);
 }
 
 // ------------------------------------------------ signed membership (issue 18)

@@ -795,3 +795,181 @@ fn mask_class_regions_are_filled_in_the_annotators_image() {
     let mut admin = site.admin();
     assert_eq!(&admin.load_item(item).unwrap().bytes[..], &original[..]);
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_site_restored_from_an_older_copy_is_caught_by_the_laptop_it_sent_work_to() {
+    let site = site();
+    // The copy an insider (or a careless restore) puts back later: the
+    // site's trail before the work package went out.
+    let backup = site.path("site-backup");
+    copy_dir(&site.root, &backup);
+    let laptop = site.ann_laptop();
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    ann.skip(site.text, "unreadable").unwrap();
+    let results = site.path("r1.sealpkg");
+    ann.make_results_package(&results, false, &mut no_progress())
+        .unwrap();
+    ann.close().unwrap();
+
+    // The site's bundle rolled back: its own trail is intact and verifies.
+    std::fs::remove_dir_all(&site.root).unwrap();
+    copy_dir(&backup, &site.root);
+    let mut admin = site.admin();
+    assert!(admin.verify_audit().unwrap().ok());
+    let before = admin.content_digest().unwrap();
+    let why = refusal(
+        admin
+            .open_results_package(&results, &mut no_progress())
+            .unwrap_err(),
+    );
+    assert!(why.starts_with("rollback check failed"), "{why}");
+    assert_eq!(admin.content_digest().unwrap(), before);
+    let rejected = audit_details(&mut admin, "package.rejected");
+    assert_eq!(rejected.len(), 1);
+    assert!(rejected[0].contains("rollback"), "{}", rejected[0]);
+}
+
+#[test]
+fn the_site_accepts_results_that_saw_its_current_trail() {
+    let site = site();
+    let laptop = site.ann_laptop();
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    ann.skip(site.text, "unreadable").unwrap();
+    let results = site.path("r1.sealpkg");
+    ann.make_results_package(&results, false, &mut no_progress())
+        .unwrap();
+    ann.close().unwrap();
+    let mut admin = site.admin();
+    admin
+        .open_results_package(&results, &mut no_progress())
+        .unwrap();
+}
+
+#[test]
+fn a_site_trail_cut_back_after_work_went_out_is_caught_when_results_return() {
+    let site = site();
+    let tip = || {
+        let project = sealtag::project::Project::open(&site.root, &site.admin).unwrap();
+        sealtag::store::audit_tip(project.store.conn())
+            .unwrap()
+            .unwrap()
+            .0
+    };
+    let cut = tip();
+    let laptop = site.ann_laptop();
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    ann.skip(site.text, "unreadable").unwrap();
+    let results = site.path("r1.sealpkg");
+    ann.make_results_package(&results, false, &mut no_progress())
+        .unwrap();
+    ann.close().unwrap();
+
+    // An insider with the database key cuts the site's trail back to
+    // before the work package (and the heads that covered it): what is
+    // left is a valid chain under valid heads.
+    assert!(tip() > cut);
+    let project = sealtag::project::Project::open(&site.root, &site.admin).unwrap();
+    project
+        .store
+        .raw_connection()
+        .execute_batch(&format!(
+            "DROP TRIGGER audit_no_delete; DROP TRIGGER IF EXISTS audit_heads_no_delete;
+             DELETE FROM audit WHERE seq > {cut}; DELETE FROM audit_heads WHERE seq > {cut};"
+        ))
+        .unwrap();
+    drop(project);
+    let mut admin = site.admin();
+    assert!(admin.verify_audit().unwrap().ok(), "the cut trail verifies");
+    let why = refusal(
+        admin
+            .open_results_package(&results, &mut no_progress())
+            .unwrap_err(),
+    );
+    assert!(why.starts_with("rollback check failed"), "{why}");
+    assert_eq!(audit_details(&mut admin, "package.rejected").len(), 1);
+}
+
+#[test]
+fn a_laptop_refuses_work_from_a_site_whose_trail_went_back() {
+    let site = site();
+    let tip = || {
+        let project = sealtag::project::Project::open(&site.root, &site.admin).unwrap();
+        sealtag::store::audit_tip(project.store.conn())
+            .unwrap()
+            .unwrap()
+            .0
+    };
+    let laptop = site.ann_laptop();
+    let cut = tip();
+    // The site works on (its trail grows), and the laptop sees that trail
+    // in the next work package.
+    let mut admin = site.admin();
+    for _ in 0..15 {
+        admin.load_item(site.spare).unwrap();
+    }
+    admin.close().unwrap();
+    let work = site.work("w2.sealpkg", None);
+    site.open_work(&work).unwrap();
+    // An insider cuts the site's trail back to before all that; the next
+    // work package shows a head behind the one the laptop saw.
+    let project = sealtag::project::Project::open(&site.root, &site.admin).unwrap();
+    project
+        .store
+        .raw_connection()
+        .execute_batch(&format!(
+            "DROP TRIGGER audit_no_delete; DROP TRIGGER IF EXISTS audit_heads_no_delete;
+             DELETE FROM audit WHERE seq > {cut}; DELETE FROM audit_heads WHERE seq > {cut};"
+        ))
+        .unwrap();
+    drop(project);
+    let work = site.work("w3.sealpkg", None);
+    let why = refusal(site.open_work(&work).unwrap_err());
+    assert!(why.starts_with("rollback check failed"), "{why}");
+    // Noted in the home, written to the laptop's trail at its next unlock.
+    drop(Session::open(&laptop, site.ann.clone(), Some(&site.ann_home)).unwrap());
+    let project = sealtag::project::Project::open(&laptop, &site.ann).unwrap();
+    let rows = sealtag::store::audit_rows(project.store.conn()).unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.action == "package.rejected" && r.details.contains("rollback")),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn a_laptop_restored_from_an_older_copy_is_caught_by_the_sites_next_work() {
+    let site = site();
+    let laptop = site.ann_laptop();
+    let backup = site.path("laptop-backup");
+    copy_dir(&laptop, &backup);
+    // Ann works and her trail reaches the site.
+    let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
+    ann.skip(site.text, "unreadable").unwrap();
+    let results = site.path("r1.sealpkg");
+    ann.make_results_package(&results, false, &mut no_progress())
+        .unwrap();
+    ann.close().unwrap();
+    site.admin()
+        .open_results_package(&results, &mut no_progress())
+        .unwrap();
+    // The laptop bundle is put back from the copy: intact on its own.
+    std::fs::remove_dir_all(&laptop).unwrap();
+    copy_dir(&backup, &laptop);
+    let work = site.work("w2.sealpkg", None);
+    let why = refusal(site.open_work(&work).unwrap_err());
+    assert!(why.starts_with("rollback check failed"), "{why}");
+    assert!(why.contains("restored from an older copy"), "{why}");
+}

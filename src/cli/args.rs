@@ -721,9 +721,24 @@ pub enum AuditCommand {
         json: bool,
     },
     /// Verify the hash chain and signed heads; names the first broken row.
+    /// Rows after the last signed head are reported as an unsigned tail.
     Verify {
         #[command(flatten)]
         project: ProjectArg,
+        /// A checkpoint from `audit head --out`: fails unless the trail
+        /// still extends it (repeatable).
+        #[arg(long = "anchor", value_name = "FILE")]
+        anchors: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign the current head of the trail and write it as a checkpoint
+    /// (JSON) to keep offline, for `audit verify --anchor`.
+    Head {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
         #[arg(long)]
         json: bool,
     },

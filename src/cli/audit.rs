@@ -2,11 +2,13 @@
 //! signed heads, and flag unusual patterns in it. Flags are findings, not
 //! failures: `anomalies` exits 0 when it ran.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::json;
+use std::path::Path;
 
 use super::args::AuditCommand;
 use super::{Cli, Exit, open, print_json};
+use crate::audit::{ANCHOR_FORMAT, Anchor};
 use crate::governance::{Flag, Thresholds};
 use crate::home::Home;
 use crate::model::format_time;
@@ -40,20 +42,62 @@ pub fn run(cli: &Cli, home: &Home, cmd: &AuditCommand) -> Result<Exit> {
             }
             Ok(Exit::Ok)
         }
-        AuditCommand::Verify { project, json } => {
+        AuditCommand::Verify {
+            project,
+            anchors,
+            json,
+        } => {
+            let anchors = anchors
+                .iter()
+                .map(|path| read_anchor(path))
+                .collect::<Result<Vec<_>>>()?;
             let mut s = open(cli, home, &project.path)?;
-            let report = s.verify_audit()?;
+            let report = s.verify_audit_anchored(&anchors)?;
             if *json {
                 print_json(&report)?;
-            } else if let Some(p) = &report.problem {
-                println!("BROKEN at row {}: {}", p.seq, p.what);
             } else {
-                println!(
-                    "ok: {} rows, {} signed head(s), head {}",
-                    report.rows, report.signed_heads, report.head_hash
-                );
+                if let Some(p) = &report.problem {
+                    println!("BROKEN at row {}: {}", p.seq, p.what);
+                } else {
+                    println!(
+                        "ok: {} rows, {} signed head(s), {} anchor(s), head {}",
+                        report.rows, report.signed_heads, report.anchors, report.head_hash
+                    );
+                }
+                if let Some(t) = &report.unsigned_tail {
+                    println!(
+                        "unsigned tail: {} row(s) from row {}, {} to {} (not yet covered by a signed head)",
+                        t.rows,
+                        t.first_seq,
+                        format_time(t.first_at_ms),
+                        format_time(t.last_at_ms)
+                    );
+                }
             }
             Ok(if report.ok() { Exit::Ok } else { Exit::Error })
+        }
+        AuditCommand::Head { project, out, json } => {
+            let mut s = open(cli, home, &project.path)?;
+            let anchor = s.audit_anchor()?;
+            let text = serde_json::to_string_pretty(&anchor)?;
+            std::fs::write(out, text + "\n").with_context(|| {
+                format!(
+                    "could not write the checkpoint to {}; check the folder exists and is writable",
+                    out.display()
+                )
+            })?;
+            if *json {
+                print_json(&json!({"out": out, "anchor": anchor}))?;
+            } else {
+                println!(
+                    "checkpoint: row {} ({}) signed by {}, written to {}; keep it offline and pass it to `audit verify --anchor`",
+                    anchor.head.seq,
+                    anchor.head.hash,
+                    anchor.head.signer,
+                    out.display()
+                );
+            }
+            Ok(Exit::Ok)
         }
         AuditCommand::Anomalies { project, json } => {
             let mut s = open(cli, home, &project.path)?;
@@ -71,6 +115,30 @@ pub fn run(cli: &Cli, home: &Home, cmd: &AuditCommand) -> Result<Exit> {
             Ok(Exit::Ok)
         }
     }
+}
+
+/// Reads a checkpoint written by `audit head --out`.
+fn read_anchor(path: &Path) -> Result<Anchor> {
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "could not read the checkpoint {}; check the path",
+            path.display()
+        )
+    })?;
+    let anchor: Anchor = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{} is not a checkpoint written by `sealtag audit head --out`",
+            path.display()
+        )
+    })?;
+    if anchor.format != ANCHOR_FORMAT {
+        anyhow::bail!(
+            "{} has format {:?}, not {ANCHOR_FORMAT:?}; this build cannot check it",
+            path.display(),
+            anchor.format
+        );
+    }
+    Ok(anchor)
 }
 
 fn print_flags(flags: &[Flag], t: &Thresholds) {

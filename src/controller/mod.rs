@@ -390,6 +390,10 @@ impl Session {
                 Event::new(action, "identity", json!({"at_ms": at, "reason": reason}))
             })
             .collect();
+        // Rows after the last signed head were left by a session that
+        // ended without closing (a crash, kill -9, power loss): sign them
+        // now, before anything is added, so they are vouched for.
+        session.sign_audit_head()?;
         let pid = session.project_id().to_string();
         rows.push(Event::new(
             AuditAction::SessionOpen,
@@ -925,9 +929,22 @@ impl Session {
     /// Verifies the chain and the signed heads; the check itself is audited
     /// after it ran, so it never vouches for its own row.
     pub fn verify_audit(&mut self) -> Result<VerifyReport> {
+        self.verify_audit_anchored(&[])
+    }
+
+    /// [`Self::verify_audit`], and the trail must still extend every
+    /// anchor (a head exported earlier and kept offline): a trail cut back
+    /// or rebuilt since fails even when its own heads agree with it.
+    pub fn verify_audit_anchored(&mut self, anchors: &[audit::Anchor]) -> Result<VerifyReport> {
         let allowed = self.allow(Action::VerifyAudit, None)?;
-        let report = self.verify_audit_unaudited()?;
-        let details = json!({"ok": report.ok(), "rows": report.rows, "problem": report.problem});
+        let report = self.verify_audit_unaudited(anchors)?;
+        let details = json!({
+            "ok": report.ok(),
+            "rows": report.rows,
+            "anchors": report.anchors,
+            "unsigned_tail": report.unsigned_tail,
+            "problem": report.problem,
+        });
         let target = format!("project:{}", self.project_id());
         self.commit(allowed, |_| {
             Ok(((), Event::new(AuditAction::AuditVerify, target, details)))
@@ -935,16 +952,16 @@ impl Session {
         Ok(report)
     }
 
-    fn verify_audit_unaudited(&self) -> Result<VerifyReport> {
+    fn verify_audit_unaudited(&self, anchors: &[audit::Anchor]) -> Result<VerifyReport> {
         let conn = self.project.store.conn();
         let heads = store::signed_heads(conn)?;
+        // Fingerprints are recomputed from the keys: a users row claiming
+        // someone else's fingerprint next to the insider's key vouches for
+        // nothing.
         let keys: Vec<(String, PublicIdentity)> = store::list_users(conn)?
             .into_iter()
-            .filter_map(|u| {
-                PublicIdentity::parse(&u.public_key)
-                    .ok()
-                    .map(|k| (u.fingerprint, k))
-            })
+            .filter_map(|u| PublicIdentity::parse(&u.public_key).ok())
+            .map(|k| (k.fingerprint(), k))
             .collect();
         let verify = |signer: &str, msg: &[u8], sig_hex: &str| {
             let Ok(sig) = hex::decode(sig_hex) else {
@@ -953,41 +970,87 @@ impl Session {
             keys.iter()
                 .any(|(fpr, key)| fpr == signer && key.verify(msg, &sig))
         };
-        let mut check = audit::ChainCheck::new(self.project.project_id(), &heads);
+        // An anchor checks on its own key first: a file edited offline (or
+        // made up) is not a checkpoint.
+        let (anchors, bad): (Vec<audit::Anchor>, Vec<audit::Anchor>) =
+            anchors.iter().cloned().partition(anchor_is_signed);
+        let mut check = audit::ChainCheck::new(self.project.project_id(), &heads, &anchors);
         store::each_audit_row(conn, |row| {
             check.push_row(row);
         })?;
-        Ok(check.finish(&heads, &verify))
+        let mut report = check.finish(&heads, &anchors, &verify);
+        report.anchors += bad.len();
+        if report.problem.is_none()
+            && let Some(bad) = bad.first()
+        {
+            report.problem = Some(audit::ChainProblem {
+                seq: bad.head.seq,
+                what: format!(
+                    "the anchor at row {} is not validly signed by the key it carries (the file was altered); use an unaltered copy",
+                    bad.head.seq
+                ),
+            });
+        }
+        Ok(report)
     }
 
-    /// Signs the current chain head with this user's key and stores it, so
-    /// cutting rows off the end is detectable.
+    /// Signs the current chain head with this user's key, linked to the
+    /// head before it, and stores it, so cutting rows off the end (or
+    /// removing a head) is detectable.
     pub fn sign_audit_head(&mut self) -> Result<Option<SignedHead>> {
         let conn = self.project.store.conn();
         let Some((seq, hash)) = store::audit_tip(conn)? else {
             return Ok(None);
         };
-        if store::signed_heads(conn)?
-            .last()
-            .is_some_and(|h| h.seq == seq)
-        {
+        let last = store::signed_heads(conn)?.pop();
+        if last.as_ref().is_some_and(|h| h.seq == seq) {
             return Ok(None);
         }
-        let signature =
-            self.identity
-                .sign(&audit::head_message(self.project.project_id(), seq, &hash));
+        let pid = self.project.project_id();
+        let prev = last
+            .as_ref()
+            .map_or_else(|| audit::heads_genesis(pid), audit::head_link);
+        let signature = self
+            .identity
+            .sign(&audit::head_message_v2(pid, seq, &hash, &prev));
         let head = SignedHead {
             seq,
             hash,
             signer: self.user.fingerprint.clone(),
             signature: hex::encode(signature),
             at_ms: now_ms(),
+            prev: Some(prev),
         };
         self.record_with(Ungoverned::SessionEvent, |tx| {
             store::insert_head(tx, &head)?;
             Ok(((), None::<Event>))
         })?;
         Ok(Some(head))
+    }
+
+    /// The latest signed head, or `None` before any was signed.
+    pub fn latest_audit_head(&self) -> Result<Option<SignedHead>> {
+        Ok(store::signed_heads(self.project.store.conn())?.pop())
+    }
+
+    /// Records an export of a checkpoint, signs a head covering that row
+    /// and returns it as an [`audit::Anchor`] to keep offline.
+    pub fn audit_anchor(&mut self) -> Result<audit::Anchor> {
+        let allowed = self.allow(Action::VerifyAudit, None)?;
+        let target = format!("project:{}", self.project_id());
+        self.commit(allowed, |_| {
+            Ok(((), Event::new(AuditAction::AuditAnchor, target, json!({}))))
+        })?;
+        self.sign_audit_head()?;
+        let head = self
+            .latest_audit_head()?
+            .ok_or_else(|| CoreError::NotFound("a signed audit head".into()))?;
+        Ok(audit::Anchor {
+            format: audit::ANCHOR_FORMAT.to_string(),
+            project_id: self.project_id().to_string(),
+            head,
+            public_key: self.identity.public().to_key_string(),
+        })
     }
 
     /// Runs `PRAGMA integrity_check` and SQLCipher's HMAC check.
@@ -1013,6 +1076,15 @@ impl Session {
         self.sign_audit_head()?;
         Ok(())
     }
+}
+
+/// Whether an anchor's head is signed by the key it carries.
+fn anchor_is_signed(anchor: &audit::Anchor) -> bool {
+    PublicIdentity::parse(&anchor.public_key).is_ok_and(|key| {
+        key.fingerprint() == anchor.head.signer
+            && hex::decode(&anchor.head.signature)
+                .is_ok_and(|sig| key.verify(&anchor.head.message(&anchor.project_id), &sig))
+    })
 }
 
 impl Drop for Session {

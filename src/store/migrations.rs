@@ -333,4 +333,30 @@ pub const MIGRATIONS: &[&str] = &[
         signature TEXT NOT NULL
     );
     "#,
+    // 12: chained signed heads (each names the head before it; NULL for
+    // heads signed before), the audit tables' heads append-only like their
+    // rows, and the latest head of another bundle's chain seen in its
+    // packages (carried back so a bundle rolled back to an older copy is
+    // caught by the next peer it meets).
+    r#"
+    ALTER TABLE audit_heads ADD COLUMN prev TEXT;
+    ALTER TABLE peer_audit_heads ADD COLUMN prev TEXT;
+    CREATE TRIGGER audit_heads_no_update BEFORE UPDATE ON audit_heads
+        BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+    CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads
+        BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+    CREATE TRIGGER peer_audit_heads_no_update BEFORE UPDATE ON peer_audit_heads
+        BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+    CREATE TRIGGER peer_audit_heads_no_delete BEFORE DELETE ON peer_audit_heads
+        BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+    CREATE TABLE seen_heads (
+        chain TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        signer TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        prev TEXT,
+        at INTEGER NOT NULL
+    );
+    "#,
 ];

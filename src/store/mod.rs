@@ -1225,6 +1225,13 @@ pub fn each_audit_row(conn: &Db, mut f: impl FnMut(&audit::RowRef<'_>)) -> Resul
     Ok(())
 }
 
+/// The hash of row `seq`, if the trail has it.
+pub fn audit_hash_at(conn: &Db, seq: i64) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT hash FROM audit WHERE seq = ?1", [seq], |r| r.get(0))
+        .optional()?)
+}
+
 pub fn audit_tip(conn: &Db) -> Result<Option<(i64, String)>> {
     Ok(conn
         .query_row(
@@ -1237,15 +1244,15 @@ pub fn audit_tip(conn: &Db) -> Result<Option<(i64, String)>> {
 
 pub fn insert_head(conn: &Db, head: &SignedHead) -> Result<()> {
     conn.execute(
-        "INSERT INTO audit_heads(seq, hash, signer, signature, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![head.seq, head.hash, head.signer, head.signature, head.at_ms],
+        "INSERT INTO audit_heads(seq, hash, signer, signature, at, prev) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![head.seq, head.hash, head.signer, head.signature, head.at_ms, head.prev],
     )?;
     Ok(())
 }
 
 pub fn signed_heads(conn: &Db) -> Result<Vec<SignedHead>> {
     let mut stmt =
-        conn.prepare("SELECT seq, hash, signer, signature, at FROM audit_heads ORDER BY id")?;
+        conn.prepare("SELECT seq, hash, signer, signature, at, prev FROM audit_heads ORDER BY id")?;
     let rows = stmt.query_map([], |r| {
         Ok(SignedHead {
             seq: r.get(0)?,
@@ -1253,6 +1260,7 @@ pub fn signed_heads(conn: &Db) -> Result<Vec<SignedHead>> {
             signer: r.get(2)?,
             signature: r.get(3)?,
             at_ms: r.get(4)?,
+            prev: r.get(5)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

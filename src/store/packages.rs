@@ -386,10 +386,66 @@ pub fn insert_peer_audit(conn: &Db, chain: &str, row: &AuditEntry) -> Result<()>
 
 pub fn insert_peer_head(conn: &Db, chain: &str, head: &SignedHead) -> Result<()> {
     conn.execute(
-        "INSERT INTO peer_audit_heads(chain, seq, hash, signer, signature, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![chain, head.seq, head.hash, head.signer, head.signature, head.at_ms],
+        "INSERT INTO peer_audit_heads(chain, seq, hash, signer, signature, at, prev) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![chain, head.seq, head.hash, head.signer, head.signature, head.at_ms, head.prev],
     )?;
     Ok(())
+}
+
+/// Per laptop chain, the latest head signed by `signer` this site holds.
+pub fn latest_peer_heads_by(conn: &Db, signer: &str) -> Result<Vec<(String, SignedHead)>> {
+    let mut stmt = conn.prepare(
+        "SELECT chain, seq, hash, signer, signature, at, prev FROM peer_audit_heads h
+         WHERE signer = ?1 AND seq = (SELECT max(seq) FROM peer_audit_heads WHERE chain = h.chain)
+         GROUP BY chain ORDER BY chain",
+    )?;
+    let rows = stmt.query_map([signer], |r| {
+        Ok((
+            r.get(0)?,
+            SignedHead {
+                seq: r.get(1)?,
+                hash: r.get(2)?,
+                signer: r.get(3)?,
+                signature: r.get(4)?,
+                at_ms: r.get(5)?,
+                prev: r.get(6)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Keeps `head` as the latest head seen of `chain` (another bundle's own
+/// trail, shown in its packages) unless a later one is already kept.
+pub fn note_seen_head(conn: &Db, chain: &str, head: &SignedHead) -> Result<()> {
+    conn.execute(
+        "INSERT INTO seen_heads(chain, seq, hash, signer, signature, prev, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signer = excluded.signer,
+             signature = excluded.signature, prev = excluded.prev, at = excluded.at
+         WHERE excluded.seq > seen_heads.seq",
+        params![chain, head.seq, head.hash, head.signer, head.signature, head.prev, head.at_ms],
+    )?;
+    Ok(())
+}
+
+/// The latest head of `chain` seen in its packages.
+pub fn seen_head(conn: &Db, chain: &str) -> Result<Option<SignedHead>> {
+    Ok(conn
+        .query_row(
+            "SELECT seq, hash, signer, signature, at, prev FROM seen_heads WHERE chain = ?1",
+            [chain],
+            |r| {
+                Ok(SignedHead {
+                    seq: r.get(0)?,
+                    hash: r.get(1)?,
+                    signer: r.get(2)?,
+                    signature: r.get(3)?,
+                    at_ms: r.get(4)?,
+                    prev: r.get(5)?,
+                })
+            },
+        )
+        .optional()?)
 }
 
 /// The chains held for peers: (chain id, rows).
@@ -421,7 +477,7 @@ pub fn peer_audit_rows(conn: &Db, chain: &str) -> Result<Vec<AuditEntry>> {
 
 pub fn peer_heads(conn: &Db, chain: &str) -> Result<Vec<SignedHead>> {
     let mut stmt = conn.prepare(
-        "SELECT seq, hash, signer, signature, at FROM peer_audit_heads WHERE chain = ?1 ORDER BY rowid",
+        "SELECT seq, hash, signer, signature, at, prev FROM peer_audit_heads WHERE chain = ?1 ORDER BY rowid",
     )?;
     let rows = stmt.query_map([chain], |r| {
         Ok(SignedHead {
@@ -430,6 +486,7 @@ pub fn peer_heads(conn: &Db, chain: &str) -> Result<Vec<SignedHead>> {
             signer: r.get(2)?,
             signature: r.get(3)?,
             at_ms: r.get(4)?,
+            prev: r.get(5)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -56,7 +56,7 @@ const SITE_ORIGIN: &str = "site:";
 
 /// The names of the checks a results package passes, in order (the CLI
 /// and the docs list them; each refusal names one).
-pub fn results_check_names() -> [&'static str; 10] {
+pub fn results_check_names() -> [&'static str; 11] {
     [
         "decryption",
         "format",
@@ -67,6 +67,7 @@ pub fn results_check_names() -> [&'static str; 10] {
         "revocation",
         "replay",
         "member hash",
+        "rollback",
         "item",
     ]
 }

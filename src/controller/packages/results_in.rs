@@ -159,6 +159,7 @@ impl Session {
         };
         let results: ResultsDoc = parse_doc(RESULTS_DOC, results)?;
         let audit_doc: AuditDoc = parse_doc(AUDIT_DOC, audit_doc)?;
+        check_site_rollback(conn, &audit_doc, &signer)?;
         check_items_sent(conn, &results, &signer)?;
         if audit_doc.chain != results.laptop_project_id {
             return Err(refused(
@@ -680,6 +681,39 @@ fn item_conflict(
     Ok(None)
 }
 
+/// The head of this site's own trail the laptop saw in its work packages
+/// must still be in the trail with the hash it had: a site bundle restored
+/// from an older copy, or whose trail was cut back or rewritten since, is
+/// caught the first time it meets a laptop it sent work to.
+fn check_site_rollback(
+    conn: &store::Db,
+    doc: &AuditDoc,
+    signer: &crate::model::User,
+) -> Result<()> {
+    let Some(seen) = &doc.site_head_seen else {
+        return Ok(());
+    };
+    let fail = |why: String| {
+        Err(refused(
+            "rollback",
+            format!(
+                "{why}: this site's bundle was restored from an older copy, or its audit trail was cut back or rewritten; run `sealtag audit verify` with your checkpoints and find out what happened before merging"
+            ),
+        ))
+    };
+    match store::audit_hash_at(conn, seen.seq)? {
+        None => fail(format!(
+            "{} has seen this site's audit trail reach row {} (signed by {}), but it now ends before that",
+            signer.name, seen.seq, seen.signer
+        )),
+        Some(hash) if hash != seen.hash => fail(format!(
+            "row {} of this site's audit trail differs from the one {} saw (signed by {})",
+            seen.seq, signer.name, seen.signer
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Checks an audit segment: it continues the chain held for that bundle
 /// (or starts it), every row hashes and links, and a head signed by the
 /// annotator covers its last row.
@@ -694,6 +728,26 @@ fn check_segment(
         Some(tip) => tip,
         None => (0, audit::genesis_hash(&doc.chain)),
     };
+    // The laptop's trail now ends at or before what this site already
+    // holds of it, or holds another row where the site's copy ends: it was
+    // restored from an older copy, cut back or rewritten.
+    let forked = doc.rows.iter().any(|r| r.seq == seq && r.hash != prev)
+        || doc
+            .rows
+            .first()
+            .is_some_and(|r| r.seq == seq + 1 && r.prev_hash != prev);
+    if let Some(last) = doc.rows.last()
+        && seq > 0
+        && (last.seq <= seq || forked)
+    {
+        return Err(refused(
+            "rollback",
+            format!(
+                "the laptop's audit trail now ends at row {} and does not continue the {seq} rows of it this site already holds (from {}): the laptop bundle was restored from an older copy or its trail was cut back or rewritten; do not merge it, and ask {} what happened",
+                last.seq, signer.name, signer.name
+            ),
+        ));
+    }
     if let Some(first) = doc.rows.first()
         && first.seq != seq + 1
     {
@@ -731,8 +785,7 @@ fn check_segment(
         h.seq == seq
             && h.hash == prev
             && h.signer == signer.fingerprint
-            && hex::decode(&h.signature)
-                .is_ok_and(|sig| key.verify(&audit::head_message(&doc.chain, h.seq, &h.hash), &sig))
+            && hex::decode(&h.signature).is_ok_and(|sig| key.verify(&h.message(&doc.chain), &sig))
     });
     if !doc.rows.is_empty() && !covered {
         return Err(fail(format!(

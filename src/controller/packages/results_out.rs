@@ -118,6 +118,7 @@ impl Session {
             chain: self.project_id().to_string(),
             rows,
             heads,
+            site_head_seen: store::seen_head(conn, &origin)?,
         };
         Ok(PlannedPackage {
             kind: PackageKind::Results,

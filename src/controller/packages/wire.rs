@@ -150,6 +150,25 @@ pub struct WorkDoc {
     /// docs/governance.md).
     #[serde(default)]
     pub expires_at_ms: Option<i64>,
+    /// The site's latest signed audit head when the package was made. The
+    /// laptop keeps the latest it has seen, refuses a later package whose
+    /// head is behind it (check `rollback`), and carries it back in its
+    /// results, where the site refuses it if its own trail no longer
+    /// reaches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_head: Option<SignedHead>,
+    /// The latest head the site holds of each laptop trail the recipient
+    /// sent back: a laptop bundle whose own trail no longer reaches it was
+    /// restored from an older copy or cut back (check `rollback`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub laptop_heads: Vec<ChainHead>,
+}
+
+/// A head of one bundle's trail, named by the bundle (chain) id.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ChainHead {
+    pub chain: String,
+    pub head: SignedHead,
 }
 
 /// One revision as it travels in a results package.
@@ -216,6 +235,11 @@ pub struct AuditDoc {
     pub chain: String,
     pub rows: Vec<AuditEntry>,
     pub heads: Vec<SignedHead>,
+    /// The latest head of the site's own trail this laptop has seen (in
+    /// work packages): the site refuses the package (check `rollback`) if
+    /// its trail does not hold that row with that hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_head_seen: Option<SignedHead>,
 }
 
 /// Parses a package document; a malformed one fails the format check.
@@ -334,6 +358,8 @@ mod tests {
             revoked: vec![("fpr-old".into(), 1_600_000_000_000)],
             membership: vec![],
             expires_at_ms: Some(1_800_000_000_000),
+            site_head: None,
+            laptop_heads: Vec::new(),
         };
         round_trip(WORK_DOC, &doc);
     }
@@ -389,7 +415,9 @@ mod tests {
                 signer: "fpr-ann".into(),
                 signature: "22".into(),
                 at_ms: 1_700_000_000_004,
+                prev: None,
             }],
+            site_head_seen: None,
         };
         round_trip(AUDIT_DOC, &audit);
     }

@@ -129,7 +129,10 @@ fn open_work_inner(
     // site admins it was told about; a first package trusts the fingerprint
     // read out of band when given, else its signer (shown to the user).
     let project = if existing {
-        Some(existing_bundle(&root, identity, &m)?)
+        let project = existing_bundle(&root, identity, &m)?;
+        check_site_rollback(project.store.conn(), &m, &doc)?;
+        check_own_rollback(&project, &doc)?;
+        Some(project)
     } else {
         trust_first_package(&m, &doc, expect_signer)?;
         None
@@ -203,6 +206,69 @@ fn open_work_inner(
         items_added,
         prelabels: doc.prelabels.len(),
     })
+}
+
+/// A site restored from an older copy (or with its trail cut back) shows
+/// a head behind one this laptop already saw from it: refused (check
+/// `rollback`). A head further on cannot be checked here (the laptop holds
+/// none of the rows between); the site checks the head the laptop carries
+/// back.
+fn check_site_rollback(conn: &store::Db, m: &Manifest, doc: &WorkDoc) -> Result<()> {
+    let Some(seen) = store::seen_head(conn, &m.project_id)? else {
+        return Ok(());
+    };
+    let fail = |why: String| {
+        Err(refused(
+            "rollback",
+            format!(
+                "{why}; the site's bundle was restored from an older copy or its audit trail was cut back or rewritten: tell the site's admins and do not use this package"
+            ),
+        ))
+    };
+    match &doc.site_head {
+        None => fail(format!(
+            "this package carries no signed head of the site's audit trail, but an earlier one reached row {}",
+            seen.seq
+        )),
+        Some(h) if h.seq < seen.seq => fail(format!(
+            "the site's audit trail in this package ends at row {}, but this laptop already saw row {} signed by {}",
+            h.seq, seen.seq, seen.signer
+        )),
+        Some(h) if h.seq == seen.seq && h.hash != seen.hash => fail(format!(
+            "row {} of the site's audit trail differs from the one this laptop saw",
+            h.seq
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The site holds this laptop bundle's trail up to the head it sent back;
+/// if the trail here no longer holds that row with that hash, this bundle
+/// was restored from an older copy, or its trail was cut back or
+/// rewritten (check `rollback`).
+fn check_own_rollback(project: &Project, doc: &WorkDoc) -> Result<()> {
+    let pid = project.project_id();
+    let Some(seen) = doc.laptop_heads.iter().find(|h| h.chain == pid) else {
+        return Ok(());
+    };
+    let seen = &seen.head;
+    let why = match store::audit_hash_at(project.store.conn(), seen.seq)? {
+        None => format!(
+            "the site holds this bundle's audit trail up to row {} (signed by {}), but here it ends before that",
+            seen.seq, seen.signer
+        ),
+        Some(hash) if hash != seen.hash => format!(
+            "row {} of this bundle's audit trail differs from the one the site holds",
+            seen.seq
+        ),
+        Some(_) => return Ok(()),
+    };
+    Err(refused(
+        "rollback",
+        format!(
+            "{why}: this laptop bundle was restored from an older copy, or its trail was cut back or rewritten; tell the site's admins"
+        ),
+    ))
 }
 
 /// Opens the bundle an earlier package of the same project made, and runs
@@ -571,6 +637,9 @@ fn install_work(
         remasked,
     } = install_items(&tx, &pid, doc, m, mine.id, &written)?;
     install_comments(&tx, doc, mine.id)?;
+    if let Some(head) = &doc.site_head {
+        store::note_seen_head(&tx, &m.project_id, head)?;
+    }
     store::set_meta(
         &tx,
         "acceptance",

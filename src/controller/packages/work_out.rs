@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::wire::{
-    CommentDoc, Person, PreLabel, SentPrivacy, WORK_DOC, WorkDoc, WorkItem, json_bytes,
+    ChainHead, CommentDoc, Person, PreLabel, SentPrivacy, WORK_DOC, WorkDoc, WorkItem, json_bytes,
 };
 use super::{MadePackage, MediaRef, PlannedPackage, Transform, char_to_byte};
 use crate::controller::{CoreError, PROJECT_SETTINGS, Result, Session};
@@ -156,6 +156,10 @@ impl Session {
                 settings.insert(key.to_string(), self.project_setting(key)?);
             }
         }
+        // The site's trail as of now, signed, travels with the work: the
+        // laptop holds the site to it (check `rollback`).
+        self.sign_audit_head()?;
+        let site_head = self.latest_audit_head()?;
         let conn = self.project.store.conn();
         let WorkPlanner { user, users, .. } = planner;
         let doc = WorkDoc {
@@ -181,6 +185,11 @@ impl Session {
             revoked: store::revoked_members(conn)?,
             membership: store::membership_log(conn)?,
             expires_at_ms: expires,
+            site_head,
+            laptop_heads: store::latest_peer_heads_by(conn, &user.fingerprint)?
+                .into_iter()
+                .map(|(chain, head)| ChainHead { chain, head })
+                .collect(),
         };
         let recipient = PublicIdentity::parse(&user.public_key)?;
         let (package_id, sequence) =
