@@ -1060,7 +1060,7 @@ fn verify_checks_a_package_sealed_to_me_and_names_the_failed_check() {
     let mut sealed = Vec::new();
     let new = NewPackage {
         kind: PackageKind::Work,
-        project_id: "p",
+        project_id: "0123456789abcdef0123456789abcdef",
         sequence: 1,
         package_id: None,
     };

@@ -806,3 +806,37 @@ fn segments_stay_inside_the_recording_and_keep_their_transcript() {
     });
     assert!(r.is_err());
 }
+
+/// A blob id is only ever 32 lowercase hex characters. Anything else (a
+/// row edited by someone holding the key, a crafted package) named a path
+/// outside `blobs/`: an absolute id replaced the whole path, `../` walked
+/// out, and a multi-byte first character fell back to shard `00` with the
+/// whole id appended. Removing or reading such a blob must touch nothing.
+#[test]
+fn blob_ids_that_are_not_hex_name_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("p.sealtag");
+    let paths = sealtag::bundle::BundlePaths::new(&root);
+    std::fs::create_dir_all(paths.blobs()).unwrap();
+    let victim = dir.path().join("victim");
+    let key = sealtag::crypto::SecretBytes::<32>::random();
+    for id in [
+        victim.to_str().unwrap().to_string(),
+        "../../victim".to_string(),
+        "\u{20ac}/../../../victim".to_string(),
+    ] {
+        std::fs::write(&victim, b"keep me").unwrap();
+        paths.remove_blob(&id);
+        assert!(
+            victim.exists(),
+            "blob id {id:?} deleted a file outside blobs/"
+        );
+        let err = paths
+            .read_blob("0123456789abcdef0123456789abcdef", &id, &key)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("not a Sealtag id"),
+            "{id:?}: {err}"
+        );
+    }
+}

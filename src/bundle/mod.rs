@@ -29,6 +29,8 @@ pub enum BundleError {
     AlreadyExists { path: PathBuf },
     #[error("{path} is not a Sealtag project (no header file)")]
     NotABundle { path: PathBuf },
+    #[error(transparent)]
+    BadId(#[from] crate::ids::IdError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BundleError + '_ {
@@ -61,9 +63,12 @@ impl BundlePaths {
     pub fn blobs(&self) -> PathBuf {
         self.root.join("blobs")
     }
-    pub fn blob(&self, blob_id: &str) -> PathBuf {
-        let shard = blob_id.get(..2).unwrap_or("00");
-        self.blobs().join(shard).join(blob_id)
+    /// The file of blob `blob_id`; refused unless the id is 32 lowercase
+    /// hex characters, so no id from a row or package can name a path
+    /// outside `blobs/`.
+    pub fn blob(&self, blob_id: &str) -> Result<PathBuf, BundleError> {
+        crate::ids::check(crate::ids::IdKind::Blob, blob_id)?;
+        Ok(self.blobs().join(&blob_id[..2]).join(blob_id))
     }
 
     /// Creates the empty directory layout; refuses to reuse an existing bundle.
@@ -97,7 +102,7 @@ impl BundlePaths {
     ) -> Result<NewBlob, BundleError> {
         let blob_id = hex::encode(crypto::random_bytes::<16>());
         let key = SecretBytes::<32>::random();
-        let final_path = self.blob(&blob_id);
+        let final_path = self.blob(&blob_id)?;
         let dir = final_path.parent().unwrap_or(&self.root).to_path_buf();
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let tmp = dir.join(format!(".{blob_id}.tmp"));
@@ -123,7 +128,7 @@ impl BundlePaths {
         blob_id: &str,
         key: &SecretBytes<32>,
     ) -> Result<Zeroizing<Vec<u8>>, BundleError> {
-        let path = self.blob(blob_id);
+        let path = self.blob(blob_id)?;
         let blob_err = |source| BundleError::Blob {
             blob_id: blob_id.to_string(),
             source,
@@ -156,7 +161,7 @@ impl BundlePaths {
         key: &SecretBytes<32>,
         out: &mut impl io::Write,
     ) -> Result<u64, BundleError> {
-        let path = self.blob(blob_id);
+        let path = self.blob(blob_id)?;
         let file = File::open(&path).map_err(io_err(&path))?;
         let mut reader = io::BufReader::with_capacity(256 * 1024, file);
         crypto::decrypt_blob_to(key, project_id, blob_id, &mut reader, out).map_err(|source| {
@@ -168,8 +173,11 @@ impl BundlePaths {
     }
 
     /// Deletes a blob file that no row references (a failed package open).
+    /// An id that is not a blob id names no file here: nothing is removed.
     pub fn remove_blob(&self, blob_id: &str) {
-        let _ = fs::remove_file(self.blob(blob_id));
+        if let Ok(path) = self.blob(blob_id) {
+            let _ = fs::remove_file(path);
+        }
     }
 }
 

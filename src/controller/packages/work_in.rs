@@ -44,7 +44,9 @@ pub fn default_local_bundle(home: &Home, origin_project_id: &str, name: &str) ->
         .chars()
         .take(32)
         .collect();
-    let short = origin_project_id.get(..8).unwrap_or(origin_project_id);
+    // Never the whole id: a cut inside a multi-byte character used to let
+    // a crafted `project_id` (with `/../`) through as a path.
+    let short = crate::ids::short(origin_project_id);
     home.projects_dir().join(format!(
         "{}-{short}.sealtag",
         if slug.is_empty() { "work" } else { &slug }
