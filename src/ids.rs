@@ -26,7 +26,7 @@ impl IdKind {
         }
     }
     /// Length in hex characters.
-    pub fn len(self) -> usize {
+    pub fn hex_len(self) -> usize {
         match self {
             IdKind::Project | IdKind::Package | IdKind::Blob => 32,
         }
@@ -37,7 +37,7 @@ impl IdKind {
 #[error(
     "the {} {shown} is not a Sealtag id ({} lowercase hex characters); the file naming it was damaged or crafted, so it was refused before any file path was built from it — ask the sender for a fresh copy",
     kind.name(),
-    kind.len()
+    kind.hex_len()
 )]
 pub struct IdError {
     pub kind: IdKind,
@@ -45,9 +45,9 @@ pub struct IdError {
     pub shown: String,
 }
 
-/// Checks that `value` is exactly `kind.len()` lowercase hex characters.
+/// Checks that `value` is exactly `kind.hex_len()` lowercase hex characters.
 pub fn check(kind: IdKind, value: &str) -> Result<(), IdError> {
-    let ok = value.len() == kind.len()
+    let ok = value.len() == kind.hex_len()
         && value
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));

@@ -382,12 +382,12 @@ pub fn open_package<R: Read>(
             manifest.format_version
         )));
     }
-    check_ids(&manifest)?;
     let sender =
         PublicIdentity::parse(&manifest.sender_key).map_err(|_| PackageError::Signature)?;
     if sender.fingerprint() != manifest.sender || !sender.verify(&signed_bytes(&json), &signature) {
         return Err(PackageError::Signature);
     }
+    check_ids(&manifest)?;
     let mine = me.public().fingerprint();
     if !manifest.recipients.contains(&mine) {
         return Err(PackageError::NotListed(mine));
@@ -601,12 +601,13 @@ pub fn verify_manifest(json: &[u8], signature: &[u8]) -> Result<Manifest, Packag
             manifest.format_version
         )));
     }
-    check_ids(&manifest)?;
     let sender =
         PublicIdentity::parse(&manifest.sender_key).map_err(|_| PackageError::Signature)?;
     if sender.fingerprint() != manifest.sender || !sender.verify(&signed_bytes(json), signature) {
         return Err(PackageError::Signature);
     }
+    // Signed, but ids are still checked: the signer may be the attacker.
+    check_ids(&manifest)?;
     Ok(manifest)
 }
 

@@ -1160,6 +1160,14 @@ fn package_commands_carry_work_out_and_results_back() {
         .as_str()
         .unwrap()
         .to_string();
+    // First contact: neither --signer nor --trust-first-use is a refusal
+    // that shows the fingerprint to compare; nothing is created.
+    let unconfirmed = site.run("ann", &["package", "open", work.to_str().unwrap()]);
+    assert_eq!(code(&unconfirmed), 1, "{}", stderr(&unconfirmed));
+    let why = stderr(&unconfirmed);
+    assert!(why.contains("signer check failed"), "{why}");
+    assert!(why.contains(&admin_fpr), "{why}");
+    assert!(why.contains("--trust-first-use"), "{why}");
     let opened = site.json(
         "ann",
         &[

@@ -104,7 +104,7 @@ impl Site {
             &self.ann,
             &self.ann_home,
             None,
-            Some(&self.admin.public().fingerprint()),
+            sealtag::controller::FirstSigner::Expect(&self.admin.public().fingerprint()),
             &mut no_progress(),
         )
         .unwrap();
@@ -247,7 +247,7 @@ fn a_second_annotator_cannot_open_the_first_ones_work_and_gets_only_their_own() 
         &site.other,
         &site.other_home,
         None,
-        None,
+        sealtag::controller::FirstSigner::TrustFirstUse,
         &mut no_progress(),
     )
     .unwrap_err();
@@ -262,7 +262,7 @@ fn a_second_annotator_cannot_open_the_first_ones_work_and_gets_only_their_own() 
         &site.other,
         &site.other_home,
         None,
-        None,
+        sealtag::controller::FirstSigner::TrustFirstUse,
         &mut no_progress(),
     )
     .unwrap();
@@ -540,7 +540,7 @@ fn a_work_package_signed_by_someone_else_than_expected_is_refused() {
         &site.ann,
         &site.ann_home,
         None,
-        Some("0000 0000 0000 0000 0000"),
+        sealtag::controller::FirstSigner::Expect("0000 0000 0000 0000 0000"),
         &mut no_progress(),
     )
     .unwrap_err();
@@ -557,7 +557,7 @@ fn a_work_package_signed_by_someone_else_than_expected_is_refused() {
         &site.ann,
         &site.ann_home,
         None,
-        None,
+        sealtag::controller::FirstSigner::TrustFirstUse,
         &mut no_progress(),
     )
     .unwrap();
@@ -566,7 +566,7 @@ fn a_work_package_signed_by_someone_else_than_expected_is_refused() {
         &site.ann,
         &site.ann_home,
         None,
-        None,
+        sealtag::controller::FirstSigner::TrustFirstUse,
         &mut no_progress(),
     )
     .unwrap_err();
@@ -854,7 +854,7 @@ fn a_crafted_project_id_never_becomes_a_path() {
             &site.ann,
             &site.ann_home,
             None,
-            None,
+            sealtag::controller::FirstSigner::TrustFirstUse,
             &mut no_progress(),
         )
         .unwrap_err();

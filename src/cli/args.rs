@@ -367,6 +367,11 @@ pub enum PackageCommand {
         /// you; the package is refused if someone else signed it.
         #[arg(long, value_name = "FINGERPRINT")]
         signer: Option<String>,
+        /// For a first work package without --signer: you compared the
+        /// signer's fingerprint (shown when the package is refused) with the
+        /// one your site admin read out, and trust it.
+        #[arg(long, conflicts_with = "signer")]
+        trust_first_use: bool,
         #[arg(long)]
         json: bool,
     },

@@ -77,13 +77,14 @@ pub fn run(cli: &Cli, home: &Home, cmd: &PackageCommand) -> Result<Exit> {
             file,
             project,
             signer,
+            trust_first_use,
             json,
         } => open_package(
             cli,
             home,
             file,
             project.as_deref(),
-            signer.as_deref(),
+            crate::controller::FirstSigner::from_flags(signer.as_deref(), *trust_first_use),
             *json,
         ),
         PackageCommand::Inspect { file, json } => {
@@ -144,7 +145,7 @@ fn open_package(
     home: &Home,
     file: &Path,
     project: Option<&Path>,
-    signer: Option<&str>,
+    signer: crate::controller::FirstSigner<'_>,
     json: bool,
 ) -> Result<Exit> {
     let mut progress = progress_printer();
@@ -216,7 +217,7 @@ fn open_package(
             opened.sender_name,
             opened.sender
         );
-        if signer.is_none() && opened.created {
+        if signer == crate::controller::FirstSigner::TrustFirstUse && opened.created {
             println!(
                 "check with the site that {} is their admin's fingerprint",
                 opened.sender

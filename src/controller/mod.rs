@@ -25,9 +25,9 @@ mod workflow;
 pub use export::{ExportOptions, ExportReport, PrelabelReport, strip_jpeg, strip_png};
 pub use governance::{GovernanceChange, INCIDENT_KINDS, Resolution, ShredReport, covers};
 pub use packages::{
-    InspectedItem, Inspection, MAX_EXPIRY_DAYS, MadePackage, MergeReport, PlannedPackage,
-    ResultsView, WorkOpened, WorkView, default_local_bundle, inspect_package, open_work_package,
-    package_kind, results_check_names,
+    FirstSigner, InspectedItem, Inspection, MAX_EXPIRY_DAYS, MadePackage, MergeReport,
+    PlannedPackage, ResultsView, WorkOpened, WorkView, default_local_bundle, inspect_package,
+    open_work_package, package_kind, results_check_names,
 };
 pub use privacy::{ItemPii, ItemPrivacy, PreviewJob, ProposeReport};
 pub use quality::{ClassAgreement, PairFigures, PersonFigures, QualityReport, gold_score};
