@@ -63,6 +63,9 @@ pub enum CoreError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    /// The identity's home refused the bundle (not the one pinned).
+    #[error(transparent)]
+    Home(#[from] crate::home::HomeError),
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0}")]
@@ -293,14 +296,26 @@ impl Session {
         let project = match Project::open(root, &identity) {
             Ok(p) => p,
             Err(e) => {
-                if let (Some(home), ProjectError::Header(HeaderError::NotEnrolled { .. })) =
-                    (home, &e)
-                {
-                    home.note_failed_unlock("identity holds no key slot in the project");
+                match (home, &e) {
+                    (Some(home), ProjectError::Header(HeaderError::NotEnrolled { .. })) => {
+                        home.note_failed_unlock("identity holds no key slot in the project");
+                    }
+                    (Some(home), ProjectError::Header(HeaderError::BadSignature)) => {
+                        home.note_security_event(AuditAction::BundleRefused, &e.to_string());
+                    }
+                    _ => {}
                 }
                 return Err(e.into());
             }
         };
+        // First contact pins the founding admin's key; later a header
+        // signed by another key is not the bundle opened before.
+        if let Some(home) = home
+            && let Err(e) = home.check_pin(&project.header)
+        {
+            home.note_security_event(AuditAction::BundleRefused, &e.to_string());
+            return Err(e.into());
+        }
         let user = match store::user_by_fingerprint(project.store.conn(), &fingerprint)? {
             Some(u) if u.active => u,
             _ => return Err(CoreError::NotMember { fingerprint }),
@@ -387,6 +402,11 @@ impl Session {
                 "{fingerprint} is already a member of this project"
             )));
         }
+        // Only the founding admin signs the header: refused before the row.
+        self.project
+            .header
+            .check_writer(&self.identity)
+            .map_err(ProjectError::from)?;
         let key_string = public.to_key_string();
         self.commit(allowed, |tx| {
             match &existing {
@@ -405,7 +425,7 @@ impl Session {
             ))
         })?;
         let recipients = self.member_keys()?;
-        self.project.add_slot(&recipients)?;
+        self.project.add_slot(&recipients, &self.identity)?;
         store::user_by_fingerprint(self.project.store.conn(), &fingerprint)?
             .ok_or_else(|| CoreError::NotFound(format!("user {fingerprint}")))
     }
@@ -458,6 +478,10 @@ impl Session {
                 "a project needs at least one admin".into(),
             ));
         }
+        self.project
+            .header
+            .check_writer(&self.identity)
+            .map_err(ProjectError::from)?;
         let fpr = user.fingerprint.clone();
         self.commit(allowed, |tx| {
             store::deactivate_user(tx, user.id)?;
@@ -474,7 +498,7 @@ impl Session {
             ))
         })?;
         let recipients = self.member_keys()?;
-        self.project.rekey(&recipients)?;
+        self.project.rekey(&recipients, &self.identity)?;
         let target = format!("project:{}", self.project_id());
         self.commit(allowed, |_| {
             Ok((
