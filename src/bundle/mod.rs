@@ -208,8 +208,61 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
     sync_dir(&dir)
 }
 
+/// Overwrites `path` in place with random bytes of its own length and
+/// fsyncs it, so the blocks that held it (for a header: the key slots) are
+/// rewritten before the name is unlinked. Opening with truncation, as a
+/// plain write does, would free the old blocks untouched and write new
+/// ones. A missing file is not an error. What no software can promise (SSD
+/// wear levelling, copy-on-write file systems, snapshots and backups taken
+/// before) is in docs/threat-model.md.
+pub fn overwrite_in_place(path: &Path) -> io::Result<()> {
+    let mut file = match OpenOptions::new().write(true).truncate(false).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let len = file.metadata()?.len();
+    let mut left = len;
+    while left > 0 {
+        let chunk = crypto::random_bytes::<4096>();
+        let n = left.min(chunk.len() as u64) as usize;
+        file.write_all(&chunk[..n])?;
+        left -= n as u64;
+    }
+    file.sync_all()
+}
+
 fn sync_dir(dir: &Path) -> Result<(), BundleError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io_err(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overwrite_in_place_rewrites_the_same_file_at_its_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("header");
+        let original = b"{\"key_slots\": [\"secret slot\"]}\n".repeat(50);
+        fs::write(&path, &original).unwrap();
+        #[cfg(unix)]
+        let inode = {
+            use std::os::unix::fs::MetadataExt;
+            fs::metadata(&path).unwrap().ino()
+        };
+        overwrite_in_place(&path).unwrap();
+        let after = fs::read(&path).unwrap();
+        assert_eq!(after.len(), original.len(), "not truncated");
+        assert_ne!(after, original);
+        assert!(!after.windows(6).any(|w| w == b"secret"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            assert_eq!(fs::metadata(&path).unwrap().ino(), inode, "same file");
+        }
+        overwrite_in_place(&dir.path().join("missing")).unwrap();
+    }
 }

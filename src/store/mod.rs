@@ -327,6 +327,13 @@ impl Store {
         set_meta(&self.db, key, value)
     }
 
+    /// Rebuilds the database file without its free pages (`VACUUM`), so
+    /// pages that held deleted rows are not kept as free space.
+    pub fn vacuum(&self) -> Result<()> {
+        self.db.execute_batch("VACUUM;")?;
+        Ok(())
+    }
+
     /// Moves every page from the WAL into the database and truncates the
     /// log to zero bytes: after an erasure, no old page (holding a deleted
     /// blob key) is left in `project.db-wal`.
