@@ -685,7 +685,7 @@ fn package_figures(dir: &std::path::Path, mib: u32) -> anyhow::Result<PackageFig
             &annotator,
             &laptop,
             Some(&bundle),
-            Some(&admin_fpr),
+            crate::controller::FirstSigner::Expect(&admin_fpr),
             &mut |_| true,
         )?)
     })?;

@@ -53,6 +53,9 @@ actions! {
     SessionIdleLock = "session.idle_lock",
     /// A wrong passphrase, noted before any project was open.
     UnlockFailed = "unlock.failed",
+    /// A bundle header refused before it was opened: its founding-admin
+    /// signature failed, or it is not signed by the key this home pinned.
+    BundleRefused = "bundle.refused",
     PermissionDenied = "permission.denied",
     SettingsChange = "settings.change",
     /// The signed membership log started: at project creation, or built

@@ -28,6 +28,14 @@ pub enum HomeError {
     Bundle(#[from] crate::bundle::BundleError),
     #[error("no home directory could be determined; pass --home DIR or set SEALTAG_HOME")]
     NoDataDir,
+    #[error(
+        "this is not the bundle you opened before: project {project} was founded by {pinned} when this identity first opened it, but its header is now {found}. Someone replaced or re-signed the header outside Sealtag (a key slot added, or another bundle under the same id). Do not use it: ask the founding admin ({pinned}) which copy is genuine and restore that one"
+    )]
+    NotPinned {
+        project: String,
+        pinned: String,
+        found: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -81,6 +89,11 @@ impl Home {
     }
     fn recent_path(&self) -> PathBuf {
         self.dir.join("recent.json")
+    }
+    /// Per project id, the founding admin's key seen on first open (empty
+    /// for an unsigned version-1 header).
+    fn pins_path(&self) -> PathBuf {
+        self.dir.join("pinned-projects.json")
     }
     fn failed_unlocks_path(&self) -> PathBuf {
         self.dir.join("failed-unlocks.log")
@@ -212,6 +225,48 @@ impl Home {
 
     pub fn clear_failed_unlocks(&self) {
         let _ = fs::remove_file(self.failed_unlocks_path());
+    }
+
+    /// Checks a bundle header against the founding key this home pinned
+    /// for its project id, pinning it on first contact. A header signed by
+    /// another key, or unsigned where a signed one was seen, is refused as
+    /// not the bundle opened before. An unsigned (version-1) pin is
+    /// replaced by the first signed header seen: the bundle's next slot
+    /// change signs it.
+    pub fn check_pin(&self, header: &crate::bundle::Header) -> Result<(), HomeError> {
+        let founder = header
+            .verified_founder()
+            .map_err(|e| HomeError::Bundle(e.into()))?;
+        let found_key = founder.as_ref().map(|f| f.to_key_string());
+        let mut pins: std::collections::BTreeMap<String, String> = fs::read(self.pins_path())
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let describe = |key: &str| {
+            PublicIdentity::parse(key)
+                .map(|k| k.fingerprint())
+                .unwrap_or_else(|_| "an unreadable key".into())
+        };
+        match (pins.get(&header.project_id), &found_key) {
+            (Some(pinned), Some(found)) if pinned == found => return Ok(()),
+            (Some(pinned), None) if pinned.is_empty() => return Ok(()),
+            (Some(pinned), found) if !pinned.is_empty() => {
+                return Err(HomeError::NotPinned {
+                    project: header.project_id.clone(),
+                    pinned: describe(pinned),
+                    found: match found {
+                        Some(key) => format!("signed by {}", describe(key)),
+                        None => "unsigned".into(),
+                    },
+                });
+            }
+            _ => {}
+        }
+        pins.insert(header.project_id.clone(), found_key.unwrap_or_default());
+        self.ensure()?;
+        let bytes = serde_json::to_vec_pretty(&pins).unwrap_or_default();
+        write_atomic(&self.pins_path(), &bytes)?;
+        Ok(())
     }
 
     pub fn recent_projects(&self) -> Vec<PathBuf> {

@@ -18,6 +18,7 @@ pub mod events;
 pub mod formats;
 pub mod governance;
 pub mod home;
+pub mod ids;
 pub mod import;
 pub mod media;
 pub mod membership;

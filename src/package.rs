@@ -419,6 +419,7 @@ pub fn open_package<R: Read>(
     if sender.fingerprint() != manifest.sender || !sender.verify(&signed_bytes(&json), &signature) {
         return Err(PackageError::Signature);
     }
+    check_ids(&manifest)?;
     let mine = me.public().fingerprint();
     if !manifest.recipients.contains(&mine) {
         return Err(PackageError::NotListed(mine));
@@ -613,6 +614,15 @@ pub fn sign_manifest(
     Ok((json, signature))
 }
 
+/// The manifest's project and package ids must be fixed-length hex before
+/// anything (a default bundle path, a replay lookup) is built from them.
+fn check_ids(manifest: &Manifest) -> Result<(), PackageError> {
+    use crate::ids::{IdKind, check};
+    check(IdKind::Project, &manifest.project_id)
+        .and_then(|()| check(IdKind::Package, &manifest.package_id))
+        .map_err(|e| PackageError::Format(e.to_string()))
+}
+
 /// Checks a manifest's signature by the key it names; returns it parsed.
 pub fn verify_manifest(json: &[u8], signature: &[u8]) -> Result<Manifest, PackageError> {
     let manifest: Manifest = serde_json::from_slice(json)
@@ -628,6 +638,8 @@ pub fn verify_manifest(json: &[u8], signature: &[u8]) -> Result<Manifest, Packag
     if sender.fingerprint() != manifest.sender || !sender.verify(&signed_bytes(json), signature) {
         return Err(PackageError::Signature);
     }
+    // Signed, but ids are still checked: the signer may be the attacker.
+    check_ids(&manifest)?;
     Ok(manifest)
 }
 
@@ -846,7 +858,7 @@ mod tests {
         let mut out = Vec::new();
         let new = NewPackage {
             kind: PackageKind::Work,
-            project_id: "p1",
+            project_id: "0123456789abcdef0123456789abcdef",
             sequence: 3,
             package_id: None,
         };
@@ -931,7 +943,7 @@ mod tests {
             format_version: 1,
             package_id: "00".repeat(16),
             kind: PackageKind::Work,
-            project_id: "p".into(),
+            project_id: "0123456789abcdef0123456789abcdef".into(),
             sender: sender.public().fingerprint(),
             sender_key: sender.public().to_key_string(),
             recipients: vec![to.public().fingerprint()],

@@ -33,7 +33,7 @@ impl Project {
         paths.create_dirs()?;
         let project_id = hex::encode(crate::crypto::random_bytes::<16>());
         let master = MasterKey::generate();
-        let header = Header::seal(&project_id, &master, &[creator.public()])?;
+        let header = Header::seal(&project_id, &master, &[creator.public()], creator)?;
         let store = Store::open(
             &paths.database(),
             &master.database_key(&project_id),
@@ -101,9 +101,15 @@ impl Project {
         self.paths.root.clone()
     }
 
-    /// Adds a key slot for `recipient` (same master key).
-    pub fn add_slot(&mut self, recipients: &[PublicIdentity]) -> Result<(), ProjectError> {
-        let header = Header::seal(self.project_id(), &self.master, recipients)?;
+    /// Adds a key slot for `recipient` (same master key); `writer` signs
+    /// the new header and must be the founding admin.
+    pub fn add_slot(
+        &mut self,
+        recipients: &[PublicIdentity],
+        writer: &UnlockedIdentity,
+    ) -> Result<(), ProjectError> {
+        self.header.check_writer(writer)?;
+        let header = Header::seal(self.project_id(), &self.master, recipients, writer)?;
         bundle::write_atomic(&self.paths.header(), &header.to_bytes())?;
         self.header = header;
         Ok(())
@@ -111,9 +117,14 @@ impl Project {
 
     /// Replaces the master key and seals it to exactly `recipients`: the
     /// removed person's old slot no longer opens anything current.
-    pub fn rekey(&mut self, recipients: &[PublicIdentity]) -> Result<(), ProjectError> {
+    pub fn rekey(
+        &mut self,
+        recipients: &[PublicIdentity],
+        writer: &UnlockedIdentity,
+    ) -> Result<(), ProjectError> {
+        self.header.check_writer(writer)?;
         let master = MasterKey::generate();
-        let header = Header::seal(self.project_id(), &master, recipients)?;
+        let header = Header::seal(self.project_id(), &master, recipients, writer)?;
         bundle::write_atomic(&self.paths.pending_header(), &header.to_bytes())?;
         self.store.rekey(&master.database_key(self.project_id()))?;
         std::fs::rename(self.paths.pending_header(), self.paths.header()).map_err(|source| {

@@ -1162,7 +1162,7 @@ fn verify_checks_a_package_sealed_to_me_and_names_the_failed_check() {
     let mut sealed = Vec::new();
     let new = NewPackage {
         kind: PackageKind::Work,
-        project_id: "p",
+        project_id: "0123456789abcdef0123456789abcdef",
         sequence: 1,
         package_id: None,
     };
@@ -1262,6 +1262,14 @@ fn package_commands_carry_work_out_and_results_back() {
         .as_str()
         .unwrap()
         .to_string();
+    // First contact: neither --signer nor --trust-first-use is a refusal
+    // that shows the fingerprint to compare; nothing is created.
+    let unconfirmed = site.run("ann", &["package", "open", work.to_str().unwrap()]);
+    assert_eq!(code(&unconfirmed), 1, "{}", stderr(&unconfirmed));
+    let why = stderr(&unconfirmed);
+    assert!(why.contains("signer check failed"), "{why}");
+    assert!(why.contains(&admin_fpr), "{why}");
+    assert!(why.contains("--trust-first-use"), "{why}");
     let opened = site.json(
         "ann",
         &[

@@ -594,7 +594,7 @@ fn a_newer_schema_or_bundle_format_is_refused() {
     let header = g.root.join("header");
     let text = std::fs::read_to_string(&header)
         .unwrap()
-        .replace("\"format_version\": 1", "\"format_version\": 7");
+        .replace("\"format_version\": 2", "\"format_version\": 7");
     std::fs::write(&header, text).unwrap();
     let err = Session::open(&g.root, copy(&g.admin), None)
         .unwrap_err()
@@ -660,7 +660,7 @@ fn an_interrupted_rekey_is_finished_on_open() {
     // Simulate a crash after `PRAGMA rekey` but before the header rename.
     let mut project = Project::open(&f.root, &f.admin).unwrap();
     let header_before = std::fs::read(f.root.join("header")).unwrap();
-    project.rekey(&[f.admin.public()]).unwrap();
+    project.rekey(&[f.admin.public()], &f.admin).unwrap();
     let new_header = std::fs::read(f.root.join("header")).unwrap();
     drop(project);
     std::fs::write(f.root.join("header.next"), &new_header).unwrap();
@@ -1169,4 +1169,155 @@ fn the_founding_key_comes_from_the_signed_log_and_old_bundles_adopt_one() {
     drop(s);
     let s = open(&f.root, &rev);
     assert_eq!(s.role(), Role::Reviewer);
+}
+
+/// A blob id is only ever 32 lowercase hex characters. Anything else (a
+/// row edited by someone holding the key, a crafted package) named a path
+/// outside `blobs/`: an absolute id replaced the whole path, `../` walked
+/// out, and a multi-byte first character fell back to shard `00` with the
+/// whole id appended. Removing or reading such a blob must touch nothing.
+#[test]
+fn blob_ids_that_are_not_hex_name_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("p.sealtag");
+    let paths = sealtag::bundle::BundlePaths::new(&root);
+    std::fs::create_dir_all(paths.blobs()).unwrap();
+    let victim = dir.path().join("victim");
+    let key = sealtag::crypto::SecretBytes::<32>::random();
+    for id in [
+        victim.to_str().unwrap().to_string(),
+        "../../victim".to_string(),
+        "\u{20ac}/../../../victim".to_string(),
+    ] {
+        std::fs::write(&victim, b"keep me").unwrap();
+        paths.remove_blob(&id);
+        assert!(
+            victim.exists(),
+            "blob id {id:?} deleted a file outside blobs/"
+        );
+        let err = paths
+            .read_blob("0123456789abcdef0123456789abcdef", &id, &key)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("not a Sealtag id"),
+            "{id:?}: {err}"
+        );
+    }
+}
+
+/// An insider holding a key slot (so the master key) edits the header
+/// outside Sealtag. Adding a slot for a friend and recomputing the MAC
+/// breaks the founding admin's signature; re-signing the whole header with
+/// their own key, or stripping the signature back to version 1, makes a
+/// header this home did not pin: each is refused as not the bundle opened
+/// before, and noted for the audit trail. Only the founding admin changes
+/// slots through the app.
+#[test]
+fn a_header_resigned_or_with_a_slot_added_outside_the_app_is_refused() {
+    use sealtag::bundle::{BundlePaths, Header};
+    use sealtag::home::Home;
+    let f = project_with_image();
+    let insider = UnlockedIdentity::generate("Ivy Insider");
+    let friend = UnlockedIdentity::generate("Fred Friend");
+    let mut s = open(&f.root, &f.admin);
+    s.add_user(&insider.public().to_key_string(), Role::Admin, "Ivy")
+        .unwrap();
+    s.close().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let admin_home = Home::new(dir.path().join("admin"));
+    Session::open(&f.root, copy(&f.admin), Some(&admin_home))
+        .unwrap()
+        .close()
+        .unwrap();
+    // Another admin may not change slots: the header is the founder's.
+    let mut ivy = Session::open(&f.root, copy(&insider), None).unwrap();
+    let err = ivy
+        .add_user(&friend.public().to_key_string(), Role::Annotator, "Fred")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("only the founding admin"), "{err}");
+    ivy.close().unwrap();
+
+    let paths = BundlePaths::new(&f.root);
+    let genuine = std::fs::read(paths.header()).unwrap();
+    let header = paths.read_header().unwrap();
+    let master = header.unlock(&insider).unwrap();
+    let pid = header.project_id.clone();
+    let refused = |why: &str| {
+        let err = Session::open(&f.root, copy(&f.admin), Some(&admin_home))
+            .err()
+            .unwrap_or_else(|| panic!("{why}: opened"))
+            .to_string();
+        assert!(
+            err.contains("not the bundle you opened before"),
+            "{why}: {err}"
+        );
+    };
+
+    // 1. Re-sealed with a slot for the friend, signed by the insider.
+    let recipients = vec![f.admin.public(), insider.public(), friend.public()];
+    let resigned = Header::seal(&pid, &master, &recipients, &insider).unwrap();
+    std::fs::write(paths.header(), resigned.to_bytes()).unwrap();
+    refused("re-signed by another key");
+    // The friend's slot opens, but their own home has nothing to compare:
+    // the founder's copy is the one that tells.
+
+    // 2. A slot added to the founder's header, MAC recomputed by hand.
+    let mut added = header.clone();
+    use base64::Engine;
+    let slot = age::encrypt(&friend.public().recipient, master.expose()).unwrap();
+    added
+        .key_slots
+        .push(base64::engine::general_purpose::STANDARD.encode(slot));
+    let mut v1 = added.clone();
+    v1.format_version = 1;
+    v1.founder = None;
+    v1.signature = None;
+    for h in [&mut added, &mut v1] {
+        let mut unmac = h.clone();
+        unmac.mac = String::new();
+        h.mac = mac_of(&master, &unmac);
+    }
+    std::fs::write(paths.header(), added.to_bytes()).unwrap();
+    let err = Session::open(&f.root, copy(&f.admin), Some(&admin_home))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("signature does not verify"), "{err}");
+
+    // 3. The same, downgraded to an unsigned version-1 header.
+    std::fs::write(paths.header(), v1.to_bytes()).unwrap();
+    refused("unsigned where a signed header was pinned");
+
+    // Every refusal is waiting for the next project's audit trail.
+    let noted = admin_home
+        .pending_failed_unlocks()
+        .iter()
+        .filter(|(_, r)| r.starts_with("@bundle.refused"))
+        .count();
+    assert_eq!(noted, 3);
+    // The genuine header still opens.
+    std::fs::write(paths.header(), genuine).unwrap();
+    Session::open(&f.root, copy(&f.admin), Some(&admin_home))
+        .unwrap()
+        .close()
+        .unwrap();
+}
+
+/// The header MAC as Sealtag computes it (docs/bundle-format.md), for a
+/// header edited by hand.
+fn mac_of(master: &sealtag::crypto::MasterKey, h: &sealtag::bundle::Header) -> String {
+    let mut input = Vec::new();
+    for field in [
+        h.magic.as_str(),
+        &h.format_version.to_string(),
+        &h.project_id,
+    ]
+    .into_iter()
+    .chain(h.key_slots.iter().map(String::as_str))
+    {
+        input.extend_from_slice(&(field.len() as u64).to_be_bytes());
+        input.extend_from_slice(field.as_bytes());
+    }
+    hex::encode(master.header_mac(&h.project_id, &input))
 }

@@ -101,7 +101,7 @@ fn access_review_after_a_package_round_trip() {
         &site.ann,
         &site.ann_home,
         None,
-        Some(&fpr(&site.admin)),
+        sealtag::controller::FirstSigner::Expect(&fpr(&site.admin)),
         &mut no_progress(),
     )
     .unwrap();

@@ -392,12 +392,16 @@ fn expired_laptop(w: &World) -> PathBuf {
     site(w)
         .make_work_package_expiring("Ann", &work, Some(now_ms() + DAY_MS), &mut |_| true)
         .unwrap();
-    let bundle =
-        sealtag::controller::open_work_package(&work, &w.ann, &w.ann_home, None, None, &mut |_| {
-            true
-        })
-        .unwrap()
-        .bundle;
+    let bundle = sealtag::controller::open_work_package(
+        &work,
+        &w.ann,
+        &w.ann_home,
+        None,
+        sealtag::controller::FirstSigner::TrustFirstUse,
+        &mut |_| true,
+    )
+    .unwrap()
+    .bundle;
     Project::open(&bundle, &w.ann)
         .unwrap()
         .store
@@ -656,12 +660,16 @@ fn the_work_package_dialog_sets_an_expiry() {
         .unwrap();
     assert!(outcome.is_ok(), "{outcome:?}");
     drop(h);
-    let bundle =
-        sealtag::controller::open_work_package(&out, &w.ann, &w.ann_home, None, None, &mut |_| {
-            true
-        })
-        .unwrap()
-        .bundle;
+    let bundle = sealtag::controller::open_work_package(
+        &out,
+        &w.ann,
+        &w.ann_home,
+        None,
+        sealtag::controller::FirstSigner::TrustFirstUse,
+        &mut |_| true,
+    )
+    .unwrap()
+    .bundle;
     let laptop = Session::open(&bundle, w.ann.clone(), None).unwrap();
     let at = laptop.expires_at().expect("the package carries an expiry");
     assert!(

@@ -129,6 +129,26 @@ fn annotator_opens_a_work_package_from_the_picker_and_sends_results() {
     h.get_by_label("Package file")
         .type_text(w.work.to_str().unwrap());
     h.run_steps(1);
+    // First contact, no fingerprint typed and the box not ticked: refused,
+    // with the signer's fingerprint shown to compare; nothing created.
+    h.get_by_label("Verify and open").click();
+    step_until(&mut h, "the first-contact refusal", |app| {
+        picker_outcome(app).is_some_and(|o| o.is_err_and(|e| e.contains("signer check")))
+    });
+    let refusal = picker_outcome(h.state()).unwrap().unwrap_err();
+    let admin_fpr = w.admin_home.public_identity().unwrap().1.fingerprint();
+    assert!(refusal.contains("signer check failed"), "{refusal}");
+    assert!(refusal.contains(&admin_fpr), "{refusal}");
+    assert!(
+        std::fs::read_dir(w.ann_home.projects_dir())
+            .map(|d| d.count() == 0)
+            .unwrap_or(true),
+        "an unconfirmed first package leaves nothing behind"
+    );
+    h.run_steps(2);
+    h.get_by_label("I compared the signer's fingerprint with the site's")
+        .click();
+    h.run_steps(1);
     h.get_by_label("Verify and open").click();
     step_until(&mut h, "the package to open", |app| {
         picker_outcome(app).is_some_and(|o| o.is_ok())
@@ -261,9 +281,15 @@ fn admin_makes_a_work_package_with_the_dialog() {
         .ann_home
         .unlock(&SecretString::from(PASS.to_string()))
         .unwrap();
-    let opened =
-        sealtag::controller::open_work_package(&out, &ann, &w.ann_home, None, None, &mut |_| true)
-            .unwrap();
+    let opened = sealtag::controller::open_work_package(
+        &out,
+        &ann,
+        &w.ann_home,
+        None,
+        sealtag::controller::FirstSigner::TrustFirstUse,
+        &mut |_| true,
+    )
+    .unwrap();
     assert_eq!(opened.items_added.len(), 1);
 }
 

@@ -1207,7 +1207,7 @@ fn work_package_members_and_watermarked_exports_carry_no_canary() {
         &ann,
         &Home::new(dir.path().join("ann-home")),
         None,
-        Some(&admin.public().fingerprint()),
+        sealtag::controller::FirstSigner::Expect(&admin.public().fingerprint()),
         &mut |_| true,
     )
     .unwrap();

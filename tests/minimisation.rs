@@ -163,7 +163,7 @@ fn a_work_package_carries_no_original_hash_and_only_allow_listed_fields_masked()
         &site.ann,
         &site.ann_home,
         None,
-        Some(&site.admin.public().fingerprint()),
+        sealtag::controller::FirstSigner::Expect(&site.admin.public().fingerprint()),
         &mut no_progress(),
     )
     .unwrap();

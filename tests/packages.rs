@@ -104,7 +104,7 @@ impl Site {
             &self.ann,
             &self.ann_home,
             None,
-            Some(&self.admin.public().fingerprint()),
+            sealtag::controller::FirstSigner::Expect(&self.admin.public().fingerprint()),
             &mut no_progress(),
         )
         .unwrap();
@@ -247,7 +247,7 @@ fn a_second_annotator_cannot_open_the_first_ones_work_and_gets_only_their_own() 
         &site.other,
         &site.other_home,
         None,
-        None,
+        sealtag::controller::FirstSigner::TrustFirstUse,
         &mut no_progress(),
     )
     .unwrap_err();
@@ -262,7 +262,7 @@ fn a_second_annotator_cannot_open_the_first_ones_work_and_gets_only_their_own() 
         &site.other,
         &site.other_home,
         None,
-        None,
+        sealtag::controller::FirstSigner::TrustFirstUse,
         &mut no_progress(),
     )
     .unwrap();
@@ -431,7 +431,7 @@ fn tamper_sweep_every_refusal_is_named_audited_and_changes_nothing() {
     let why = try_bytes(&mut admin, &forged(&site.ann, &site.other, &pid));
     assert!(why.starts_with("decryption check failed"), "{why}");
     // For another project.
-    let why = try_bytes(&mut admin, &forged(&site.ann, &site.admin, "other-project"));
+    let why = try_bytes(&mut admin, &forged(&site.ann, &site.admin, &"f".repeat(32)));
     assert!(why.starts_with("project check failed"), "{why}");
     refusals += 3;
 
@@ -550,7 +550,7 @@ fn a_work_package_signed_by_someone_else_than_expected_is_refused() {
         &site.ann,
         &site.ann_home,
         None,
-        Some("0000 0000 0000 0000 0000"),
+        sealtag::controller::FirstSigner::Expect("0000 0000 0000 0000 0000"),
         &mut no_progress(),
     )
     .unwrap_err();
@@ -567,7 +567,7 @@ fn a_work_package_signed_by_someone_else_than_expected_is_refused() {
         &site.ann,
         &site.ann_home,
         None,
-        None,
+        sealtag::controller::FirstSigner::TrustFirstUse,
         &mut no_progress(),
     )
     .unwrap();
@@ -576,7 +576,7 @@ fn a_work_package_signed_by_someone_else_than_expected_is_refused() {
         &site.ann,
         &site.ann_home,
         None,
-        None,
+        sealtag::controller::FirstSigner::TrustFirstUse,
         &mut no_progress(),
     )
     .unwrap_err();
@@ -972,4 +972,93 @@ fn a_laptop_restored_from_an_older_copy_is_caught_by_the_sites_next_work() {
     let why = refusal(site.open_work(&work).unwrap_err());
     assert!(why.starts_with("rollback check failed"), "{why}");
     assert!(why.contains("restored from an older copy"), "{why}");
+}
+
+/// A package whose manifest names a crafted project id: a multi-byte
+/// character at byte 8 made `get(..8).unwrap_or(whole)` return the whole
+/// id, and its `/../` then steered the default bundle path out of the
+/// projects directory. The signer is an outsider the work document lists
+/// as a site admin (trust on first use, no `--signer` given), so only the
+/// id check stands between the crafted path and the disk.
+#[test]
+fn a_crafted_project_id_never_becomes_a_path() {
+    let site = site();
+    let work = site.path("w.sealpkg");
+    site.admin()
+        .make_work_package("Ann", &work, &mut no_progress())
+        .unwrap();
+    // Take the real members apart with Ann's key...
+    let sealed = std::fs::read(&work).unwrap();
+    let mut opened = package::open_package(sealed.as_slice(), &site.ann).unwrap();
+    let mut members = Vec::new();
+    while let Some(m) = opened.next_member_bytes(1 << 30) {
+        let (entry, bytes) = m.unwrap();
+        members.push((entry.name, bytes));
+    }
+    // ...list the attacker as a site admin and re-sign under a crafted id.
+    let attacker = UnlockedIdentity::generate("Mallory");
+    let mut doc: serde_json::Value = serde_json::from_slice(&members[0].1).unwrap();
+    let mut me = doc["site"][0].clone();
+    me["fingerprint"] = attacker.public().fingerprint().into();
+    me["public_key"] = attacker.public().to_key_string().into();
+    doc["site"].as_array_mut().unwrap().push(me);
+    members[0].1 = serde_json::to_vec(&doc).unwrap();
+    let sources: Vec<BytesMember> = members
+        .iter()
+        .map(|(name, bytes)| BytesMember {
+            name: name.clone(),
+            bytes,
+        })
+        .collect();
+    let refs: Vec<&dyn package::MemberSource> = sources
+        .iter()
+        .map(|m| m as &dyn package::MemberSource)
+        .collect();
+    for crafted in [
+        "aaaaaaa\u{20ac}/../../../escaped",
+        "/tmp/sealtag-escaped-absolute",
+        "../../../../../escaped-dots",
+    ] {
+        let mut out = Vec::new();
+        let new = NewPackage {
+            kind: PackageKind::Work,
+            project_id: crafted,
+            sequence: 1,
+            package_id: None,
+        };
+        package::write_package(
+            &mut out,
+            &attacker,
+            &[site.ann.public()],
+            &new,
+            &refs,
+            &mut |_| true,
+        )
+        .unwrap();
+        let evil = site.path("evil.sealpkg");
+        std::fs::write(&evil, &out).unwrap();
+        let err = open_work_package(
+            &evil,
+            &site.ann,
+            &site.ann_home,
+            None,
+            sealtag::controller::FirstSigner::TrustFirstUse,
+            &mut no_progress(),
+        )
+        .unwrap_err();
+        let text = refusal(err);
+        assert!(
+            text.starts_with("format check failed: the project id"),
+            "{text}"
+        );
+        assert!(text.contains("not a Sealtag id"), "{text}");
+    }
+    assert!(!site.path("escaped.sealtag").exists());
+    assert!(!std::path::Path::new("/tmp/sealtag-escaped-absolute").exists());
+    assert!(
+        std::fs::read_dir(site.ann_home.projects_dir())
+            .map(|d| d.count() == 0)
+            .unwrap_or(true),
+        "no bundle anywhere"
+    );
 }

@@ -642,3 +642,56 @@ fn an_admin_removed_at_the_site_no_longer_signs_work_for_the_laptop() {
         made.recipients
     );
 }
+
+/// Someone kept the header (or only a master key) from before an erasure.
+/// Deleting blob keys is not enough then: the old master key still opened
+/// the live database, and with it every key and row left. After an erasure
+/// the master key is rotated (new slots, `PRAGMA rekey`, `VACUUM`, WAL
+/// truncated): the old key opens nothing live, the new header does.
+#[test]
+fn after_an_erasure_the_old_master_key_opens_nothing_live() {
+    use sealtag::bundle::BundlePaths;
+    let site = Site::new();
+    let mut admin = site.admin();
+    import_chats(&mut admin);
+    admin.close().unwrap();
+    let paths = BundlePaths::new(&site.root);
+    let old = paths.read_header().unwrap();
+    let old_master = old.unlock(&site.admin).unwrap();
+    let pid = old.project_id.clone();
+    let db_key = old_master.database_key(&pid);
+    assert!(sealtag::store::Store::open(&paths.database(), &db_key, &pid, false).is_ok());
+
+    let mut admin = site.admin();
+    assert_eq!(admin.erase_subject("cust-42").unwrap().items.len(), 2);
+    admin.close().unwrap();
+
+    let err = sealtag::store::Store::open(&paths.database(), &db_key, &pid, false);
+    assert!(
+        err.is_err(),
+        "the old master key still opens the live database"
+    );
+    let audit = site.admin().audit_log().unwrap();
+    let rekey = audit
+        .iter()
+        .rfind(|e| e.action == "project.rekey")
+        .expect("the erasure rotated the key");
+    assert!(rekey.details.contains("erasure"), "{}", rekey.details);
+    let new = paths.read_header().unwrap();
+    assert_ne!(new.key_slots, old.key_slots);
+    assert_ne!(new.unlock(&site.admin).unwrap(), old_master);
+    assert!(
+        !site.root.join("project.db-wal").exists()
+            || std::fs::metadata(site.root.join("project.db-wal"))
+                .unwrap()
+                .len()
+                == 0
+    );
+    // Nothing erased, nothing rotated: a second request changes no key.
+    let mut admin = site.admin();
+    assert!(admin.erase_subject("cust-42").unwrap().items.is_empty());
+    admin.close().unwrap();
+    assert_eq!(paths.read_header().unwrap().key_slots, new.key_slots);
+    // The project still opens, with the rest of its items.
+    assert_eq!(site.admin().items().unwrap().len(), 2);
+}

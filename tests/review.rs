@@ -128,7 +128,15 @@ impl Team {
             .make_work_package(name, &file, &mut progress())
             .unwrap();
         let (id, home) = &self.anns[i];
-        let opened = open_work_package(&file, id, home, None, None, &mut progress()).unwrap();
+        let opened = open_work_package(
+            &file,
+            id,
+            home,
+            None,
+            sealtag::controller::FirstSigner::TrustFirstUse,
+            &mut progress(),
+        )
+        .unwrap();
         Session::open(&opened.bundle, id.clone(), None).unwrap()
     }
     fn results_from(&self, laptop: &mut Session, name: &str) -> sealtag::controller::MergeReport {

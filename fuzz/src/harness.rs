@@ -283,6 +283,7 @@ pub fn sample_header(keys: &Keys) -> Result<Vec<u8>, String> {
         "0123456789abcdef0123456789abcdef",
         &MasterKey::generate(),
         &[keys.me.public(), keys.sender.public()],
+        &keys.sender,
     )
     .map_err(|e| e.to_string())?;
     Ok(header.to_bytes())

@@ -29,6 +29,8 @@ pub enum BundleError {
     AlreadyExists { path: PathBuf },
     #[error("{path} is not a Sealtag project (no header file)")]
     NotABundle { path: PathBuf },
+    #[error(transparent)]
+    BadId(#[from] crate::ids::IdError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BundleError + '_ {
@@ -61,9 +63,12 @@ impl BundlePaths {
     pub fn blobs(&self) -> PathBuf {
         self.root.join("blobs")
     }
-    pub fn blob(&self, blob_id: &str) -> PathBuf {
-        let shard = blob_id.get(..2).unwrap_or("00");
-        self.blobs().join(shard).join(blob_id)
+    /// The file of blob `blob_id`; refused unless the id is 32 lowercase
+    /// hex characters, so no id from a row or package can name a path
+    /// outside `blobs/`.
+    pub fn blob(&self, blob_id: &str) -> Result<PathBuf, BundleError> {
+        crate::ids::check(crate::ids::IdKind::Blob, blob_id)?;
+        Ok(self.blobs().join(&blob_id[..2]).join(blob_id))
     }
 
     /// Creates the empty directory layout; refuses to reuse an existing bundle.
@@ -97,7 +102,7 @@ impl BundlePaths {
     ) -> Result<NewBlob, BundleError> {
         let blob_id = hex::encode(crypto::random_bytes::<16>());
         let key = SecretBytes::<32>::random();
-        let final_path = self.blob(&blob_id);
+        let final_path = self.blob(&blob_id)?;
         let dir = final_path.parent().unwrap_or(&self.root).to_path_buf();
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let tmp = dir.join(format!(".{blob_id}.tmp"));
@@ -123,7 +128,7 @@ impl BundlePaths {
         blob_id: &str,
         key: &SecretBytes<32>,
     ) -> Result<Zeroizing<Vec<u8>>, BundleError> {
-        let path = self.blob(blob_id);
+        let path = self.blob(blob_id)?;
         let blob_err = |source| BundleError::Blob {
             blob_id: blob_id.to_string(),
             source,
@@ -156,7 +161,7 @@ impl BundlePaths {
         key: &SecretBytes<32>,
         out: &mut impl io::Write,
     ) -> Result<u64, BundleError> {
-        let path = self.blob(blob_id);
+        let path = self.blob(blob_id)?;
         let file = File::open(&path).map_err(io_err(&path))?;
         let mut reader = io::BufReader::with_capacity(256 * 1024, file);
         crypto::decrypt_blob_to(key, project_id, blob_id, &mut reader, out).map_err(|source| {
@@ -168,8 +173,11 @@ impl BundlePaths {
     }
 
     /// Deletes a blob file that no row references (a failed package open).
+    /// An id that is not a blob id names no file here: nothing is removed.
     pub fn remove_blob(&self, blob_id: &str) {
-        let _ = fs::remove_file(self.blob(blob_id));
+        if let Ok(path) = self.blob(blob_id) {
+            let _ = fs::remove_file(path);
+        }
     }
 }
 
@@ -200,8 +208,61 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
     sync_dir(&dir)
 }
 
+/// Overwrites `path` in place with random bytes of its own length and
+/// fsyncs it, so the blocks that held it (for a header: the key slots) are
+/// rewritten before the name is unlinked. Opening with truncation, as a
+/// plain write does, would free the old blocks untouched and write new
+/// ones. A missing file is not an error. What no software can promise (SSD
+/// wear levelling, copy-on-write file systems, snapshots and backups taken
+/// before) is in docs/threat-model.md.
+pub fn overwrite_in_place(path: &Path) -> io::Result<()> {
+    let mut file = match OpenOptions::new().write(true).truncate(false).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let len = file.metadata()?.len();
+    let mut left = len;
+    while left > 0 {
+        let chunk = crypto::random_bytes::<4096>();
+        let n = left.min(chunk.len() as u64) as usize;
+        file.write_all(&chunk[..n])?;
+        left -= n as u64;
+    }
+    file.sync_all()
+}
+
 fn sync_dir(dir: &Path) -> Result<(), BundleError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io_err(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overwrite_in_place_rewrites_the_same_file_at_its_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("header");
+        let original = b"{\"key_slots\": [\"secret slot\"]}\n".repeat(50);
+        fs::write(&path, &original).unwrap();
+        #[cfg(unix)]
+        let inode = {
+            use std::os::unix::fs::MetadataExt;
+            fs::metadata(&path).unwrap().ino()
+        };
+        overwrite_in_place(&path).unwrap();
+        let after = fs::read(&path).unwrap();
+        assert_eq!(after.len(), original.len(), "not truncated");
+        assert_ne!(after, original);
+        assert!(!after.windows(6).any(|w| w == b"secret"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            assert_eq!(fs::metadata(&path).unwrap().ino(), inode, "same file");
+        }
+        overwrite_in_place(&dir.path().join("missing")).unwrap();
+    }
 }

@@ -372,6 +372,11 @@ pub enum PackageCommand {
         /// item kept as a conflict for review (admin; audited).
         #[arg(long)]
         accept_revoked: bool,
+        /// For a first work package without --signer: you compared the
+        /// signer's fingerprint (shown when the package is refused) with the
+        /// one your site admin read out, and trust it.
+        #[arg(long, conflicts_with = "signer")]
+        trust_first_use: bool,
         #[arg(long)]
         json: bool,
     },

@@ -78,13 +78,14 @@ pub fn run(cli: &Cli, home: &Home, cmd: &PackageCommand) -> Result<Exit> {
             project,
             signer,
             accept_revoked,
+            trust_first_use,
             json,
         } => open_package(
             cli,
             home,
             file,
             project.as_deref(),
-            signer.as_deref(),
+            crate::controller::FirstSigner::from_flags(signer.as_deref(), *trust_first_use),
             *accept_revoked,
             *json,
         ),
@@ -146,7 +147,7 @@ fn open_package(
     home: &Home,
     file: &Path,
     project: Option<&Path>,
-    signer: Option<&str>,
+    signer: crate::controller::FirstSigner<'_>,
     accept_revoked: bool,
     json: bool,
 ) -> Result<Exit> {
@@ -228,7 +229,7 @@ fn open_package(
             opened.sender_name,
             opened.sender
         );
-        if signer.is_none() && opened.created {
+        if signer == crate::controller::FirstSigner::TrustFirstUse && opened.created {
             println!(
                 "check with the site that {} is their admin's fingerprint",
                 opened.sender

@@ -280,7 +280,9 @@ impl Session {
 
     /// Deletes items, their labels and their blob keys in one transaction
     /// with its audit row, then removes the ciphertext files and truncates
-    /// the WAL so no page that held a key survives in the log.
+    /// the WAL so no page that held a key survives in the log. When
+    /// anything was erased from a site bundle, the master key is then
+    /// rotated (see [`Session::rotate_after_erasure`]).
     fn shred(
         &mut self,
         allowed: Allowed,
@@ -305,7 +307,42 @@ impl Session {
             self.project.paths.remove_blob(blob);
         }
         self.project.store.checkpoint_truncate()?;
+        let erased_something = !shredded.blobs.is_empty();
+        if erased_something && action != AuditAction::BundleErase {
+            self.rotate_after_erasure(allowed)?;
+        }
         Ok(ShredReport::from(&shredded))
+    }
+
+    /// After an erasure: `VACUUM` (free pages that held the rows go), a new
+    /// master key sealed to the same members (new header slots, signed by
+    /// the founding admin) and `PRAGMA rekey`, then the WAL truncated. A
+    /// header or database copied before the erasure still opens that copy,
+    /// but its master key opens nothing live. Only the founding admin's key
+    /// signs a new header: another admin's erasure is done and audited, and
+    /// the audit row says the key was not rotated and who can rotate it.
+    fn rotate_after_erasure(&mut self, allowed: Allowed) -> Result<()> {
+        self.project.store.vacuum()?;
+        let target = format!("project:{}", self.project_id());
+        let recipients = self.member_keys()?;
+        let details = match self.project.header.check_writer(&self.identity) {
+            Ok(()) => {
+                self.project.rekey(&recipients, &self.identity)?;
+                json!({"key_slots": recipients.len(), "after": "erasure"})
+            }
+            Err(crate::bundle::HeaderError::NotFounder { founder }) => json!({
+                "key_slots": recipients.len(),
+                "after": "erasure",
+                "rotated": false,
+                "why": format!("only the founding admin ({founder}) can rotate the master key; ask them to run a retention purge or erasure, which rotates it"),
+            }),
+            Err(e) => return Err(e.into()),
+        };
+        self.commit(allowed, |_| {
+            Ok(((), Event::new(AuditAction::ProjectRekey, target, details)))
+        })?;
+        self.project.store.checkpoint_truncate()?;
+        Ok(())
     }
 
     /// Reports an item (anyone who can see it): it leaves the reporter's
@@ -434,10 +471,7 @@ impl Session {
         self.closed = true;
         drop(self);
         for header in [paths.header(), paths.pending_header()] {
-            if let Ok(meta) = std::fs::metadata(&header) {
-                let zeros = vec![0u8; meta.len() as usize];
-                let _ = std::fs::write(&header, zeros);
-            }
+            crate::bundle::overwrite_in_place(&header).map_err(CoreError::io(&header))?;
         }
         std::fs::remove_dir_all(&paths.root).map_err(CoreError::io(&paths.root))?;
         Ok(report)

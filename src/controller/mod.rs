@@ -10,6 +10,7 @@
 //! [`access`] the access review and anomaly flags.
 
 mod access;
+mod error;
 mod export;
 mod governance;
 mod labels;
@@ -26,9 +27,9 @@ mod workflow;
 pub use export::{ExportOptions, ExportReport, PrelabelReport, strip_jpeg, strip_png};
 pub use governance::{GovernanceChange, INCIDENT_KINDS, Resolution, ShredReport, covers};
 pub use packages::{
-    InspectedItem, Inspection, MAX_EXPIRY_DAYS, MadePackage, MergeReport, PlannedPackage,
-    ResultsView, WorkOpened, WorkView, default_local_bundle, inspect_package, open_work_package,
-    package_kind, results_check_names,
+    FirstSigner, InspectedItem, Inspection, MAX_EXPIRY_DAYS, MadePackage, MergeReport,
+    PlannedPackage, ResultsView, WorkOpened, WorkView, default_local_bundle, inspect_package,
+    open_work_package, package_kind, results_check_names,
 };
 pub use privacy::{ItemPii, ItemPrivacy, PreviewJob, ProposeReport, TemplateApplied};
 pub use quality::{ClassAgreement, PairFigures, PersonFigures, QualityReport, gold_score};
@@ -44,87 +45,17 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use crate::audit::{self, SignedHead, VerifyReport};
-use crate::bundle::{BundleError, HeaderError, NewBlob};
-use crate::crypto::{IdentityError, PublicIdentity, UnlockedIdentity};
+use crate::bundle::{HeaderError, NewBlob};
+use crate::crypto::{PublicIdentity, UnlockedIdentity};
 use crate::home::Home;
 use crate::import::{self, FileOutcome, ImportOptions};
 use crate::model::{AuditEntry, ItemKind, ItemSummary, Role, Schema, User, now_ms};
-use crate::permissions::{self, Action, Denied};
+use crate::permissions::{self, Action};
 use crate::project::{Project, ProjectError};
-use crate::store::{self, StoreError};
+use crate::store;
 use proof::{Allowed, Event, Ungoverned};
 
-#[derive(Debug, thiserror::Error)]
-pub enum CoreError {
-    #[error(transparent)]
-    Denied(#[from] Denied),
-    #[error(transparent)]
-    Project(#[from] ProjectError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Identity(#[from] IdentityError),
-    #[error("{0} not found")]
-    NotFound(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error(
-        "you ({fingerprint}) are not an active member of this project; ask a project admin to add you"
-    )]
-    NotMember { fingerprint: String },
-    #[error(
-        "this schema change would remove {labels} existing label(s) ({detail}); confirm to apply it"
-    )]
-    NeedsConfirmation { labels: usize, detail: String },
-    #[error("{0}")]
-    Incomplete(String),
-    /// A package refused by a named check (`signature`, `replay`,
-    /// `revocation`, …): tests, the GUI and the audit row read `check`.
-    #[error("package refused: {check} check failed: {why}")]
-    PackageRefused { check: String, why: String },
-    #[error("cancelled: nothing was changed")]
-    Cancelled,
-    #[error(
-        "this work package expired on {at}: labelling is closed. Send your results to the site (once), then erase this bundle (sealtag project erase)"
-    )]
-    Expired { at: String },
-    /// A file the operation needed could not be read or written.
-    #[error("{}{source}", path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default())]
-    Io {
-        path: Option<PathBuf>,
-        #[source]
-        source: std::io::Error,
-    },
-    /// A member, role, revocation or security setting row disagrees with
-    /// the signed membership log (or the log itself was changed).
-    #[error(
-        "refused: the project's membership or security settings were changed outside Sealtag ({what}). The admin-signed membership log decides; ask a project admin to open the project, which puts the signed state back and records this in the audit trail"
-    )]
-    MembershipTampered { what: String },
-}
-
-impl CoreError {
-    /// `map_err(CoreError::io(&path))`: an I/O failure on `path`.
-    pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CoreError + '_ {
-        move |source| CoreError::Io {
-            path: Some(path.to_path_buf()),
-            source,
-        }
-    }
-}
-
-impl From<BundleError> for CoreError {
-    fn from(e: BundleError) -> Self {
-        CoreError::Project(ProjectError::Bundle(e))
-    }
-}
-impl From<HeaderError> for CoreError {
-    fn from(e: HeaderError) -> Self {
-        CoreError::Project(ProjectError::Header(e))
-    }
-}
-
-pub type Result<T> = std::result::Result<T, CoreError>;
+pub use error::{CoreError, Result};
 
 /// The decrypted content of one item, held only in memory.
 pub struct ItemContent {
@@ -336,14 +267,26 @@ impl Session {
         let project = match Project::open(root, &identity) {
             Ok(p) => p,
             Err(e) => {
-                if let (Some(home), ProjectError::Header(HeaderError::NotEnrolled { .. })) =
-                    (home, &e)
-                {
-                    home.note_failed_unlock("identity holds no key slot in the project");
+                match (home, &e) {
+                    (Some(home), ProjectError::Header(HeaderError::NotEnrolled { .. })) => {
+                        home.note_failed_unlock("identity holds no key slot in the project");
+                    }
+                    (Some(home), ProjectError::Header(HeaderError::BadSignature)) => {
+                        home.note_security_event(AuditAction::BundleRefused, &e.to_string());
+                    }
+                    _ => {}
                 }
                 return Err(e.into());
             }
         };
+        // First contact pins the founding admin's key; later a header
+        // signed by another key is not the bundle opened before.
+        if let Some(home) = home
+            && let Err(e) = home.check_pin(&project.header)
+        {
+            home.note_security_event(AuditAction::BundleRefused, &e.to_string());
+            return Err(e.into());
+        }
         let user = match store::user_by_fingerprint(project.store.conn(), &fingerprint)? {
             Some(u) if u.active => u,
             _ => return Err(CoreError::NotMember { fingerprint }),
@@ -450,6 +393,11 @@ impl Session {
                 "{fingerprint} is already a member of this project"
             )));
         }
+        // Only the founding admin signs the header: refused before the row.
+        self.project
+            .header
+            .check_writer(&self.identity)
+            .map_err(ProjectError::from)?;
         let key_string = public.to_key_string();
         let entry = self.next_entry(
             crate::membership::KIND_ADD,
@@ -478,7 +426,7 @@ impl Session {
             ))
         })?;
         let recipients = self.member_keys()?;
-        self.project.add_slot(&recipients)?;
+        self.project.add_slot(&recipients, &self.identity)?;
         store::user_by_fingerprint(self.project.store.conn(), &fingerprint)?
             .ok_or_else(|| CoreError::NotFound(format!("user {fingerprint}")))
     }
@@ -531,6 +479,10 @@ impl Session {
                 "a project needs at least one admin".into(),
             ));
         }
+        self.project
+            .header
+            .check_writer(&self.identity)
+            .map_err(ProjectError::from)?;
         let fpr = user.fingerprint.clone();
         let at = now_ms();
         let entry = self.next_entry(crate::membership::KIND_REMOVE, &user.public_key, "", at)?;
@@ -554,7 +506,7 @@ impl Session {
             ))
         })?;
         let recipients = self.member_keys()?;
-        self.project.rekey(&recipients)?;
+        self.project.rekey(&recipients, &self.identity)?;
         let target = format!("project:{}", self.project_id());
         self.commit(allowed, |_| {
             Ok((

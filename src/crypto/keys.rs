@@ -69,15 +69,31 @@ impl MasterKey {
         self.derive("sealtag/v1/sqlcipher", project_id)
     }
 
-    /// HMAC key authenticating the plaintext header fields.
-    pub fn header_mac(&self, project_id: &str, message: &[u8]) -> [u8; 32] {
+    fn header_hmac(&self, project_id: &str, message: &[u8]) -> Hmac<Sha256> {
         let key = self.derive("sealtag/v1/header-mac", project_id);
         let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key.expose()) {
             Ok(mac) => mac,
             Err(_) => unreachable!("HMAC accepts keys of any length"),
         };
         mac.update(message);
-        mac.finalize().into_bytes().into()
+        mac
+    }
+
+    /// HMAC key authenticating the plaintext header fields.
+    pub fn header_mac(&self, project_id: &str, message: &[u8]) -> [u8; 32] {
+        self.header_hmac(project_id, message)
+            .finalize()
+            .into_bytes()
+            .into()
+    }
+
+    /// Whether `tag` is the header MAC of `message`, compared in constant
+    /// time (`hmac`'s `verify_slice`, through `subtle`): how long a wrong
+    /// tag takes to refuse says nothing about how many bytes were right.
+    pub fn verify_header_mac(&self, project_id: &str, message: &[u8], tag: &[u8]) -> bool {
+        self.header_hmac(project_id, message)
+            .verify_slice(tag)
+            .is_ok()
     }
 }
 
@@ -105,6 +121,21 @@ pub fn content_id(blob_key: &SecretBytes<32>, content: &[u8]) -> String {
 #[cfg(test)]
 mod content_id_tests {
     use super::*;
+
+    #[test]
+    fn header_mac_verification_takes_only_the_exact_tag() {
+        let master = MasterKey::generate();
+        let id = "0123456789abcdef0123456789abcdef";
+        let tag = master.header_mac(id, b"header");
+        assert!(master.verify_header_mac(id, b"header", &tag));
+        assert!(!master.verify_header_mac(id, b"header!", &tag));
+        assert!(!master.verify_header_mac(id, b"header", &tag[..31]));
+        assert!(!master.verify_header_mac(id, b"header", &[]));
+        let mut flipped = tag;
+        flipped[31] ^= 1;
+        assert!(!master.verify_header_mac(id, b"header", &flipped));
+        assert!(!MasterKey::generate().verify_header_mac(id, b"header", &tag));
+    }
 
     #[test]
     fn content_id_depends_on_the_key_and_is_not_the_plain_hash() {

@@ -116,6 +116,9 @@ pub struct PackageDialog {
     pub people: Vec<(String, String)>,
     /// OpenWork: the admin's fingerprint as read out to the annotator.
     pub signer: String,
+    /// OpenWork without a fingerprint: the person ticked that they compared
+    /// the signer's fingerprint (shown in the refusal) with the site's.
+    pub trust_first_use: bool,
     /// MakeResults: everything, not only what changed.
     pub full: bool,
     /// MakeWork: days until the package expires on the laptop (empty or 0:
@@ -137,6 +140,7 @@ impl PackageDialog {
             to: String::new(),
             people: Vec::new(),
             signer: String::new(),
+            trust_first_use: false,
             full: false,
             expires_days: String::new(),
             job: None,
@@ -188,13 +192,14 @@ impl PackageDialog {
         let mut progress = shared.callback();
         let file = PathBuf::from(self.file.trim());
         let signer = Some(self.signer.trim().to_string()).filter(|s| !s.is_empty());
+        let trust_first_use = self.trust_first_use;
         let handle = std::thread::spawn(move || {
             crate::controller::open_work_package(
                 &file,
                 &identity,
                 &home,
                 None,
-                signer.as_deref(),
+                crate::controller::FirstSigner::from_flags(signer.as_deref(), trust_first_use),
                 &mut progress,
             )
         });
@@ -425,6 +430,17 @@ impl PackageDialog {
                     )
                     .labelled_by(l.id);
                     ui.end_row();
+                    if self.signer.trim().is_empty() {
+                        // First contact without a fingerprint: a refusal
+                        // shows the signer's; this says it was compared.
+                        ui.label("");
+                        ui.checkbox(
+                            &mut self.trust_first_use,
+                            "I compared the signer's fingerprint with the site's",
+                        )
+                        .on_hover_text("Without the admin's fingerprint, the first package of a project is refused and its signer's fingerprint is shown. Compare it with the one the site reads out to you, then tick this and open again.");
+                        ui.end_row();
+                    }
                 }
                 if self.kind == DialogKind::MakeResults {
                     ui.label("");

@@ -14,17 +14,17 @@ mod migrations;
 mod packages;
 mod privacy;
 mod review;
+mod trail;
 mod vocab;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
-use crate::audit::{self, SignedHead};
 use crate::crypto::SecretBytes;
 use crate::model::{
-    Annotation, AnnotationDraft, AssignmentState, AuditEntry, Geometry, ItemKind, ItemStatus,
-    ItemSummary, LabelClass, Role, Skeleton, Tool, User, now_ms,
+    Annotation, AnnotationDraft, AssignmentState, Geometry, ItemKind, ItemStatus, ItemSummary,
+    LabelClass, Role, Skeleton, Tool, User, now_ms,
 };
 
 pub use access::*;
@@ -34,6 +34,7 @@ pub use migrations::MIGRATIONS;
 pub use packages::*;
 pub use privacy::*;
 pub use review::*;
+pub use trail::*;
 
 /// Schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -328,6 +329,13 @@ impl Store {
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         set_meta(&self.db, key, value)
+    }
+
+    /// Rebuilds the database file without its free pages (`VACUUM`), so
+    /// pages that held deleted rows are not kept as free space.
+    pub fn vacuum(&self) -> Result<()> {
+        self.db.execute_batch("VACUUM;")?;
+        Ok(())
     }
 
     /// Moves every page from the WAL into the database and truncates the
@@ -1138,132 +1146,6 @@ pub fn set_undo_state(conn: &Db, revision_row: i64, state: i64, by: i64) -> Resu
         params![revision_row, state, by],
     )?;
     Ok(())
-}
-
-// ---------------------------------------------------------------- audit
-
-/// Appends one audit row, chained to the previous one. Call inside the same
-/// transaction as the change it records.
-pub fn append_audit(
-    conn: &Db,
-    project_id: &str,
-    actor: &str,
-    action: crate::events::AuditAction,
-    target: &str,
-    details: &str,
-) -> Result<i64> {
-    let last: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let (seq, prev) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, audit::genesis_hash(project_id)),
-    };
-    let at = now_ms();
-    let action = action.as_str();
-    let hash = audit::entry_hash(seq, at, actor, action, target, details, &prev);
-    conn.execute(
-        "INSERT INTO audit(seq, at, actor, action, target, details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![seq, at, actor, action, target, details, prev, hash],
-    )?;
-    Ok(seq)
-}
-
-/// All audit rows in storage order (not sorted by seq, so reordering shows).
-pub fn audit_rows(conn: &Db) -> Result<Vec<AuditEntry>> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit ORDER BY rowid",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(AuditEntry {
-            seq: r.get(0)?,
-            at_ms: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            target: r.get(4)?,
-            details: r.get(5)?,
-            prev_hash: r.get(6)?,
-            hash: r.get(7)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Feeds every audit row, in storage order, to `f` as borrowed fields,
-/// without collecting or copying them (a million-row trail stays out of
-/// memory).
-pub fn each_audit_row(conn: &Db, mut f: impl FnMut(&audit::RowRef<'_>)) -> Result<()> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit ORDER BY rowid",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let text = |i: usize| -> rusqlite::Result<&str> {
-            r.get_ref(i)?.as_str().map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    i,
-                    rusqlite::types::Type::Text,
-                    Box::new(e),
-                )
-            })
-        };
-        f(&audit::RowRef {
-            seq: r.get(0)?,
-            at_ms: r.get(1)?,
-            actor: text(2)?,
-            action: text(3)?,
-            target: text(4)?,
-            details: text(5)?,
-            prev_hash: text(6)?,
-            hash: text(7)?,
-        });
-    }
-    Ok(())
-}
-
-/// The hash of row `seq`, if the trail has it.
-pub fn audit_hash_at(conn: &Db, seq: i64) -> Result<Option<String>> {
-    Ok(conn
-        .query_row("SELECT hash FROM audit WHERE seq = ?1", [seq], |r| r.get(0))
-        .optional()?)
-}
-
-pub fn audit_tip(conn: &Db) -> Result<Option<(i64, String)>> {
-    Ok(conn
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
-}
-
-pub fn insert_head(conn: &Db, head: &SignedHead) -> Result<()> {
-    conn.execute(
-        "INSERT INTO audit_heads(seq, hash, signer, signature, at, prev) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![head.seq, head.hash, head.signer, head.signature, head.at_ms, head.prev],
-    )?;
-    Ok(())
-}
-
-pub fn signed_heads(conn: &Db) -> Result<Vec<SignedHead>> {
-    let mut stmt =
-        conn.prepare("SELECT seq, hash, signer, signature, at, prev FROM audit_heads ORDER BY id")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(SignedHead {
-            seq: r.get(0)?,
-            hash: r.get(1)?,
-            signer: r.get(2)?,
-            signature: r.get(3)?,
-            at_ms: r.get(4)?,
-            prev: r.get(5)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ impl Site {
             &self.ann,
             &self.ann_home,
             None,
-            Some(&self.admin.public().fingerprint()),
+            sealtag::controller::FirstSigner::Expect(&self.admin.public().fingerprint()),
             &mut no_progress(),
         )
         .map(|o| o.bundle)

@@ -48,7 +48,7 @@ mod work_in;
 mod work_out;
 
 pub use inspect::{InspectedItem, Inspection, ResultsView, WorkView, inspect_package};
-pub use work_in::{default_local_bundle, open_work_package};
+pub use work_in::{FirstSigner, default_local_bundle, open_work_package};
 pub use work_out::MAX_EXPIRY_DAYS;
 
 /// Annotation origin prefix for labels that came from the site.

@@ -44,11 +44,39 @@ pub fn default_local_bundle(home: &Home, origin_project_id: &str, name: &str) ->
         .chars()
         .take(32)
         .collect();
-    let short = origin_project_id.get(..8).unwrap_or(origin_project_id);
+    // Never the whole id: a cut inside a multi-byte character used to let
+    // a crafted `project_id` (with `/../`) through as a path.
+    let short = crate::ids::short(origin_project_id);
     home.projects_dir().join(format!(
         "{}-{short}.sealtag",
         if slug.is_empty() { "work" } else { &slug }
     ))
+}
+
+/// How the signer of a project's first work package is trusted. Later
+/// packages are checked against the site admins the bundle already knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstSigner<'a> {
+    /// The admin's fingerprint as read out to the annotator: a package
+    /// signed by anyone else is refused.
+    Expect(&'a str),
+    /// The annotator compared the signer's fingerprint shown to them with
+    /// the site's and accepts it (`--trust-first-use`, the GUI's checkbox).
+    TrustFirstUse,
+    /// Neither: a first package is refused, naming the fingerprint to
+    /// compare and how to confirm it.
+    Unconfirmed,
+}
+
+impl<'a> FirstSigner<'a> {
+    /// `--signer` if given, else `--trust-first-use`, else neither.
+    pub fn from_flags(signer: Option<&'a str>, trust_first_use: bool) -> Self {
+        match signer {
+            Some(fpr) => FirstSigner::Expect(fpr),
+            None if trust_first_use => FirstSigner::TrustFirstUse,
+            None => FirstSigner::Unconfirmed,
+        }
+    }
 }
 
 /// Verifies a work package on the laptop and creates (or extends) the
@@ -57,18 +85,18 @@ pub fn default_local_bundle(home: &Home, origin_project_id: &str, name: &str) ->
 /// (or, before one exists, in the next project this identity opens).
 ///
 /// `dest` chooses the bundle; by default it is under `home`'s projects.
-/// `expect_signer`, when given, is the fingerprint the site admin read out
-/// to the annotator: the first package of a project is trusted only if it
-/// matches (trust on first use otherwise, with the signer shown).
+/// `signer` says how the first package of a project is trusted: only if
+/// signed by the fingerprint the site admin read out, or after the person
+/// compared the fingerprint shown; otherwise it is refused, naming it.
 pub fn open_work_package(
     file: &Path,
     identity: &UnlockedIdentity,
     home: &Home,
     dest: Option<&Path>,
-    expect_signer: Option<&str>,
+    signer: FirstSigner<'_>,
     progress: ProgressFn<'_>,
 ) -> Result<WorkOpened> {
-    let result = open_work_inner(file, identity, home, dest, expect_signer, progress);
+    let result = open_work_inner(file, identity, home, dest, signer, progress);
     if let Err(e) = &result
         && !matches!(e, CoreError::Cancelled)
     {
@@ -90,7 +118,7 @@ fn open_work_inner(
     identity: &UnlockedIdentity,
     home: &Home,
     dest: Option<&Path>,
-    expect_signer: Option<&str>,
+    signer: FirstSigner<'_>,
     progress: ProgressFn<'_>,
 ) -> Result<WorkOpened> {
     let total = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
@@ -134,7 +162,7 @@ fn open_work_inner(
         check_own_rollback(&project, &doc)?;
         Some(project)
     } else {
-        trust_first_package(&m, &doc, expect_signer)?;
+        trust_first_package(&m, &doc, signer)?;
         None
     };
     let pinned = match &project {
@@ -388,20 +416,12 @@ fn check_site_membership(
 /// Trust on first use: the first package of a project is trusted if its
 /// signer is the fingerprint read out of band (when one was given) and
 /// one of the site admins the package itself names.
-fn trust_first_package(m: &Manifest, doc: &WorkDoc, expect_signer: Option<&str>) -> Result<()> {
-    if let Some(want) = expect_signer
-        && want.replace(' ', "") != m.sender.replace(' ', "")
-    {
-        return Err(refused(
-            "signer",
-            format!("it was signed by {}, not by {want}", m.sender),
-        ));
-    }
-    if !doc
+fn trust_first_package(m: &Manifest, doc: &WorkDoc, signer: FirstSigner<'_>) -> Result<()> {
+    let Some(admin) = doc
         .site
         .iter()
-        .any(|p| p.fingerprint == m.sender && p.public_key == m.sender_key)
-    {
+        .find(|p| p.fingerprint == m.sender && p.public_key == m.sender_key)
+    else {
         return Err(refused(
             "signer",
             format!(
@@ -409,8 +429,23 @@ fn trust_first_package(m: &Manifest, doc: &WorkDoc, expect_signer: Option<&str>)
                 m.sender
             ),
         ));
+    };
+    match signer {
+        FirstSigner::Expect(want) if want.replace(' ', "") != m.sender.replace(' ', "") => {
+            Err(refused(
+                "signer",
+                format!("it was signed by {}, not by {want}", m.sender),
+            ))
+        }
+        FirstSigner::Expect(_) | FirstSigner::TrustFirstUse => Ok(()),
+        FirstSigner::Unconfirmed => Err(refused(
+            "signer",
+            format!(
+                "this is the first package of its project here, and nobody confirmed who signed it: it names {} as signer, with fingerprint {}. Compare that fingerprint with the one your site admin reads out to you (by phone or in person, not from the same message), then open it again with --signer \"{}\", or with --trust-first-use once you have compared it; nothing was written",
+                admin.name, m.sender, m.sender
+            ),
+        )),
     }
-    Ok(())
 }
 
 /// The bundle the media go into: the existing one, or a new one at
