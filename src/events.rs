@@ -83,6 +83,8 @@ actions! {
     LabelUpdate = "label.update",
     LabelDelete = "label.delete",
     LabelCopy = "label.copy",
+    LabelSplit = "label.split",
+    LabelMerge = "label.merge",
     LabelUndo = "label.undo",
     LabelRedo = "label.redo",
     // Review and quality.
@@ -144,6 +146,8 @@ impl AuditAction {
                 | AuditAction::LabelUpdate
                 | AuditAction::LabelDelete
                 | AuditAction::LabelCopy
+                | AuditAction::LabelSplit
+                | AuditAction::LabelMerge
                 | AuditAction::LabelUndo
                 | AuditAction::LabelRedo
                 | AuditAction::ReviewApprove

@@ -1321,3 +1321,64 @@ fn mac_of(master: &sealtag::crypto::MasterKey, h: &sealtag::bundle::Header) -> S
     }
     hex::encode(master.header_mac(&h.project_id, &input))
 }
+
+#[test]
+fn split_and_merge_are_one_transaction_and_one_audit_row_each() {
+    let (f, _, audio) = project_with_text_and_audio();
+    let mut s = open(&f.root, &f.admin);
+    let person = s.classes().unwrap()[0].id;
+    let seg = |a: f64, b: f64, t: &str| Geometry::Segment {
+        start_secs: a,
+        end_secs: b,
+        transcript: t.into(),
+    };
+    let create = |s: &mut Session, g: Geometry| {
+        s.apply_label(LabelChange::Create {
+            item_id: audio,
+            draft: AnnotationDraft::new(person, g),
+        })
+        .unwrap()
+        .annotation_id
+    };
+    let id = create(&mut s, seg(1.0, 5.0, "hello"));
+    let other = create(&mut s, seg(6.0, 9.0, "world"));
+    // Overlaps refused: the parts replace the original, so they are not
+    // checked against it (the GUI's two separate changes were).
+    s.set_overlap_rules(false, false).unwrap();
+    let rows = |s: &mut Session, action: &str| {
+        s.audit_log()
+            .unwrap()
+            .iter()
+            .filter(|r| r.action == action)
+            .count()
+    };
+    let geometry = |s: &mut Session, a: i64| {
+        s.annotations(audio)
+            .unwrap()
+            .into_iter()
+            .find(|x| x.id == a)
+            .map(|x| x.geometry)
+    };
+    assert!(s.split_segment(id, 5.5).is_err(), "outside the segment");
+    let (first, second) = s.split_segment(id, 3.0).unwrap();
+    assert_eq!(first, id);
+    assert_eq!(geometry(&mut s, first), Some(seg(1.0, 3.0, "hello")));
+    assert_eq!(geometry(&mut s, second), Some(seg(3.0, 5.0, "")));
+    assert_eq!(rows(&mut s, "label.split"), 1);
+    assert_eq!(rows(&mut s, "label.create"), 2, "no separate create row");
+
+    let kept = s.merge_segments(&[other, second]).unwrap();
+    assert_eq!(kept, second, "the earliest segment is kept");
+    assert_eq!(geometry(&mut s, second), Some(seg(3.0, 9.0, "world")));
+    assert_eq!(geometry(&mut s, other), None);
+    assert_eq!(rows(&mut s, "label.merge"), 1);
+    assert_eq!(rows(&mut s, "label.delete"), 0, "no separate delete row");
+    assert!(s.merge_segments(&[first]).is_err(), "one segment");
+    // Each part stays undoable on its own: undo brings the merged-away
+    // segment back.
+    s.apply_label(LabelChange::Undo {
+        item_id: Some(audio),
+    })
+    .unwrap();
+    assert_eq!(geometry(&mut s, other), Some(seg(6.0, 9.0, "world")));
+}

@@ -804,7 +804,7 @@ impl Session {
             };
             let mut draft = AnnotationDraft::new(class.id, label.geometry);
             draft.attributes = label.attributes;
-            match self.validate_draft(&item, draft, None) {
+            match self.validate_draft(&item, draft, &[]) {
                 Ok(d) => accepted.push((item.id, d, label.score)),
                 Err(e) => report.errors.push(RecordError {
                     record: label.record,

@@ -46,7 +46,7 @@ impl Session {
         &self,
         item: &ItemSummary,
         mut draft: AnnotationDraft,
-        editing: Option<i64>,
+        replacing: &[i64],
     ) -> Result<AnnotationDraft> {
         let conn = self.project.store.conn();
         let classes = store::list_classes(conn)?;
@@ -99,7 +99,7 @@ impl Session {
         let schema = self.schema()?;
         let others: Vec<_> = store::list_annotations(conn, item.id)?
             .into_iter()
-            .filter(|a| Some(a.id) != editing)
+            .filter(|a| !replacing.contains(&a.id))
             .collect();
         match &mut draft.geometry {
             Geometry::Tag if !schema.multi_label_tags && others.iter().any(|a| a.geometry == Geometry::Tag) => {
@@ -197,7 +197,7 @@ impl Session {
         let me = self.user.id;
         match (change, item) {
             (LabelChange::Create { item_id, draft }, Some(item)) => {
-                let draft = self.validate_draft(&item, draft, None)?;
+                let draft = self.validate_draft(&item, draft, &[])?;
                 let (id, seq) = self.commit_seq(allowed, |tx| {
                     let rev = Revision {
                         item_id,
@@ -230,7 +230,7 @@ impl Session {
                 },
                 Some(item),
             ) => {
-                let draft = self.validate_draft(&item, draft, Some(annotation_id))?;
+                let draft = self.validate_draft(&item, draft, &[annotation_id])?;
                 let item_id = item.id;
                 let ((), seq) = self.commit_seq(allowed, |tx| {
                     let rev = Revision {
@@ -382,7 +382,7 @@ impl Session {
             if matches!(draft.geometry, Geometry::Relation { .. }) {
                 continue;
             }
-            if let Ok(draft) = self.validate_draft(&target, draft, None) {
+            if let Ok(draft) = self.validate_draft(&target, draft, &[]) {
                 drafts.push(draft);
             }
         }
@@ -409,6 +409,149 @@ impl Session {
                 json!({"from_item": from_item, "annotations": ids}),
             );
             Ok((ids, event))
+        })
+    }
+
+    /// A live segment label and the item it is on, for split and merge.
+    fn live_segment(&self, annotation_id: i64) -> Result<(i64, AnnotationDraft, f64, f64, String)> {
+        let state = store::annotation_state(self.project.store.conn(), annotation_id)?
+            .filter(|s| !s.deleted)
+            .ok_or_else(|| CoreError::NotFound(format!("annotation {annotation_id}")))?;
+        match &state.draft.geometry {
+            Geometry::Segment {
+                start_secs,
+                end_secs,
+                transcript,
+            } => Ok((
+                state.item_id,
+                state.draft.clone(),
+                *start_secs,
+                *end_secs,
+                transcript.clone(),
+            )),
+            Geometry::BBox(_)
+            | Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. }
+            | Geometry::Tag
+            | Geometry::Span { .. }
+            | Geometry::Relation { .. } => Err(CoreError::Invalid(format!(
+                "label #{annotation_id} is not a segment"
+            ))),
+        }
+    }
+
+    /// Splits a segment in two at `at_secs`: the first part keeps the
+    /// transcript, the second starts empty. One transaction and one audit
+    /// row, so a crash never leaves half a split; each part is its own
+    /// undoable revision. Returns (first, second) label ids.
+    pub fn split_segment(&mut self, annotation_id: i64, at_secs: f64) -> Result<(i64, i64)> {
+        let (item_id, draft, start, end, transcript) = self.live_segment(annotation_id)?;
+        let (allowed, item) = self.allow_item(Action::EditLabels, item_id)?;
+        self.require_editable(item_id)?;
+        if !(at_secs.is_finite() && start < at_secs && at_secs < end) {
+            return Err(CoreError::Invalid(format!(
+                "{at_secs:.3} s is not inside segment #{annotation_id} ({start:.3}–{end:.3} s); put the playhead inside it"
+            )));
+        }
+        let part = |from: f64, to: f64, text: String| AnnotationDraft {
+            geometry: Geometry::Segment {
+                start_secs: from,
+                end_secs: to,
+                transcript: text,
+            },
+            ..draft.clone()
+        };
+        let first =
+            self.validate_draft(&item, part(start, at_secs, transcript), &[annotation_id])?;
+        let second =
+            self.validate_draft(&item, part(at_secs, end, String::new()), &[annotation_id])?;
+        let me = self.user.id;
+        self.commit(allowed, |tx| {
+            let revision = |draft, op| Revision {
+                item_id,
+                draft,
+                deleted: false,
+                op,
+                actor: me,
+            };
+            store::write_annotation(tx, Some(annotation_id), &revision(&first, "update"))?;
+            let (new_id, _) = store::write_annotation(tx, None, &revision(&second, "create"))?;
+            store::mark_in_progress(tx, item_id, me)?;
+            let event = Event::new(
+                AuditAction::LabelSplit,
+                format!("item:{item_id}/annotation:{annotation_id}"),
+                json!({"at_secs": at_secs, "new_annotation": new_id}),
+            );
+            Ok(((annotation_id, new_id), event))
+        })
+    }
+
+    /// Merges segments of one item into the earliest: it spans them all
+    /// and its transcript joins theirs in time order; the others are
+    /// deleted. One transaction and one audit row. Returns the kept id.
+    pub fn merge_segments(&mut self, annotation_ids: &[i64]) -> Result<i64> {
+        let mut segments = Vec::new();
+        for &id in annotation_ids {
+            segments.push((id, self.live_segment(id)?));
+        }
+        if segments.len() < 2 {
+            return Err(CoreError::Invalid(
+                "merging needs two or more segments of one item".into(),
+            ));
+        }
+        let item_id = segments[0].1.0;
+        if segments.iter().any(|(_, s)| s.0 != item_id) {
+            return Err(CoreError::Invalid(
+                "only segments of the same item can be merged".into(),
+            ));
+        }
+        let (allowed, item) = self.allow_item(Action::EditLabels, item_id)?;
+        self.require_editable(item_id)?;
+        segments.sort_by(|a, b| a.1.2.total_cmp(&b.1.2));
+        let (kept, (_, draft, start, ..)) = segments[0].clone();
+        let end = segments.iter().map(|(_, s)| s.3).fold(f64::MIN, f64::max);
+        let transcript = segments
+            .iter()
+            .map(|(_, s)| s.4.trim())
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let ids: Vec<i64> = segments.iter().map(|(id, _)| *id).collect();
+        let merged = AnnotationDraft {
+            geometry: Geometry::Segment {
+                start_secs: start,
+                end_secs: end,
+                transcript,
+            },
+            ..draft
+        };
+        let merged = self.validate_draft(&item, merged, &ids)?;
+        let gone: Vec<(i64, AnnotationDraft)> = segments[1..]
+            .iter()
+            .map(|(id, s)| (*id, s.1.clone()))
+            .collect();
+        let me = self.user.id;
+        self.commit(allowed, |tx| {
+            let revision = |draft, deleted, op| Revision {
+                item_id,
+                draft,
+                deleted,
+                op,
+                actor: me,
+            };
+            store::write_annotation(tx, Some(kept), &revision(&merged, false, "update"))?;
+            for (id, draft) in &gone {
+                store::write_annotation(tx, Some(*id), &revision(draft, true, "delete"))?;
+            }
+            store::mark_in_progress(tx, item_id, me)?;
+            let event = Event::new(
+                AuditAction::LabelMerge,
+                format!("item:{item_id}/annotation:{kept}"),
+                json!({"merged": ids}),
+            );
+            Ok((kept, event))
         })
     }
 }

@@ -253,90 +253,70 @@ impl Workspace {
         out
     }
 
+    /// Saves a change made by a controller call other than
+    /// [`Self::save`] (split, merge): the same read-only rule for
+    /// reviewers, the same saved / failed indicator, the labels reloaded.
+    fn save_with<T>(
+        &mut self,
+        change: impl FnOnce(&mut Session) -> Result<T, CoreError>,
+    ) -> Option<T> {
+        if self.session.role() == Role::Reviewer && !self.is_correcting() {
+            self.tell("Read-only while reviewing: press C to correct this item");
+            return None;
+        }
+        let out = match change(&mut self.session) {
+            Ok(value) => {
+                self.save_state = SaveState::Saved { at_ms: now_ms() };
+                Some(value)
+            }
+            Err(e) => {
+                self.save_state = SaveState::Failed(e.to_string());
+                None
+            }
+        };
+        self.reload_annotations();
+        out
+    }
+
     /// Splits the segment under the playhead into two at the playhead; the
-    /// transcript stays with the first part. Two changes, each undoable.
+    /// transcript stays with the first part. One controller transaction;
+    /// each part stays undoable on its own.
     pub(super) fn split_segment(&mut self) {
         let t = self.playback.playhead;
-        let Some(a) = self.annotations.iter().find(|a| {
-            matches!(a.geometry, Geometry::Segment { start_secs, end_secs, .. } if start_secs < t && t < end_secs)
-        }) else {
+        let Some(id) = self
+            .annotations
+            .iter()
+            .find(|a| {
+                matches!(a.geometry, Geometry::Segment { start_secs, end_secs, .. } if start_secs < t && t < end_secs)
+            })
+            .map(|a| a.id)
+        else {
             self.tell("Put the playhead inside a segment to split it");
             return;
         };
-        let (id, mut second) = (a.id, AnnotationDraft::from(a));
-        let Some(item_id) = self.current_item().map(|i| i.id) else {
-            return;
-        };
-        if let Geometry::Segment {
-            start_secs,
-            transcript,
-            ..
-        } = &mut second.geometry
-        {
-            *start_secs = t;
-            transcript.clear();
-        }
-        self.edit(id, |d| {
-            if let Geometry::Segment { end_secs, .. } = &mut d.geometry {
-                *end_secs = t;
-            }
-        });
-        if let Some(new_id) = self.save(LabelChange::Create {
-            item_id,
-            draft: second,
-        }) {
-            self.selected = BTreeSet::from([id, new_id]);
+        if let Some((first, second)) = self.save_with(|s| s.split_segment(id, t)) {
+            self.selected = BTreeSet::from([first, second]);
         }
     }
 
-    /// Merges the selected segments into the first: it spans them all and
-    /// its transcript joins theirs; the others are deleted.
+    /// Merges the selected segments into the earliest: it spans them all
+    /// and its transcript joins theirs; the others are deleted. One
+    /// controller transaction.
     pub(super) fn merge_segments(&mut self) {
-        let mut segs: Vec<(i64, f64, f64, String)> = self
+        let ids: Vec<i64> = self
             .annotations
             .iter()
             .filter(|a| self.selected.contains(&a.id))
-            .filter_map(|a| match &a.geometry {
-                Geometry::Segment {
-                    start_secs,
-                    end_secs,
-                    transcript,
-                } => Some((a.id, *start_secs, *end_secs, transcript.clone())),
-                Geometry::BBox(_)
-                | Geometry::Polygon { .. }
-                | Geometry::Polyline { .. }
-                | Geometry::Point { .. }
-                | Geometry::Keypoints { .. }
-                | Geometry::Tag
-                | Geometry::Span { .. }
-                | Geometry::Relation { .. } => None,
-            })
+            .filter(|a| matches!(a.geometry, Geometry::Segment { .. }))
+            .map(|a| a.id)
             .collect();
-        if segs.len() < 2 {
+        if ids.len() < 2 {
             self.tell("Select two or more segments (Ctrl+click) to merge");
             return;
         }
-        segs.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let first = segs[0].0;
-        let start = segs[0].1;
-        let end = segs.iter().map(|s| s.2).fold(f64::MIN, f64::max);
-        let text = segs
-            .iter()
-            .map(|s| s.3.trim())
-            .filter(|t| !t.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        self.edit(first, |d| {
-            d.geometry = Geometry::Segment {
-                start_secs: start,
-                end_secs: end,
-                transcript: text,
-            }
-        });
-        for (id, ..) in segs.iter().skip(1) {
-            self.save(LabelChange::Delete { annotation_id: *id });
+        if let Some(kept) = self.save_with(|s| s.merge_segments(&ids)) {
+            self.selected = BTreeSet::from([kept]);
         }
-        self.selected = BTreeSet::from([first]);
     }
 
     /// Links two selected spans with a relation of the first class that
