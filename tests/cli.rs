@@ -5,6 +5,9 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod site;
+use site::copy_dir;
+
 const BIN: &str = env!("CARGO_BIN_EXE_sealtag");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 /// The scrypt cost of identities the debug binary writes (release builds
@@ -610,19 +613,6 @@ fn audit_verify_json_reports_the_chain() {
     assert!(report["rows"].as_i64().unwrap() >= 3);
     assert!(report["signed_heads"].as_i64().unwrap() >= 1);
     assert_eq!(report["head_hash"].as_str().unwrap().len(), 64);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -13,7 +13,7 @@ use sealtag::package::{self, BytesMember, NewPackage, PackageKind};
 use std::path::PathBuf;
 
 mod site;
-use site::{audit_details, no_progress};
+use site::{audit_details, copy_dir, no_progress};
 
 const IMAGE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -794,19 +794,6 @@ fn mask_class_regions_are_filled_in_the_annotators_image() {
     // The site still holds the original.
     let mut admin = site.admin();
     assert_eq!(&admin.load_item(item).unwrap().bytes[..], &original[..]);
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]

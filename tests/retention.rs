@@ -13,7 +13,7 @@ use sealtag::project::Project;
 use std::path::Path;
 
 mod site;
-use site::{Site, no_progress};
+use site::{Site, copy_dir, no_progress};
 
 const CANARY_TEXT: &str = "CANARY-7Q4Z-TEXT";
 const CANARY_LABEL: &str = "CANARY-7Q4Z-LABEL";
@@ -83,19 +83,6 @@ fn find_anywhere(root: &Path, identity: &UnlockedIdentity, needle: &str) -> Vec<
         }
     }
     hits
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]
