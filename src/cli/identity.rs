@@ -76,6 +76,7 @@ pub fn run(cli: &Cli, home: &Home, cmd: &IdentityCommand) -> Result<Exit> {
 /// suite and hide what the memory tests measure. Only debug builds (what
 /// `cargo test` runs) read it; a release build always uses
 /// [`DEFAULT_SCRYPT_LOG_N`].
+#[cfg(debug_assertions)]
 pub const TEST_SCRYPT_ENV: &str = "SEALTAG_TEST_SCRYPT_LOG_N";
 
 /// The scrypt cost of identity files this command writes.
