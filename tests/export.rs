@@ -273,6 +273,14 @@ fn native_jsonl_round_trips_into_a_project_as_predictions() {
     let bytes = std::fs::read(out.join("labels.jsonl")).unwrap();
     let report = q.import_prelabels(&bytes, "jsonl", "site-A").unwrap();
     assert_eq!(report.created, 2, "{:?}", report.errors);
+    // The same file again adds nothing: every label is counted as already
+    // imported from this source, and no item gets a second copy.
+    let again = q.import_prelabels(&bytes, "jsonl", "site-A").unwrap();
+    assert_eq!((again.created, again.already_imported), (0, 2));
+    assert!(again.errors.is_empty(), "{:?}", again.errors);
+    for item in [a, b] {
+        assert_eq!(q.annotations(item).unwrap().len(), 1);
+    }
     for (item, want) in [a, b].iter().zip(&original) {
         let got = q.annotations(*item).unwrap();
         assert_eq!(&got[0].geometry, want);

@@ -34,10 +34,11 @@ fn prelabels(cli: &Cli, home: &Home, args: &ImportArgs, file: &std::path::Path) 
         print_json(&report)?;
     } else {
         println!(
-            "{} pre-label(s) on {} item(s) from {} ({source})",
+            "{} pre-label(s) on {} item(s) from {} ({source}); {} already imported from it, skipped",
             report.created,
             report.items.len(),
-            file.display()
+            file.display(),
+            report.already_imported
         );
         for e in &report.errors {
             println!(

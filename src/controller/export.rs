@@ -74,6 +74,9 @@ pub struct ExportReport {
 pub struct PrelabelReport {
     pub created: usize,
     pub items: Vec<i64>,
+    /// Labels left out because the same source already put the same class
+    /// and geometry on the item (a file imported twice adds nothing).
+    pub already_imported: usize,
     pub errors: Vec<RecordError>,
 }
 
@@ -790,6 +793,10 @@ impl Session {
             ..PrelabelReport::default()
         };
         let mut accepted: Vec<(i64, AnnotationDraft, Option<f64>)> = Vec::new();
+        // What this source already put on each item (class and geometry),
+        // read once per item: a second import of the same file, or a
+        // repeated record, must not add a second copy.
+        let mut present: BTreeMap<i64, Vec<(i64, crate::model::Geometry)>> = BTreeMap::new();
         for label in parsed.labels {
             let Some(class) = schema.classes.iter().find(|c| c.name == label.class) else {
                 report.errors.push(RecordError {
@@ -805,7 +812,27 @@ impl Session {
             let mut draft = AnnotationDraft::new(class.id, label.geometry);
             draft.attributes = label.attributes;
             match self.validate_draft(&item, draft, &[]) {
-                Ok(d) => accepted.push((item.id, d, label.score)),
+                Ok(d) => {
+                    let seen = match present.entry(item.id) {
+                        std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::btree_map::Entry::Vacant(e) => e.insert(
+                            store::list_annotations(self.project.store.conn(), item.id)?
+                                .into_iter()
+                                .filter(|a| a.source.as_deref() == Some(source))
+                                .map(|a| (a.class_id, a.geometry))
+                                .collect(),
+                        ),
+                    };
+                    if seen
+                        .iter()
+                        .any(|(c, g)| *c == d.class_id && *g == d.geometry)
+                    {
+                        report.already_imported += 1;
+                    } else {
+                        seen.push((d.class_id, d.geometry.clone()));
+                        accepted.push((item.id, d, label.score));
+                    }
+                }
                 Err(e) => report.errors.push(RecordError {
                     record: label.record,
                     message: e.to_string(),
@@ -833,7 +860,7 @@ impl Session {
             let event = Event::new(
                 AuditAction::PrelabelsImport,
                 target,
-                json!({"format": format, "source": source, "labels": accepted.len(), "items": items.len(), "errors": report.errors.len()}),
+                json!({"format": format, "source": source, "labels": accepted.len(), "items": items.len(), "already_imported": report.already_imported, "errors": report.errors.len()}),
             );
             Ok((items, event))
         })?;
