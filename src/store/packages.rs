@@ -5,6 +5,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::trail::{ENTRY_COLS, HEAD_COLS, entry_from, head_from};
 use super::{Db, Result, STATE_COLS, draft_from_row, to_draft, to_json};
 use crate::audit::SignedHead;
 use crate::model::{AnnotationDraft, AssignmentState, AuditEntry, LabelClass, now_ms};
@@ -394,24 +395,12 @@ pub fn insert_peer_head(conn: &Db, chain: &str, head: &SignedHead) -> Result<()>
 
 /// Per laptop chain, the latest head signed by `signer` this site holds.
 pub fn latest_peer_heads_by(conn: &Db, signer: &str) -> Result<Vec<(String, SignedHead)>> {
-    let mut stmt = conn.prepare(
-        "SELECT chain, seq, hash, signer, signature, at, prev FROM peer_audit_heads h
+    let mut stmt = conn.prepare(&format!(
+        "SELECT chain, {HEAD_COLS} FROM peer_audit_heads h
          WHERE signer = ?1 AND seq = (SELECT max(seq) FROM peer_audit_heads WHERE chain = h.chain)
-         GROUP BY chain ORDER BY chain",
-    )?;
-    let rows = stmt.query_map([signer], |r| {
-        Ok((
-            r.get(0)?,
-            SignedHead {
-                seq: r.get(1)?,
-                hash: r.get(2)?,
-                signer: r.get(3)?,
-                signature: r.get(4)?,
-                at_ms: r.get(5)?,
-                prev: r.get(6)?,
-            },
-        ))
-    })?;
+         GROUP BY chain ORDER BY chain"
+    ))?;
+    let rows = stmt.query_map([signer], |r| Ok((r.get(0)?, head_from(r, 1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -432,18 +421,9 @@ pub fn note_seen_head(conn: &Db, chain: &str, head: &SignedHead) -> Result<()> {
 pub fn seen_head(conn: &Db, chain: &str) -> Result<Option<SignedHead>> {
     Ok(conn
         .query_row(
-            "SELECT seq, hash, signer, signature, at, prev FROM seen_heads WHERE chain = ?1",
+            &format!("SELECT {HEAD_COLS} FROM seen_heads WHERE chain = ?1"),
             [chain],
-            |r| {
-                Ok(SignedHead {
-                    seq: r.get(0)?,
-                    hash: r.get(1)?,
-                    signer: r.get(2)?,
-                    signature: r.get(3)?,
-                    at_ms: r.get(4)?,
-                    prev: r.get(5)?,
-                })
-            },
+            |r| head_from(r, 0),
         )
         .optional()?)
 }
@@ -457,38 +437,18 @@ pub fn peer_chains(conn: &Db) -> Result<Vec<(String, i64)>> {
 }
 
 pub fn peer_audit_rows(conn: &Db, chain: &str) -> Result<Vec<AuditEntry>> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM peer_audit WHERE chain = ?1 ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([chain], |r| {
-        Ok(AuditEntry {
-            seq: r.get(0)?,
-            at_ms: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            target: r.get(4)?,
-            details: r.get(5)?,
-            prev_hash: r.get(6)?,
-            hash: r.get(7)?,
-        })
-    })?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ENTRY_COLS} FROM peer_audit WHERE chain = ?1 ORDER BY seq"
+    ))?;
+    let rows = stmt.query_map([chain], |r| entry_from(r, 0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn peer_heads(conn: &Db, chain: &str) -> Result<Vec<SignedHead>> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, hash, signer, signature, at, prev FROM peer_audit_heads WHERE chain = ?1 ORDER BY rowid",
-    )?;
-    let rows = stmt.query_map([chain], |r| {
-        Ok(SignedHead {
-            seq: r.get(0)?,
-            hash: r.get(1)?,
-            signer: r.get(2)?,
-            signature: r.get(3)?,
-            at_ms: r.get(4)?,
-            prev: r.get(5)?,
-        })
-    })?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {HEAD_COLS} FROM peer_audit_heads WHERE chain = ?1 ORDER BY rowid"
+    ))?;
+    let rows = stmt.query_map([chain], |r| head_from(r, 0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -9,6 +9,37 @@ use super::{Db, Result};
 use crate::audit::{self, SignedHead};
 use crate::model::{AuditEntry, now_ms};
 
+/// The columns [`entry_from`] reads, in its order.
+pub(super) const ENTRY_COLS: &str = "seq, at, actor, action, target, details, prev_hash, hash";
+/// The columns [`head_from`] reads, in its order.
+pub(super) const HEAD_COLS: &str = "seq, hash, signer, signature, at, prev";
+
+/// An audit row from `ENTRY_COLS` starting at column `at`.
+pub(super) fn entry_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.get(at)?,
+        at_ms: r.get(at + 1)?,
+        actor: r.get(at + 2)?,
+        action: r.get(at + 3)?,
+        target: r.get(at + 4)?,
+        details: r.get(at + 5)?,
+        prev_hash: r.get(at + 6)?,
+        hash: r.get(at + 7)?,
+    })
+}
+
+/// A signed head from `HEAD_COLS` starting at column `at`.
+pub(super) fn head_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<SignedHead> {
+    Ok(SignedHead {
+        seq: r.get(at)?,
+        hash: r.get(at + 1)?,
+        signer: r.get(at + 2)?,
+        signature: r.get(at + 3)?,
+        at_ms: r.get(at + 4)?,
+        prev: r.get(at + 5)?,
+    })
+}
+
 /// Appends one audit row, chained to the previous one. Call inside the same
 /// transaction as the change it records.
 pub fn append_audit(
@@ -42,21 +73,8 @@ pub fn append_audit(
 
 /// All audit rows in storage order (not sorted by seq, so reordering shows).
 pub fn audit_rows(conn: &Db) -> Result<Vec<AuditEntry>> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit ORDER BY rowid",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(AuditEntry {
-            seq: r.get(0)?,
-            at_ms: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            target: r.get(4)?,
-            details: r.get(5)?,
-            prev_hash: r.get(6)?,
-            hash: r.get(7)?,
-        })
-    })?;
+    let mut stmt = conn.prepare(&format!("SELECT {ENTRY_COLS} FROM audit ORDER BY rowid"))?;
+    let rows = stmt.query_map([], |r| entry_from(r, 0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -118,17 +136,7 @@ pub fn insert_head(conn: &Db, head: &SignedHead) -> Result<()> {
 }
 
 pub fn signed_heads(conn: &Db) -> Result<Vec<SignedHead>> {
-    let mut stmt =
-        conn.prepare("SELECT seq, hash, signer, signature, at, prev FROM audit_heads ORDER BY id")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(SignedHead {
-            seq: r.get(0)?,
-            hash: r.get(1)?,
-            signer: r.get(2)?,
-            signature: r.get(3)?,
-            at_ms: r.get(4)?,
-            prev: r.get(5)?,
-        })
-    })?;
+    let mut stmt = conn.prepare(&format!("SELECT {HEAD_COLS} FROM audit_heads ORDER BY id"))?;
+    let rows = stmt.query_map([], |r| head_from(r, 0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
