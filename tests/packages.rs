@@ -845,16 +845,33 @@ fn the_site_accepts_results_that_saw_its_current_trail() {
         .unwrap();
 }
 
+/// The last row of the site's trail.
+fn site_tip(site: &Site) -> i64 {
+    let project = sealtag::project::Project::open(&site.root, &site.admin).unwrap();
+    sealtag::store::audit_tip(project.store.conn())
+        .unwrap()
+        .unwrap()
+        .0
+}
+
+/// What an insider with the database key does: drops the append-only
+/// triggers and cuts the site's trail, and the heads over it, after `cut`.
+fn cut_site_trail(site: &Site, cut: i64) {
+    let project = sealtag::project::Project::open(&site.root, &site.admin).unwrap();
+    project
+        .store
+        .raw_connection()
+        .execute_batch(&format!(
+            "DROP TRIGGER audit_no_delete; DROP TRIGGER IF EXISTS audit_heads_no_delete;
+             DELETE FROM audit WHERE seq > {cut}; DELETE FROM audit_heads WHERE seq > {cut};"
+        ))
+        .unwrap();
+}
+
 #[test]
 fn a_site_trail_cut_back_after_work_went_out_is_caught_when_results_return() {
     let site = site();
-    let tip = || {
-        let project = sealtag::project::Project::open(&site.root, &site.admin).unwrap();
-        sealtag::store::audit_tip(project.store.conn())
-            .unwrap()
-            .unwrap()
-            .0
-    };
+    let tip = || site_tip(&site);
     let cut = tip();
     let laptop = site.ann_laptop();
     let mut ann = Session::open(&laptop, site.ann.clone(), None).unwrap();
@@ -868,16 +885,7 @@ fn a_site_trail_cut_back_after_work_went_out_is_caught_when_results_return() {
     // before the work package (and the heads that covered it): what is
     // left is a valid chain under valid heads.
     assert!(tip() > cut);
-    let project = sealtag::project::Project::open(&site.root, &site.admin).unwrap();
-    project
-        .store
-        .raw_connection()
-        .execute_batch(&format!(
-            "DROP TRIGGER audit_no_delete; DROP TRIGGER IF EXISTS audit_heads_no_delete;
-             DELETE FROM audit WHERE seq > {cut}; DELETE FROM audit_heads WHERE seq > {cut};"
-        ))
-        .unwrap();
-    drop(project);
+    cut_site_trail(&site, cut);
     let mut admin = site.admin();
     assert!(admin.verify_audit().unwrap().ok(), "the cut trail verifies");
     let why = refusal(
@@ -892,13 +900,7 @@ fn a_site_trail_cut_back_after_work_went_out_is_caught_when_results_return() {
 #[test]
 fn a_laptop_refuses_work_from_a_site_whose_trail_went_back() {
     let site = site();
-    let tip = || {
-        let project = sealtag::project::Project::open(&site.root, &site.admin).unwrap();
-        sealtag::store::audit_tip(project.store.conn())
-            .unwrap()
-            .unwrap()
-            .0
-    };
+    let tip = || site_tip(&site);
     let laptop = site.ann_laptop();
     let cut = tip();
     // The site works on (its trail grows), and the laptop sees that trail
@@ -912,16 +914,7 @@ fn a_laptop_refuses_work_from_a_site_whose_trail_went_back() {
     site.open_work(&work).unwrap();
     // An insider cuts the site's trail back to before all that; the next
     // work package shows a head behind the one the laptop saw.
-    let project = sealtag::project::Project::open(&site.root, &site.admin).unwrap();
-    project
-        .store
-        .raw_connection()
-        .execute_batch(&format!(
-            "DROP TRIGGER audit_no_delete; DROP TRIGGER IF EXISTS audit_heads_no_delete;
-             DELETE FROM audit WHERE seq > {cut}; DELETE FROM audit_heads WHERE seq > {cut};"
-        ))
-        .unwrap();
-    drop(project);
+    cut_site_trail(&site, cut);
     let work = site.work("w3.sealpkg", None);
     let why = refusal(site.open_work(&work).unwrap_err());
     assert!(why.starts_with("rollback check failed"), "{why}");
