@@ -2,8 +2,8 @@
 //! media and keys) and, on Linux, a seccomp filter that allows only Unix
 //! sockets, so not even a bug or a compromised dependency can reach a network.
 //!
-//! This is the one module with `unsafe`: `setrlimit` and `prctl` are plain
-//! libc calls with no Rust wrapper in our dependencies.
+//! This is the one module with `unsafe`: `setrlimit`, `prctl` and `syncfs`
+//! are plain libc calls with no Rust wrapper in our dependencies.
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockdownError {
@@ -30,6 +30,23 @@ pub fn disable_core_dumps() {
         unsafe {
             libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
         }
+    }
+}
+
+/// Makes everything written to the file system holding `dir` durable, in one
+/// call: the batch import writes many blobs unsynced and then calls this once
+/// before the transaction that refers to them, instead of two fsyncs per
+/// blob. Elsewhere than Linux, the caller syncs each file itself.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+pub fn sync_filesystem(dir: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: syncfs takes an open descriptor, which `dir` keeps open for the call.
+    let rc = unsafe { libc::syncfs(dir.as_raw_fd()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 

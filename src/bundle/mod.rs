@@ -100,11 +100,34 @@ impl BundlePaths {
         project_id: &str,
         plaintext: &mut impl io::Read,
     ) -> Result<NewBlob, BundleError> {
+        self.write_blob_with(project_id, plaintext, true)
+    }
+
+    /// Like [`BundlePaths::write_blob`], but on Linux without waiting for the
+    /// disk: the blob is not durable until [`BundlePaths::sync_blobs`]
+    /// returns, and no row may refer to it before. A batch import writes its
+    /// blobs this way from several threads and syncs once per transaction.
+    pub fn write_blob_unsynced(
+        &self,
+        project_id: &str,
+        plaintext: &mut impl io::Read,
+    ) -> Result<NewBlob, BundleError> {
+        self.write_blob_with(project_id, plaintext, !cfg!(target_os = "linux"))
+    }
+
+    fn write_blob_with(
+        &self,
+        project_id: &str,
+        plaintext: &mut impl io::Read,
+        sync: bool,
+    ) -> Result<NewBlob, BundleError> {
         let blob_id = hex::encode(crypto::random_bytes::<16>());
         let key = SecretBytes::<32>::random();
         let final_path = self.blob(&blob_id)?;
         let dir = final_path.parent().unwrap_or(&self.root).to_path_buf();
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        // Written under a temporary name and renamed, so a blob file with its
+        // final name is always complete, even after a crash.
         let tmp = dir.join(format!(".{blob_id}.tmp"));
         let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
         let mut writer = io::BufWriter::with_capacity(256 * 1024, &mut file);
@@ -115,10 +138,28 @@ impl BundlePaths {
             })?;
         writer.flush().map_err(io_err(&tmp))?;
         drop(writer);
-        file.sync_all().map_err(io_err(&tmp))?;
+        if sync {
+            file.sync_all().map_err(io_err(&tmp))?;
+        }
         fs::rename(&tmp, &final_path).map_err(io_err(&final_path))?;
-        sync_dir(&dir)?;
+        if sync {
+            sync_dir(&dir)?;
+        }
         Ok(NewBlob { blob_id, key, size })
+    }
+
+    /// Makes every blob written by [`BundlePaths::write_blob_unsynced`]
+    /// durable (their data and directory entries): one `syncfs` of the file
+    /// system that holds the bundle.
+    pub fn sync_blobs(&self) -> Result<(), BundleError> {
+        #[cfg(target_os = "linux")]
+        {
+            let blobs = self.blobs();
+            File::open(&blobs)
+                .and_then(|d| crate::platform::sync_filesystem(&d))
+                .map_err(io_err(&blobs))?;
+        }
+        Ok(())
     }
 
     /// Decrypts a blob into memory.

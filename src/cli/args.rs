@@ -317,6 +317,17 @@ pub struct BenchArgs {
     /// Also time the waveform overview of this audio file (e.g. a long call).
     #[arg(long, value_name = "FILE")]
     pub audio_file: Option<PathBuf>,
+    /// Time importing instead: generated 1280x720 JPEGs beside a bare
+    /// decode of the same files, and Label Studio pre-labels (5 boxes a
+    /// task); only these figures are printed.
+    #[arg(long)]
+    pub import: bool,
+    /// Images for `--import`.
+    #[arg(long, default_value_t = 2000, value_name = "N")]
+    pub import_images: usize,
+    /// Pre-label tasks (and items) for `--import`.
+    #[arg(long, default_value_t = 50_000, value_name = "N")]
+    pub prelabel_tasks: usize,
     #[arg(long)]
     pub json: bool,
 }

@@ -6,8 +6,10 @@ use anyhow::{Context, Result, anyhow};
 
 use super::args::ImportArgs;
 use super::{Cli, Exit, open, print_json};
+use crate::controller::{FileReport, ImportProgress};
 use crate::home::Home;
 use crate::import::ImportOptions;
+use std::io::IsTerminal;
 
 pub fn run(cli: &Cli, home: &Home, args: &ImportArgs) -> Result<Exit> {
     match &args.prelabels {
@@ -78,57 +80,24 @@ fn media(cli: &Cli, home: &Home, args: &ImportArgs) -> Result<Exit> {
         ..ImportOptions::default()
     };
     let quiet = *json;
-    let report = s.import(paths, &options, &mut |file| {
-                if quiet {
-                    return;
-                }
-                let path = file.path.display();
-                // Offsets into the items count the UTF-8 text: say so.
-                let mut notes = file
-                    .converted_from
-                    .map(|from| format!(" (converted from {from} to UTF-8)"))
-                    .unwrap_or_default();
-                // The stored image is shorter than the file: say by how much.
-                if let Some(n) = file.trailer_dropped {
-                    notes.push_str(&format!(
-                        " ({n} byte(s) after the end of the image dropped, e.g. a motion photo's video)"
-                    ));
-                }
-                if !file.duplicate_of.is_empty() && file.outcome != "duplicate" {
-                    notes.push_str(&format!(
-                        " (same content as item {})",
-                        join_ids(&file.duplicate_of)
-                    ));
-                }
-                match file.outcome {
-                    "imported" => println!(
-                        "imported  {path}: {} item(s){notes}",
-                        file.item_ids.len()
-                    ),
-                    "partial" => {
-                        println!(
-                            "partial   {path}: {} item(s), {} record(s) rejected{notes}",
-                            file.item_ids.len(),
-                            file.errors.len()
-                        );
-                        for e in &file.errors {
-                            println!("          {path}: {e}");
-                        }
-                    }
-                    "duplicate" => println!(
-                        "duplicate {path}: already in the project as item {}; skipped (--keep-duplicates imports it again)",
-                        join_ids(&file.duplicate_of)
-                    ),
-                    _ => println!("rejected  {path}: {}", file.errors.join("; ")),
-                }
-            })?;
+    let mut meter = Meter::new(!quiet && std::io::stderr().is_terminal());
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let report = s.import(paths, &options, &never, &mut |file, at| {
+        if !quiet {
+            meter.clear();
+            print_file(file);
+        }
+        meter.show(at);
+    })?;
+    meter.clear();
     if *json {
         print_json(&report)?;
     } else {
         println!(
-            "{} item(s) imported from {} file(s)",
+            "{} item(s) imported from {} file(s) in {:.1} s",
             report.imported_items(),
-            report.files.len()
+            report.files.len(),
+            meter.started.elapsed().as_secs_f64()
         );
     }
     Ok(if report.complete() {
@@ -143,4 +112,92 @@ fn join_ids(ids: &[i64]) -> String {
         .map(|id| id.to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// One line per file, as it is committed.
+fn print_file(file: &FileReport) {
+    let path = file.path.display();
+    // Offsets into the items count the UTF-8 text: say so.
+    let mut notes = file
+        .converted_from
+        .map(|from| format!(" (converted from {from} to UTF-8)"))
+        .unwrap_or_default();
+    // The stored image is shorter than the file: say by how much.
+    if let Some(n) = file.trailer_dropped {
+        notes.push_str(&format!(
+            " ({n} byte(s) after the end of the image dropped, e.g. a motion photo's video)"
+        ));
+    }
+    if !file.duplicate_of.is_empty() && file.outcome != "duplicate" {
+        notes.push_str(&format!(
+            " (same content as item {})",
+            join_ids(&file.duplicate_of)
+        ));
+    }
+    match file.outcome {
+        "imported" => println!("imported  {path}: {} item(s){notes}", file.item_ids.len()),
+        "partial" => {
+            println!(
+                "partial   {path}: {} item(s), {} record(s) rejected{notes}",
+                file.item_ids.len(),
+                file.errors.len()
+            );
+            for e in &file.errors {
+                println!("          {path}: {e}");
+            }
+        }
+        "duplicate" => println!(
+            "duplicate {path}: already in the project as item {}; skipped (--keep-duplicates imports it again)",
+            join_ids(&file.duplicate_of)
+        ),
+        _ => println!("rejected  {path}: {}", file.errors.join("; ")),
+    }
+}
+
+/// A progress line on stderr (files done of all, time, time left), redrawn
+/// at most five times a second, and only when stderr is a terminal: piped
+/// or `--json` output stays clean.
+pub(super) struct Meter {
+    on: bool,
+    shown: bool,
+    last: std::time::Instant,
+    pub(super) started: std::time::Instant,
+}
+
+impl Meter {
+    pub(super) fn new(on: bool) -> Meter {
+        let now = std::time::Instant::now();
+        Meter {
+            on,
+            shown: false,
+            last: now,
+            started: now,
+        }
+    }
+
+    pub(super) fn show(&mut self, at: &ImportProgress) {
+        if !self.on || (self.last.elapsed().as_millis() < 200 && at.done < at.total) {
+            return;
+        }
+        self.last = std::time::Instant::now();
+        let left = at
+            .remaining()
+            .map(|d| format!(", about {:.0} s left", d.as_secs_f64()))
+            .unwrap_or_default();
+        eprint!(
+            "\r\x1b[K{}/{} files, {:.1} s{left}",
+            at.done,
+            at.total,
+            at.elapsed.as_secs_f64()
+        );
+        self.shown = true;
+    }
+
+    /// Removes the progress line before other output (and at the end).
+    pub(super) fn clear(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+            self.shown = false;
+        }
+    }
 }

@@ -10,18 +10,19 @@ use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::{CoreError, Event, Result, Session};
+use super::{Allowed, CoreError, Event, Result, Session};
 use crate::bundle::BundlePaths;
 use crate::crypto::{PublicIdentity, SecretBytes, UnlockedIdentity};
 use crate::formats::{
     self, ExportItem, ExportLabel, FileSink, FormatError, ItemInfo, ItemSource, RecordError,
 };
 use crate::model::{
-    AnnotationDraft, ItemKind, ItemStatus, ItemSummary, LabelChange, Schema, now_ms,
+    Annotation, AnnotationDraft, Geometry, ItemKind, ItemStatus, ItemSummary, LabelChange, Schema,
+    now_ms,
 };
 use crate::package::{self, Manifest, MemberEntry, NewPackage, PackageKind, ProgressFn};
 use crate::permissions::Action;
@@ -78,6 +79,9 @@ pub struct PrelabelReport {
     /// and geometry on the item (a file imported twice adds nothing).
     pub already_imported: usize,
     pub errors: Vec<RecordError>,
+    /// What was imported but may need attention: attributes a class does
+    /// not define, kept on the labels as they came (counted per class).
+    pub warnings: Vec<String>,
 }
 
 /// One item's place in an export: which blob holds its media.
@@ -787,50 +791,81 @@ impl Session {
         let parsed = importer
             .parse(bytes, &infos)
             .map_err(|e| CoreError::Invalid(format!("{format}: {e}")))?;
-        let schema: Schema = self.schema()?;
+        drop(infos);
+        self.apply_prelabels(allowed, parsed, format, source)
+    }
+
+    /// Checks parsed pre-labels against the schema and their items and
+    /// writes the good ones in one transaction with one audit row. Built
+    /// for size: the classes, the schema and the items are read once, the
+    /// labels already on an item only for items that have any.
+    pub(crate) fn apply_prelabels(
+        &mut self,
+        allowed: Allowed,
+        parsed: formats::ParsedLabels,
+        format: &str,
+        source: &str,
+    ) -> Result<PrelabelReport> {
+        let conn = self.project.store.conn();
+        let rules = super::labels::DraftRules {
+            classes: store::list_classes(conn)?,
+            schema: self.schema()?,
+        };
+        let items: HashMap<i64, ItemSummary> = store::list_items(conn, None)?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+        let labelled = store::items_with_labels(conn)?;
         let mut report = PrelabelReport {
             errors: parsed.errors,
             ..PrelabelReport::default()
         };
+        let mut undefined: BTreeMap<(String, String), usize> = BTreeMap::new();
         let mut accepted: Vec<(i64, AnnotationDraft, Option<f64>)> = Vec::new();
-        // What this source already put on each item (class and geometry),
-        // read once per item: a second import of the same file, or a
-        // repeated record, must not add a second copy.
-        let mut present: BTreeMap<i64, Vec<(i64, crate::model::Geometry)>> = BTreeMap::new();
+        // The labels already on an item (read once, only for items that
+        // have any), and every (item, class, geometry) this source has put
+        // on the project: a second import of the same file, or a repeated
+        // record, must not add a second copy.
+        let mut stored: HashMap<i64, Vec<Annotation>> = HashMap::new();
+        let mut seen: HashSet<(i64, i64, String)> = HashSet::new();
+        let no_labels = Vec::new();
         for label in parsed.labels {
-            let Some(class) = schema.classes.iter().find(|c| c.name == label.class) else {
+            let Some(class) = rules.classes.iter().find(|c| c.name == label.class) else {
                 report.errors.push(RecordError {
                     record: label.record,
                     message: format!("no class named '{}' in the schema", label.class),
                 });
                 continue;
             };
-            let Some(item) = store::item_summary_by_id(self.project.store.conn(), label.item_id)?
-            else {
+            let Some(item) = items.get(&label.item_id) else {
                 continue;
             };
+            for name in label.attributes.keys() {
+                if !class.attributes.iter().any(|d| &d.name == name) {
+                    *undefined
+                        .entry((class.name.clone(), name.clone()))
+                        .or_default() += 1;
+                }
+            }
+            if labelled.contains(&item.id) && !stored.contains_key(&item.id) {
+                let others = store::list_annotations(conn, item.id)?;
+                for a in others
+                    .iter()
+                    .filter(|a| a.source.as_deref() == Some(source))
+                {
+                    seen.insert((item.id, a.class_id, geometry_key(&a.geometry)));
+                }
+                stored.insert(item.id, others);
+            }
+            let others = stored.get(&item.id).unwrap_or(&no_labels);
             let mut draft = AnnotationDraft::new(class.id, label.geometry);
             draft.attributes = label.attributes;
-            match self.validate_draft(&item, draft, &[]) {
+            match self.validate_with(&rules, item, draft, others) {
                 Ok(d) => {
-                    let seen = match present.entry(item.id) {
-                        std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                        std::collections::btree_map::Entry::Vacant(e) => e.insert(
-                            store::list_annotations(self.project.store.conn(), item.id)?
-                                .into_iter()
-                                .filter(|a| a.source.as_deref() == Some(source))
-                                .map(|a| (a.class_id, a.geometry))
-                                .collect(),
-                        ),
-                    };
-                    if seen
-                        .iter()
-                        .any(|(c, g)| *c == d.class_id && *g == d.geometry)
-                    {
-                        report.already_imported += 1;
-                    } else {
-                        seen.push((d.class_id, d.geometry.clone()));
+                    if seen.insert((item.id, d.class_id, geometry_key(&d.geometry))) {
                         accepted.push((item.id, d, label.score));
+                    } else {
+                        report.already_imported += 1;
                     }
                 }
                 Err(e) => report.errors.push(RecordError {
@@ -839,10 +874,17 @@ impl Session {
                 }),
             }
         }
+        drop((stored, seen));
         report.errors.sort_by_key(|e| e.record);
+        report.warnings = undefined
+            .into_iter()
+            .map(|((class, name), n)| {
+                format!("class '{class}' does not define attribute '{name}': kept as it came on {n} label(s); add it to the class to edit it")
+            })
+            .collect();
         let me = self.user.id;
-        let source = source.to_string();
         let target = format!("project:{}", self.project_id());
+        let now = now_ms();
         let created = self.commit(allowed, |tx| {
             let mut items = BTreeSet::new();
             for (item_id, draft, score) in &accepted {
@@ -853,14 +895,13 @@ impl Session {
                     op: "create",
                     actor: me,
                 };
-                let (id, _) = store::write_annotation(tx, None, &rev)?;
-                store::set_prediction(tx, id, &source, *score)?;
+                store::insert_prediction(tx, &rev, source, *score, now)?;
                 items.insert(*item_id);
             }
             let event = Event::new(
                 AuditAction::PrelabelsImport,
                 target,
-                json!({"format": format, "source": source, "labels": accepted.len(), "items": items.len(), "already_imported": report.already_imported, "errors": report.errors.len()}),
+                json!({"format": format, "source": source, "labels": accepted.len(), "items": items.len(), "already_imported": report.already_imported, "errors": report.errors.len(), "warnings": report.warnings.len()}),
             );
             Ok((items, event))
         })?;
@@ -886,6 +927,12 @@ impl Session {
         }
         Ok(n)
     }
+}
+
+/// A geometry as a comparable key (its JSON: `Geometry` holds floats, so
+/// it is not `Hash`; the same geometry always serialises the same).
+fn geometry_key(g: &Geometry) -> String {
+    serde_json::to_string(g).unwrap_or_default()
 }
 
 /// Streams an item's media into `w` rebuilt from an allow-list of what

@@ -13,6 +13,7 @@ mod access;
 mod error;
 mod export;
 mod governance;
+mod ingest;
 mod labels;
 mod members;
 mod packages;
@@ -26,6 +27,7 @@ mod workflow;
 
 pub use export::{ExportOptions, ExportReport, PrelabelReport, strip_jpeg, strip_png};
 pub use governance::{GovernanceChange, INCIDENT_KINDS, Resolution, ShredReport, covers};
+pub use ingest::{FileReport, ImportProgress, ImportReport};
 pub use packages::{
     FirstSigner, InspectedItem, Inspection, MAX_EXPIRY_DAYS, MadePackage, MergeReport,
     PlannedPackage, ResultsView, WorkOpened, WorkView, default_local_bundle, inspect_package,
@@ -39,17 +41,15 @@ pub use views::{Comment, Incident, ItemGovernance, Mask, MaskTemplate, parse_pur
 pub use workflow::{PROJECT_SETTINGS, SpreadReport, WatermarkPolicy};
 
 use crate::events::AuditAction;
-use serde::Serialize;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use crate::audit::{self, SignedHead, VerifyReport};
-use crate::bundle::{HeaderError, NewBlob};
+use crate::bundle::HeaderError;
 use crate::crypto::{PublicIdentity, UnlockedIdentity};
 use crate::home::Home;
-use crate::import::{self, FileOutcome, ImportOptions};
-use crate::model::{AuditEntry, ItemKind, ItemSummary, Role, Schema, User, now_ms};
+use crate::model::{AuditEntry, ItemSummary, Role, Schema, User, now_ms};
 use crate::permissions::{self, Action};
 use crate::project::{Project, ProjectError};
 use crate::store;
@@ -95,51 +95,6 @@ impl ItemBlobRef {
             bytes,
             metadata: self.metadata.clone(),
         })
-    }
-}
-
-/// What happened to one input file of an import.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct FileReport {
-    pub path: PathBuf,
-    /// `imported`, `partial`, `duplicate` (the content is already an
-    /// item; nothing was added) or `rejected`.
-    pub outcome: &'static str,
-    pub item_ids: Vec<i64>,
-    pub errors: Vec<String>,
-    /// `"UTF-16LE"` / `"UTF-16BE"` when a text file was converted to UTF-8
-    /// (offsets into its items, and byte offsets in its record errors,
-    /// count the UTF-8 text); `null` otherwise.
-    pub converted_from: Option<&'static str>,
-    /// Images: bytes found after the end of the image (a motion photo's
-    /// video, an MPO's second image) and not stored; `null` when none.
-    pub trailer_dropped: Option<u64>,
-    /// The item that already held this file's content: with
-    /// `skip_duplicates` the outcome is `duplicate` and nothing was added;
-    /// without, the file was imported again and this says so.
-    pub duplicate_of: Vec<i64>,
-}
-
-/// A media or `.txt` file imported as one item (not a record of a
-/// JSONL/CSV file, which carries its own fields).
-fn is_whole_file(item: &import::AcceptedItem) -> bool {
-    item.metadata.as_object().is_none_or(|m| m.is_empty())
-}
-
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct ImportReport {
-    pub files: Vec<FileReport>,
-}
-
-impl ImportReport {
-    pub fn imported_items(&self) -> usize {
-        self.files.iter().map(|f| f.item_ids.len()).sum()
-    }
-    /// True when every file imported completely.
-    pub fn complete(&self) -> bool {
-        self.files
-            .iter()
-            .all(|f| matches!(f.outcome, "imported" | "duplicate"))
     }
 }
 
@@ -521,225 +476,6 @@ impl Session {
         Ok(user)
     }
 
-    // ------------------------------------------------------------ items
-
-    /// Imports files and folders; one bad file never stops the batch.
-    pub fn import(
-        &mut self,
-        inputs: &[PathBuf],
-        options: &ImportOptions,
-        progress: &mut dyn FnMut(&FileReport),
-    ) -> Result<ImportReport> {
-        let allowed = self.allow(Action::Import, None)?;
-        let mut report = ImportReport::default();
-        let mut failure = None;
-        import::import_paths(inputs, options, &mut |outcome| {
-            if failure.is_some() {
-                return;
-            }
-            match self.store_outcome(allowed, outcome, options) {
-                Ok(file) => {
-                    progress(&file);
-                    report.files.push(file);
-                }
-                Err(e) => failure = Some(e),
-            }
-        });
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(report),
-        }
-    }
-
-    /// Imports one in-memory file (the demo's embedded assets, tests).
-    pub fn import_bytes(
-        &mut self,
-        name: &str,
-        bytes: Vec<u8>,
-        options: &ImportOptions,
-    ) -> Result<FileReport> {
-        let allowed = self.allow(Action::Import, None)?;
-        let outcome = FileOutcome::from_result(
-            PathBuf::from(name),
-            import::inspect_file(name, bytes, options),
-        );
-        self.store_outcome(allowed, outcome, options)
-    }
-
-    /// Stores what the import made of one file: a rejected file and a
-    /// skipped duplicate leave only their audit row; otherwise the blobs
-    /// are written first, then the items with their rows in one transaction.
-    fn store_outcome(
-        &mut self,
-        allowed: Allowed,
-        outcome: FileOutcome,
-        options: &ImportOptions,
-    ) -> Result<FileReport> {
-        let (path, items, errors, converted_from) = match outcome {
-            FileOutcome::Imported {
-                path,
-                items,
-                converted_from,
-            } => (path, items, vec![], converted_from),
-            FileOutcome::Partial {
-                path,
-                items,
-                errors,
-                converted_from,
-            } => (path, items, errors, converted_from),
-            FileOutcome::Rejected { path, error } => {
-                return self.reject_file(allowed, path, error.to_string());
-            }
-        };
-        let trailer_dropped = items
-            .iter()
-            .filter_map(|i| i.trailer_dropped)
-            .reduce(u64::saturating_add);
-        let duplicate_of = self.duplicate_of(&items)?;
-        if !duplicate_of.is_empty() && options.skip_duplicates {
-            let details = json!({"duplicate_of": duplicate_of});
-            self.commit(allowed, |_| {
-                Ok((
-                    (),
-                    Event::new(AuditAction::ImportDuplicate, "file", details),
-                ))
-            })?;
-            return Ok(FileReport {
-                path,
-                outcome: "duplicate",
-                item_ids: vec![],
-                errors: vec![],
-                converted_from,
-                trailer_dropped,
-                duplicate_of,
-            });
-        }
-        let written = self.write_blobs(items)?;
-        let error_texts: Vec<String> = errors
-            .iter()
-            .map(|e| match &e.record_id {
-                Some(id) => format!("line {} (id {id}): {}", e.line, e.message),
-                None => format!("line {}: {}", e.line, e.message),
-            })
-            .collect();
-        let item_ids = self.insert_items(allowed, &written, &error_texts, options)?;
-        Ok(FileReport {
-            path,
-            outcome: if error_texts.is_empty() {
-                "imported"
-            } else {
-                "partial"
-            },
-            item_ids,
-            errors: error_texts,
-            converted_from,
-            duplicate_of,
-            trailer_dropped,
-        })
-    }
-
-    /// Records a file the import refused; nothing else is stored.
-    fn reject_file(
-        &mut self,
-        allowed: Allowed,
-        path: PathBuf,
-        reason: String,
-    ) -> Result<FileReport> {
-        let details = json!({"reason": reason});
-        self.commit(allowed, |_| {
-            Ok(((), Event::new(AuditAction::ImportRejected, "file", details)))
-        })?;
-        Ok(FileReport {
-            path,
-            outcome: "rejected",
-            item_ids: vec![],
-            errors: vec![reason],
-            converted_from: None,
-            duplicate_of: vec![],
-            trailer_dropped: None,
-        })
-    }
-
-    /// The item that already holds this file's content, if any. A file is
-    /// not imported twice (re-running an import over a folder adds only the
-    /// new files); records are exempt: short texts ("Thanks!") repeat
-    /// legitimately, and each record is its own item with its own fields.
-    fn duplicate_of(&self, items: &[import::AcceptedItem]) -> Result<Vec<i64>> {
-        let mut duplicate_of = Vec::new();
-        if items.len() == 1 && is_whole_file(&items[0]) {
-            let sha = hex::encode(items[0].sha256);
-            if let Some(existing) = store::item_with_content(self.project.store.conn(), &sha)? {
-                duplicate_of.push(existing);
-            }
-        }
-        Ok(duplicate_of)
-    }
-
-    /// Encrypts each item's content into its own blob (complete and
-    /// fsynced) before any row refers to it: a crash before the items'
-    /// transaction leaves only unreferenced ciphertext.
-    fn write_blobs(
-        &self,
-        items: Vec<import::AcceptedItem>,
-    ) -> Result<Vec<(import::AcceptedItem, NewBlob)>> {
-        let pid = self.project.project_id();
-        let mut written = Vec::with_capacity(items.len());
-        for item in items {
-            let blob = self
-                .project
-                .paths
-                .write_blob(pid, &mut item.bytes.as_slice())?;
-            written.push((item, blob));
-        }
-        Ok(written)
-    }
-
-    /// One transaction: a blob row, an item row (and its consent and
-    /// purposes, when the record named any) and an `item.import` row per
-    /// item, and an `import.partial` row naming the records left out.
-    fn insert_items(
-        &mut self,
-        allowed: Allowed,
-        written: &[(import::AcceptedItem, NewBlob)],
-        error_texts: &[String],
-        options: &ImportOptions,
-    ) -> Result<Vec<i64>> {
-        self.commit(allowed, |tx| {
-            let mut ids = Vec::new();
-            let mut rows = Vec::new();
-            for (item, blob) in written {
-                store::insert_blob(tx, &blob.blob_id, &blob.key, blob.size)?;
-                let sha = hex::encode(item.sha256);
-                let metadata = item.metadata.to_string();
-                let new = new_item(item, &sha, &blob.blob_id, &metadata);
-                let id = store::insert_item(tx, &new)?;
-                let governance = governance_from_record(&item.metadata, options);
-                if governance.subject_key.is_some()
-                    || governance.consent != "unknown"
-                    || !governance.purposes.is_empty()
-                {
-                    store::set_item_governance(tx, id, &governance)?;
-                }
-                rows.push(Event::new(
-                    AuditAction::ItemImport,
-                    format!("item:{id}"),
-                    // No content hash: a keyed value that dies with the
-                    // item's blob key (crypto::content_id).
-                    json!({"kind": new.kind, "content_id": crate::crypto::content_id(&blob.key, &item.bytes), "bytes": blob.size, "consent": governance.consent, "purposes": governance.purposes, "subject_key_set": governance.subject_key.is_some()}),
-                ));
-                ids.push(id);
-            }
-            if !error_texts.is_empty() {
-                rows.push(Event::new(
-                    AuditAction::ImportPartial,
-                    "file",
-                    json!({"imported": ids.len(), "errors": error_texts}),
-                ));
-            }
-            Ok((ids, rows))
-        })
-    }
-
     /// The items this user may see: all for admins, assigned ones for
     /// annotators and reviewers.
     pub fn items(&mut self) -> Result<Vec<ItemSummary>> {
@@ -1044,96 +780,5 @@ impl Drop for Session {
         // Best effort: a session dropped without close() still leaves a signed
         // head. Errors here have nowhere to go; the chain stays verifiable.
         let _ = self.close_inner();
-    }
-}
-
-/// The item row of an accepted file or record: its kind, format and the
-/// dimensions the validator found.
-fn new_item<'a>(
-    item: &'a import::AcceptedItem,
-    sha256: &'a str,
-    blob_id: &'a str,
-    metadata: &'a str,
-) -> store::NewItem<'a> {
-    let (format, width, height, duration_secs, char_len) = match &item.info {
-        import::MediaInfo::Image {
-            format,
-            width,
-            height,
-        } => (*format, Some(*width), Some(*height), None, None),
-        import::MediaInfo::Audio {
-            format,
-            duration_secs,
-            ..
-        } => (*format, None, None, Some(*duration_secs), None),
-        import::MediaInfo::Text { char_len } => ("text", None, None, None, Some(*char_len)),
-    };
-    let kind = match item.kind {
-        import::MediaKind::Image => ItemKind::Image,
-        import::MediaKind::Audio => ItemKind::Audio,
-        import::MediaKind::Text => ItemKind::Text,
-    };
-    store::NewItem {
-        kind,
-        name: &item.name,
-        format,
-        sha256,
-        blob_id,
-        width,
-        height,
-        duration_secs,
-        char_len,
-        metadata,
-    }
-}
-
-/// Data subject, consent and purposes read from a record's fields (the
-/// import's `--subject-field`, `--consent-field`, `--purposes-field`);
-/// `a.b` reaches into a nested object. Unknown consent words stay
-/// `unknown`: only an explicit yes grants.
-fn governance_from_record(
-    metadata: &serde_json::Value,
-    options: &ImportOptions,
-) -> store::Governance {
-    let field = |name: &Option<String>| -> Option<serde_json::Value> {
-        let name = name.as_deref()?;
-        let mut v = metadata;
-        for part in name.split('.') {
-            v = v.get(part)?;
-        }
-        Some(v.clone())
-    };
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => Some(s.trim().to_string()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    };
-    let subject_key = field(&options.subject_field)
-        .as_ref()
-        .and_then(text)
-        .filter(|s| !s.is_empty());
-    let consent = match field(&options.consent_field)
-        .as_ref()
-        .and_then(text)
-        .map(|s| s.to_lowercase())
-        .as_deref()
-    {
-        Some("granted" | "yes" | "true" | "y" | "1") => "granted",
-        Some("withdrawn" | "no" | "false" | "n" | "0" | "revoked") => "withdrawn",
-        _ => "unknown",
-    }
-    .to_string();
-    let purposes = match field(&options.purposes_field) {
-        Some(serde_json::Value::Array(list)) => list.iter().filter_map(text).collect(),
-        Some(v) => text(&v)
-            .map(|s| store::split_purposes(&s.replace(';', ",")))
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
-    store::Governance {
-        subject_key,
-        consent,
-        purposes,
     }
 }

@@ -16,6 +16,7 @@ pub mod coco;
 mod common;
 pub mod conll;
 pub mod doc_csv;
+pub mod index;
 pub mod labelstudio;
 pub mod native;
 pub mod spacy;

@@ -640,6 +640,25 @@ fn finish_records(inspected: Inspected) -> Result<Inspected, ImportError> {
     }
 }
 
+/// A regular-looking file found by [`list_inputs`], not yet opened.
+#[derive(Debug)]
+pub struct Found {
+    /// Where it is on disk.
+    pub path: PathBuf,
+    /// Its name relative to the import root (for a file given directly: its file name).
+    pub name: String,
+    file_type: fs::FileType,
+}
+
+/// One entry of a walk: a file to inspect, or a path refused without reading it.
+#[derive(Debug)]
+pub enum Listed {
+    /// A file to read and validate with [`inspect_found`].
+    File(Found),
+    /// A path that is refused as it stands (a symlink, a FIFO, an unreadable folder).
+    Refused(FileOutcome),
+}
+
 /// Walk `inputs` (files and directories, directories recursively in sorted order), calling
 /// `on_file` once per regular file with its outcome, one file at a time (so memory holds one
 /// file, not the batch). Never follows symlinks: a symlink given directly or met inside a
@@ -653,25 +672,42 @@ pub fn import_paths(
     options: &ImportOptions,
     on_file: &mut dyn FnMut(FileOutcome),
 ) {
+    for listed in list_inputs(inputs) {
+        match listed {
+            Listed::File(found) => on_file(inspect_found(&found, options)),
+            Listed::Refused(outcome) => on_file(outcome),
+        }
+    }
+}
+
+/// The files of `inputs` in the order [`import_paths`] reports them, without reading any:
+/// the parallel import (see `controller::ingest`) hands them out to its workers by index.
+pub fn list_inputs(inputs: &[PathBuf]) -> Vec<Listed> {
+    let mut out = Vec::new();
     for input in inputs {
         let meta = match fs::symlink_metadata(input) {
             Ok(meta) => meta,
             Err(source) => {
-                on_file(rejected(input, "inspect the path", source));
+                out.push(Listed::Refused(rejected(input, "inspect the path", source)));
                 continue;
             }
         };
         let file_type = meta.file_type();
         if file_type.is_dir() {
-            walk_dir(input, &mut Vec::new(), options, on_file);
+            walk_dir(input, &mut Vec::new(), &mut out);
         } else {
             let name = input
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| input.to_string_lossy().into_owned());
-            import_entry(input, &name, file_type, options, on_file);
+            out.push(Listed::File(Found {
+                path: input.clone(),
+                name,
+                file_type,
+            }));
         }
     }
+    out
 }
 
 fn rejected(path: &Path, action: &'static str, source: std::io::Error) -> FileOutcome {
@@ -682,18 +718,13 @@ fn rejected(path: &Path, action: &'static str, source: std::io::Error) -> FileOu
 }
 
 /// `rel` holds the folder names between the import root and `root.join(rel)`.
-fn walk_dir(
-    root: &Path,
-    rel: &mut Vec<String>,
-    options: &ImportOptions,
-    on_file: &mut dyn FnMut(FileOutcome),
-) {
+fn walk_dir(root: &Path, rel: &mut Vec<String>, out: &mut Vec<Listed>) {
     let mut dir = root.to_path_buf();
     dir.extend(rel.iter());
     let reader = match fs::read_dir(&dir) {
         Ok(reader) => reader,
         Err(source) => {
-            on_file(rejected(&dir, "read the folder", source));
+            out.push(Listed::Refused(rejected(&dir, "read the folder", source)));
             return;
         }
     };
@@ -701,7 +732,7 @@ fn walk_dir(
     for entry in reader {
         match entry {
             Ok(entry) => entries.push(entry),
-            Err(source) => on_file(rejected(&dir, "read the folder", source)),
+            Err(source) => out.push(Listed::Refused(rejected(&dir, "read the folder", source))),
         }
     }
     entries.sort_by_key(|e| e.file_name());
@@ -716,13 +747,13 @@ fn walk_dir(
         let file_type = match entry.file_type() {
             Ok(t) => t,
             Err(source) => {
-                on_file(rejected(&path, "inspect the path", source));
+                out.push(Listed::Refused(rejected(&path, "inspect the path", source)));
                 continue;
             }
         };
         if file_type.is_dir() {
             rel.push(file_name);
-            walk_dir(root, rel, options, on_file);
+            walk_dir(root, rel, out);
             rel.pop();
         } else {
             let mut name = rel.join("/");
@@ -730,45 +761,43 @@ fn walk_dir(
                 name.push('/');
             }
             name.push_str(&file_name);
-            import_entry(&path, &name, file_type, options, on_file);
+            out.push(Listed::File(Found {
+                path,
+                name,
+                file_type,
+            }));
         }
     }
 }
 
-fn import_entry(
-    path: &Path,
-    name: &str,
-    file_type: fs::FileType,
-    options: &ImportOptions,
-    on_file: &mut dyn FnMut(FileOutcome),
-) {
-    let reject = |error| FileOutcome::Rejected {
-        path: path.to_path_buf(),
-        error,
-    };
-    if file_type.is_symlink() {
-        on_file(reject(ImportError::Symlink));
-        return;
+/// Reads and validates one listed file.
+pub fn inspect_found(found: &Found, options: &ImportOptions) -> FileOutcome {
+    match read_found(found, options) {
+        Ok(bytes) => FileOutcome::from_result(
+            found.path.clone(),
+            inspect_file(&found.name, bytes, options),
+        ),
+        Err(error) => FileOutcome::Rejected {
+            path: found.path.clone(),
+            error,
+        },
     }
-    if !file_type.is_file() {
-        on_file(reject(ImportError::NotRegularFile(special_kind(file_type))));
-        return;
+}
+
+/// Reads one listed file without validating its content: links and special files are
+/// refused unopened, the type is decided from the name before the file is read, and the
+/// read is size-limited. The parallel import hashes these bytes first, to skip decoding a
+/// file the project already holds.
+pub fn read_found(found: &Found, options: &ImportOptions) -> Result<Vec<u8>, ImportError> {
+    if found.file_type.is_symlink() {
+        return Err(ImportError::Symlink);
+    }
+    if !found.file_type.is_file() {
+        return Err(ImportError::NotRegularFile(special_kind(found.file_type)));
     }
     // Decide the type from the name first, so unsupported files are never even opened.
-    let limit = match format_for_name(name) {
-        Ok(format) => size_limit(format, &options.limits),
-        Err(error) => {
-            on_file(reject(error));
-            return;
-        }
-    };
-    let outcome = match read_limited(path, limit) {
-        Ok(bytes) => {
-            FileOutcome::from_result(path.to_path_buf(), inspect_file(name, bytes, options))
-        }
-        Err(error) => reject(error),
-    };
-    on_file(outcome);
+    let limit = size_limit(format_for_name(&found.name)?, &options.limits);
+    read_limited(&found.path, limit)
 }
 
 fn special_kind(file_type: fs::FileType) -> &'static str {
