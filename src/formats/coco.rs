@@ -57,9 +57,9 @@ use serde_json::{Map, Value, json};
 use super::common::{for_each_of_kind, put_json, put_json_element, write_file};
 use super::{
     ExportLabel, ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo, ItemSource,
-    ParsedLabels, PreLabel, RecordError, match_item,
+    FoundClass, LabelInput, ParsedLabels, PreLabel, RecordError, match_item,
 };
-use crate::model::{BBox, Extent, Geometry, ItemKind, Keypoint, Schema};
+use crate::model::{BBox, Extent, Geometry, ItemKind, Keypoint, Schema, Skeleton, Tool};
 
 /// The file the exporter writes.
 pub const COCO_FILE: &str = "annotations.json";
@@ -275,12 +275,32 @@ fn id_key(v: &Value) -> Option<String> {
     }
 }
 
-/// The geometry of one annotation, checked against the image size.
+/// Why an RLE `segmentation` is not the shape COCO defines
+/// (`{"counts": [..] | "..", "size": [height, width]}`), if it is not.
+fn rle_problem(rle: &Map<String, Value>) -> Option<String> {
+    let counts_ok = match rle.get("counts") {
+        Some(Value::Array(c)) => c.iter().all(|n| n.as_u64().is_some()),
+        Some(Value::String(_)) => true,
+        _ => false,
+    };
+    let size_ok = rle
+        .get("size")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.len() == 2 && s.iter().all(|n| n.as_u64().is_some()));
+    (!counts_ok || !size_ok).then(|| {
+        "RLE segmentation must be {\"counts\": [..] or \"..\", \"size\": [height, width]}".into()
+    })
+}
+
+/// The geometry of one annotation, checked against the image size, and a
+/// note when it is not all the annotation said (an RLE mask kept as its
+/// box).
 fn annotation_geometry(
     a: &Map<String, Value>,
     width: f64,
     height: f64,
-) -> Result<Geometry, String> {
+) -> Result<(Geometry, Option<String>), String> {
+    let mut note = None;
     // Keypoints first: keypoint annotations also carry a bbox.
     if let Some(kp) = a.get("keypoints").and_then(Value::as_array)
         && !kp.is_empty()
@@ -311,11 +331,21 @@ fn annotation_geometry(
         if labelled > 0 {
             let g = Geometry::Keypoints { points };
             check_inside(&g, width, height)?;
-            return Ok(g);
+            return Ok((g, None));
         }
     }
     match a.get("segmentation") {
-        Some(Value::Object(_)) => return Err("RLE masks are not supported".into()),
+        // Run-length masks (CVAT writes them for masks and for
+        // `iscrowd: 1`): Sealtag has no mask geometry yet, so the mask is
+        // kept as its bounding box and the record says so.
+        Some(Value::Object(rle)) => {
+            if let Some(problem) = rle_problem(rle) {
+                return Err(problem);
+            }
+            note = Some(
+                "RLE mask imported as its bounding box (Sealtag has no mask labels yet)".into(),
+            );
+        }
         Some(Value::Array(rings)) if !rings.is_empty() => {
             let Some(ring) = rings[0].as_array() else {
                 return Err("segmentation must be a list of polygons [[x1, y1, …]]".into());
@@ -335,12 +365,16 @@ fn annotation_geometry(
             }
             let g = Geometry::Polygon { points };
             check_inside(&g, width, height)?;
-            return Ok(g);
+            return Ok((g, None));
         }
         _ => {}
     }
     let Some(bbox) = a.get("bbox").and_then(Value::as_array) else {
-        return Err("no bbox, segmentation or keypoints".into());
+        return Err(if note.is_some() {
+            "an RLE mask without a bbox (masks are not supported yet)".into()
+        } else {
+            "no bbox, segmentation or keypoints".into()
+        });
     };
     let v: Vec<f64> = bbox.iter().filter_map(num).collect();
     if bbox.len() != 4 || v.len() != 4 {
@@ -365,7 +399,7 @@ fn annotation_geometry(
             b.x, b.y, b.w, b.h
         ));
     }
-    Ok(Geometry::BBox(b))
+    Ok((Geometry::BBox(b), note))
 }
 
 fn check_inside(g: &Geometry, width: f64, height: f64) -> Result<(), String> {
@@ -392,6 +426,48 @@ struct CocoLists<'a> {
     annotations: &'a [Value],
     /// Category id → class name.
     categories: HashMap<String, String>,
+    /// The categories as classes, in file order.
+    found: Vec<FoundClass>,
+}
+
+/// A category as a class: keypoint categories bring their keypoint names
+/// and skeleton (COCO's 1-based edges made 0-based; edges naming no
+/// keypoint are dropped).
+fn category_class(name: &str, c: &Value) -> FoundClass {
+    let mut class = FoundClass::named(name);
+    let names: Vec<String> = c
+        .get("keypoints")
+        .and_then(Value::as_array)
+        .map(|k| {
+            k.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !names.is_empty() {
+        let n = names.len();
+        let edges = c
+            .get("skeleton")
+            .and_then(Value::as_array)
+            .map(|e| {
+                e.iter()
+                    .filter_map(|pair| {
+                        let p = pair.as_array()?;
+                        let (a, b) = (p.first()?.as_u64()?, p.get(1)?.as_u64()?);
+                        let (a, b) = (usize::try_from(a).ok()?, usize::try_from(b).ok()?);
+                        (a >= 1 && b >= 1 && a <= n && b <= n).then(|| [a - 1, b - 1])
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        class.add_tool(Tool::Keypoints);
+        class.skeleton = Some(Skeleton {
+            keypoints: names,
+            edges,
+        });
+    }
+    class
 }
 
 /// The top level of a COCO file: `images` and `annotations` are required,
@@ -410,19 +486,30 @@ fn coco_lists(root: &Value) -> Result<CocoLists<'_>, FormatError> {
             "not a COCO file: it needs \"images\" and \"annotations\" lists".into(),
         ));
     };
-    let categories = root
+    let mut categories = HashMap::new();
+    let mut found: Vec<FoundClass> = Vec::new();
+    for c in root
         .get("categories")
         .and_then(Value::as_array)
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| Some((id_key(c.get("id")?)?, c.get("name")?.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
+        .into_iter()
+        .flatten()
+    {
+        let (Some(id), Some(name)) = (
+            c.get("id").and_then(id_key),
+            c.get("name").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        categories.insert(id, name.to_string());
+        if !found.iter().any(|f| f.name == name) {
+            found.push(category_class(name, c));
+        }
+    }
     Ok(CocoLists {
         images,
         annotations,
         categories,
+        found,
     })
 }
 
@@ -520,15 +607,37 @@ fn unmatched_images(
     unmatched
 }
 
-/// The pre-label of annotation number `record`, `None` when its image was
-/// not matched (reported once for the whole image), or why it is refused.
+/// The attributes of an annotation (`attributes`, the CVAT extension),
+/// every one passed through — except CVAT's `rotation`, which is part of
+/// the shape: 0 is an upright shape and dropped, anything else refused
+/// (Sealtag boxes are axis-aligned).
+fn annotation_attributes(a: &Map<String, Value>) -> Result<BTreeMap<String, Value>, String> {
+    let mut attributes: BTreeMap<String, Value> = a
+        .get("attributes")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    if let Some(r) = attributes.get("rotation").and_then(num) {
+        if r.rem_euclid(360.0) != 0.0 {
+            return Err(format!(
+                "a shape rotated by {r}° (CVAT's rotation); Sealtag boxes are axis-aligned"
+            ));
+        }
+        attributes.remove("rotation");
+    }
+    Ok(attributes)
+}
+
+/// The pre-label of annotation number `record` and a note on it, `None`
+/// when its image was not matched (reported once for the whole image), or
+/// why it is refused.
 fn read_annotation(
     record: usize,
     a: &Value,
     images: &ImagesById,
     matched: &Matches<'_, '_>,
     categories: &HashMap<String, String>,
-) -> Result<Option<PreLabel>, String> {
+) -> Result<Option<(PreLabel, Option<String>)>, String> {
     let Some(a) = a.as_object() else {
         return Err("an annotation must be a JSON object".into());
     };
@@ -565,20 +674,17 @@ fn read_annotation(
         .filter(|h| *h > 0.0)
         .or(item.height.map(f64::from))
         .unwrap_or(0.0);
-    let geometry = annotation_geometry(a, width, height)?;
-    let attributes: BTreeMap<String, Value> = a
-        .get("attributes")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
-    Ok(Some(PreLabel {
+    let (geometry, note) = annotation_geometry(a, width, height)?;
+    let attributes = annotation_attributes(a)?;
+    let label = PreLabel {
         item_id: item.id,
         class: class.clone(),
         geometry,
         attributes,
         score: a.get("score").and_then(num),
         record,
-    }))
+    };
+    Ok(Some((label, note)))
 }
 
 /// Image-level tags (this exporter's extension) as tag pre-labels, in image
@@ -622,11 +728,24 @@ fn image_tags(
 }
 
 impl Importer for CocoImporter {
+    fn description(&self) -> &'static str {
+        "COCO JSON, also as CVAT writes it: boxes, polygons, keypoints, RLE masks as boxes, attributes, categories"
+    }
+
+    fn read(&self, input: &LabelInput, items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
+        let (_, bytes) = input.single_file(self.name())?;
+        let mut out = self.parse_file(bytes, items)?;
+        out.note_label_classes();
+        Ok(out)
+    }
+
     fn name(&self) -> &'static str {
         "coco"
     }
+}
 
-    fn parse(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
+impl CocoImporter {
+    fn parse_file(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
         // serde_json's message names the line and column of the problem.
         let root = parse_json_exact(input)
             .map_err(|e| FormatError::Invalid(format!("not valid COCO JSON: {e}")))?;
@@ -636,12 +755,18 @@ impl Importer for CocoImporter {
         let matched = match_images(&images, &per_image, items);
         let mut out = ParsedLabels {
             errors: unmatched_images(&images, &per_image, &matched),
+            classes: lists.found.clone(),
             ..ParsedLabels::default()
         };
         for (n, a) in lists.annotations.iter().enumerate() {
             let record = n + 1;
             match read_annotation(record, a, &images, &matched, &lists.categories) {
-                Ok(Some(label)) => out.labels.push(label),
+                Ok(Some((label, note))) => {
+                    out.labels.push(label);
+                    if let Some(message) = note {
+                        out.notes.push(RecordError { record, message });
+                    }
+                }
                 Ok(None) => {}
                 Err(message) => out.errors.push(RecordError { record, message }),
             }

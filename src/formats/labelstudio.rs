@@ -66,7 +66,7 @@ use serde_json::{Map, Value, json};
 use super::common::{ALL_KINDS, for_each_covered, put_json_element, write_file};
 use super::{
     ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo,
-    ItemSource, ParsedLabels, PreLabel, RecordError, match_item,
+    ItemSource, LabelInput, ParsedLabels, PreLabel, RecordError, match_item,
 };
 use crate::model::{BBox, Extent, Geometry, ItemKind, Schema};
 
@@ -570,11 +570,24 @@ fn convert(
 }
 
 impl Importer for LabelStudioImporter {
+    fn description(&self) -> &'static str {
+        "Label Studio JSON tasks: rectangles, polygons, keypoints, spans, segments, choices, transcripts"
+    }
+
+    fn read(&self, input: &LabelInput, items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
+        let (_, bytes) = input.single_file(self.name())?;
+        let mut out = self.parse_file(bytes, items)?;
+        out.note_label_classes();
+        Ok(out)
+    }
     fn name(&self) -> &'static str {
         "labelstudio"
     }
 
-    fn parse(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
+}
+
+impl LabelStudioImporter {
+    fn parse_file(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
         // Exact floats: see `parse_json_exact`.
         let root = super::coco::parse_json_exact(input)
             .map_err(|e| FormatError::Invalid(format!("not valid Label Studio JSON: {e}")))?;

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use super::common::{ALL_KINDS, export_file};
 use super::{
-    ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo, ItemSource, ParsedLabels,
+    ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo, ItemSource, LabelInput, ParsedLabels,
     PreLabel, RecordError, match_item,
 };
 use crate::model::{Geometry, ItemKind, Schema};
@@ -123,10 +123,23 @@ impl Exporter for Native {
 }
 
 impl Importer for Native {
+    fn description(&self) -> &'static str {
+        "Sealtag JSONL (labels.jsonl): every geometry kind, attributes, scores"
+    }
+
+    fn read(&self, input: &LabelInput, items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
+        let (_, bytes) = input.single_file("jsonl")?;
+        let mut out = self.parse_file(bytes, items)?;
+        out.note_label_classes();
+        Ok(out)
+    }
     fn name(&self) -> &'static str {
         "jsonl"
     }
-    fn parse(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
+}
+
+impl Native {
+    fn parse_file(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
         let text = std::str::from_utf8(input).map_err(|e| {
             FormatError::Invalid(format!(
                 "not UTF-8 text (invalid byte at offset {})",
