@@ -18,7 +18,8 @@ use super::{CoreError, Event, Result, Session};
 use crate::bundle::BundlePaths;
 use crate::crypto::{PublicIdentity, SecretBytes, UnlockedIdentity};
 use crate::formats::{
-    self, ExportItem, ExportLabel, FileSink, FormatError, ItemInfo, ItemSource, RecordError,
+    self, ExportItem, ExportLabel, FileSink, FormatError, ItemInfo, ItemSource, ParsedLabels,
+    RecordError,
 };
 use crate::model::{
     AnnotationDraft, ItemKind, ItemStatus, ItemSummary, LabelChange, Schema, now_ms,
@@ -746,7 +747,7 @@ impl Session {
     }
 
     /// What the importers know about the project's items.
-    fn item_infos(&self) -> Result<Vec<ItemInfo>> {
+    pub(super) fn item_infos(&self) -> Result<Vec<ItemInfo>> {
         Ok(store::list_items(self.project.store.conn(), None)?
             .into_iter()
             .map(|s| ItemInfo {
@@ -772,7 +773,7 @@ impl Session {
         format: &str,
         source: &str,
     ) -> Result<PrelabelReport> {
-        let allowed = self.allow(Action::Import, Some(format!("pre-labels ({format})")))?;
+        self.require(Action::Import, Some(format!("pre-labels ({format})")))?;
         let importer = formats::importer(format).ok_or_else(|| {
             CoreError::Invalid(format!(
                 "unknown pre-label format '{format}' (one of: {})",
@@ -787,6 +788,19 @@ impl Session {
         let parsed = importer
             .parse(bytes, &infos)
             .map_err(|e| CoreError::Invalid(format!("{format}: {e}")))?;
+        self.apply_prelabels(parsed, format, source)
+    }
+
+    /// Applies parsed pre-labels as predictions from `source` (admin):
+    /// records that do not match a class or validate are reported by
+    /// number; the rest is applied in one transaction with its audit row.
+    pub(crate) fn apply_prelabels(
+        &mut self,
+        parsed: ParsedLabels,
+        format: &str,
+        source: &str,
+    ) -> Result<PrelabelReport> {
+        let allowed = self.allow(Action::Import, Some(format!("pre-labels ({format})")))?;
         let schema: Schema = self.schema()?;
         let mut report = PrelabelReport {
             errors: parsed.errors,

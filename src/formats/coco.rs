@@ -56,8 +56,8 @@ use serde_json::{Map, Value, json};
 
 use super::common::{for_each_of_kind, put_json, put_json_element, write_file};
 use super::{
-    ExportLabel, ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo, ItemSource,
-    FoundClass, LabelInput, ParsedLabels, PreLabel, RecordError, match_item,
+    ExportLabel, ExportStats, Exporter, FileSink, FormatError, FoundClass, Importer, ItemInfo,
+    ItemSource, LabelInput, ParsedLabels, PreLabel, RecordError, match_item,
 };
 use crate::model::{BBox, Extent, Geometry, ItemKind, Keypoint, Schema, Skeleton, Tool};
 
@@ -922,7 +922,7 @@ mod tests {
     }
 
     #[test]
-    fn rle_and_out_of_image_boxes_are_record_errors() {
+    fn rle_masks_come_in_as_boxes_with_a_note_and_bad_boxes_are_record_errors() {
         let items = [ItemInfo {
             id: 1,
             kind: ItemKind::Image,
@@ -947,22 +947,110 @@ mod tests {
         let p = CocoImporter
             .parse(file.to_string().as_bytes(), &items)
             .unwrap();
-        assert_eq!(p.labels.len(), 1);
-        assert_eq!(p.labels[0].record, 4);
-        assert_eq!(p.labels[0].score, Some(0.5));
-        let recs: Vec<usize> = p.errors.iter().map(|e| e.record).collect();
-        assert_eq!(recs, vec![1, 2, 3]);
-        assert_eq!(p.errors[0].message, "RLE masks are not supported");
+        // The RLE mask comes in as its box, with a note on its record.
+        assert_eq!(p.labels.len(), 2);
+        assert_eq!(
+            p.labels[0].geometry,
+            Geometry::BBox(BBox {
+                x: 0.0,
+                y: 0.0,
+                w: 5.0,
+                h: 5.0
+            })
+        );
+        assert_eq!(p.notes.len(), 1);
+        assert_eq!(p.notes[0].record, 1);
         assert!(
-            p.errors[1].message.contains("outside"),
+            p.notes[0]
+                .message
+                .contains("RLE mask imported as its bounding box")
+        );
+        assert_eq!(p.labels[1].record, 4);
+        assert_eq!(p.labels[1].score, Some(0.5));
+        let recs: Vec<usize> = p.errors.iter().map(|e| e.record).collect();
+        assert_eq!(recs, vec![2, 3]);
+        assert!(
+            p.errors[0].message.contains("outside"),
+            "{}",
+            p.errors[0].message
+        );
+        assert!(
+            p.errors[1].message.contains("negative"),
             "{}",
             p.errors[1].message
         );
-        assert!(
-            p.errors[2].message.contains("negative"),
-            "{}",
-            p.errors[2].message
+    }
+
+    /// A CVAT COCO 1.0 export: categories (one with keypoints and a
+    /// skeleton) become found classes in file order, `attributes` pass
+    /// through with CVAT's upright `rotation` dropped, a rotated box is
+    /// refused, and a malformed RLE is a record error.
+    #[test]
+    fn cvat_categories_attributes_and_rotation() {
+        let items = [ItemInfo {
+            id: 1,
+            kind: ItemKind::Image,
+            name: "a.jpg".into(),
+            sha256: "x".into(),
+            width: Some(10),
+            height: Some(10),
+            duration_secs: None,
+            char_len: None,
+        }];
+        let file = json!({
+            "licenses": [{"name": "", "id": 0, "url": ""}],
+            "info": {"contributor": "", "version": "", "year": ""},
+            "categories": [
+                {"id": 1, "name": "coin", "supercategory": ""},
+                {"id": 2, "name": "hand", "supercategory": "", "keypoints": ["wrist", "thumb"],
+                 "skeleton": [[1, 2], [2, 9]]}
+            ],
+            "images": [{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}],
+            "annotations": [
+                {"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "iscrowd": 0,
+                 "segmentation": [], "attributes": {"occluded": false, "rotation": 0.0, "mint": "Paris"}},
+                {"id": 2, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2],
+                 "attributes": {"occluded": true, "rotation": 45.0}},
+                {"id": 3, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "iscrowd": 1,
+                 "segmentation": {"counts": [1, "x"], "size": [10, 10]}}
+            ]
+        });
+        let p = CocoImporter
+            .parse(file.to_string().as_bytes(), &items)
+            .unwrap();
+        assert_eq!(p.labels.len(), 1, "{:?}", p.errors);
+        assert_eq!(
+            p.labels[0].attributes,
+            BTreeMap::from([
+                ("mint".to_string(), json!("Paris")),
+                ("occluded".to_string(), json!(false))
+            ])
         );
+        let errors: Vec<(usize, &str)> = p
+            .errors
+            .iter()
+            .map(|e| (e.record, e.message.as_str()))
+            .collect();
+        assert_eq!(errors.len(), 2);
+        assert!(errors[0].1.contains("rotated by 45"), "{errors:?}");
+        assert!(
+            errors[1].1.contains("RLE segmentation must be"),
+            "{errors:?}"
+        );
+        let names: Vec<&str> = p.classes.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["coin", "hand"]);
+        let hand = &p.classes[1];
+        assert_eq!(
+            hand.skeleton,
+            Some(Skeleton {
+                keypoints: vec!["wrist".into(), "thumb".into()],
+                edges: vec![[0, 1]]
+            })
+        );
+        let coin = &p.classes[0];
+        assert_eq!(coin.tools, vec![crate::model::Tool::BBox]);
+        let attrs: Vec<&str> = coin.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(attrs, vec!["mint", "occluded"]);
     }
 
     /// Image tags become tag pre-labels (record: the image's first

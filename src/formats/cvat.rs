@@ -42,8 +42,7 @@ use serde_json::Value;
 
 use super::xml::{self, Element, Lines};
 use super::{
-    FormatError, Importer, ItemInfo, LabelInput, ParsedLabels, PreLabel, RecordError,
-    match_item,
+    FormatError, Importer, ItemInfo, LabelInput, ParsedLabels, PreLabel, RecordError, match_item,
 };
 use crate::model::{AttributeDef, AttributeKind, BBox, Extent, Geometry, Tool};
 
@@ -137,7 +136,9 @@ fn coordinate(shape: &Element, key: &str) -> Result<f64, String> {
 /// The geometries of one shape (several for `points`).
 fn shape_geometries(shape: &Element) -> Result<Vec<Geometry>, String> {
     if let Some(r) = shape.attr("rotation")
-        && r.trim().parse::<f64>().map_or(true, |r| r.rem_euclid(360.0) != 0.0)
+        && r.trim()
+            .parse::<f64>()
+            .map_or(true, |r| r.rem_euclid(360.0) != 0.0)
     {
         return Err(format!(
             "a shape rotated by {r}°; Sealtag boxes are axis-aligned"
@@ -224,6 +225,9 @@ impl Importer for CvatImporter {
             let class = out.class_mut(class_name);
             if let Some(tool) = label.child_text("type").and_then(label_tool) {
                 class.add_tool(tool);
+            }
+            if let Some(c) = label.child_text("color") {
+                class.colour = Some(c.to_string());
             }
             for a in label
                 .child("attributes")

@@ -74,11 +74,8 @@ fn io_error(action: &str, path: &Path, e: std::io::Error) -> FormatError {
 
 /// Whether `name` ends in a label-file extension (case-insensitive).
 fn is_label_file(name: &str) -> bool {
-    name.rsplit_once('.').is_some_and(|(_, ext)| {
-        LABEL_EXTENSIONS
-            .iter()
-            .any(|e| e.eq_ignore_ascii_case(ext))
-    })
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| LABEL_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext)))
 }
 
 /// Reads the label files of `dir` (recursively, sorted), with the limits

@@ -256,6 +256,8 @@ pub struct FoundClass {
     pub tools: Vec<Tool>,
     /// Named keypoints and 0-based edges (COCO keypoint categories).
     pub skeleton: Option<Skeleton>,
+    /// The colour the file gives it (`#rrggbb`), if any.
+    pub colour: Option<String>,
     /// Attributes declared (CVAT XML) or inferred from record values:
     /// true/false → yes/no, text → text. Numbers have no attribute kind
     /// and are only kept on the label.

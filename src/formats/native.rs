@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 
 use super::common::{ALL_KINDS, export_file};
 use super::{
-    ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo, ItemSource, LabelInput, ParsedLabels,
-    PreLabel, RecordError, match_item,
+    ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo, ItemSource, LabelInput,
+    ParsedLabels, PreLabel, RecordError, match_item,
 };
 use crate::model::{Geometry, ItemKind, Schema};
 

@@ -128,9 +128,8 @@ impl<'a> Reader<'a> {
             } else if self.rest().starts_with("<?") {
                 self.skip_past("?>", "a processing instruction")?;
             } else if self.rest().starts_with("<!DOCTYPE") {
-                return self.err(
-                    "document type declarations are not accepted (they can define entities)",
-                );
+                return self
+                    .err("document type declarations are not accepted (they can define entities)");
             } else {
                 return Ok(());
             }
@@ -377,11 +376,6 @@ mod tests {
         assert!(parse(b"<a></a><b/>").is_err());
         assert!(parse(b"").is_err());
         let deep = "<a>".repeat(MAX_DEPTH + 2);
-        assert!(
-            parse(deep.as_bytes())
-                .unwrap_err()
-                .message
-                .contains("deep")
-        );
+        assert!(parse(deep.as_bytes()).unwrap_err().message.contains("deep"));
     }
 }

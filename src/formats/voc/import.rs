@@ -22,8 +22,7 @@ use serde_json::Value;
 
 use super::super::xml::{self, Element, Lines};
 use super::super::{
-    FormatError, Importer, ItemInfo, LabelInput, ParsedLabels, PreLabel, RecordError,
-    match_item,
+    FormatError, Importer, ItemInfo, LabelInput, ParsedLabels, PreLabel, RecordError, match_item,
 };
 use crate::model::{BBox, Extent, Geometry, ItemKind};
 
@@ -129,7 +128,12 @@ fn item_for<'a>(
         .collect();
     match same.as_slice() {
         [one] => Ok(one),
-        _ => Err(first_err.unwrap_or_else(|| format!("no filename, and {} items are called '{want}.*'", same.len()))),
+        _ => Err(first_err.unwrap_or_else(|| {
+            format!(
+                "no filename, and {} items are called '{want}.*'",
+                same.len()
+            )
+        })),
     }
 }
 
@@ -146,11 +150,14 @@ impl Importer for VocImporter {
         let files: Vec<(&str, &[u8])> = input
             .files()
             .into_iter()
-            .filter(|(n, _)| n.to_ascii_lowercase().ends_with(".xml") || matches!(input, LabelInput::File { .. }))
+            .filter(|(n, _)| {
+                n.to_ascii_lowercase().ends_with(".xml") || matches!(input, LabelInput::File { .. })
+            })
             .collect();
         if files.is_empty() {
             return Err(FormatError::Invalid(
-                "no .xml files in the folder: Pascal VOC annotations are one XML file per image".into(),
+                "no .xml files in the folder: Pascal VOC annotations are one XML file per image"
+                    .into(),
             ));
         }
         let mut out = ParsedLabels::default();
@@ -165,7 +172,10 @@ impl Importer for VocImporter {
                     record += 1;
                     out.errors.push(RecordError {
                         record,
-                        message: format!("{file}: not Pascal VOC: the root element is <{}>, not <annotation>", r.name),
+                        message: format!(
+                            "{file}: not Pascal VOC: the root element is <{}>, not <annotation>",
+                            r.name
+                        ),
                     });
                     continue;
                 }
@@ -300,7 +310,10 @@ mod tests {
         assert_eq!(p.labels[0].attributes["pose"], Value::String("Left".into()));
         let errors: Vec<&str> = p.errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(errors.len(), 2, "{errors:#?}");
-        assert!(errors[0].starts_with("Annotations/a.xml line 5: an object without a bndbox"), "{errors:#?}");
+        assert!(
+            errors[0].starts_with("Annotations/a.xml line 5: an object without a bndbox"),
+            "{errors:#?}"
+        );
         assert!(errors[1].contains("<annotations>"), "{errors:#?}");
         let names: Vec<&str> = p.classes.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, vec!["dog", "cat"]);

@@ -183,9 +183,9 @@ pub fn parse_data_yaml(text: &str) -> Result<Vec<String>, String> {
                         list.push(yaml_scalar(s).map_err(|e| format!("line {at}: {e}"))?);
                     }
                 } else if let Some(inner) = value.strip_prefix('{') {
-                    let inner = inner
-                        .strip_suffix('}')
-                        .ok_or_else(|| format!("line {at}: names {{ … is not closed on its line"))?;
+                    let inner = inner.strip_suffix('}').ok_or_else(|| {
+                        format!("line {at}: names {{ … is not closed on its line")
+                    })?;
                     for s in split_flow(inner) {
                         let (k, v) = map_entry(s).map_err(|e| format!("line {at}: {e}"))?;
                         by_index.insert(k, v);
@@ -262,8 +262,12 @@ fn class_names(files: &[(&str, &[u8])]) -> Result<(Vec<String>, String), FormatE
         .find(|(n, _)| *n == "data.yaml")
         .or(if yaml.len() == 1 { yaml.first() } else { None });
     let text = |name: &str, bytes: &[u8]| {
-        String::from_utf8(bytes.to_vec())
-            .map_err(|e| FormatError::Invalid(format!("{name}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))
+        String::from_utf8(bytes.to_vec()).map_err(|e| {
+            FormatError::Invalid(format!(
+                "{name}: not UTF-8 text (byte {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })
     };
     if let Some((name, bytes)) = chosen {
         let names = parse_data_yaml(&text(name, bytes)?)
@@ -369,10 +373,7 @@ fn line_geometry(v: &[f64], width: f64, height: f64) -> Result<(Geometry, Option
         }
         n if n >= 6 && n % 2 == 0 => Ok((
             Geometry::Polygon {
-                points: v
-                    .chunks(2)
-                    .map(|p| [p[0] * width, p[1] * height])
-                    .collect(),
+                points: v.chunks(2).map(|p| [p[0] * width, p[1] * height]).collect(),
             },
             None,
         )),
@@ -462,7 +463,8 @@ impl Importer for YoloImporter {
                 let mut tokens = line.split_whitespace();
                 let class = tokens.next().unwrap_or("");
                 let Ok(index) = class.parse::<usize>() else {
-                    out.errors.push(fail(format!("'{class}' is not a class number")));
+                    out.errors
+                        .push(fail(format!("'{class}' is not a class number")));
                     continue;
                 };
                 let Some(class) = names.get(index) else {
@@ -544,7 +546,11 @@ mod tests {
                 .unwrap_err()
                 .contains("no class 1")
         );
-        assert!(parse_data_yaml("names: [a, b\n").unwrap_err().starts_with("line 1"));
+        assert!(
+            parse_data_yaml("names: [a, b\n")
+                .unwrap_err()
+                .starts_with("line 1")
+        );
         assert!(parse_data_yaml("kpt_shape: [17, 3]\nnames: [a]\n").is_err());
         assert!(parse_data_yaml("train: x\n").is_err());
     }
@@ -572,7 +578,10 @@ mod tests {
                     b"0 0.5 0.5 0.5 0.2\n\n1 0 0 1 0 1 1\n7 0.5 0.5 0.1 0.1\n0 0.5 0.5 2 0.1\n"
                         .to_vec(),
                 ),
-                ("labels/train/nothing.txt".into(), b"0 0.5 0.5 0.1 0.1\n".to_vec()),
+                (
+                    "labels/train/nothing.txt".into(),
+                    b"0 0.5 0.5 0.1 0.1\n".to_vec(),
+                ),
             ],
         };
         let items = [info(1, "images/train/a.jpg"), info(2, "images/val/a.jpg")];
@@ -598,7 +607,11 @@ mod tests {
             .collect();
         assert_eq!(errors.len(), 3, "{errors:#?}");
         assert_eq!(errors[0].0, 3);
-        assert!(errors[0].1.starts_with("labels/train/a.txt line 4: class 7"));
+        assert!(
+            errors[0]
+                .1
+                .starts_with("labels/train/a.txt line 4: class 7")
+        );
         assert!(errors[1].1.contains("2 is not a fraction"), "{errors:#?}");
         assert!(errors[2].1.contains("nothing.txt (1 label)"), "{errors:#?}");
         let names: Vec<&str> = p.classes.iter().map(|c| c.name.as_str()).collect();
