@@ -622,3 +622,78 @@ fn the_cli_imports_a_yolo_folder_with_create_classes() {
         "{text}"
     );
 }
+
+/// Deterministic damage to each new parser's fixture — every truncation
+/// and a sweep of byte changes — never panics, and what does come out
+/// names its records.
+#[test]
+fn damaged_tool_files_are_refused_or_reported_never_a_panic() {
+    let items: Vec<sealtag::formats::ItemInfo> =
+        [("astronaut.jpg", 1, 512, 512), ("coffee.jpg", 2, 600, 400)]
+            .into_iter()
+            .map(|(name, id, w, h)| sealtag::formats::ItemInfo {
+                id,
+                kind: sealtag::model::ItemKind::Image,
+                name: name.into(),
+                sha256: format!("{id:064}"),
+                width: Some(w),
+                height: Some(h),
+                duration_secs: None,
+                char_len: None,
+            })
+            .collect();
+    let mutate = |good: &[u8], each: &mut dyn FnMut(&[u8])| {
+        for n in 0..good.len() {
+            each(&good[..n]);
+        }
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..400 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mut m = good.to_vec();
+            let at = (state >> 33) as usize % m.len();
+            m[at] = [b'<', b'>', b'"', b'&', b'-', b'9', b'.', b';', b',', 0xFF]
+                [(state >> 20) as usize % 10];
+            each(&m);
+        }
+    };
+    let check = |parsed: Result<sealtag::formats::ParsedLabels, sealtag::formats::FormatError>| {
+        match parsed {
+            Ok(p) => {
+                for e in &p.errors {
+                    assert!(!e.message.is_empty());
+                }
+            }
+            Err(e) => assert!(!e.to_string().is_empty()),
+        }
+    };
+    for (format, rel) in [
+        ("cvat", "prelabels/cvat_images.xml"),
+        ("voc", "prelabels/voc/Annotations/astronaut.xml"),
+        ("coco", "prelabels/cvat_coco.json"),
+    ] {
+        let importer = sealtag::formats::importer(format).unwrap();
+        let good = std::fs::read(fixture(rel)).unwrap();
+        mutate(&good, &mut |bytes| check(importer.parse(bytes, &items)));
+    }
+    let yolo = sealtag::formats::importer("yolo").unwrap();
+    let yaml = std::fs::read(fixture("prelabels/yolo/data.yaml")).unwrap();
+    let labels = std::fs::read(fixture("prelabels/yolo/labels/train/coffee.txt")).unwrap();
+    let folder = |yaml: &[u8], labels: &[u8]| LabelInput::Folder {
+        files: vec![
+            ("data.yaml".into(), yaml.to_vec()),
+            ("labels/train/coffee.txt".into(), labels.to_vec()),
+        ],
+    };
+    mutate(&yaml, &mut |b| {
+        check(yolo.read(&folder(b, &labels), &items))
+    });
+    mutate(&labels, &mut |b| {
+        check(yolo.read(&folder(&yaml, b), &items))
+    });
+    let config = std::fs::read(fixture("prelabels/ls_config.xml")).unwrap();
+    mutate(&config, &mut |b| {
+        let _ = labelstudio::config_classes(b);
+    });
+}
