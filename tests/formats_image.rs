@@ -543,7 +543,9 @@ fn coco_import_reports_bad_records_by_number() {
     assert_eq!(p.notes.len(), 1);
     assert_eq!(p.notes[0].record, 8);
     assert!(
-        p.notes[0].message.contains("RLE mask imported as its bounding box"),
+        p.notes[0]
+            .message
+            .contains("RLE mask imported as its bounding box"),
         "{:?}",
         p.notes
     );

@@ -697,3 +697,74 @@ fn damaged_tool_files_are_refused_or_reported_never_a_panic() {
         let _ = labelstudio::config_classes(b);
     });
 }
+
+/// A COCO keypoints file (CVAT's "COCO Keypoints 1.0" shape): a new
+/// keypoint category is adopted with its keypoint names and the skeleton
+/// made 0-based; a category named like a schema class whose skeleton
+/// differs is reported as a conflict and the schema class left as it is.
+#[test]
+fn coco_keypoint_categories_bring_their_skeleton() {
+    let mut f = project(false);
+    let person_before = class(&f.s.classes().unwrap(), "person").clone();
+    let done =
+        f.s.import_prelabels_from(
+            &file_input("prelabels/coco_keypoints.json"),
+            "coco",
+            "cvat",
+            true,
+        )
+        .unwrap();
+    assert_eq!(done.adopted.added, vec!["hand"]);
+    assert_eq!(done.adopted.conflicts.len(), 1, "{:?}", done.adopted);
+    assert!(
+        done.adopted.conflicts[0]
+            .starts_with("person: the file's skeleton (nose, left eye, right eye)")
+    );
+    assert_eq!(done.report.created, 1, "{:?}", done.report.errors);
+    let classes = f.s.classes().unwrap();
+    let hand = class(&classes, "hand");
+    assert_eq!(hand.tools, vec![Tool::Keypoints]);
+    let skeleton = hand.skeleton.as_ref().unwrap();
+    assert_eq!(skeleton.keypoints, vec!["wrist", "thumb tip", "index tip"]);
+    assert_eq!(skeleton.edges, vec![[0, 1], [0, 2]]);
+    assert_eq!(hand.attributes[0].name, "occluded");
+    let person = class(&classes, "person");
+    assert_eq!(person.skeleton, person_before.skeleton);
+    let a = f.s.annotations(f.items["astronaut.jpg"]).unwrap();
+    assert!(
+        matches!(&a[0].geometry, Geometry::Keypoints { points } if points.len() == 3 && !points[2].visible)
+    );
+}
+
+/// Adopting classes edits the schema: an annotator may neither import
+/// pre-labels nor adopt classes, and nothing changes.
+#[test]
+fn only_an_admin_adopts_classes() {
+    let f = project(false);
+    let Fx { dir, mut s, .. } = f;
+    let ann = UnlockedIdentity::generate("Ann");
+    s.add_user(
+        &ann.public().to_key_string(),
+        sealtag::model::Role::Annotator,
+        "Ann",
+    )
+    .unwrap();
+    let version = s.schema().unwrap().version;
+    drop(s);
+    let mut a = Session::open(&dir.path().join("p.sealtag"), ann, None).unwrap();
+    let input = file_input("prelabels/cvat_coco.json");
+    assert!(matches!(
+        a.import_prelabels_from(&input, "coco", "cvat", true),
+        Err(sealtag::controller::CoreError::Denied(_))
+    ));
+    let found = sealtag::formats::importer("coco")
+        .unwrap()
+        .read(&input, &[])
+        .unwrap()
+        .classes;
+    assert!(matches!(
+        a.adopt_classes(&found),
+        Err(sealtag::controller::CoreError::Denied(_))
+    ));
+    assert_eq!(a.schema().unwrap().version, version);
+}

@@ -70,6 +70,9 @@ fn prelabels(cli: &Cli, home: &Home, args: &ImportArgs, path: &std::path::Path) 
                 }
             );
         }
+        for c in &done.adopted.conflicts {
+            println!("conflict  {c}");
+        }
         println!(
             "{} pre-label(s) on {} item(s) from {} ({source}); {} already imported from it, skipped",
             report.created,

@@ -35,6 +35,10 @@ pub struct AdoptedClasses {
     /// What was added to classes already in the schema
     /// (`"car: attribute 'occluded'"`, `"car: tool polygon"`).
     pub extended: Vec<String>,
+    /// What the file defines differently from a same-named class, which
+    /// adopting does not change (existing classes are only added to): e.g.
+    /// a skeleton of another size, whose keypoint labels will be refused.
+    pub conflicts: Vec<String>,
     /// The schema version made; `None` when nothing had to change.
     pub schema_version: Option<i64>,
 }
@@ -113,6 +117,44 @@ fn new_class_tools(found: &FoundClass) -> Vec<Tool> {
     }
 }
 
+/// What `found` says differently from `class` and is not adopted.
+fn conflicts(class: &LabelClass, found: &FoundClass) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Some(have), Some(file)) = (&class.skeleton, &found.skeleton)
+        && have.keypoints != file.keypoints
+    {
+        out.push(format!(
+            "{}: the file's skeleton ({}) differs from the schema's ({}); keypoint labels that do not fit it are refused",
+            class.name,
+            file.keypoints.join(", "),
+            have.keypoints.join(", ")
+        ));
+    }
+    for def in &found.attributes {
+        if let Some(have) = class.attributes.iter().find(|a| a.name == def.name)
+            && have.kind != def.kind
+            && def.kind != AttributeKind::Text
+        {
+            out.push(format!(
+                "{}: attribute '{}' is {} in the schema and {} in the file; values that do not fit are refused",
+                class.name,
+                def.name,
+                kind_name(&have.kind),
+                kind_name(&def.kind)
+            ));
+        }
+    }
+    out
+}
+
+fn kind_name(kind: &AttributeKind) -> String {
+    match kind {
+        AttributeKind::Bool => "yes/no".into(),
+        AttributeKind::Text => "text".into(),
+        AttributeKind::Enum { options } => format!("a choice of {}", options.join(", ")),
+    }
+}
+
 /// Adds to `class` what `found` has and it lacks; returns what was added.
 fn extend_class(class: &mut LabelClass, found: &FoundClass) -> Vec<String> {
     let mut added = Vec::new();
@@ -186,6 +228,7 @@ impl Session {
                 .iter_mut()
                 .find(|c| c.name.trim().to_lowercase() == name.to_lowercase())
             {
+                adopted.conflicts.extend(conflicts(existing, f));
                 adopted.extended.extend(extend_class(existing, f));
                 continue;
             }
