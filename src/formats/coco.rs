@@ -40,13 +40,19 @@
 //! **Import** (`coco`) reads `images`, `categories` and `annotations`. Each
 //! annotation is one record (its 1-based index in `annotations`). Geometry:
 //! keypoints if `keypoints` has a labelled point, else the first polygon ring
-//! of `segmentation`, else `bbox`. RLE masks are refused per record, as are
-//! boxes with a negative size or outside the image. Images are matched to
+//! of `segmentation`, else `bbox`. An RLE mask (`segmentation: {"counts",
+//! "size"}`, as CVAT writes for masks and `iscrowd: 1`) comes in as its
+//! `bbox` with a note on its record (Sealtag has no mask labels yet); boxes
+//! with a negative size or outside the image are refused per record. Images are matched to
 //! items with [`match_item`] on `file_name`, then on `original_name` (an
 //! extension this exporter writes when the media were renamed for the
 //! export: the item's name in the project); an image that matches nothing is
 //! reported once (at its first annotation) with the number of annotations
-//! lost. A `score` makes the label a prediction; `attributes` are kept.
+//! lost. A `score` makes the label a prediction; `attributes` (CVAT's) are
+//! kept, except CVAT's `rotation`: part of the shape, dropped when 0 and
+//! refused otherwise (boxes are axis-aligned). `categories` become the
+//! file's classes ([`FoundClass`]), keypoint categories with their names and
+//! skeleton (1-based edges made 0-based).
 //! Image-level `tags` become tag pre-labels with the record number of the
 //! image's first annotation (or 0 when it has none).
 

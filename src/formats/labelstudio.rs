@@ -57,7 +57,13 @@
 //! Percent coordinates are turned back into pixels with the result's
 //! `original_width`/`original_height`, or the item's size when absent.
 //! Rotated rectangles, relations (they link regions of the file, not
-//! project labels) and other result types are per-record errors.
+//! project labels) and other result types are per-record errors. A
+//! `textarea` sharing an audio segment's id is its transcript; a
+//! `textarea` or `choices` sharing another region's id (a `perRegion`
+//! control) becomes an attribute of that region named after its
+//! `from_name`; a `textarea` attached to no region is reported.
+//! [`config_classes`] reads a labelling config (`--ls-config`) into the
+//! classes it declares.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
