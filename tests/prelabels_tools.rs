@@ -593,6 +593,34 @@ fn the_cli_imports_a_yolo_folder_with_create_classes() {
     let report = common::parse_json(&out);
     assert_eq!(report["created"], 3, "{report}");
     assert_eq!(report["adopted"]["added"], json!(["helmet", "mug"]));
+    // `--help` lists every importer with what it reads.
+    let help = common::output_text(&env.run_ok(["import", "--help"]));
+    for name in ["jsonl", "coco", "labelstudio", "cvat", "yolo", "voc"] {
+        assert!(help.contains(name), "{name} missing from:\n{help}");
+    }
+    assert!(help.contains("CVAT for images 1.1 XML"), "{help}");
+    // A Label Studio config through the command line: its classes are
+    // adopted in its order even when the file uses none of them.
+    let ls = env.root().join("empty.json");
+    std::fs::write(&ls, "[]").unwrap();
+    let config = fixture("prelabels/ls_config.xml");
+    let out = env.run_ok([
+        "import",
+        "--project",
+        &project,
+        "--prelabels",
+        ls.to_str().unwrap(),
+        "--format",
+        "labelstudio",
+        "--create-classes",
+        "--ls-config",
+        config.to_str().unwrap(),
+    ]);
+    let text = common::output_text(&out);
+    assert!(
+        text.contains("class(es) added (flag, eye, space, earth, agent, caller)"),
+        "{text}"
+    );
     // A bad line makes it partial (exit 3), the rest imports.
     let bad = env.root().join("bad");
     std::fs::create_dir_all(bad.join("labels")).unwrap();

@@ -158,10 +158,16 @@ fn shape_geometries(shape: &Element) -> Result<Vec<Geometry>, String> {
         }
         "polygon" => vec![Geometry::Polygon { points: pts()? }],
         "polyline" => vec![Geometry::Polyline { points: pts()? }],
-        "points" => pts()?
-            .into_iter()
-            .map(|[x, y]| Geometry::Point { x, y })
-            .collect(),
+        "points" => {
+            let points = pts()?;
+            if points.is_empty() {
+                return Err("no points".into());
+            }
+            points
+                .into_iter()
+                .map(|[x, y]| Geometry::Point { x, y })
+                .collect()
+        }
         "tag" => vec![Geometry::Tag],
         other => return Err(format!("<{other}> shapes are not supported")),
     })
@@ -364,6 +370,7 @@ suv</values></attribute>
     <points label="dot" occluded="0" points="1,2;3,4"/>
     <ellipse label="car" cx="5" cy="5" rx="1" ry="1"/>
     <box label="car" xtl="10" ytl="20" xbr="30" ybr="40" rotation="30"/>
+    <points label="dot" points=""/>
   </image>
   <image id="1" name="gone.jpg" width="10" height="10"><tag label="car"/></image>
 </annotations>"#;
@@ -401,12 +408,13 @@ suv</values></attribute>
             .iter()
             .map(|e| (e.record, e.message.as_str()))
             .collect();
-        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert_eq!(errors.len(), 4, "{errors:#?}");
         assert_eq!(errors[0].0, 3);
         assert!(errors[0].1.starts_with("line 16: <ellipse>"), "{errors:#?}");
         assert!(errors[1].1.contains("rotated"), "{errors:#?}");
-        assert_eq!(errors[2].0, 5);
-        assert!(errors[2].1.contains("'gone.jpg' (1 shape)"), "{errors:#?}");
+        assert_eq!(errors[2], (5, "line 18: <points>: no points"));
+        assert_eq!(errors[3].0, 6);
+        assert!(errors[3].1.contains("'gone.jpg' (1 shape)"), "{errors:#?}");
     }
 
     #[test]

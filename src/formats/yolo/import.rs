@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use super::super::{
     FormatError, Importer, ItemInfo, LabelInput, ParsedLabels, PreLabel, RecordError,
 };
-use crate::model::{BBox, Extent, Geometry};
+use crate::model::{BBox, Extent, Geometry, ItemKind};
 
 /// This module's importers (registered in [`crate::formats::importers`]).
 pub fn importers() -> Vec<Box<dyn Importer>> {
@@ -321,7 +321,10 @@ fn stem(path: &str) -> &str {
 /// The item a label file is for (module doc), or why none.
 fn item_for<'a>(label_file: &str, items: &'a [ItemInfo]) -> Result<&'a ItemInfo, String> {
     let want = stem(label_file);
-    let same: Vec<&ItemInfo> = items.iter().filter(|i| stem(&i.name) == want).collect();
+    let same: Vec<&ItemInfo> = items
+        .iter()
+        .filter(|i| i.kind == ItemKind::Image && stem(&i.name) == want)
+        .collect();
     match same.as_slice() {
         [one] => return Ok(one),
         [] => return Err(format!("no item is called '{want}.*'")),
@@ -524,7 +527,6 @@ impl Importer for YoloImporter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ItemKind;
 
     #[test]
     fn data_yaml_names_as_lists_and_maps() {
