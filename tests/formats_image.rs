@@ -536,16 +536,26 @@ fn coco_import_reports_bad_records_by_number() {
     });
     let p = parse("coco", file.to_string().as_bytes(), &items);
     let got: Vec<(usize, i64)> = p.labels.iter().map(|l| (l.record, l.item_id)).collect();
-    assert_eq!(got, vec![(1, 1), (13, 2)]);
-    assert_eq!(p.labels[1].score, Some(0.25));
-    assert_eq!(p.labels[1].attributes["make"], json!("Škoda"));
+    // Record 8's RLE mask comes in as its box, with a note saying so.
+    assert_eq!(got, vec![(1, 1), (8, 1), (13, 2)]);
+    assert_eq!(p.labels[2].score, Some(0.25));
+    assert_eq!(p.labels[2].attributes["make"], json!("Škoda"));
+    assert_eq!(p.notes.len(), 1);
+    assert_eq!(p.notes[0].record, 8);
+    assert!(
+        p.notes[0]
+            .message
+            .contains("RLE mask imported as its bounding box"),
+        "{:?}",
+        p.notes
+    );
     let errs: Vec<(usize, &str)> = p
         .errors
         .iter()
         .map(|e| (e.record, e.message.as_str()))
         .collect();
     let records: Vec<usize> = errs.iter().map(|e| e.0).collect();
-    assert_eq!(records, vec![2, 4, 5, 6, 7, 8, 9, 10, 11, 12], "{errs:#?}");
+    assert_eq!(records, vec![2, 4, 5, 6, 7, 9, 10, 11, 12], "{errs:#?}");
     let msg = |r: usize| errs.iter().find(|e| e.0 == r).unwrap().1;
     // The unmatched image is reported once, naming the file and the count.
     assert!(
@@ -556,7 +566,6 @@ fn coco_import_reports_bad_records_by_number() {
     assert!(msg(5).contains("99"), "{}", msg(5));
     assert!(msg(6).contains("bbox"), "{}", msg(6));
     assert!(msg(7).contains("outside the 100×100 image"), "{}", msg(7));
-    assert_eq!(msg(8), "RLE masks are not supported");
     assert!(msg(9).contains("42"), "{}", msg(9));
     assert!(msg(10).contains("negative"), "{}", msg(10));
     assert!(msg(12).contains("multiple of 3"), "{}", msg(12));

@@ -464,6 +464,37 @@ pub fn prelabels(format: &str, data: &[u8]) -> Checked {
     })
 }
 
+/// A CVAT for images 1.1 file on [`label_items`]: labels with attributes,
+/// every shape kind, an entity reference and a comment.
+const CVAT_SEED: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+<meta><task><labels>
+<label><name>car</name><type>rectangle</type><attributes><attribute><name>model</name>
+<input_type>select</input_type><values>sedan
+suv</values></attribute><attribute><name>parked</name><input_type>checkbox</input_type>
+<values>false</values></attribute></attributes></label>
+<label><name>road &amp; lane</name><type>polygon</type><attributes/></label>
+</labels></task></meta>
+<!-- two images -->
+<image id="0" name="photos/a.jpg" width="640" height="480">
+<box label="car" occluded="1" xtl="10.5" ytl="20" xbr="100" ybr="200" z_order="0">
+<attribute name="model">suv</attribute><attribute name="parked">true</attribute></box>
+<polygon label="road &amp; lane" occluded="0" points="0,400;640,380;640,480;0,480"/>
+<polyline label="car" points="1,2;3,4"/><points label="car" points="5,6;7,8"/>
+<tag label="car"/></image>
+<image id="1" name="b.png" width="32" height="24"><box label="car" xtl="1" ytl="1" xbr="31" ybr="23"/></image>
+</annotations>
+"#;
+
+/// A Pascal VOC file on [`label_items`].
+const VOC_SEED: &str = "<annotation><folder>photos</folder><filename>a.jpg</filename>
+<size><width>640</width><height>480</height><depth>3</depth></size><segmented>0</segmented>
+<object><name>car</name><pose>Left</pose><truncated>1</truncated><difficult>0</difficult>
+<bndbox><xmin>11</xmin><ymin>21</ymin><xmax>100</xmax><ymax>200</ymax></bndbox></object>
+<object><name>caf\u{e9} &lt;1&gt;</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>640</xmax><ymax>480</ymax></bndbox></object>
+</annotation>
+";
+
 /// Seeds for the three pre-label formats, written by the project's own exporters.
 pub fn sample_labels(format: &str) -> Result<Vec<u8>, String> {
     let label = |id: i64, class: &str, geometry: Geometry| ExportLabel {
@@ -957,6 +988,9 @@ pub fn seeds(target: &str, keys: &Keys, fixtures: &Path) -> Result<Vec<Vec<u8>>,
         "prelabels_coco" => vec![sample_labels("coco")?],
         "prelabels_labelstudio" => vec![sample_labels("labelstudio")?],
         "prelabels_jsonl" => vec![sample_labels("jsonl")?],
+        // Hand-written in the tools' own shapes, naming `label_items`.
+        "prelabels_cvat" => vec![CVAT_SEED.as_bytes().to_vec()],
+        "prelabels_voc" => vec![VOC_SEED.as_bytes().to_vec()],
         "pii_scan" => {
             let jsonl = format!(
                 "{}\n{{\"id\": 2, \"text\": 5}}\n",
@@ -1013,6 +1047,8 @@ pub fn run(target: &str, keys: &Keys, data: &[u8]) -> Checked {
         "prelabels_coco" => prelabels("coco", data),
         "prelabels_labelstudio" => prelabels("labelstudio", data),
         "prelabels_jsonl" => prelabels("jsonl", data),
+        "prelabels_cvat" => prelabels("cvat", data),
+        "prelabels_voc" => prelabels("voc", data),
         "pii_scan" => pii_scan(data),
         "audio_derive" => audio_derive(data),
         "image_derive" => image_derive(data),
@@ -1022,7 +1058,7 @@ pub fn run(target: &str, keys: &Keys, data: &[u8]) -> Checked {
 }
 
 /// Every target, in the order the test runs them.
-pub const TARGETS: [&str; 12] = [
+pub const TARGETS: [&str; 14] = [
     "package_reader",
     "bundle_header",
     "import_image",
@@ -1031,6 +1067,8 @@ pub const TARGETS: [&str; 12] = [
     "prelabels_coco",
     "prelabels_labelstudio",
     "prelabels_jsonl",
+    "prelabels_cvat",
+    "prelabels_voc",
     "pii_scan",
     "audio_derive",
     "image_derive",

@@ -203,9 +203,10 @@ pub struct ImportArgs {
     /// Print the per-file report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Read pre-labels from this file instead of importing media; they
-    /// match items by hash, name or path and show as predictions.
-    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    /// Read pre-labels from this file (or dataset folder: yolo, voc)
+    /// instead of importing media; they match items by hash, name or path
+    /// and show as predictions.
+    #[arg(long, value_name = "FILE_OR_DIR", conflicts_with = "paths")]
     pub prelabels: Option<PathBuf>,
     /// Format of --prelabels.
     #[arg(long, requires = "prelabels", value_parser = FormatName(FormatList::Prelabels))]
@@ -213,6 +214,14 @@ pub struct ImportArgs {
     /// Name of the model or tool the pre-labels come from.
     #[arg(long, requires = "prelabels", default_value = "import")]
     pub source: String,
+    /// Add the classes the file defines (and attributes, tools and
+    /// keypoints its records use) to the schema first, as a new version.
+    #[arg(long, requires = "prelabels")]
+    pub create_classes: bool,
+    /// A Label Studio labelling config (XML) whose labels and choices are
+    /// adopted too (with --create-classes).
+    #[arg(long, value_name = "FILE", requires = "create_classes")]
+    pub ls_config: Option<PathBuf>,
     /// Files and folders (folders are walked recursively; links are never followed).
     #[arg(required_unless_present = "prelabels")]
     pub paths: Vec<PathBuf>,

@@ -1,5 +1,6 @@
 //! `sealtag import`: media files and folders into items (one line per file
-//! as it is done), or with `--prelabels` a label file into predictions.
+//! as it is done), or with `--prelabels` a label file or dataset folder
+//! into predictions (`--create-classes` adopting its classes first).
 //! Some files rejected is exit 3 (partial), the rest imported.
 
 use anyhow::{Context, Result, anyhow};
@@ -7,6 +8,7 @@ use anyhow::{Context, Result, anyhow};
 use super::args::ImportArgs;
 use super::{Cli, Exit, open, print_json};
 use crate::controller::{FileReport, ImportProgress};
+use crate::formats;
 use crate::home::Home;
 use crate::import::ImportOptions;
 use std::io::IsTerminal;
@@ -18,34 +20,83 @@ pub fn run(cli: &Cli, home: &Home, args: &ImportArgs) -> Result<Exit> {
     }
 }
 
-fn prelabels(cli: &Cli, home: &Home, args: &ImportArgs, file: &std::path::Path) -> Result<Exit> {
+fn prelabels(cli: &Cli, home: &Home, args: &ImportArgs, path: &std::path::Path) -> Result<Exit> {
     let ImportArgs {
         project,
         format,
         source,
+        create_classes,
+        ls_config,
         json,
         ..
     } = args;
     let mut s = open(cli, home, &project.path)?;
+    let names: Vec<&str> = formats::importers()
+        .iter()
+        .map(|i| i.name())
+        .collect::<Vec<_>>();
     let format = format
         .clone()
-        .ok_or_else(|| anyhow!("say the pre-label format with --format coco|labelstudio|jsonl"))?;
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let report = s.import_prelabels(&bytes, &format, source)?;
+        .ok_or_else(|| anyhow!("say the pre-label format with --format {}", names.join("|")))?;
+    // A folder is a dataset (YOLO, VOC); its label files are read with
+    // limits, links never followed.
+    let input =
+        formats::input::read_input(path).with_context(|| format!("reading {}", path.display()))?;
+    let declared = match ls_config {
+        Some(config) => {
+            let bytes = formats::input::read_file(config, 16 * 1024 * 1024)
+                .with_context(|| format!("reading {}", config.display()))?;
+            formats::labelstudio::config_classes(&bytes)
+                .with_context(|| format!("in {}", config.display()))?
+        }
+        None => Vec::new(),
+    };
+    let done = s.import_prelabels_declaring(&input, &format, source, *create_classes, &declared)?;
+    let report = &done.report;
     if *json {
-        print_json(&report)?;
+        print_json(&done)?;
     } else {
+        if let Some(v) = done.adopted.schema_version {
+            println!(
+                "schema version {v}: {} class(es) added{}{}",
+                done.adopted.added.len(),
+                if done.adopted.added.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", done.adopted.added.join(", "))
+                },
+                if done.adopted.extended.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", done.adopted.extended.join("; "))
+                }
+            );
+        }
+        for c in &done.adopted.conflicts {
+            println!("conflict  {c}");
+        }
         println!(
             "{} pre-label(s) on {} item(s) from {} ({source}); {} already imported from it, skipped",
             report.created,
             report.items.len(),
-            file.display(),
+            path.display(),
             report.already_imported
         );
+        for w in &report.warnings {
+            println!("warning   {}: {w}", path.display());
+        }
+        for n in &done.notes {
+            println!(
+                "note      {}: record {}: {}",
+                path.display(),
+                n.record,
+                n.message
+            );
+        }
         for e in &report.errors {
             println!(
                 "rejected  {}: record {}: {}",
-                file.display(),
+                path.display(),
                 e.record,
                 e.message
             );

@@ -133,7 +133,7 @@ impl TypedValueParser for FormatName {
                 .collect(),
             FormatList::Prelabels => crate::formats::importers()
                 .iter()
-                .map(|i| PossibleValue::new(i.name()))
+                .map(|i| PossibleValue::new(i.name()).help(i.description()))
                 .collect(),
         };
         Some(Box::new(values.into_iter()))

@@ -14,11 +14,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::{Allowed, CoreError, Event, Result, Session};
+use super::{CoreError, Event, Result, Session};
 use crate::bundle::BundlePaths;
 use crate::crypto::{PublicIdentity, SecretBytes, UnlockedIdentity};
 use crate::formats::{
-    self, ExportItem, ExportLabel, FileSink, FormatError, ItemInfo, ItemSource, RecordError,
+    self, ExportItem, ExportLabel, FileSink, FormatError, ItemInfo, ItemSource, ParsedLabels,
+    RecordError,
 };
 use crate::model::{
     Annotation, AnnotationDraft, Geometry, ItemKind, ItemStatus, ItemSummary, LabelChange, Schema,
@@ -750,7 +751,7 @@ impl Session {
     }
 
     /// What the importers know about the project's items.
-    fn item_infos(&self) -> Result<Vec<ItemInfo>> {
+    pub(super) fn item_infos(&self) -> Result<Vec<ItemInfo>> {
         Ok(store::list_items(self.project.store.conn(), None)?
             .into_iter()
             .map(|s| ItemInfo {
@@ -776,36 +777,28 @@ impl Session {
         format: &str,
         source: &str,
     ) -> Result<PrelabelReport> {
-        let allowed = self.allow(Action::Import, Some(format!("pre-labels ({format})")))?;
-        let importer = formats::importer(format).ok_or_else(|| {
-            CoreError::Invalid(format!(
-                "unknown pre-label format '{format}' (one of: {})",
-                formats::importers()
-                    .iter()
-                    .map(|i| i.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
-        let infos = self.item_infos()?;
-        let parsed = importer
-            .parse(bytes, &infos)
-            .map_err(|e| CoreError::Invalid(format!("{format}: {e}")))?;
-        drop(infos);
-        self.apply_prelabels(allowed, parsed, format, source)
+        let input = formats::LabelInput::File {
+            name: format!("pre-labels.{format}"),
+            bytes: bytes.to_vec(),
+        };
+        Ok(self
+            .import_prelabels_from(&input, format, source, false)?
+            .report)
     }
 
     /// Checks parsed pre-labels against the schema and their items and
-    /// writes the good ones in one transaction with one audit row. Built
-    /// for size: the classes, the schema and the items are read once, the
-    /// labels already on an item only for items that have any.
+    /// writes the good ones as predictions from `source` (admin), in one
+    /// transaction with one audit row; records that do not match a class or
+    /// validate are reported by number. Built for size: the classes, the
+    /// schema and the items are read once, the labels already on an item
+    /// only for items that have any.
     pub(crate) fn apply_prelabels(
         &mut self,
-        allowed: Allowed,
-        parsed: formats::ParsedLabels,
+        parsed: ParsedLabels,
         format: &str,
         source: &str,
     ) -> Result<PrelabelReport> {
+        let allowed = self.allow(Action::Import, Some(format!("pre-labels ({format})")))?;
         let conn = self.project.store.conn();
         let rules = super::labels::DraftRules {
             classes: store::list_classes(conn)?,

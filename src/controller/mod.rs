@@ -10,6 +10,7 @@
 //! [`access`] the access review and anomaly flags.
 
 mod access;
+pub mod adopt;
 mod error;
 mod export;
 mod governance;

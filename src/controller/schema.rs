@@ -202,6 +202,18 @@ impl Session {
         multi_label_tags: bool,
         confirm: bool,
     ) -> Result<SchemaChange> {
+        self.update_schema_noting(classes, multi_label_tags, confirm, None)
+    }
+
+    /// [`Session::update_schema`] with `note` added to the audit row's
+    /// details under `"adopted"` (classes adopted from a label file).
+    pub(super) fn update_schema_noting(
+        &mut self,
+        classes: Vec<LabelClass>,
+        multi_label_tags: bool,
+        confirm: bool,
+        note: Option<serde_json::Value>,
+    ) -> Result<SchemaChange> {
         let allowed = self.allow(Action::EditSchema, Some("schema".into()))?;
         validate_classes(&classes)?;
         let conn = self.project.store.conn();
@@ -290,11 +302,11 @@ impl Session {
             store::insert_schema_version(tx, version, &serde_json::to_string(&stored).unwrap_or_default(), &actor)?;
             store::set_meta(tx, "schema_version", &version.to_string())?;
             store::set_setting(tx, "multi_label_tags", if multi_label_tags { "true" } else { "false" })?;
-            let event = Event::new(
-                AuditAction::SchemaChange,
-                format!("schema:v{version}"),
-                json!({"version": version, "classes": stored.classes.iter().map(|c| &c.name).collect::<Vec<_>>(), "removed_labels": orphaned}),
-            );
+            let mut details = json!({"version": version, "classes": stored.classes.iter().map(|c| &c.name).collect::<Vec<_>>(), "removed_labels": orphaned});
+            if let (Some(note), Some(d)) = (note, details.as_object_mut()) {
+                d.insert("adopted".into(), note);
+            }
+            let event = Event::new(AuditAction::SchemaChange, format!("schema:v{version}"), details);
             Ok(((), event))
         })?;
         Ok(SchemaChange {

@@ -40,13 +40,19 @@
 //! **Import** (`coco`) reads `images`, `categories` and `annotations`. Each
 //! annotation is one record (its 1-based index in `annotations`). Geometry:
 //! keypoints if `keypoints` has a labelled point, else the first polygon ring
-//! of `segmentation`, else `bbox`. RLE masks are refused per record, as are
-//! boxes with a negative size or outside the image. Images are matched to
+//! of `segmentation`, else `bbox`. An RLE mask (`segmentation: {"counts",
+//! "size"}`, as CVAT writes for masks and `iscrowd: 1`) comes in as its
+//! `bbox` with a note on its record (Sealtag has no mask labels yet); boxes
+//! with a negative size or outside the image are refused per record. Images are matched to
 //! items with [`match_item`] on `file_name`, then on `original_name` (an
 //! extension this exporter writes when the media were renamed for the
 //! export: the item's name in the project); an image that matches nothing is
 //! reported once (at its first annotation) with the number of annotations
-//! lost. A `score` makes the label a prediction; `attributes` are kept.
+//! lost. A `score` makes the label a prediction; `attributes` (CVAT's) are
+//! kept, except CVAT's `rotation`: part of the shape, dropped when 0 and
+//! refused otherwise (boxes are axis-aligned). `categories` become the
+//! file's classes ([`FoundClass`]), keypoint categories with their names and
+//! skeleton (1-based edges made 0-based).
 //! Image-level `tags` become tag pre-labels with the record number of the
 //! image's first annotation (or 0 when it has none).
 
@@ -56,10 +62,10 @@ use serde_json::{Map, Value, json};
 
 use super::common::{for_each_of_kind, put_json, put_json_element, write_file};
 use super::{
-    ExportLabel, ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo, ItemSource,
-    ParsedLabels, PreLabel, RecordError, match_item,
+    ExportLabel, ExportStats, Exporter, FileSink, FormatError, FoundClass, Importer, ItemIndex,
+    ItemInfo, ItemSource, LabelInput, ParsedLabels, PreLabel, RecordError,
 };
-use crate::model::{BBox, Extent, Geometry, ItemKind, Keypoint, Schema};
+use crate::model::{BBox, Extent, Geometry, ItemKind, Keypoint, Schema, Skeleton, Tool};
 
 /// The file the exporter writes.
 pub const COCO_FILE: &str = "annotations.json";
@@ -275,12 +281,32 @@ fn id_key(v: &Value) -> Option<String> {
     }
 }
 
-/// The geometry of one annotation, checked against the image size.
+/// Why an RLE `segmentation` is not the shape COCO defines
+/// (`{"counts": [..] | "..", "size": [height, width]}`), if it is not.
+fn rle_problem(rle: &Map<String, Value>) -> Option<String> {
+    let counts_ok = match rle.get("counts") {
+        Some(Value::Array(c)) => c.iter().all(|n| n.as_u64().is_some()),
+        Some(Value::String(_)) => true,
+        _ => false,
+    };
+    let size_ok = rle
+        .get("size")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.len() == 2 && s.iter().all(|n| n.as_u64().is_some()));
+    (!counts_ok || !size_ok).then(|| {
+        "RLE segmentation must be {\"counts\": [..] or \"..\", \"size\": [height, width]}".into()
+    })
+}
+
+/// The geometry of one annotation, checked against the image size, and a
+/// note when it is not all the annotation said (an RLE mask kept as its
+/// box).
 fn annotation_geometry(
     a: &Map<String, Value>,
     width: f64,
     height: f64,
-) -> Result<Geometry, String> {
+) -> Result<(Geometry, Option<String>), String> {
+    let mut note = None;
     // Keypoints first: keypoint annotations also carry a bbox.
     if let Some(kp) = a.get("keypoints").and_then(Value::as_array)
         && !kp.is_empty()
@@ -311,11 +337,21 @@ fn annotation_geometry(
         if labelled > 0 {
             let g = Geometry::Keypoints { points };
             check_inside(&g, width, height)?;
-            return Ok(g);
+            return Ok((g, None));
         }
     }
     match a.get("segmentation") {
-        Some(Value::Object(_)) => return Err("RLE masks are not supported".into()),
+        // Run-length masks (CVAT writes them for masks and for
+        // `iscrowd: 1`): Sealtag has no mask geometry yet, so the mask is
+        // kept as its bounding box and the record says so.
+        Some(Value::Object(rle)) => {
+            if let Some(problem) = rle_problem(rle) {
+                return Err(problem);
+            }
+            note = Some(
+                "RLE mask imported as its bounding box (Sealtag has no mask labels yet)".into(),
+            );
+        }
         Some(Value::Array(rings)) if !rings.is_empty() => {
             let Some(ring) = rings[0].as_array() else {
                 return Err("segmentation must be a list of polygons [[x1, y1, …]]".into());
@@ -335,12 +371,16 @@ fn annotation_geometry(
             }
             let g = Geometry::Polygon { points };
             check_inside(&g, width, height)?;
-            return Ok(g);
+            return Ok((g, None));
         }
         _ => {}
     }
     let Some(bbox) = a.get("bbox").and_then(Value::as_array) else {
-        return Err("no bbox, segmentation or keypoints".into());
+        return Err(if note.is_some() {
+            "an RLE mask without a bbox (masks are not supported yet)".into()
+        } else {
+            "no bbox, segmentation or keypoints".into()
+        });
     };
     let v: Vec<f64> = bbox.iter().filter_map(num).collect();
     if bbox.len() != 4 || v.len() != 4 {
@@ -365,7 +405,7 @@ fn annotation_geometry(
             b.x, b.y, b.w, b.h
         ));
     }
-    Ok(Geometry::BBox(b))
+    Ok((Geometry::BBox(b), note))
 }
 
 fn check_inside(g: &Geometry, width: f64, height: f64) -> Result<(), String> {
@@ -392,6 +432,48 @@ struct CocoLists<'a> {
     annotations: &'a [Value],
     /// Category id → class name.
     categories: HashMap<String, String>,
+    /// The categories as classes, in file order.
+    found: Vec<FoundClass>,
+}
+
+/// A category as a class: keypoint categories bring their keypoint names
+/// and skeleton (COCO's 1-based edges made 0-based; edges naming no
+/// keypoint are dropped).
+fn category_class(name: &str, c: &Value) -> FoundClass {
+    let mut class = FoundClass::named(name);
+    let names: Vec<String> = c
+        .get("keypoints")
+        .and_then(Value::as_array)
+        .map(|k| {
+            k.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !names.is_empty() {
+        let n = names.len();
+        let edges = c
+            .get("skeleton")
+            .and_then(Value::as_array)
+            .map(|e| {
+                e.iter()
+                    .filter_map(|pair| {
+                        let p = pair.as_array()?;
+                        let (a, b) = (p.first()?.as_u64()?, p.get(1)?.as_u64()?);
+                        let (a, b) = (usize::try_from(a).ok()?, usize::try_from(b).ok()?);
+                        (a >= 1 && b >= 1 && a <= n && b <= n).then(|| [a - 1, b - 1])
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        class.add_tool(Tool::Keypoints);
+        class.skeleton = Some(Skeleton {
+            keypoints: names,
+            edges,
+        });
+    }
+    class
 }
 
 /// The top level of a COCO file: `images` and `annotations` are required,
@@ -410,19 +492,30 @@ fn coco_lists(root: &Value) -> Result<CocoLists<'_>, FormatError> {
             "not a COCO file: it needs \"images\" and \"annotations\" lists".into(),
         ));
     };
-    let categories = root
+    let mut categories = HashMap::new();
+    let mut found: Vec<FoundClass> = Vec::new();
+    for c in root
         .get("categories")
         .and_then(Value::as_array)
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| Some((id_key(c.get("id")?)?, c.get("name")?.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
+        .into_iter()
+        .flatten()
+    {
+        let (Some(id), Some(name)) = (
+            c.get("id").and_then(id_key),
+            c.get("name").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        categories.insert(id, name.to_string());
+        if !found.iter().any(|f| f.name == name) {
+            found.push(category_class(name, c));
+        }
+    }
     Ok(CocoLists {
         images,
         annotations,
         categories,
+        found,
     })
 }
 
@@ -480,15 +573,15 @@ fn count_annotations(annotations: &[Value]) -> AnnotationsPerImage {
 fn match_images<'k, 'i>(
     images: &'k ImagesById,
     per_image: &AnnotationsPerImage,
-    items: &'i [ItemInfo],
+    items: &ItemIndex<'i>,
 ) -> Matches<'k, 'i> {
     let mut matched = Matches::new();
     for (key, img) in images {
         if !per_image.contains_key(key) && img.tags.is_empty() {
             continue;
         }
-        let found = match (match_item(items, &img.file_name), &img.original_name) {
-            (Err(_), Some(name)) if match_item(items, name).is_ok() => match_item(items, name),
+        let found = match (items.find(&img.file_name), &img.original_name) {
+            (Err(_), Some(name)) if items.find(name).is_ok() => items.find(name),
             (res, _) => res,
         };
         matched.insert(key.as_str(), found);
@@ -520,15 +613,37 @@ fn unmatched_images(
     unmatched
 }
 
-/// The pre-label of annotation number `record`, `None` when its image was
-/// not matched (reported once for the whole image), or why it is refused.
+/// The attributes of an annotation (`attributes`, the CVAT extension),
+/// every one passed through — except CVAT's `rotation`, which is part of
+/// the shape: 0 is an upright shape and dropped, anything else refused
+/// (Sealtag boxes are axis-aligned).
+fn annotation_attributes(a: &Map<String, Value>) -> Result<BTreeMap<String, Value>, String> {
+    let mut attributes: BTreeMap<String, Value> = a
+        .get("attributes")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    if let Some(r) = attributes.get("rotation").and_then(num) {
+        if r.rem_euclid(360.0) != 0.0 {
+            return Err(format!(
+                "a shape rotated by {r}° (CVAT's rotation); Sealtag boxes are axis-aligned"
+            ));
+        }
+        attributes.remove("rotation");
+    }
+    Ok(attributes)
+}
+
+/// The pre-label of annotation number `record` and a note on it, `None`
+/// when its image was not matched (reported once for the whole image), or
+/// why it is refused.
 fn read_annotation(
     record: usize,
     a: &Value,
     images: &ImagesById,
     matched: &Matches<'_, '_>,
     categories: &HashMap<String, String>,
-) -> Result<Option<PreLabel>, String> {
+) -> Result<Option<(PreLabel, Option<String>)>, String> {
     let Some(a) = a.as_object() else {
         return Err("an annotation must be a JSON object".into());
     };
@@ -565,20 +680,17 @@ fn read_annotation(
         .filter(|h| *h > 0.0)
         .or(item.height.map(f64::from))
         .unwrap_or(0.0);
-    let geometry = annotation_geometry(a, width, height)?;
-    let attributes: BTreeMap<String, Value> = a
-        .get("attributes")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
-    Ok(Some(PreLabel {
+    let (geometry, note) = annotation_geometry(a, width, height)?;
+    let attributes = annotation_attributes(a)?;
+    let label = PreLabel {
         item_id: item.id,
         class: class.clone(),
         geometry,
         attributes,
         score: a.get("score").and_then(num),
         record,
-    }))
+    };
+    Ok(Some((label, note)))
 }
 
 /// Image-level tags (this exporter's extension) as tag pre-labels, in image
@@ -622,11 +734,24 @@ fn image_tags(
 }
 
 impl Importer for CocoImporter {
+    fn description(&self) -> &'static str {
+        "COCO JSON, also as CVAT writes it: boxes, polygons, keypoints, RLE masks as boxes, attributes, categories"
+    }
+
+    fn read(&self, input: &LabelInput, items: &ItemIndex<'_>) -> Result<ParsedLabels, FormatError> {
+        let (_, bytes) = input.single_file(self.name())?;
+        let mut out = self.parse_file(bytes, items)?;
+        out.note_label_classes();
+        Ok(out)
+    }
+
     fn name(&self) -> &'static str {
         "coco"
     }
+}
 
-    fn parse(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
+impl CocoImporter {
+    fn parse_file(&self, input: &[u8], items: &ItemIndex<'_>) -> Result<ParsedLabels, FormatError> {
         // serde_json's message names the line and column of the problem.
         let root = parse_json_exact(input)
             .map_err(|e| FormatError::Invalid(format!("not valid COCO JSON: {e}")))?;
@@ -636,12 +761,18 @@ impl Importer for CocoImporter {
         let matched = match_images(&images, &per_image, items);
         let mut out = ParsedLabels {
             errors: unmatched_images(&images, &per_image, &matched),
+            classes: lists.found.clone(),
             ..ParsedLabels::default()
         };
         for (n, a) in lists.annotations.iter().enumerate() {
             let record = n + 1;
             match read_annotation(record, a, &images, &matched, &lists.categories) {
-                Ok(Some(label)) => out.labels.push(label),
+                Ok(Some((label, note))) => {
+                    out.labels.push(label);
+                    if let Some(message) = note {
+                        out.notes.push(RecordError { record, message });
+                    }
+                }
                 Ok(None) => {}
                 Err(message) => out.errors.push(RecordError { record, message }),
             }
@@ -797,7 +928,7 @@ mod tests {
     }
 
     #[test]
-    fn rle_and_out_of_image_boxes_are_record_errors() {
+    fn rle_masks_come_in_as_boxes_with_a_note_and_bad_boxes_are_record_errors() {
         let items = [ItemInfo {
             id: 1,
             kind: ItemKind::Image,
@@ -822,22 +953,110 @@ mod tests {
         let p = CocoImporter
             .parse(file.to_string().as_bytes(), &items)
             .unwrap();
-        assert_eq!(p.labels.len(), 1);
-        assert_eq!(p.labels[0].record, 4);
-        assert_eq!(p.labels[0].score, Some(0.5));
-        let recs: Vec<usize> = p.errors.iter().map(|e| e.record).collect();
-        assert_eq!(recs, vec![1, 2, 3]);
-        assert_eq!(p.errors[0].message, "RLE masks are not supported");
+        // The RLE mask comes in as its box, with a note on its record.
+        assert_eq!(p.labels.len(), 2);
+        assert_eq!(
+            p.labels[0].geometry,
+            Geometry::BBox(BBox {
+                x: 0.0,
+                y: 0.0,
+                w: 5.0,
+                h: 5.0
+            })
+        );
+        assert_eq!(p.notes.len(), 1);
+        assert_eq!(p.notes[0].record, 1);
         assert!(
-            p.errors[1].message.contains("outside"),
+            p.notes[0]
+                .message
+                .contains("RLE mask imported as its bounding box")
+        );
+        assert_eq!(p.labels[1].record, 4);
+        assert_eq!(p.labels[1].score, Some(0.5));
+        let recs: Vec<usize> = p.errors.iter().map(|e| e.record).collect();
+        assert_eq!(recs, vec![2, 3]);
+        assert!(
+            p.errors[0].message.contains("outside"),
+            "{}",
+            p.errors[0].message
+        );
+        assert!(
+            p.errors[1].message.contains("negative"),
             "{}",
             p.errors[1].message
         );
-        assert!(
-            p.errors[2].message.contains("negative"),
-            "{}",
-            p.errors[2].message
+    }
+
+    /// A CVAT COCO 1.0 export: categories (one with keypoints and a
+    /// skeleton) become found classes in file order, `attributes` pass
+    /// through with CVAT's upright `rotation` dropped, a rotated box is
+    /// refused, and a malformed RLE is a record error.
+    #[test]
+    fn cvat_categories_attributes_and_rotation() {
+        let items = [ItemInfo {
+            id: 1,
+            kind: ItemKind::Image,
+            name: "a.jpg".into(),
+            sha256: "x".into(),
+            width: Some(10),
+            height: Some(10),
+            duration_secs: None,
+            char_len: None,
+        }];
+        let file = json!({
+            "licenses": [{"name": "", "id": 0, "url": ""}],
+            "info": {"contributor": "", "version": "", "year": ""},
+            "categories": [
+                {"id": 1, "name": "coin", "supercategory": ""},
+                {"id": 2, "name": "hand", "supercategory": "", "keypoints": ["wrist", "thumb"],
+                 "skeleton": [[1, 2], [2, 9]]}
+            ],
+            "images": [{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}],
+            "annotations": [
+                {"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "iscrowd": 0,
+                 "segmentation": [], "attributes": {"occluded": false, "rotation": 0.0, "mint": "Paris"}},
+                {"id": 2, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2],
+                 "attributes": {"occluded": true, "rotation": 45.0}},
+                {"id": 3, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "iscrowd": 1,
+                 "segmentation": {"counts": [1, "x"], "size": [10, 10]}}
+            ]
+        });
+        let p = CocoImporter
+            .parse(file.to_string().as_bytes(), &items)
+            .unwrap();
+        assert_eq!(p.labels.len(), 1, "{:?}", p.errors);
+        assert_eq!(
+            p.labels[0].attributes,
+            BTreeMap::from([
+                ("mint".to_string(), json!("Paris")),
+                ("occluded".to_string(), json!(false))
+            ])
         );
+        let errors: Vec<(usize, &str)> = p
+            .errors
+            .iter()
+            .map(|e| (e.record, e.message.as_str()))
+            .collect();
+        assert_eq!(errors.len(), 2);
+        assert!(errors[0].1.contains("rotated by 45"), "{errors:?}");
+        assert!(
+            errors[1].1.contains("RLE segmentation must be"),
+            "{errors:?}"
+        );
+        let names: Vec<&str> = p.classes.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["coin", "hand"]);
+        let hand = &p.classes[1];
+        assert_eq!(
+            hand.skeleton,
+            Some(Skeleton {
+                keypoints: vec!["wrist".into(), "thumb".into()],
+                edges: vec![[0, 1]]
+            })
+        );
+        let coin = &p.classes[0];
+        assert_eq!(coin.tools, vec![crate::model::Tool::BBox]);
+        let attrs: Vec<&str> = coin.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(attrs, vec!["mint", "occluded"]);
     }
 
     /// Image tags become tag pre-labels (record: the image's first

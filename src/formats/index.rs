@@ -16,6 +16,19 @@ pub struct ItemIndex<'a> {
     /// By the last path component (after `/` or `\`): every path-suffix
     /// match shares it, so it is where the suffix rule looks.
     by_tail: HashMap<&'a str, Vec<usize>>,
+    /// By file name without its extension (`labels/a.txt` is for `a.jpg`).
+    by_stem: HashMap<&'a str, Vec<usize>>,
+    by_id: HashMap<i64, usize>,
+}
+
+/// The file name of `path` (after the last `/` or `\`) without its
+/// extension; a name that starts with its only dot is all stem.
+pub fn stem(path: &str) -> &str {
+    let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    match file.rfind('.') {
+        Some(dot) if dot > 0 => &file[..dot],
+        _ => file,
+    }
 }
 
 fn tail(s: &str) -> &str {
@@ -27,7 +40,11 @@ impl<'a> ItemIndex<'a> {
         let mut by_sha = HashMap::with_capacity(items.len());
         let mut by_name = HashMap::with_capacity(items.len());
         let mut by_tail: HashMap<&str, Vec<usize>> = HashMap::with_capacity(items.len());
+        let mut by_stem: HashMap<&str, Vec<usize>> = HashMap::with_capacity(items.len());
+        let mut by_id = HashMap::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
+            by_stem.entry(stem(&item.name)).or_default().push(i);
+            by_id.insert(item.id, i);
             // The first item wins, as in a scan.
             by_sha.entry(item.sha256.as_str()).or_insert(i);
             by_name.entry(item.name.as_str()).or_insert(i);
@@ -38,7 +55,24 @@ impl<'a> ItemIndex<'a> {
             by_sha,
             by_name,
             by_tail,
+            by_stem,
+            by_id,
         }
+    }
+
+    /// The items whose file name without extension is `stem`.
+    pub fn with_stem(&self, stem: &str) -> impl Iterator<Item = &'a ItemInfo> + '_ {
+        let items = self.items;
+        self.by_stem
+            .get(stem)
+            .into_iter()
+            .flatten()
+            .map(move |&i| &items[i])
+    }
+
+    /// The item with this id.
+    pub fn by_id(&self, id: i64) -> Option<&'a ItemInfo> {
+        self.by_id.get(&id).map(|&i| &self.items[i])
     }
 
     /// The items, in the order given.

@@ -57,18 +57,24 @@
 //! Percent coordinates are turned back into pixels with the result's
 //! `original_width`/`original_height`, or the item's size when absent.
 //! Rotated rectangles, relations (they link regions of the file, not
-//! project labels) and other result types are per-record errors.
+//! project labels) and other result types are per-record errors. A
+//! `textarea` sharing an audio segment's id is its transcript; a
+//! `textarea` or `choices` sharing another region's id (a `perRegion`
+//! control) becomes an attribute of that region named after its
+//! `from_name`; a `textarea` attached to no region is reported.
+//! [`config_classes`] reads a labelling config (`--ls-config`) into the
+//! classes it declares.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
 use super::common::{ALL_KINDS, for_each_covered, put_json_element, write_file};
 use super::{
-    ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo,
-    ItemSource, ParsedLabels, PreLabel, RecordError, match_item,
+    ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, FoundClass, Importer,
+    ItemIndex, ItemInfo, ItemSource, LabelInput, ParsedLabels, PreLabel, RecordError,
 };
-use crate::model::{BBox, Extent, Geometry, ItemKind, Schema};
+use crate::model::{AttributeDef, AttributeKind, BBox, Extent, Geometry, ItemKind, Schema, Tool};
 
 /// The file the exporter writes.
 pub const LS_FILE: &str = "labelstudio.json";
@@ -377,7 +383,7 @@ pub fn media_references(raw: &str) -> Vec<String> {
 /// The item a task is about, or why none.
 fn match_task<'a>(
     task: &Map<String, Value>,
-    items: &'a [ItemInfo],
+    items: &'a ItemIndex<'a>,
 ) -> Result<&'a ItemInfo, String> {
     let data = task.get("data").and_then(Value::as_object);
     let field = |obj: Option<&Map<String, Value>>, k: &str| {
@@ -395,7 +401,7 @@ fn match_task<'a>(
     refs.extend(field(data, "name"));
     let mut first_err = None;
     for r in &refs {
-        match match_item(items, r) {
+        match items.find(r) {
             Ok(i) => return Ok(i),
             Err(e) => {
                 first_err.get_or_insert(e);
@@ -405,9 +411,7 @@ fn match_task<'a>(
     let is_text = data.is_some_and(|d| d.contains_key("text"));
     if is_text
         && let Some(id) = task.get("id").and_then(Value::as_i64)
-        && let Some(i) = items
-            .iter()
-            .find(|i| i.id == id && i.kind == ItemKind::Text)
+        && let Some(i) = items.by_id(id).filter(|i| i.kind == ItemKind::Text)
     {
         return Ok(i);
     }
@@ -569,12 +573,119 @@ fn convert(
     Ok(names.into_iter().map(|c| (c, geometry.clone())).collect())
 }
 
+/// What results attached to regions say about them: Label Studio writes a
+/// per-region `textarea` (a transcription, OCR text) or `choices` result
+/// with the region's `id`.
+struct RegionAttributes {
+    /// Ids of the region results (not textarea, not choices).
+    regions: HashSet<String>,
+    /// Per region id: attribute name (the result's `from_name`) → value
+    /// (the text; one choice as text, several joined with ", ").
+    attributes: HashMap<String, BTreeMap<String, Value>>,
+}
+
+/// The text of a textarea result (lines joined with line breaks).
+fn textarea_text(r: &Value) -> Option<String> {
+    match r.get("value")?.get("text")? {
+        Value::Array(a) => Some(
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn region_attributes(results: &[Value], kind: ItemKind) -> RegionAttributes {
+    let type_of = |r: &Value| {
+        r.get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let id_of = |r: &Value| r.get("id").and_then(Value::as_str).map(String::from);
+    let regions: HashSet<String> = results
+        .iter()
+        .filter(|r| !matches!(type_of(r).as_str(), "textarea" | "choices" | "relation"))
+        .filter_map(id_of)
+        .collect();
+    let mut attributes: HashMap<String, BTreeMap<String, Value>> = HashMap::new();
+    for r in results {
+        let Some(id) = id_of(r).filter(|id| regions.contains(id)) else {
+            continue;
+        };
+        let name = r
+            .get("from_name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let value = match type_of(r).as_str() {
+            // An audio region's transcript is the segment's own.
+            "textarea" if kind != ItemKind::Audio => textarea_text(r),
+            "choices" => r
+                .get("value")
+                .and_then(|v| v.get("choices"))
+                .and_then(Value::as_array)
+                .map(|c| {
+                    c.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }),
+            _ => None,
+        };
+        if let Some(v) = value
+            && !name.is_empty()
+        {
+            attributes
+                .entry(id)
+                .or_default()
+                .insert(name, Value::String(v));
+        }
+    }
+    RegionAttributes {
+        regions,
+        attributes,
+    }
+}
+
+/// Whether the textarea result `id` went somewhere: into an audio
+/// segment's transcript or a region's attributes.
+fn transcripts_used(
+    kind: ItemKind,
+    id: &str,
+    per_region: &RegionAttributes,
+    results: &[Value],
+) -> bool {
+    if kind == ItemKind::Audio {
+        return results.iter().any(|r| {
+            r.get("id").and_then(Value::as_str) == Some(id)
+                && r.get("type").and_then(Value::as_str) == Some("labels")
+        });
+    }
+    per_region.regions.contains(id)
+}
+
 impl Importer for LabelStudioImporter {
+    fn description(&self) -> &'static str {
+        "Label Studio JSON tasks: rectangles, polygons, keypoints, spans, segments, choices, transcripts"
+    }
+
+    fn read(&self, input: &LabelInput, items: &ItemIndex<'_>) -> Result<ParsedLabels, FormatError> {
+        let (_, bytes) = input.single_file(self.name())?;
+        let mut out = self.parse_file(bytes, items)?;
+        out.note_label_classes();
+        Ok(out)
+    }
     fn name(&self) -> &'static str {
         "labelstudio"
     }
+}
 
-    fn parse(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
+impl LabelStudioImporter {
+    fn parse_file(&self, input: &[u8], items: &ItemIndex<'_>) -> Result<ParsedLabels, FormatError> {
         // Exact floats: see `parse_json_exact`.
         let root = super::coco::parse_json_exact(input)
             .map_err(|e| FormatError::Invalid(format!("not valid Label Studio JSON: {e}")))?;
@@ -637,21 +748,9 @@ impl Importer for LabelStudioImporter {
                 let transcripts: HashMap<String, String> = results
                     .iter()
                     .filter(|r| r.get("type").and_then(Value::as_str) == Some("textarea"))
-                    .filter_map(|r| {
-                        let id = r.get("id")?.as_str()?.to_string();
-                        let text = r.get("value")?.get("text")?;
-                        let text = match text {
-                            Value::Array(a) => a
-                                .iter()
-                                .filter_map(Value::as_str)
-                                .collect::<Vec<_>>()
-                                .join("\n"),
-                            Value::String(s) => s.clone(),
-                            _ => return None,
-                        };
-                        Some((id, text))
-                    })
+                    .filter_map(|r| Some((r.get("id")?.as_str()?.to_string(), textarea_text(r)?)))
                     .collect();
+                let per_region = region_attributes(results, item.kind);
                 for (k, r) in results.iter().enumerate() {
                     let Some(r) = r.as_object() else {
                         out.errors.push(RecordError {
@@ -660,9 +759,25 @@ impl Importer for LabelStudioImporter {
                         });
                         continue;
                     };
-                    // Transcripts were merged into their segments above.
-                    if r.get("type").and_then(Value::as_str) == Some("textarea") {
-                        continue;
+                    let id = r.get("id").and_then(Value::as_str).unwrap_or("");
+                    match r.get("type").and_then(Value::as_str) {
+                        // Transcripts were merged into their segments, and
+                        // per-region text and choices into their regions'
+                        // attributes, above.
+                        Some("textarea") => {
+                            if !transcripts_used(item.kind, id, &per_region, results) {
+                                out.errors.push(RecordError {
+                                    record,
+                                    message: format!(
+                                        "result {}: a textarea not attached to a region (id '{id}') is not imported",
+                                        k + 1
+                                    ),
+                                });
+                            }
+                            continue;
+                        }
+                        Some("choices") if per_region.regions.contains(id) => continue,
+                        _ => {}
                     }
                     match convert(r, item, &transcripts) {
                         Ok(found) => {
@@ -671,12 +786,14 @@ impl Importer for LabelStudioImporter {
                             } else {
                                 None
                             };
+                            let attributes =
+                                per_region.attributes.get(id).cloned().unwrap_or_default();
                             for (class, geometry) in found {
                                 out.labels.push(PreLabel {
                                     item_id: item.id,
                                     class,
                                     geometry,
-                                    attributes: BTreeMap::new(),
+                                    attributes: attributes.clone(),
                                     score,
                                     record,
                                 });
@@ -694,9 +811,142 @@ impl Importer for LabelStudioImporter {
     }
 }
 
+/// The classes a Label Studio labelling config declares (`--ls-config`),
+/// in config order: each `<Label value>` of `RectangleLabels` (box),
+/// `PolygonLabels` (polygon), `KeyPointLabels` (point) and `Labels` (a text
+/// span, or an audio segment when its `toName` is an `Audio`/`AudioPlus`
+/// object) with its `background` colour, and each `<Choice value>` of a
+/// `Choices` (tag). A `Choices` or `TextArea` with `perRegion="true"`
+/// becomes a choice or text attribute (named after the control) of the
+/// classes of the same `toName`. Brushes and ellipses have no Sealtag
+/// geometry; their labels are listed without a tool.
+pub fn config_classes(config: &[u8]) -> Result<Vec<FoundClass>, FormatError> {
+    let root = super::xml::parse(config)
+        .map_err(|e| FormatError::Invalid(format!("not a Label Studio config: {e}")))?;
+    let mut all = Vec::new();
+    collect_elements(&root, &mut all, 0);
+    // Object names by kind, for `Labels` (span or segment).
+    let audio: HashSet<&str> = all
+        .iter()
+        .filter(|e| matches!(e.name.as_str(), "Audio" | "AudioPlus"))
+        .filter_map(|e| e.attr("name"))
+        .collect();
+    let mut found = ParsedLabels::default();
+    // Class names per toName, for per-region attributes.
+    let mut by_target: HashMap<String, Vec<String>> = HashMap::new();
+    for e in &all {
+        let to = e.attr("toName").unwrap_or("").to_string();
+        let tool = match e.name.as_str() {
+            "RectangleLabels" => Some(Tool::BBox),
+            "PolygonLabels" => Some(Tool::Polygon),
+            "KeyPointLabels" => Some(Tool::Point),
+            "Labels" if audio.contains(to.as_str()) => Some(Tool::Segment),
+            "Labels" => Some(Tool::Span),
+            "BrushLabels" | "EllipseLabels" => None,
+            "Choices" if e.attr("perRegion") != Some("true") => Some(Tool::Tag),
+            _ => continue,
+        };
+        let child = if e.name == "Choices" {
+            "Choice"
+        } else {
+            "Label"
+        };
+        for l in e.children_named(child) {
+            let Some(value) = l.attr("value").filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let class = found.class_mut(value);
+            if let Some(t) = tool {
+                class.add_tool(t);
+            }
+            if let Some(c) = l.attr("background")
+                && c.starts_with('#')
+            {
+                class.colour = Some(c.to_string());
+            }
+            by_target
+                .entry(to.clone())
+                .or_default()
+                .push(value.to_string());
+        }
+    }
+    for e in &all {
+        if e.attr("perRegion") != Some("true") {
+            continue;
+        }
+        let Some(name) = e.attr("name") else {
+            continue;
+        };
+        let kind = match e.name.as_str() {
+            "TextArea" => AttributeKind::Text,
+            "Choices" => AttributeKind::Enum {
+                options: e
+                    .children_named("Choice")
+                    .filter_map(|c| c.attr("value"))
+                    .map(String::from)
+                    .collect(),
+            },
+            _ => continue,
+        };
+        let to = e.attr("toName").unwrap_or("");
+        for class in by_target.get(to).into_iter().flatten() {
+            found.class_mut(class).add_attribute(AttributeDef {
+                name: name.to_string(),
+                kind: kind.clone(),
+                required: false,
+            });
+        }
+    }
+    if found.classes.is_empty() {
+        return Err(FormatError::Invalid(
+            "the Label Studio config declares no labels (no <Label value> or <Choice value>)"
+                .into(),
+        ));
+    }
+    Ok(found.classes)
+}
+
+/// Every element below `e` in document order (depth-limited by the reader).
+fn collect_elements<'a>(
+    e: &'a super::xml::Element,
+    out: &mut Vec<&'a super::xml::Element>,
+    depth: usize,
+) {
+    out.push(e);
+    if depth < super::xml::MAX_DEPTH {
+        for c in &e.children {
+            collect_elements(c, out, depth + 1);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_config_declares_classes_tools_colours_and_per_region_attributes() {
+        let config = br##"<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="label" toName="image">
+    <Label value="car" background="#ff0000"/><Label value="person"/>
+  </RectangleLabels>
+  <PolygonLabels name="poly" toName="image"><Label value="car"/></PolygonLabels>
+  <TextArea name="plate" toName="image" perRegion="true"/>
+  <Choices name="weather" toName="image"><Choice value="sunny"/></Choices>
+  <Audio name="audio" value="$audio"/>
+  <Labels name="speaker" toName="audio"><Label value="agent"/></Labels>
+</View>"##;
+        let classes = config_classes(config).unwrap();
+        let names: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["car", "person", "sunny", "agent"]);
+        assert_eq!(classes[0].tools, vec![Tool::BBox, Tool::Polygon]);
+        assert_eq!(classes[0].colour.as_deref(), Some("#ff0000"));
+        assert_eq!(classes[0].attributes[0].name, "plate");
+        assert_eq!(classes[2].tools, vec![Tool::Tag]);
+        assert_eq!(classes[3].tools, vec![Tool::Segment]);
+        assert!(config_classes(b"<View><Image name='i'/></View>").is_err());
+    }
 
     #[test]
     fn upload_and_local_prefixes_are_removed() {

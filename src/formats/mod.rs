@@ -4,7 +4,10 @@
 //! project's items. Neither touches the database or the disk: the export
 //! controller feeds items through an [`ItemSource`] and collects files
 //! through a [`FileSink`] (which hashes them for the signed manifest, or
-//! seals them into a package); importers get bytes and the items to match.
+//! seals them into a package); importers get a [`LabelInput`] (one file's
+//! bytes, or the files of a dataset folder read by [`input::read_folder`])
+//! and the items to match, and say which classes the file defines
+//! ([`FoundClass`]) so that the controller can adopt them.
 //!
 //! Coordinates are always converted from the project's own convention —
 //! image pixels from the top-left corner, audio seconds, text Unicode scalar
@@ -15,8 +18,10 @@ pub mod audio_manifest;
 pub mod coco;
 mod common;
 pub mod conll;
+pub mod cvat;
 pub mod doc_csv;
 pub mod index;
+pub mod input;
 pub mod labelstudio;
 pub mod native;
 pub mod spacy;
@@ -24,12 +29,16 @@ pub mod summary;
 pub mod textgrid;
 pub mod voc;
 pub mod webvtt;
+mod xml;
 pub mod yolo;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::model::{Geometry, ItemKind, Schema};
+use crate::model::{AttributeDef, AttributeKind, Geometry, ItemKind, Schema, Skeleton, Tool};
+
+pub use index::ItemIndex;
+pub use input::LabelInput;
 
 /// Why an export or import failed (as a whole; per-record import problems
 /// are [`RecordError`]s).
@@ -239,19 +248,121 @@ pub struct RecordError {
     pub message: String,
 }
 
+/// A class a label file defines (COCO categories, a CVAT label list, YOLO
+/// `names`, a Label Studio config) or uses (a class name on a record), as
+/// the controller needs it to adopt the class into the schema.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct FoundClass {
+    pub name: String,
+    /// The geometries declared or seen for it, in first-seen order.
+    pub tools: Vec<Tool>,
+    /// Named keypoints and 0-based edges (COCO keypoint categories).
+    pub skeleton: Option<Skeleton>,
+    /// The colour the file gives it (`#rrggbb`), if any.
+    pub colour: Option<String>,
+    /// Attributes declared (CVAT XML) or inferred from record values:
+    /// true/false → yes/no, text → text. Numbers have no attribute kind
+    /// and are only kept on the label.
+    pub attributes: Vec<AttributeDef>,
+}
+
+impl FoundClass {
+    pub fn named(name: &str) -> Self {
+        FoundClass {
+            name: name.to_string(),
+            ..FoundClass::default()
+        }
+    }
+
+    /// Adds a tool not yet listed.
+    pub fn add_tool(&mut self, tool: Tool) {
+        if !self.tools.contains(&tool) {
+            self.tools.push(tool);
+        }
+    }
+
+    /// Adds an attribute definition unless one of that name is known.
+    pub fn add_attribute(&mut self, def: AttributeDef) {
+        if !self.attributes.iter().any(|a| a.name == def.name) {
+            self.attributes.push(def);
+        }
+    }
+
+    /// Infers an attribute from a value seen on a record (see the field).
+    pub fn infer_attribute(&mut self, name: &str, value: &serde_json::Value) {
+        let kind = match value {
+            serde_json::Value::Bool(_) => AttributeKind::Bool,
+            serde_json::Value::String(_) => AttributeKind::Text,
+            _ => return,
+        };
+        self.add_attribute(AttributeDef {
+            name: name.to_string(),
+            kind,
+            required: false,
+        });
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParsedLabels {
     pub labels: Vec<PreLabel>,
     pub errors: Vec<RecordError>,
+    /// The classes the file defines or uses, in file order: what
+    /// `--create-classes` adopts.
+    pub classes: Vec<FoundClass>,
+    /// Things done that a person should know of, though no record was
+    /// refused (e.g. an RLE mask imported as its box), by record.
+    pub notes: Vec<RecordError>,
+}
+
+impl ParsedLabels {
+    /// The found class called `name`, added at the end when new.
+    pub fn class_mut(&mut self, name: &str) -> &mut FoundClass {
+        let at = match self.classes.iter().position(|c| c.name == name) {
+            Some(at) => at,
+            None => {
+                self.classes.push(FoundClass::named(name));
+                self.classes.len() - 1
+            }
+        };
+        &mut self.classes[at]
+    }
+
+    /// Records the class, tool and attributes of every label in
+    /// [`Self::classes`] (after the classes the file declares, so declared
+    /// order comes first). Every importer calls it last.
+    pub fn note_label_classes(&mut self) {
+        let labels = std::mem::take(&mut self.labels);
+        for l in &labels {
+            let class = self.class_mut(&l.class);
+            class.add_tool(l.geometry.tool());
+            for (k, v) in &l.attributes {
+                class.infer_attribute(k, v);
+            }
+        }
+        self.labels = labels;
+    }
 }
 
 pub trait Importer {
     /// The `--format` name, e.g. `coco`.
     fn name(&self) -> &'static str;
-    /// Reads pre-labels for `items` from a whole file. Malformed or
-    /// unmatched records become [`RecordError`]s; a file that is not this
+    /// One line for `sealtag import --help`: what it reads.
+    fn description(&self) -> &'static str;
+    /// Reads pre-labels for `items` from a file or a folder. Malformed or
+    /// unmatched records become [`RecordError`]s; input that is not this
     /// format at all is an `Err`.
-    fn parse(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError>;
+    fn read(&self, input: &LabelInput, items: &ItemIndex<'_>) -> Result<ParsedLabels, FormatError>;
+    /// [`Self::read`] of one file's bytes (tests, fuzzing, one-file formats).
+    fn parse(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
+        self.read(
+            &LabelInput::File {
+                name: format!("input.{}", self.name()),
+                bytes: input.to_vec(),
+            },
+            &ItemIndex::new(items),
+        )
+    }
 }
 
 /// Every exporter, in the order `sealtag export --help` lists them. Each
@@ -279,6 +390,9 @@ pub fn importers() -> Vec<Box<dyn Importer>> {
     out.extend(native::importers());
     out.extend(coco::importers());
     out.extend(labelstudio::importers());
+    out.extend(cvat::importers());
+    out.extend(yolo::importers());
+    out.extend(voc::importers());
     out
 }
 

@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 
 use super::common::{ALL_KINDS, export_file};
 use super::{
-    ExportStats, Exporter, FileSink, FormatError, Importer, ItemInfo, ItemSource, ParsedLabels,
-    PreLabel, RecordError, match_item,
+    ExportStats, Exporter, FileSink, FormatError, Importer, ItemIndex, ItemSource, LabelInput,
+    ParsedLabels, PreLabel, RecordError,
 };
 use crate::model::{Geometry, ItemKind, Schema};
 
@@ -123,10 +123,23 @@ impl Exporter for Native {
 }
 
 impl Importer for Native {
+    fn description(&self) -> &'static str {
+        "Sealtag JSONL (labels.jsonl): every geometry kind, attributes, scores"
+    }
+
+    fn read(&self, input: &LabelInput, items: &ItemIndex<'_>) -> Result<ParsedLabels, FormatError> {
+        let (_, bytes) = input.single_file("jsonl")?;
+        let mut out = self.parse_file(bytes, items)?;
+        out.note_label_classes();
+        Ok(out)
+    }
     fn name(&self) -> &'static str {
         "jsonl"
     }
-    fn parse(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
+}
+
+impl Native {
+    fn parse_file(&self, input: &[u8], items: &ItemIndex<'_>) -> Result<ParsedLabels, FormatError> {
         let text = std::str::from_utf8(input).map_err(|e| {
             FormatError::Invalid(format!(
                 "not UTF-8 text (invalid byte at offset {})",
@@ -154,8 +167,9 @@ impl Importer for Native {
             } else {
                 line.item.sha256.clone()
             };
-            let item = match match_item(items, &reference)
-                .or_else(|_| match_item(items, &line.item.name))
+            let item = match items
+                .find(&reference)
+                .or_else(|_| items.find(&line.item.name))
             {
                 Ok(i) => i,
                 Err(why) => {
@@ -194,6 +208,7 @@ pub fn importers() -> Vec<Box<dyn super::Importer>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::ItemInfo;
     use crate::formats::{ExportItem, ExportLabel, MemorySink};
     use crate::model::BBox;
 

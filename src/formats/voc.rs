@@ -33,6 +33,9 @@
 //!
 //! If two images would get the same stem, the later one is called
 //! `<stem>_<item id>`.
+//!
+//! **Import** (`voc`, a folder of VOC XML files or one file) is in
+//! [`import`].
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -40,6 +43,9 @@ use std::io::Write;
 use super::common::{for_each_of_kind, write_file};
 use super::{ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, ItemSource};
 use crate::model::{BBox, Geometry, ItemKind, Schema};
+
+pub mod import;
+pub use import::importers;
 
 /// This module's exporters (registered in [`super::exporters`]).
 pub fn exporters() -> Vec<Box<dyn super::Exporter>> {

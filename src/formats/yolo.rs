@@ -34,6 +34,8 @@
 //!
 //! Stems repeat only when media paths repeat a file name; the later image
 //! is then called `<stem>_<item id>` (see [`super::voc::unique_stem`]).
+//!
+//! **Import** (`yolo`, a dataset folder) is in [`import`].
 
 use std::collections::{HashMap, HashSet};
 
@@ -41,6 +43,9 @@ use super::common::{for_each_of_kind, write_file};
 use super::voc::unique_stem;
 use super::{ExportStats, Exporter, FileSink, FormatError, ItemSource};
 use crate::model::{Geometry, ItemKind, Schema};
+
+pub mod import;
+pub use import::importers;
 
 /// This module's exporters (registered in [`super::exporters`]).
 pub fn exporters() -> Vec<Box<dyn super::Exporter>> {
