@@ -258,9 +258,9 @@ fn cvat_coco_imports_with_create_classes_and_exports_the_same_boxes() {
 }
 
 /// Without `--create-classes`, a CVAT COCO file whose classes exist (but
-/// do not define `occluded`) imports every box with the attribute kept.
+/// do not define `occluded`) imports every box with the attribute kept,
+/// and the report warns once per class and attribute.
 #[test]
-#[ignore = "needs the lead's attribute change (attributes a class does not define are kept with a warning)"]
 fn cvat_coco_into_existing_classes_keeps_occluded_on_every_box() {
     let mut f = project(false);
     let schema = f.s.schema().unwrap();
@@ -286,9 +286,17 @@ fn cvat_coco_into_existing_classes_keeps_occluded_on_every_box() {
             false,
         )
         .unwrap();
-    // Depends on the lead's change: today `occluded` is refused
-    // ("class 'coin' has no attribute 'occluded'") and nothing imports.
+    // Before, `occluded` was refused ("class 'coin' has no attribute
+    // 'occluded'") and nothing imported.
     assert_eq!(done.report.created, 4, "{:?}", done.report.errors);
+    assert!(
+        done.report
+            .warnings
+            .iter()
+            .any(|w| w.contains("'coin'") && w.contains("'occluded'")),
+        "{:?}",
+        done.report.warnings
+    );
     for item in f.items.values() {
         for a in f.s.annotations(*item).unwrap() {
             assert!(a.attributes.contains_key("occluded"), "{a:?}");
