@@ -384,6 +384,26 @@ impl Medium {
     }
 }
 
+/// Where a label sits in its item and the numbers that place it; see
+/// `Geometry::place`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Place<'a> {
+    Image,
+    Time {
+        start_secs: f64,
+        end_secs: f64,
+        transcript: &'a str,
+    },
+    Chars {
+        start: u64,
+        end: u64,
+    },
+    /// The whole item; a relation also links two labels.
+    Item {
+        link: Option<(i64, i64)>,
+    },
+}
+
 /// The outline of an image label, as drawing, hit-testing, masking and the
 /// exporters use it. A new image geometry answers with the closest of
 /// these and every such caller handles it without change.
@@ -426,17 +446,42 @@ pub struct Offset {
 
 /// The questions callers ask instead of matching on variants.
 impl Geometry {
-    /// What the label is placed on.
-    pub fn medium(&self) -> Medium {
+    /// Where the label sits in its item, with the numbers that place it:
+    /// the one match the placement questions below are answered from.
+    fn place(&self) -> Place<'_> {
         match self {
             Geometry::BBox(_)
             | Geometry::Polygon { .. }
             | Geometry::Polyline { .. }
             | Geometry::Point { .. }
-            | Geometry::Keypoints { .. } => Medium::Image,
-            Geometry::Segment { .. } => Medium::Audio,
-            Geometry::Span { .. } => Medium::Text,
-            Geometry::Tag | Geometry::Relation { .. } => Medium::Item,
+            | Geometry::Keypoints { .. } => Place::Image,
+            Geometry::Segment {
+                start_secs,
+                end_secs,
+                transcript,
+            } => Place::Time {
+                start_secs: *start_secs,
+                end_secs: *end_secs,
+                transcript,
+            },
+            Geometry::Span { start, end, .. } => Place::Chars {
+                start: *start,
+                end: *end,
+            },
+            Geometry::Tag => Place::Item { link: None },
+            Geometry::Relation { from, to } => Place::Item {
+                link: Some((*from, *to)),
+            },
+        }
+    }
+
+    /// What the label is placed on.
+    pub fn medium(&self) -> Medium {
+        match self.place() {
+            Place::Image => Medium::Image,
+            Place::Time { .. } => Medium::Audio,
+            Place::Chars { .. } => Medium::Text,
+            Place::Item { .. } => Medium::Item,
         }
     }
 
@@ -456,66 +501,41 @@ impl Geometry {
 
     /// `start_secs`..`end_secs` of a label placed in time (a segment).
     pub fn time_range(&self) -> Option<(f64, f64)> {
-        match self {
-            Geometry::Segment {
+        match self.place() {
+            Place::Time {
                 start_secs,
                 end_secs,
                 ..
-            } => Some((*start_secs, *end_secs)),
-            Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Span { .. }
-            | Geometry::Relation { .. } => None,
+            } => Some((start_secs, end_secs)),
+            Place::Image | Place::Chars { .. } | Place::Item { .. } => None,
         }
     }
 
     /// Characters `start`..`end` of a label placed in a text (a span).
     pub fn char_range(&self) -> Option<(u64, u64)> {
-        match self {
-            Geometry::Span { start, end, .. } => Some((*start, *end)),
-            Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Segment { .. }
-            | Geometry::Relation { .. } => None,
+        match self.place() {
+            Place::Chars { start, end } => Some((start, end)),
+            Place::Image | Place::Time { .. } | Place::Item { .. } => None,
         }
     }
 
     /// The words a label carries (a segment's transcript): the text that
     /// PII scanning, masking and the audit trail's reduction must see.
     pub fn transcript(&self) -> Option<&str> {
-        match self {
-            Geometry::Segment { transcript, .. } => Some(transcript),
-            Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Span { .. }
-            | Geometry::Relation { .. } => None,
+        match self.place() {
+            Place::Time { transcript, .. } => Some(transcript),
+            Place::Image | Place::Chars { .. } | Place::Item { .. } => None,
         }
     }
 
-    /// The transcript to change in place (see [`Geometry::transcript`]).
+    /// The transcript to change in place (see [`Geometry::transcript`]):
+    /// segments are the one kind with words, so a new kind that carries
+    /// text answers here as well as in `place`.
     pub fn transcript_mut(&mut self) -> Option<&mut String> {
-        match self {
-            Geometry::Segment { transcript, .. } => Some(transcript),
-            Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Span { .. }
-            | Geometry::Relation { .. } => None,
+        if let Geometry::Segment { transcript, .. } = self {
+            Some(transcript)
+        } else {
+            None
         }
     }
 
@@ -534,16 +554,9 @@ impl Geometry {
 
     /// The two labels a relation links.
     pub fn linked(&self) -> Option<(i64, i64)> {
-        match self {
-            Geometry::Relation { from, to } => Some((*from, *to)),
-            Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Segment { .. }
-            | Geometry::Span { .. } => None,
+        match self.place() {
+            Place::Item { link } => link,
+            Place::Image | Place::Time { .. } | Place::Chars { .. } => None,
         }
     }
 
@@ -665,22 +678,15 @@ impl Geometry {
     /// ids, never content — a transcript is reduced to its length, so
     /// erasing an item leaves nothing of its words in the trail.
     pub fn audit_json(&self) -> serde_json::Value {
-        match self {
-            Geometry::Segment {
+        match self.place() {
+            Place::Time {
                 start_secs,
                 end_secs,
                 transcript,
             } => {
                 serde_json::json!({"segment": {"start_secs": start_secs, "end_secs": end_secs, "transcript_chars": transcript.chars().count()}})
             }
-            Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Span { .. }
-            | Geometry::Relation { .. } => serde_json::json!(self),
+            Place::Image | Place::Chars { .. } | Place::Item { .. } => serde_json::json!(self),
         }
     }
 }
