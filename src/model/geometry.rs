@@ -48,7 +48,10 @@ impl Tool {
             Tool::Tag => true,
             Tool::Segment => kind == ItemKind::Audio,
             Tool::Span | Tool::Relation => kind == ItemKind::Text,
-            _ => kind == ItemKind::Image,
+            // Named, not `_`: a new tool must say where it applies.
+            Tool::BBox | Tool::Polygon | Tool::Polyline | Tool::Point | Tool::Keypoints => {
+                kind == ItemKind::Image
+            }
         }
     }
     pub fn as_str(self) -> &'static str {
