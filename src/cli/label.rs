@@ -94,22 +94,7 @@ pub fn run(cli: &Cli, home: &Home, cmd: &LabelCommand) -> Result<Exit> {
                         .find(|c| c.id == a.class_id)
                         .map(|c| c.name.as_str())
                         .unwrap_or("?");
-                    let shape = match &a.geometry {
-                        Geometry::BBox(b) => {
-                            format!("bbox {:.1},{:.1} {:.1}x{:.1}", b.x, b.y, b.w, b.h)
-                        }
-                        Geometry::Tag => "tag".to_string(),
-                        Geometry::Segment {
-                            start_secs,
-                            end_secs,
-                            transcript,
-                        } => {
-                            format!("segment {start_secs:.3}–{end_secs:.3} s \"{transcript}\"")
-                        }
-                        Geometry::Span { start, end, .. } => format!("span chars {start}–{end}"),
-                        Geometry::Relation { from, to } => format!("relation #{from} → #{to}"),
-                        g => format!("{} ({} points)", g.tool().as_str(), g.points().len()),
-                    };
+                    let shape = a.geometry.describe();
                     println!("{:>5}  {class:<14} {shape}  rev {}", a.id, a.revision);
                 }
             }

@@ -395,7 +395,7 @@ impl Session {
             let mut draft = AnnotationDraft::from(a);
             draft.geometry = draft.geometry.clamped(w, h);
             // Relations point at the source item's labels: not copied.
-            if matches!(draft.geometry, Geometry::Relation { .. }) {
+            if draft.geometry.linked().is_some() {
                 continue;
             }
             if let Ok(draft) = self.validate_draft(&target, draft, &[]) {
@@ -433,26 +433,16 @@ impl Session {
         let state = store::annotation_state(self.project.store.conn(), annotation_id)?
             .filter(|s| !s.deleted)
             .ok_or_else(|| CoreError::NotFound(format!("annotation {annotation_id}")))?;
-        match &state.draft.geometry {
-            Geometry::Segment {
-                start_secs,
-                end_secs,
-                transcript,
-            } => Ok((
+        let geometry = &state.draft.geometry;
+        match (geometry.time_range(), geometry.transcript()) {
+            (Some((start, end)), Some(transcript)) => Ok((
                 state.item_id,
                 state.draft.clone(),
-                *start_secs,
-                *end_secs,
-                transcript.clone(),
+                start,
+                end,
+                transcript.to_string(),
             )),
-            Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Span { .. }
-            | Geometry::Relation { .. } => Err(CoreError::Invalid(format!(
+            _ => Err(CoreError::Invalid(format!(
                 "label #{annotation_id} is not a segment"
             ))),
         }
@@ -577,25 +567,7 @@ impl Session {
 /// values to their names, so erasing an item leaves nothing of it in the
 /// (append-only) trail.
 fn draft_details(draft: &AnnotationDraft) -> String {
-    let geometry = match &draft.geometry {
-        Geometry::Segment {
-            start_secs,
-            end_secs,
-            transcript,
-        } => {
-            json!({"segment": {"start_secs": start_secs, "end_secs": end_secs, "transcript_chars": transcript.chars().count()}})
-        }
-        // Positions and ids only: a new kind that carries text must be
-        // reduced here like the transcript above.
-        other @ (Geometry::BBox(_)
-        | Geometry::Polygon { .. }
-        | Geometry::Polyline { .. }
-        | Geometry::Point { .. }
-        | Geometry::Keypoints { .. }
-        | Geometry::Tag
-        | Geometry::Span { .. }
-        | Geometry::Relation { .. }) => json!(other),
-    };
+    let geometry = draft.geometry.audit_json();
     let attributes: Vec<&String> = draft.attributes.keys().collect();
     json!({"class_id": draft.class_id, "geometry": geometry, "attributes": attributes, "hidden": draft.hidden, "locked": draft.locked, "z": draft.z}).to_string()
 }

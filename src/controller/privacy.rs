@@ -17,7 +17,7 @@ use std::sync::Arc;
 use super::views::{Mask, MaskTemplate};
 use super::{Allowed, CoreError, Result, Session};
 use crate::import::ImportLimits;
-use crate::model::{Geometry, ItemKind, ItemSummary};
+use crate::model::{Geometry, ItemKind, ItemSummary, Outline};
 use crate::permissions::Action;
 use crate::privacy::audio_mask::{AudioRange, AudioStyle};
 use crate::privacy::derive::{
@@ -63,7 +63,7 @@ impl Session {
         for item in store::list_items(conn, None)? {
             if item.kind == ItemKind::Audio {
                 for a in store::list_annotations(conn, item.id)? {
-                    if let Geometry::Segment { transcript, .. } = &a.geometry {
+                    if let Some(transcript) = a.geometry.transcript() {
                         out.push(ItemPii {
                             item_id: item.id,
                             name: item.name.clone(),
@@ -315,11 +315,8 @@ impl Session {
                 ItemKind::Audio => {
                     report.items += 1;
                     for a in store::list_annotations(conn, item.id)? {
-                        let Geometry::Segment {
-                            start_secs,
-                            end_secs,
-                            transcript,
-                        } = &a.geometry
+                        let (Some((start_secs, end_secs)), Some(transcript)) =
+                            (a.geometry.time_range(), a.geometry.transcript())
                         else {
                             continue;
                         };
@@ -328,8 +325,8 @@ impl Session {
                             push(
                                 MaskSpec::Audio {
                                     range: AudioRange {
-                                        start_secs: *start_secs,
-                                        end_secs: *end_secs,
+                                        start_secs,
+                                        end_secs,
                                         style: audio_style,
                                     },
                                 },
@@ -496,26 +493,21 @@ impl Session {
                 if !wanted.contains(&a.class_id) || done.contains(&source) {
                     continue;
                 }
-                let shape = match &a.geometry {
-                    Geometry::BBox(b) => Shape::Rect {
+                let shape = match a.geometry.outline() {
+                    Outline::Rect(b) => Shape::Rect {
                         x: b.x,
                         y: b.y,
                         w: b.w,
                         h: b.h,
                     },
-                    Geometry::Polygon { points } if points.len() >= 3 => Shape::Polygon {
-                        points: points.clone(),
+                    Outline::Closed(points) if points.len() >= 3 => Shape::Polygon {
+                        points: points.into_owned(),
                     },
-                    // Nothing that encloses an area (a degenerate polygon
+                    // Nothing that encloses no area (a degenerate polygon
                     // included) becomes a region.
-                    Geometry::Polygon { .. }
-                    | Geometry::Polyline { .. }
-                    | Geometry::Point { .. }
-                    | Geometry::Keypoints { .. }
-                    | Geometry::Tag
-                    | Geometry::Segment { .. }
-                    | Geometry::Span { .. }
-                    | Geometry::Relation { .. } => continue,
+                    Outline::Closed(_) | Outline::Open(_) | Outline::Dots(_) | Outline::Nothing => {
+                        continue;
+                    }
                 };
                 regions.push((item.id, Region { shape, style }, source));
             }
@@ -781,20 +773,8 @@ impl Session {
                 }
             }
             ItemKind::Text => {
-                let spans: Vec<(u64, u64)> = labels
-                    .iter()
-                    .filter_map(|g| match g {
-                        Geometry::Span { start, end, .. } => Some((*start, *end)),
-                        Geometry::BBox(_)
-                        | Geometry::Polygon { .. }
-                        | Geometry::Polyline { .. }
-                        | Geometry::Point { .. }
-                        | Geometry::Keypoints { .. }
-                        | Geometry::Tag
-                        | Geometry::Segment { .. }
-                        | Geometry::Relation { .. } => None,
-                    })
-                    .collect();
+                let spans: Vec<(u64, u64)> =
+                    labels.iter().filter_map(Geometry::char_range).collect();
                 let (Some(s), Some(e), Some(len)) = (
                     spans.iter().map(|s| s.0).min(),
                     spans.iter().map(|s| s.1).max(),
@@ -812,24 +792,8 @@ impl Session {
                 }
             }
             ItemKind::Audio => {
-                let segs: Vec<(f64, f64)> = labels
-                    .iter()
-                    .filter_map(|g| match g {
-                        Geometry::Segment {
-                            start_secs,
-                            end_secs,
-                            ..
-                        } => Some((*start_secs, *end_secs)),
-                        Geometry::BBox(_)
-                        | Geometry::Polygon { .. }
-                        | Geometry::Polyline { .. }
-                        | Geometry::Point { .. }
-                        | Geometry::Keypoints { .. }
-                        | Geometry::Tag
-                        | Geometry::Span { .. }
-                        | Geometry::Relation { .. } => None,
-                    })
-                    .collect();
+                let segs: Vec<(f64, f64)> =
+                    labels.iter().filter_map(Geometry::time_range).collect();
                 let (Some(d), false) = (item.duration_secs, segs.is_empty()) else {
                     return Err(CoreError::Invalid(format!(
                         "item {item_id} has no segments of class {}",

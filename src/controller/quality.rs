@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Result, Session};
-use crate::model::{AnnotationDraft, AssignmentState, Geometry, LabelClass, Role, User};
+use crate::model::{AnnotationDraft, AssignmentState, Geometry, LabelClass, Outline, Role, User};
 use crate::permissions::Action;
 use crate::quality::metrics::{self, Shape, SpanMatch};
 use crate::store;
@@ -158,41 +158,29 @@ impl QualityReport {
 /// One person's labels on one item.
 type Labels = Vec<AnnotationDraft>;
 
+/// The area a label encloses, as agreement compares it: boxes as boxes,
+/// closed outlines as polygons; lines and points enclose none.
+fn shape_of(g: &Geometry) -> Option<Shape> {
+    match g.outline() {
+        Outline::Rect(b) => Some(Shape::BBox([b.x, b.y, b.w, b.h])),
+        Outline::Closed(points) => Some(Shape::Polygon(points.into_owned())),
+        Outline::Open(_) | Outline::Dots(_) | Outline::Nothing => None,
+    }
+}
+
 fn shapes(labels: &Labels, class_name: &dyn Fn(i64) -> String) -> Vec<(String, Shape)> {
     labels
         .iter()
-        .filter_map(|d| {
-            let shape = match &d.geometry {
-                Geometry::BBox(b) => Shape::BBox([b.x, b.y, b.w, b.h]),
-                Geometry::Polygon { points } => Shape::Polygon(points.clone()),
-                Geometry::Polyline { .. }
-                | Geometry::Point { .. }
-                | Geometry::Keypoints { .. }
-                | Geometry::Tag
-                | Geometry::Segment { .. }
-                | Geometry::Span { .. }
-                | Geometry::Relation { .. } => return None,
-            };
-            Some((class_name(d.class_id), shape))
-        })
+        .filter_map(|d| Some((class_name(d.class_id), shape_of(&d.geometry)?)))
         .collect()
 }
 
 fn spans(labels: &Labels, class_name: &dyn Fn(i64) -> String) -> Vec<(usize, usize, String)> {
     labels
         .iter()
-        .filter_map(|d| match &d.geometry {
-            Geometry::Span { start, end, .. } => {
-                Some((*start as usize, *end as usize, class_name(d.class_id)))
-            }
-            Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Segment { .. }
-            | Geometry::Relation { .. } => None,
+        .filter_map(|d| {
+            let (start, end) = d.geometry.char_range()?;
+            Some((start as usize, end as usize, class_name(d.class_id)))
         })
         .collect()
 }
@@ -200,20 +188,9 @@ fn spans(labels: &Labels, class_name: &dyn Fn(i64) -> String) -> Vec<(usize, usi
 fn segments(labels: &Labels) -> Vec<(f64, f64, String)> {
     labels
         .iter()
-        .filter_map(|d| match &d.geometry {
-            Geometry::Segment {
-                start_secs,
-                end_secs,
-                transcript,
-            } => Some((*start_secs, *end_secs, transcript.clone())),
-            Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Span { .. }
-            | Geometry::Relation { .. } => None,
+        .filter_map(|d| {
+            let (start, end) = d.geometry.time_range()?;
+            Some((start, end, d.geometry.transcript()?.to_string()))
         })
         .collect()
 }
@@ -347,16 +324,8 @@ pub fn consensus(by_person: &BTreeMap<String, Labels>) -> Labels {
     let mut groups: Vec<(i64, Vec<(String, Shape)>)> = Vec::new();
     for (who, labels) in by_person {
         for d in labels {
-            let shape = match &d.geometry {
-                Geometry::BBox(b) => Shape::BBox([b.x, b.y, b.w, b.h]),
-                Geometry::Polygon { points } => Shape::Polygon(points.clone()),
-                Geometry::Polyline { .. }
-                | Geometry::Point { .. }
-                | Geometry::Keypoints { .. }
-                | Geometry::Tag
-                | Geometry::Segment { .. }
-                | Geometry::Span { .. }
-                | Geometry::Relation { .. } => continue,
+            let Some(shape) = shape_of(&d.geometry) else {
+                continue;
             };
             let slot = groups.iter_mut().find(|(class, members)| {
                 *class == d.class_id
@@ -412,16 +381,10 @@ pub fn consensus(by_person: &BTreeMap<String, Labels>) -> Labels {
     for labels in by_person.values() {
         let mut seen = BTreeSet::new();
         for d in labels {
-            let key = match &d.geometry {
-                Geometry::Tag => format!("tag:{}", d.class_id),
-                Geometry::Span { start, end, .. } => format!("span:{}:{start}:{end}", d.class_id),
-                Geometry::BBox(_)
-                | Geometry::Polygon { .. }
-                | Geometry::Polyline { .. }
-                | Geometry::Point { .. }
-                | Geometry::Keypoints { .. }
-                | Geometry::Segment { .. }
-                | Geometry::Relation { .. } => continue,
+            let key = match d.geometry.char_range() {
+                Some((start, end)) => format!("span:{}:{start}:{end}", d.class_id),
+                None if d.geometry == Geometry::Tag => format!("tag:{}", d.class_id),
+                None => continue,
             };
             if seen.insert(key.clone()) {
                 votes
@@ -443,12 +406,7 @@ pub fn consensus(by_person: &BTreeMap<String, Labels>) -> Labels {
     let mut segs: Vec<SegmentGroup> = Vec::new();
     for (who, labels) in by_person {
         for d in labels {
-            let Geometry::Segment {
-                start_secs,
-                end_secs,
-                ..
-            } = d.geometry
-            else {
+            let Some((start_secs, end_secs)) = d.geometry.time_range() else {
                 continue;
             };
             let slot = segs.iter_mut().find(|(class, m)| {

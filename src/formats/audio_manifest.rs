@@ -39,7 +39,7 @@ use super::{
     ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, ItemSource,
     safe_file_name,
 };
-use crate::model::{Geometry, ItemKind, Schema};
+use crate::model::{ItemKind, Schema};
 
 /// This module's exporters (registered in [`super::exporters`]).
 pub fn exporters() -> Vec<Box<dyn super::Exporter>> {
@@ -123,13 +123,9 @@ pub(crate) fn audio_segments<'a>(
 ) -> Vec<Seg<'a>> {
     let mut out = Vec::new();
     for label in &item.labels {
-        match &label.geometry {
-            Geometry::Segment {
-                start_secs,
-                end_secs,
-                transcript,
-            } => {
-                let (start, end) = (*start_secs, *end_secs);
+        let g = &label.geometry;
+        match (g.time_range(), g.transcript()) {
+            (Some((start, end)), Some(transcript)) => {
                 if start.is_finite() && end.is_finite() && start >= 0.0 && end > start {
                     out.push(Seg {
                         label,
@@ -142,16 +138,10 @@ pub(crate) fn audio_segments<'a>(
                     stats.skip("segment with impossible times");
                 }
             }
-            other @ (Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Span { .. }
-            | Geometry::Relation { .. }) => stats.skip(&format!(
+            // Anything not placed in time, whatever kind it is.
+            _ => stats.skip(&format!(
                 "{} label on audio ({format} holds segments only)",
-                other.tool().as_str()
+                g.tool().as_str()
             )),
         }
     }
@@ -209,6 +199,7 @@ impl OutputNames {
 mod tests {
     use super::*;
     use crate::formats::MemorySink;
+    use crate::model::Geometry;
     use std::collections::BTreeMap;
 
     fn seg(id: i64, start: f64, end: f64, text: &str, speaker: Option<&str>) -> ExportLabel {

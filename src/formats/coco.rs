@@ -60,12 +60,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value, json};
 
-use super::common::{for_each_of_kind, put_json, put_json_element, write_file};
+use super::common::{for_each_of_kind, inexpressible, put_json, put_json_element, write_file};
 use super::{
     ExportLabel, ExportStats, Exporter, FileSink, FormatError, FoundClass, Importer, ItemIndex,
     ItemInfo, ItemSource, LabelInput, ParsedLabels, PreLabel, RecordError,
 };
-use crate::model::{BBox, Extent, Geometry, ItemKind, Keypoint, Schema, Skeleton, Tool};
+use crate::model::{BBox, Extent, Geometry, ItemKind, Keypoint, Outline, Schema, Skeleton, Tool};
 
 /// The file the exporter writes.
 pub const COCO_FILE: &str = "annotations.json";
@@ -99,23 +99,12 @@ pub fn polygon_area(points: &[[f64; 2]]) -> f64 {
 }
 
 /// The COCO annotation object of one label, or why it cannot be one.
-fn annotation_json(
-    label: &ExportLabel,
-    id: u64,
-    image_id: i64,
-) -> Result<Option<Value>, &'static str> {
-    let (bbox, area, segmentation, keypoints) = match &label.geometry {
-        Geometry::BBox(b) => (*b, b.w * b.h, json!([]), None),
-        Geometry::Polygon { points } => {
-            let Some(b) = label.geometry.bounds() else {
-                return Err("polygon without points");
-            };
-            let flat: Vec<f64> = points.iter().flat_map(|p| [p[0], p[1]]).collect();
-            (b, polygon_area(points), json!([flat]), None)
-        }
-        Geometry::Keypoints { points } => {
-            let Some(b) = label.geometry.bounds() else {
-                return Err("keypoints without points");
+fn annotation_json(label: &ExportLabel, id: u64, image_id: i64) -> Result<Option<Value>, String> {
+    let g = &label.geometry;
+    let (bbox, area, segmentation, keypoints) = match (g, g.outline()) {
+        (Geometry::Keypoints { points }, _) => {
+            let Some(b) = g.bounds() else {
+                return Err("keypoints without points".into());
             };
             let flat: Vec<Value> = points
                 .iter()
@@ -123,12 +112,19 @@ fn annotation_json(
                 .collect();
             (b, b.w * b.h, json!([]), Some((flat, points.len())))
         }
-        Geometry::Point { .. } => return Err("points cannot be expressed in COCO"),
-        Geometry::Polyline { .. } => return Err("polylines cannot be expressed in COCO"),
         // Written on the image in the images pass.
-        Geometry::Tag => return Ok(None),
-        Geometry::Segment { .. } | Geometry::Span { .. } | Geometry::Relation { .. } => {
-            return Err("not image geometry");
+        (Geometry::Tag, _) => return Ok(None),
+        // Any other shape by its outline: a box, or a polygon segmentation.
+        (_, Outline::Rect(b)) => (b, b.w * b.h, json!([]), None),
+        (_, Outline::Closed(points)) => {
+            let Some(b) = g.bounds() else {
+                return Err(format!("{} without points", g.tool().as_str()));
+            };
+            let flat: Vec<f64> = points.iter().flat_map(|p| [p[0], p[1]]).collect();
+            (b, polygon_area(&points), json!([flat]), None)
+        }
+        (_, Outline::Open(_) | Outline::Dots(_) | Outline::Nothing) => {
+            return Err(inexpressible(g, "COCO"));
         }
     };
     let mut o = Map::new();
@@ -236,7 +232,7 @@ impl Exporter for CocoExporter {
                         }
                         // Tags: written and counted in pass 1.
                         Ok(None) => {}
-                        Err(why) => stats.skip(why),
+                        Err(why) => stats.skip(&why),
                     }
                 }
                 Ok(())

@@ -8,7 +8,7 @@ use std::io::{BufWriter, Write};
 use serde::Serialize;
 
 use super::{ExportItem, ExportStats, Exporter, FileSink, FormatError, ItemSource};
-use crate::model::ItemKind;
+use crate::model::{Geometry, ItemKind, Medium};
 
 /// Every item kind, for the formats that hold them all.
 pub(crate) const ALL_KINDS: &[ItemKind] = &[ItemKind::Image, ItemKind::Audio, ItemKind::Text];
@@ -120,4 +120,17 @@ pub(crate) fn put_json_element<T: Serialize + ?Sized>(
 ) -> Result<(), FormatError> {
     w.write_all(if first { b"\n" } else { b",\n" })?;
     put_json(w, v)
+}
+
+/// Why an image format skips a label it has no encoding for: the kind by
+/// name for image shapes and tags (`polylines cannot be expressed in
+/// VOC`), else that it is not image geometry. Exporters end their match in
+/// this, so a new kind of label is skipped with a message there instead of
+/// each exporter naming it.
+pub(crate) fn inexpressible(g: &Geometry, format: &str) -> String {
+    if g.medium() == Medium::Image || *g == Geometry::Tag {
+        format!("{} cannot be expressed in {format}", g.tool().plural())
+    } else {
+        "not image geometry".to_string()
+    }
 }

@@ -69,12 +69,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
-use super::common::{ALL_KINDS, for_each_covered, put_json_element, write_file};
+use super::common::{ALL_KINDS, for_each_covered, inexpressible, put_json_element, write_file};
 use super::{
     ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, FoundClass, Importer,
     ItemIndex, ItemInfo, ItemSource, LabelInput, ParsedLabels, PreLabel, RecordError,
 };
-use crate::model::{AttributeDef, AttributeKind, BBox, Extent, Geometry, ItemKind, Schema, Tool};
+use crate::model::{
+    AttributeDef, AttributeKind, BBox, Extent, Geometry, ItemKind, Outline, Schema, Tool,
+};
 
 /// The file the exporter writes.
 pub const LS_FILE: &str = "labelstudio.json";
@@ -128,12 +130,10 @@ fn results(item: &ExportItem, labels: &[&ExportLabel], stats: &mut ExportStats) 
             }
             Value::Object(r)
         };
+        let outline = label.geometry.outline();
         let image_geometry = matches!(
-            label.geometry,
-            Geometry::BBox(_)
-                | Geometry::Polygon { .. }
-                | Geometry::Point { .. }
-                | Geometry::Keypoints { .. }
+            outline,
+            Outline::Rect(_) | Outline::Closed(_) | Outline::Dots(_)
         );
         let (w, h) = match size {
             Some(s) => s,
@@ -144,25 +144,15 @@ fn results(item: &ExportItem, labels: &[&ExportLabel], stats: &mut ExportStats) 
             None => (1.0, 1.0),
         };
         let (px, py) = (|x: f64| x / w * 100.0, |y: f64| y / h * 100.0);
-        match &label.geometry {
-            Geometry::BBox(b) => out.push(region(
-                "rectanglelabels",
-                json!({"x": px(b.x), "y": py(b.y), "width": px(b.w), "height": py(b.h),
-                       "rotation": 0, "rectanglelabels": [label.class]}),
-            )),
-            Geometry::Polygon { points } => {
-                let pts: Vec<[f64; 2]> = points.iter().map(|p| [px(p[0]), py(p[1])]).collect();
-                out.push(region(
-                    "polygonlabels",
-                    json!({"points": pts, "polygonlabels": [label.class]}),
-                ));
-            }
-            Geometry::Point { x, y } => out.push(region(
+        // Labels Label Studio has its own result for by kind; any other
+        // image shape by its outline, or skipped when it has none there.
+        match (&label.geometry, outline) {
+            (Geometry::Point { x, y }, _) => out.push(region(
                 "keypointlabels",
                 json!({"x": px(*x), "y": py(*y), "width": KEYPOINT_WIDTH,
                        "keypointlabels": [label.class]}),
             )),
-            Geometry::Keypoints { points } => {
+            (Geometry::Keypoints { points }, _) => {
                 for (n, k) in points.iter().enumerate() {
                     if !k.visible {
                         stats.skip("occluded keypoint (Label Studio points have no visibility)");
@@ -177,19 +167,18 @@ fn results(item: &ExportItem, labels: &[&ExportLabel], stats: &mut ExportStats) 
                     out.push(r);
                 }
             }
-            Geometry::Polyline { .. } => {
-                stats.skip("polylines cannot be expressed in Label Studio");
-                continue;
-            }
-            Geometry::Tag => {
+            (Geometry::Tag, _) => {
                 tags.push(&label.class);
                 tag_id.get_or_insert(id);
             }
-            Geometry::Segment {
-                start_secs,
-                end_secs,
-                transcript,
-            } => {
+            (
+                Geometry::Segment {
+                    start_secs,
+                    end_secs,
+                    transcript,
+                },
+                _,
+            ) => {
                 out.push(region(
                     "labels",
                     json!({"start": start_secs, "end": end_secs, "channel": 0,
@@ -205,7 +194,7 @@ fn results(item: &ExportItem, labels: &[&ExportLabel], stats: &mut ExportStats) 
                     out.push(t);
                 }
             }
-            Geometry::Span { start, end, .. } => {
+            (Geometry::Span { start, end, .. }, _) => {
                 let text: String = item
                     .text
                     .as_deref()
@@ -219,13 +208,29 @@ fn results(item: &ExportItem, labels: &[&ExportLabel], stats: &mut ExportStats) 
                     json!({"start": start, "end": end, "text": text, "labels": [label.class]}),
                 ));
             }
-            Geometry::Relation { from, to } => out.push(json!({
+            (Geometry::Relation { from, to }, _) => out.push(json!({
                 "type": "relation",
                 "from_id": from.to_string(),
                 "to_id": to.to_string(),
                 "direction": "right",
                 "labels": [label.class],
             })),
+            (_, Outline::Rect(b)) => out.push(region(
+                "rectanglelabels",
+                json!({"x": px(b.x), "y": py(b.y), "width": px(b.w), "height": py(b.h),
+                       "rotation": 0, "rectanglelabels": [label.class]}),
+            )),
+            (_, Outline::Closed(points)) => {
+                let pts: Vec<[f64; 2]> = points.iter().map(|p| [px(p[0]), py(p[1])]).collect();
+                out.push(region(
+                    "polygonlabels",
+                    json!({"points": pts, "polygonlabels": [label.class]}),
+                ));
+            }
+            (g, Outline::Open(_) | Outline::Dots(_) | Outline::Nothing) => {
+                stats.skip(&inexpressible(g, "Label Studio"));
+                continue;
+            }
         }
         stats.labels += 1;
     }

@@ -92,13 +92,8 @@ impl Exporter for SpacyJsonl {
                             stats.skip("repeated tag of the same class");
                         }
                     }
-                    ref other @ (Geometry::BBox(_)
-                    | Geometry::Polygon { .. }
-                    | Geometry::Polyline { .. }
-                    | Geometry::Point { .. }
-                    | Geometry::Keypoints { .. }
-                    | Geometry::Segment { .. }
-                    | Geometry::Relation { .. }) => stats.skip(&format!(
+                    // Every other kind, named: spaCy has no place for it.
+                    ref other => stats.skip(&format!(
                         "{} label on text (spacy-jsonl holds spans and tags)",
                         other.tool().as_str()
                     )),

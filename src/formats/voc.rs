@@ -40,9 +40,9 @@
 use std::collections::HashSet;
 use std::io::Write;
 
-use super::common::{for_each_of_kind, write_file};
+use super::common::{for_each_of_kind, inexpressible, write_file};
 use super::{ExportItem, ExportLabel, ExportStats, Exporter, FileSink, FormatError, ItemSource};
-use crate::model::{BBox, Geometry, ItemKind, Schema};
+use crate::model::{BBox, ItemKind, Outline, Schema};
 
 pub mod import;
 pub use import::importers;
@@ -148,36 +148,25 @@ fn write_item(
     writeln!(w, "\t</size>")?;
     writeln!(w, "\t<segmented>0</segmented>")?;
     for label in &item.labels {
-        let b = match &label.geometry {
-            Geometry::BBox(b) => *b,
-            Geometry::Polygon { .. } => match label.geometry.bounds() {
+        let g = &label.geometry;
+        let b = match g.outline() {
+            Outline::Rect(b) => b,
+            // VOC has boxes only: other areas are written as their bounds.
+            Outline::Closed(_) => match g.bounds() {
                 Some(b) => {
-                    stats.skip("polygon written as its bounding box");
+                    stats.skip(&format!(
+                        "{} written as its bounding box",
+                        g.tool().as_str()
+                    ));
                     b
                 }
                 None => {
-                    stats.skip("polygon without points");
+                    stats.skip(&format!("{} without points", g.tool().as_str()));
                     continue;
                 }
             },
-            Geometry::Point { .. } => {
-                stats.skip("points cannot be expressed in VOC");
-                continue;
-            }
-            Geometry::Polyline { .. } => {
-                stats.skip("polylines cannot be expressed in VOC");
-                continue;
-            }
-            Geometry::Keypoints { .. } => {
-                stats.skip("keypoints cannot be expressed in VOC");
-                continue;
-            }
-            Geometry::Tag => {
-                stats.skip("tags cannot be expressed in VOC");
-                continue;
-            }
-            Geometry::Segment { .. } | Geometry::Span { .. } | Geometry::Relation { .. } => {
-                stats.skip("not image geometry");
+            Outline::Open(_) | Outline::Dots(_) | Outline::Nothing => {
+                stats.skip(&inexpressible(g, "VOC"));
                 continue;
             }
         };

@@ -39,10 +39,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::common::{for_each_of_kind, write_file};
+use super::common::{for_each_of_kind, inexpressible, write_file};
 use super::voc::unique_stem;
 use super::{ExportStats, Exporter, FileSink, FormatError, ItemSource};
-use crate::model::{Geometry, ItemKind, Schema};
+use crate::model::{Geometry, ItemKind, Outline, Schema};
 
 pub mod import;
 pub use import::importers;
@@ -100,39 +100,30 @@ impl YoloExporter {
     /// and size; `yolo-seg`: the polygon), or `None` (counted) when the
     /// format cannot express it.
     fn points(&self, geometry: &Geometry, stats: &mut ExportStats) -> Option<Vec<[f64; 2]>> {
-        let pts = match (geometry, self.seg) {
-            (Geometry::BBox(b), false) => {
+        let pts = match (geometry.outline(), self.seg) {
+            (Outline::Rect(b), false) => {
                 vec![[b.x + b.w / 2.0, b.y + b.h / 2.0], [b.w, b.h]]
             }
-            (Geometry::BBox(b), true) => vec![
+            (Outline::Rect(b), true) => vec![
                 [b.x, b.y],
                 [b.x + b.w, b.y],
                 [b.x + b.w, b.y + b.h],
                 [b.x, b.y + b.h],
             ],
-            (Geometry::Polygon { .. }, false) => match geometry.bounds() {
+            (Outline::Closed(_), false) => match geometry.bounds() {
                 Some(b) => {
-                    stats.skip("polygon written as its bounding box");
+                    let kind = geometry.tool().as_str();
+                    stats.skip(&format!("{kind} written as its bounding box"));
                     vec![[b.x + b.w / 2.0, b.y + b.h / 2.0], [b.w, b.h]]
                 }
                 None => {
-                    stats.skip("polygon without points");
+                    stats.skip(&format!("{} without points", geometry.tool().as_str()));
                     return None;
                 }
             },
-            (Geometry::Polygon { points }, true) => points.clone(),
-            (g, _) => {
-                stats.skip(match g {
-                    Geometry::Point { .. } => "points cannot be expressed in YOLO",
-                    Geometry::Polyline { .. } => "polylines cannot be expressed in YOLO",
-                    Geometry::Keypoints { .. } => "keypoints cannot be expressed in YOLO",
-                    Geometry::Tag => "tags cannot be expressed in YOLO",
-                    // Boxes and polygons are handled above.
-                    Geometry::BBox(_) | Geometry::Polygon { .. } => "not image geometry",
-                    Geometry::Segment { .. }
-                    | Geometry::Span { .. }
-                    | Geometry::Relation { .. } => "not image geometry",
-                });
+            (Outline::Closed(points), true) => points.into_owned(),
+            (Outline::Open(_) | Outline::Dots(_) | Outline::Nothing, _) => {
+                stats.skip(&inexpressible(geometry, "YOLO"));
                 return None;
             }
         };

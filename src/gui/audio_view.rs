@@ -7,7 +7,7 @@
 use egui::{Color32, CornerRadius, PointerButton, Rect, Sense, Stroke, StrokeKind, Vec2, pos2};
 
 use super::canvas::colour_of;
-use crate::model::{Annotation, Geometry, LabelClass};
+use crate::model::{Annotation, LabelClass};
 use crate::peaks::Peaks;
 
 /// How close (screen points) the pointer must be to grab a segment edge.
@@ -145,20 +145,9 @@ pub fn audio_ui(
     let segments = annotations
         .iter()
         .filter(|a| !a.hidden)
-        .filter_map(|a| match a.geometry {
-            Geometry::Segment {
-                start_secs,
-                end_secs,
-                ..
-            } => Some((a, start_secs, end_secs)),
-            Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Span { .. }
-            | Geometry::Relation { .. } => None,
+        .filter_map(|a| {
+            let (start, end) = a.geometry.time_range()?;
+            Some((a, start, end))
         })
         .collect();
     let frame = Frame {

@@ -11,7 +11,7 @@ use egui::{
     pos2,
 };
 
-use crate::model::{Annotation, BBox, Geometry, Keypoint, LabelClass, Tool};
+use crate::model::{Annotation, BBox, Geometry, Keypoint, LabelClass, Outline, Tool};
 
 mod draw;
 mod gestures;
@@ -356,67 +356,22 @@ fn point_in_polygon(p: (f64, f64), points: &[[f64; 2]]) -> bool {
 /// Whether the screen point `p` touches the annotation's shape.
 fn hits(a: &Annotation, p: Pos2, view: &View) -> bool {
     let screen = |q: &[f64; 2]| view.to_screen(q[0], q[1]);
-    match &a.geometry {
-        Geometry::BBox(b) => view.box_rect(b).expand(2.0).contains(p),
-        Geometry::Polygon { points } => {
-            point_in_polygon(view.to_image(p), points)
+    match a.geometry.outline() {
+        Outline::Rect(b) => view.box_rect(&b).expand(2.0).contains(p),
+        Outline::Closed(points) => {
+            point_in_polygon(view.to_image(p), &points)
                 || points
                     .iter()
                     .zip(points.iter().cycle().skip(1))
                     .any(|(a, b)| dist_to_segment(p, screen(a), screen(b)) <= LINE_GRAB)
         }
-        Geometry::Polyline { points } => points
+        Outline::Open(points) => points
             .windows(2)
             .any(|w| dist_to_segment(p, screen(&w[0]), screen(&w[1])) <= LINE_GRAB),
-        Geometry::Point { x, y } => view.to_screen(*x, *y).distance(p) <= VERTEX_GRAB,
-        Geometry::Keypoints { points } => points
-            .iter()
-            .any(|k| view.to_screen(k.x, k.y).distance(p) <= VERTEX_GRAB),
+        Outline::Dots(points) => points.iter().any(|q| screen(q).distance(p) <= VERTEX_GRAB),
         // Not drawn on an image.
-        Geometry::Tag
-        | Geometry::Segment { .. }
-        | Geometry::Span { .. }
-        | Geometry::Relation { .. } => false,
+        Outline::Nothing => false,
     }
-}
-
-/// The vertices a user can drag on a selected shape.
-fn vertices(g: &Geometry) -> Vec<[f64; 2]> {
-    match g {
-        Geometry::Polygon { points } | Geometry::Polyline { points } => points.clone(),
-        Geometry::Keypoints { points } => points.iter().map(|k| [k.x, k.y]).collect(),
-        // Boxes are resized by their corners; a point is moved as a whole.
-        Geometry::BBox(_)
-        | Geometry::Point { .. }
-        | Geometry::Tag
-        | Geometry::Segment { .. }
-        | Geometry::Span { .. }
-        | Geometry::Relation { .. } => vec![],
-    }
-}
-
-fn with_vertex(g: &Geometry, index: usize, p: [f64; 2]) -> Geometry {
-    let mut g = g.clone();
-    match &mut g {
-        Geometry::Polygon { points } | Geometry::Polyline { points } => {
-            if let Some(v) = points.get_mut(index) {
-                *v = p;
-            }
-        }
-        Geometry::Keypoints { points } => {
-            if let Some(k) = points.get_mut(index) {
-                k.x = p[0];
-                k.y = p[1];
-            }
-        }
-        Geometry::BBox(_)
-        | Geometry::Point { .. }
-        | Geometry::Tag
-        | Geometry::Segment { .. }
-        | Geometry::Span { .. }
-        | Geometry::Relation { .. } => {}
-    }
-    g
 }
 
 /// Labels are stored to 1/100 pixel: exact enough for any export format and

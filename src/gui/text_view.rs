@@ -8,7 +8,7 @@ use egui::text::{CCursor, LayoutJob, TextFormat};
 use egui::{Color32, FontId, Key, Sense, Vec2};
 
 use super::canvas::colour_of;
-use crate::model::{Annotation, Geometry, LabelClass};
+use crate::model::{Annotation, LabelClass};
 use crate::text_offsets::snap_to_words;
 
 /// State kept across frames: the current selection (char range).
@@ -66,16 +66,9 @@ pub fn text_ui(
     let spans: Vec<SpanAt<'_>> = annotations
         .iter()
         .filter(|a| !a.hidden)
-        .filter_map(|a| match a.geometry {
-            Geometry::Span { start, end, .. } => Some((a, start as usize, end as usize)),
-            Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Segment { .. }
-            | Geometry::Relation { .. } => None,
+        .filter_map(|a| {
+            let (start, end) = a.geometry.char_range()?;
+            Some((a, start as usize, end as usize))
         })
         .collect();
     let text_colour = ui.visuals().text_color();
@@ -243,7 +236,7 @@ fn paint_relations(
         })
     };
     for a in annotations.iter().filter(|a| !a.hidden) {
-        if let Geometry::Relation { from, to } = a.geometry
+        if let Some((from, to)) = a.geometry.linked()
             && let (Some(p), Some(q)) = (span_start(from), span_start(to))
         {
             let colour = colour_of(classes, a.class_id);

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Geometry;
+use crate::model::{Geometry, Offset};
 
 /// The part of an item an annotator receives.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -130,103 +130,50 @@ impl Window {
     /// crop entirely, spans and segments not wholly inside the window.
     /// Whole-item tags and relations pass unchanged.
     pub fn to_window(&self, g: &Geometry) -> Option<Geometry> {
-        match (*self, g) {
-            (Window::Image { x, y, w, h }, _) => {
+        let inside = match *self {
+            Window::Image { x, y, w, h } => bounds(g).is_none_or(|[x0, y0, x1, y1]| {
                 let (dx, dy) = (f64::from(x), f64::from(y));
-                if let Some([x0, y0, x1, y1]) = bounds(g) {
-                    let (cx1, cy1) = (dx + f64::from(w), dy + f64::from(h));
-                    if x1 < dx || y1 < dy || x0 > cx1 || y0 > cy1 {
-                        return None;
-                    }
-                }
-                Some(g.translated(-dx, -dy))
-            }
-            (
-                Window::Text { start, end },
-                Geometry::Span {
-                    start: s, end: e, ..
-                },
-            ) => {
-                (*s >= start && *e <= end).then(|| Geometry::Span {
-                    start: s - start,
-                    end: e - start,
-                    // Byte offsets are recomputed from the text they index.
-                    byte_start: 0,
-                    byte_end: 0,
-                })
-            }
-            (
-                Window::Audio {
-                    start_secs,
-                    end_secs,
-                },
-                Geometry::Segment {
-                    start_secs: s,
-                    end_secs: e,
-                    transcript,
-                },
-            ) => (*s >= start_secs && *e <= end_secs).then(|| Geometry::Segment {
-                start_secs: s - start_secs,
-                end_secs: e - start_secs,
-                transcript: transcript.clone(),
+                let (cx1, cy1) = (dx + f64::from(w), dy + f64::from(h));
+                !(x1 < dx || y1 < dy || x0 > cx1 || y0 > cy1)
             }),
-            // Whole-item tags and relations are not placed; a span outside
-            // a text window or a segment outside an audio one cannot occur
-            // (kinds never mix), and passes unchanged like them.
-            (
-                Window::Text { .. } | Window::Audio { .. },
-                Geometry::BBox(_)
-                | Geometry::Polygon { .. }
-                | Geometry::Polyline { .. }
-                | Geometry::Point { .. }
-                | Geometry::Keypoints { .. }
-                | Geometry::Tag
-                | Geometry::Segment { .. }
-                | Geometry::Span { .. }
-                | Geometry::Relation { .. },
-            ) => Some(g.clone()),
-        }
+            Window::Text { start, end } => {
+                g.char_range().is_none_or(|(s, e)| s >= start && e <= end)
+            }
+            Window::Audio {
+                start_secs,
+                end_secs,
+            } => g
+                .time_range()
+                .is_none_or(|(s, e)| s >= start_secs && e <= end_secs),
+        };
+        inside.then(|| g.moved(self.origin(-1)))
     }
 
     /// A label drawn in the window, in the original's coordinates.
     pub fn from_window(&self, g: &Geometry) -> Geometry {
-        match (*self, g) {
-            (Window::Image { x, y, .. }, _) => g.translated(f64::from(x), f64::from(y)),
-            (
-                Window::Text { start, .. },
-                Geometry::Span {
-                    start: s, end: e, ..
-                },
-            ) => Geometry::Span {
-                start: s + start,
-                end: e + start,
-                byte_start: 0,
-                byte_end: 0,
+        g.moved(self.origin(1))
+    }
+
+    /// The window's origin in the original, times `sign`: the move that
+    /// takes a label out of the window (1) or into it (-1). A label moves
+    /// only by the unit it is placed in, so a tag or relation (or a label
+    /// of another kind of item, which cannot occur) passes unchanged.
+    fn origin(&self, sign: i8) -> Offset {
+        let k = f64::from(sign);
+        match *self {
+            Window::Image { x, y, .. } => Offset {
+                x: k * f64::from(x),
+                y: k * f64::from(y),
+                ..Offset::default()
             },
-            (
-                Window::Audio { start_secs, .. },
-                Geometry::Segment {
-                    start_secs: s,
-                    end_secs: e,
-                    transcript,
-                },
-            ) => Geometry::Segment {
-                start_secs: s + start_secs,
-                end_secs: e + start_secs,
-                transcript: transcript.clone(),
+            Window::Text { start, .. } => Offset {
+                chars: i64::from(sign).saturating_mul(i64::try_from(start).unwrap_or(i64::MAX)),
+                ..Offset::default()
             },
-            (
-                Window::Text { .. } | Window::Audio { .. },
-                Geometry::BBox(_)
-                | Geometry::Polygon { .. }
-                | Geometry::Polyline { .. }
-                | Geometry::Point { .. }
-                | Geometry::Keypoints { .. }
-                | Geometry::Tag
-                | Geometry::Segment { .. }
-                | Geometry::Span { .. }
-                | Geometry::Relation { .. },
-            ) => g.clone(),
+            Window::Audio { start_secs, .. } => Offset {
+                secs: k * start_secs,
+                ..Offset::default()
+            },
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::audit;
 use crate::bundle::BundlePaths;
 use crate::controller::{Allowed, CoreError, Event, Result, Session};
 use crate::crypto::PublicIdentity;
-use crate::model::{AssignmentState, Geometry, Role, User, now_ms};
+use crate::model::{AssignmentState, Role, User, now_ms};
 use crate::package::{self, Manifest, PackageKind, ProgressFn};
 use crate::permissions::Action;
 use crate::privacy::derive::PrivacyPlan;
@@ -420,30 +420,26 @@ fn merge_item(
             if let Some(w) = ctx.windows.get(&item.item_id) {
                 draft.geometry = w.from_window(&draft.geometry);
             }
-            if let (Some(id), Some(plan), Geometry::Segment { transcript, .. }) =
-                (target, ctx.plans.get(&item.item_id), &mut draft.geometry)
-                && let Some(Geometry::Segment {
-                    transcript: original,
-                    ..
-                }) = store::annotation_geometry(tx, id)?
+            if let (Some(id), Some(plan), Some(transcript)) = (
+                target,
+                ctx.plans.get(&item.item_id),
+                draft.geometry.transcript_mut(),
+            ) && let Some(original) = store::annotation_geometry(tx, id)?
+                && let Some(original) = original.transcript()
             {
                 *transcript =
-                    unmask_transcript(&original, &plan.mask_transcript(&original), transcript);
+                    unmask_transcript(original, &plan.mask_transcript(original), transcript);
             }
-            if let Geometry::Span {
-                start,
-                end,
-                byte_start,
-                byte_end,
-            } = &mut draft.geometry
-            {
+            if let Some((start, end)) = draft.geometry.char_range() {
                 // Decrypted once per item, however many spans.
                 if text.is_none() {
                     text = Some(site_text(tx, &ctx.paths, &ctx.project_id, item.item_id)?);
                 }
                 let t = text.as_deref().unwrap_or_default();
-                *byte_start = char_to_byte(t, *start as usize)? as u64;
-                *byte_end = char_to_byte(t, *end as usize)? as u64;
+                draft.geometry.set_byte_range(
+                    char_to_byte(t, start as usize)? as u64,
+                    char_to_byte(t, end as usize)? as u64,
+                );
             }
             let rev = store::Revision {
                 item_id: item.item_id,

@@ -15,7 +15,7 @@ use super::wire::{
 use super::{MadePackage, MediaRef, PlannedPackage, Transform, char_to_byte};
 use crate::controller::{CoreError, PROJECT_SETTINGS, Result, Session};
 use crate::crypto::PublicIdentity;
-use crate::model::{AnnotationDraft, AssignmentState, Geometry, ItemKind, Role, User, now_ms};
+use crate::model::{AnnotationDraft, AssignmentState, ItemKind, Role, User, now_ms};
 use crate::package::{PackageKind, ProgressFn};
 use crate::permissions::Action;
 use crate::privacy::derive::{MaskSpec, PrivacyPlan, derive};
@@ -146,8 +146,10 @@ impl Session {
             outside,
         } = parts;
         prelabels.retain(|p| {
-            !matches!(p.draft.geometry, Geometry::Relation { from, to }
-                if outside.contains(&from) || outside.contains(&to))
+            !p.draft
+                .geometry
+                .linked()
+                .is_some_and(|(from, to)| outside.contains(&from) || outside.contains(&to))
         });
         let mut settings = BTreeMap::new();
         for (key, _) in PROJECT_SETTINGS {
@@ -427,29 +429,16 @@ impl Session {
                 },
                 None => a.geometry,
             };
-            match &mut geometry {
-                // Transcripts follow the same detection and masking.
-                Geometry::Segment { transcript, .. } => {
-                    *transcript = sent_plan.mask_transcript(transcript);
-                }
-                Geometry::Span {
-                    start,
-                    end,
-                    byte_start,
-                    byte_end,
-                } => {
-                    if let Some(t) = excerpt {
-                        *byte_start = char_to_byte(t, *start as usize)? as u64;
-                        *byte_end = char_to_byte(t, *end as usize)? as u64;
-                    }
-                }
-                Geometry::BBox(_)
-                | Geometry::Polygon { .. }
-                | Geometry::Polyline { .. }
-                | Geometry::Point { .. }
-                | Geometry::Keypoints { .. }
-                | Geometry::Tag
-                | Geometry::Relation { .. } => {}
+            // Transcripts follow the same detection and masking.
+            if let Some(transcript) = geometry.transcript_mut() {
+                *transcript = sent_plan.mask_transcript(transcript);
+            }
+            // Span byte offsets index the excerpt the package carries.
+            if let (Some((start, end)), Some(t)) = (geometry.char_range(), excerpt) {
+                geometry.set_byte_range(
+                    char_to_byte(t, start as usize)? as u64,
+                    char_to_byte(t, end as usize)? as u64,
+                );
             }
             parts.prelabels.push(PreLabel {
                 site_id: a.id,

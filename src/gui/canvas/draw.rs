@@ -55,10 +55,7 @@ impl Frame<'_> {
     fn outline_batched(&self, drag: &Option<Drag>, a: &Annotation) -> bool {
         !self.label_all()
             && !self.input.selected.contains(&a.id)
-            && matches!(
-                a.geometry,
-                Geometry::Polygon { .. } | Geometry::Polyline { .. }
-            )
+            && matches!(a.geometry.outline(), Outline::Closed(_) | Outline::Open(_))
             && !matches!(drag, Some(Drag::Moving { ids, .. }) if ids.contains(&a.id))
             && !matches!(drag, Some(Drag::Vertex { id, .. }) if *id == a.id)
     }
@@ -113,7 +110,7 @@ impl Frame<'_> {
                     g = Geometry::BBox(*current)
                 }
                 Some(Drag::Vertex { id, index, current }) if *id == a.id => {
-                    g = with_vertex(&g, *index, *current)
+                    g = g.with_vertex(*index, *current)
                 }
                 _ => {}
             }
@@ -225,66 +222,64 @@ fn paint_shape(
         opacity
     });
     let screen = |p: &[f64; 2]| view.to_screen(p[0], p[1]);
-    match g {
-        Geometry::BBox(b) => {
-            let r = view.box_rect(b);
-            painter.rect_filled(r, CornerRadius::ZERO, fill);
-            painter.rect_stroke(r, CornerRadius::ZERO, stroke, StrokeKind::Middle);
-            if selected && !locked {
-                for c in CORNERS {
-                    let (x, y) = corner_pos(b, c);
-                    painter.rect_filled(
-                        Rect::from_center_size(view.to_screen(x, y), Vec2::splat(8.0)),
-                        CornerRadius::ZERO,
-                        colour,
+    let line = |points: &[[f64; 2]], closed: bool| {
+        let pts: Vec<Pos2> = points.iter().map(screen).collect();
+        painter.add(if closed {
+            Shape::closed_line(pts.clone(), stroke)
+        } else {
+            Shape::line(pts.clone(), stroke)
+        });
+        if selected && !locked {
+            for p in pts {
+                painter.circle_filled(p, 4.0, colour);
+            }
+        }
+    };
+    // Keypoints are the one shape with a skeleton and occluded points;
+    // every other shape is drawn from its outline.
+    if let Geometry::Keypoints { points } = g {
+        if let Some(skeleton) = class.and_then(|c| c.skeleton.as_ref()) {
+            for [i, j] in &skeleton.edges {
+                if let (Some(a), Some(b)) = (points.get(*i), points.get(*j)) {
+                    painter.line_segment(
+                        [view.to_screen(a.x, a.y), view.to_screen(b.x, b.y)],
+                        Stroke::new(width - 0.5, colour),
                     );
                 }
             }
         }
-        Geometry::Polygon { points } if !outline_batched => {
-            let pts: Vec<Pos2> = points.iter().map(screen).collect();
-            painter.add(Shape::closed_line(pts.clone(), stroke));
-            if selected && !locked {
-                for p in pts {
-                    painter.circle_filled(p, 4.0, colour);
-                }
-            }
+        for k in points {
+            paint_keypoint(painter, view.to_screen(k.x, k.y), colour, k.visible);
         }
-        Geometry::Polyline { points } if !outline_batched => {
-            let pts: Vec<Pos2> = points.iter().map(screen).collect();
-            painter.add(Shape::line(pts.clone(), stroke));
-            if selected && !locked {
-                for p in pts {
-                    painter.circle_filled(p, 4.0, colour);
-                }
-            }
-        }
-        Geometry::Point { x, y } => {
-            let c = view.to_screen(*x, *y);
-            painter.circle_filled(c, if selected { 6.0 } else { 5.0 }, colour);
-            painter.circle_stroke(c, 6.5, Stroke::new(1.0, Color32::BLACK));
-        }
-        Geometry::Keypoints { points } => {
-            if let Some(skeleton) = class.and_then(|c| c.skeleton.as_ref()) {
-                for [i, j] in &skeleton.edges {
-                    if let (Some(a), Some(b)) = (points.get(*i), points.get(*j)) {
-                        painter.line_segment(
-                            [view.to_screen(a.x, a.y), view.to_screen(b.x, b.y)],
-                            Stroke::new(width - 0.5, colour),
+    } else {
+        match g.outline() {
+            Outline::Rect(b) => {
+                let r = view.box_rect(&b);
+                painter.rect_filled(r, CornerRadius::ZERO, fill);
+                painter.rect_stroke(r, CornerRadius::ZERO, stroke, StrokeKind::Middle);
+                if selected && !locked {
+                    for c in CORNERS {
+                        let (x, y) = corner_pos(&b, c);
+                        painter.rect_filled(
+                            Rect::from_center_size(view.to_screen(x, y), Vec2::splat(8.0)),
+                            CornerRadius::ZERO,
+                            colour,
                         );
                     }
                 }
             }
-            for k in points {
-                paint_keypoint(painter, view.to_screen(k.x, k.y), colour, k.visible);
+            Outline::Closed(points) if !outline_batched => line(&points, true),
+            Outline::Open(points) if !outline_batched => line(&points, false),
+            Outline::Dots(points) => {
+                for p in &points {
+                    let c = screen(p);
+                    painter.circle_filled(c, if selected { 6.0 } else { 5.0 }, colour);
+                    painter.circle_stroke(c, 6.5, Stroke::new(1.0, Color32::BLACK));
+                }
             }
+            // Batched outlines are in the cached mesh already.
+            Outline::Closed(_) | Outline::Open(_) | Outline::Nothing => {}
         }
-        Geometry::Polygon { .. }
-        | Geometry::Polyline { .. }
-        | Geometry::Tag
-        | Geometry::Segment { .. }
-        | Geometry::Span { .. }
-        | Geometry::Relation { .. } => {}
     }
     if let (true, Some(class), Some(b)) = (show_name, class, g.bounds()) {
         let label = if locked {
@@ -344,16 +339,10 @@ fn outline_mesh<'a>(
     let half = 1.0;
     for a in shapes {
         let colour = shape_colour(classes, a);
-        let (points, closed) = match &a.geometry {
-            Geometry::Polygon { points } => (points, true),
-            Geometry::Polyline { points } => (points, false),
-            Geometry::BBox(_)
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Segment { .. }
-            | Geometry::Span { .. }
-            | Geometry::Relation { .. } => continue,
+        let (points, closed) = match a.geometry.outline() {
+            Outline::Closed(points) => (points, true),
+            Outline::Open(points) => (points, false),
+            Outline::Rect(_) | Outline::Dots(_) | Outline::Nothing => continue,
         };
         let n = points.len();
         let count = if closed { n } else { n.saturating_sub(1) };

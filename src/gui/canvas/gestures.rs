@@ -67,23 +67,18 @@ impl Frame<'_> {
             return;
         };
         let view = &self.view;
-        let corner = self.selected_unlocked().find_map(|a| match &a.geometry {
-            Geometry::BBox(b) => CORNERS.into_iter().find_map(|c| {
+        // Only boxes have corner handles.
+        let corner = self.selected_unlocked().find_map(|a| {
+            let Geometry::BBox(b) = &a.geometry else {
+                return None;
+            };
+            CORNERS.into_iter().find_map(|c| {
                 let (cx, cy) = corner_pos(b, c);
                 (view.to_screen(cx, cy).distance(origin) <= HANDLE_GRAB).then_some((a.id, c, *b))
-            }),
-            // Only boxes have corner handles.
-            Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. }
-            | Geometry::Tag
-            | Geometry::Segment { .. }
-            | Geometry::Span { .. }
-            | Geometry::Relation { .. } => None,
+            })
         });
         let vertex = self.selected_unlocked().find_map(|a| {
-            vertices(&a.geometry).iter().enumerate().find_map(|(i, v)| {
+            a.geometry.vertices().iter().enumerate().find_map(|(i, v)| {
                 (view.to_screen(v[0], v[1]).distance(origin) <= VERTEX_GRAB)
                     .then_some((a.id, i, *v))
             })
@@ -229,7 +224,7 @@ impl Frame<'_> {
             }
             Some(Drag::Vertex { id, index, current }) => {
                 if let Some(a) = self.visible.iter().find(|a| a.id == id) {
-                    let g = with_vertex(&a.geometry, index, current);
+                    let g = a.geometry.with_vertex(index, current);
                     if g != a.geometry {
                         actions.push(CanvasAction::Update { id, geometry: g });
                     }

@@ -24,6 +24,42 @@ impl PrivacyView {
         self.text_settings_ui(ui, actions);
         ui.separator();
 
+        self.text_selection_ui(ui, text, actions);
+        self.pending_by_type_ui(ui, actions);
+
+        if self.snippets.is_none()
+            && let Some(t) = text
+        {
+            self.snippets = Some(snippets(t, self.masks()));
+        }
+        let mut rows: Vec<&Mask> = self.masks().iter().collect();
+        rows.sort_by_key(|m| match m.spec {
+            MaskSpec::Text { start, .. } => start,
+            _ => u64::MAX,
+        });
+        ui.label(RichText::new(format!("Masks ({})", rows.len())).strong());
+        if rows.is_empty() {
+            ui.small("None yet: run the detector or add a selection");
+        }
+        let snippets = self.snippets.as_ref();
+        let mut decisions = Vec::new();
+        for m in rows {
+            let words = snippets
+                .and_then(|s| s.get(&m.id))
+                .map(|w| format!("“{w}”"))
+                .unwrap_or_default();
+            mask_row_ui(ui, m, &words, &mut decisions);
+        }
+        actions.extend(decisions);
+    }
+
+    /// The selected text: what it is, masking it, or sending only it.
+    fn text_selection_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        text: Option<&str>,
+        actions: &mut Vec<PrivacyAction>,
+    ) {
         match self.selection {
             Some((s, e)) => {
                 let words: String = text
@@ -79,8 +115,10 @@ impl PrivacyView {
             }
         });
         ui.separator();
+    }
 
-        // Bulk review: every pending proposal of a type on this item.
+    /// Bulk review: every pending proposal of a type on this item at once.
+    fn pending_by_type_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<PrivacyAction>) {
         let mut pending: Vec<(PiiType, usize)> = Vec::new();
         for m in self.masks().iter().filter(|m| m.status == "proposed") {
             if let MaskSpec::Text { pii_type, .. } = m.spec {
@@ -110,31 +148,6 @@ impl PrivacyView {
                 }
             });
         }
-
-        if self.snippets.is_none()
-            && let Some(t) = text
-        {
-            self.snippets = Some(snippets(t, self.masks()));
-        }
-        let mut rows: Vec<&Mask> = self.masks().iter().collect();
-        rows.sort_by_key(|m| match m.spec {
-            MaskSpec::Text { start, .. } => start,
-            _ => u64::MAX,
-        });
-        ui.label(RichText::new(format!("Masks ({})", rows.len())).strong());
-        if rows.is_empty() {
-            ui.small("None yet: run the detector or add a selection");
-        }
-        let snippets = self.snippets.as_ref();
-        let mut decisions = Vec::new();
-        for m in rows {
-            let words = snippets
-                .and_then(|s| s.get(&m.id))
-                .map(|w| format!("“{w}”"))
-                .unwrap_or_default();
-            mask_row_ui(ui, m, &words, &mut decisions);
-        }
-        actions.extend(decisions);
     }
 
     pub(super) fn text_settings_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<PrivacyAction>) {

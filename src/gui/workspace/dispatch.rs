@@ -14,58 +14,9 @@ impl Workspace {
                     self.canvas.cancel_shape();
                     self.tool = tool;
                 }
-                WsAction::SelectClass(id) => {
-                    self.active_class = Some(id);
-                    // With text selected, the class key labels it as a span.
-                    if self.create_span_from_selection(id) {
-                        continue;
-                    }
-                    // With labels selected, the class key re-labels them.
-                    let ids: Vec<i64> = self.selected.iter().copied().collect();
-                    for sel in ids {
-                        self.edit(sel, |d| d.class_id = id);
-                    }
-                }
-                WsAction::SelectAnnotation { id, additive }
-                | WsAction::Canvas(CanvasAction::Select { id, additive }) => match (id, additive) {
-                    (Some(id), true) => {
-                        if !self.selected.remove(&id) {
-                            self.selected.insert(id);
-                        }
-                    }
-                    (Some(id), false) => {
-                        self.selected = BTreeSet::from([id]);
-                    }
-                    (None, _) => self.selected.clear(),
-                },
-                WsAction::Canvas(CanvasAction::Create(geometry)) => self.create_shape(geometry),
-                WsAction::Canvas(CanvasAction::Update { id, geometry }) => {
-                    self.edit(id, |d| d.geometry = geometry);
-                }
-                WsAction::Canvas(CanvasAction::Move { ids, dx, dy }) => {
-                    let Some(item) = self.current_item() else {
-                        continue;
-                    };
-                    let (w, h) = (
-                        item.width.unwrap_or(0) as f64,
-                        item.height.unwrap_or(0) as f64,
-                    );
-                    for id in ids {
-                        self.edit(id, |d| {
-                            d.geometry = d.geometry.translated(dx, dy).clamped(w, h)
-                        });
-                    }
-                }
-                WsAction::Canvas(CanvasAction::ToggleKeypoint { id, index }) => {
-                    self.edit(id, |d| {
-                        if let Geometry::Keypoints { points } = &mut d.geometry
-                            && let Some(k) = points.get_mut(index)
-                        {
-                            k.visible = !k.visible;
-                        }
-                    });
-                }
-                WsAction::Canvas(CanvasAction::Message(m)) => self.tell(m),
+                WsAction::SelectClass(id) => self.select_class(id),
+                WsAction::SelectAnnotation { id, additive } => self.select(id, additive),
+                WsAction::Canvas(action) => self.apply_canvas(action),
                 WsAction::Delete(id) => {
                     self.save(LabelChange::Delete { annotation_id: id });
                 }
@@ -93,40 +44,10 @@ impl Workspace {
                     self.playback.playing_since = None;
                     self.playback.playhead = 0.0;
                 }
-                WsAction::Audio(AudioAction::Create {
-                    start_secs,
-                    end_secs,
-                }) => self.create_segment(start_secs, end_secs),
-                WsAction::Audio(AudioAction::Resize {
-                    id,
-                    start_secs,
-                    end_secs,
-                }) => {
-                    self.edit(id, |d| {
-                        if let Geometry::Segment {
-                            start_secs: s,
-                            end_secs: e,
-                            ..
-                        } = &mut d.geometry
-                        {
-                            (*s, *e) = (start_secs, end_secs);
-                        }
-                    });
-                }
-                WsAction::Audio(AudioAction::Select { id, additive }) => {
-                    // Same rules as selecting in the labels list; the seek that
-                    // follows in this batch still runs.
-                    let _ = self.apply(vec![WsAction::SelectAnnotation { id, additive }]);
-                }
-                WsAction::Audio(AudioAction::Seek(t)) => {
-                    self.playback.playhead = t;
-                    if self.playback.playing_since.is_some() {
-                        self.start_playback();
-                    }
-                }
+                WsAction::Audio(action) => self.apply_audio(action),
                 WsAction::SetTranscript { id, text } => {
                     self.edit(id, |d| {
-                        if let Geometry::Segment { transcript, .. } = &mut d.geometry {
+                        if let Some(transcript) = d.geometry.transcript_mut() {
                             *transcript = text;
                         }
                     });
@@ -139,6 +60,101 @@ impl Workspace {
             }
         }
         None
+    }
+
+    /// The class key: makes `id` the active class, labels selected text
+    /// with it as a span, or else re-labels the selected labels.
+    fn select_class(&mut self, id: i64) {
+        self.active_class = Some(id);
+        if self.create_span_from_selection(id) {
+            return;
+        }
+        let ids: Vec<i64> = self.selected.iter().copied().collect();
+        for sel in ids {
+            self.edit(sel, |d| d.class_id = id);
+        }
+    }
+
+    /// Selects label `id` (toggles it with `additive`), or clears the
+    /// selection for `None`: the same rules in the list, on the canvas and
+    /// on the waveform.
+    fn select(&mut self, id: Option<i64>, additive: bool) {
+        match (id, additive) {
+            (Some(id), true) => {
+                if !self.selected.remove(&id) {
+                    self.selected.insert(id);
+                }
+            }
+            (Some(id), false) => self.selected = BTreeSet::from([id]),
+            (None, _) => self.selected.clear(),
+        }
+    }
+
+    /// What the image canvas asked for.
+    fn apply_canvas(&mut self, action: CanvasAction) {
+        match action {
+            CanvasAction::Select { id, additive } => self.select(id, additive),
+            CanvasAction::Create(geometry) => self.create_shape(geometry),
+            CanvasAction::Update { id, geometry } => self.edit(id, |d| d.geometry = geometry),
+            CanvasAction::Move { ids, dx, dy } => {
+                let Some(item) = self.current_item() else {
+                    return;
+                };
+                let (w, h) = (
+                    item.width.unwrap_or(0) as f64,
+                    item.height.unwrap_or(0) as f64,
+                );
+                for id in ids {
+                    self.edit(id, |d| {
+                        d.geometry = d.geometry.translated(dx, dy).clamped(w, h)
+                    });
+                }
+            }
+            CanvasAction::ToggleKeypoint { id, index } => {
+                self.edit(id, |d| {
+                    if let Geometry::Keypoints { points } = &mut d.geometry
+                        && let Some(k) = points.get_mut(index)
+                    {
+                        k.visible = !k.visible;
+                    }
+                });
+            }
+            CanvasAction::Message(m) => self.tell(m),
+        }
+    }
+
+    /// What the waveform asked for.
+    fn apply_audio(&mut self, action: AudioAction) {
+        match action {
+            AudioAction::Create {
+                start_secs,
+                end_secs,
+            } => self.create_segment(start_secs, end_secs),
+            AudioAction::Resize {
+                id,
+                start_secs,
+                end_secs,
+            } => {
+                self.edit(id, |d| {
+                    if let Geometry::Segment {
+                        start_secs: s,
+                        end_secs: e,
+                        ..
+                    } = &mut d.geometry
+                    {
+                        (*s, *e) = (start_secs, end_secs);
+                    }
+                });
+            }
+            // The seek that follows in this batch still runs.
+            AudioAction::Select { id, additive } => self.select(id, additive),
+            AudioAction::Seek(t) => {
+                self.playback.playhead = t;
+                if self.playback.playing_since.is_some() {
+                    self.start_playback();
+                }
+            }
+        }
     }
 
     /// Runs a command as if its shortcut was pressed (screenshots, scripts).

@@ -287,7 +287,9 @@ impl Workspace {
             .annotations
             .iter()
             .find(|a| {
-                matches!(a.geometry, Geometry::Segment { start_secs, end_secs, .. } if start_secs < t && t < end_secs)
+                a.geometry
+                    .time_range()
+                    .is_some_and(|(start, end)| start < t && t < end)
             })
             .map(|a| a.id)
         else {
@@ -307,7 +309,7 @@ impl Workspace {
             .annotations
             .iter()
             .filter(|a| self.selected.contains(&a.id))
-            .filter(|a| matches!(a.geometry, Geometry::Segment { .. }))
+            .filter(|a| a.geometry.time_range().is_some())
             .map(|a| a.id)
             .collect();
         if ids.len() < 2 {
@@ -325,9 +327,7 @@ impl Workspace {
         let spans: Vec<i64> = self
             .annotations
             .iter()
-            .filter(|a| {
-                self.selected.contains(&a.id) && matches!(a.geometry, Geometry::Span { .. })
-            })
+            .filter(|a| self.selected.contains(&a.id) && a.geometry.char_range().is_some())
             .map(|a| a.id)
             .collect();
         let [from, to] = spans.as_slice() else {

@@ -543,20 +543,29 @@ impl Workspace {
         }
     }
 
+    /// What the content area says when there is no item to show.
+    fn no_item_text(&self) -> String {
+        if permissions::allowed(self.session.role(), Action::ListItems) {
+            "No items are assigned to you yet".to_string()
+        } else {
+            format!(
+                "No items to show in this role: File → {} ({})",
+                Command::AccessReview.label(),
+                self.keymap.text(Command::AccessReview)
+            )
+        }
+    }
+
     pub(super) fn item_content_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<WsAction>) {
         self.refresh_image_textures(ui.ctx());
         let watermark = self.watermark.clone();
+        let title = self
+            .current_item()
+            .map(|i| i.name.clone())
+            .unwrap_or_default();
         match &self.view {
             ItemView::Empty => {
-                let text = if permissions::allowed(self.session.role(), Action::ListItems) {
-                    "No items are assigned to you yet".to_string()
-                } else {
-                    format!(
-                        "No items to show in this role: File → {} ({})",
-                        Command::AccessReview.label(),
-                        self.keymap.text(Command::AccessReview)
-                    )
-                };
+                let text = self.no_item_text();
                 ui.centered_and_justified(|ui| ui.label(text));
             }
             // Images never stay in Decoded: show() turns them into textures,
@@ -623,27 +632,16 @@ impl Workspace {
                         .playback
                         .playing_since
                         .map_or(0.0, |s| s.elapsed().as_secs_f64());
-                ui.heading(
-                    self.current_item()
-                        .map(|i| i.name.clone())
-                        .unwrap_or_default(),
+                ui.heading(&title);
+                let about = format!("{format} audio, {duration_secs:.1} s");
+                transport_ui(
+                    ui,
+                    &mut self.playback,
+                    &self.keymap,
+                    &about,
+                    playhead,
+                    actions,
                 );
-                ui.horizontal(|ui| {
-                    ui.label(format!("{format} audio, {duration_secs:.1} s"));
-                    let label = if self.playback.playing_since.is_some() { "Pause" } else { "Play" };
-                    if ui.button(label).on_hover_text(self.keymap.tooltip(Command::PlayPause)).clicked() {
-                        actions.push(WsAction::Run(Command::PlayPause));
-                    }
-                    if ui.button("Stop").clicked() {
-                        actions.push(WsAction::StopAudio);
-                    }
-                    if ui.button("Play segment").on_hover_text(self.keymap.tooltip(Command::PlaySelection)).clicked() {
-                        actions.push(WsAction::Run(Command::PlaySelection));
-                    }
-                    ui.checkbox(&mut self.playback.loop_selection, "Loop");
-                    ui.monospace(format!("{playhead:.2} s"));
-                    ui.small("drag: new segment · drag an edge: adjust · wheel: zoom · Shift+wheel: scroll");
-                });
                 let out = audio_ui(
                     ui,
                     &mut self.audio_view,
@@ -657,18 +655,8 @@ impl Workspace {
                 actions.extend(out.into_iter().map(WsAction::Audio));
             }
             ItemView::Decoded(LoadedContent::Text { text, metadata }) => {
-                ui.heading(
-                    self.current_item()
-                        .map(|i| i.name.clone())
-                        .unwrap_or_default(),
-                );
-                if let Some(obj) = metadata.as_object().filter(|o| !o.is_empty()) {
-                    egui::CollapsingHeader::new("Metadata").show(ui, |ui| {
-                        for (k, v) in obj {
-                            ui.label(format!("{k}: {v}"));
-                        }
-                    });
-                }
+                ui.heading(&title);
+                metadata_ui(ui, metadata);
                 ui.separator();
                 egui::ScrollArea::vertical()
                     .auto_shrink(false)
@@ -692,5 +680,56 @@ impl Workspace {
                     });
             }
         }
+    }
+}
+
+/// The audio item's transport bar: what it is, play or pause, stop, play
+/// the selected segment, loop, and where the playhead is.
+fn transport_ui(
+    ui: &mut egui::Ui,
+    playback: &mut Playback,
+    keymap: &Keymap,
+    about: &str,
+    playhead: f64,
+    actions: &mut Vec<WsAction>,
+) {
+    ui.horizontal(|ui| {
+        ui.label(about);
+        let label = if playback.playing_since.is_some() {
+            "Pause"
+        } else {
+            "Play"
+        };
+        if ui
+            .button(label)
+            .on_hover_text(keymap.tooltip(Command::PlayPause))
+            .clicked()
+        {
+            actions.push(WsAction::Run(Command::PlayPause));
+        }
+        if ui.button("Stop").clicked() {
+            actions.push(WsAction::StopAudio);
+        }
+        if ui
+            .button("Play segment")
+            .on_hover_text(keymap.tooltip(Command::PlaySelection))
+            .clicked()
+        {
+            actions.push(WsAction::Run(Command::PlaySelection));
+        }
+        ui.checkbox(&mut playback.loop_selection, "Loop");
+        ui.monospace(format!("{playhead:.2} s"));
+        ui.small("drag: new segment · drag an edge: adjust · wheel: zoom · Shift+wheel: scroll");
+    });
+}
+
+/// A text item's metadata (its source's fields), folded away by default.
+fn metadata_ui(ui: &mut egui::Ui, metadata: &serde_json::Value) {
+    if let Some(obj) = metadata.as_object().filter(|o| !o.is_empty()) {
+        egui::CollapsingHeader::new("Metadata").show(ui, |ui| {
+            for (k, v) in obj {
+                ui.label(format!("{k}: {v}"));
+            }
+        });
     }
 }

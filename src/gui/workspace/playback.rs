@@ -53,17 +53,7 @@ impl Workspace {
         let mut segs: Vec<(i64, f64)> = self
             .annotations
             .iter()
-            .filter_map(|a| match a.geometry {
-                Geometry::Segment { start_secs, .. } => Some((a.id, start_secs)),
-                Geometry::BBox(_)
-                | Geometry::Polygon { .. }
-                | Geometry::Polyline { .. }
-                | Geometry::Point { .. }
-                | Geometry::Keypoints { .. }
-                | Geometry::Tag
-                | Geometry::Span { .. }
-                | Geometry::Relation { .. } => None,
-            })
+            .filter_map(|a| Some((a.id, a.geometry.time_range()?.0)))
             .collect();
         segs.sort_by(|a, b| a.1.total_cmp(&b.1));
         let target = if cmd == Command::NextSegment {
@@ -83,21 +73,7 @@ impl Workspace {
             .annotations
             .iter()
             .filter(|a| self.selected.contains(&a.id))
-            .find_map(|a| match a.geometry {
-                Geometry::Segment {
-                    start_secs,
-                    end_secs,
-                    ..
-                } => Some((start_secs, end_secs)),
-                Geometry::BBox(_)
-                | Geometry::Polygon { .. }
-                | Geometry::Polyline { .. }
-                | Geometry::Point { .. }
-                | Geometry::Keypoints { .. }
-                | Geometry::Tag
-                | Geometry::Span { .. }
-                | Geometry::Relation { .. } => None,
-            });
+            .find_map(|a| a.geometry.time_range());
         match segment {
             Some((start, end)) => {
                 self.playback.playhead = start;
