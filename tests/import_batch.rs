@@ -330,3 +330,51 @@ fn sigkill_mid_import_leaves_items_complete_or_absent_and_a_rerun_finishes() {
     assert_eq!(duplicates, items.len());
     assert_eq!(env.items().len(), 2000);
 }
+
+/// `import DIR --prelabels FILE`: one command imports a folder and then the
+/// labels that refer to its files (adopting their classes), with one JSON
+/// report holding both.
+#[test]
+fn one_command_imports_a_folder_and_its_labels() {
+    let env = common::Env::new();
+    env.setup();
+    let media = env.dir.path().join("dataset");
+    write_images(&media, 3);
+    let tasks: Vec<serde_json::Value> = (0..3)
+        .map(|i| {
+            serde_json::json!({
+                "id": i + 1,
+                "data": {"image": format!("/data/upload/7/img_{i:04}.jpg")},
+                "annotations": [{"result": [{
+                    "id": format!("r{i}"), "type": "rectanglelabels",
+                    "from_name": "label", "to_name": "image",
+                    "original_width": 40, "original_height": 30,
+                    "value": {"x": 10.0, "y": 20.0, "width": 50.0, "height": 40.0,
+                              "rectanglelabels": ["kiln"]}
+                }]}]
+            })
+        })
+        .collect();
+    let labels = env.dir.path().join("tasks.json");
+    std::fs::write(&labels, serde_json::to_vec(&tasks).unwrap()).unwrap();
+    let project = env.project.to_string_lossy().into_owned();
+    let out = env.run_ok([
+        "import",
+        "--project",
+        &project,
+        &media.to_string_lossy(),
+        "--prelabels",
+        &labels.to_string_lossy(),
+        "--format",
+        "labelstudio",
+        "--create-classes",
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(report["media"]["files"].as_array().map(Vec::len), Some(3));
+    assert_eq!(report["prelabels"]["created"], 3, "{report}");
+    assert_eq!(report["prelabels"]["adopted"]["added"][0], "kiln");
+    let items = env.items();
+    assert_eq!(items.len(), 3);
+    assert!(items.iter().all(|i| i["label_count"] == 1), "{items:?}");
+}

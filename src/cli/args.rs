@@ -203,10 +203,10 @@ pub struct ImportArgs {
     /// Print the per-file report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Read pre-labels from this file (or dataset folder: yolo, voc)
-    /// instead of importing media; they match items by hash, name or path
-    /// and show as predictions.
-    #[arg(long, value_name = "FILE_OR_DIR", conflicts_with = "paths")]
+    /// Read pre-labels from this file (or dataset folder: yolo, voc); they
+    /// match items by hash, name or path and show as predictions. Given
+    /// with PATHS, the media are imported first, then the labels.
+    #[arg(long, value_name = "FILE_OR_DIR")]
     pub prelabels: Option<PathBuf>,
     /// Format of --prelabels.
     #[arg(long, requires = "prelabels", value_parser = FormatName(FormatList::Prelabels))]
@@ -326,7 +326,7 @@ pub struct BenchArgs {
     /// Also time the waveform overview of this audio file (e.g. a long call).
     #[arg(long, value_name = "FILE")]
     pub audio_file: Option<PathBuf>,
-    /// Time importing instead: generated 1280x720 JPEGs beside a bare
+    /// Time importing instead: synthetic 1280x720 JPEGs beside a bare
     /// decode of the same files, and Label Studio pre-labels (5 boxes a
     /// task); only these figures are printed.
     #[arg(long)]

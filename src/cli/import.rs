@@ -7,22 +7,47 @@ use anyhow::{Context, Result, anyhow};
 
 use super::args::ImportArgs;
 use super::{Cli, Exit, open, print_json};
-use crate::controller::{FileReport, ImportProgress};
+use crate::controller::{FileReport, ImportProgress, Session};
 use crate::formats;
 use crate::home::Home;
 use crate::import::ImportOptions;
 use std::io::IsTerminal;
 
+/// Media first, then the pre-labels that refer to them: `import DIR
+/// --prelabels FILE` is one command for a dataset folder with its labels.
+/// With `--json` the report is printed as one document: the media report,
+/// the pre-label report, or `{"media": …, "prelabels": …}` for both.
 pub fn run(cli: &Cli, home: &Home, args: &ImportArgs) -> Result<Exit> {
-    match &args.prelabels {
-        Some(file) => prelabels(cli, home, args, file),
-        None => media(cli, home, args),
+    let mut s = open(cli, home, &args.project.path)?;
+    let mut exit = Exit::Ok;
+    let mut reports = serde_json::Map::new();
+    if !args.paths.is_empty() {
+        let (e, report) = media(&mut s, args)?;
+        exit = e;
+        reports.insert("media".into(), report);
     }
+    if let Some(file) = &args.prelabels {
+        let (e, report) = prelabels(&mut s, args, file)?;
+        if exit == Exit::Ok {
+            exit = e;
+        }
+        reports.insert("prelabels".into(), report);
+    }
+    if args.json {
+        match (reports.len(), reports.values().next()) {
+            (1, Some(only)) => print_json(only)?,
+            _ => print_json(&reports)?,
+        }
+    }
+    Ok(exit)
 }
 
-fn prelabels(cli: &Cli, home: &Home, args: &ImportArgs, path: &std::path::Path) -> Result<Exit> {
+fn prelabels(
+    s: &mut Session,
+    args: &ImportArgs,
+    path: &std::path::Path,
+) -> Result<(Exit, serde_json::Value)> {
     let ImportArgs {
-        project,
         format,
         source,
         create_classes,
@@ -30,7 +55,6 @@ fn prelabels(cli: &Cli, home: &Home, args: &ImportArgs, path: &std::path::Path) 
         json,
         ..
     } = args;
-    let mut s = open(cli, home, &project.path)?;
     let names: Vec<&str> = formats::importers()
         .iter()
         .map(|i| i.name())
@@ -54,7 +78,6 @@ fn prelabels(cli: &Cli, home: &Home, args: &ImportArgs, path: &std::path::Path) 
     let done = s.import_prelabels_declaring(&input, &format, source, *create_classes, &declared)?;
     let report = &done.report;
     if *json {
-        print_json(&done)?;
     } else {
         if let Some(v) = done.adopted.schema_version {
             println!(
@@ -102,16 +125,16 @@ fn prelabels(cli: &Cli, home: &Home, args: &ImportArgs, path: &std::path::Path) 
             );
         }
     }
-    Ok(if report.errors.is_empty() {
+    let exit = if report.errors.is_empty() {
         Exit::Ok
     } else {
         Exit::Partial
-    })
+    };
+    Ok((exit, serde_json::to_value(&done)?))
 }
 
-fn media(cli: &Cli, home: &Home, args: &ImportArgs) -> Result<Exit> {
+fn media(s: &mut Session, args: &ImportArgs) -> Result<(Exit, serde_json::Value)> {
     let ImportArgs {
-        project,
         text_field,
         subject_field,
         consent_field,
@@ -121,7 +144,6 @@ fn media(cli: &Cli, home: &Home, args: &ImportArgs) -> Result<Exit> {
         paths,
         ..
     } = args;
-    let mut s = open(cli, home, &project.path)?;
     let options = ImportOptions {
         text_field: text_field.clone(),
         subject_field: subject_field.clone(),
@@ -142,7 +164,6 @@ fn media(cli: &Cli, home: &Home, args: &ImportArgs) -> Result<Exit> {
     })?;
     meter.clear();
     if *json {
-        print_json(&report)?;
     } else {
         println!(
             "{} item(s) imported from {} file(s) in {:.1} s",
@@ -151,11 +172,12 @@ fn media(cli: &Cli, home: &Home, args: &ImportArgs) -> Result<Exit> {
             meter.started.elapsed().as_secs_f64()
         );
     }
-    Ok(if report.complete() {
+    let exit = if report.complete() {
         Exit::Ok
     } else {
         Exit::Partial
-    })
+    };
+    Ok((exit, serde_json::to_value(&report)?))
 }
 
 fn join_ids(ids: &[i64]) -> String {
