@@ -691,128 +691,135 @@ impl Importer for LabelStudioImporter {
 
 impl LabelStudioImporter {
     fn parse_file(&self, input: &[u8], items: &ItemIndex<'_>) -> Result<ParsedLabels, FormatError> {
-        // Exact floats: see `parse_json_exact`.
-        let root = super::coco::parse_json_exact(input)
-            .map_err(|e| FormatError::Invalid(format!("not valid Label Studio JSON: {e}")))?;
-        let tasks: Vec<Value> = match root {
-            Value::Array(a) => a,
-            Value::Object(o) if o.contains_key("data") => vec![Value::Object(o)],
-            _ => {
+        // Tasks are read one at a time (`for_each_json_element`), with the
+        // same exact floats as `parse_json_exact`.
+        let mut out = ParsedLabels::default();
+        let root = super::common::for_each_json_element(input, &mut |n, task| {
+            read_task(n + 1, &task, items, &mut out);
+        })
+        .map_err(|e| FormatError::Invalid(format!("not valid Label Studio JSON: {e}")))?;
+        match root {
+            // A list, read task by task above.
+            None => {}
+            Some(task @ Value::Object(_)) if task.get("data").is_some() => {
+                read_task(1, &task, items, &mut out);
+            }
+            Some(_) => {
                 return Err(FormatError::Invalid(
                     "not a Label Studio export: expected a list of tasks".into(),
                 ));
             }
-        };
-        let mut out = ParsedLabels::default();
-        for (n, task) in tasks.iter().enumerate() {
-            let record = n + 1;
-            let Some(task) = task.as_object() else {
+        }
+        Ok(out)
+    }
+}
+
+/// One task of a Label Studio export: its results, matched to an item,
+/// become pre-labels; what cannot be read is reported by task number.
+fn read_task(record: usize, task: &Value, items: &ItemIndex<'_>, out: &mut ParsedLabels) {
+    let Some(task) = task.as_object() else {
+        out.errors.push(RecordError {
+            record,
+            message: "a task must be a JSON object".into(),
+        });
+        return;
+    };
+    // (result list, score of the whole prediction, is prediction)
+    let mut groups: Vec<(&Vec<Value>, Option<f64>, bool)> = Vec::new();
+    for (key, prediction) in [("annotations", false), ("predictions", true)] {
+        for a in task
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if a.get("was_cancelled").and_then(Value::as_bool) == Some(true) {
+                continue;
+            }
+            if let Some(res) = a.get("result").and_then(Value::as_array) {
+                groups.push((res, num(a.get("score")), prediction));
+            }
+        }
+    }
+    let count: usize = groups.iter().map(|g| g.0.len()).sum();
+    if count == 0 {
+        return;
+    }
+    let item = match match_task(task, items) {
+        Ok(i) => i,
+        Err(why) => {
+            let id = task.get("id").map(Value::to_string).unwrap_or_default();
+            out.errors.push(RecordError {
+                record,
+                message: format!(
+                    "task {id} ({count} result{}) was not imported: {why}",
+                    if count == 1 { "" } else { "s" }
+                ),
+            });
+            return;
+        }
+    };
+    for (results, group_score, prediction) in groups {
+        // Transcripts are separate results sharing the region id.
+        let transcripts: HashMap<String, String> = results
+            .iter()
+            .filter(|r| r.get("type").and_then(Value::as_str) == Some("textarea"))
+            .filter_map(|r| Some((r.get("id")?.as_str()?.to_string(), textarea_text(r)?)))
+            .collect();
+        let per_region = region_attributes(results, item.kind);
+        for (k, r) in results.iter().enumerate() {
+            let Some(r) = r.as_object() else {
                 out.errors.push(RecordError {
                     record,
-                    message: "a task must be a JSON object".into(),
+                    message: format!("result {} is not a JSON object", k + 1),
                 });
                 continue;
             };
-            // (result list, score of the whole prediction, is prediction)
-            let mut groups: Vec<(&Vec<Value>, Option<f64>, bool)> = Vec::new();
-            for (key, prediction) in [("annotations", false), ("predictions", true)] {
-                for a in task
-                    .get(key)
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if a.get("was_cancelled").and_then(Value::as_bool) == Some(true) {
-                        continue;
-                    }
-                    if let Some(res) = a.get("result").and_then(Value::as_array) {
-                        groups.push((res, num(a.get("score")), prediction));
-                    }
-                }
-            }
-            let count: usize = groups.iter().map(|g| g.0.len()).sum();
-            if count == 0 {
-                continue;
-            }
-            let item = match match_task(task, items) {
-                Ok(i) => i,
-                Err(why) => {
-                    let id = task.get("id").map(Value::to_string).unwrap_or_default();
-                    out.errors.push(RecordError {
-                        record,
-                        message: format!(
-                            "task {id} ({count} result{}) was not imported: {why}",
-                            if count == 1 { "" } else { "s" }
-                        ),
-                    });
-                    continue;
-                }
-            };
-            for (results, group_score, prediction) in groups {
-                // Transcripts are separate results sharing the region id.
-                let transcripts: HashMap<String, String> = results
-                    .iter()
-                    .filter(|r| r.get("type").and_then(Value::as_str) == Some("textarea"))
-                    .filter_map(|r| Some((r.get("id")?.as_str()?.to_string(), textarea_text(r)?)))
-                    .collect();
-                let per_region = region_attributes(results, item.kind);
-                for (k, r) in results.iter().enumerate() {
-                    let Some(r) = r.as_object() else {
+            let id = r.get("id").and_then(Value::as_str).unwrap_or("");
+            match r.get("type").and_then(Value::as_str) {
+                // Transcripts were merged into their segments, and
+                // per-region text and choices into their regions'
+                // attributes, above.
+                Some("textarea") => {
+                    if !transcripts_used(item.kind, id, &per_region, results) {
                         out.errors.push(RecordError {
                             record,
-                            message: format!("result {} is not a JSON object", k + 1),
+                            message: format!(
+                                "result {}: a textarea not attached to a region (id '{id}') is not imported",
+                                k + 1
+                            ),
                         });
-                        continue;
-                    };
-                    let id = r.get("id").and_then(Value::as_str).unwrap_or("");
-                    match r.get("type").and_then(Value::as_str) {
-                        // Transcripts were merged into their segments, and
-                        // per-region text and choices into their regions'
-                        // attributes, above.
-                        Some("textarea") => {
-                            if !transcripts_used(item.kind, id, &per_region, results) {
-                                out.errors.push(RecordError {
-                                    record,
-                                    message: format!(
-                                        "result {}: a textarea not attached to a region (id '{id}') is not imported",
-                                        k + 1
-                                    ),
-                                });
-                            }
-                            continue;
-                        }
-                        Some("choices") if per_region.regions.contains(id) => continue,
-                        _ => {}
                     }
-                    match convert(r, item, &transcripts) {
-                        Ok(found) => {
-                            let score = if prediction {
-                                num(r.get("score")).or(group_score)
-                            } else {
-                                None
-                            };
-                            let attributes =
-                                per_region.attributes.get(id).cloned().unwrap_or_default();
-                            for (class, geometry) in found {
-                                out.labels.push(PreLabel {
-                                    item_id: item.id,
-                                    class,
-                                    geometry,
-                                    attributes: attributes.clone(),
-                                    score,
-                                    record,
-                                });
-                            }
-                        }
-                        Err(m) => out.errors.push(RecordError {
+                    continue;
+                }
+                Some("choices") if per_region.regions.contains(id) => continue,
+                _ => {}
+            }
+            match convert(r, item, &transcripts) {
+                Ok(found) => {
+                    let score = if prediction {
+                        num(r.get("score")).or(group_score)
+                    } else {
+                        None
+                    };
+                    let attributes = per_region.attributes.get(id).cloned().unwrap_or_default();
+                    for (class, geometry) in found {
+                        out.labels.push(PreLabel {
+                            item_id: item.id,
+                            class,
+                            geometry,
+                            attributes: attributes.clone(),
+                            score,
                             record,
-                            message: format!("result {}: {m}", k + 1),
-                        }),
+                        });
                     }
                 }
+                Err(m) => out.errors.push(RecordError {
+                    record,
+                    message: format!("result {}: {m}", k + 1),
+                }),
             }
         }
-        Ok(out)
     }
 }
 
