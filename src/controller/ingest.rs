@@ -185,12 +185,12 @@ impl Batch {
 
 /// The parts of the session the workers need, none of them the database.
 struct Sealer<'a> {
-    paths: &'a BundlePaths,
-    project_id: &'a str,
+    paths: BundlePaths,
+    project_id: String,
     options: &'a ImportOptions,
     /// Content hash prefixes already in the project (empty when duplicates
     /// are imported again, so nothing is skipped).
-    known: &'a HashSet<u64>,
+    known: HashSet<u64>,
 }
 
 impl Sealer<'_> {
@@ -243,7 +243,7 @@ impl Sealer<'_> {
         for mut item in items {
             let blob = self
                 .paths
-                .write_blob_unsynced(self.project_id, &mut item.bytes.as_slice())?;
+                .write_blob_unsynced(&self.project_id, &mut item.bytes.as_slice())?;
             let content_id = crate::crypto::content_id(&blob.key, &item.bytes);
             // The plaintext is not needed any more: free it now, not at commit.
             item.bytes = Vec::new();
@@ -304,14 +304,7 @@ impl Session {
         } else {
             HashSet::new()
         };
-        let paths = self.project.paths.clone();
-        let project_id = self.project_id().to_string();
-        let sealer = Sealer {
-            paths: &paths,
-            project_id: &project_id,
-            options,
-            known: &known,
-        };
+        let sealer = self.sealer(options, known);
         let mut run = Run {
             allowed,
             options,
@@ -343,6 +336,15 @@ impl Session {
         run.report.not_started = listed.len().saturating_sub(run.report.files.len());
         run.report.cancelled = run.report.not_started > 0;
         Ok(run.report)
+    }
+
+    fn sealer<'a>(&self, options: &'a ImportOptions, known: HashSet<u64>) -> Sealer<'a> {
+        Sealer {
+            paths: self.project.paths.clone(),
+            project_id: self.project_id().to_string(),
+            options,
+            known,
+        }
     }
 
     /// Takes the workers' results in file order and commits them in batches.
@@ -415,14 +417,7 @@ impl Session {
             PathBuf::from(name),
             import::inspect_file(name, bytes, options),
         );
-        let paths = self.project.paths.clone();
-        let project_id = self.project_id().to_string();
-        let sealer = Sealer {
-            paths: &paths,
-            project_id: &project_id,
-            options,
-            known: &HashSet::new(),
-        };
+        let sealer = self.sealer(options, HashSet::new());
         let prepared = sealer.seal(outcome)?;
         let mut quiet = |_: &FileReport, _: &ImportProgress| {};
         let mut run = Run {

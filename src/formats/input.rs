@@ -6,7 +6,6 @@
 //! outside data like any other.
 
 use std::fs;
-use std::io::Read;
 use std::path::Path;
 
 use super::FormatError;
@@ -150,49 +149,10 @@ fn walk(
 /// opening (it may have been swapped for a link or a FIFO since it was
 /// listed) — as the media importer reads files.
 pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, FormatError> {
-    let mut open = fs::OpenOptions::new();
-    open.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // O_NONBLOCK keeps a FIFO swapped in after the check from blocking.
-        open.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
-    let file = open.open(path).map_err(|e| {
-        #[cfg(unix)]
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            return FormatError::Invalid(format!(
-                "a symbolic link, not followed: {}",
-                path.display()
-            ));
-        }
-        io_error("open", path, e)
-    })?;
-    let meta = file.metadata().map_err(|e| io_error("inspect", path, e))?;
-    if !meta.is_file() {
-        return Err(FormatError::Invalid(format!(
-            "not a regular file: {}",
-            path.display()
-        )));
-    }
-    let too_large = |size: u64| {
-        FormatError::Invalid(format!(
-            "label file of {size} bytes is over the {limit}-byte limit: {}",
-            path.display()
-        ))
-    };
-    if meta.len() > limit {
-        return Err(too_large(meta.len()));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    // take(limit + 1) catches a file that grew after the size check.
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| io_error("read", path, e))?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large(bytes.len() as u64));
-    }
-    Ok(bytes)
+    // The media importer's reader: no link followed, a FIFO never blocks,
+    // the size checked before and while reading.
+    crate::import::read_limited(path, limit)
+        .map_err(|e| FormatError::Invalid(format!("{}: {e}", path.display())))
 }
 
 /// The input at `path`: a folder's label files, or the file.

@@ -821,7 +821,7 @@ fn special_kind(file_type: fs::FileType) -> &'static str {
 /// Reads at most `limit` bytes, refusing anything larger. The file is opened without
 /// following links and re-checked after opening, because it may have been swapped for a
 /// link or a FIFO since it was listed.
-fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ImportError> {
+pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ImportError> {
     let mut open = fs::OpenOptions::new();
     open.read(true);
     #[cfg(unix)]
