@@ -879,18 +879,16 @@ impl Session {
         let target = format!("project:{}", self.project_id());
         let now = now_ms();
         let created = self.commit(allowed, |tx| {
-            let mut items = BTreeSet::new();
-            for (item_id, draft, score) in &accepted {
-                let rev = store::Revision {
+            let rows: Vec<store::NewPrediction<'_>> = accepted
+                .iter()
+                .map(|(item_id, draft, score)| store::NewPrediction {
                     item_id: *item_id,
                     draft,
-                    deleted: false,
-                    op: "create",
-                    actor: me,
-                };
-                store::insert_prediction(tx, &rev, source, *score, now)?;
-                items.insert(*item_id);
-            }
+                    score: *score,
+                })
+                .collect();
+            store::insert_predictions(tx, &rows, source, me, now)?;
+            let items: BTreeSet<i64> = accepted.iter().map(|a| a.0).collect();
             let event = Event::new(
                 AuditAction::PrelabelsImport,
                 target,

@@ -1075,30 +1075,86 @@ pub fn write_annotation_at(
     Ok((id, conn.last_insert_rowid()))
 }
 
-/// A new annotation that is a prediction from `source` (a pre-label):
-/// its row, marked as such, and its first revision, in two statements.
-pub fn insert_prediction(
+/// One pre-label for [`insert_predictions`].
+pub struct NewPrediction<'a> {
+    pub item_id: i64,
+    pub draft: &'a AnnotationDraft,
+    pub score: Option<f64>,
+}
+
+/// Rows per statement in [`insert_predictions`]: each statement is prepared
+/// once (cached) and runs its program once for all its rows.
+const PREDICTIONS_PER_STATEMENT: usize = 64;
+
+/// Many new predictions from `source` (pre-labels), each an annotation
+/// marked as a prediction and its first revision:
+/// the annotation rows, then their first revisions, `PREDICTIONS_PER_STATEMENT`
+/// rows per statement (a quarter of a million boxes otherwise cost half a
+/// million statement runs). The rows of one statement get consecutive ids
+/// (`INTEGER PRIMARY KEY`: each is the largest so far plus one), which the
+/// revisions then name.
+pub fn insert_predictions(
     conn: &Db,
-    rev: &Revision<'_>,
+    rows: &[NewPrediction<'_>],
     source: &str,
-    score: Option<f64>,
+    actor: i64,
     now: i64,
-) -> Result<i64> {
-    let d = rev.draft;
-    let g = to_json(&d.geometry);
-    let attrs = to_json(&d.attributes);
-    conn.execute(
-        "INSERT INTO annotations(item_id, class_id, geometry, attributes, hidden, locked, z, deleted, revision, created_by, updated_at, source, score)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 1, ?8, ?9, ?10, ?11)",
-        params![rev.item_id, d.class_id, g, attrs, d.hidden, d.locked, d.z, rev.actor, now, source, score],
-    )?;
-    let id = conn.last_insert_rowid();
-    conn.execute(
-        "INSERT INTO annotation_revisions(annotation_id, revision, op, class_id, geometry, attributes, hidden, locked, z, deleted, actor, at)
-         VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10)",
-        params![id, rev.op, d.class_id, g, attrs, d.hidden, d.locked, d.z, rev.actor, now],
-    )?;
-    Ok(id)
+) -> Result<()> {
+    use rusqlite::types::ToSql;
+    for chunk in rows.chunks(PREDICTIONS_PER_STATEMENT) {
+        let texts: Vec<(String, String)> = chunk
+            .iter()
+            .map(|r| (to_json(&r.draft.geometry), to_json(&r.draft.attributes)))
+            .collect();
+        let mut sql = String::from(
+            "INSERT INTO annotations(item_id, class_id, geometry, attributes, hidden, locked, z, deleted, revision, created_by, updated_at, source, score) VALUES ",
+        );
+        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 10);
+        for (n, (r, (g, attrs))) in chunk.iter().zip(&texts).enumerate() {
+            sql.push_str(if n == 0 { "" } else { "," });
+            sql.push_str("(?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?, ?, ?)");
+            let d = r.draft;
+            values.extend([
+                &r.item_id as &dyn ToSql,
+                &d.class_id,
+                g,
+                attrs,
+                &d.hidden,
+                &d.locked,
+                &d.z,
+                &actor,
+                &now,
+                &source,
+                &r.score,
+            ]);
+        }
+        conn.execute(&sql, values.as_slice())?;
+        let last = conn.last_insert_rowid();
+        let first = last - (chunk.len() as i64 - 1);
+        let ids: Vec<i64> = (first..=last).collect();
+        let mut sql = String::from(
+            "INSERT INTO annotation_revisions(annotation_id, revision, op, class_id, geometry, attributes, hidden, locked, z, deleted, actor, at) VALUES ",
+        );
+        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 9);
+        for (n, ((r, (g, attrs)), id)) in chunk.iter().zip(&texts).zip(&ids).enumerate() {
+            sql.push_str(if n == 0 { "" } else { "," });
+            sql.push_str("(?, 1, 'create', ?, ?, ?, ?, ?, ?, 0, ?, ?)");
+            let d = r.draft;
+            values.extend([
+                id as &dyn ToSql,
+                &d.class_id,
+                g,
+                attrs,
+                &d.hidden,
+                &d.locked,
+                &d.z,
+                &actor,
+                &now,
+            ]);
+        }
+        conn.execute(&sql, values.as_slice())?;
+    }
+    Ok(())
 }
 
 /// Items that carry at least one live label: a bulk import reads the labels
