@@ -378,3 +378,43 @@ fn one_command_imports_a_folder_and_its_labels() {
     assert_eq!(items.len(), 3);
     assert!(items.iter().all(|i| i["label_count"] == 1), "{items:?}");
 }
+
+/// Label Studio tasks are read on a second thread while the first ones are
+/// already being written: a file cut short after good tasks fails as a
+/// whole, and the transaction leaves none of its labels behind.
+#[test]
+fn a_label_file_cut_short_leaves_no_label_behind() {
+    let env = common::Env::new();
+    env.setup();
+    let media = env.dir.path().join("dataset");
+    write_images(&media, 3);
+    env.import_expect(0, &[media]);
+    let mut tasks = String::from("[");
+    for i in 0..3 {
+        tasks.push_str(&format!(
+            r#"{{"id":{},"data":{{"image":"img_{i:04}.jpg"}},"annotations":[{{"result":[{{"id":"r{i}","type":"rectanglelabels","original_width":40,"original_height":30,"value":{{"x":10,"y":10,"width":20,"height":20,"rectanglelabels":["person"]}}}}]}}]}},"#,
+            i + 1
+        ));
+    }
+    // Cut inside the fourth task.
+    tasks.push_str(r#"{"id":4,"data":{"ima"#);
+    let labels = env.dir.path().join("cut.json");
+    std::fs::write(&labels, tasks).unwrap();
+    let project = env.project.to_string_lossy().into_owned();
+    let out = env.run([
+        "import",
+        "--project",
+        &project,
+        "--prelabels",
+        &labels.to_string_lossy(),
+        "--format",
+        "labelstudio",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not valid Label Studio JSON"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(env.items().iter().all(|i| i["label_count"] == 0));
+}

@@ -293,28 +293,24 @@ impl Session {
         create_classes: bool,
         declared: &[FoundClass],
     ) -> Result<PrelabelImport> {
+        if !create_classes {
+            // Nothing to adopt first: read and write at the same time.
+            let (report, notes) = self.stream_prelabels(input, format, source)?;
+            return Ok(PrelabelImport {
+                report,
+                adopted: AdoptedClasses::default(),
+                notes,
+            });
+        }
         self.require(Action::Import, Some(format!("pre-labels ({format})")))?;
-        let importer = formats::importer(format).ok_or_else(|| {
-            CoreError::Invalid(format!(
-                "unknown pre-label format '{format}' (one of: {})",
-                formats::importers()
-                    .iter()
-                    .map(|i| i.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
+        let importer = super::prelabels::importer_named(format)?;
         let infos = self.item_infos()?;
         let parsed = importer
             .read(input, &formats::ItemIndex::new(&infos))
             .map_err(|e| CoreError::Invalid(format!("{format}: {e}")))?;
-        let adopted = if create_classes {
-            let mut found = declared.to_vec();
-            merge_found(&mut found, &parsed.classes);
-            self.adopt_classes(&found)?
-        } else {
-            AdoptedClasses::default()
-        };
+        let mut found = declared.to_vec();
+        merge_found(&mut found, &parsed.classes);
+        let adopted = self.adopt_classes(&found)?;
         let notes = parsed.notes.clone();
         let report = self.apply_prelabels(parsed, format, source)?;
         Ok(PrelabelImport {

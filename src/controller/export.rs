@@ -10,21 +10,15 @@ use crate::events::AuditAction;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::{CoreError, Event, Result, Session};
 use crate::bundle::BundlePaths;
 use crate::crypto::{PublicIdentity, SecretBytes, UnlockedIdentity};
-use crate::formats::{
-    self, ExportItem, ExportLabel, FileSink, FormatError, ItemInfo, ItemSource, ParsedLabels,
-    RecordError,
-};
-use crate::model::{
-    Annotation, AnnotationDraft, Geometry, ItemKind, ItemStatus, ItemSummary, LabelChange, Schema,
-    now_ms,
-};
+use crate::formats::{self, ExportItem, ExportLabel, FileSink, FormatError, ItemInfo, ItemSource};
+use crate::model::{ItemKind, ItemStatus, ItemSummary, LabelChange, Schema, now_ms};
 use crate::package::{self, Manifest, MemberEntry, NewPackage, PackageKind, ProgressFn};
 use crate::permissions::Action;
 use crate::privacy::derive::PrivacyPlan;
@@ -69,20 +63,6 @@ pub struct ExportReport {
     /// Items left out: their consent does not cover the export's purpose.
     pub not_consented: usize,
     pub manifest_sha256: Option<String>,
-}
-
-/// What a pre-label import did.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct PrelabelReport {
-    pub created: usize,
-    pub items: Vec<i64>,
-    /// Labels left out because the same source already put the same class
-    /// and geometry on the item (a file imported twice adds nothing).
-    pub already_imported: usize,
-    pub errors: Vec<RecordError>,
-    /// What was imported but may need attention: attributes a class does
-    /// not define, kept on the labels as they came (counted per class).
-    pub warnings: Vec<String>,
 }
 
 /// One item's place in an export: which blob holds its media.
@@ -767,140 +747,6 @@ impl Session {
             .collect())
     }
 
-    /// Imports pre-labels from a file in `format` (admin): each becomes a
-    /// prediction from `source` (shown as such until accepted or edited).
-    /// Records that do not parse, match an item or validate are reported by
-    /// number; the rest is applied in one transaction with its audit row.
-    pub fn import_prelabels(
-        &mut self,
-        bytes: &[u8],
-        format: &str,
-        source: &str,
-    ) -> Result<PrelabelReport> {
-        let input = formats::LabelInput::File {
-            name: format!("pre-labels.{format}"),
-            bytes: bytes.to_vec(),
-        };
-        Ok(self
-            .import_prelabels_from(&input, format, source, false)?
-            .report)
-    }
-
-    /// Checks parsed pre-labels against the schema and their items and
-    /// writes the good ones as predictions from `source` (admin), in one
-    /// transaction with one audit row; records that do not match a class or
-    /// validate are reported by number. Built for size: the classes, the
-    /// schema and the items are read once, the labels already on an item
-    /// only for items that have any.
-    pub(crate) fn apply_prelabels(
-        &mut self,
-        parsed: ParsedLabels,
-        format: &str,
-        source: &str,
-    ) -> Result<PrelabelReport> {
-        let allowed = self.allow(Action::Import, Some(format!("pre-labels ({format})")))?;
-        let conn = self.project.store.conn();
-        let rules = super::labels::DraftRules {
-            classes: store::list_classes(conn)?,
-            schema: self.schema()?,
-        };
-        let items: HashMap<i64, ItemSummary> = store::list_items(conn, None)?
-            .into_iter()
-            .map(|s| (s.id, s))
-            .collect();
-        let labelled = store::items_with_labels(conn)?;
-        let mut report = PrelabelReport {
-            errors: parsed.errors,
-            ..PrelabelReport::default()
-        };
-        let mut undefined: BTreeMap<(String, String), usize> = BTreeMap::new();
-        let mut accepted: Vec<(i64, AnnotationDraft, Option<f64>)> = Vec::new();
-        // The labels already on an item (read once, only for items that
-        // have any), and every (item, class, geometry) this source has put
-        // on the project: a second import of the same file, or a repeated
-        // record, must not add a second copy.
-        let mut stored: HashMap<i64, Vec<Annotation>> = HashMap::new();
-        let mut seen: HashSet<(i64, i64, String)> = HashSet::new();
-        let no_labels = Vec::new();
-        for label in parsed.labels {
-            let Some(class) = rules.classes.iter().find(|c| c.name == label.class) else {
-                report.errors.push(RecordError {
-                    record: label.record,
-                    message: format!("no class named '{}' in the schema", label.class),
-                });
-                continue;
-            };
-            let Some(item) = items.get(&label.item_id) else {
-                continue;
-            };
-            for name in label.attributes.keys() {
-                if !class.attributes.iter().any(|d| &d.name == name) {
-                    *undefined
-                        .entry((class.name.clone(), name.clone()))
-                        .or_default() += 1;
-                }
-            }
-            if labelled.contains(&item.id) && !stored.contains_key(&item.id) {
-                let others = store::list_annotations(conn, item.id)?;
-                for a in others
-                    .iter()
-                    .filter(|a| a.source.as_deref() == Some(source))
-                {
-                    seen.insert((item.id, a.class_id, geometry_key(&a.geometry)));
-                }
-                stored.insert(item.id, others);
-            }
-            let others = stored.get(&item.id).unwrap_or(&no_labels);
-            let mut draft = AnnotationDraft::new(class.id, label.geometry);
-            draft.attributes = label.attributes;
-            match self.validate_with(&rules, item, draft, others) {
-                Ok(d) => {
-                    if seen.insert((item.id, d.class_id, geometry_key(&d.geometry))) {
-                        accepted.push((item.id, d, label.score));
-                    } else {
-                        report.already_imported += 1;
-                    }
-                }
-                Err(e) => report.errors.push(RecordError {
-                    record: label.record,
-                    message: e.to_string(),
-                }),
-            }
-        }
-        drop((stored, seen));
-        report.errors.sort_by_key(|e| e.record);
-        report.warnings = undefined
-            .into_iter()
-            .map(|((class, name), n)| {
-                format!("class '{class}' does not define attribute '{name}': kept as it came on {n} label(s); add it to the class to edit it")
-            })
-            .collect();
-        let me = self.user.id;
-        let target = format!("project:{}", self.project_id());
-        let now = now_ms();
-        let created = self.commit(allowed, |tx| {
-            let rows: Vec<store::NewPrediction<'_>> = accepted
-                .iter()
-                .map(|(item_id, draft, score)| store::NewPrediction {
-                    item_id: *item_id,
-                    draft,
-                    score: *score,
-                })
-                .collect();
-            store::insert_predictions(tx, &rows, source, me, now)?;
-            let items: BTreeSet<i64> = accepted.iter().map(|a| a.0).collect();
-            let event = Event::new(
-                AuditAction::PrelabelsImport,
-                target,
-                json!({"format": format, "source": source, "labels": accepted.len(), "items": items.len(), "already_imported": report.already_imported, "errors": report.errors.len(), "warnings": report.warnings.len()}),
-            );
-            Ok((items, event))
-        })?;
-        report.created = accepted.len();
-        report.items = created.into_iter().collect();
-        Ok(report)
-    }
-
     /// Accepts predictions as they are (they become ordinary labels).
     pub fn accept_predictions(&mut self, annotation_ids: &[i64]) -> Result<usize> {
         let mut n = 0;
@@ -918,12 +764,6 @@ impl Session {
         }
         Ok(n)
     }
-}
-
-/// A geometry as a comparable key (its JSON: `Geometry` holds floats, so
-/// it is not `Hash`; the same geometry always serialises the same).
-fn geometry_key(g: &Geometry) -> String {
-    serde_json::to_string(g).unwrap_or_default()
 }
 
 /// Streams an item's media into `w` rebuilt from an allow-list of what

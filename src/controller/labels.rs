@@ -49,142 +49,11 @@ impl Session {
         replacing: &[i64],
     ) -> Result<AnnotationDraft> {
         let conn = self.project.store.conn();
-        let rules = DraftRules {
-            classes: store::list_classes(conn)?,
-            schema: self.schema()?,
-        };
         let others: Vec<_> = store::list_annotations(conn, item.id)?
             .into_iter()
             .filter(|a| !replacing.contains(&a.id))
             .collect();
-        self.validate_with(&rules, item, draft, &others)
-    }
-
-    /// [`Session::validate_draft`] with the classes and schema read once
-    /// by the caller and the item's other labels given: a bulk import
-    /// checks hundreds of thousands of drafts without a query each.
-    pub(super) fn validate_with(
-        &self,
-        rules: &DraftRules,
-        item: &ItemSummary,
-        mut draft: AnnotationDraft,
-        others: &[Annotation],
-    ) -> Result<AnnotationDraft> {
-        let DraftRules { classes, schema } = rules;
-        let class = classes
-            .iter()
-            .find(|c| c.id == draft.class_id)
-            .ok_or_else(|| {
-                CoreError::Invalid(format!("no label class with id {}", draft.class_id))
-            })?;
-        let tool = draft.geometry.tool();
-        if !class.allows(tool) {
-            return Err(CoreError::Invalid(format!(
-                "class '{}' cannot be labelled with the {} tool (allowed: {})",
-                class.name,
-                tool.label().to_lowercase(),
-                class
-                    .tools
-                    .iter()
-                    .map(|t| t.label().to_lowercase())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        if !tool.applies_to(item.kind) {
-            return Err(CoreError::Invalid(format!(
-                "{} labels do not apply to {} items",
-                tool.label().to_lowercase(),
-                item.kind.as_str()
-            )));
-        }
-        draft
-            .geometry
-            .validate(&Extent::of(item))
-            .map_err(CoreError::Invalid)?;
-        if let Geometry::Keypoints { points } = &draft.geometry {
-            let expected = class
-                .skeleton
-                .as_ref()
-                .map(|s| s.keypoints.len())
-                .unwrap_or(0);
-            if points.len() != expected {
-                return Err(CoreError::Invalid(format!(
-                    "class '{}' has {expected} keypoints in its skeleton, the label has {}",
-                    class.name,
-                    points.len()
-                )));
-            }
-        }
-        check_attributes(class, &draft)?;
-        match &mut draft.geometry {
-            Geometry::Tag if !schema.multi_label_tags && others.iter().any(|a| a.geometry == Geometry::Tag) => {
-                return Err(CoreError::Invalid(
-                    "this project allows one tag per item: change the existing tag's class instead".into(),
-                ));
-            }
-            Geometry::Span { start, end, byte_start, byte_end } => {
-                if !schema.overlapping_spans
-                    && let Some(other) = others.iter().find(|a| {
-                        matches!(a.geometry, Geometry::Span { start: s, end: e, .. } if s < *end && *start < e)
-                    })
-                {
-                    return Err(CoreError::Invalid(format!(
-                        "span {start}–{end} overlaps label #{} and this project does not allow overlapping or nested spans",
-                        other.id
-                    )));
-                }
-                // Byte offsets come from the text itself, never from the caller.
-                let text = self.item_text(item.id)?;
-                let to_byte = |c: u64| {
-                    crate::text_offsets::char_to_byte(&text, c as usize)
-                        .map(|b| b as u64)
-                        .map_err(|e| CoreError::Invalid(e.to_string()))
-                };
-                *byte_start = to_byte(*start)?;
-                *byte_end = to_byte(*end)?;
-            }
-            Geometry::Segment { start_secs, end_secs, .. } => {
-                if !schema.overlapping_segments
-                    && let Some(other) = others.iter().find(|a| {
-                        matches!(a.geometry, Geometry::Segment { start_secs: s, end_secs: e, .. } if s < *end_secs && *start_secs < e)
-                    })
-                {
-                    return Err(CoreError::Invalid(format!(
-                        "segment overlaps label #{} and this project does not allow overlapping segments",
-                        other.id
-                    )));
-                }
-            }
-            Geometry::Relation { from, to } => {
-                for end in [*from, *to] {
-                    if !others.iter().any(|a| a.id == end && !matches!(a.geometry, Geometry::Relation { .. })) {
-                        return Err(CoreError::Invalid(format!("a relation must link labels of this item; #{end} is not one")));
-                    }
-                }
-            }
-            // Nothing beyond the checks above (extent, skeleton).
-            Geometry::Tag
-            | Geometry::BBox(_)
-            | Geometry::Polygon { .. }
-            | Geometry::Polyline { .. }
-            | Geometry::Point { .. }
-            | Geometry::Keypoints { .. } => {}
-        }
-        Ok(draft)
-    }
-
-    /// The decrypted text of a text item (for span offsets).
-    fn item_text(&self, item_id: i64) -> Result<String> {
-        let conn = self.project.store.conn();
-        let (blob_id, key) = store::item_blob(conn, item_id)?
-            .ok_or_else(|| CoreError::NotFound(format!("blob of item {item_id}")))?;
-        let bytes = self
-            .project
-            .paths
-            .read_blob(self.project.project_id(), &blob_id, &key)?;
-        String::from_utf8(bytes.to_vec())
-            .map_err(|_| CoreError::Invalid(format!("item {item_id} is not UTF-8 text")))
+        self.draft_rules()?.check(conn, item, draft, &others)
     }
 
     /// Applies one label change as its own committed transaction (autosave):
@@ -592,10 +461,158 @@ fn check_attributes(class: &LabelClass, draft: &AnnotationDraft) -> Result<()> {
     Ok(())
 }
 
-/// What a draft is checked against besides the item and its other labels.
+/// What a draft is checked against besides the item and its other labels,
+/// and where a text item's text is read from (span offsets).
 pub(super) struct DraftRules {
-    pub(super) classes: Vec<LabelClass>,
-    pub(super) schema: crate::model::Schema,
+    classes: Vec<LabelClass>,
+    schema: crate::model::Schema,
+    paths: crate::bundle::BundlePaths,
+    project_id: String,
+}
+
+impl DraftRules {
+    /// [`Session::validate_draft`] with the classes and schema read once
+    /// by the caller and the item's other labels given: a bulk import
+    /// checks hundreds of thousands of drafts without a query each, and
+    /// can do so inside its own transaction (`conn`).
+    pub(super) fn check(
+        &self,
+        conn: &store::Db,
+        item: &ItemSummary,
+        mut draft: AnnotationDraft,
+        others: &[Annotation],
+    ) -> Result<AnnotationDraft> {
+        let DraftRules {
+            classes, schema, ..
+        } = self;
+        let class = classes
+            .iter()
+            .find(|c| c.id == draft.class_id)
+            .ok_or_else(|| {
+                CoreError::Invalid(format!("no label class with id {}", draft.class_id))
+            })?;
+        let tool = draft.geometry.tool();
+        if !class.allows(tool) {
+            return Err(CoreError::Invalid(format!(
+                "class '{}' cannot be labelled with the {} tool (allowed: {})",
+                class.name,
+                tool.label().to_lowercase(),
+                class
+                    .tools
+                    .iter()
+                    .map(|t| t.label().to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        if !tool.applies_to(item.kind) {
+            return Err(CoreError::Invalid(format!(
+                "{} labels do not apply to {} items",
+                tool.label().to_lowercase(),
+                item.kind.as_str()
+            )));
+        }
+        draft
+            .geometry
+            .validate(&Extent::of(item))
+            .map_err(CoreError::Invalid)?;
+        if let Geometry::Keypoints { points } = &draft.geometry {
+            let expected = class
+                .skeleton
+                .as_ref()
+                .map(|s| s.keypoints.len())
+                .unwrap_or(0);
+            if points.len() != expected {
+                return Err(CoreError::Invalid(format!(
+                    "class '{}' has {expected} keypoints in its skeleton, the label has {}",
+                    class.name,
+                    points.len()
+                )));
+            }
+        }
+        check_attributes(class, &draft)?;
+        match &mut draft.geometry {
+            Geometry::Tag if !schema.multi_label_tags && others.iter().any(|a| a.geometry == Geometry::Tag) => {
+                return Err(CoreError::Invalid(
+                    "this project allows one tag per item: change the existing tag's class instead".into(),
+                ));
+            }
+            Geometry::Span { start, end, byte_start, byte_end } => {
+                if !schema.overlapping_spans
+                    && let Some(other) = others.iter().find(|a| {
+                        matches!(a.geometry, Geometry::Span { start: s, end: e, .. } if s < *end && *start < e)
+                    })
+                {
+                    return Err(CoreError::Invalid(format!(
+                        "span {start}–{end} overlaps label #{} and this project does not allow overlapping or nested spans",
+                        other.id
+                    )));
+                }
+                // Byte offsets come from the text itself, never from the caller.
+                let text = self.item_text(conn, item.id)?;
+                let to_byte = |c: u64| {
+                    crate::text_offsets::char_to_byte(&text, c as usize)
+                        .map(|b| b as u64)
+                        .map_err(|e| CoreError::Invalid(e.to_string()))
+                };
+                *byte_start = to_byte(*start)?;
+                *byte_end = to_byte(*end)?;
+            }
+            Geometry::Segment { start_secs, end_secs, .. } => {
+                if !schema.overlapping_segments
+                    && let Some(other) = others.iter().find(|a| {
+                        matches!(a.geometry, Geometry::Segment { start_secs: s, end_secs: e, .. } if s < *end_secs && *start_secs < e)
+                    })
+                {
+                    return Err(CoreError::Invalid(format!(
+                        "segment overlaps label #{} and this project does not allow overlapping segments",
+                        other.id
+                    )));
+                }
+            }
+            Geometry::Relation { from, to } => {
+                for end in [*from, *to] {
+                    if !others.iter().any(|a| a.id == end && !matches!(a.geometry, Geometry::Relation { .. })) {
+                        return Err(CoreError::Invalid(format!("a relation must link labels of this item; #{end} is not one")));
+                    }
+                }
+            }
+            // Nothing beyond the checks above (extent, skeleton).
+            Geometry::Tag
+            | Geometry::BBox(_)
+            | Geometry::Polygon { .. }
+            | Geometry::Polyline { .. }
+            | Geometry::Point { .. }
+            | Geometry::Keypoints { .. } => {}
+        }
+        Ok(draft)
+    }
+
+    /// The decrypted text of a text item (for span offsets).
+    fn item_text(&self, conn: &store::Db, item_id: i64) -> Result<String> {
+        let (blob_id, key) = store::item_blob(conn, item_id)?
+            .ok_or_else(|| CoreError::NotFound(format!("blob of item {item_id}")))?;
+        let bytes = self.paths.read_blob(&self.project_id, &blob_id, &key)?;
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| CoreError::Invalid(format!("item {item_id} is not UTF-8 text")))
+    }
+
+    /// The class named `name`.
+    pub(super) fn class_named(&self, name: &str) -> Option<&LabelClass> {
+        self.classes.iter().find(|c| c.name == name)
+    }
+}
+
+impl Session {
+    /// The classes and schema as they are now, for checking many drafts.
+    pub(super) fn draft_rules(&self) -> Result<DraftRules> {
+        Ok(DraftRules {
+            classes: store::list_classes(self.project.store.conn())?,
+            schema: self.schema()?,
+            paths: self.project.paths.clone(),
+            project_id: self.project_id().to_string(),
+        })
+    }
 }
 
 /// Names of required attributes a label still lacks.

@@ -18,6 +18,7 @@ mod ingest;
 mod labels;
 mod members;
 mod packages;
+mod prelabels;
 mod privacy;
 mod proof;
 mod quality;
@@ -26,7 +27,7 @@ mod schema;
 mod views;
 mod workflow;
 
-pub use export::{ExportOptions, ExportReport, PrelabelReport, strip_jpeg, strip_png};
+pub use export::{ExportOptions, ExportReport, strip_jpeg, strip_png};
 pub use governance::{GovernanceChange, INCIDENT_KINDS, Resolution, ShredReport, covers};
 pub use ingest::{FileReport, ImportProgress, ImportReport};
 pub use packages::{
@@ -34,6 +35,7 @@ pub use packages::{
     PlannedPackage, ResultsView, WorkOpened, WorkView, default_local_bundle, inspect_package,
     open_work_package, package_kind, results_check_names,
 };
+pub use prelabels::PrelabelReport;
 pub use privacy::{ItemPii, ItemPrivacy, PreviewJob, ProposeReport, TemplateApplied};
 pub use quality::{ClassAgreement, PairFigures, PersonFigures, QualityReport, gold_score};
 pub use review::{Acceptance, Decision, ReviewEntry};

@@ -679,10 +679,21 @@ impl Importer for LabelStudioImporter {
     }
 
     fn read(&self, input: &LabelInput, items: &ItemIndex<'_>) -> Result<ParsedLabels, FormatError> {
-        let (_, bytes) = input.single_file(self.name())?;
-        let mut out = self.parse_file(bytes, items)?;
+        let mut labels = Vec::new();
+        let mut out = self.read_each(input, items, &mut |l| labels.push(l))?;
+        out.labels = labels;
         out.note_label_classes();
         Ok(out)
+    }
+
+    fn read_each(
+        &self,
+        input: &LabelInput,
+        items: &ItemIndex<'_>,
+        each: &mut dyn FnMut(PreLabel),
+    ) -> Result<ParsedLabels, FormatError> {
+        let (_, bytes) = input.single_file(self.name())?;
+        self.parse_file(bytes, items, each)
     }
     fn name(&self) -> &'static str {
         "labelstudio"
@@ -690,19 +701,24 @@ impl Importer for LabelStudioImporter {
 }
 
 impl LabelStudioImporter {
-    fn parse_file(&self, input: &[u8], items: &ItemIndex<'_>) -> Result<ParsedLabels, FormatError> {
+    fn parse_file(
+        &self,
+        input: &[u8],
+        items: &ItemIndex<'_>,
+        each: &mut dyn FnMut(PreLabel),
+    ) -> Result<ParsedLabels, FormatError> {
         // Tasks are read one at a time (`for_each_json_element`), with the
         // same exact floats as `parse_json_exact`.
         let mut out = ParsedLabels::default();
         let root = super::common::for_each_json_element(input, &mut |n, task| {
-            read_task(n + 1, &task, items, &mut out);
+            read_task(n + 1, &task, items, &mut out, each);
         })
         .map_err(|e| FormatError::Invalid(format!("not valid Label Studio JSON: {e}")))?;
         match root {
             // A list, read task by task above.
             None => {}
             Some(task @ Value::Object(_)) if task.get("data").is_some() => {
-                read_task(1, &task, items, &mut out);
+                read_task(1, &task, items, &mut out, each);
             }
             Some(_) => {
                 return Err(FormatError::Invalid(
@@ -716,7 +732,13 @@ impl LabelStudioImporter {
 
 /// One task of a Label Studio export: its results, matched to an item,
 /// become pre-labels; what cannot be read is reported by task number.
-fn read_task(record: usize, task: &Value, items: &ItemIndex<'_>, out: &mut ParsedLabels) {
+fn read_task(
+    record: usize,
+    task: &Value,
+    items: &ItemIndex<'_>,
+    out: &mut ParsedLabels,
+    each: &mut dyn FnMut(PreLabel),
+) {
     let Some(task) = task.as_object() else {
         out.errors.push(RecordError {
             record,
@@ -804,7 +826,7 @@ fn read_task(record: usize, task: &Value, items: &ItemIndex<'_>, out: &mut Parse
                     };
                     let attributes = per_region.attributes.get(id).cloned().unwrap_or_default();
                     for (class, geometry) in found {
-                        out.labels.push(PreLabel {
+                        each(PreLabel {
                             item_id: item.id,
                             class,
                             geometry,

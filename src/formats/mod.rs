@@ -344,7 +344,9 @@ impl ParsedLabels {
     }
 }
 
-pub trait Importer {
+// Send + Sync: the controller reads a file on one thread while it checks
+// and writes the labels already read on another.
+pub trait Importer: Send + Sync {
     /// The `--format` name, e.g. `coco`.
     fn name(&self) -> &'static str;
     /// One line for `sealtag import --help`: what it reads.
@@ -353,6 +355,23 @@ pub trait Importer {
     /// unmatched records become [`RecordError`]s; input that is not this
     /// format at all is an `Err`.
     fn read(&self, input: &LabelInput, items: &ItemIndex<'_>) -> Result<ParsedLabels, FormatError>;
+    /// [`Self::read`], handing each label to `each` as soon as it is read
+    /// instead of collecting them; the result holds the rest (errors,
+    /// notes) and no labels. Formats that can stream override it (Label
+    /// Studio); its `classes` may then lack those only labels show, so an
+    /// import that adopts classes uses [`Self::read`].
+    fn read_each(
+        &self,
+        input: &LabelInput,
+        items: &ItemIndex<'_>,
+        each: &mut dyn FnMut(PreLabel),
+    ) -> Result<ParsedLabels, FormatError> {
+        let mut parsed = self.read(input, items)?;
+        for label in parsed.labels.drain(..) {
+            each(label);
+        }
+        Ok(parsed)
+    }
     /// [`Self::read`] of one file's bytes (tests, fuzzing, one-file formats).
     fn parse(&self, input: &[u8], items: &[ItemInfo]) -> Result<ParsedLabels, FormatError> {
         self.read(
