@@ -275,11 +275,12 @@ fn prefix(sha256: &[u8; 32]) -> u64 {
     u64::from_be_bytes(first)
 }
 
-/// How many workers: one per core, at most eight (more only adds memory),
-/// and never more than there are files.
+/// How many workers: one per core plus one, which keeps the cores busy
+/// while a worker waits on a read or a write; at most eight (more only
+/// adds memory), and never more than there are files.
 fn worker_count(files: usize) -> usize {
     std::thread::available_parallelism()
-        .map(|n| n.get())
+        .map(|n| n.get() + 1)
         .unwrap_or(1)
         .clamp(1, 8)
         .min(files.max(1))
