@@ -71,14 +71,57 @@ pub enum DialogRequest {
 }
 
 /// Progress shared with the worker thread.
-#[derive(Default)]
 struct Shared {
     done: AtomicU64,
     total: AtomicU64,
     cancel: AtomicBool,
+    started: std::time::Instant,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            done: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+            cancel: AtomicBool::new(false),
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+/// What a progress bar says: bytes done (of the total, when known), the
+/// time so far, and the time left at the rate so far.
+fn progress_text(done: u64, total: u64, elapsed: std::time::Duration) -> String {
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let secs = elapsed.as_secs_f64();
+    if total == 0 || done == 0 {
+        return format!("{:.1} MiB, {secs:.0} s", mib(done));
+    }
+    let left = secs * (total.saturating_sub(done)) as f64 / done as f64;
+    format!(
+        "{:.1} of {:.1} MiB, {secs:.0} s, about {left:.0} s left",
+        mib(done),
+        mib(total)
+    )
 }
 
 impl Shared {
+    /// The bar's fraction and text.
+    fn bar(&self) -> egui::ProgressBar {
+        let (done, total) = (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        );
+        let fraction = if total > 0 {
+            done as f32 / total as f32
+        } else {
+            0.0
+        };
+        egui::ProgressBar::new(fraction)
+            .text(progress_text(done, total, self.started.elapsed()))
+            .animate(true)
+    }
+
     fn callback(self: &Arc<Self>) -> impl FnMut(Progress) -> bool + Send + 'static {
         let shared = self.clone();
         move |p| {
@@ -307,20 +350,7 @@ impl PackageDialog {
                 ui.add_enabled_ui(!running, |ui| self.inputs_ui(ui));
                 ui.add_space(6.0);
                 if let Some((_, shared)) = &self.job {
-                    let (done, total) = (
-                        shared.done.load(Ordering::Relaxed),
-                        shared.total.load(Ordering::Relaxed),
-                    );
-                    let fraction = if total > 0 {
-                        done as f32 / total as f32
-                    } else {
-                        0.0
-                    };
-                    ui.add(
-                        egui::ProgressBar::new(fraction)
-                            .text(format!("{:.1} MiB", done as f64 / (1024.0 * 1024.0)))
-                            .animate(true),
-                    );
+                    ui.add(shared.bar());
                     if ui.button("Cancel").clicked() {
                         shared.cancel.store(true, Ordering::Relaxed);
                     }
@@ -668,15 +698,7 @@ impl ExportDialog {
                         });
                 });
                 if let Some((_, shared)) = &self.job {
-                    let done = shared.done.load(Ordering::Relaxed);
-                    ui.add(
-                        egui::ProgressBar::new(0.0)
-                            .text(format!(
-                                "{:.1} MiB written",
-                                done as f64 / (1024.0 * 1024.0)
-                            ))
-                            .animate(true),
-                    );
+                    ui.add(shared.bar());
                     if ui.button("Cancel").clicked() {
                         shared.cancel.store(true, Ordering::Relaxed);
                     }
@@ -705,5 +727,22 @@ impl ExportDialog {
             *open = false;
         }
         start
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_text_gives_the_time_left_only_when_the_total_is_known() {
+        let ten = std::time::Duration::from_secs(10);
+        let mib = 1024 * 1024;
+        assert_eq!(
+            progress_text(mib, 4 * mib, ten),
+            "1.0 of 4.0 MiB, 10 s, about 30 s left"
+        );
+        assert_eq!(progress_text(3 * mib, 0, ten), "3.0 MiB, 10 s");
+        assert_eq!(progress_text(0, 4 * mib, ten), "0.0 MiB, 10 s");
     }
 }
