@@ -60,6 +60,17 @@ fn blob_files(root: &Path) -> usize {
     n
 }
 
+/// Imports `media` without listening to progress.
+fn quietly(
+    s: &mut Session,
+    media: &Path,
+    options: &ImportOptions,
+    cancel: &AtomicBool,
+) -> sealtag::controller::ImportReport {
+    s.import(&[media.to_path_buf()], options, cancel, &mut |_, _| {})
+        .unwrap()
+}
+
 fn options() -> ImportOptions {
     ImportOptions {
         skip_duplicates: true,
@@ -126,24 +137,10 @@ fn a_second_run_adds_nothing_and_leaves_no_blob_behind() {
     let root = tmp.path().join("p.sealtag");
     let mut s = Session::create_project(&root, "p", UnlockedIdentity::generate("Ada")).unwrap();
     let never = AtomicBool::new(false);
-    let first = s
-        .import(
-            std::slice::from_ref(&media),
-            &options(),
-            &never,
-            &mut |_, _| {},
-        )
-        .unwrap();
+    let first = quietly(&mut s, &media, &options(), &never);
     assert_eq!(first.imported_items(), 30);
     let blobs = blob_files(&root);
-    let again = s
-        .import(
-            std::slice::from_ref(&media),
-            &options(),
-            &never,
-            &mut |_, _| {},
-        )
-        .unwrap();
+    let again = quietly(&mut s, &media, &options(), &never);
     assert!(again.complete());
     assert!(again.files.iter().all(|f| f.outcome == "duplicate"));
     // Each names the item its content is in.
@@ -153,14 +150,7 @@ fn a_second_run_adds_nothing_and_leaves_no_blob_behind() {
     assert_eq!(blob_files(&root), blobs);
     assert_eq!(s.items().unwrap().len(), 30);
     // Kept duplicates are imported again, each saying which item it copies.
-    let kept = s
-        .import(
-            std::slice::from_ref(&media),
-            &ImportOptions::default(),
-            &never,
-            &mut |_, _| {},
-        )
-        .unwrap();
+    let kept = quietly(&mut s, &media, &ImportOptions::default(), &never);
     assert_eq!(kept.imported_items(), 30);
     assert!(kept.files.iter().all(|f| f.duplicate_of.len() == 1));
 }
@@ -196,14 +186,7 @@ fn cancel_stops_between_files_and_keeps_what_was_reported() {
     assert_eq!(s.items().unwrap().len(), report.imported_items());
     assert_eq!(blob_files(&root), report.imported_items());
     // Running it again finishes the rest and skips what is in.
-    let rest = s
-        .import(
-            std::slice::from_ref(&media),
-            &options(),
-            &AtomicBool::new(false),
-            &mut |_, _| {},
-        )
-        .unwrap();
+    let rest = quietly(&mut s, &media, &options(), &AtomicBool::new(false));
     let duplicates = rest
         .files
         .iter()
@@ -215,14 +198,7 @@ fn cancel_stops_between_files_and_keeps_what_was_reported() {
     // Cancelled before it starts: nothing is read, nothing is added.
     let before = s.items().unwrap().len();
     let cancel = AtomicBool::new(true);
-    let none = s
-        .import(
-            std::slice::from_ref(&media),
-            &options(),
-            &cancel,
-            &mut |_, _| {},
-        )
-        .unwrap();
+    let none = quietly(&mut s, &media, &options(), &cancel);
     assert!(none.cancelled && none.files.is_empty());
     assert_eq!(none.not_started, total as usize);
     assert_eq!(s.items().unwrap().len(), before);
