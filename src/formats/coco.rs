@@ -925,16 +925,7 @@ mod tests {
 
     #[test]
     fn rle_masks_come_in_as_boxes_with_a_note_and_bad_boxes_are_record_errors() {
-        let items = [ItemInfo {
-            id: 1,
-            kind: ItemKind::Image,
-            name: "a.jpg".into(),
-            sha256: "x".into(),
-            width: Some(10),
-            height: Some(10),
-            duration_secs: None,
-            char_len: None,
-        }];
+        let items = [ItemInfo::test_image(1, "a.jpg", 10, 10)];
         let file = json!({
             "images": [{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}],
             "categories": [{"id": 1, "name": "cat"}],
@@ -989,16 +980,7 @@ mod tests {
     /// refused, and a malformed RLE is a record error.
     #[test]
     fn cvat_categories_attributes_and_rotation() {
-        let items = [ItemInfo {
-            id: 1,
-            kind: ItemKind::Image,
-            name: "a.jpg".into(),
-            sha256: "x".into(),
-            width: Some(10),
-            height: Some(10),
-            duration_secs: None,
-            char_len: None,
-        }];
+        let items = [ItemInfo::test_image(1, "a.jpg", 10, 10)];
         let file = json!({
             "licenses": [{"name": "", "id": 0, "url": ""}],
             "info": {"contributor": "", "version": "", "year": ""},
@@ -1061,16 +1043,7 @@ mod tests {
     /// matches when `file_name` does not.
     #[test]
     fn image_tags_and_unmatched_images() {
-        let info = |id: i64, name: &str| ItemInfo {
-            id,
-            kind: ItemKind::Image,
-            name: name.into(),
-            sha256: format!("{id:064}"),
-            width: Some(10),
-            height: Some(10),
-            duration_secs: None,
-            char_len: None,
-        };
+        let info = |id: i64, name: &str| ItemInfo::test_image(id, name, 10, 10);
         let items = [info(1, "a.jpg"), info(2, "renamed/b.jpg")];
         let file = json!({
             "images": [

@@ -42,7 +42,7 @@ use serde_json::Value;
 
 use super::xml::{self, Element, Lines};
 use super::{FormatError, Importer, ItemIndex, LabelInput, ParsedLabels, PreLabel, RecordError};
-use crate::model::{AttributeDef, AttributeKind, BBox, Extent, Geometry, Tool};
+use crate::model::{AttributeDef, AttributeKind, BBox, Geometry, Tool};
 
 /// This module's importers (registered in [`super::importers`]).
 pub fn importers() -> Vec<Box<dyn Importer>> {
@@ -271,19 +271,7 @@ impl Importer for CvatImporter {
                     continue;
                 }
             };
-            let size = |key: &str, fallback: Option<u32>| {
-                image
-                    .attr(key)
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-                    .filter(|v| *v > 0.0)
-                    .or(fallback.map(f64::from))
-                    .unwrap_or(0.0)
-            };
-            let extent = Extent {
-                width: size("width", item.width),
-                height: size("height", item.height),
-                ..Extent::default()
-            };
+            let extent = item.declared_extent(image.attr("width"), image.attr("height"));
             for (k, shape) in shapes.into_iter().enumerate() {
                 let record = first + k;
                 let fail = |message: String| RecordError {
@@ -337,19 +325,9 @@ impl Importer for CvatImporter {
 mod tests {
     use super::*;
     use crate::formats::ItemInfo;
-    use crate::model::ItemKind;
 
     fn items() -> Vec<ItemInfo> {
-        vec![ItemInfo {
-            id: 5,
-            kind: ItemKind::Image,
-            name: "set/a.jpg".into(),
-            sha256: "x".into(),
-            width: Some(100),
-            height: Some(80),
-            duration_secs: None,
-            char_len: None,
-        }]
+        vec![ItemInfo::test_image(5, "set/a.jpg", 100, 80)]
     }
 
     const DOC: &str = r#"<?xml version="1.0" encoding="utf-8"?>

@@ -192,6 +192,47 @@ pub struct ItemInfo {
     pub char_len: Option<u64>,
 }
 
+impl ItemInfo {
+    /// The pixel extent a label file declares for this image (`width` and
+    /// `height` as written there, read as positive numbers), falling back
+    /// to the size the import measured.
+    pub(crate) fn declared_extent(
+        &self,
+        width: Option<&str>,
+        height: Option<&str>,
+    ) -> crate::model::Extent {
+        let size = |declared: Option<&str>, measured: Option<u32>| {
+            declared
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| *v > 0.0)
+                .or(measured.map(f64::from))
+                .unwrap_or(0.0)
+        };
+        crate::model::Extent {
+            width: size(width, self.width),
+            height: size(height, self.height),
+            ..crate::model::Extent::default()
+        }
+    }
+}
+
+#[cfg(test)]
+impl ItemInfo {
+    /// An image item for importer tests, its hash made from its id.
+    pub(crate) fn test_image(id: i64, name: &str, width: u32, height: u32) -> ItemInfo {
+        ItemInfo {
+            id,
+            kind: ItemKind::Image,
+            name: name.into(),
+            sha256: format!("{id:064}"),
+            width: Some(width),
+            height: Some(height),
+            duration_secs: None,
+            char_len: None,
+        }
+    }
+}
+
 /// Finds the item a record refers to: by SHA-256, by exact name, by path
 /// suffix (`images/a.jpg` matches `a.jpg` and `set1/images/a.jpg`), then by
 /// file name — refusing ambiguous matches.
@@ -497,16 +538,7 @@ mod tests {
     use super::*;
 
     fn info(id: i64, name: &str) -> ItemInfo {
-        ItemInfo {
-            id,
-            kind: ItemKind::Image,
-            name: name.into(),
-            sha256: format!("{id:064}"),
-            width: Some(10),
-            height: Some(10),
-            duration_secs: None,
-            char_len: None,
-        }
+        ItemInfo::test_image(id, name, 10, 10)
     }
 
     #[test]

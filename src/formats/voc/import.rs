@@ -24,7 +24,7 @@ use super::super::xml::{self, Element, Lines};
 use super::super::{
     FormatError, Importer, ItemIndex, ItemInfo, LabelInput, ParsedLabels, PreLabel, RecordError,
 };
-use crate::model::{BBox, Extent, Geometry, ItemKind};
+use crate::model::{BBox, Geometry, ItemKind};
 
 /// This module's importers (registered in [`crate::formats::importers`]).
 pub fn importers() -> Vec<Box<dyn Importer>> {
@@ -206,18 +206,8 @@ impl Importer for VocImporter {
                     continue;
                 }
             };
-            let size = |key: &str, fallback: Option<u32>| {
-                root.path(&["size", key])
-                    .and_then(|v| v.text.trim().parse::<f64>().ok())
-                    .filter(|v| *v > 0.0)
-                    .or(fallback.map(f64::from))
-                    .unwrap_or(0.0)
-            };
-            let extent = Extent {
-                width: size("width", item.width),
-                height: size("height", item.height),
-                ..Extent::default()
-            };
+            let declared = |key: &str| root.path(&["size", key]).map(|v| v.text.as_str());
+            let extent = item.declared_extent(declared("width"), declared("height"));
             for (k, object) in objects.into_iter().enumerate() {
                 let record = first + k;
                 let fail = |m: String| RecordError {
@@ -268,16 +258,7 @@ mod tests {
 
     #[test]
     fn objects_become_boxes_by_the_devkit_convention() {
-        let items = [ItemInfo {
-            id: 3,
-            kind: ItemKind::Image,
-            name: "photos/a.jpg".into(),
-            sha256: "x".into(),
-            width: Some(100),
-            height: Some(100),
-            duration_secs: None,
-            char_len: None,
-        }];
+        let items = [ItemInfo::test_image(3, "photos/a.jpg", 100, 100)];
         let doc = b"<annotation><folder>photos</folder><filename>a.jpg</filename>
 <size><width>100</width><height>100</height><depth>3</depth></size>
 <object><name>dog</name><pose>Left</pose><truncated>1</truncated><difficult>0</difficult>

@@ -551,16 +551,7 @@ mod tests {
     }
 
     fn info(id: i64, name: &str) -> ItemInfo {
-        ItemInfo {
-            id,
-            kind: ItemKind::Image,
-            name: name.into(),
-            sha256: format!("{id:064}"),
-            width: Some(200),
-            height: Some(100),
-            duration_secs: None,
-            char_len: None,
-        }
+        ItemInfo::test_image(id, name, 200, 100)
     }
 
     #[test]
